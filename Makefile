@@ -1,0 +1,103 @@
+# socksify — build, test and install.
+#
+#   make                 library, helper and wrapper (in build/)
+#   make demo            fetch a page through socksify and a loopback proxy
+#   make check           unit tests (plain and ASan+UBSan), valgrind, integration
+#   make check-unit      unit tests only (plain build)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make format          clang-format every C file
+#
+# Every common/*.c goes into the library; every tests/unit/test_*.c is one
+# Check suite linked against common/. New files need no Makefile edit.
+
+VERSION  := 1.0.0
+PREFIX   ?= /usr/local
+BINDIR    = $(PREFIX)/bin
+LIBDIR    = $(PREFIX)/lib/socksify
+DOCDIR    = $(PREFIX)/share/doc/socksify
+
+CC       ?= cc
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
+	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -MMD -MP
+LDLIBS_SO = -ldl -lpthread
+
+B        ?= build
+COMMON_SRC  := $(sort $(wildcard common/*.c))
+PRELOAD_SRC := $(sort $(wildcard preload/*.c))
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
+
+COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+.PHONY: all demo check check-unit check-asan check-valgrind check-integration \
+	install uninstall format clean bench
+
+all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS_SO)
+
+$(B)/socksify-helper: $(B)/tools/socksify-helper.o $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+
+$(B)/progs/%: tests/integration/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
+
+check-unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+check-asan:
+	$(MAKE) B=build/asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' check-unit
+
+check-valgrind: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite $$t; done
+
+check-integration: all
+	tests/integration/run-all.sh
+
+check: all check-unit check-asan check-valgrind check-integration
+
+demo: all
+	tests/demo.sh
+
+bench: all
+	tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 tools/socksify $(DESTDIR)$(BINDIR)/socksify
+	install -m 755 $(B)/socksify-helper $(DESTDIR)$(LIBDIR)/socksify-helper
+	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
+	install -m 644 socksify.conf.example README $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
+		$(DESTDIR)$(LIBDIR)/socksify-helper
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+format:
+	clang-format -i common/*.[ch] preload/*.[ch] tools/*.c tests/unit/*.[ch] \
+		tests/integration/progs/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

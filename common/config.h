@@ -1,0 +1,114 @@
+/* config.h — the immutable run-time configuration: proxies, routes, DNS,
+ * timeouts and logging. Built once, then only read. */
+#ifndef SOCKSIFY_CONFIG_H
+#define SOCKSIFY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+#include "proxyurl.h"
+
+#define CONFIG_MAX_PROXIES 8
+#define CONFIG_MAX_RULES 64
+#define CONFIG_ERROR_MAX 512
+
+enum log_level {
+	LOG_NONE = 0,
+	LOG_ERROR,
+	LOG_WARN,
+	LOG_INFO, /* one line per routing decision */
+	LOG_DEBUG,
+};
+
+enum rule_action {
+	RULE_DIRECT, /* connect without the proxy */
+	RULE_BLOCK,  /* refuse with EACCES */
+};
+
+/* "direct 10.0.0.0/8 port 22" — matches when the address lies in net and the
+ * port in [port_min, port_max] (0..65535 when no port was given). */
+struct rule {
+	enum rule_action action;
+	struct netmask net;
+	uint16_t port_min, port_max;
+};
+
+enum remote_dns_mode {
+	REMOTE_DNS_AUTO, /* follow the last proxy's scheme (socks5h, socks4a) */
+	REMOTE_DNS_ON,
+	REMOTE_DNS_OFF,
+};
+
+struct config {
+	/* The chain: proxies[0] is connected to first; the last one reaches
+	 * the destination. One entry is the common case. */
+	struct proxy proxies[CONFIG_MAX_PROXIES];
+	unsigned proxy_count;
+
+	enum remote_dns_mode remote_dns_mode;
+	bool remote_dns; /* resolved from the mode by config_finish() */
+	struct netmask fake_ipv4, fake_ipv6;
+	uint32_t fake_entries; /* capacity of the name map */
+
+	/* First matching rule wins; no match means "via the proxy". When the
+	 * file gives no direct rule, loopback is direct (default_direct). */
+	struct rule rules[CONFIG_MAX_RULES];
+	unsigned rule_count;
+	bool default_direct; /* add 127.0.0.0/8 and ::1 as direct */
+
+	unsigned connect_timeout_ms;   /* TCP connect to the first proxy */
+	unsigned handshake_timeout_ms; /* the whole SOCKS exchange */
+	enum log_level log_level;
+	bool log_level_set; /* given in the file (env still overrides) */
+
+	char source[256]; /* the file read, or "" for built-in defaults */
+	/* When not valid, error holds "file:line: message" and every
+	 * connection must fail closed. */
+	bool valid;
+	char error[CONFIG_ERROR_MAX];
+	bool world_readable_secret; /* a password in a file others can read */
+};
+
+/* Where settings come from besides the file; any field may be NULL. */
+struct config_env {
+	const char *conf_file;	/* -f / SOCKSIFY_CONF */
+	const char *proxy_url;	/* -x / SOCKSIFY_PROXY: replaces the chain */
+	const char *log_level;	/* SOCKSIFY_LOG: none|error|warn|info|debug */
+	const char *xdg_config_home;
+	const char *home;
+};
+
+/* Built-in defaults: socks5h://127.0.0.1:1080, remote DNS, fake ranges
+ * 240.0.0.0/4 and fd5c:6f63:6b73::/48, 65536 names, loopback direct,
+ * 10 s connect, 10 s handshake, log level error. */
+void config_defaults(struct config *cfg);
+
+/* Parse config text (the whole file). filename is used in messages only.
+ * Returns 0, or -EINVAL with cfg->error = "filename:line: reason" and
+ * cfg->valid = false. Unknown keys are errors. */
+int config_parse(struct config *cfg, const char *text, size_t len,
+		 const char *filename);
+
+/* Pick the file to read: env->conf_file, else
+ * $XDG_CONFIG_HOME/socksify/socksify.conf (default ~/.config/...), else
+ * /etc/socksify.conf. Writes the path into buf; returns 1 when a file was
+ * chosen, 0 when none exists (use defaults), -ENOENT when conf_file was
+ * given explicitly but does not exist. */
+int config_find_file(const struct config_env *env, char *buf, size_t cap);
+
+/* The whole load: defaults, the chosen file (read with plain open/read),
+ * then the environment overrides, then config_finish(). Always leaves a
+ * usable struct: on error cfg->valid is false and cfg->error says why.
+ * Returns 0 or -EINVAL. */
+int config_load(struct config *cfg, const struct config_env *env);
+
+/* Derive settings that depend on others (remote_dns from its mode) and
+ * check consistency (names over a socks4 hop, ...). Returns 0 or -EINVAL. */
+int config_finish(struct config *cfg);
+
+/* Parse a level name. Returns 0 or -EINVAL. */
+int config_parse_log_level(const char *text, enum log_level *out);
+
+#endif

@@ -1,0 +1,61 @@
+/* fakedns.h — the map between host names and fake addresses used for remote
+ * DNS. A name gets an index; the index is an address in the fake IPv4 range
+ * and the same index in the fake IPv6 range, so both families lead back to
+ * one name.
+ *
+ * The table lives in a MAP_SHARED mapping: a file (so that every process
+ * exec'd under one socksify invocation sees the same map) or anonymous memory
+ * (shared with fork children only). It is lock-free: entries are claimed with
+ * atomic operations, so it is safe in threads, across fork, in signal
+ * handlers, and when a process dies mid-insert. It never evicts: once full,
+ * new names fail (an address handed out must never change its meaning). */
+#ifndef SOCKSIFY_FAKEDNS_H
+#define SOCKSIFY_FAKEDNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "endpoint.h"
+#include "netaddr.h"
+
+struct fakedns; /* opaque; points into the shared mapping */
+
+/* Map the table. path: a file to create (mode 0600, O_NOFOLLOW) or join;
+ * NULL for an anonymous shared mapping. capacity: the number of names.
+ * A file created with another capacity is joined with the capacity it has.
+ * Returns 0 or -errno. */
+int fakedns_attach(struct fakedns **out, const char *path, uint32_t capacity);
+
+/* Unmap (tests; the library keeps its table for the process lifetime). */
+void fakedns_detach(struct fakedns *table);
+
+/* The index for name (case-insensitive, a trailing dot ignored), inserted
+ * when absent. Returns the index (>= 0), -ENOSPC when the table is full,
+ * -EINVAL for an empty name, -ENAMETOOLONG beyond 255 bytes. */
+long fakedns_lookup(struct fakedns *table, const char *name, size_t len);
+
+/* Copy the name for index into buf (NUL-terminated). Returns its length, or
+ * -ENOENT when the index holds no name, -ENOSPC when buf is too small. */
+long fakedns_name(struct fakedns *table, uint32_t index, char *buf,
+		  size_t cap);
+
+/* Number of names stored. */
+uint32_t fakedns_count(const struct fakedns *table);
+uint32_t fakedns_capacity(const struct fakedns *table);
+
+/* Index ↔ address within a range (pure arithmetic). Index i is the range's
+ * base + 1 + i, so the network address itself is never handed out.
+ * to_addr returns 0 or -ERANGE when i does not fit the range; from_addr
+ * returns the index, or -1 when ep is not inside range (or is a name). */
+int fakedns_index_to_addr(const struct netmask *range, uint32_t index,
+			  struct endpoint *ep);
+long fakedns_addr_to_index(const struct netmask *range,
+			   const struct endpoint *ep);
+
+/* Remove stale table files of this user in dir: "socksify-UID-PID-*" whose
+ * PID is no longer alive. Called when a new file is created. Returns how
+ * many were removed. */
+int fakedns_collect_stale(const char *dir, unsigned uid);
+
+#endif

@@ -1,0 +1,69 @@
+/* handshake.h — one SOCKS negotiation (one hop) as a resumable state
+ * machine: each handshake_step() does what it can without blocking and says
+ * what to wait for. A synchronous driver loops over it with a deadline; an
+ * event loop can drive the same machine one readiness event at a time.
+ *
+ * The machine never reads past the end of the proxy's final reply: bytes
+ * after it belong to the application. */
+#ifndef SOCKSIFY_HANDSHAKE_H
+#define SOCKSIFY_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "endpoint.h"
+#include "netio.h"
+#include "proxyurl.h"
+
+enum handshake_state {
+	HS_SEND_GREETING,   /* SOCKS5: methods offered */
+	HS_RECV_METHOD,	    /* SOCKS5: method chosen */
+	HS_SEND_AUTH,	    /* RFC 1929 username/password */
+	HS_RECV_AUTH,
+	HS_SEND_REQUEST,    /* SOCKS5 or SOCKS4(a) request */
+	HS_RECV_REPLY,	    /* SOCKS5 or SOCKS4 reply */
+	HS_DONE,
+	HS_FAILED,
+};
+
+enum handshake_cmd {
+	HANDSHAKE_CONNECT,
+	HANDSHAKE_BIND,
+	HANDSHAKE_UDP_ASSOCIATE,
+};
+
+struct handshake {
+	const struct proxy *proxy;
+	struct endpoint dest; /* what the request asks for */
+	enum handshake_cmd cmd;
+	enum handshake_state state;
+	uint8_t out[600]; /* bytes queued for the proxy */
+	size_t out_len, out_sent;
+	uint8_t in[300]; /* the reply being assembled */
+	size_t in_len, in_need;
+	uint8_t method; /* SOCKS5 method the proxy chose */
+	uint8_t reply;	/* last REP / SOCKS4 status */
+	struct endpoint bound; /* BND.ADDR/BND.PORT of the reply */
+	int error;	       /* positive errno once HS_FAILED */
+	const char *why;       /* static text explaining error, for logs */
+};
+
+/* Prepare hs for proxy and dest (copied). Sends nothing. */
+void handshake_init(struct handshake *hs, const struct proxy *proxy,
+		    const struct endpoint *dest, enum handshake_cmd cmd);
+
+/* Advance without blocking on fd (a non-blocking socket connected to the
+ * proxy). Returns 0 when done (hs->bound is set), -EAGAIN with *events set to
+ * POLLIN or POLLOUT when it must wait, or -errno on failure (hs->why says
+ * why; the same -errno is returned by every later call). */
+int handshake_step(struct handshake *hs, const struct socket_io *io, int fd,
+		   short *events);
+
+/* Drive hs to completion, polling until deadline_ms (netio_now_ms() time).
+ * Returns 0 or -errno (-ETIMEDOUT at the deadline). */
+int handshake_run(struct handshake *hs, const struct socket_io *io, int fd,
+		  uint64_t deadline_ms);
+
+const char *handshake_state_name(enum handshake_state s);
+
+#endif

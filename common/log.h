@@ -1,0 +1,28 @@
+/* log.h — one line per event, written with one write(2) by raw system call
+ * (no stdio, no malloc, no hooked symbol), "socksify[PID]: " prefixed, errno
+ * preserved. The level is checked before anything is formatted. */
+#ifndef SOCKSIFY_LOG_H
+#define SOCKSIFY_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "config.h"
+
+/* Set the level and the destination: path NULL means fd 2; otherwise the
+ * file is opened (O_APPEND|O_CREAT|O_CLOEXEC) for each line and closed
+ * again, so a program that closes or reuses descriptors can never receive
+ * our lines. The path is copied. */
+void log_setup(enum log_level level, const char *path);
+
+bool log_enabled(enum log_level level);
+
+void log_write(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_write(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,48 @@
+/* proxyurl.h — a SOCKS proxy as written in curl's URL syntax. */
+#ifndef SOCKSIFY_PROXYURL_H
+#define SOCKSIFY_PROXYURL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "endpoint.h"
+
+#define PROXY_DEFAULT_PORT 1080
+#define PROXY_CREDENTIAL_MAX 255 /* RFC 1929: one length byte */
+
+enum proxy_type {
+	PROXY_SOCKS4,  /* socks4://  IPv4 only, names resolved locally */
+	PROXY_SOCKS4A, /* socks4a:// names sent to the proxy */
+	PROXY_SOCKS5,  /* socks5://  names resolved locally */
+	PROXY_SOCKS5H, /* socks5h:// names sent to the proxy */
+};
+
+struct proxy {
+	enum proxy_type type;
+	struct endpoint addr; /* as written: an IP literal or a host name */
+	bool has_auth;	      /* user (and password) were given */
+	uint8_t user_len, password_len;
+	char user[PROXY_CREDENTIAL_MAX + 1];	 /* percent-decoded, NUL-terminated */
+	char password[PROXY_CREDENTIAL_MAX + 1]; /* never logged */
+};
+
+/* Parse "socks5h://user:pass@host:port". Accepted schemes: socks4, socks4a,
+ * socks5, socks5h (case-insensitive); IPv6 hosts in brackets; user and
+ * password percent-decoded (1..255 bytes each for SOCKS5; SOCKS4 takes the
+ * user as its USERID and refuses a password); port 1..65535, default 1080.
+ * A trailing "/" is allowed; any other path, query or fragment is an error.
+ * On failure returns -EINVAL and writes a one-line reason to err. */
+int proxyurl_parse(struct proxy *p, const char *url, char *err, size_t errcap);
+
+/* Write the URL back without the password ("socks5h://user@host:1080").
+ * Returns buf. */
+const char *proxyurl_format(const struct proxy *p, char *buf, size_t cap);
+
+/* True for the types that send host names to the proxy. */
+bool proxy_sends_names(const struct proxy *p);
+
+/* True for SOCKS5 and SOCKS5H. */
+bool proxy_is_socks5(const struct proxy *p);
+
+#endif

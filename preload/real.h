@@ -1,0 +1,72 @@
+/* real.h — libc's own functions, found once with dlsym(RTLD_NEXT). This
+ * table is the only global shared between preload/ files; it is written once
+ * inside pthread_once and read-only afterwards. */
+#ifndef SOCKSIFY_REAL_H
+#define SOCKSIFY_REAL_H
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "netio.h"
+
+/* Hooks are the only symbols the library exports. */
+#define SOCKSIFY_EXPORT __attribute__((visibility("default")))
+
+struct real_functions {
+	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len);
+	int (*getpeername)(int fd, struct sockaddr *sa, socklen_t *len);
+	int (*getsockopt)(int fd, int level, int name, void *val,
+			  socklen_t *len);
+	ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+	ssize_t (*recv)(int fd, void *buf, size_t len, int flags);
+	ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags,
+			  const struct sockaddr *sa, socklen_t salen);
+	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+	int (*sendmmsg)(int fd, struct mmsghdr *vec, unsigned int count,
+			int flags);
+	int (*poll)(struct pollfd *fds, nfds_t count, int timeout_ms);
+	int (*fcntl)(int fd, int cmd, ...);
+	int (*close)(int fd);
+	int (*close_range)(unsigned int first, unsigned int last, int flags);
+	int (*dup)(int fd);
+	int (*dup2)(int fd, int fd2);
+	int (*dup3)(int fd, int fd2, int flags);
+
+	int (*getaddrinfo)(const char *node, const char *service,
+			   const struct addrinfo *hints,
+			   struct addrinfo **res);
+	void (*freeaddrinfo)(struct addrinfo *res);
+	int (*getnameinfo)(const struct sockaddr *sa, socklen_t salen,
+			   char *host, socklen_t hostlen, char *serv,
+			   socklen_t servlen, int flags);
+	struct hostent *(*gethostbyname)(const char *name);
+	struct hostent *(*gethostbyname2)(const char *name, int af);
+	int (*gethostbyname_r)(const char *name, struct hostent *ret,
+			       char *buf, size_t buflen,
+			       struct hostent **result, int *h_errnop);
+	int (*gethostbyname2_r)(const char *name, int af,
+				struct hostent *ret, char *buf, size_t buflen,
+				struct hostent **result, int *h_errnop);
+	struct hostent *(*gethostbyaddr)(const void *addr, socklen_t len,
+					 int type);
+	int (*getaddrinfo_a)(int mode, struct gaicb *list[], int count,
+			     struct sigevent *sev);
+	int (*gai_error)(struct gaicb *req);
+	int (*gai_suspend)(const struct gaicb *const list[], int count,
+			   const struct timespec *timeout);
+	int (*gai_cancel)(struct gaicb *req);
+};
+
+extern struct real_functions real;
+
+/* The same calls as a table for common/'s handshake code. */
+extern const struct socket_io real_io;
+
+/* Fill `real` once (pthread_once); aborts with a message if a symbol resolves
+ * to our own hook. Every hook calls it first; after the first call it costs
+ * one pthread_once check. */
+void real_init(void);
+
+#endif

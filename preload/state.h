@@ -1,0 +1,38 @@
+/* state.h — the library's per-process state, built on first use: the
+ * configuration (read-only once built), the log, the first proxy's resolved
+ * address, and the fake-DNS table. */
+#ifndef SOCKSIFY_STATE_H
+#define SOCKSIFY_STATE_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "endpoint.h"
+#include "fakedns.h"
+
+/* The configuration, loaded once from the environment (SOCKSIFY_CONF,
+ * SOCKSIFY_PROXY, SOCKSIFY_LOG, SOCKSIFY_LOG_FILE, XDG_CONFIG_HOME, HOME).
+ * Never NULL; when cfg->valid is false every connection must fail closed.
+ * Calls real_init() too. */
+const struct config *socksify_config(void);
+
+/* The first proxy's address as a socket address of `family` (an IPv4 proxy
+ * is given as ::ffff:a.b.c.d for AF_INET6). Returns the length, or -errno:
+ * -EAFNOSUPPORT when an AF_INET socket must reach an IPv6 proxy,
+ * -EHOSTUNREACH when the proxy's host name could not be resolved. */
+int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss);
+
+/* True when ep is the first proxy itself (so connecting to it is direct). */
+bool socksify_is_proxy(const struct endpoint *ep);
+
+/* The fake-DNS table, attached on first use: the file
+ * /dev/shm/socksify-UID-$SOCKSIFY_SESSION when the wrapper set a session,
+ * else an anonymous shared mapping. NULL when it cannot be mapped (logged). */
+struct fakedns *socksify_fakedns(void);
+
+/* When ep is an address in a fake range that holds a name, write the name
+ * endpoint (same port) to name and return true. */
+bool socksify_unfake(const struct endpoint *ep, struct endpoint *name);
+
+#endif

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Install everything the build and every test need on Debian 12 (run as root).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends \
+	build-essential clang pkg-config check valgrind \
+	dante-server microsocks \
+	curl wget netcat-openbsd python3 dnsutils socat iproute2 procps \
+	passwd util-linux ca-certificates
