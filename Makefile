@@ -24,6 +24,9 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 LDLIBS_SO = -ldl -lpthread
 
 B        ?= build
+# Quiet build lines; `make V=1` shows the full commands.
+Q         = $(if $(V),,@)
+say       = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 COMMON_SRC  := $(sort $(wildcard common/*.c))
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
@@ -43,21 +46,21 @@ all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS_SO)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS_SO)
 
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(COMMON_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
 
 $(B)/progs/%: tests/integration/progs/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
