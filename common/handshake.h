@@ -37,7 +37,9 @@ struct handshake {
 	struct endpoint dest; /* what the request asks for */
 	enum handshake_cmd cmd;
 	enum handshake_state state;
-	uint8_t out[600]; /* bytes queued for the proxy */
+	/* Bytes queued for the proxy. Room for a whole pipelined SOCKS5
+	 * exchange: greeting (4) + RFC 1929 auth (513) + request (262). */
+	uint8_t out[780];
 	size_t out_len, out_sent;
 	uint8_t in[300]; /* the reply being assembled */
 	size_t in_len, in_need;

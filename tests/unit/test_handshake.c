@@ -1,0 +1,809 @@
+/* test_handshake.c — the handshake state machine over a socketpair, against
+ * a scripted peer thread that answers normally, byte by byte, coalesced with
+ * application data, truncated, corrupted, or not at all. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handshake.h"
+#include "socks4.h"
+#include "socks5.h"
+
+/* ---- socket_io on real libc, counting recv() calls ---- */
+
+static unsigned recv_calls; /* calls that returned data */
+static size_t recv_largest_ask;
+
+/* Counts the calls that returned data (not those that found none yet). */
+static ssize_t counting_recv(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t n = recv(fd, buf, len, flags);
+
+	if (n > 0)
+		recv_calls++;
+	if (len > recv_largest_ask)
+		recv_largest_ask = len;
+	return n;
+}
+
+static const struct socket_io io = {
+    .connect = connect,
+    .send = send,
+    .recv = counting_recv,
+    .poll = poll,
+    .getsockopt = getsockopt,
+};
+
+/* ---- the scripted peer ---- */
+
+enum peer_op {
+	PEER_END = 0,	/* then wait for the client to close */
+	PEER_READ,	/* read exactly len bytes into the record */
+	PEER_SEND,	/* one write */
+	PEER_SEND_SLOW, /* one byte per write, 3 ms apart */
+	PEER_CLOSE,	/* close now */
+};
+
+struct peer_step {
+	enum peer_op op;
+	const uint8_t *data;
+	size_t len;
+};
+
+#define READ(n)                                                                \
+	{                                                                      \
+		PEER_READ, NULL, (n)                                           \
+	}
+#define SEND(a)                                                                \
+	{                                                                      \
+		PEER_SEND, (a), sizeof(a)                                      \
+	}
+#define SEND_SLOW(a)                                                           \
+	{                                                                      \
+		PEER_SEND_SLOW, (a), sizeof(a)                                 \
+	}
+#define CLOSE()                                                                \
+	{                                                                      \
+		PEER_CLOSE, NULL, 0                                            \
+	}
+#define END()                                                                  \
+	{                                                                      \
+		PEER_END, NULL, 0                                              \
+	}
+
+struct peer {
+	int fd;
+	const struct peer_step *steps;
+	uint8_t got[2048];
+	size_t got_len;
+	pthread_t thread;
+};
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Block (at most 3 s) until fd is readable. */
+static int peer_wait(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	return poll(&pfd, 1, 3000) == 1 ? 0 : -1;
+}
+
+static int peer_read(struct peer *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0 && p->got_len < sizeof(p->got)) {
+		if (peer_wait(p->fd) < 0)
+			return -1;
+		n = read(p->fd, p->got + p->got_len, len);
+		if (n <= 0)
+			return -1;
+		p->got_len += (size_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void peer_send(struct peer *p, const uint8_t *data, size_t len, int slow)
+{
+	size_t i;
+
+	if (!slow) {
+		if (write(p->fd, data, len) != (ssize_t)len)
+			p->got_len = sizeof(p->got); /* poison the record */
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		sleep_ms(3);
+		if (write(p->fd, data + i, 1) != 1)
+			return;
+	}
+}
+
+static void *peer_main(void *arg)
+{
+	struct peer *p = arg;
+	const struct peer_step *s;
+	uint8_t sink[64];
+
+	for (s = p->steps; s->op != PEER_END; s++) {
+		if (s->op == PEER_READ && peer_read(p, s->len) < 0)
+			break;
+		if (s->op == PEER_SEND || s->op == PEER_SEND_SLOW)
+			peer_send(p, s->data, s->len, s->op == PEER_SEND_SLOW);
+		if (s->op == PEER_CLOSE) {
+			close(p->fd);
+			p->fd = -1;
+			return NULL;
+		}
+	}
+	/* Hold the connection until the client hangs up; record anything
+	 * more it sends (it should send nothing). */
+	while (peer_wait(p->fd) == 0) {
+		ssize_t n = read(p->fd, sink, sizeof(sink));
+
+		if (n <= 0)
+			break;
+		if (p->got_len + (size_t)n <= sizeof(p->got)) {
+			memcpy(p->got + p->got_len, sink, (size_t)n);
+			p->got_len += (size_t)n;
+		}
+	}
+	return NULL;
+}
+
+/* Start p on one end of a socketpair; returns the client end, non-blocking. */
+static int peer_start(struct peer *p, const struct peer_step *steps)
+{
+	int sv[2];
+
+	memset(p, 0, sizeof(*p));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(
+	    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK), 0);
+	p->fd = sv[1];
+	p->steps = steps;
+	recv_calls = 0;
+	recv_largest_ask = 0;
+	ck_assert_int_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
+	return sv[0];
+}
+
+static void peer_finish(struct peer *p, int client)
+{
+	close(client);
+	pthread_join(p->thread, NULL);
+	if (p->fd >= 0)
+		close(p->fd);
+}
+
+/* ---- fixtures ---- */
+
+static struct proxy proxy_socks5(int with_auth)
+{
+	struct proxy p;
+
+	memset(&p, 0, sizeof(p));
+	p.type = PROXY_SOCKS5H;
+	endpoint_parse_ip(&p.addr, "127.0.0.1");
+	p.addr.port = 1080;
+	if (with_auth) {
+		p.has_auth = true;
+		p.user_len = 4;
+		memcpy(p.user, "user", 5);
+		p.password_len = 6;
+		memcpy(p.password, "secret", 7);
+	}
+	return p;
+}
+
+static struct proxy proxy_socks4(enum proxy_type type, const char *user)
+{
+	struct proxy p = proxy_socks5(0);
+
+	p.type = type;
+	if (user) {
+		p.has_auth = true;
+		p.user_len = (uint8_t)strlen(user);
+		memcpy(p.user, user, p.user_len + 1);
+	}
+	return p;
+}
+
+static struct endpoint dest_ipv4(void)
+{
+	struct endpoint ep = {.kind = ENDPOINT_IPV4, .port = 80};
+
+	memcpy(ep.u.ipv4, (uint8_t[]){198, 18, 0, 9}, 4);
+	return ep;
+}
+
+static struct endpoint dest_name(void)
+{
+	struct endpoint ep;
+
+	endpoint_set_name(&ep, "example.com", 11, 443);
+	return ep;
+}
+
+static uint64_t deadline_in(unsigned ms)
+{
+	return netio_now_ms() + ms;
+}
+
+static const uint8_t greet_none[] = {5, 1, 0};
+static const uint8_t greet_auth[] = {5, 2, 0, 2};
+static const uint8_t method_none[] = {5, 0};
+static const uint8_t method_auth[] = {5, 2};
+static const uint8_t auth_req[] = {1,	4,   'u', 's', 'e', 'r', 6,
+				   's', 'e', 'c', 'r', 'e', 't'};
+static const uint8_t auth_ok[] = {1, 0};
+static const uint8_t req_ipv4[] = {5, 1, 0, 1, 198, 18, 0, 9, 0, 80};
+static const uint8_t req_name[] = {5,	1,   0,	  3,   11,   'e',
+				   'x', 'a', 'm', 'p', 'l',  'e',
+				   '.', 'c', 'o', 'm', 0x01, 0xbb};
+static const uint8_t reply_ok[] = {5, 0, 0, 1, 10, 1, 2, 3, 0x1f, 0x90};
+
+/* Run a handshake against steps and check what the peer received. */
+static int run_against(const struct peer_step *steps, const struct proxy *p,
+		       const struct endpoint *dest, enum handshake_cmd cmd,
+		       struct handshake *hs, struct peer *peer)
+{
+	int client = peer_start(peer, steps);
+	int rc;
+
+	handshake_init(hs, p, dest, cmd);
+	rc = handshake_run(hs, &io, client, deadline_in(2000));
+	peer_finish(peer, client);
+	return rc;
+}
+
+static void assert_sent(const struct peer *peer, const uint8_t *a, size_t alen,
+			const uint8_t *b, size_t blen)
+{
+	ck_assert_uint_eq(peer->got_len, alen + blen);
+	ck_assert_mem_eq(peer->got, a, alen);
+	if (blen)
+		ck_assert_mem_eq(peer->got + alen, b, blen);
+}
+
+/* ---- SOCKS5 success paths ---- */
+
+START_TEST(socks5_no_auth_ipv4)
+{
+	const struct peer_step steps[] = {READ(3), SEND(method_none), READ(10),
+					  SEND(reply_ok), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	assert_sent(&peer, greet_none, sizeof(greet_none), req_ipv4,
+		    sizeof(req_ipv4));
+	ck_assert_int_eq(hs.state, HS_DONE);
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_IPV4);
+	ck_assert_uint_eq(hs.bound.port, 8080);
+	ck_assert_uint_eq(hs.bound.u.ipv4[3], 3);
+	ck_assert_uint_eq(hs.method, SOCKS5_METHOD_NONE);
+}
+END_TEST
+
+START_TEST(socks5_userpass_name)
+{
+	const struct peer_step steps[] = {
+	    READ(4),	   SEND(method_auth),	   READ(sizeof(auth_req)),
+	    SEND(auth_ok), READ(sizeof(req_name)), SEND(reply_ok),
+	    END(),
+	};
+	struct proxy p = proxy_socks5(1);
+	struct endpoint d = dest_name();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	ck_assert_uint_eq(peer.got_len, sizeof(greet_auth) + sizeof(auth_req) +
+					    sizeof(req_name));
+	ck_assert_mem_eq(peer.got, greet_auth, sizeof(greet_auth));
+	ck_assert_mem_eq(peer.got + 4, auth_req, sizeof(auth_req));
+	ck_assert_mem_eq(peer.got + 4 + sizeof(auth_req), req_name,
+			 sizeof(req_name));
+}
+END_TEST
+
+/* With credentials, the proxy may still pick "no authentication". */
+START_TEST(socks5_auth_offered_none_chosen)
+{
+	const struct peer_step steps[] = {READ(4), SEND(method_none), READ(10),
+					  SEND(reply_ok), END()};
+	struct proxy p = proxy_socks5(1);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	assert_sent(&peer, greet_auth, sizeof(greet_auth), req_ipv4,
+		    sizeof(req_ipv4));
+}
+END_TEST
+
+START_TEST(socks5_byte_by_byte)
+{
+	static const uint8_t reply_v6[] = {5, 0, 0, 4, 0xfd, 0, 0, 0, 0, 0, 0,
+					   0, 0, 0, 0, 0,    0, 0, 0, 1, 0, 53};
+	static const uint8_t reply_nm[] = {5,	0,   0,	  3,	4,   'b',
+					   'n', 'd', '1', 0x12, 0x34};
+	const struct peer_step steps6[] = {
+	    READ(4),
+	    SEND_SLOW(method_auth),
+	    READ(sizeof(auth_req)),
+	    SEND_SLOW(auth_ok),
+	    READ(10),
+	    SEND_SLOW(reply_v6),
+	    END(),
+	};
+	const struct peer_step stepsn[] = {READ(3), SEND_SLOW(method_none),
+					   READ(10), SEND_SLOW(reply_nm),
+					   END()};
+	struct proxy pa = proxy_socks5(1), pn = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps6, &pa, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_IPV6);
+	ck_assert_uint_eq(hs.bound.u.ipv6[0], 0xfd);
+	ck_assert_uint_eq(hs.bound.port, 53);
+	ck_assert_int_eq(
+	    run_against(stepsn, &pn, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_NAME);
+	ck_assert_str_eq(hs.bound.u.name, "bnd1");
+	ck_assert_uint_eq(hs.bound.port, 0x1234);
+}
+END_TEST
+
+/* Reply and the first application bytes arrive in one segment: the
+ * handshake must leave those bytes in the socket, and ask recv() only for
+ * what it needs (2 bytes, then 5, then the rest: 3 calls in all). */
+START_TEST(socks5_coalesced_app_data)
+{
+	static const uint8_t reply_app[] = {
+	    5,	 0,   0,   3,	4,   'h', 'o', 's', 't', 0,   80, 'H',
+	    'T', 'T', 'P', '/', '1', '.', '1', ' ', '2', '0', '0'};
+	const struct peer_step steps[] = {READ(3), SEND(method_none), READ(10),
+					  SEND(reply_app), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	char app[64];
+	ssize_t n;
+	int client = peer_start(&peer, steps);
+
+	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
+	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
+	ck_assert_uint_le(recv_calls, 3);
+	ck_assert_uint_le(recv_largest_ask, 11 - 5);
+	ck_assert_str_eq(hs.bound.u.name, "host");
+	ck_assert_int_eq(netio_wait(&io, client, POLLIN, deadline_in(1000)), 0);
+	n = recv(client, app, sizeof(app), 0);
+	ck_assert_int_eq(n, 12);
+	ck_assert_mem_eq(app, "HTTP/1.1 200", 12);
+	peer_finish(&peer, client);
+}
+END_TEST
+
+START_TEST(socks5_bind_and_udp_commands)
+{
+	static const uint8_t req_bind[] = {5, 2, 0, 1, 198, 18, 0, 9, 0, 80};
+	static const uint8_t req_udp[] = {5, 3, 0, 1, 198, 18, 0, 9, 0, 80};
+	const struct peer_step steps[] = {READ(3), SEND(method_none), READ(10),
+					  SEND(reply_ok), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(run_against(steps, &p, &d, HANDSHAKE_BIND, &hs, &peer),
+			 0);
+	assert_sent(&peer, greet_none, 3, req_bind, sizeof(req_bind));
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_UDP_ASSOCIATE, &hs, &peer), 0);
+	assert_sent(&peer, greet_none, 3, req_udp, sizeof(req_udp));
+}
+END_TEST
+
+/* ---- SOCKS5 failures ---- */
+
+START_TEST(socks5_truncated_reply)
+{
+	static const uint8_t part[] = {5, 0, 0};
+	const struct peer_step steps[] = {READ(3), SEND(method_none), READ(10),
+					  SEND(part), CLOSE()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer),
+	    -ECONNRESET);
+	ck_assert_str_eq(hs.why,
+			 "proxy closed the connection during the handshake");
+	ck_assert_int_eq(hs.state, HS_FAILED);
+}
+END_TEST
+
+START_TEST(socks5_closed_after_greeting)
+{
+	const struct peer_step steps[] = {READ(3), CLOSE()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer),
+	    -ECONNRESET);
+}
+END_TEST
+
+struct corrupt_case {
+	int auth;		/* offer username/password */
+	const uint8_t *method;	/* method selection sent */
+	const uint8_t *auth_st; /* auth reply, when reached */
+	const uint8_t *reply;	/* 10-byte reply, when reached */
+	int err;
+	const char *why;
+};
+
+static const uint8_t m_v4[] = {4, 0}, m_gss[] = {5, 1}, m_ff[] = {5, 0xff},
+		     a_fail[] = {1, 1}, a_ver[] = {5, 0};
+static const uint8_t r_ver[] = {4, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+static const uint8_t r_rsv[] = {5, 0, 7, 1, 0, 0, 0, 0, 0, 0};
+static const uint8_t r_atyp[] = {5, 0, 0, 5, 0, 0, 0, 0, 0, 0};
+static const uint8_t r_empty[] = {5, 0, 0, 3, 0, 0, 0, 0, 0, 0};
+
+static const struct corrupt_case corrupt_cases[] = {
+    {0, m_v4, NULL, NULL, EPROTO,
+     "proxy answered the greeting with a version other than SOCKS5"},
+    {0, method_auth, NULL, NULL, EPROTO,
+     "proxy chose an authentication method we did not offer"},
+    {1, m_gss, NULL, NULL, EPROTO,
+     "proxy chose an authentication method we did not offer"},
+    {0, m_ff, NULL, NULL, EACCES,
+     "proxy accepts none of our authentication methods"},
+    {1, method_auth, a_fail, NULL, EACCES,
+     "proxy rejected the username/password"},
+    {1, method_auth, a_ver, NULL, EPROTO,
+     "proxy's username/password reply has a wrong version"},
+    {0, method_none, NULL, r_ver, EPROTO,
+     "proxy's reply has a version other than SOCKS5"},
+    {0, method_none, NULL, r_rsv, EPROTO,
+     "proxy's reply has a non-zero reserved byte"},
+    {0, method_none, NULL, r_atyp, EPROTO,
+     "proxy's reply has an unknown address type"},
+    {0, method_none, NULL, r_empty, EPROTO,
+     "proxy's reply holds an empty host name"},
+};
+
+/* Build the peer's script for one corrupt case into steps. */
+static void corrupt_script(const struct corrupt_case *c,
+			   struct peer_step *steps)
+{
+	int i = 0;
+
+	steps[i++] = (struct peer_step){PEER_READ, NULL, c->auth ? 4 : 3};
+	steps[i++] = (struct peer_step){PEER_SEND, c->method, 2};
+	if (c->auth_st) {
+		steps[i++] = (struct peer_step)READ(sizeof(auth_req));
+		steps[i++] = (struct peer_step){PEER_SEND, c->auth_st, 2};
+	}
+	if (c->reply) {
+		steps[i++] = (struct peer_step)READ(10);
+		steps[i++] = (struct peer_step){PEER_SEND, c->reply, 10};
+	}
+	steps[i] = (struct peer_step)END();
+}
+
+START_TEST(socks5_corrupt)
+{
+	const struct corrupt_case *c = &corrupt_cases[_i];
+	struct peer_step steps[8];
+	struct proxy p = proxy_socks5(c->auth);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	short ev = 0;
+	size_t sent_before_reply;
+
+	corrupt_script(c, steps);
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), -c->err);
+	ck_assert_str_eq(hs.why, c->why);
+	ck_assert_int_eq(hs.error, c->err);
+	/* Failure is sticky. */
+	ck_assert_int_eq(handshake_step(&hs, &io, -1, &ev), -c->err);
+	/* Nothing beyond the failing exchange was sent. */
+	sent_before_reply = (c->auth ? 4 : 3) +
+			    (c->auth_st ? sizeof(auth_req) : 0) +
+			    (c->reply ? 10 : 0);
+	ck_assert_uint_eq(peer.got_len, sent_before_reply);
+}
+END_TEST
+
+/* Each defect has its own explanation; only cases 1 and 2 (two kinds of
+ * unoffered method) are the same defect. */
+START_TEST(socks5_corrupt_whys_distinct)
+{
+	size_t i, j, n = sizeof(corrupt_cases) / sizeof(corrupt_cases[0]);
+
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			if (i == 1 && j == 2)
+				ck_assert_str_eq(corrupt_cases[i].why,
+						 corrupt_cases[j].why);
+			else
+				ck_assert_str_ne(corrupt_cases[i].why,
+						 corrupt_cases[j].why);
+		}
+	}
+}
+END_TEST
+
+/* Every REP code over the wire: mapped errno and its message as why. */
+START_TEST(socks5_reply_codes)
+{
+	uint8_t reply[10] = {5, (uint8_t)_i, 0, 1, 0, 0, 0, 0, 0, 0};
+	const struct peer_step steps[] = {READ(3), SEND(method_none), READ(10),
+					  SEND(reply), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer),
+	    -socks5_reply_errno((uint8_t)_i));
+	ck_assert_uint_eq(hs.reply, _i);
+	if (_i != 0)
+		ck_assert_str_eq(hs.why, socks5_reply_message((uint8_t)_i));
+}
+END_TEST
+
+START_TEST(socks5_silent_proxy_times_out)
+{
+	const struct peer_step steps[] = {READ(3), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	int client = peer_start(&peer, steps);
+	uint64_t start = netio_now_ms(), took;
+
+	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
+	ck_assert_int_eq(handshake_run(&hs, &io, client, start + 200),
+			 -ETIMEDOUT);
+	took = netio_now_ms() - start;
+	ck_assert_uint_ge(took, 190);
+	ck_assert_uint_lt(took, 1000);
+	ck_assert_int_eq(hs.state, HS_FAILED);
+	ck_assert_ptr_nonnull(hs.why);
+	peer_finish(&peer, client);
+}
+END_TEST
+
+/* Driving step by step: -EAGAIN with the right event between messages. */
+START_TEST(step_reports_events)
+{
+	const struct peer_step steps[] = {READ(3), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	short ev = 0;
+	int client = peer_start(&peer, steps);
+
+	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
+	ck_assert_int_eq(hs.state, HS_SEND_GREETING);
+	ck_assert_int_eq(handshake_step(&hs, &io, client, &ev), -EAGAIN);
+	ck_assert_int_eq(ev, POLLIN);
+	ck_assert_int_eq(hs.state, HS_RECV_METHOD);
+	ck_assert_str_eq(handshake_state_name(hs.state), "recv-method");
+	ck_assert_int_eq(handshake_step(&hs, &io, client, &ev), -EAGAIN);
+	ck_assert_int_eq(hs.state, HS_RECV_METHOD);
+	peer_finish(&peer, client);
+	ck_assert_str_eq(handshake_state_name(HS_DONE), "done");
+	ck_assert_str_eq(handshake_state_name((enum handshake_state)99),
+			 "unknown");
+}
+END_TEST
+
+/* A name the length byte cannot carry is refused before anything is sent. */
+START_TEST(socks5_name_too_long_sends_nothing)
+{
+	const struct peer_step steps[] = {END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_name();
+	struct handshake hs;
+	struct peer peer;
+
+	memset(d.u.name, 'a', sizeof(d.u.name)); /* no terminating NUL */
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer),
+	    -ENAMETOOLONG);
+	ck_assert_uint_eq(peer.got_len, 0);
+	ck_assert_ptr_nonnull(hs.why);
+}
+END_TEST
+
+/* ---- SOCKS4 / SOCKS4a ---- */
+
+START_TEST(socks4_connect_with_user)
+{
+	static const uint8_t want[] = {4, 1,   0,   80,	 198, 18, 0,
+				       9, 'f', 'r', 'e', 'd', 0};
+	static const uint8_t granted[] = {0, 0x5a, 0, 0, 0, 0, 0, 0};
+	const struct peer_step steps[] = {READ(sizeof(want)),
+					  SEND_SLOW(granted), END()};
+	struct proxy p = proxy_socks4(PROXY_SOCKS4, "fred");
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	assert_sent(&peer, want, sizeof(want), NULL, 0);
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_IPV4);
+}
+END_TEST
+
+START_TEST(socks4a_name_coalesced)
+{
+	static const uint8_t want[] = {4,   1,	 0x01, 0xbb, 0,	  0,   0,
+				       1,   0,	 'e',  'x',  'a', 'm', 'p',
+				       'l', 'e', '.',  'c',  'o', 'm', 0};
+	static const uint8_t granted_app[] = {0, 0x5a, 0,   0,	 0,  0,
+					      0, 0,    'O', 'K', '!'};
+	const struct peer_step steps[] = {READ(sizeof(want)), SEND(granted_app),
+					  END()};
+	struct proxy p = proxy_socks4(PROXY_SOCKS4A, NULL);
+	struct endpoint d = dest_name();
+	struct handshake hs;
+	struct peer peer;
+	char app[8];
+	int client = peer_start(&peer, steps);
+
+	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
+	ck_assert_int_eq(hs.state, HS_SEND_REQUEST);
+	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
+	ck_assert_uint_le(recv_largest_ask, SOCKS4_REPLY_LEN);
+	ck_assert_int_eq(netio_wait(&io, client, POLLIN, deadline_in(1000)), 0);
+	ck_assert_int_eq(recv(client, app, sizeof(app), 0), 3);
+	ck_assert_mem_eq(app, "OK!", 3);
+	peer_finish(&peer, client);
+	assert_sent(&peer, want, sizeof(want), NULL, 0);
+}
+END_TEST
+
+START_TEST(socks4_refusals)
+{
+	static const uint8_t st[] = {0x5b, 0x5c, 0x5d, 0x11};
+	static const int err[] = {ECONNREFUSED, EACCES, EPERM, EPROTO};
+	uint8_t reply[8] = {0};
+	const struct peer_step steps[] = {READ(9), SEND(reply), END()};
+	struct proxy p = proxy_socks4(PROXY_SOCKS4, NULL);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	size_t i;
+
+	for (i = 0; i < sizeof(st); i++) {
+		reply[1] = st[i];
+		ck_assert_int_eq(
+		    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer),
+		    -err[i]);
+		ck_assert_str_eq(hs.why, socks4_reply_message(st[i]));
+	}
+}
+END_TEST
+
+START_TEST(socks4_bad_version)
+{
+	static const uint8_t reply[] = {5, 0x5a, 0, 0, 0, 0, 0, 0};
+	const struct peer_step steps[] = {READ(9), SEND(reply), END()};
+	struct proxy p = proxy_socks4(PROXY_SOCKS4, NULL);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), -EPROTO);
+	ck_assert_str_eq(hs.why,
+			 "proxy's reply is not a SOCKS4 reply (wrong version)");
+}
+END_TEST
+
+/* IPv6 and UDP cannot be asked of SOCKS4: refused with nothing sent. */
+START_TEST(socks4_unsupported_sends_nothing)
+{
+	const struct peer_step steps[] = {END()};
+	struct proxy p = proxy_socks4(PROXY_SOCKS4A, NULL);
+	struct endpoint v6 = {.kind = ENDPOINT_IPV6, .port = 80};
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	v6.u.ipv6[15] = 1;
+	ck_assert_int_eq(
+	    run_against(steps, &p, &v6, HANDSHAKE_CONNECT, &hs, &peer),
+	    -EAFNOSUPPORT);
+	ck_assert_uint_eq(peer.got_len, 0);
+	ck_assert_str_eq(hs.why, "SOCKS4 cannot carry an IPv6 destination");
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_UDP_ASSOCIATE, &hs, &peer),
+	    -EOPNOTSUPP);
+	ck_assert_uint_eq(peer.got_len, 0);
+}
+END_TEST
+
+static Suite *handshake_suite(void)
+{
+	Suite *s = suite_create("handshake");
+	TCase *ok = tcase_create("socks5 success");
+	TCase *bad = tcase_create("socks5 failures");
+	TCase *v4 = tcase_create("socks4");
+
+	tcase_add_test(ok, socks5_no_auth_ipv4);
+	tcase_add_test(ok, socks5_userpass_name);
+	tcase_add_test(ok, socks5_auth_offered_none_chosen);
+	tcase_add_test(ok, socks5_byte_by_byte);
+	tcase_add_test(ok, socks5_coalesced_app_data);
+	tcase_add_test(ok, socks5_bind_and_udp_commands);
+	tcase_add_test(ok, step_reports_events);
+	tcase_add_test(bad, socks5_truncated_reply);
+	tcase_add_test(bad, socks5_closed_after_greeting);
+	tcase_add_loop_test(bad, socks5_corrupt, 0,
+			    sizeof(corrupt_cases) / sizeof(corrupt_cases[0]));
+	tcase_add_test(bad, socks5_corrupt_whys_distinct);
+	tcase_add_loop_test(bad, socks5_reply_codes, 0, 12);
+	tcase_add_test(bad, socks5_silent_proxy_times_out);
+	tcase_add_test(bad, socks5_name_too_long_sends_nothing);
+	tcase_add_test(v4, socks4_connect_with_user);
+	tcase_add_test(v4, socks4a_name_coalesced);
+	tcase_add_test(v4, socks4_refusals);
+	tcase_add_test(v4, socks4_bad_version);
+	tcase_add_test(v4, socks4_unsupported_sends_nothing);
+	suite_add_tcase(s, ok);
+	suite_add_tcase(s, bad);
+	suite_add_tcase(s, v4);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(handshake_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
