@@ -78,6 +78,9 @@ struct config_env {
 	const char *log_level;	/* SOCKSIFY_LOG: none|error|warn|info|debug */
 	const char *xdg_config_home;
 	const char *home;
+	/* The system-wide file; NULL means "/etc/socksify.conf" (tests
+	 * point it elsewhere). */
+	const char *system_conf;
 };
 
 /* Built-in defaults: socks5h://127.0.0.1:1080, remote DNS, fake ranges
@@ -93,9 +96,11 @@ int config_parse(struct config *cfg, const char *text, size_t len,
 
 /* Pick the file to read: env->conf_file, else
  * $XDG_CONFIG_HOME/socksify/socksify.conf (default ~/.config/...), else
- * /etc/socksify.conf. Writes the path into buf; returns 1 when a file was
- * chosen, 0 when none exists (use defaults), -ENOENT when conf_file was
- * given explicitly but does not exist. */
+ * /etc/socksify.conf (or env->system_conf). Writes the path into buf;
+ * returns 1 when a file was chosen, 0 when none exists (use defaults),
+ * -ENOENT when conf_file was given explicitly but does not exist,
+ * -ENAMETOOLONG when a path does not fit buf. A file that exists but cannot
+ * be examined (EACCES) is chosen, so that reading it reports the error. */
 int config_find_file(const struct config_env *env, char *buf, size_t cap);
 
 /* The whole load: defaults, the chosen file (read with plain open/read),

@@ -1,0 +1,786 @@
+/* test_config.c — config file parsing (every key, every error with its
+ * "file:line:" prefix), derived settings, the file search order, the
+ * environment overrides and the exposed-password check. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static struct config cfg;
+
+static int parse(const char *text)
+{
+	config_defaults(&cfg);
+	return config_parse(&cfg, text, strlen(text), "t.conf");
+}
+
+/* Parse and finish; both must succeed. */
+static void parse_ok(const char *text)
+{
+	ck_assert_msg(parse(text) == 0, "%s", cfg.error);
+	ck_assert_msg(config_finish(&cfg) == 0, "%s", cfg.error);
+	ck_assert(cfg.valid);
+}
+
+static const char *proxy_text(unsigned i)
+{
+	static char buf[1024];
+
+	return proxyurl_format(&cfg.proxies[i], buf, sizeof(buf));
+}
+
+START_TEST(defaults)
+{
+	config_defaults(&cfg);
+	ck_assert(cfg.valid);
+	ck_assert_uint_eq(cfg.proxy_count, 1);
+	ck_assert_str_eq(proxy_text(0), "socks5h://127.0.0.1:1080");
+	ck_assert_int_eq(cfg.remote_dns_mode, REMOTE_DNS_AUTO);
+	ck_assert(cfg.remote_dns);
+	ck_assert_int_eq(cfg.fake_ipv4.family, AF_INET);
+	ck_assert_uint_eq(cfg.fake_ipv4.prefix, 4);
+	ck_assert_uint_eq(cfg.fake_ipv4.addr[0], 240);
+	ck_assert_int_eq(cfg.fake_ipv6.family, AF_INET6);
+	ck_assert_uint_eq(cfg.fake_ipv6.prefix, 48);
+	ck_assert_uint_eq(cfg.fake_ipv6.addr[0], 0xfd);
+	ck_assert_uint_eq(cfg.fake_ipv6.addr[5], 0x73);
+	ck_assert_uint_eq(cfg.fake_entries, 65536);
+	ck_assert_uint_eq(cfg.rule_count, 0);
+	ck_assert(cfg.default_direct);
+	ck_assert_uint_eq(cfg.connect_timeout_ms, 10000);
+	ck_assert_uint_eq(cfg.handshake_timeout_ms, 10000);
+	ck_assert_int_eq(cfg.log_level, LOG_ERROR);
+	ck_assert(!cfg.log_level_set);
+	ck_assert_str_eq(cfg.source, "");
+	ck_assert(!cfg.world_readable_secret);
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	ck_assert(cfg.remote_dns);
+}
+END_TEST
+
+START_TEST(every_key)
+{
+	parse_ok("# a comment\n"
+		 "   # an indented comment\n"
+		 "\n"
+		 "proxy socks5://a:b@10.0.0.1:1 # trailing comment\n"
+		 "proxy\tsocks5h://[::1]:2\n"
+		 "remote_dns on\n"
+		 "fake_ipv4 10.64.0.0/10\n"
+		 "fake_ipv6 fd00:1::/64\n"
+		 "fake_entries 1000\n"
+		 "direct 192.168.0.0/16\n"
+		 "direct ::1 port 22\n"
+		 "block * port 25-26\n"
+		 "connect_timeout 2.5\n"
+		 "handshake_timeout 750ms\n"
+		 "log_level debug\n");
+	ck_assert_uint_eq(cfg.proxy_count, 2);
+	ck_assert_str_eq(proxy_text(0), "socks5://a@10.0.0.1:1");
+	ck_assert_str_eq(cfg.proxies[0].password, "b");
+	ck_assert_str_eq(proxy_text(1), "socks5h://[::1]:2");
+	ck_assert_int_eq(cfg.remote_dns_mode, REMOTE_DNS_ON);
+	ck_assert(cfg.remote_dns);
+	ck_assert_uint_eq(cfg.fake_ipv4.addr[1], 64);
+	ck_assert_uint_eq(cfg.fake_ipv4.prefix, 10);
+	ck_assert_uint_eq(cfg.fake_ipv6.prefix, 64);
+	ck_assert_uint_eq(cfg.fake_entries, 1000);
+	ck_assert_uint_eq(cfg.rule_count, 3);
+	ck_assert_int_eq(cfg.rules[0].action, RULE_DIRECT);
+	ck_assert_uint_eq(cfg.rules[0].net.prefix, 16);
+	ck_assert_uint_eq(cfg.rules[0].port_min, 0);
+	ck_assert_uint_eq(cfg.rules[0].port_max, 65535);
+	ck_assert_int_eq(cfg.rules[1].net.family, AF_INET6);
+	ck_assert_uint_eq(cfg.rules[1].port_min, 22);
+	ck_assert_uint_eq(cfg.rules[1].port_max, 22);
+	ck_assert_int_eq(cfg.rules[2].action, RULE_BLOCK);
+	ck_assert_int_eq(cfg.rules[2].net.family, AF_UNSPEC);
+	ck_assert_uint_eq(cfg.rules[2].port_min, 25);
+	ck_assert_uint_eq(cfg.rules[2].port_max, 26);
+	ck_assert(!cfg.default_direct);
+	ck_assert_uint_eq(cfg.connect_timeout_ms, 2500);
+	ck_assert_uint_eq(cfg.handshake_timeout_ms, 750);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+	ck_assert(cfg.log_level_set);
+}
+END_TEST
+
+START_TEST(line_endings_and_blanks)
+{
+	parse_ok("log_level warn\r\n\r\n  \t\v\f\r\nconnect_timeout 3");
+	ck_assert_int_eq(cfg.log_level, LOG_WARN);
+	ck_assert_uint_eq(cfg.connect_timeout_ms, 3000);
+	parse_ok("");
+	parse_ok("\n\n\n");
+}
+END_TEST
+
+START_TEST(proxy_lines_replace_default)
+{
+	parse_ok("proxy socks4a://id@192.0.2.1:9\n");
+	ck_assert_uint_eq(cfg.proxy_count, 1);
+	ck_assert_str_eq(proxy_text(0), "socks4a://id@192.0.2.1:9");
+	ck_assert(cfg.remote_dns);
+	/* '#' inside a word is not a comment: it reaches the URL parser. */
+	ck_assert_int_eq(parse("proxy socks5h://u:pa#ss@h\n"), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cfg.error, "percent-encode"));
+	parse_ok("proxy socks5h://u:pa%23ss@h\n");
+	ck_assert_str_eq(cfg.proxies[0].password, "pa#ss");
+}
+END_TEST
+
+START_TEST(chain_limit)
+{
+	char text[1024] = "";
+	int i;
+
+	for (i = 0; i < CONFIG_MAX_PROXIES; i++)
+		sprintf(text + strlen(text), "proxy socks5://10.0.0.%d\n", i);
+	parse_ok(text);
+	ck_assert_uint_eq(cfg.proxy_count, CONFIG_MAX_PROXIES);
+	ck_assert_str_eq(proxy_text(7), "socks5://10.0.0.7:1080");
+	strcat(text, "proxy socks5://10.0.0.99\n");
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:9: more than 8 proxies");
+}
+END_TEST
+
+START_TEST(rule_limit)
+{
+	static char text[64 * 40];
+	int i;
+
+	text[0] = '\0';
+	for (i = 0; i < CONFIG_MAX_RULES; i++)
+		sprintf(text + strlen(text), "block 10.0.%d.0/24\n", i);
+	parse_ok(text);
+	ck_assert_uint_eq(cfg.rule_count, CONFIG_MAX_RULES);
+	ck_assert(cfg.default_direct); /* only block lines */
+	strcat(text, "direct none\n"); /* adds no rule */
+	parse_ok(text);
+	strcat(text, "direct *\n");
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_str_eq(cfg.error,
+			 "t.conf:66: more than 64 direct/block rules");
+}
+END_TEST
+
+START_TEST(direct_lines_drop_default)
+{
+	parse_ok("block 10.0.0.0/8\n");
+	ck_assert(cfg.default_direct);
+	parse_ok("direct none\n");
+	ck_assert(!cfg.default_direct);
+	ck_assert_uint_eq(cfg.rule_count, 0);
+	parse_ok("direct 10.0.0.0/8 port 1-2\n");
+	ck_assert(!cfg.default_direct);
+	ck_assert_uint_eq(cfg.rule_count, 1);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	unsigned ms;
+} good_times[] = {
+    {"10", 10000},   {"2.5", 2500},	{"0.001", 1},		{"1ms", 1},
+    {"500ms", 500},  {"3600", 3600000}, {"3600000ms", 3600000}, {"10s", 10000},
+    {"1.25s", 1250}, {"0.0019", 1},	{"007", 7000},
+};
+
+START_TEST(times_good)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "connect_timeout %s\n",
+		 good_times[_i].text);
+	parse_ok(text);
+	ck_assert_uint_eq(cfg.connect_timeout_ms, good_times[_i].ms);
+	snprintf(text, sizeof(text), "handshake_timeout %s\n",
+		 good_times[_i].text);
+	parse_ok(text);
+	ck_assert_uint_eq(cfg.handshake_timeout_ms, good_times[_i].ms);
+}
+END_TEST
+
+static const char *const bad_times[] = {
+    "0",   "0ms", "0.0005",	"3600.001", "3600001ms", "1.5ms",
+    "1e3", ".5",  "5.",		"-1",	    "10m",	 "10 s",
+    "1,5", "ms",  "9999999999", "10sec",    "1.2.3",
+};
+
+START_TEST(times_bad)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "\nconnect_timeout %s\n", bad_times[_i]);
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_msg(strncmp(cfg.error, "t.conf:2: ", 10) == 0, "%s",
+		      cfg.error);
+	ck_assert(!cfg.valid);
+}
+END_TEST
+
+/* Each error: the text, and the exact message expected. */
+static const struct {
+	const char *text;
+	const char *error;
+} bad_files[] = {
+    {"bogus 1\n", "t.conf:1: unknown key 'bogus'"},
+    {"\n# x\n\nProxy socks5h://h\n", "t.conf:4: unknown key 'Proxy'"},
+    {"socks5h://u:pw@h\n",
+     "t.conf:1: unknown key (settings are written \"key value\"; a "
+     "proxy is \"proxy URL\")"},
+    {"proxy\n", "t.conf:1: missing value for proxy"},
+    {"proxy # socks5h://h\n", "t.conf:1: missing value for proxy"},
+    {"proxy socks5h://a socks5h://b\n", "t.conf:1: too many values for proxy"},
+    {"log_level\n", "t.conf:1: missing value for log_level"},
+    {"log_level info warn\n", "t.conf:1: too many values for log_level"},
+    {"log_level verbose\n",
+     "t.conf:1: log_level must be none, error, warn, info or debug"},
+    {"log_level INFO\n",
+     "t.conf:1: log_level must be none, error, warn, info or debug"},
+    {"remote_dns yes\n", "t.conf:1: remote_dns must be auto, on or off"},
+    {"proxy http://h:1\n",
+     "t.conf:1: bad proxy URL: unsupported scheme: use socks4, socks4a, "
+     "socks5 or socks5h"},
+    {"log_level info\nproxy 127.0.0.1:1080\n",
+     "t.conf:2: bad proxy URL: missing scheme: expected "
+     "socks5h://host:port"},
+    {"proxy socks5h://h:70000\n",
+     "t.conf:1: bad proxy URL: bad port: expected 1..65535"},
+    {"direct 10.0.0.0/33\n",
+     "t.conf:1: bad network '10.0.0.0/33': expected a CIDR prefix, an "
+     "address or *"},
+    {"block example.com\n",
+     "t.conf:1: bad network 'example.com': expected a CIDR prefix, an "
+     "address or *"},
+    {"block none\n",
+     "t.conf:1: bad network 'none': expected a CIDR prefix, an address "
+     "or *"},
+    {"direct 10.0.0.0/8 port 70000\n",
+     "t.conf:1: bad port '70000': expected P or P-Q within 0..65535"},
+    {"direct 10.0.0.0/8 port 9-1\n",
+     "t.conf:1: bad port '9-1': expected P or P-Q within 0..65535"},
+    {"direct 10.0.0.0/8 ports 80\n", "t.conf:1: expected NET [port P|P-Q]"},
+    {"direct 10.0.0.0/8 port\n", "t.conf:1: expected NET [port P|P-Q]"},
+    {"block * port 1 2\n", "t.conf:1: too many values for block"},
+    {"direct\n", "t.conf:1: missing value for direct"},
+    {"fake_entries 15\n",
+     "t.conf:1: fake_entries must be a number from 16 to 16777216"},
+    {"fake_entries 16777217\n",
+     "t.conf:1: fake_entries must be a number from 16 to 16777216"},
+    {"fake_entries 1k\n",
+     "t.conf:1: fake_entries must be a number from 16 to 16777216"},
+    {"fake_ipv4 fd00::/64\n",
+     "t.conf:1: fake_ipv4 needs an IPv4 prefix like 240.0.0.0/4"},
+    {"fake_ipv6 10.0.0.0/8\n",
+     "t.conf:1: fake_ipv6 needs an IPv6 prefix like fd5c:6f63:6b73::/48"},
+    {"fake_ipv4 *\n",
+     "t.conf:1: fake_ipv4 needs an IPv4 prefix like 240.0.0.0/4"},
+    {"fake_ipv4 10.0.0.0/28\n",
+     "t.conf:1: fake_ipv4 range too small: it must hold 16 names"},
+    {"fake_ipv6 fd00::/124\n",
+     "t.conf:1: fake_ipv6 range too small: it must hold 16 names"},
+    {"fake_ipv4 127.16.0.0/12\n",
+     "t.conf:1: fake_ipv4 range must not overlap loopback"},
+    {"fake_ipv4 0.0.0.0/1\n",
+     "t.conf:1: fake_ipv4 range must not overlap loopback"},
+    {"fake_ipv6 ::/112\n",
+     "t.conf:1: fake_ipv6 range must not overlap loopback"},
+    {"connect_timeout 0\n",
+     "t.conf:1: bad time '0': seconds (\"2.5\") or milliseconds "
+     "(\"500ms\"), 1ms to 1 hour"},
+    {"log_level debug#x\n",
+     "t.conf:1: log_level must be none, error, warn, info or debug"},
+    {"block 1 2 3 4 5 6 7 8\n", "t.conf:1: too many values"},
+};
+
+START_TEST(errors)
+{
+	ck_assert_int_eq(parse(bad_files[_i].text), -EINVAL);
+	ck_assert_str_eq(cfg.error, bad_files[_i].error);
+	ck_assert(!cfg.valid);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+	ck_assert_str_eq(cfg.error, bad_files[_i].error);
+}
+END_TEST
+
+START_TEST(long_line_and_nul)
+{
+	static char text[5000];
+	static const char with_nul[] = "log_level info\nlog_level\0 x\n";
+
+	memset(text, ' ', sizeof(text));
+	memcpy(text, "log_level info\n", 15);
+	text[sizeof(text) - 1] = '\0';
+	ck_assert_int_eq(parse(text), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:2: line longer than 4095 bytes");
+	config_defaults(&cfg);
+	ck_assert_int_eq(
+	    config_parse(&cfg, with_nul, sizeof(with_nul) - 1, "t.conf"),
+	    -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:2: NUL byte in line");
+	/* Only len bytes are read: a line cut at len is complete. */
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_parse(&cfg, "log_level infoXXX", 14, "t.conf"),
+			 0);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+}
+END_TEST
+
+START_TEST(errors_never_quote_passwords)
+{
+	static const char *const texts[] = {
+	    "proxy socks4://u:SECRETPW@h\n",
+	    "proxy socks5h://u:SECRETPW@h:0\n",
+	    "socks5h://u:SECRETPW@h\n",
+	    "u:SECRETPW@h\n",
+	    "proxy socks5h://u:SECRETPW@h extra\n",
+	    "proxy socks5h://u:SECRETPW%@h\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		ck_assert_int_eq(parse(texts[i]), -EINVAL);
+		ck_assert_msg(!strstr(cfg.error, "SECRET"), "leaked: %s",
+			      cfg.error);
+	}
+}
+END_TEST
+
+/* remote_dns mode × last proxy type: the resulting type and flag. */
+static const struct {
+	const char *mode, *url;
+	const char *want_url; /* NULL: error */
+	bool remote;
+} dns_cases[] = {
+    {"auto", "socks5h://h", "socks5h://h:1080", true},
+    {"auto", "socks5://h", "socks5://h:1080", false},
+    {"auto", "socks4a://h", "socks4a://h:1080", true},
+    {"auto", "socks4://h", "socks4://h:1080", false},
+    {"on", "socks5h://h", "socks5h://h:1080", true},
+    {"on", "socks5://h", "socks5h://h:1080", true},
+    {"on", "socks4a://h", "socks4a://h:1080", true},
+    {"on", "socks4://h", NULL, false},
+    {"off", "socks5h://h", "socks5://h:1080", false},
+    {"off", "socks5://h", "socks5://h:1080", false},
+    {"off", "socks4a://h", "socks4://h:1080", false},
+    {"off", "socks4://h", "socks4://h:1080", false},
+};
+
+START_TEST(remote_dns_modes)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "remote_dns %s\nproxy %s\n",
+		 dns_cases[_i].mode, dns_cases[_i].url);
+	ck_assert_int_eq(parse(text), 0);
+	if (!dns_cases[_i].want_url) {
+		ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+		ck_assert_str_eq(cfg.error, "remote_dns on: socks4 cannot "
+					    "carry host names; use socks4a");
+		ck_assert(!cfg.valid);
+		return;
+	}
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	ck_assert_str_eq(proxy_text(0), dns_cases[_i].want_url);
+	ck_assert_int_eq(cfg.remote_dns, dns_cases[_i].remote);
+	ck_assert_int_eq(proxy_sends_names(&cfg.proxies[0]),
+			 dns_cases[_i].remote);
+}
+END_TEST
+
+START_TEST(remote_dns_looks_at_last_proxy)
+{
+	parse_ok("remote_dns on\nproxy socks4://10.0.0.1\n"
+		 "proxy socks5://10.0.0.2\n");
+	ck_assert_int_eq(cfg.proxies[0].type, PROXY_SOCKS4);
+	ck_assert_int_eq(cfg.proxies[1].type, PROXY_SOCKS5H);
+}
+END_TEST
+
+START_TEST(chain_consistency)
+{
+	parse_ok("proxy socks4a://10.0.0.1\nproxy socks5h://next.example\n");
+	parse_ok("proxy socks4://10.0.0.1\nproxy socks5h://10.0.0.2\n");
+	ck_assert_int_eq(parse("proxy socks4://10.0.0.1\n"
+			       "proxy socks5h://next.example\n"),
+			 0);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+	ck_assert_str_eq(cfg.error, "proxy 1 is socks4: it cannot reach the "
+				    "host name of proxy 2; use socks4a");
+	ck_assert_int_eq(parse("proxy socks4a://10.0.0.1\n"
+			       "proxy socks5h://[::1]\n"),
+			 0);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+	ck_assert_str_eq(cfg.error, "proxy 1 is socks4: it cannot reach the "
+				    "IPv6 address of proxy 2");
+}
+END_TEST
+
+START_TEST(fake_entries_capped_by_ranges)
+{
+	parse_ok("fake_ipv4 10.0.0.0/27\n");
+	ck_assert_uint_eq(cfg.fake_entries, 31);
+	parse_ok("fake_ipv6 fd00::/120\nfake_entries 100\n");
+	ck_assert_uint_eq(cfg.fake_entries, 100);
+	parse_ok("fake_ipv6 fd00::/120\nfake_entries 1000\n");
+	ck_assert_uint_eq(cfg.fake_entries, 255);
+	parse_ok("fake_entries 16777216\n");
+	ck_assert_uint_eq(cfg.fake_entries, 16777216);
+}
+END_TEST
+
+START_TEST(log_level_names)
+{
+	static const char *const names[] = {"none", "error", "warn", "info",
+					    "debug"};
+	enum log_level level;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(config_parse_log_level(names[i], &level), 0);
+		ck_assert_int_eq(level, (enum log_level)i);
+	}
+	ck_assert_int_eq(config_parse_log_level("", &level), -EINVAL);
+	ck_assert_int_eq(config_parse_log_level("warning", &level), -EINVAL);
+	ck_assert_int_eq(config_parse_log_level(NULL, &level), -EINVAL);
+}
+END_TEST
+
+/* --- Files: search order, reading, environment. -------------------------- */
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+	strcpy(tmpdir, "/tmp/socksify-test-config-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+/* Write text to tmpdir/rel (creating parent directories) with mode. The
+ * full path goes to out. */
+static void write_file(const char *rel, const char *text, mode_t mode,
+		       char *out)
+{
+	char path[512], *slash;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
+	for (slash = path + strlen(tmpdir) + 1; (slash = strchr(slash, '/'));
+	     slash++) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	if (out)
+		strcpy(out, path);
+}
+
+static void remove_tree(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* tmpdir/rel in one of 8 rotating buffers, so that a few results can be
+ * held at once (as struct config_env fields). */
+static const char *under(const char *rel)
+{
+	static char bufs[8][512];
+	static unsigned next;
+	char *buf = bufs[next++ % 8];
+
+	snprintf(buf, sizeof(bufs[0]), "%s/%s", tmpdir, rel);
+	return buf;
+}
+
+START_TEST(search_order)
+{
+	char explicit_path[512], xdg[512], home[512], sys[512], found[512];
+	struct config_env env = {0};
+
+	make_tmpdir();
+	write_file("explicit.conf", "log_level info\n", 0600, explicit_path);
+	write_file("xdg/socksify/socksify.conf", "", 0600, NULL);
+	write_file("home/.config/socksify/socksify.conf", "", 0600, NULL);
+	write_file("etc/socksify.conf", "", 0600, sys);
+	strcpy(xdg, under("xdg"));
+	strcpy(home, under("home"));
+	env.system_conf = sys;
+	env.xdg_config_home = xdg;
+	env.home = home;
+	env.conf_file = explicit_path;
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), 1);
+	ck_assert_str_eq(found, explicit_path);
+	env.conf_file = "";
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), 1);
+	ck_assert_str_eq(found, under("xdg/socksify/socksify.conf"));
+	env.xdg_config_home = "relative/ignored";
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), 1);
+	ck_assert_str_eq(found, under("home/.config/socksify/socksify.conf"));
+	env.xdg_config_home = NULL;
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), 1);
+	ck_assert_str_eq(found, under("home/.config/socksify/socksify.conf"));
+	/* An XDG directory without our file falls through to /etc, not to
+	 * ~/.config. */
+	env.xdg_config_home = under("home/.config/../../xdg-empty");
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), 1);
+	ck_assert_str_eq(found, sys);
+	env.xdg_config_home = NULL;
+	env.home = NULL;
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), 1);
+	ck_assert_str_eq(found, sys);
+	env.system_conf = under("etc/missing.conf");
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), 0);
+	env.conf_file = under("nope.conf");
+	ck_assert_int_eq(config_find_file(&env, found, sizeof(found)), -ENOENT);
+	ck_assert_int_eq(config_find_file(&env, found, 8), -ENAMETOOLONG);
+	remove_tree();
+}
+END_TEST
+
+START_TEST(load_from_search_path)
+{
+	char home[512];
+	struct config_env env = {0};
+
+	make_tmpdir();
+	write_file("home/.config/socksify/socksify.conf",
+		   "proxy socks5://192.0.2.5:7000\nlog_level warn\n", 0644,
+		   NULL);
+	strcpy(home, under("home"));
+	env.home = home;
+	env.system_conf = under("etc/none.conf");
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert(cfg.valid);
+	ck_assert_str_eq(cfg.source,
+			 under("home/.config/socksify/socksify.conf"));
+	ck_assert_str_eq(proxy_text(0), "socks5://192.0.2.5:7000");
+	ck_assert(!cfg.remote_dns);
+	ck_assert_int_eq(cfg.log_level, LOG_WARN);
+	ck_assert(!cfg.world_readable_secret); /* no password */
+	/* Nothing found: built-in defaults. */
+	env.home = under("elsewhere");
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_str_eq(cfg.source, "");
+	ck_assert_str_eq(proxy_text(0), "socks5h://127.0.0.1:1080");
+	ck_assert(cfg.remote_dns);
+	remove_tree();
+}
+END_TEST
+
+START_TEST(load_errors)
+{
+	char conf[512], want[700];
+	struct config_env env = {0};
+
+	make_tmpdir();
+	env.system_conf = under("etc/none.conf");
+	env.conf_file = under("missing.conf");
+	errno = 1234;
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(errno, 1234);
+	ck_assert(!cfg.valid);
+	snprintf(want, sizeof(want),
+		 "%s: cannot read: No such file or directory",
+		 under("missing.conf"));
+	ck_assert_str_eq(cfg.error, want);
+	/* A directory cannot be read as a file. */
+	env.conf_file = tmpdir;
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
+	ck_assert_str_eq(cfg.error, want);
+	/* Parse errors carry the file's path and the line. */
+	write_file("bad.conf", "log_level info\n\nproxy ftp://h\n", 0600, conf);
+	env.conf_file = conf;
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:3: bad proxy URL: unsupported scheme: use socks4, "
+		 "socks4a, socks5 or socks5h",
+		 conf);
+	ck_assert_str_eq(cfg.error, want);
+	ck_assert_str_eq(cfg.source, conf);
+	/* A whole-config error names the file without a line. */
+	write_file("dns.conf", "remote_dns on\nproxy socks4://h\n", 0600, conf);
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: remote_dns on: socks4 cannot carry host names; use "
+		 "socks4a",
+		 conf);
+	ck_assert_str_eq(cfg.error, want);
+	remove_tree();
+}
+END_TEST
+
+START_TEST(environment_overrides)
+{
+	char conf[512];
+	struct config_env env = {0};
+
+	make_tmpdir();
+	write_file("a.conf",
+		   "proxy socks5://10.0.0.1\nproxy socks5://10.0.0.2\n"
+		   "log_level debug\n",
+		   0600, conf);
+	env.conf_file = conf;
+	env.proxy_url = "socks4a://[::1]:9";
+	env.log_level = "warn";
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_uint_eq(cfg.proxy_count, 1);
+	ck_assert_str_eq(proxy_text(0), "socks4a://[::1]:9");
+	ck_assert(cfg.remote_dns);
+	ck_assert_int_eq(cfg.log_level, LOG_WARN);
+	env.proxy_url = "socks5h://u:SECRETPW@h:0";
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_PROXY: bad proxy URL: bad port: "
+				    "expected 1..65535");
+	env.proxy_url = NULL;
+	env.log_level = "loud";
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_LOG: unknown level 'loud' (use "
+				    "none, error, warn, info or debug)");
+	/* A valid env level still applies when the file is broken. */
+	write_file("a.conf", "oops\n", 0600, conf);
+	env.log_level = "none";
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(cfg.log_level, LOG_NONE);
+	ck_assert_ptr_nonnull(strstr(cfg.error, ":1: unknown key 'oops'"));
+	remove_tree();
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	mode_t mode;
+	bool exposed;
+} secret_cases[] = {
+    {"proxy socks5h://u:pw@h\n", 0600, false},
+    {"proxy socks5h://u:pw@h\n", 0644, true},
+    {"proxy socks5h://u:pw@h\n", 0640, true},
+    {"proxy socks5h://u:pw@h\n", 0604, true},
+    {"proxy socks5h://u:pw@h\n", 0400, false},
+    {"proxy socks5h://u:pw@h\n", 0622, false},
+    {"proxy socks5h://h\n", 0644, false},
+    {"proxy socks4://userid@h\n", 0644, false},
+    {"proxy socks5://h\nproxy socks5h://u:pw@h2\n", 0644, true},
+};
+
+START_TEST(world_readable_secret)
+{
+	char conf[512];
+	struct config_env env = {0};
+
+	make_tmpdir();
+	write_file("s.conf", secret_cases[_i].text, secret_cases[_i].mode,
+		   conf);
+	env.conf_file = conf;
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(cfg.world_readable_secret, secret_cases[_i].exposed);
+	/* -x replaces the chain, but the file still holds the password. */
+	env.proxy_url = "socks5h://127.0.0.1:1";
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(cfg.world_readable_secret, secret_cases[_i].exposed);
+	remove_tree();
+}
+END_TEST
+
+/* The shipped example must load as it is (everything commented: the
+ * defaults) and with every "#key value" line enabled. Tests run from the
+ * top of the source tree. */
+START_TEST(example_file)
+{
+	static char text[64 * 1024], enabled[64 * 1024];
+	struct config_env env = {.conf_file = "socksify.conf.example"};
+	size_t len, i, n = 0;
+	FILE *f;
+
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_str_eq(cfg.source, "socksify.conf.example");
+	ck_assert_uint_eq(cfg.rule_count, 0);
+	ck_assert(cfg.default_direct);
+	f = fopen("socksify.conf.example", "r");
+	ck_assert_ptr_nonnull(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	for (i = 0; i < len; i++) {
+		bool line_start = i == 0 || text[i - 1] == '\n';
+
+		if (line_start && text[i] == '#' && i + 1 < len &&
+		    text[i + 1] >= 'a' && text[i + 1] <= 'z')
+			continue;
+		enabled[n++] = text[i];
+	}
+	config_defaults(&cfg);
+	ck_assert_msg(config_parse(&cfg, enabled, n, "example") == 0, "%s",
+		      cfg.error);
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	ck_assert_uint_eq(cfg.rule_count, 6);
+	ck_assert(!cfg.default_direct);
+	ck_assert_uint_eq(cfg.fake_ipv4.prefix, 4);
+	ck_assert_uint_eq(cfg.fake_ipv6.prefix, 48);
+	ck_assert_str_eq(proxy_text(0), "socks5h://127.0.0.1:1080");
+}
+END_TEST
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("parse");
+	TCase *files = tcase_create("files");
+
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, every_key);
+	tcase_add_test(tc, line_endings_and_blanks);
+	tcase_add_test(tc, proxy_lines_replace_default);
+	tcase_add_test(tc, chain_limit);
+	tcase_add_test(tc, rule_limit);
+	tcase_add_test(tc, direct_lines_drop_default);
+	tcase_add_loop_test(tc, times_good, 0, COUNT(good_times));
+	tcase_add_loop_test(tc, times_bad, 0, COUNT(bad_times));
+	tcase_add_loop_test(tc, errors, 0, COUNT(bad_files));
+	tcase_add_test(tc, long_line_and_nul);
+	tcase_add_test(tc, errors_never_quote_passwords);
+	tcase_add_loop_test(tc, remote_dns_modes, 0, COUNT(dns_cases));
+	tcase_add_test(tc, remote_dns_looks_at_last_proxy);
+	tcase_add_test(tc, chain_consistency);
+	tcase_add_test(tc, fake_entries_capped_by_ranges);
+	tcase_add_test(tc, log_level_names);
+	suite_add_tcase(s, tc);
+	tcase_add_test(files, search_order);
+	tcase_add_test(files, load_from_search_path);
+	tcase_add_test(files, load_errors);
+	tcase_add_test(files, environment_overrides);
+	tcase_add_loop_test(files, world_readable_secret, 0,
+			    COUNT(secret_cases));
+	tcase_add_test(files, example_file);
+	suite_add_tcase(s, files);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

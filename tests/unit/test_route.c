@@ -1,0 +1,234 @@
+/* test_route.c — routing decisions: rule order, ports, IPv6, IPv4-mapped
+ * addresses, the default loopback rules, fake addresses, invalid configs. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route.h"
+
+static struct config cfg;
+
+/* Defaults plus the given file text, which must parse. */
+static void setup_text(const char *text)
+{
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_parse(&cfg, text, strlen(text), "t.conf"), 0);
+	ck_assert_int_eq(config_finish(&cfg), 0);
+}
+
+static struct endpoint ep(const char *ip_text, uint16_t port)
+{
+	struct endpoint e;
+
+	ck_assert_int_eq(endpoint_parse_ip(&e, ip_text), 0);
+	e.port = port;
+	return e;
+}
+
+static enum route_decision classify(const char *ip_text, uint16_t port)
+{
+	struct endpoint e = ep(ip_text, port);
+
+	return route_classify(&cfg, &e, false);
+}
+
+static enum route_decision classify_fake(const char *ip_text, uint16_t port)
+{
+	struct endpoint e = ep(ip_text, port);
+
+	return route_classify(&cfg, &e, true);
+}
+
+START_TEST(defaults)
+{
+	setup_text("");
+	ck_assert_int_eq(classify("127.0.0.1", 80), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("127.255.255.254", 1), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("::1", 22), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("::2", 22), ROUTE_PROXY);
+	ck_assert_int_eq(classify("128.0.0.1", 80), ROUTE_PROXY);
+	ck_assert_int_eq(classify("10.0.0.1", 80), ROUTE_PROXY);
+	ck_assert_int_eq(classify("2001:db8::1", 443), ROUTE_PROXY);
+}
+END_TEST
+
+START_TEST(first_match_wins)
+{
+	setup_text("block 10.1.0.0/16\n"
+		   "direct 10.0.0.0/8\n"
+		   "block 10.0.0.0/8\n");
+	ck_assert_int_eq(classify("10.1.2.3", 80), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("10.2.0.1", 80), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("11.0.0.1", 80), ROUTE_PROXY);
+	/* A direct line in the file drops the loopback default. */
+	ck_assert_int_eq(classify("127.0.0.1", 80), ROUTE_PROXY);
+	ck_assert_int_eq(classify("::1", 80), ROUTE_PROXY);
+}
+END_TEST
+
+START_TEST(file_rules_before_default_loopback)
+{
+	setup_text("block 127.0.0.0/8 port 25\n");
+	ck_assert(cfg.default_direct);
+	ck_assert_int_eq(classify("127.0.0.1", 25), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("127.0.0.1", 26), ROUTE_DIRECT);
+}
+END_TEST
+
+START_TEST(direct_none)
+{
+	setup_text("direct none\n");
+	ck_assert_int_eq(classify("127.0.0.1", 80), ROUTE_PROXY);
+	ck_assert_int_eq(classify("::1", 80), ROUTE_PROXY);
+}
+END_TEST
+
+START_TEST(ports)
+{
+	setup_text("direct 192.0.2.0/24 port 22\n"
+		   "block * port 6000-6010\n"
+		   "direct * port 8080\n");
+	ck_assert_int_eq(classify("192.0.2.9", 22), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("192.0.2.9", 23), ROUTE_PROXY);
+	ck_assert_int_eq(classify("192.0.2.9", 21), ROUTE_PROXY);
+	ck_assert_int_eq(classify("198.51.100.1", 5999), ROUTE_PROXY);
+	ck_assert_int_eq(classify("198.51.100.1", 6000), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("2001:db8::1", 6005), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("198.51.100.1", 6010), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("198.51.100.1", 6011), ROUTE_PROXY);
+	ck_assert_int_eq(classify("2001:db8::1", 8080), ROUTE_DIRECT);
+}
+END_TEST
+
+START_TEST(ipv6_rules)
+{
+	setup_text("direct fd00::/8\n"
+		   "block 2001:db8::/32 port 25\n"
+		   "direct 0.0.0.0/0\n");
+	ck_assert_int_eq(classify("fd12::1", 80), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("fe80::1", 80), ROUTE_PROXY);
+	ck_assert_int_eq(classify("2001:db8::5", 25), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("2001:db8::5", 26), ROUTE_PROXY);
+	/* 0.0.0.0/0 covers every IPv4 address and no IPv6 one. */
+	ck_assert_int_eq(classify("203.0.113.1", 1), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("2001:db9::1", 1), ROUTE_PROXY);
+}
+END_TEST
+
+/* Dual-stack programs connect AF_INET6 sockets to ::ffff:a.b.c.d; the
+ * endpoint conversion turns those into IPv4 and IPv4 rules apply. */
+START_TEST(v4_mapped)
+{
+	struct sockaddr_in6 sin6;
+	struct endpoint e;
+
+	setup_text("block 10.0.0.0/8\n");
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(80);
+	ck_assert_int_eq(
+	    inet_pton(AF_INET6, "::ffff:10.9.8.7", &sin6.sin6_addr), 1);
+	ck_assert_int_eq(
+	    endpoint_from_sockaddr(&e, (struct sockaddr *)&sin6, sizeof(sin6)),
+	    0);
+	ck_assert_int_eq(route_classify(&cfg, &e, false), ROUTE_BLOCK);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6.sin6_addr);
+	endpoint_from_sockaddr(&e, (struct sockaddr *)&sin6, sizeof(sin6));
+	ck_assert_int_eq(route_classify(&cfg, &e, false), ROUTE_DIRECT);
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &sin6.sin6_addr);
+	endpoint_from_sockaddr(&e, (struct sockaddr *)&sin6, sizeof(sin6));
+	ck_assert_int_eq(route_classify(&cfg, &e, false), ROUTE_PROXY);
+}
+END_TEST
+
+START_TEST(fake_addresses)
+{
+	setup_text("direct 240.0.0.0/4\n"
+		   "direct * port 80\n"
+		   "block 240.0.0.0/4 port 443\n"
+		   "block * port 25\n");
+	/* Direct rules never apply; neither do block rules for networks. */
+	ck_assert_int_eq(classify_fake("240.0.0.1", 80), ROUTE_PROXY);
+	ck_assert_int_eq(classify_fake("240.0.0.1", 443), ROUTE_PROXY);
+	ck_assert_int_eq(classify_fake("fd5c:6f63:6b73::1", 22), ROUTE_PROXY);
+	ck_assert_int_eq(classify_fake("240.0.0.1", 25), ROUTE_BLOCK);
+	ck_assert_int_eq(classify_fake("fd5c:6f63:6b73::1", 25), ROUTE_BLOCK);
+	/* The same address, not fake, follows the rules. */
+	ck_assert_int_eq(classify("240.0.0.1", 443), ROUTE_DIRECT);
+	/* A fake address in loopback's place is still never direct. */
+	config_defaults(&cfg);
+	ck_assert_int_eq(classify_fake("127.0.0.1", 80), ROUTE_PROXY);
+}
+END_TEST
+
+START_TEST(names_go_to_the_proxy)
+{
+	struct endpoint name;
+
+	setup_text("direct * port 80\nblock * port 25\n");
+	ck_assert_int_eq(endpoint_set_name(&name, "example.org", 11, 80), 0);
+	ck_assert_int_eq(route_classify(&cfg, &name, false), ROUTE_PROXY);
+	name.port = 25;
+	ck_assert_int_eq(route_classify(&cfg, &name, false), ROUTE_BLOCK);
+}
+END_TEST
+
+START_TEST(invalid_config_blocks_everything)
+{
+	static const char bad[] = "direct *\nnonsense 1\n";
+	struct endpoint none;
+
+	memset(&none, 0, sizeof(none));
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_parse(&cfg, bad, strlen(bad), "t.conf"),
+			 -EINVAL);
+	ck_assert_int_eq(classify("127.0.0.1", 80), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("10.0.0.1", 80), ROUTE_BLOCK);
+	ck_assert_int_eq(classify_fake("240.0.0.1", 80), ROUTE_BLOCK);
+	ck_assert_int_eq(route_classify(NULL, &none, false), ROUTE_BLOCK);
+	config_defaults(&cfg);
+	ck_assert_int_eq(route_classify(&cfg, &none, false), ROUTE_BLOCK);
+}
+END_TEST
+
+START_TEST(names)
+{
+	ck_assert_str_eq(route_name(ROUTE_DIRECT), "direct");
+	ck_assert_str_eq(route_name(ROUTE_PROXY), "proxy");
+	ck_assert_str_eq(route_name(ROUTE_BLOCK), "block");
+}
+END_TEST
+
+static Suite *route_suite(void)
+{
+	Suite *s = suite_create("route");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, first_match_wins);
+	tcase_add_test(tc, file_rules_before_default_loopback);
+	tcase_add_test(tc, direct_none);
+	tcase_add_test(tc, ports);
+	tcase_add_test(tc, ipv6_rules);
+	tcase_add_test(tc, v4_mapped);
+	tcase_add_test(tc, fake_addresses);
+	tcase_add_test(tc, names_go_to_the_proxy);
+	tcase_add_test(tc, invalid_config_blocks_everything);
+	tcase_add_test(tc, names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(route_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
