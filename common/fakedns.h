@@ -24,7 +24,11 @@ struct fakedns; /* opaque; points into the shared mapping */
 /* Map the table. path: a file to create (mode 0600, O_NOFOLLOW) or join;
  * NULL for an anonymous shared mapping. capacity: the number of names.
  * A file created with another capacity is joined with the capacity it has.
- * Returns 0 or -errno. */
+ * A file being created by another process is waited for (about 2 s at
+ * most). Returns 0 or -errno, errno itself untouched: -EINVAL for a bad
+ * capacity (0 or above 2^24) or a file whose size or header is wrong,
+ * -EPERM for a file that is not a 0600 regular file of ours, -ELOOP for a
+ * symbolic link. Any error means: use another table (anonymous). */
 int fakedns_attach(struct fakedns **out, const char *path, uint32_t capacity);
 
 /* Unmap (tests; the library keeps its table for the process lifetime). */
@@ -45,8 +49,10 @@ uint32_t fakedns_count(const struct fakedns *table);
 uint32_t fakedns_capacity(const struct fakedns *table);
 
 /* Index ↔ address within a range (pure arithmetic). Index i is the range's
- * base + 1 + i, so the network address itself is never handed out.
- * to_addr returns 0 or -ERANGE when i does not fit the range; from_addr
+ * base + 1 + i, so the network address itself is never handed out, nor is
+ * the range's last address (the IPv4 broadcast); only the low 32 bits of an
+ * IPv6 range are used. to_addr overwrites all of ep (port 0) and returns 0,
+ * or -ERANGE when i does not fit the range; from_addr
  * returns the index, or -1 when ep is not inside range (or is a name). */
 int fakedns_index_to_addr(const struct netmask *range, uint32_t index,
 			  struct endpoint *ep);
@@ -54,8 +60,9 @@ long fakedns_addr_to_index(const struct netmask *range,
 			   const struct endpoint *ep);
 
 /* Remove stale table files of this user in dir: "socksify-UID-PID-*" whose
- * PID is no longer alive. Called when a new file is created. Returns how
- * many were removed. */
+ * PID is no longer alive. Called by the code that names the files, before
+ * it attaches a new one (fakedns_attach does not call it). Only regular
+ * files owned by uid go. Returns how many were removed; errno untouched. */
 int fakedns_collect_stale(const char *dir, unsigned uid);
 
 #endif

@@ -20,7 +20,8 @@ struct fdtab_entry {
 	struct endpoint dest; /* what the program connected to */
 };
 
-/* Record e for fd. Returns 0, -EBADF for a negative or huge fd, -ENOMEM. */
+/* Record e for fd. When e->inode is 0, fd's current inode is recorded.
+ * Returns 0, -EBADF for a negative or huge fd (>= 2^20), -ENOMEM. */
 int fdtab_set(int fd, const struct fdtab_entry *e);
 
 /* Copy fd's entry to out. Returns 0 or -ENOENT (no entry, or the inode no

@@ -7,7 +7,8 @@
 
 #include "endpoint.h"
 
-/* Search text (hosts(5) format) for name (case-insensitive; aliases count).
+/* Search text (hosts(5) format) for name (case-insensitive; aliases count;
+ * one trailing dot on name ignored; a repeated address is returned once).
  * family is AF_INET, AF_INET6 or AF_UNSPEC (first match of either).
  * Returns the number of addresses written to out[0..max) (IPv4 before IPv6
  * for AF_UNSPEC, file order within a family), 0 when the name is absent. */

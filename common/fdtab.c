@@ -1,0 +1,256 @@
+/* fdtab.c — per-descriptor state, indexed by fd number.
+ *
+ * Layout: a static top-level array of chunk pointers; a chunk of
+ * FDTAB_CHUNK slots is mmap'ed the first time one of its descriptors is set,
+ * installed with a compare-and-swap (the loser unmaps its copy), and never
+ * freed, so a reader can hold a chunk pointer without any lock.
+ *
+ * Each slot is a sequence lock. A writer makes the counter odd (claiming it
+ * with a compare-and-swap, so writers exclude each other), stores the entry
+ * as relaxed atomic words, then makes the counter even again. A reader
+ * copies the words and retries, a bounded number of times, while the counter
+ * was odd or changed under it. Because every word is an atomic, a torn read
+ * is detected, never undefined behaviour.
+ *
+ * A writer that finds the counter odd for too long assumes its holder will
+ * never finish (a thread that did not survive fork(), or the very thread a
+ * signal handler interrupted) and takes the slot over. The chunks are
+ * private memory, so a fork child inherits a copy of the table, which is
+ * right: it inherits the descriptors too. */
+#include <errno.h>
+#include <sched.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "fdtab.h"
+
+#define FDTAB_CHUNK_BITS 6
+#define FDTAB_CHUNK	 (1u << FDTAB_CHUNK_BITS)
+#define FDTAB_MAX_FD	 (1u << 20)
+#define FDTAB_TOP	 (FDTAB_MAX_FD / FDTAB_CHUNK)
+#define FDTAB_WORDS	 ((sizeof(struct fdtab_entry) + 7) / 8)
+/* Busy-wait rounds before yielding, and yields before giving up. */
+#define FDTAB_SPINS	 64
+#define FDTAB_YIELDS	 256
+#define FDTAB_READ_TRIES (FDTAB_SPINS + FDTAB_YIELDS)
+
+struct fdtab_slot {
+	_Atomic uint32_t seq;
+	_Atomic uint64_t words[FDTAB_WORDS];
+};
+
+/* An entry and its word image, for copying in and out of a slot. */
+union fdtab_image {
+	struct fdtab_entry entry;
+	uint64_t words[FDTAB_WORDS];
+};
+
+static _Atomic(struct fdtab_slot *) fdtab_top[FDTAB_TOP];
+
+/* Pause between attempts: spin first, then let the holder run. */
+static void fdtab_backoff(unsigned attempt)
+{
+	if (attempt >= FDTAB_SPINS)
+		sched_yield();
+}
+
+/* The chunk holding fd, or NULL when none was ever allocated. */
+static struct fdtab_slot *fdtab_chunk(unsigned fd)
+{
+	return atomic_load_explicit(&fdtab_top[fd >> FDTAB_CHUNK_BITS],
+				    memory_order_acquire);
+}
+
+/* The chunk holding fd, allocated and installed when missing.
+ * Returns NULL when memory cannot be mapped. */
+static struct fdtab_slot *fdtab_chunk_create(unsigned fd)
+{
+	_Atomic(struct fdtab_slot *) *top = &fdtab_top[fd >> FDTAB_CHUNK_BITS];
+	struct fdtab_slot *chunk =
+	    atomic_load_explicit(top, memory_order_acquire);
+	struct fdtab_slot *fresh, *expected = NULL;
+	size_t size = FDTAB_CHUNK * sizeof(struct fdtab_slot);
+
+	if (chunk)
+		return chunk;
+	fresh = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fresh == MAP_FAILED)
+		return NULL;
+	/* Zeroed memory is a valid slot: counter 0, entry empty. */
+	if (atomic_compare_exchange_strong_explicit(top, &expected, fresh,
+						    memory_order_acq_rel,
+						    memory_order_acquire))
+		return fresh;
+	munmap(fresh, size);
+	return expected;
+}
+
+/* Claim slot for writing. Returns the odd counter value now held. */
+static uint32_t fdtab_write_begin(struct fdtab_slot *slot)
+{
+	uint32_t cur = atomic_load_explicit(&slot->seq, memory_order_relaxed);
+	unsigned attempt = 0;
+
+	for (;;) {
+		/* Even: free. Odd for too long: take it over (see above). */
+		bool stuck = attempt >= FDTAB_SPINS + FDTAB_YIELDS;
+
+		if ((!(cur & 1) || stuck) &&
+		    atomic_compare_exchange_weak_explicit(
+			&slot->seq, &cur, cur + (cur & 1) + 1,
+			memory_order_acq_rel, memory_order_relaxed))
+			break;
+		fdtab_backoff(attempt++);
+		cur = atomic_load_explicit(&slot->seq, memory_order_relaxed);
+	}
+	atomic_thread_fence(memory_order_release);
+	return cur + (cur & 1) + 1;
+}
+
+/* Store image into slot under the sequence lock. */
+static void fdtab_write(struct fdtab_slot *slot, const union fdtab_image *img)
+{
+	uint32_t seq = fdtab_write_begin(slot);
+
+	for (size_t i = 0; i < FDTAB_WORDS; i++)
+		atomic_store_explicit(&slot->words[i], img->words[i],
+				      memory_order_relaxed);
+	atomic_store_explicit(&slot->seq, seq + 1, memory_order_release);
+}
+
+/* Copy slot into img consistently. Returns false when no stable copy could
+ * be taken within the retry bound. */
+static bool fdtab_read(struct fdtab_slot *slot, union fdtab_image *img)
+{
+	for (unsigned attempt = 0; attempt < FDTAB_READ_TRIES; attempt++) {
+		uint32_t before =
+		    atomic_load_explicit(&slot->seq, memory_order_acquire);
+		uint32_t after;
+
+		if (!(before & 1)) {
+			for (size_t i = 0; i < FDTAB_WORDS; i++)
+				img->words[i] = atomic_load_explicit(
+				    &slot->words[i], memory_order_relaxed);
+			atomic_thread_fence(memory_order_acquire);
+			after = atomic_load_explicit(&slot->seq,
+						     memory_order_relaxed);
+			if (before == after)
+				return true;
+		}
+		fdtab_backoff(attempt);
+	}
+	return false;
+}
+
+/* The inode of fd's open file, or 0 when fd is not open. */
+static uint64_t fdtab_inode(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/* Record e for fd. When e->inode is 0 the descriptor's current inode is
+ * recorded instead. Returns 0, -EBADF or -ENOMEM. */
+int fdtab_set(int fd, const struct fdtab_entry *e)
+{
+	union fdtab_image img;
+	struct fdtab_slot *chunk;
+
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
+		return -EBADF;
+	chunk = fdtab_chunk_create((unsigned)fd);
+	if (!chunk)
+		return -ENOMEM;
+	memset(&img, 0, sizeof(img));
+	img.entry = *e;
+	if (img.entry.inode == 0)
+		img.entry.inode = fdtab_inode(fd);
+	fdtab_write(&chunk[fd % FDTAB_CHUNK], &img);
+	return 0;
+}
+
+/* Copy fd's entry to out. Returns 0, or -ENOENT when fd has no entry, its
+ * flags are 0, or its recorded inode is not the descriptor's current one. */
+int fdtab_get(int fd, struct fdtab_entry *out)
+{
+	union fdtab_image img;
+	struct fdtab_slot *chunk;
+	uint64_t inode;
+
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
+		return -ENOENT;
+	chunk = fdtab_chunk((unsigned)fd);
+	if (!chunk || !fdtab_read(&chunk[fd % FDTAB_CHUNK], &img))
+		return -ENOENT;
+	if (img.entry.flags == 0)
+		return -ENOENT;
+	inode = fdtab_inode(fd);
+	if (inode == 0 || img.entry.inode != inode)
+		return -ENOENT;
+	*out = img.entry;
+	return 0;
+}
+
+/* Empty one slot, skipping the write when it is empty already (the common
+ * case: close() of a descriptor we never proxied). */
+static void fdtab_clear_slot(struct fdtab_slot *slot)
+{
+	union fdtab_image img;
+
+	if (fdtab_read(slot, &img) && img.entry.flags == 0)
+		return;
+	memset(&img, 0, sizeof(img));
+	fdtab_write(slot, &img);
+}
+
+void fdtab_clear(int fd)
+{
+	struct fdtab_slot *chunk;
+
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
+		return;
+	chunk = fdtab_chunk((unsigned)fd);
+	if (chunk)
+		fdtab_clear_slot(&chunk[fd % FDTAB_CHUNK]);
+}
+
+/* Clear [lo, hi], visiting only chunks that exist. */
+void fdtab_clear_range(unsigned lo, unsigned hi)
+{
+	if (hi >= FDTAB_MAX_FD)
+		hi = FDTAB_MAX_FD - 1;
+	while (lo <= hi) {
+		struct fdtab_slot *chunk = fdtab_chunk(lo);
+		unsigned end = (lo | (FDTAB_CHUNK - 1));
+
+		if (end > hi)
+			end = hi;
+		for (unsigned fd = lo; chunk && fd <= end; fd++)
+			fdtab_clear_slot(&chunk[fd % FDTAB_CHUNK]);
+		if (end == FDTAB_MAX_FD - 1)
+			break;
+		lo = end + 1;
+	}
+}
+
+/* After dup2(from, to): to refers to from's open file, so it takes from's
+ * entry (same inode); with no valid entry for from, to's entry goes. */
+void fdtab_copy(int from, int to)
+{
+	struct fdtab_entry e;
+
+	if (from == to)
+		return;
+	if (fdtab_get(from, &e) == 0)
+		fdtab_set(to, &e);
+	else
+		fdtab_clear(to);
+}

@@ -1,0 +1,140 @@
+/* log.c — one line per event, formatted on the stack and written with one
+ * raw write system call.
+ *
+ * Thread safety: log_setup() writes the level and the path; it is meant to
+ * be called once, during initialisation, before other threads log (tests
+ * may call it again while no other thread logs). Afterwards both are only
+ * read. The level is an atomic so that a late reader never sees a torn
+ * value. No lock, no malloc, no stdio stream: safe in signal handlers as far
+ * as vsnprintf is (glibc's is, for the integer and string conversions we
+ * use). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Longest line written, newline included. Longer ones end in "...\n". */
+#define LOG_LINE_MAX	512
+#define LOG_PATH_MAX	4096
+#define LOG_TRUNCATED	"...\n"
+#define LOG_WRITE_TRIES 8
+
+static _Atomic int log_level = LOG_ERROR;
+static char log_path[LOG_PATH_MAX]; /* "" means fd 2 */
+
+void log_setup(enum log_level level, const char *path)
+{
+	size_t len = path ? strlen(path) : 0;
+
+	/* A path we cannot hold whole would name another file: use fd 2. */
+	if (len >= sizeof(log_path))
+		len = 0;
+	memcpy(log_path, path ? path : "", len);
+	log_path[len] = '\0';
+	atomic_store_explicit(&log_level, level, memory_order_release);
+}
+
+bool log_enabled(enum log_level level)
+{
+	int current = atomic_load_explicit(&log_level, memory_order_acquire);
+
+	return level != LOG_NONE && (int)level <= current;
+}
+
+/* Replace control characters in the message body with '?', so that a name
+ * the program passed us (possibly hostile) can neither split our line nor
+ * drive the terminal. */
+static void log_sanitise(char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c < 0x20 || c == 0x7f)
+			text[i] = '?';
+	}
+}
+
+/* Format "socksify[PID]: message\n" into line (LOG_LINE_MAX + 1 bytes).
+ * Returns the number of bytes to write (at most LOG_LINE_MAX, always ending
+ * in a newline). */
+static size_t log_format(char *line, const char *fmt, va_list ap)
+{
+	int head =
+	    snprintf(line, LOG_LINE_MAX + 1, "socksify[%ld]: ", (long)getpid());
+	int body;
+	size_t len;
+
+	if (head < 0)
+		head = 0;
+	body = vsnprintf(line + head, LOG_LINE_MAX + 1 - (size_t)head, fmt, ap);
+	if (body < 0)
+		body = 0;
+	/* A message that ends in its own newline keeps just that one. */
+	if (body > 0 && (size_t)head + (size_t)body <= LOG_LINE_MAX &&
+	    line[head + body - 1] == '\n')
+		body--;
+	len = (size_t)head + (size_t)body;
+	if (len + 1 > LOG_LINE_MAX) {
+		len = LOG_LINE_MAX;
+		log_sanitise(line + head, len - (size_t)head);
+		memcpy(line + len - strlen(LOG_TRUNCATED), LOG_TRUNCATED,
+		       strlen(LOG_TRUNCATED));
+		return len;
+	}
+	log_sanitise(line + head, (size_t)body);
+	line[len++] = '\n';
+	return len;
+}
+
+/* Write the line to fd with one system call, retrying only EINTR. */
+static void log_emit(int fd, const char *line, size_t len)
+{
+	for (int i = 0; i < LOG_WRITE_TRIES; i++) {
+		long n = syscall(SYS_write, fd, line, len);
+
+		if (n >= 0 || errno != EINTR)
+			return;
+	}
+}
+
+/* Send the line to the configured destination. A file is opened for this
+ * line only (see log.h); when it cannot be opened the line is dropped
+ * rather than sent to a descriptor the program owns. */
+static void log_deliver(const char *line, size_t len)
+{
+	long fd;
+
+	if (log_path[0] == '\0') {
+		log_emit(2, line, len);
+		return;
+	}
+	fd =
+	    syscall(SYS_openat, AT_FDCWD, log_path,
+		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return;
+	log_emit((int)fd, line, len);
+	syscall(SYS_close, fd);
+}
+
+void log_write(enum log_level level, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX + 1];
+	int saved_errno;
+	va_list ap;
+	size_t len;
+
+	if (!log_enabled(level))
+		return;
+	saved_errno = errno;
+	va_start(ap, fmt);
+	len = log_format(line, fmt, ap);
+	va_end(ap);
+	log_deliver(line, len);
+	errno = saved_errno;
+}

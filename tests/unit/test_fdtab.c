@@ -1,0 +1,393 @@
+/* test_fdtab.c — per-descriptor entries: set/get/clear, reuse detection by
+ * inode, ranges, dup2 copies, and concurrent writers and readers. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdtab.h"
+
+static int new_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+/* An entry for a proxied socket whose destination is "NAME:port", where
+ * NAME encodes the port so that a reader can check an entry is whole. */
+static struct fdtab_entry entry_for(uint16_t port)
+{
+	struct fdtab_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.flags = FDTAB_PROXIED;
+	e.dest.kind = ENDPOINT_NAME;
+	e.dest.port = port;
+	e.dest.name_len = (uint8_t)snprintf(
+	    e.dest.u.name, sizeof(e.dest.u.name), "host-%05u.example", port);
+	return e;
+}
+
+/* True when e is exactly what entry_for(e->dest.port) builds. */
+static int entry_whole(const struct fdtab_entry *e)
+{
+	struct fdtab_entry want = entry_for(e->dest.port);
+
+	return e->flags == want.flags && e->dest.kind == want.dest.kind &&
+	       e->dest.name_len == want.dest.name_len &&
+	       strcmp(e->dest.u.name, want.dest.u.name) == 0;
+}
+
+static void assert_entry(int fd, uint16_t port)
+{
+	struct fdtab_entry got;
+
+	ck_assert_int_eq(fdtab_get(fd, &got), 0);
+	ck_assert_int_eq(got.dest.port, port);
+	ck_assert(entry_whole(&got));
+}
+
+static void assert_no_entry(int fd)
+{
+	struct fdtab_entry got;
+
+	ck_assert_int_eq(fdtab_get(fd, &got), -ENOENT);
+}
+
+START_TEST(set_get_clear)
+{
+	int fd = new_socket();
+	struct fdtab_entry e = entry_for(443), got;
+	struct stat st;
+
+	assert_no_entry(fd);
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	ck_assert_int_eq(fdtab_get(fd, &got), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq(got.inode, (uint64_t)st.st_ino);
+	ck_assert_int_eq(got.flags, FDTAB_PROXIED);
+	ck_assert_str_eq(got.dest.u.name, "host-00443.example");
+	/* A second set replaces the first. */
+	e = entry_for(80);
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	assert_entry(fd, 80);
+	fdtab_clear(fd);
+	assert_no_entry(fd);
+	fdtab_clear(fd);
+	close(fd);
+}
+END_TEST
+
+START_TEST(zero_flags_is_no_entry)
+{
+	int fd = new_socket();
+	struct fdtab_entry e = entry_for(1);
+
+	e.flags = 0;
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	assert_no_entry(fd);
+	close(fd);
+}
+END_TEST
+
+START_TEST(bad_descriptors)
+{
+	struct fdtab_entry e = entry_for(1);
+
+	ck_assert_int_eq(fdtab_set(-1, &e), -EBADF);
+	ck_assert_int_eq(fdtab_set(1 << 20, &e), -EBADF);
+	ck_assert_int_eq(fdtab_set(0x7fffffff, &e), -EBADF);
+	assert_no_entry(-1);
+	assert_no_entry(1 << 20);
+	fdtab_clear(-5);
+	fdtab_clear(1 << 24);
+	fdtab_copy(-1, 3);
+	/* A descriptor that is not open has no entry, even if recorded. */
+	ck_assert_int_eq(fdtab_set(900000, &e), 0);
+	assert_no_entry(900000);
+}
+END_TEST
+
+START_TEST(reused_descriptor_detected)
+{
+	int first = new_socket(), second;
+	struct fdtab_entry e = entry_for(8080);
+
+	ck_assert_int_eq(fdtab_set(first, &e), 0);
+	assert_entry(first, 8080);
+	/* Closed behind our back (no fdtab_clear), then reused. */
+	close(first);
+	assert_no_entry(first);
+	second = new_socket();
+	ck_assert_int_eq(second, first);
+	assert_no_entry(second);
+	close(second);
+}
+END_TEST
+
+START_TEST(explicit_inode_is_checked)
+{
+	int fd = new_socket();
+	struct fdtab_entry e = entry_for(22);
+	struct stat st;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	e.inode = (uint64_t)st.st_ino + 1;
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	assert_no_entry(fd);
+	e.inode = (uint64_t)st.st_ino;
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	assert_entry(fd, 22);
+	close(fd);
+}
+END_TEST
+
+START_TEST(clear_range)
+{
+	int a = new_socket(), b = new_socket(), c = new_socket();
+	int high = 700, higher = 1000;
+	struct fdtab_entry e;
+
+	ck_assert_int_eq(dup2(a, high), high);
+	ck_assert_int_eq(dup2(a, higher), higher);
+	int fds[] = {a, b, c, high, higher};
+	for (unsigned i = 0; i < 5; i++) {
+		e = entry_for((uint16_t)(i + 1));
+		ck_assert_int_eq(fdtab_set(fds[i], &e), 0);
+	}
+	/* lo > hi and far-away ranges touch nothing. */
+	fdtab_clear_range((unsigned)c, (unsigned)b);
+	fdtab_clear_range(1u << 30, ~0U);
+	for (unsigned i = 0; i < 5; i++)
+		assert_entry(fds[i], (uint16_t)(i + 1));
+	fdtab_clear_range((unsigned)b, (unsigned)c);
+	assert_entry(a, 1);
+	assert_no_entry(b);
+	assert_no_entry(c);
+	assert_entry(high, 4);
+	fdtab_clear_range((unsigned)high + 1, ~0U);
+	assert_entry(high, 4);
+	assert_no_entry(higher);
+	fdtab_clear_range(0, ~0U);
+	assert_no_entry(a);
+	assert_no_entry(high);
+	for (unsigned i = 0; i < 5; i++)
+		close(fds[i]);
+}
+END_TEST
+
+START_TEST(copy_follows_dup2)
+{
+	int a = new_socket(), other = new_socket(), target = 600;
+	struct fdtab_entry e = entry_for(1080);
+
+	ck_assert_int_eq(fdtab_set(a, &e), 0);
+	e = entry_for(9);
+	ck_assert_int_eq(dup2(other, target), target);
+	ck_assert_int_eq(fdtab_set(target, &e), 0);
+	/* dup2(a, target): target now is a's socket and takes a's entry. */
+	ck_assert_int_eq(dup2(a, target), target);
+	fdtab_copy(a, target);
+	assert_entry(target, 1080);
+	assert_entry(a, 1080);
+	fdtab_copy(a, a);
+	assert_entry(a, 1080);
+	/* dup2 from a socket we know nothing about clears the target. */
+	ck_assert_int_eq(dup2(other, target), target);
+	fdtab_copy(other, target);
+	assert_no_entry(target);
+	close(target);
+	close(other);
+	close(a);
+}
+END_TEST
+
+#define WRITERS	       8
+#define FDS_PER_WRITER 16
+#define ROUNDS	       20000
+
+struct writer_arg {
+	int fds[FDS_PER_WRITER];
+	int id;
+	int failures;
+};
+
+static atomic_bool writers_done;
+
+/* Each writer owns its descriptors: what it reads back must be exactly
+ * what it wrote last. */
+static void *writer_body(void *p)
+{
+	struct writer_arg *arg = p;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		int k = round % FDS_PER_WRITER;
+		uint16_t port =
+		    (uint16_t)((arg->id * ROUNDS + round) % 65000 + 1);
+		struct fdtab_entry e = entry_for(port), got;
+
+		if (fdtab_set(arg->fds[k], &e) != 0 ||
+		    fdtab_get(arg->fds[k], &got) != 0 ||
+		    got.dest.port != port || !entry_whole(&got))
+			arg->failures++;
+		if (round % 97 == 0) {
+			fdtab_clear(arg->fds[k]);
+			if (fdtab_get(arg->fds[k], &got) != -ENOENT)
+				arg->failures++;
+		}
+	}
+	return NULL;
+}
+
+/* A reader of everyone's descriptors: any entry it sees must be whole. */
+static void *reader_body(void *p)
+{
+	struct writer_arg *args = p;
+	long torn = 0;
+
+	while (!atomic_load(&writers_done)) {
+		for (int w = 0; w < WRITERS; w++) {
+			for (int k = 0; k < FDS_PER_WRITER; k++) {
+				struct fdtab_entry got;
+
+				if (fdtab_get(args[w].fds[k], &got) == 0 &&
+				    !entry_whole(&got))
+					torn++;
+			}
+		}
+	}
+	return (void *)torn;
+}
+
+START_TEST(threads_write_different_fds)
+{
+	static struct writer_arg args[WRITERS];
+	pthread_t writers[WRITERS], reader;
+	void *torn;
+
+	atomic_store(&writers_done, false);
+	for (int w = 0; w < WRITERS; w++) {
+		args[w].id = w;
+		args[w].failures = 0;
+		for (int k = 0; k < FDS_PER_WRITER; k++)
+			args[w].fds[k] = new_socket();
+	}
+	ck_assert_int_eq(pthread_create(&reader, NULL, reader_body, args), 0);
+	for (int w = 0; w < WRITERS; w++)
+		ck_assert_int_eq(
+		    pthread_create(&writers[w], NULL, writer_body, &args[w]),
+		    0);
+	for (int w = 0; w < WRITERS; w++)
+		ck_assert_int_eq(pthread_join(writers[w], NULL), 0);
+	atomic_store(&writers_done, true);
+	ck_assert_int_eq(pthread_join(reader, &torn), 0);
+	ck_assert_int_eq((long)torn, 0);
+	for (int w = 0; w < WRITERS; w++) {
+		ck_assert_int_eq(args[w].failures, 0);
+		for (int k = 0; k < FDS_PER_WRITER; k++)
+			close(args[w].fds[k]);
+	}
+}
+END_TEST
+
+#define HAMMER_READS   1000000
+#define HAMMER_SECONDS 1.5
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct hammer {
+	int fd;
+	atomic_bool stop;
+};
+
+/* Rewrite one descriptor's entry as fast as possible. */
+static void *hammer_writer(void *p)
+{
+	struct hammer *h = p;
+	struct fdtab_entry e[2] = {entry_for(11111), entry_for(22222)};
+	unsigned round = 0;
+
+	while (!atomic_load(&h->stop))
+		fdtab_set(h->fd, &e[round++ & 1]);
+	return NULL;
+}
+
+/* A reader racing a writer on the same descriptor gets one entry or the
+ * other, never a mix of both. */
+START_TEST(reader_never_sees_torn_entry)
+{
+	struct hammer h = {.fd = new_socket()};
+	struct fdtab_entry e = entry_for(11111), got;
+	long torn = 0, seen = 0;
+	double deadline = now_seconds() + HAMMER_SECONDS;
+	pthread_t writer;
+
+	atomic_store(&h.stop, false);
+	ck_assert_int_eq(fdtab_set(h.fd, &e), 0);
+	ck_assert_int_eq(pthread_create(&writer, NULL, hammer_writer, &h), 0);
+	/* Bounded by time too, for slow runs (valgrind). */
+	for (long i = 0; i < HAMMER_READS; i++) {
+		if (i % 1024 == 0 && now_seconds() > deadline)
+			break;
+		if (fdtab_get(h.fd, &got) != 0)
+			continue;
+		seen++;
+		if (!entry_whole(&got) ||
+		    (got.dest.port != 11111 && got.dest.port != 22222))
+			torn++;
+	}
+	atomic_store(&h.stop, true);
+	ck_assert_int_eq(pthread_join(writer, NULL), 0);
+	ck_assert_int_eq(torn, 0);
+	ck_assert_int_gt(seen, 1000);
+	close(h.fd);
+}
+END_TEST
+
+static Suite *fdtab_suite(void)
+{
+	Suite *s = suite_create("fdtab");
+	TCase *tc = tcase_create("fdtab");
+	TCase *threads = tcase_create("threads");
+
+	tcase_add_test(tc, set_get_clear);
+	tcase_add_test(tc, zero_flags_is_no_entry);
+	tcase_add_test(tc, bad_descriptors);
+	tcase_add_test(tc, reused_descriptor_detected);
+	tcase_add_test(tc, explicit_inode_is_checked);
+	tcase_add_test(tc, clear_range);
+	tcase_add_test(tc, copy_follows_dup2);
+	suite_add_tcase(s, tc);
+	tcase_set_timeout(threads, 60);
+	tcase_add_test(threads, threads_write_different_fds);
+	tcase_add_test(threads, reader_never_sees_torn_entry);
+	suite_add_tcase(s, threads);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(fdtab_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
