@@ -57,6 +57,17 @@ struct real_functions {
 	int (*gai_suspend)(const struct gaicb *const list[], int count,
 			   const struct timespec *timeout);
 	int (*gai_cancel)(struct gaicb *req);
+
+	/* "fcntl" itself (the member above is fcntl64 when libc has it). On
+	 * 32-bit systems the two take different struct flock layouts, so the
+	 * exported fcntl hook passes its call on to this one. */
+	int (*fcntl_plain)(int fd, int cmd, ...);
+
+	/* Python's socket.gethostbyaddr and others use the _r form. While
+	 * real.c leaves it NULL, hostent.c looks it up itself. */
+	int (*gethostbyaddr_r)(const void *addr, socklen_t len, int type,
+			       struct hostent *ret, char *buf, size_t buflen,
+			       struct hostent **result, int *h_errnop);
 };
 
 extern struct real_functions real;

@@ -31,6 +31,10 @@ bool socksify_is_proxy(const struct endpoint *ep);
  * else an anonymous shared mapping. NULL when it cannot be mapped (logged). */
 struct fakedns *socksify_fakedns(void);
 
+/* True when remote DNS is on and ep (an IP endpoint) lies in a fake range,
+ * whether or not the table holds a name for it. */
+bool socksify_is_fake(const struct endpoint *ep);
+
 /* When ep is an address in a fake range that holds a name, write the name
  * endpoint (same port) to name and return true. */
 bool socksify_unfake(const struct endpoint *ep, struct endpoint *name);

@@ -1,0 +1,242 @@
+/* connect.c — the connect() hook: decide direct / proxy / refuse, and run the
+ * SOCKS handshake on the program's own socket (no replacement socket, no
+ * dup2, so its options, bind address and FD_CLOEXEC survive).
+ *
+ * Thread safety: all state used here is either on the stack, read-only
+ * (config), or behind its own module (fdtab, fakedns). */
+#include <errno.h>
+#include <fcntl.h>
+
+#include "fdtab.h"
+#include "hooks.h"
+#include "log.h"
+#include "real.h"
+#include "route.h"
+#include "state.h"
+#include "tunnel.h"
+
+#define PROXY_TEXT_MAX 600
+
+/* Text of the first proxy for log lines (never with its password). */
+static const char *proxy_text(const struct config *cfg, char *buf, size_t cap)
+{
+	if (cfg->proxy_count == 0)
+		return "(no proxy)";
+	return proxyurl_format(&cfg->proxies[0], buf, cap);
+}
+
+/* Remember that fd is proxied and what it asked for, so that getpeername()
+ * can answer with it and a second connect() gets EISCONN. */
+static void stream_record(int fd, const struct endpoint *asked)
+{
+	/* inode 0: fdtab records the socket's current inode itself. */
+	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = *asked};
+
+	if (fdtab_set(fd, &entry) < 0)
+		log_warn("fd %d: cannot record the destination; getpeername "
+			 "will show the proxy",
+			 fd);
+}
+
+/* Run the tunnel with fd non-blocking, then put back exactly the flags the
+ * program had. On failure the half-made connection to the proxy is dissolved
+ * (connect to AF_UNSPEC) so nothing the program writes can reach it, and the
+ * socket can connect again, as after a failed kernel connect.
+ * Returns 0 or -errno; *nonblocking says what the program had. */
+static int stream_tunnel(int fd, const struct config *cfg,
+			 const struct sockaddr_storage *proxy, socklen_t len,
+			 const struct endpoint *target, bool *nonblocking,
+			 struct tunnel_result *res)
+{
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	int flags = real.fcntl(fd, F_GETFL);
+	int rc;
+
+	if (flags < 0)
+		return -errno;
+	*nonblocking = flags & O_NONBLOCK;
+	if (!*nonblocking && real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	rc = tunnel_open(&real_io, cfg, fd, (const struct sockaddr *)proxy, len,
+			 target, HANDSHAKE_CONNECT, res);
+	if (!*nonblocking)
+		real.fcntl(fd, F_SETFL, flags);
+	/* A socket that was already connected (or connecting) is left alone:
+	 * the kernel refused our connect, and the program's link stands. */
+	if (rc < 0 && rc != -EISCONN && rc != -EALREADY)
+		real.connect(fd, &unspec, sizeof unspec);
+	return rc;
+}
+
+/* The proxied path. target is what the proxy is asked for: the name behind
+ * a fake address, or the address itself. Returns 0 or -errno (logged). */
+static int stream_proxy(int fd, int domain, const struct config *cfg,
+			const struct endpoint *asked, bool is_fake,
+			bool *nonblocking)
+{
+	char dest[ENDPOINT_TEXT_MAX], via[PROXY_TEXT_MAX];
+	struct tunnel_result res = {.hop = -1, .why = NULL};
+	struct endpoint target = *asked;
+	struct sockaddr_storage proxy;
+	int len, rc;
+
+	endpoint_format(asked, dest, sizeof dest);
+	if (is_fake && !socksify_unfake(asked, &target)) {
+		log_error("fd %d: %s refused: a fake address with no name "
+			  "(from another socksify session?)",
+			  fd, dest);
+		return -EHOSTUNREACH;
+	}
+	endpoint_format(&target, dest, sizeof dest);
+	proxy_text(cfg, via, sizeof via);
+	len = socksify_proxy_sockaddr(domain, &proxy);
+	if (len < 0) {
+		log_error("fd %d: %s via %s: %s", fd, dest, via,
+			  len == -EAFNOSUPPORT
+			      ? "an IPv4 socket cannot reach an IPv6 proxy"
+			      : "the proxy's address is unknown");
+		return len;
+	}
+	rc = stream_tunnel(fd, cfg, &proxy, (socklen_t)len, &target,
+			   nonblocking, &res);
+	if (rc < 0) {
+		log_error("fd %d: %s via %s: %s", fd, dest, via,
+			  res.why ? res.why : "failed");
+		return rc;
+	}
+	stream_record(fd, asked);
+	log_info("fd %d: %s via %s: ok", fd, dest, via);
+	return 0;
+}
+
+/* Refusal when the configuration is broken: every connection fails. */
+static int stream_invalid(int fd, const struct config *cfg,
+			  const struct endpoint *asked)
+{
+	char dest[ENDPOINT_TEXT_MAX];
+
+	if (log_enabled(LOG_ERROR))
+		log_error("fd %d: %s refused: config error: %s", fd,
+			  endpoint_format(asked, dest, sizeof dest),
+			  cfg->error);
+	return -EACCES;
+}
+
+/* Log a direct or refused decision. */
+static void stream_log(int fd, const struct endpoint *asked, const char *what)
+{
+	char dest[ENDPOINT_TEXT_MAX];
+
+	if (log_enabled(LOG_INFO))
+		log_info("fd %d: %s %s", fd,
+			 endpoint_format(asked, dest, sizeof dest), what);
+}
+
+int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
+		   enum stream_outcome *outcome, bool *nonblocking)
+{
+	const struct config *cfg = socksify_config();
+	struct fdtab_entry entry;
+	struct endpoint asked;
+	bool is_fake;
+
+	*outcome = STREAM_DIRECT;
+	if (endpoint_from_sockaddr(&asked, sa, len) < 0)
+		return 0; /* a short address: the kernel says EINVAL */
+	if (!cfg->valid)
+		return stream_invalid(fd, cfg, &asked);
+	if (fdtab_get(fd, &entry) == 0)
+		return -EISCONN;
+	if (socksify_is_proxy(&asked)) {
+		stream_log(fd, &asked, "direct (the proxy itself)");
+		return 0;
+	}
+	is_fake = socksify_is_fake(&asked);
+	switch (route_classify(cfg, &asked, is_fake)) {
+	case ROUTE_DIRECT:
+		stream_log(fd, &asked, "direct");
+		return 0;
+	case ROUTE_BLOCK:
+		stream_log(fd, &asked, "refused by rule");
+		return -EACCES;
+	case ROUTE_PROXY:
+		break;
+	}
+	*outcome = STREAM_PROXIED;
+	return stream_proxy(fd, domain, cfg, &asked, is_fake, nonblocking);
+}
+
+/* UDP and other uncarried protocols: direct routes only. */
+static int connect_uncarried(int fd, enum socket_class class,
+			     const struct sockaddr *sa, socklen_t len)
+{
+	struct endpoint dest;
+
+	if (endpoint_from_sockaddr(&dest, sa, len) < 0)
+		return real.connect(fd, sa, len);
+	if (!hook_uncarried_allowed(fd, hook_class_name(class), &dest)) {
+		errno = EACCES;
+		return -1;
+	}
+	stream_log(fd, &dest, "direct");
+	return real.connect(fd, sa, len);
+}
+
+/* AF_UNSPEC dissolves a connection (or association): forget the fd. */
+static int connect_unspec(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int rc = real.connect(fd, sa, len);
+
+	if (rc == 0)
+		fdtab_clear(fd);
+	return rc;
+}
+
+/* TCP: returns what connect() must. A proxied non-blocking socket reports
+ * -1/EINPROGRESS although it is already connected: it polls writable at
+ * once with SO_ERROR 0, which is what the program waits for. */
+static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
+		       socklen_t len, int saved_errno)
+{
+	enum stream_outcome outcome;
+	bool nonblocking = false;
+	int rc;
+
+	rc = stream_connect(fd, domain, sa, len, &outcome, &nonblocking);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	errno = saved_errno;
+	if (outcome == STREAM_DIRECT)
+		return real.connect(fd, sa, len);
+	errno = nonblocking ? EINPROGRESS : saved_errno;
+	return nonblocking ? -1 : 0;
+}
+
+SOCKSIFY_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int saved_errno = errno;
+	enum socket_class class;
+	int domain = AF_UNSPEC;
+
+	real_init();
+	if (!sa || len < sizeof sa->sa_family)
+		return real.connect(fd, sa, len);
+	if (sa->sa_family == AF_UNSPEC)
+		return connect_unspec(fd, sa, len);
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return real.connect(fd, sa, len);
+	class = hook_socket_class(fd, &domain);
+	errno = saved_errno;
+	switch (class) {
+	case SOCKET_OTHER:
+		return real.connect(fd, sa, len);
+	case SOCKET_UDP:
+	case SOCKET_UNCARRIED:
+		return connect_uncarried(fd, class, sa, len);
+	case SOCKET_TCP:
+		break;
+	}
+	return connect_tcp(fd, domain, sa, len, saved_errno);
+}

@@ -1,0 +1,85 @@
+/* hooks.c — socket classification and the "may this leave directly?" rule
+ * shared by connect() and the address-carrying send calls. */
+#include <netinet/in.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "real.h"
+#include "route.h"
+#include "state.h"
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+/* One integer socket option at SOL_SOCKET level. Returns 0 or -1. */
+static int hook_sockopt(int fd, int name, int *value)
+{
+	socklen_t len = sizeof *value;
+
+	return real.getsockopt(fd, SOL_SOCKET, name, value, &len);
+}
+
+/* Class of an IP socket of type (not raw). TCP and MPTCP go through the
+ * proxy; a stream of any other protocol (SCTP) is held to the UDP rule. */
+static enum socket_class hook_ip_class(int fd, int type)
+{
+	int protocol;
+
+	if (type == SOCK_DGRAM)
+		return SOCKET_UDP;
+	if (type != SOCK_STREAM)
+		return SOCKET_UNCARRIED;
+	if (hook_sockopt(fd, SO_PROTOCOL, &protocol) < 0)
+		return SOCKET_UNCARRIED;
+	if (protocol == IPPROTO_TCP || protocol == IPPROTO_MPTCP)
+		return SOCKET_TCP;
+	return SOCKET_UNCARRIED;
+}
+
+enum socket_class hook_socket_class(int fd, int *domain)
+{
+	int type;
+
+	if (hook_sockopt(fd, SO_TYPE, &type) < 0 || type == SOCK_RAW)
+		return SOCKET_OTHER;
+	if (hook_sockopt(fd, SO_DOMAIN, domain) < 0 ||
+	    (*domain != AF_INET && *domain != AF_INET6))
+		return SOCKET_OTHER;
+	return hook_ip_class(fd, type);
+}
+
+const char *hook_class_name(enum socket_class class)
+{
+	switch (class) {
+	case SOCKET_TCP:
+		return "TCP";
+	case SOCKET_UDP:
+		return "UDP";
+	default:
+		return "non-TCP traffic";
+	}
+}
+
+bool hook_uncarried_allowed(int fd, const char *what,
+			    const struct endpoint *dest)
+{
+	const struct config *cfg = socksify_config();
+	char text[ENDPOINT_TEXT_MAX];
+
+	if (cfg->valid &&
+	    (socksify_is_proxy(dest) ||
+	     route_classify(cfg, dest, socksify_is_fake(dest)) == ROUTE_DIRECT))
+		return true;
+	if (!log_enabled(LOG_ERROR))
+		return false;
+	endpoint_format(dest, text, sizeof text);
+	if (!cfg->valid)
+		log_error("fd %d: %s to %s refused: invalid configuration", fd,
+			  what, text);
+	else
+		log_error("fd %d: %s to %s refused: %s is not carried "
+			  "through the proxy yet",
+			  fd, what, text, what);
+	return false;
+}

@@ -1,0 +1,48 @@
+/* hooks.h — helpers shared by the socket hooks (connect.c, udp.c): what kind
+ * of socket a descriptor is, and the decisions that connect() and the
+ * address-carrying send calls must make the same way. Internal to preload/. */
+#ifndef SOCKSIFY_HOOKS_H
+#define SOCKSIFY_HOOKS_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "endpoint.h"
+
+/* How socksify treats a socket. */
+enum socket_class {
+	SOCKET_OTHER, /* not an IP socket, raw, or not a socket: untouched */
+	SOCKET_TCP,   /* carried through the proxy */
+	SOCKET_UDP,   /* not carried yet: allowed to direct routes only */
+	SOCKET_UNCARRIED, /* SCTP and other IP protocols: the same rule */
+};
+
+/* Classify fd. *domain receives the socket's family (AF_INET, AF_INET6)
+ * when the class is not SOCKET_OTHER. A descriptor that is not a socket
+ * costs one getsockopt call; a TCP socket three. */
+enum socket_class hook_socket_class(int fd, int *domain);
+
+/* The protocol's name for log lines ("UDP"). */
+const char *hook_class_name(enum socket_class class);
+
+/* True when an uncarried packet to dest may leave directly: the config is
+ * valid and dest is the proxy itself or a direct route. Logs the refusal
+ * (error level) otherwise; what names the protocol in that line. */
+bool hook_uncarried_allowed(int fd, const char *what,
+			    const struct endpoint *dest);
+
+/* The outcome of stream_connect(). */
+enum stream_outcome {
+	STREAM_DIRECT,	/* nothing done: the caller makes the real call */
+	STREAM_PROXIED, /* the socket is connected through the proxy */
+};
+
+/* Decide and, when proxied, run the handshake on the program's TCP socket
+ * fd (of family domain) for destination sa. Returns 0 with *outcome set
+ * (*nonblocking says whether the program's socket was non-blocking), or
+ * -errno when the connection is refused or failed (already logged). */
+int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
+		   enum stream_outcome *outcome, bool *nonblocking);
+
+#endif

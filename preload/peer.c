@@ -1,0 +1,58 @@
+/* peer.c — the getpeername() hook: a proxied socket's peer is the
+ * destination the program asked for, not the proxy. */
+#include <errno.h>
+#include <string.h>
+
+#include "fdtab.h"
+#include "real.h"
+
+/* Write ep as the socket's own family into sa the way the kernel does:
+ * truncated to *len, with *len set to the full length. An IPv4 destination
+ * on an AF_INET6 socket comes back as ::ffff:a.b.c.d. Returns 0 or -errno. */
+static int peer_write(int fd, const struct endpoint *ep, struct sockaddr *sa,
+		      socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t want, full, domain_len = sizeof(int);
+	int domain;
+
+	if (real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len) <
+	    0)
+		return -errno;
+	full = endpoint_to_sockaddr(ep, domain, &ss);
+	if (full == 0)
+		return -ENOTCONN; /* cannot happen for a recorded IP */
+	if (!len || (!sa && *len > 0))
+		return -EFAULT;
+	want = *len < full ? *len : full;
+	if (want > 0)
+		memcpy(sa, &ss, want);
+	*len = full;
+	return 0;
+}
+
+/* A proxied socket answers with the recorded destination once the kernel
+ * confirms it is still connected (to the proxy); any other descriptor goes
+ * to libc untouched. */
+SOCKSIFY_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int saved_errno = errno;
+	struct sockaddr_storage proxy;
+	socklen_t proxy_len = sizeof proxy;
+	struct fdtab_entry entry;
+	int rc;
+
+	real_init();
+	if (fdtab_get(fd, &entry) < 0 || !(entry.flags & FDTAB_PROXIED))
+		return real.getpeername(fd, sa, len);
+	/* Still connected to the proxy? Otherwise the kernel's ENOTCONN. */
+	if (real.getpeername(fd, (struct sockaddr *)&proxy, &proxy_len) < 0)
+		return -1;
+	rc = peer_write(fd, &entry.dest, sa, len);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	errno = saved_errno;
+	return 0;
+}

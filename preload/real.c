@@ -1,0 +1,159 @@
+/* real.c — the table of libc's own functions, found once with
+ * dlsym(RTLD_NEXT) inside pthread_once.
+ *
+ * Thread safety: `real` is written only inside pthread_once and read-only
+ * afterwards, so readers need no lock. A fork() in another thread while the
+ * once-routine runs would leave the child's once-control "in progress"; that
+ * window is microseconds at start-up and is an accepted edge.
+ *
+ * Guard: a symbol that resolves into this very library (because another
+ * preload re-exported it, or the link order is odd) would make every hook call
+ * itself forever, so it aborts the program with a message instead. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+
+struct real_functions real;
+
+/* One slot of the table: the member to fill, the names to try in order, and
+ * whether the library cannot work without it. */
+struct real_symbol {
+	void **slot;
+	const char *name;
+	const char *fallback; /* tried when name is missing, or NULL */
+	bool essential;
+};
+
+#define SLOT(member) ((void **)(void *)&real.member)
+
+static const struct real_symbol real_symbols[] = {
+    {SLOT(connect), "connect", NULL, true},
+    {SLOT(getpeername), "getpeername", NULL, true},
+    {SLOT(getsockopt), "getsockopt", NULL, true},
+    {SLOT(send), "send", NULL, true},
+    {SLOT(recv), "recv", NULL, true},
+    {SLOT(sendto), "sendto", NULL, true},
+    {SLOT(sendmsg), "sendmsg", NULL, true},
+    {SLOT(sendmmsg), "sendmmsg", NULL, true},
+    {SLOT(poll), "poll", NULL, true},
+    {SLOT(fcntl), "fcntl64", "fcntl", true},
+    {SLOT(close), "close", NULL, true},
+    {SLOT(close_range), "close_range", NULL, false},
+    {SLOT(dup), "dup", NULL, true},
+    {SLOT(dup2), "dup2", NULL, true},
+    {SLOT(dup3), "dup3", NULL, true},
+    {SLOT(getaddrinfo), "getaddrinfo", NULL, true},
+    {SLOT(freeaddrinfo), "freeaddrinfo", NULL, true},
+    {SLOT(getnameinfo), "getnameinfo", NULL, true},
+    {SLOT(gethostbyname), "gethostbyname", NULL, true},
+    {SLOT(gethostbyname2), "gethostbyname2", NULL, true},
+    {SLOT(gethostbyname_r), "gethostbyname_r", NULL, true},
+    {SLOT(gethostbyname2_r), "gethostbyname2_r", NULL, true},
+    {SLOT(gethostbyaddr), "gethostbyaddr", NULL, true},
+    {SLOT(gethostbyaddr_r), "gethostbyaddr_r", NULL, true},
+    /* In libanl before glibc 2.34: absent unless the program links it. */
+    {SLOT(getaddrinfo_a), "getaddrinfo_a", NULL, false},
+    {SLOT(gai_error), "gai_error", NULL, false},
+    {SLOT(gai_suspend), "gai_suspend", NULL, false},
+    {SLOT(gai_cancel), "gai_cancel", NULL, false},
+    {SLOT(fcntl_plain), "fcntl", NULL, true},
+};
+
+/* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and
+ * abort. */
+static void __attribute__((noreturn))
+real_die(const char *what, const char *name)
+{
+	static const char prefix[] = "socksify: fatal: ";
+
+	syscall(SYS_write, 2, prefix, sizeof prefix - 1);
+	syscall(SYS_write, 2, what, strlen(what));
+	syscall(SYS_write, 2, name, strlen(name));
+	syscall(SYS_write, 2, "\n", 1);
+	abort();
+}
+
+/* True when addr lies inside this shared object (found through dladdr on a
+ * function we know is ours). */
+static bool real_is_ours(void *addr)
+{
+	Dl_info ours, theirs;
+
+	if (!dladdr((void *)(uintptr_t)real_init, &ours) ||
+	    !dladdr(addr, &theirs))
+		return false;
+	return ours.dli_fbase == theirs.dli_fbase;
+}
+
+/* Resolve one entry: name, else its fallback. Aborts when the result is our
+ * own hook, or when an essential symbol is missing. */
+static void real_resolve(const struct real_symbol *s)
+{
+	void *addr = dlsym(RTLD_NEXT, s->name);
+
+	if (!addr && s->fallback)
+		addr = dlsym(RTLD_NEXT, s->fallback);
+	if (addr && real_is_ours(addr))
+		real_die("libc symbol resolves to socksify itself: ", s->name);
+	if (!addr && s->essential)
+		real_die("libc symbol not found: ", s->name);
+	memcpy(s->slot, &addr, sizeof addr);
+}
+
+static void real_init_once(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof real_symbols / sizeof real_symbols[0]; i++)
+		real_resolve(&real_symbols[i]);
+}
+
+void real_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, real_init_once);
+}
+
+/* common/'s view of the same functions. Each wrapper reads the table at call
+ * time, so real_io can be a constant initialised before real_init() ran. */
+static int io_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return real.connect(fd, sa, len);
+}
+
+static ssize_t io_send(int fd, const void *buf, size_t len, int flags)
+{
+	return real.send(fd, buf, len, flags);
+}
+
+static ssize_t io_recv(int fd, void *buf, size_t len, int flags)
+{
+	return real.recv(fd, buf, len, flags);
+}
+
+static int io_poll(struct pollfd *fds, nfds_t count, int timeout_ms)
+{
+	return real.poll(fds, count, timeout_ms);
+}
+
+static int io_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	return real.getsockopt(fd, level, name, val, len);
+}
+
+const struct socket_io real_io = {
+    .connect = io_connect,
+    .send = io_send,
+    .recv = io_recv,
+    .poll = io_poll,
+    .getsockopt = io_getsockopt,
+};

@@ -1,0 +1,337 @@
+/* resolve.c — getaddrinfo(), freeaddrinfo() and getnameinfo() for remote
+ * DNS: a host name becomes a fake address whose name the connect hook sends
+ * to the proxy, so the program's DNS query never leaves the machine.
+ *
+ * Order of a lookup: no name or a numeric literal → libc (nothing to
+ * resolve, never faked); remote DNS off with a valid config → libc; a name
+ * /etc/hosts knows → its addresses; anything else → fake addresses (IPv4
+ * then IPv6 for AF_UNSPEC). An invalid config fails every other name with
+ * EAI_FAIL: libc must not query DNS behind a broken proxy setup.
+ *
+ * Error codes chosen: the fake range full → EAI_MEMORY (logged: no more
+ * names can ever be handed out in this session); an empty or over-long name
+ * (> 255 bytes, which no proxy can carry) → EAI_NONAME; an invalid config or
+ * no fake-DNS table → EAI_FAIL (logged).
+ *
+ * Thread safety: the config is read-only, the fake-DNS table is lock-free,
+ * /etc/hosts is read into a buffer of the calling thread. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addrinfo.h"
+#include "fakedns.h"
+#include "hosts.h"
+#include "log.h"
+#include "real.h"
+#include "resolve.h"
+#include "state.h"
+
+#define HOSTS_PATH	"/etc/hosts"
+#define HOSTS_MAX_BYTES (16u << 20) /* ad-blocking lists reach megabytes */
+
+bool resolve_is_ours(const struct config *cfg)
+{
+	return !cfg->valid || cfg->remote_dns;
+}
+
+bool resolve_is_literal(const char *name)
+{
+	return !name || addrinfo_is_numeric_host(name);
+}
+
+/* The port of service for proto from the services database (files only, no
+ * network), for addrinfo_build. Returns it in host order, or -1. */
+static int resolve_service_port(const char *service, const char *proto)
+{
+	struct servent entry, *found = NULL;
+	char buf[1024];
+
+	if (getservbyname_r(service, proto, &entry, buf, sizeof buf, &found) !=
+		0 ||
+	    !found)
+		return -1;
+	return ntohs((uint16_t)found->s_port);
+}
+
+/* Read /etc/hosts (re-read on every lookup, so edits apply at once) into a
+ * malloc'd, NUL-terminated buffer stored in *text, owned by the caller.
+ * Returns its length; 0 with *text NULL when the file is missing or
+ * unreadable (no local names); -ENOMEM. */
+static long hosts_read(char **text)
+{
+	struct stat st;
+	size_t cap, len = 0;
+	ssize_t n;
+	int fd = open(HOSTS_PATH, O_RDONLY | O_CLOEXEC);
+
+	*text = NULL;
+	if (fd < 0)
+		return 0;
+	cap = 1;
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		cap = (size_t)st.st_size < HOSTS_MAX_BYTES ? st.st_size + 1
+							   : HOSTS_MAX_BYTES;
+	*text = malloc(cap);
+	while (*text && len + 1 < cap &&
+	       ((n = read(fd, *text + len, cap - 1 - len)) > 0 ||
+		(n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	real.close(fd);
+	if (!*text)
+		return -ENOMEM;
+	(*text)[len] = '\0';
+	return (long)len;
+}
+
+/* Keep from all (a hosts answer for both families, IPv4 first) what family
+ * asks for; AF_INET6 takes IPv4 addresses too under AI_V4MAPPED when there
+ * is no IPv6 one, or always with AI_ALL. Returns the number kept in out. */
+static size_t hosts_filter(const struct endpoint *all, size_t n, int family,
+			   int flags, struct endpoint *out)
+{
+	size_t i, kept = 0, v6 = 0;
+	bool mapped;
+
+	for (i = 0; i < n; i++)
+		v6 += all[i].kind == ENDPOINT_IPV6;
+	mapped = (flags & AI_V4MAPPED) && (v6 == 0 || (flags & AI_ALL));
+	for (i = 0; i < n; i++) {
+		bool v4 = all[i].kind == ENDPOINT_IPV4;
+
+		if (family == AF_UNSPEC || (family == AF_INET && v4) ||
+		    (family == AF_INET6 && (!v4 || mapped)))
+			out[kept++] = all[i];
+	}
+	return kept;
+}
+
+/* Look name up in /etc/hosts. Returns 1 when the file names it (in any
+ * family; *count then says how many addresses fit family), 0 when it does
+ * not, EAI_MEMORY. */
+static int resolve_hosts(const char *name, int family, int flags,
+			 struct endpoint *out, size_t *count)
+{
+	struct endpoint all[ADDRINFO_MAX_ADDRS];
+	char *text;
+	long len = hosts_read(&text);
+	size_t n;
+
+	if (len < 0)
+		return EAI_MEMORY;
+	n = text ? hosts_lookup(text, (size_t)len, name, AF_UNSPEC, all,
+				ADDRINFO_MAX_ADDRS)
+		 : 0;
+	free(text);
+	*count = hosts_filter(all, n, family, flags, out);
+	return n > 0;
+}
+
+/* Fake address index of the range, appended to out[*count] when the range
+ * is configured and holds it. */
+static void fake_add(const struct netmask *range, long index,
+		     struct endpoint *out, size_t *count)
+{
+	if (range->family != AF_INET && range->family != AF_INET6)
+		return;
+	if (fakedns_index_to_addr(range, (uint32_t)index, &out[*count]) == 0)
+		(*count)++;
+}
+
+/* Fake addresses for name: IPv4 and/or IPv6 by family (an IPv4 one for
+ * AF_INET6 with AI_V4MAPPED when no IPv6 range is usable). Returns 0 or
+ * EAI_NONAME, EAI_MEMORY, EAI_FAIL (see resolve_addresses). */
+static int resolve_fake(const struct config *cfg, const char *name, int family,
+			int flags, struct endpoint *out, size_t *count)
+{
+	struct fakedns *table = socksify_fakedns();
+	long index;
+
+	*count = 0;
+	if (!table) {
+		log_error("resolve %s: no fake-DNS table, refused", name);
+		return EAI_FAIL;
+	}
+	index = fakedns_lookup(table, name, strlen(name));
+	if (index < 0 && index != -ENOSPC)
+		return EAI_NONAME; /* empty or longer than 255 bytes */
+	if (index >= 0 && family != AF_INET6)
+		fake_add(&cfg->fake_ipv4, index, out, count);
+	if (index >= 0 && family != AF_INET)
+		fake_add(&cfg->fake_ipv6, index, out, count);
+	if (index >= 0 && *count == 0 && family == AF_INET6 &&
+	    (flags & AI_V4MAPPED))
+		fake_add(&cfg->fake_ipv4, index, out, count);
+	if (*count == 0) {
+		log_error("resolve %s: fake address range full (%u names)",
+			  name, fakedns_count(table));
+		return EAI_MEMORY;
+	}
+	return 0;
+}
+
+/* Log one answer at debug level: "resolve NAME -> SOURCE ADDR ADDR". */
+static void resolve_log(const char *name, const char *source,
+			const struct endpoint *addrs, size_t count)
+{
+	char text[ADDRINFO_MAX_ADDRS * (INET6_ADDRSTRLEN + 1) + 1] = "";
+	size_t i, used = 0;
+
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	for (i = 0; i < count; i++) {
+		text[used++] = ' ';
+		inet_ntop(addrs[i].kind == ENDPOINT_IPV4 ? AF_INET : AF_INET6,
+			  addrs[i].u.ipv6, text + used, INET6_ADDRSTRLEN);
+		used += strlen(text + used);
+	}
+	log_debug("resolve %s -> %s%s", name, source, count ? text : " none");
+}
+
+int resolve_addresses(const struct config *cfg, const char *name, int family,
+		      int flags, struct endpoint *out, size_t *count)
+{
+	int rc = resolve_hosts(name, family, flags, out, count);
+
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		resolve_log(name, "hosts", out, *count);
+		return 0;
+	}
+	if (!cfg->valid) {
+		log_error("resolve %s: refused, configuration invalid: %s",
+			  name, cfg->error);
+		return EAI_FAIL;
+	}
+	rc = resolve_fake(cfg, name, family, flags, out, count);
+	if (rc == 0)
+		resolve_log(name, "fake", out, *count);
+	return rc;
+}
+
+int resolve_getaddrinfo(const char *node, const char *service,
+			const struct addrinfo *hints, struct addrinfo **res)
+{
+	struct endpoint addrs[ADDRINFO_MAX_ADDRS];
+	const struct config *cfg;
+	size_t count;
+	int rc;
+
+	real_init();
+	/* Literals first: they need no config, and the config's own loading
+	 * may resolve the proxy's numeric address through here. */
+	if (resolve_is_literal(node) ||
+	    (hints && hints->ai_flags & AI_NUMERICHOST))
+		return real.getaddrinfo(node, service, hints, res);
+	cfg = socksify_config();
+	if (!resolve_is_ours(cfg))
+		return real.getaddrinfo(node, service, hints, res);
+	rc = addrinfo_check_hints(hints);
+	if (rc == 0)
+		rc = resolve_addresses(
+		    cfg, node, hints ? hints->ai_family : AF_UNSPEC,
+		    hints ? hints->ai_flags : AI_V4MAPPED, addrs, &count);
+	if (rc == 0)
+		rc = addrinfo_build(addrs, count, service, hints, node,
+				    resolve_service_port, res);
+	return rc;
+}
+
+/* glibc's getaddrinfo hands back an error in errno only with EAI_SYSTEM;
+ * otherwise errno is left as the program had it. */
+SOCKSIFY_EXPORT int getaddrinfo(const char *node, const char *service,
+				const struct addrinfo *hints,
+				struct addrinfo **res)
+{
+	int saved = errno;
+	int rc = resolve_getaddrinfo(node, service, hints, res);
+
+	if (rc != EAI_SYSTEM)
+		errno = saved;
+	return rc;
+}
+
+/* Frees lists from libc and from us alike. Both are built the same way —
+ * each node one malloc block (struct addrinfo, then its socket address),
+ * plus ai_canonname as its own block — and both were allocated with the
+ * process's one malloc, so one walk that frees ai_canonname and the node is
+ * right for either (this is exactly what glibc's freeaddrinfo does). */
+SOCKSIFY_EXPORT void freeaddrinfo(struct addrinfo *res)
+{
+	int saved = errno;
+
+	addrinfo_free(res);
+	errno = saved;
+}
+
+/* The host part for a fake address: its name into host[0..hostlen).
+ * The service part (if asked) comes from libc with NI_NUMERICHOST, which
+ * never queries DNS. Returns 0, EAI_OVERFLOW, or libc's code. */
+static int nameinfo_fake(const struct sockaddr *sa, socklen_t salen,
+			 const struct endpoint *name, char *host,
+			 socklen_t hostlen, char *serv, socklen_t servlen,
+			 int flags)
+{
+	int rc;
+
+	if (serv && servlen) {
+		rc = real.getnameinfo(sa, salen, NULL, 0, serv, servlen,
+				      (flags & ~NI_NAMEREQD) | NI_NUMERICHOST);
+		if (rc)
+			return rc;
+	}
+	if (!host || !hostlen)
+		return 0;
+	if ((size_t)name->name_len + 1 > hostlen)
+		return EAI_OVERFLOW;
+	memcpy(host, name->u.name, (size_t)name->name_len + 1);
+	return 0;
+}
+
+/* getnameinfo for remote DNS: a fake address gives back its name; one in
+ * the fake range without a name is answered numerically (EAI_NONAME under
+ * NI_NAMEREQD) rather than asking DNS for its PTR record. */
+static int resolve_nameinfo(const struct sockaddr *sa, socklen_t salen,
+			    char *host, socklen_t hostlen, char *serv,
+			    socklen_t servlen, int flags)
+{
+	const struct config *cfg;
+	struct endpoint ep, name;
+
+	real_init();
+	if ((flags & NI_NUMERICHOST) || !host || !hostlen ||
+	    endpoint_from_sockaddr(&ep, sa, salen) < 0)
+		return real.getnameinfo(sa, salen, host, hostlen, serv, servlen,
+					flags);
+	cfg = socksify_config();
+	if (!cfg->remote_dns ||
+	    !addrinfo_is_fake(&cfg->fake_ipv4, &cfg->fake_ipv6, &ep))
+		return real.getnameinfo(sa, salen, host, hostlen, serv, servlen,
+					flags);
+	if (socksify_unfake(&ep, &name))
+		return nameinfo_fake(sa, salen, &name, host, hostlen, serv,
+				     servlen, flags);
+	if (flags & NI_NAMEREQD)
+		return EAI_NONAME;
+	return real.getnameinfo(sa, salen, host, hostlen, serv, servlen,
+				flags | NI_NUMERICHOST);
+}
+
+SOCKSIFY_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
+				char *host, socklen_t hostlen, char *serv,
+				socklen_t servlen, int flags)
+{
+	int saved = errno;
+	int rc =
+	    resolve_nameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+
+	if (rc != EAI_SYSTEM)
+		errno = saved;
+	return rc;
+}

@@ -1,0 +1,275 @@
+/* state.c — the library's per-process state: the configuration (built once,
+ * read-only afterwards), the first proxy's resolved addresses, and the
+ * fake-DNS table (attached on first use).
+ *
+ * Thread safety: everything here is written inside a pthread_once routine
+ * and only read afterwards, so readers take no lock. The fake-DNS table
+ * carries its own (lock-free) synchronisation.
+ *
+ * Fork: a child inherits completed state as is. A fork() in another thread
+ * while a once-routine runs would leave the child's once-control stuck "in
+ * progress"; the window is the first hooked call only and is an accepted
+ * edge.
+ *
+ * Re-entry: resolving the proxy's host name runs libc's resolver, whose NSS
+ * modules may call our hooks (connect, close) on this same thread. Those
+ * calls must not wait for the once-routine they are running inside, so a
+ * thread-local flag hands them the configuration, already parsed by then. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "real.h"
+#include "state.h"
+
+#define STATE_SESSION_MAX 64
+#define STATE_SHM_DIR	  "/dev/shm"
+
+/* The first proxy's addresses: both families when its name has both. */
+struct proxy_addresses {
+	bool have_ipv4, have_ipv6;
+	struct endpoint ipv4, ipv6;
+};
+
+static struct config state_config;
+static struct proxy_addresses state_proxy;
+static char state_session[STATE_SESSION_MAX + 1];
+static __thread bool state_loading __attribute__((tls_model("initial-exec")));
+
+static struct fakedns *state_table;
+
+/* getenv(), with an empty value treated as unset. */
+static const char *state_env(const char *name)
+{
+	const char *value = getenv(name);
+
+	return value && *value ? value : NULL;
+}
+
+static bool state_session_char_ok(char c)
+{
+	return c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* Keep the wrapper's session id when it is safe inside a file name: 1..64
+ * characters of [A-Za-z0-9-]. Anything else is ignored (logged). */
+static void state_keep_session(const char *session)
+{
+	size_t i, len;
+
+	if (!session)
+		return;
+	len = strlen(session);
+	for (i = 0; i < len; i++)
+		if (!state_session_char_ok(session[i]))
+			break;
+	if (i < len || len > STATE_SESSION_MAX) {
+		log_warn("ignoring unsafe SOCKSIFY_SESSION; fake DNS names "
+			 "stay private to this process and its children");
+		return;
+	}
+	memcpy(state_session, session, len + 1);
+}
+
+/* Remember one resolved address, the first of each family. */
+static void state_add_proxy_address(const struct endpoint *ep)
+{
+	if (ep->kind == ENDPOINT_IPV4 && !state_proxy.have_ipv4) {
+		state_proxy.ipv4 = *ep;
+		state_proxy.have_ipv4 = true;
+	} else if (ep->kind == ENDPOINT_IPV6 && !state_proxy.have_ipv6) {
+		state_proxy.ipv6 = *ep;
+		state_proxy.have_ipv6 = true;
+	}
+}
+
+/* Resolve the proxy's host name once with libc's own resolver. Failure is
+ * logged; every proxied connection then fails with EHOSTUNREACH. */
+static void state_resolve_proxy_name(const struct endpoint *addr)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	struct addrinfo *list, *ai;
+	struct endpoint ep;
+	int rc;
+
+	rc = real.getaddrinfo(addr->u.name, NULL, &hints, &list);
+	if (rc != 0) {
+		log_error("cannot resolve the proxy's host name %s: %s",
+			  addr->u.name, gai_strerror(rc));
+		return;
+	}
+	for (ai = list; ai; ai = ai->ai_next) {
+		if (endpoint_from_sockaddr(&ep, ai->ai_addr, ai->ai_addrlen) <
+		    0)
+			continue;
+		ep.port = addr->port;
+		state_add_proxy_address(&ep);
+	}
+	real.freeaddrinfo(list);
+}
+
+static void state_resolve_proxy(const struct config *cfg)
+{
+	const struct endpoint *addr;
+
+	if (cfg->proxy_count == 0)
+		return;
+	addr = &cfg->proxies[0].addr;
+	if (addr->kind == ENDPOINT_NAME)
+		state_resolve_proxy_name(addr);
+	else
+		state_add_proxy_address(addr);
+}
+
+/* The once-routine: configuration from the environment, the log, the
+ * proxy's address, the session id. */
+static void state_load(void)
+{
+	struct config_env env = {
+	    .conf_file = state_env("SOCKSIFY_CONF"),
+	    .proxy_url = state_env("SOCKSIFY_PROXY"),
+	    .log_level = state_env("SOCKSIFY_LOG"),
+	    .xdg_config_home = state_env("XDG_CONFIG_HOME"),
+	    .home = state_env("HOME"),
+	};
+
+	real_init();
+	config_load(&state_config, &env);
+	log_setup(state_config.log_level, state_env("SOCKSIFY_LOG_FILE"));
+	if (!state_config.valid) {
+		log_error("config error: %s; every connection will be refused",
+			  state_config.error);
+		return;
+	}
+	if (state_config.world_readable_secret)
+		log_warn("%s holds a proxy password that other users can read; "
+			 "make it private with chmod 600",
+			 state_config.source);
+	state_keep_session(state_env("SOCKSIFY_SESSION"));
+	state_resolve_proxy(&state_config);
+}
+
+const struct config *socksify_config(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (state_loading)
+		return &state_config;
+	state_loading = true;
+	pthread_once(&once, state_load);
+	state_loading = false;
+	return &state_config;
+}
+
+int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss)
+{
+	socklen_t len = 0;
+
+	socksify_config();
+	if (state_proxy.have_ipv4)
+		len = endpoint_to_sockaddr(&state_proxy.ipv4, family, ss);
+	else if (state_proxy.have_ipv6 && family == AF_INET)
+		return -EAFNOSUPPORT;
+	else if (state_proxy.have_ipv6)
+		len = endpoint_to_sockaddr(&state_proxy.ipv6, family, ss);
+	else
+		return -EHOSTUNREACH;
+	return len > 0 ? (int)len : -EAFNOSUPPORT;
+}
+
+bool socksify_is_proxy(const struct endpoint *ep)
+{
+	const struct config *cfg = socksify_config();
+
+	if (!cfg->valid)
+		return false;
+	return (state_proxy.have_ipv4 &&
+		endpoint_equal(ep, &state_proxy.ipv4)) ||
+	       (state_proxy.have_ipv6 && endpoint_equal(ep, &state_proxy.ipv6));
+}
+
+/* Join (or create) the session's table file; before creating one, remove
+ * the files of sessions whose process is gone. Returns 0 or -errno. */
+static int state_attach_session(const struct config *cfg)
+{
+	char path[sizeof STATE_SHM_DIR + STATE_SESSION_MAX + 32];
+	unsigned uid = (unsigned)getuid();
+	struct stat st;
+	bool existed;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/socksify-%u-%s", STATE_SHM_DIR, uid,
+		 state_session);
+	existed = lstat(path, &st) == 0;
+	if (!existed)
+		fakedns_collect_stale(STATE_SHM_DIR, uid);
+	rc = fakedns_attach(&state_table, path, cfg->fake_entries);
+	if (rc < 0)
+		log_warn("fake DNS table %s unusable (%s); names stay private "
+			 "to this process and its children",
+			 path, strerror(-rc));
+	return rc;
+}
+
+/* The once-routine for the fake-DNS table: the session file when there is
+ * one, else (or when it fails) anonymous shared memory. */
+static void state_attach(void)
+{
+	const struct config *cfg = socksify_config();
+	int rc;
+
+	if (state_session[0] && state_attach_session(cfg) == 0)
+		return;
+	rc = fakedns_attach(&state_table, NULL, cfg->fake_entries);
+	if (rc < 0) {
+		log_error("cannot map the fake DNS table: %s", strerror(-rc));
+		state_table = NULL;
+	}
+}
+
+struct fakedns *socksify_fakedns(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, state_attach);
+	return state_table;
+}
+
+bool socksify_is_fake(const struct endpoint *ep)
+{
+	const struct config *cfg = socksify_config();
+
+	if (!cfg->valid || !cfg->remote_dns)
+		return false;
+	if (ep->kind == ENDPOINT_IPV4)
+		return netmask_contains(&cfg->fake_ipv4, ep);
+	if (ep->kind == ENDPOINT_IPV6)
+		return netmask_contains(&cfg->fake_ipv6, ep);
+	return false;
+}
+
+bool socksify_unfake(const struct endpoint *ep, struct endpoint *name)
+{
+	const struct config *cfg = socksify_config();
+	char buf[ENDPOINT_NAME_MAX + 1];
+	struct fakedns *table;
+	long index, len;
+
+	if (!socksify_is_fake(ep))
+		return false;
+	index = fakedns_addr_to_index(
+	    ep->kind == ENDPOINT_IPV4 ? &cfg->fake_ipv4 : &cfg->fake_ipv6, ep);
+	table = socksify_fakedns();
+	if (index < 0 || !table)
+		return false;
+	len = fakedns_name(table, (uint32_t)index, buf, sizeof buf);
+	if (len < 0)
+		return false;
+	return endpoint_set_name(name, buf, (size_t)len, ep->port) == 0;
+}
