@@ -176,6 +176,59 @@ static int hs_need_more(struct handshake *hs, size_t need)
 	return 0;
 }
 
+/* Parsers of one message held in hs->in, storing what they read in hs:
+ * > 0 once complete, 0 with *need set when short, < 0 when malformed. */
+typedef long (*hs_parser)(struct handshake *hs, size_t *need);
+
+#define HS_MALFORMED 1 /* hs_receive(): the parser refused the bytes */
+
+/* Receive one whole message, reading no byte beyond it. Returns 0 when
+ * parse accepted it, HS_MALFORMED when parse refused it (the caller knows
+ * which rule it broke), -EAGAIN with *events set, or -errno. */
+static int hs_receive(struct handshake *hs, const struct socket_io *io,
+		      int fd, short *events, hs_parser parse)
+{
+	size_t need = 0;
+	long n;
+	int rc;
+
+	for (;;) {
+		rc = hs_fill(hs, io, fd, events);
+		if (rc < 0)
+			return rc;
+		n = parse(hs, &need);
+		if (n > 0)
+			return 0;
+		if (n < 0)
+			return HS_MALFORMED;
+		rc = hs_need_more(hs, need);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+static long hs_parse_method(struct handshake *hs, size_t *need)
+{
+	return socks5_parse_method(hs->in, hs->in_len, need, &hs->method);
+}
+
+static long hs_parse_auth(struct handshake *hs, size_t *need)
+{
+	return socks5_parse_auth_reply(hs->in, hs->in_len, need, &hs->reply);
+}
+
+static long hs_parse_socks5_reply(struct handshake *hs, size_t *need)
+{
+	return socks5_parse_reply(hs->in, hs->in_len, need, &hs->reply,
+				  &hs->bound);
+}
+
+static long hs_parse_socks4_reply(struct handshake *hs, size_t *need)
+{
+	return socks4_parse_reply(hs->in, hs->in_len, need, &hs->reply,
+				  &hs->bound);
+}
+
 /* HS_SEND_GREETING: offer "no authentication", plus username/password
  * when we have credentials. */
 static int hs_send_greeting(struct handshake *hs, const struct socket_io *io,
@@ -224,26 +277,15 @@ static int hs_accept_method(struct handshake *hs, uint8_t method)
 static int hs_recv_method(struct handshake *hs, const struct socket_io *io,
 			  int fd, short *events)
 {
-	uint8_t method = 0;
-	size_t need;
-	long n;
-	int rc;
+	int rc = hs_receive(hs, io, fd, events, hs_parse_method);
 
-	for (;;) {
-		rc = hs_fill(hs, io, fd, events);
-		if (rc < 0)
-			return rc;
-		n = socks5_parse_method(hs->in, hs->in_len, &need, &method);
-		if (n < 0)
-			return hs_fail(hs, EPROTO,
-				       "proxy answered the greeting with a "
-				       "version other than SOCKS5");
-		if (n > 0)
-			return hs_accept_method(hs, method);
-		rc = hs_need_more(hs, need);
-		if (rc < 0)
-			return rc;
-	}
+	if (rc == HS_MALFORMED)
+		return hs_fail(hs, EPROTO,
+			       "proxy answered the greeting with a version "
+			       "other than SOCKS5");
+	if (rc < 0)
+		return rc;
+	return hs_accept_method(hs, hs->method);
 }
 
 /* HS_SEND_AUTH: RFC 1929 username and password. */
@@ -275,27 +317,15 @@ static int hs_send_auth(struct handshake *hs, const struct socket_io *io,
 static int hs_recv_auth(struct handshake *hs, const struct socket_io *io,
 			int fd, short *events)
 {
-	uint8_t status = 0;
-	size_t need;
-	long n;
-	int rc;
+	int rc = hs_receive(hs, io, fd, events, hs_parse_auth);
 
-	for (;;) {
-		rc = hs_fill(hs, io, fd, events);
-		if (rc < 0)
-			return rc;
-		n = socks5_parse_auth_reply(hs->in, hs->in_len, &need, &status);
-		if (n < 0)
-			return hs_fail(hs, EPROTO,
-				       "proxy's username/password reply has a "
-				       "wrong version");
-		if (n > 0)
-			break;
-		rc = hs_need_more(hs, need);
-		if (rc < 0)
-			return rc;
-	}
-	if (status != 0)
+	if (rc == HS_MALFORMED)
+		return hs_fail(hs, EPROTO,
+			       "proxy's username/password reply has a wrong "
+			       "version");
+	if (rc < 0)
+		return rc;
+	if (hs->reply != 0)
 		return hs_fail(hs, EACCES,
 			       "proxy rejected the username/password");
 	hs_enter_send(hs, HS_SEND_REQUEST);
@@ -350,52 +380,30 @@ static int hs_recv_socks5_reply(struct handshake *hs,
 				const struct socket_io *io, int fd,
 				short *events)
 {
-	size_t need;
-	long n;
-	int rc;
+	int rc = hs_receive(hs, io, fd, events, hs_parse_socks5_reply);
 
-	for (;;) {
-		rc = hs_fill(hs, io, fd, events);
-		if (rc < 0)
-			return rc;
-		n = socks5_parse_reply(hs->in, hs->in_len, &need, &hs->reply,
-				       &hs->bound);
-		if (n < 0)
-			return hs_fail(hs, EPROTO, hs_socks5_reply_defect(hs));
-		if (n > 0)
-			return hs_finish(hs, socks5_reply_errno(hs->reply),
-					 socks5_reply_message(hs->reply));
-		rc = hs_need_more(hs, need);
-		if (rc < 0)
-			return rc;
-	}
+	if (rc == HS_MALFORMED)
+		return hs_fail(hs, EPROTO, hs_socks5_reply_defect(hs));
+	if (rc < 0)
+		return rc;
+	return hs_finish(hs, socks5_reply_errno(hs->reply),
+			 socks5_reply_message(hs->reply));
 }
 
 static int hs_recv_socks4_reply(struct handshake *hs,
 				const struct socket_io *io, int fd,
 				short *events)
 {
-	size_t need;
-	long n;
-	int rc;
+	int rc = hs_receive(hs, io, fd, events, hs_parse_socks4_reply);
 
-	for (;;) {
-		rc = hs_fill(hs, io, fd, events);
-		if (rc < 0)
-			return rc;
-		n = socks4_parse_reply(hs->in, hs->in_len, &need, &hs->reply,
-				       &hs->bound);
-		if (n < 0)
-			return hs_fail(hs, EPROTO,
-				       "proxy's reply is not a SOCKS4 reply "
-				       "(wrong version)");
-		if (n > 0)
-			return hs_finish(hs, socks4_reply_errno(hs->reply),
-					 socks4_reply_message(hs->reply));
-		rc = hs_need_more(hs, need);
-		if (rc < 0)
-			return rc;
-	}
+	if (rc == HS_MALFORMED)
+		return hs_fail(hs, EPROTO,
+			       "proxy's reply is not a SOCKS4 reply (wrong "
+			       "version)");
+	if (rc < 0)
+		return rc;
+	return hs_finish(hs, socks4_reply_errno(hs->reply),
+			 socks4_reply_message(hs->reply));
 }
 
 /* HS_RECV_REPLY: the request's reply; the last bytes we ever read. */
