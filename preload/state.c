@@ -6,10 +6,13 @@
  * and only read afterwards, so readers take no lock. The fake-DNS table
  * carries its own (lock-free) synchronisation.
  *
- * Fork: a child inherits completed state as is. A fork() in another thread
- * while a once-routine runs would leave the child's once-control stuck "in
- * progress"; the window is the first hooked call only and is an accepted
- * edge.
+ * Fork: a child inherits completed state as is. The fake-DNS table must
+ * exist before the first fork, or a parent and a child that each create
+ * one lazily would hold different maps (an anonymous mapping is shared only
+ * when made before fork); a pthread_atfork prepare handler, registered at
+ * load, attaches it. A fork() in another thread while a once-routine runs
+ * would leave the child's once-control stuck "in progress"; the window is
+ * the first hooked call only and is an accepted edge.
  *
  * Re-entry: resolving the proxy's host name runs libc's resolver, whose NSS
  * modules may call our hooks (connect, close) on this same thread. Those
@@ -239,6 +242,22 @@ struct fakedns *socksify_fakedns(void)
 
 	pthread_once(&once, state_attach);
 	return state_table;
+}
+
+/* Before every fork: make sure parent and child will share one table.
+ * Costs nothing after the first time (two pthread_once checks). */
+static void state_before_fork(void)
+{
+	const struct config *cfg = socksify_config();
+
+	if (cfg->valid && cfg->remote_dns)
+		socksify_fakedns();
+}
+
+/* Registering the handler is the only work done at load: no system call. */
+__attribute__((constructor)) static void state_register_fork_handler(void)
+{
+	pthread_atfork(state_before_fork, NULL, NULL);
 }
 
 bool socksify_is_fake(const struct endpoint *ep)
