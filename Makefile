@@ -70,7 +70,7 @@ check-asan:
 
 check-valgrind: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
-		CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+		CK_FORK=no timeout 300 valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full \
 		--errors-for-leak-kinds=definite $$t; done
 
 check-integration: all
