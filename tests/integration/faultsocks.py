@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""faultsocks.py - a scriptable, misbehaving SOCKS4/4a/5 server for tests.
+
+It listens on --listen (127.0.0.1 by default) at --port (0 = any; the port
+is written to --port-file once it listens), answers every connection the way
+--mode says, and appends one line per event
+to --record so that tests can check what the client actually sent, e.g.
+
+    socks5 greeting methods=00,02
+    socks5 auth user=alice pass=secret
+    socks5 request cmd=1 atyp=3 host=target.socksify.test port=80
+    socks4 request cmd=1 ip=0.0.0.1 user=root host=target.socksify.test port=80
+
+Modes (SOCKS5 unless said otherwise):
+  ok          succeed, then --serve (echo by default)
+  rep         reply REP=--rep after the request, then close
+  badver      reply with VER=4
+  badrsv      reply with RSV=1 (REP 0)
+  badatyp     reply with ATYP=9
+  truncate    send 4 bytes of a success reply, then close
+  hang        read the request and never answer (until --hang seconds)
+  hanggreet   read the greeting and never answer
+  closegreet  close right after reading the greeting
+  noaccept    answer the greeting with 0xFF (no acceptable methods)
+  badmethod   choose a method the client did not offer
+  authfail    ask for username/password, then reject any
+  auth        ask for username/password, accept only --user/--pass
+  split       success reply one byte at a time, --delay seconds apart
+  banner      success reply and --banner text in one send, then serve
+SOCKS4 connections get a reply with status --rep4 (0x5a = granted) in modes
+ok/rep4/banner; in other modes they get the same fault where one applies.
+--serve echo: echo bytes back; --serve relay --target HOST:PORT: relay to a
+fixed loopback target (e.g. an HTTP server) whatever the request named.
+Python 3 standard library only.
+"""
+
+import argparse
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+ARGS = None
+LOCK = threading.Lock()
+
+
+def record(line):
+    """Append one line to the record file (thread-safe, flushed)."""
+    with LOCK:
+        with open(ARGS.record, "a") as f:
+            f.write(line + "\n")
+
+
+def recv_exact(sock, n):
+    """Read exactly n bytes; raise EOFError when the peer closes first."""
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("peer closed after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def recv_until_nul(sock, limit=1024):
+    """Read a NUL-terminated string (SOCKS4 user id / host name)."""
+    buf = b""
+    while len(buf) < limit:
+        c = recv_exact(sock, 1)
+        if c == b"\0":
+            return buf
+        buf += c
+    raise EOFError("string too long")
+
+
+def serve(sock, first=b""):
+    """After a successful handshake: echo, or relay to the fixed target."""
+    if ARGS.serve == "relay":
+        host, port = ARGS.target.rsplit(":", 1)
+        up = socket.create_connection((host, int(port)), 5)
+        pump = threading.Thread(target=copy, args=(up, sock), daemon=True)
+        pump.start()
+        if first:
+            up.sendall(first)
+        copy(sock, up)
+        pump.join(30)
+        up.close()
+        return
+    if first:
+        sock.sendall(first)
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return
+        sock.sendall(data)
+
+
+def copy(src, dst):
+    """Copy src to dst until EOF, then half-close dst."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def hang(sock):
+    """Hold the connection without answering until the client goes away."""
+    sock.settimeout(ARGS.hang)
+    try:
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
+
+
+def success_reply():
+    """A SOCKS5 success reply: VER 5, REP 0, RSV 0, IPv4 127.0.0.1:4242."""
+    return bytes([5, 0, 0, 1, 127, 0, 0, 1]) + struct.pack("!H", 4242)
+
+
+def socks5_greeting(sock):
+    """Read VER NMETHODS METHODS (VER already read). Returns the methods."""
+    n = recv_exact(sock, 1)[0]
+    methods = list(recv_exact(sock, n))
+    record("socks5 greeting methods=" + ",".join("%02x" % m for m in methods))
+    return methods
+
+
+def socks5_auth(sock):
+    """RFC 1929 sub-negotiation; returns (user, password)."""
+    ver = recv_exact(sock, 1)[0]
+    ulen = recv_exact(sock, 1)[0]
+    user = recv_exact(sock, ulen).decode("latin-1")
+    plen = recv_exact(sock, 1)[0]
+    pw = recv_exact(sock, plen).decode("latin-1")
+    record("socks5 auth ver=%d user=%s pass=%s" % (ver, user, pw))
+    return user, pw
+
+
+def socks5_request(sock):
+    """Read VER CMD RSV ATYP DST.ADDR DST.PORT and record it."""
+    ver, cmd, rsv, atyp = recv_exact(sock, 4)
+    if atyp == 1:
+        host = socket.inet_ntop(socket.AF_INET, recv_exact(sock, 4))
+    elif atyp == 4:
+        host = socket.inet_ntop(socket.AF_INET6, recv_exact(sock, 16))
+    elif atyp == 3:
+        host = recv_exact(sock, recv_exact(sock, 1)[0]).decode("latin-1")
+    else:
+        host = "?"
+    port = struct.unpack("!H", recv_exact(sock, 2))[0]
+    record("socks5 request ver=%d cmd=%d rsv=%d atyp=%d host=%s port=%d"
+           % (ver, cmd, rsv, atyp, host, port))
+
+
+def choose_method(sock, methods):
+    """Answer the greeting as the mode says. Returns False to stop here."""
+    mode = ARGS.mode
+    if mode == "noaccept":
+        sock.sendall(b"\x05\xff")
+        return False
+    if mode == "badmethod":
+        unoffered = [m for m in (0x02, 0x01, 0x80, 0x00) if m not in methods]
+        sock.sendall(bytes([5, unoffered[0]]))
+        return False
+    if mode in ("authfail", "auth"):
+        if 2 not in methods:
+            sock.sendall(b"\x05\xff")
+            return False
+        sock.sendall(b"\x05\x02")
+        user, pw = socks5_auth(sock)
+        good = mode == "auth" and user == ARGS.user and pw == ARGS.password
+        sock.sendall(b"\x01\x00" if good else b"\x01\x01")
+        return good
+    if 0 not in methods:
+        sock.sendall(b"\x05\xff")
+        return False
+    sock.sendall(b"\x05\x00")
+    return True
+
+
+def socks5_reply(sock):
+    """Send the mode's reply to a CONNECT request."""
+    mode = ARGS.mode
+    ok = success_reply()
+    if mode == "rep":
+        sock.sendall(bytes([5, ARGS.rep, 0, 1, 0, 0, 0, 0, 0, 0]))
+    elif mode == "badver":
+        sock.sendall(bytes([4]) + ok[1:])
+    elif mode == "badrsv":
+        sock.sendall(ok[:2] + b"\x01" + ok[3:])
+    elif mode == "badatyp":
+        sock.sendall(bytes([5, 0, 0, 9]) + ok[4:])
+    elif mode == "truncate":
+        sock.sendall(ok[:4])
+    elif mode == "hang":
+        hang(sock)
+    elif mode == "split":
+        for i in range(len(ok)):
+            sock.sendall(ok[i:i + 1])
+            time.sleep(ARGS.delay)
+        serve(sock)
+    elif mode == "banner":
+        sock.sendall(ok + ARGS.banner.encode())
+        serve(sock)
+    else:
+        sock.sendall(ok)
+        serve(sock)
+
+
+def handle_socks5(sock):
+    methods = socks5_greeting(sock)
+    if ARGS.mode == "closegreet":
+        return
+    if ARGS.mode == "hanggreet":
+        hang(sock)
+        return
+    if not choose_method(sock, methods):
+        return
+    socks5_request(sock)
+    socks5_reply(sock)
+
+
+def handle_socks4(sock):
+    """SOCKS4/4a: VN CD DSTPORT DSTIP USERID NUL [HOST NUL]."""
+    cmd = recv_exact(sock, 1)[0]
+    port = struct.unpack("!H", recv_exact(sock, 2))[0]
+    ip = socket.inet_ntoa(recv_exact(sock, 4))
+    user = recv_until_nul(sock).decode("latin-1")
+    host = ""
+    if ip.startswith("0.0.0.") and ip != "0.0.0.0":
+        host = recv_until_nul(sock).decode("latin-1")
+    record("socks4 request cmd=%d ip=%s user=%s host=%s port=%d"
+           % (cmd, ip, user, host, port))
+    mode = ARGS.mode
+    reply = bytes([0, ARGS.rep4]) + b"\0" * 6
+    if mode == "hang":
+        hang(sock)
+    elif mode == "truncate":
+        sock.sendall(reply[:3])
+    elif mode == "badver":
+        sock.sendall(b"\x05" + reply[1:])
+    elif mode == "split":
+        for i in range(len(reply)):
+            sock.sendall(reply[i:i + 1])
+            time.sleep(ARGS.delay)
+        serve(sock)
+    elif mode == "banner":
+        sock.sendall(reply + ARGS.banner.encode())
+        serve(sock)
+    else:
+        sock.sendall(reply)
+        if ARGS.rep4 == 0x5a:
+            serve(sock)
+
+
+def handle(sock):
+    try:
+        sock.settimeout(ARGS.hang + 5)
+        first = sock.recv(1)
+        if not first:
+            return  # a port probe: connected and closed, nothing to record
+        ver = first[0]
+        if ver == 5:
+            handle_socks5(sock)
+        elif ver == 4:
+            handle_socks4(sock)
+        else:
+            record("unknown version %d" % ver)
+    except (OSError, EOFError) as e:
+        record("connection error: %s" % e)
+    finally:
+        sock.close()
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser(description="fault-injecting SOCKS server")
+    p.add_argument("--mode", default="ok")
+    p.add_argument("--rep", type=lambda s: int(s, 0), default=1)
+    p.add_argument("--rep4", type=lambda s: int(s, 0), default=0x5a)
+    p.add_argument("--user", default="")
+    p.add_argument("--password", default="")
+    p.add_argument("--delay", type=float, default=0.05)
+    p.add_argument("--banner", default="BANNER-FROM-SERVER\n")
+    p.add_argument("--serve", choices=("echo", "relay"), default="echo")
+    p.add_argument("--target", default="")
+    p.add_argument("--hang", type=float, default=30.0)
+    p.add_argument("--listen", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--record", required=True)
+    ARGS = p.parse_args()
+
+    family = socket.AF_INET6 if ":" in ARGS.listen else socket.AF_INET
+    srv = socket.socket(family)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((ARGS.listen, ARGS.port))
+    srv.listen(128)
+    with open(ARGS.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(ARGS.port_file + ".tmp", ARGS.port_file)
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,424 @@
+# lib.sh — helpers shared by the integration tests (sourced, POSIX sh + bash
+# features avoided where easy; the tests run under /bin/sh or bash).
+#
+# A test sources this file, calls sfy_init, starts the servers it needs with
+# the start_* helpers (each records its PID), and ends with sfy_pass or a
+# failing assertion. Everything started is killed by PID on exit; network
+# namespaces, veth links and throw-away users are removed too.
+#
+# Network rule: loopback only, or 198.18.0.0/15 inside a namespace the test
+# creates itself.
+
+set -u
+
+SFY_TOP=$(cd "$(dirname "$0")/../.." && pwd -P)
+SFY_BUILD=${SOCKSIFY_BUILD:-build}
+case $SFY_BUILD in
+/*) ;;
+*) SFY_BUILD=$SFY_TOP/$SFY_BUILD ;;
+esac
+SOCKSIFY_LIBRARY=${SOCKSIFY_LIBRARY:-$SFY_BUILD/libsocksify.so}
+SOCKSIFY_HELPER=${SOCKSIFY_HELPER:-$SFY_BUILD/socksify-helper}
+export SOCKSIFY_LIBRARY SOCKSIFY_HELPER
+SOCKSIFY=$SFY_TOP/tools/socksify
+PROGS=$SFY_BUILD/progs
+FAULTSOCKS=$SFY_TOP/tests/integration/faultsocks.py
+PYTHON=${PYTHON:-python3}
+
+# Names only the proxy (in its private mount namespace) can resolve.
+TARGET_NAME=target.socksify.test
+ECHO_NAME=echo.socksify.test
+
+SFY_PIDS=""
+SFY_NETNS=""
+SFY_LINKS=""
+SFY_USERS=""
+SFY_TMP=""
+
+# Print a message to stderr, prefixed with the test's name.
+say() {
+	printf '%s: %s\n' "${SFY_NAME:-test}" "$*" >&2
+}
+
+# Fail the test now: show the message and the logs of the servers started.
+fail() {
+	say "FAIL: $*"
+	if [ -n "$SFY_TMP" ] && [ -z "${SFY_QUIET_FAIL:-}" ]; then
+		for f in "$SFY_TMP"/*.log; do
+			[ -s "$f" ] || continue
+			printf -- '--- %s (last 25 lines)\n' "$f" >&2
+			tail -n 25 "$f" >&2
+		done
+	fi
+	exit 1
+}
+
+# Skip is reserved for tests that cannot apply on this machine; a missing tool
+# is a failure (the set-up installs everything).
+skip() {
+	say "SKIP: $*"
+	exit 77
+}
+
+sfy_pass() {
+	say "ok"
+	exit 0
+}
+
+# Kill every recorded PID (TERM, then KILL after a bounded wait), remove
+# namespaces, links, users and the temp dir.
+sfy_cleanup() {
+	status=$?
+	trap - EXIT INT TERM
+	for pid in $SFY_PIDS; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $SFY_PIDS; do
+		n=0
+		while kill -0 "$pid" 2>/dev/null && [ $n -lt 20 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in $SFY_NETNS; do
+		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
+	done
+	for link in $SFY_LINKS; do
+		ip link del "$link" 2>/dev/null
+	done
+	for u in $SFY_USERS; do
+		userdel "$u" 2>/dev/null
+	done
+	if [ -n "$SFY_TMP" ] && [ -z "${SFY_KEEP:-}" ]; then
+		rm -rf "$SFY_TMP"
+	fi
+	exit "$status"
+}
+
+# Set up the test: name, temp dir, traps, and checks that the build exists.
+sfy_init() {
+	SFY_NAME=$(basename "$0" .sh)
+	[ "$(id -u)" = 0 ] || fail "must run as root"
+	SFY_TMP=$(mktemp -d "/tmp/sfy-$SFY_NAME.XXXXXX") || fail "mktemp"
+	chmod 755 "$SFY_TMP"
+	trap sfy_cleanup EXIT
+	trap 'exit 130' INT TERM
+	[ -f "$SOCKSIFY_LIBRARY" ] || fail "no $SOCKSIFY_LIBRARY (run make)"
+	[ -x "$SOCKSIFY" ] || fail "no $SOCKSIFY"
+	need "$PYTHON"
+	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy \
+		ALL_PROXY no_proxy NO_PROXY SOCKSIFY_PROXY SOCKSIFY_CONF \
+		SOCKSIFY_LOG SOCKSIFY_LOG_FILE
+	export XDG_CONFIG_HOME=$SFY_TMP/xdg
+}
+
+# need TOOL... — fail when a tool is missing.
+need() {
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || fail "required tool '$t' missing"
+	done
+}
+
+# stop_pid PID — stop one server early (it stays in the cleanup list; a
+# second kill of a reaped PID is harmless within one short test).
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# Remember a PID for cleanup.
+track() {
+	SFY_PIDS="$SFY_PIDS $1"
+}
+
+# Print a TCP port that is free on 127.0.0.1 now.
+free_port() {
+	"$PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# wait_port HOST PORT [TRIES] — wait until a TCP connect succeeds (100 ms
+# steps, 50 tries by default). Runs in the host's namespace, unproxied.
+wait_port() {
+	"$PYTHON" - "$1" "$2" "${3:-50}" <<'EOF' || fail "nothing listens on $1:$2"
+import socket, sys, time
+host, port, tries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for _ in range(tries):
+    try:
+        socket.create_connection((host, port), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+EOF
+}
+
+# wait_file FILE [TRIES] — wait until FILE exists and is not empty.
+wait_file() {
+	n=0
+	while [ ! -s "$1" ] && [ $n -lt "${2:-50}" ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ -s "$1" ] || fail "$1 never appeared"
+}
+
+# The hosts file used inside the proxy's private mount namespace: the only
+# place where the test names resolve.
+proxy_hosts_file() {
+	f=$SFY_TMP/proxy-hosts
+	if [ ! -f "$f" ]; then
+		cat /etc/hosts >"$f"
+		printf '127.0.0.1 %s %s\n' "$TARGET_NAME" "$ECHO_NAME" >>"$f"
+	fi
+	printf '%s\n' "$f"
+}
+
+# start_http [DIR] — serve DIR (default: a fresh dir holding index.html with
+# a unique token) on 127.0.0.1. Sets HTTP_PORT, HTTP_TOKEN, HTTP_DIR.
+start_http() {
+	HTTP_DIR=${1:-$SFY_TMP/www}
+	mkdir -p "$HTTP_DIR"
+	HTTP_TOKEN=token-$$-$(date +%s%N)
+	printf '%s\n' "$HTTP_TOKEN" >"$HTTP_DIR/index.html"
+	HTTP_PORT=$(free_port)
+	"$PYTHON" -m http.server -b 127.0.0.1 -d "$HTTP_DIR" "$HTTP_PORT" \
+		>"$SFY_TMP/http.log" 2>&1 &
+	track $!
+	wait_port 127.0.0.1 "$HTTP_PORT"
+}
+
+# start_echo — a threaded TCP echo server on 127.0.0.1. Sets ECHO_PORT.
+start_echo() {
+	ECHO_PORT=$(free_port)
+	"$PYTHON" - "$ECHO_PORT" >"$SFY_TMP/echo.log" 2>&1 <<'EOF' &
+import socketserver, sys
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        while True:
+            data = self.request.recv(65536)
+            if not data:
+                return
+            self.request.sendall(data)
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 128
+Server(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
+EOF
+	track $!
+	wait_port 127.0.0.1 "$ECHO_PORT"
+}
+
+# start_danted [none|username] [INTERNAL_ADDR] — danted in a private mount
+# namespace whose /etc/hosts knows the test names. Sets DANTED_PORT,
+# DANTED_LOG. Clients are allowed from loopback and 198.18.0.0/15.
+start_danted() {
+	method=${1:-none}
+	internal=${2:-127.0.0.1}
+	DANTED_PORT=$(free_port)
+	DANTED_LOG=$SFY_TMP/danted.log
+	conf=$SFY_TMP/danted.conf
+	hosts=$(proxy_hosts_file)
+	cat >"$conf" <<EOF
+logoutput: $DANTED_LOG
+internal: $internal port = $DANTED_PORT
+external: 127.0.0.1
+clientmethod: none
+socksmethod: $method
+user.privileged: root
+user.unprivileged: nobody
+timeout.negotiate: 15
+timeout.io: 60
+client pass {
+  from: 127.0.0.0/8 to: 0.0.0.0/0
+  log: error
+}
+client pass {
+  from: 198.18.0.0/15 to: 0.0.0.0/0
+  log: error
+}
+socks pass {
+  from: 0.0.0.0/0 to: 127.0.0.0/8
+  command: connect
+  log: connect disconnect error
+}
+socks block {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  log: connect error
+}
+EOF
+	: >"$DANTED_LOG"
+	unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec danted -f "$2" -p "$3"' \
+		danted "$hosts" "$conf" "$SFY_TMP/danted.pid" \
+		>"$SFY_TMP/danted.out" 2>&1 &
+	track $!
+	wait_port "$internal" "$DANTED_PORT"
+}
+
+# danted_count PATTERN — how many danted log lines show a passed connect
+# to a destination matching PATTERN (a grep -E regex, e.g. '\.8080$').
+danted_count() {
+	grep -E 'pass\([0-9]+\): tcp/connect \[' "$DANTED_LOG" |
+		grep -cE -- "$1"
+}
+
+# danted_connects_to PORT — how many connects danted relayed to port PORT
+# (of 127.0.0.1 or of a name it resolved).
+danted_connects_to() {
+	danted_count "-> [^ ]+ [^ ]+\.$1\$"
+}
+
+# add_user — a throw-away system user for danted's "username" method.
+# Sets SOCKS_USER and SOCKS_PASS; the user is deleted at cleanup.
+add_user() {
+	need useradd chpasswd userdel
+	SOCKS_USER=sfy$$$(date +%N | cut -c1-4)
+	SOCKS_PASS=pw-$(date +%N)
+	useradd -M -s /usr/sbin/nologin "$SOCKS_USER" ||
+		fail "useradd $SOCKS_USER"
+	SFY_USERS="$SFY_USERS $SOCKS_USER"
+	printf '%s:%s\n' "$SOCKS_USER" "$SOCKS_PASS" | chpasswd ||
+		fail "chpasswd"
+}
+
+# start_microsocks [USER PASS] — microsocks on 127.0.0.1. Sets MS_PORT.
+start_microsocks() {
+	need microsocks
+	MS_PORT=$(free_port)
+	if [ $# -ge 2 ]; then
+		microsocks -i 127.0.0.1 -p "$MS_PORT" -u "$1" -P "$2" \
+			>"$SFY_TMP/microsocks.log" 2>&1 &
+	else
+		microsocks -i 127.0.0.1 -p "$MS_PORT" \
+			>"$SFY_TMP/microsocks.log" 2>&1 &
+	fi
+	track $!
+	wait_port 127.0.0.1 "$MS_PORT"
+}
+
+# start_fault MODE [OPTIONS...] — our fault-injecting SOCKS server. Sets
+# FAULT_PORT and FAULT_REC (what it received, one line per request).
+start_fault() {
+	FAULT_N=$((${FAULT_N:-0} + 1))
+	FAULT_REC=$SFY_TMP/fault$FAULT_N.rec
+	pf=$SFY_TMP/fault$FAULT_N.port
+	: >"$FAULT_REC"
+	"$PYTHON" "$FAULTSOCKS" --port-file "$pf" --record "$FAULT_REC" \
+		--mode "$@" >"$SFY_TMP/fault$FAULT_N.log" 2>&1 &
+	FAULT_PID=$!
+	track $FAULT_PID
+	wait_file "$pf"
+	FAULT_PORT=$(cat "$pf")
+}
+
+# write_conf FILE LINES... — a socksify config, one argument per line.
+write_conf() {
+	f=$1
+	shift
+	: >"$f"
+	for line in "$@"; do
+		printf '%s\n' "$line" >>"$f"
+	done
+	chmod 600 "$f"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# expect_contains WHAT TEXT NEEDLE
+expect_contains() {
+	case $2 in
+	*"$3"*) ;;
+	*) fail "$1: '$3' not found in: $2" ;;
+	esac
+}
+
+# expect_gt WHAT GOT MIN — numeric GOT > MIN
+expect_gt() {
+	[ "$2" -gt "$3" ] 2>/dev/null || fail "$1: got $2, want > $3"
+}
+
+# make_netns — a network namespace with a veth pair: the namespace side is
+# 198.18.X.2/30, the host side 198.18.X.1/30, no default route (only the host
+# side is reachable). Sets NS, NS_IF, HOST_IF, NS_ADDR, HOST_ADDR.
+make_netns() {
+	need ip
+	id=$(($$ % 60000))
+	NS=sfy-$$-$(date +%N | cut -c1-4)
+	HOST_IF=sfh$id
+	NS_IF=sfn$id
+	# A /30 no other test uses now (bounded search).
+	third=$(($$ % 250 + 1))
+	n=0
+	while ip -4 addr show | grep -q "inet 198\.18\.$third\." &&
+		[ $n -lt 250 ]; do
+		third=$((third % 250 + 1))
+		n=$((n + 1))
+	done
+	HOST_ADDR=198.18.$third.1
+	NS_ADDR=198.18.$third.2
+	ip netns add "$NS" || fail "ip netns add"
+	SFY_NETNS="$SFY_NETNS $NS"
+	ip link add "$HOST_IF" type veth peer name "$NS_IF" ||
+		fail "ip link add veth"
+	SFY_LINKS="$SFY_LINKS $HOST_IF"
+	ip link set "$NS_IF" netns "$NS" || fail "move veth"
+	ip addr add "$HOST_ADDR/30" dev "$HOST_IF" || fail "host addr"
+	ip link set "$HOST_IF" up || fail "host link up"
+	ip netns exec "$NS" ip addr add "$NS_ADDR/30" dev "$NS_IF" ||
+		fail "ns addr"
+	ip netns exec "$NS" ip link set "$NS_IF" up || fail "ns link up"
+	ip netns exec "$NS" ip link set lo up || fail "ns lo up"
+}
+
+# in_ns CMD... — run a command inside the test namespace.
+in_ns() {
+	ip netns exec "$NS" "$@"
+}
+
+# sfy [SOCKSIFY OPTIONS] [--] CMD... — run through the wrapper.
+sfy() {
+	"$SOCKSIFY" "$@"
+}
+
+# wait_count EXPECTED CMD... — wait (up to 3 s) until CMD prints a number
+# >= EXPECTED; prints the last number seen.
+wait_count() {
+	want=$1
+	shift
+	n=0
+	while :; do
+		got=$("$@")
+		if [ "$got" -ge "$want" ] || [ $n -ge 30 ]; then
+			break
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+	printf '%s\n' "$got"
+}
+
+# expect_via_danted WHAT PORT CMD... — CMD must succeed, print HTTP_TOKEN,
+# and danted must log one more relayed connect to PORT than before.
+expect_via_danted() {
+	what=$1
+	port=$2
+	shift 2
+	before=$(danted_connects_to "$port")
+	out=$("$@" 2>"$SFY_TMP/cmd.err")
+	rc=$?
+	[ $rc = 0 ] || fail "$what: exit $rc: $(cat "$SFY_TMP/cmd.err")"
+	expect_contains "$what: output" "$out" "$HTTP_TOKEN"
+	after=$(wait_count $((before + 1)) danted_connects_to "$port")
+	expect_eq "$what: connects danted relayed to port $port" \
+		"$after" $((before + 1))
+	say "$what: ok (via danted)"
+}

@@ -1,0 +1,182 @@
+#!/bin/sh
+# Remote DNS: names resolvable ONLY by the proxy. danted runs in a private
+# mount namespace whose /etc/hosts maps target.socksify.test to 127.0.0.1;
+# the client cannot resolve the name itself. Every resolver call socksify
+# hooks must answer with a fake address that leads back to the name, and a
+# connect to it must send the NAME (ATYP 3 / SOCKS4a), never an address.
+. "$(dirname "$0")/lib.sh"
+sfy_init
+need danted curl wget nc getent
+[ -x "$PROGS/resolve" ] || fail "no $PROGS/resolve (run make)"
+start_http
+start_danted none
+url=http://$TARGET_NAME:$HTTP_PORT/
+
+if getent hosts "$TARGET_NAME" >/dev/null; then
+	fail "$TARGET_NAME resolves locally; the test would prove nothing"
+fi
+
+# The issue's acceptance command, exactly: -x only, no config file.
+expect_via_danted "socksify -x socks5h:// curl http://NAME/" "$HTTP_PORT" \
+	sfy -x "socks5h://127.0.0.1:$DANTED_PORT" curl -sS --max-time 20 "$url"
+expect_via_danted "wget by name" "$HTTP_PORT" \
+	sfy -x "socks5h://127.0.0.1:$DANTED_PORT" wget -q -T 20 -t 1 -O - "$url"
+expect_via_danted "nc by name" "$HTTP_PORT" sh -c \
+	'printf "GET / HTTP/1.0\r\n\r\n" | "$1" -x "$2" nc -N -w 20 "$3" "$4"' \
+	nc "$SOCKSIFY" "socks5h://127.0.0.1:$DANTED_PORT" "$TARGET_NAME" \
+	"$HTTP_PORT"
+expect_via_danted "python3 urllib by name" "$HTTP_PORT" \
+	sfy -x "socks5h://127.0.0.1:$DANTED_PORT" "$PYTHON" -c '
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=20).read().decode())' "$url"
+grep -q "$TARGET_NAME" "$DANTED_LOG" ||
+	say "note: danted logs the resolved address, not the name"
+
+# Every hooked resolver call answers from the fake ranges (defaults
+# 240.0.0.0/4 and fd5c:6f63:6b73::/48) and reverses back to the name.
+out=$(sfy -x "socks5h://127.0.0.1:$DANTED_PORT" "$PROGS/resolve" \
+	"$TARGET_NAME") || fail "resolver calls failed: $out"
+printf '%s\n' "$out" | while read -r call value; do
+	case $call in
+	getaddrinfo4 | getaddrinfo_a | gethostbyname | gethostbyname_r)
+		case $value in
+		24[0-9].* | 25[0-5].*) ;;
+		*) echo "$call: $value is not a fake IPv4 address" ;;
+		esac
+		;;
+	getaddrinfo6 | gethostbyname2_6 | gethostbyname2_r6)
+		case $value in
+		fd5c:6f63:6b73:*) ;;
+		*) echo "$call: $value is not a fake IPv6 address" ;;
+		esac
+		;;
+	getnameinfo | gethostbyaddr)
+		[ "$value" = "$TARGET_NAME" ] ||
+			echo "$call: $value is not $TARGET_NAME"
+		;;
+	esac
+done >"$SFY_TMP/resolve.bad"
+[ -s "$SFY_TMP/resolve.bad" ] && fail "$(cat "$SFY_TMP/resolve.bad")
+full output:
+$out"
+v4=$(printf '%s\n' "$out" | sed -n 's/^getaddrinfo4 //p')
+expect_eq "gethostbyname agrees with getaddrinfo" \
+	"$(printf '%s\n' "$out" | sed -n 's/^gethostbyname //p')" "$v4"
+say "resolver hooks: fake addresses, reverse lookups give the name"
+
+# The resolver helpers' own self-test (progs/resolver.c), under the
+# wrapper; it sends no packet.
+if [ -x "$PROGS/resolver" ]; then
+	out=$(sfy -x socks5h://127.0.0.1:1 "$PROGS/resolver" selftest 2>&1) ||
+		fail "resolver selftest: $(printf '%s\n' "$out" | grep -v '^ok')"
+	say "resolver selftest: $(printf '%s\n' "$out" | tail -n 1)"
+fi
+
+# Numeric literals and names from the local hosts file are never faked.
+out=$(sfy -x "socks5h://127.0.0.1:$DANTED_PORT" "$PROGS/resolve" 127.0.0.2 |
+	sed -n 's/^getaddrinfo4 //p')
+expect_eq "a numeric literal" "$out" 127.0.0.2
+out=$(sfy -x "socks5h://127.0.0.1:$DANTED_PORT" "$PYTHON" -c '
+import socket
+print(socket.getaddrinfo("127.0.0.3", 80, socket.AF_INET, socket.SOCK_STREAM,
+      0, socket.AI_NUMERICHOST)[0][4][0])')
+expect_eq "AI_NUMERICHOST" "$out" 127.0.0.3
+out=$(sfy -x "socks5h://127.0.0.1:$DANTED_PORT" "$PROGS/resolve" localhost |
+	sed -n 's/^getaddrinfo4 //p')
+expect_eq "localhost (from /etc/hosts)" "$out" 127.0.0.1
+
+# The name goes to the proxy as ATYP 3 (domain), for both fake families.
+start_fault ok
+conf=$SFY_TMP/fault.conf
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -4 -s by-name-4 "$TARGET_NAME" 4711)
+expect_eq "connect by name (IPv4 fake)" "$out" "OK
+ECHO by-name-4"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -6 -s by-name-6 "$ECHO_NAME" 4712)
+expect_eq "connect by name (IPv6 fake)" "$out" "OK
+ECHO by-name-6"
+grep -q "atyp=3 host=$TARGET_NAME port=4711" "$FAULT_REC" ||
+	fail "name not sent as ATYP 3: $(cat "$FAULT_REC")"
+grep -q "atyp=3 host=$ECHO_NAME port=4712" "$FAULT_REC" ||
+	fail "IPv6-faked name not sent as ATYP 3: $(cat "$FAULT_REC")"
+grep -q 'atyp=[14] ' "$FAULT_REC" &&
+	fail "an address was sent instead of a name: $(cat "$FAULT_REC")"
+say "fault server recorded ATYP 3 with the name"
+
+# With local DNS (socks5://) the name is resolved by libc: it fails here,
+# and nothing reaches the proxy.
+: >"$FAULT_REC"
+write_conf "$conf" "proxy socks5://127.0.0.1:$FAULT_PORT"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" "$TARGET_NAME" 4713)
+case $out in
+EAI*) ;;
+*) fail "socks5:// (local DNS) resolved $TARGET_NAME: $out" ;;
+esac
+[ -s "$FAULT_REC" ] && fail "local DNS failure still reached the proxy: $(cat "$FAULT_REC")"
+# remote_dns on forces names through a socks5:// proxy.
+write_conf "$conf" "proxy socks5://127.0.0.1:$FAULT_PORT" "remote_dns on"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -s forced "$TARGET_NAME" 4714)
+expect_eq "remote_dns on" "$out" "OK
+ECHO forced"
+grep -q "atyp=3 host=$TARGET_NAME port=4714" "$FAULT_REC" ||
+	fail "remote_dns on: name not sent: $(cat "$FAULT_REC")"
+# One name, one address: case and a trailing dot do not matter; AI_PASSIVE
+# with no name is left to libc.
+out=$(sfy -f "$conf" "$PYTHON" -c '
+import socket, sys
+f = lambda n: socket.getaddrinfo(n, 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+n = sys.argv[1]
+print(f(n) == f(n.upper()) == f(n + "."))
+print(socket.getaddrinfo(None, 80, socket.AF_INET, socket.SOCK_STREAM, 0,
+      socket.AI_PASSIVE)[0][4])' "$TARGET_NAME")
+expect_eq "case, trailing dot, AI_PASSIVE" "$out" "True
+('0.0.0.0', 80)"
+
+# Names of 255 bytes go out whole; 256 bytes are refused before anything is
+# sent (SOCKS5 carries at most 255).
+label=$(printf '%063d' 0 | tr 0 a)
+n255=$label.$label.$label.$label
+: >"$FAULT_REC"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -s long "$n255" 4715)
+expect_eq "a 255-byte name" "$out" "OK
+ECHO long"
+grep -q "atyp=3 host=$n255 port=4715" "$FAULT_REC" ||
+	fail "255-byte name not sent whole: $(cat "$FAULT_REC")"
+: >"$FAULT_REC"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" "${n255}x" 4716 2>/dev/null)
+case $out in
+EAI*) ;;
+*) fail "a 256-byte name: $out" ;;
+esac
+[ -s "$FAULT_REC" ] && fail "a 256-byte name reached the proxy: $(cat "$FAULT_REC")"
+
+# A full name map refuses new names (never a direct lookup) and keeps the
+# names it has.
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT" "fake_entries 16"
+: >"$FAULT_REC"
+out=$(sfy -f "$conf" "$PYTHON" -c '
+import socket
+ok = failed = 0
+for i in range(20):
+    try:
+        socket.getaddrinfo("n%d.socksify.test" % i, 80, socket.AF_INET)
+        ok += 1
+    except socket.gaierror:
+        failed += 1
+s = socket.create_connection(("n0.socksify.test", 4717), 10)
+s.sendall(b"still\n")
+print(ok, failed, s.recv(10))' 2>/dev/null)
+expect_eq "fake_entries 16, 20 names" "$out" "16 4 b'still\n'"
+grep -q "atyp=3 host=n0.socksify.test port=4717" "$FAULT_REC" ||
+	fail "map full: old name not sent: $(cat "$FAULT_REC")"
+
+# A custom fake range is honoured.
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT" \
+	"fake_ipv4 100.64.0.0/10"
+out=$(sfy -f "$conf" "$PROGS/resolve" "$TARGET_NAME" |
+	sed -n 's/^getaddrinfo4 //p')
+case $out in
+100.6[4-9].* | 100.[7-9][0-9].* | 100.1[01][0-9].* | 100.12[0-7].*) ;;
+*) fail "fake_ipv4 100.64.0.0/10 not used: '$out'" ;;
+esac
+sfy_pass
