@@ -27,12 +27,29 @@ enum rule_action {
 	RULE_BLOCK,  /* refuse with EACCES */
 };
 
-/* "direct 10.0.0.0/8 port 22" — matches when the address lies in net and the
- * port in [port_min, port_max] (0..65535 when no port was given). */
+/* Which transport a rule applies to ("direct NET port 53 udp"). */
+enum rule_proto {
+	RULE_PROTO_ANY = 0,
+	RULE_PROTO_TCP,
+	RULE_PROTO_UDP,
+};
+
+/* "direct 10.0.0.0/8 port 22" — matches when the address lies in net, the
+ * port in [port_min, port_max] (0..65535 when no port was given) and the
+ * transport is proto (any when not given). */
 struct rule {
 	enum rule_action action;
 	struct netmask net;
 	uint16_t port_min, port_max;
+	enum rule_proto proto;
+};
+
+/* What UDP to a destination routed via the proxy does. */
+enum udp_mode {
+	UDP_AUTO,   /* proxy when the chain is one SOCKS5 proxy, else block */
+	UDP_PROXY,  /* SOCKS5 UDP ASSOCIATE */
+	UDP_DIRECT, /* sent around the proxy: the user's explicit choice */
+	UDP_BLOCK,  /* refused with EACCES */
 };
 
 enum remote_dns_mode {
@@ -58,6 +75,10 @@ struct config {
 	unsigned rule_count;
 	bool default_direct; /* add 127.0.0.0/8 and ::1 as direct */
 
+	/* UDP policy; config_finish() turns UDP_AUTO into one of the others.
+	 * UDP_PROXY with a SOCKS4 proxy or a chain is a config error. */
+	enum udp_mode udp_mode;
+
 	unsigned connect_timeout_ms;   /* TCP connect to the first proxy */
 	unsigned handshake_timeout_ms; /* the whole SOCKS exchange */
 	enum log_level log_level;
@@ -76,6 +97,7 @@ struct config_env {
 	const char *conf_file;	/* -f / SOCKSIFY_CONF */
 	const char *proxy_url;	/* -x / SOCKSIFY_PROXY: replaces the chain */
 	const char *log_level;	/* SOCKSIFY_LOG: none|error|warn|info|debug */
+	const char *pipeline;	/* SOCKSIFY_PIPELINE: "1" pipelines every proxy */
 	const char *xdg_config_home;
 	const char *home;
 	/* The system-wide file; NULL means "/etc/socksify.conf" (tests

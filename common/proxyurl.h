@@ -25,6 +25,9 @@ struct proxy {
 	uint8_t user_len, password_len;
 	char user[PROXY_CREDENTIAL_MAX + 1];	 /* percent-decoded, NUL-terminated */
 	char password[PROXY_CREDENTIAL_MAX + 1]; /* never logged */
+	/* Send greeting, auth and request in one write without waiting for
+	 * each reply (config "proxy URL pipeline" or SOCKSIFY_PIPELINE=1). */
+	bool pipeline;
 };
 
 /* Parse "socks5h://user:pass@host:port". Accepted schemes: socks4, socks4a,

@@ -20,6 +20,12 @@ enum route_decision {
 enum route_decision route_classify(const struct config *cfg,
 				   const struct endpoint *dest, bool is_fake);
 
+/* The same for a given transport: rules with a proto qualifier apply only
+ * to it (route_classify() is this with RULE_PROTO_TCP). */
+enum route_decision route_classify_proto(const struct config *cfg,
+					 const struct endpoint *dest,
+					 bool is_fake, enum rule_proto proto);
+
 const char *route_name(enum route_decision d);
 
 #endif
