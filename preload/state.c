@@ -138,6 +138,7 @@ static void state_load(void)
 	    .conf_file = state_env("SOCKSIFY_CONF"),
 	    .proxy_url = state_env("SOCKSIFY_PROXY"),
 	    .log_level = state_env("SOCKSIFY_LOG"),
+	    .pipeline = state_env("SOCKSIFY_PIPELINE"),
 	    .xdg_config_home = state_env("XDG_CONFIG_HOME"),
 	    .home = state_env("HOME"),
 	};
