@@ -2,7 +2,8 @@
 #
 #   make                 library, helper and wrapper (in build/)
 #   make demo            fetch a page through socksify and a loopback proxy
-#   make check           unit tests (plain and ASan+UBSan), valgrind, integration
+#   make check           clang build, unit tests (plain, ASan+UBSan, valgrind),
+#                        integration tests
 #   make check-unit      unit tests only (plain build)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format          clang-format every C file
@@ -39,7 +40,7 @@ PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-.PHONY: all demo check check-unit check-asan check-valgrind check-integration \
+.PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
 	install uninstall format clean bench
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
@@ -76,7 +77,11 @@ check-valgrind: $(UNIT_BIN)
 check-integration: all
 	tests/integration/run-all.sh
 
-check: all check-unit check-asan check-valgrind check-integration
+# The library must build clean with clang as well as gcc.
+check-clang:
+	$(MAKE) CC=clang B=build/clang all
+
+check: all check-clang check-unit check-asan check-valgrind check-integration
 
 demo: all
 	tests/demo.sh
