@@ -155,13 +155,14 @@ static int parse_duration_ms(const char *text, unsigned *ms)
 	return 0;
 }
 
+/* "proxy URL [pipeline]". The word after the URL is never quoted in an
+ * error: a mistyped line may have put a password there. */
 static int key_proxy(struct parser *ps, char **args, unsigned n)
 {
 	struct config *cfg = ps->cfg;
 	struct proxy p;
 	char why[160];
 
-	(void)n;
 	if (!ps->saw_proxy) {
 		cfg->proxy_count = 0;
 		ps->saw_proxy = true;
@@ -170,6 +171,12 @@ static int key_proxy(struct parser *ps, char **args, unsigned n)
 		return reject(ps, "more than %d proxies", CONFIG_MAX_PROXIES);
 	if (proxyurl_parse(&p, args[0], why, sizeof(why)) < 0)
 		return reject(ps, "bad proxy URL: %s", why);
+	if (n == 2 && strcmp(args[1], "pipeline") != 0) {
+		explicit_bzero(&p, sizeof(p));
+		return reject(ps, "expected \"proxy URL\" or "
+				  "\"proxy URL pipeline\"");
+	}
+	p.pipeline = n == 2;
 	cfg->proxies[cfg->proxy_count++] = p;
 	explicit_bzero(&p, sizeof(p));
 	return 0;
@@ -252,8 +259,20 @@ static int key_fake_entries(struct parser *ps, char **args, unsigned n)
 	return 0;
 }
 
-/* "direct|block NET [port P|P-Q]"; "direct none" only drops the default
- * loopback rules, as does any other direct line. */
+/* The transport named by a rule's last word, or RULE_PROTO_ANY when that
+ * word is not "tcp" or "udp". */
+static enum rule_proto parse_rule_proto(const char *word)
+{
+	if (strcmp(word, "tcp") == 0)
+		return RULE_PROTO_TCP;
+	if (strcmp(word, "udp") == 0)
+		return RULE_PROTO_UDP;
+	return RULE_PROTO_ANY;
+}
+
+/* "direct|block NET [port P|P-Q] [tcp|udp]"; "direct none" only drops the
+ * default loopback rules, as does any other direct line. The transport
+ * word can only come last, after NET or after the port. */
 static int parse_rule(struct parser *ps, char **args, unsigned n,
 		      enum rule_action action)
 {
@@ -265,8 +284,13 @@ static int parse_rule(struct parser *ps, char **args, unsigned n,
 		if (n == 1 && strcmp(args[0], "none") == 0)
 			return 0;
 	}
-	if (n == 2 || (n == 3 && strcmp(args[1], "port") != 0))
-		return reject(ps, "expected NET [port P|P-Q]");
+	if (n == 2 || n == 4) {
+		r.proto = parse_rule_proto(args[n - 1]);
+		if (r.proto != RULE_PROTO_ANY)
+			n--;
+	}
+	if (n == 2 || n == 4 || (n == 3 && strcmp(args[1], "port") != 0))
+		return reject(ps, "expected NET [port P|P-Q] [tcp|udp]");
 	if (netmask_parse(&r.net, args[0]) < 0)
 		return reject(ps,
 			      "bad network '%.64s': expected a CIDR prefix, "
@@ -326,18 +350,39 @@ static int key_log_level(struct parser *ps, char **args, unsigned n)
 	return 0;
 }
 
+static int key_udp(struct parser *ps, char **args, unsigned n)
+{
+	static const char *const names[] = {
+	    [UDP_AUTO] = "auto",
+	    [UDP_PROXY] = "proxy",
+	    [UDP_DIRECT] = "direct",
+	    [UDP_BLOCK] = "block",
+	};
+	size_t i;
+
+	(void)n;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(args[0], names[i]) == 0) {
+			ps->cfg->udp_mode = (enum udp_mode)i;
+			return 0;
+		}
+	}
+	return reject(ps, "udp must be auto, proxy, direct or block");
+}
+
 static const struct config_key {
 	const char *name;
 	unsigned min_args, max_args;
 	int (*parse)(struct parser *ps, char **args, unsigned n);
 } config_keys[] = {
-    {"proxy", 1, 1, key_proxy},
+    {"proxy", 1, 2, key_proxy},
     {"remote_dns", 1, 1, key_remote_dns},
     {"fake_ipv4", 1, 1, key_fake_ipv4},
     {"fake_ipv6", 1, 1, key_fake_ipv6},
     {"fake_entries", 1, 1, key_fake_entries},
-    {"direct", 1, 3, key_direct},
-    {"block", 1, 3, key_block},
+    {"direct", 1, 4, key_direct},
+    {"block", 1, 4, key_block},
+    {"udp", 1, 1, key_udp},
     {"connect_timeout", 1, 1, key_connect_timeout},
     {"handshake_timeout", 1, 1, key_handshake_timeout},
     {"log_level", 1, 1, key_log_level},
@@ -523,13 +568,35 @@ static void cap_fake_entries(struct config *cfg)
 		cfg->fake_entries = v6;
 }
 
+/* Turn UDP_AUTO into UDP_PROXY or UDP_BLOCK, and refuse an explicit
+ * "udp proxy" that no proxy of the chain could carry: UDP ASSOCIATE exists
+ * only in SOCKS5, and its relay is reached directly, so it cannot be
+ * tunnelled through earlier hops. */
+static int finish_udp(struct config *cfg)
+{
+	bool one_socks5 =
+	    cfg->proxy_count == 1 && proxy_is_socks5(&cfg->proxies[0]);
+	char prefix[sizeof(cfg->source) + 2];
+
+	if (cfg->udp_mode == UDP_AUTO)
+		cfg->udp_mode = one_socks5 ? UDP_PROXY : UDP_BLOCK;
+	if (cfg->udp_mode != UDP_PROXY || one_socks5)
+		return 0;
+	return config_fail(cfg, "%sudp proxy needs a single socks5 proxy: %s",
+			   source_prefix(cfg, prefix, sizeof(prefix)),
+			   cfg->proxy_count > 1
+			       ? "UDP cannot cross a proxy chain"
+			       : "SOCKS4 has no UDP");
+}
+
 int config_finish(struct config *cfg)
 {
 	if (!cfg->valid)
 		return -EINVAL;
 	if (cfg->proxy_count == 0 || cfg->proxy_count > CONFIG_MAX_PROXIES)
 		return config_fail(cfg, "no proxy configured");
-	if (finish_remote_dns(cfg) < 0 || check_chain(cfg) < 0)
+	if (finish_remote_dns(cfg) < 0 || check_chain(cfg) < 0 ||
+	    finish_udp(cfg) < 0)
 		return -EINVAL;
 	cap_fake_entries(cfg);
 	return 0;
@@ -713,6 +780,22 @@ static int apply_env_proxy(struct config *cfg, const char *url)
 	return 0;
 }
 
+/* SOCKSIFY_PIPELINE: "1" pipelines every proxy of the chain (the file's
+ * or the one -x gave); "0", empty or unset leaves each proxy's own
+ * setting. */
+static int apply_env_pipeline(struct config *cfg, const char *text)
+{
+	unsigned i;
+
+	if (!text || !text[0] || strcmp(text, "0") == 0)
+		return 0;
+	if (strcmp(text, "1") != 0)
+		return config_fail(cfg, "SOCKSIFY_PIPELINE: expected 0 or 1");
+	for (i = 0; i < cfg->proxy_count; i++)
+		cfg->proxies[i].pipeline = true;
+	return 0;
+}
+
 /* SOCKSIFY_LOG overrides the file's level. */
 static int apply_env_log_level(struct config *cfg, const char *text)
 {
@@ -738,6 +821,8 @@ int config_load(struct config *cfg, const struct config_env *env)
 	rc = load_chosen_file(cfg, env);
 	if (rc == 0)
 		rc = apply_env_proxy(cfg, env->proxy_url);
+	if (rc == 0)
+		rc = apply_env_pipeline(cfg, env->pipeline);
 	if (rc == 0)
 		rc = apply_env_log_level(cfg, env->log_level);
 	else if (env->log_level)

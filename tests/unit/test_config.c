@@ -60,8 +60,11 @@ START_TEST(defaults)
 	ck_assert(!cfg.log_level_set);
 	ck_assert_str_eq(cfg.source, "");
 	ck_assert(!cfg.world_readable_secret);
+	ck_assert_int_eq(cfg.udp_mode, UDP_AUTO);
+	ck_assert(!cfg.proxies[0].pipeline);
 	ck_assert_int_eq(config_finish(&cfg), 0);
 	ck_assert(cfg.remote_dns);
+	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY);
 }
 END_TEST
 
@@ -71,7 +74,7 @@ START_TEST(every_key)
 		 "   # an indented comment\n"
 		 "\n"
 		 "proxy socks5://a:b@10.0.0.1:1 # trailing comment\n"
-		 "proxy\tsocks5h://[::1]:2\n"
+		 "proxy\tsocks5h://[::1]:2 pipeline\n"
 		 "remote_dns on\n"
 		 "fake_ipv4 10.64.0.0/10\n"
 		 "fake_ipv6 fd00:1::/64\n"
@@ -79,6 +82,8 @@ START_TEST(every_key)
 		 "direct 192.168.0.0/16\n"
 		 "direct ::1 port 22\n"
 		 "block * port 25-26\n"
+		 "direct 10.0.0.0/8 port 53 udp\n"
+		 "udp direct\n"
 		 "connect_timeout 2.5\n"
 		 "handshake_timeout 750ms\n"
 		 "log_level debug\n");
@@ -86,13 +91,15 @@ START_TEST(every_key)
 	ck_assert_str_eq(proxy_text(0), "socks5://a@10.0.0.1:1");
 	ck_assert_str_eq(cfg.proxies[0].password, "b");
 	ck_assert_str_eq(proxy_text(1), "socks5h://[::1]:2");
+	ck_assert(!cfg.proxies[0].pipeline);
+	ck_assert(cfg.proxies[1].pipeline);
 	ck_assert_int_eq(cfg.remote_dns_mode, REMOTE_DNS_ON);
 	ck_assert(cfg.remote_dns);
 	ck_assert_uint_eq(cfg.fake_ipv4.addr[1], 64);
 	ck_assert_uint_eq(cfg.fake_ipv4.prefix, 10);
 	ck_assert_uint_eq(cfg.fake_ipv6.prefix, 64);
 	ck_assert_uint_eq(cfg.fake_entries, 1000);
-	ck_assert_uint_eq(cfg.rule_count, 3);
+	ck_assert_uint_eq(cfg.rule_count, 4);
 	ck_assert_int_eq(cfg.rules[0].action, RULE_DIRECT);
 	ck_assert_uint_eq(cfg.rules[0].net.prefix, 16);
 	ck_assert_uint_eq(cfg.rules[0].port_min, 0);
@@ -104,6 +111,11 @@ START_TEST(every_key)
 	ck_assert_int_eq(cfg.rules[2].net.family, AF_UNSPEC);
 	ck_assert_uint_eq(cfg.rules[2].port_min, 25);
 	ck_assert_uint_eq(cfg.rules[2].port_max, 26);
+	ck_assert_int_eq(cfg.rules[2].proto, RULE_PROTO_ANY);
+	ck_assert_int_eq(cfg.rules[3].action, RULE_DIRECT);
+	ck_assert_uint_eq(cfg.rules[3].port_min, 53);
+	ck_assert_int_eq(cfg.rules[3].proto, RULE_PROTO_UDP);
+	ck_assert_int_eq(cfg.udp_mode, UDP_DIRECT);
 	ck_assert(!cfg.default_direct);
 	ck_assert_uint_eq(cfg.connect_timeout_ms, 2500);
 	ck_assert_uint_eq(cfg.handshake_timeout_ms, 750);
@@ -239,7 +251,8 @@ static const struct {
      "proxy is \"proxy URL\")"},
     {"proxy\n", "t.conf:1: missing value for proxy"},
     {"proxy # socks5h://h\n", "t.conf:1: missing value for proxy"},
-    {"proxy socks5h://a socks5h://b\n", "t.conf:1: too many values for proxy"},
+    {"proxy socks5h://a socks5h://b\n",
+     "t.conf:1: expected \"proxy URL\" or \"proxy URL pipeline\""},
     {"log_level\n", "t.conf:1: missing value for log_level"},
     {"log_level info warn\n", "t.conf:1: too many values for log_level"},
     {"log_level verbose\n",
@@ -268,9 +281,38 @@ static const struct {
      "t.conf:1: bad port '70000': expected P or P-Q within 0..65535"},
     {"direct 10.0.0.0/8 port 9-1\n",
      "t.conf:1: bad port '9-1': expected P or P-Q within 0..65535"},
-    {"direct 10.0.0.0/8 ports 80\n", "t.conf:1: expected NET [port P|P-Q]"},
-    {"direct 10.0.0.0/8 port\n", "t.conf:1: expected NET [port P|P-Q]"},
-    {"block * port 1 2\n", "t.conf:1: too many values for block"},
+    {"direct 10.0.0.0/8 ports 80\n",
+     "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"direct 10.0.0.0/8 port\n",
+     "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"block * port 1 2\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"block * port 1 udp 2\n", "t.conf:1: too many values for block"},
+    {"block * sctp\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"block * UDP\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"block * tcp udp\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"block * udp port 53\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"block * port 53 tcp,udp\n",
+     "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"direct * port udp\n",
+     "t.conf:1: bad port 'udp': expected P or P-Q within 0..65535"},
+    {"direct udp\n",
+     "t.conf:1: bad network 'udp': expected a CIDR prefix, an address or *"},
+    {"direct none udp\n",
+     "t.conf:1: bad network 'none': expected a CIDR prefix, an address "
+     "or *"},
+    {"udp\n", "t.conf:1: missing value for udp"},
+    {"udp on\n", "t.conf:1: udp must be auto, proxy, direct or block"},
+    {"udp Proxy\n", "t.conf:1: udp must be auto, proxy, direct or block"},
+    {"udp proxy block\n", "t.conf:1: too many values for udp"},
+    {"proxy socks5h://h pipelined\n",
+     "t.conf:1: expected \"proxy URL\" or \"proxy URL pipeline\""},
+    {"proxy socks5h://h PIPELINE\n",
+     "t.conf:1: expected \"proxy URL\" or \"proxy URL pipeline\""},
+    {"proxy pipeline socks5h://h\n",
+     "t.conf:1: bad proxy URL: missing scheme: expected "
+     "socks5h://host:port"},
+    {"proxy socks5h://h pipeline pipeline\n",
+     "t.conf:1: too many values for proxy"},
     {"direct\n", "t.conf:1: missing value for direct"},
     {"fake_entries 15\n",
      "t.conf:1: fake_entries must be a number from 16 to 16777216"},
@@ -343,6 +385,8 @@ START_TEST(errors_never_quote_passwords)
 	    "socks5h://u:SECRETPW@h\n",
 	    "u:SECRETPW@h\n",
 	    "proxy socks5h://u:SECRETPW@h extra\n",
+	    "proxy socks5h://u@h SECRETPW\n",
+	    "proxy socks5h://u:SECRETPW@h pipeline extra\n",
 	    "proxy socks5h://u:SECRETPW%@h\n",
 	};
 	size_t i;
@@ -452,6 +496,104 @@ START_TEST(log_level_names)
 	ck_assert_int_eq(config_parse_log_level("", &level), -EINVAL);
 	ck_assert_int_eq(config_parse_log_level("warning", &level), -EINVAL);
 	ck_assert_int_eq(config_parse_log_level(NULL, &level), -EINVAL);
+}
+END_TEST
+
+/* Rules with and without a transport word. */
+static const struct {
+	const char *text;
+	enum rule_action action;
+	uint16_t port_min, port_max;
+	enum rule_proto proto;
+} rule_cases[] = {
+    {"direct 10.0.0.0/8\n", RULE_DIRECT, 0, 65535, RULE_PROTO_ANY},
+    {"direct 10.0.0.0/8 udp\n", RULE_DIRECT, 0, 65535, RULE_PROTO_UDP},
+    {"direct 10.0.0.0/8 tcp\n", RULE_DIRECT, 0, 65535, RULE_PROTO_TCP},
+    {"block * port 53 udp\n", RULE_BLOCK, 53, 53, RULE_PROTO_UDP},
+    {"block * port 53\ttcp # comment\n", RULE_BLOCK, 53, 53, RULE_PROTO_TCP},
+    {"block ::1 port 1-2 tcp\n", RULE_BLOCK, 1, 2, RULE_PROTO_TCP},
+    {"direct * port 0-65535 udp\n", RULE_DIRECT, 0, 65535, RULE_PROTO_UDP},
+};
+
+START_TEST(rule_protocols)
+{
+	parse_ok(rule_cases[_i].text);
+	ck_assert_uint_eq(cfg.rule_count, 1);
+	ck_assert_int_eq(cfg.rules[0].action, rule_cases[_i].action);
+	ck_assert_uint_eq(cfg.rules[0].port_min, rule_cases[_i].port_min);
+	ck_assert_uint_eq(cfg.rules[0].port_max, rule_cases[_i].port_max);
+	ck_assert_int_eq(cfg.rules[0].proto, rule_cases[_i].proto);
+	/* Any direct line, whatever its transport, drops the loopback
+	 * default; a block line does not. */
+	ck_assert_int_eq(cfg.default_direct,
+			 rule_cases[_i].action == RULE_BLOCK);
+}
+END_TEST
+
+/* udp mode × chain: the mode config_finish() settles on, or its error. */
+static const struct {
+	const char *text;
+	enum udp_mode want; /* when error is NULL */
+	const char *error;
+} udp_cases[] = {
+    {"", UDP_PROXY, NULL},
+    {"udp auto\nproxy socks5h://h\n", UDP_PROXY, NULL},
+    {"udp auto\nproxy socks5://h\n", UDP_PROXY, NULL},
+    {"udp auto\nproxy socks4://h\n", UDP_BLOCK, NULL},
+    {"udp auto\nproxy socks4a://h\n", UDP_BLOCK, NULL},
+    {"proxy socks5://10.0.0.1\nproxy socks5h://h\n", UDP_BLOCK, NULL},
+    {"proxy socks4a://10.0.0.1\nproxy socks5h://h\n", UDP_BLOCK, NULL},
+    {"udp proxy\n", UDP_PROXY, NULL},
+    {"udp proxy\nproxy socks5://h\n", UDP_PROXY, NULL},
+    {"proxy socks5h://u:pw@h\nudp proxy\n", UDP_PROXY, NULL},
+    {"udp proxy\nproxy socks4://h\n", 0,
+     "udp proxy needs a single socks5 proxy: SOCKS4 has no UDP"},
+    {"udp proxy\nproxy socks4a://h\n", 0,
+     "udp proxy needs a single socks5 proxy: SOCKS4 has no UDP"},
+    {"udp proxy\nproxy socks5://10.0.0.1\nproxy socks5h://h\n", 0,
+     "udp proxy needs a single socks5 proxy: UDP cannot cross a proxy "
+     "chain"},
+    {"udp proxy\nproxy socks5://10.0.0.1\nproxy socks4a://h\n", 0,
+     "udp proxy needs a single socks5 proxy: UDP cannot cross a proxy "
+     "chain"},
+    {"udp direct\nproxy socks4://h\n", UDP_DIRECT, NULL},
+    {"udp direct\nproxy socks5://10.0.0.1\nproxy socks5h://h\n", UDP_DIRECT,
+     NULL},
+    {"udp block\n", UDP_BLOCK, NULL},
+    {"udp block\nproxy socks4://h\n", UDP_BLOCK, NULL},
+    {"udp direct\nudp auto\n", UDP_PROXY, NULL}, /* the last line wins */
+};
+
+START_TEST(udp_modes)
+{
+	ck_assert_msg(parse(udp_cases[_i].text) == 0, "%s", cfg.error);
+	if (udp_cases[_i].error) {
+		ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+		ck_assert_str_eq(cfg.error, udp_cases[_i].error);
+		ck_assert(!cfg.valid);
+		return;
+	}
+	ck_assert_msg(config_finish(&cfg) == 0, "%s", cfg.error);
+	ck_assert_int_eq(cfg.udp_mode, udp_cases[_i].want);
+	/* Finishing again keeps the settled mode. */
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	ck_assert_int_eq(cfg.udp_mode, udp_cases[_i].want);
+}
+END_TEST
+
+START_TEST(pipeline_per_proxy)
+{
+	parse_ok("proxy socks5://10.0.0.1 pipeline\n"
+		 "proxy socks4a://10.0.0.2\n"
+		 "proxy socks5h://u:pw@h:9 pipeline # comment\n");
+	ck_assert_uint_eq(cfg.proxy_count, 3);
+	ck_assert(cfg.proxies[0].pipeline);
+	ck_assert(!cfg.proxies[1].pipeline);
+	ck_assert(cfg.proxies[2].pipeline);
+	ck_assert_str_eq(proxy_text(2), "socks5h://u@h:9");
+	ck_assert_str_eq(cfg.proxies[2].password, "pw");
+	parse_ok("proxy socks5h://h\n");
+	ck_assert(!cfg.proxies[0].pipeline);
 }
 END_TEST
 
@@ -664,6 +806,72 @@ START_TEST(environment_overrides)
 }
 END_TEST
 
+/* SOCKSIFY_PIPELINE after the file and after -x; the udp errors carry the
+ * file's name. */
+START_TEST(environment_pipeline_and_udp)
+{
+	char conf[512], want[700];
+	struct config_env env = {0};
+	static const char *const bad[] = {"2",	"yes", "true", "01",
+					  " 1", "1 ",  "-1"};
+	size_t i;
+
+	make_tmpdir();
+	write_file("p.conf",
+		   "proxy socks5://10.0.0.1 pipeline\nproxy socks5h://h\n",
+		   0600, conf);
+	env.conf_file = conf;
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert(cfg.proxies[0].pipeline);
+	ck_assert(!cfg.proxies[1].pipeline);
+	ck_assert_int_eq(cfg.udp_mode, UDP_BLOCK); /* a chain */
+	env.pipeline = "0";
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert(cfg.proxies[0].pipeline);
+	ck_assert(!cfg.proxies[1].pipeline);
+	env.pipeline = "";
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert(!cfg.proxies[1].pipeline);
+	env.pipeline = "1";
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_uint_eq(cfg.proxy_count, 2);
+	ck_assert(cfg.proxies[0].pipeline);
+	ck_assert(cfg.proxies[1].pipeline);
+	/* -x replaces the chain; "1" still pipelines it, "0" does not. */
+	env.proxy_url = "socks5h://127.0.0.1:9050";
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_uint_eq(cfg.proxy_count, 1);
+	ck_assert(cfg.proxies[0].pipeline);
+	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY); /* one socks5 now */
+	env.pipeline = "0";
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert(!cfg.proxies[0].pipeline);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		env.pipeline = bad[i];
+		errno = 4321;
+		ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+		ck_assert_int_eq(errno, 4321);
+		ck_assert(!cfg.valid);
+		ck_assert_str_eq(cfg.error,
+				 "SOCKSIFY_PIPELINE: expected 0 or 1");
+	}
+	/* An explicit "udp proxy" meeting -x socks4: a whole-config error. */
+	write_file("u.conf", "udp proxy\n", 0600, conf);
+	env.pipeline = NULL;
+	env.proxy_url = "socks4a://127.0.0.1:1";
+	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: udp proxy needs a single socks5 proxy: SOCKS4 has no "
+		 "UDP",
+		 conf);
+	ck_assert_str_eq(cfg.error, want);
+	env.proxy_url = NULL;
+	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY);
+	remove_tree();
+}
+END_TEST
+
 static const struct {
 	const char *text;
 	mode_t mode;
@@ -713,6 +921,7 @@ START_TEST(example_file)
 	ck_assert_str_eq(cfg.source, "socksify.conf.example");
 	ck_assert_uint_eq(cfg.rule_count, 0);
 	ck_assert(cfg.default_direct);
+	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY);
 	f = fopen("socksify.conf.example", "r");
 	ck_assert_ptr_nonnull(f);
 	len = fread(text, 1, sizeof(text) - 1, f);
@@ -729,7 +938,14 @@ START_TEST(example_file)
 	ck_assert_msg(config_parse(&cfg, enabled, n, "example") == 0, "%s",
 		      cfg.error);
 	ck_assert_int_eq(config_finish(&cfg), 0);
-	ck_assert_uint_eq(cfg.rule_count, 6);
+	ck_assert_uint_eq(cfg.rule_count, 8);
+	ck_assert_int_eq(cfg.rules[6].proto, RULE_PROTO_UDP);
+	ck_assert_uint_eq(cfg.rules[6].port_min, 53);
+	ck_assert_int_eq(cfg.rules[7].action, RULE_BLOCK);
+	ck_assert_int_eq(cfg.rules[7].proto, RULE_PROTO_UDP);
+	ck_assert_int_eq(cfg.rules[0].proto, RULE_PROTO_ANY);
+	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY);
+	ck_assert(!cfg.proxies[0].pipeline);
 	ck_assert(!cfg.default_direct);
 	ck_assert_uint_eq(cfg.fake_ipv4.prefix, 4);
 	ck_assert_uint_eq(cfg.fake_ipv6.prefix, 48);
@@ -762,11 +978,15 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, chain_consistency);
 	tcase_add_test(tc, fake_entries_capped_by_ranges);
 	tcase_add_test(tc, log_level_names);
+	tcase_add_loop_test(tc, rule_protocols, 0, COUNT(rule_cases));
+	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
+	tcase_add_test(tc, pipeline_per_proxy);
 	suite_add_tcase(s, tc);
 	tcase_add_test(files, search_order);
 	tcase_add_test(files, load_from_search_path);
 	tcase_add_test(files, load_errors);
 	tcase_add_test(files, environment_overrides);
+	tcase_add_test(files, environment_pipeline_and_udp);
 	tcase_add_loop_test(files, world_readable_secret, 0,
 			    COUNT(secret_cases));
 	tcase_add_test(files, example_file);

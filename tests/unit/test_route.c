@@ -1,5 +1,6 @@
 /* test_route.c — routing decisions: rule order, ports, IPv6, IPv4-mapped
- * addresses, the default loopback rules, fake addresses, invalid configs. */
+ * addresses, the default loopback rules, fake addresses, invalid configs,
+ * and rules that apply to one transport only. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -194,6 +195,137 @@ START_TEST(invalid_config_blocks_everything)
 }
 END_TEST
 
+static enum route_decision classify_as(const char *ip_text, uint16_t port,
+				       enum rule_proto proto, bool is_fake)
+{
+	struct endpoint e = ep(ip_text, port);
+
+	return route_classify_proto(&cfg, &e, is_fake, proto);
+}
+
+/* A rule with a transport word is skipped for the other transport, so the
+ * next rule (or the default) decides; one without applies to both. */
+START_TEST(proto_qualified_rules)
+{
+	setup_text("direct 10.0.0.0/8 port 53 udp\n"
+		   "block 10.0.0.0/8 port 53 tcp\n"
+		   "block * port 123 udp\n"
+		   "direct 192.0.2.0/24 tcp\n"
+		   "block 192.0.2.0/24\n"
+		   "direct 198.51.100.0/24\n");
+	ck_assert_int_eq(classify_as("10.1.1.1", 53, RULE_PROTO_UDP, false),
+			 ROUTE_DIRECT);
+	ck_assert_int_eq(classify_as("10.1.1.1", 53, RULE_PROTO_TCP, false),
+			 ROUTE_BLOCK);
+	ck_assert_int_eq(classify_as("10.1.1.1", 54, RULE_PROTO_UDP, false),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(classify_as("2001:db8::1", 123, RULE_PROTO_UDP, false),
+			 ROUTE_BLOCK);
+	ck_assert_int_eq(classify_as("2001:db8::1", 123, RULE_PROTO_TCP, false),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(classify_as("192.0.2.1", 80, RULE_PROTO_TCP, false),
+			 ROUTE_DIRECT);
+	ck_assert_int_eq(classify_as("192.0.2.1", 80, RULE_PROTO_UDP, false),
+			 ROUTE_BLOCK);
+	ck_assert_int_eq(classify_as("198.51.100.7", 9, RULE_PROTO_TCP, false),
+			 ROUTE_DIRECT);
+	ck_assert_int_eq(classify_as("198.51.100.7", 9, RULE_PROTO_UDP, false),
+			 ROUTE_DIRECT);
+	/* route_classify() is the TCP form. */
+	ck_assert_int_eq(classify("10.1.1.1", 53), ROUTE_BLOCK);
+	ck_assert_int_eq(classify("192.0.2.1", 80), ROUTE_DIRECT);
+	ck_assert_int_eq(classify("2001:db8::1", 123), ROUTE_PROXY);
+}
+END_TEST
+
+/* A UDP-only direct line still drops the loopback default for both
+ * transports, as any direct line does. */
+START_TEST(proto_direct_line_drops_default)
+{
+	setup_text("direct 10.0.0.0/8 udp\n");
+	ck_assert_int_eq(classify_as("127.0.0.1", 53, RULE_PROTO_UDP, false),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(classify_as("127.0.0.1", 53, RULE_PROTO_TCP, false),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(classify_as("10.0.0.1", 53, RULE_PROTO_TCP, false),
+			 ROUTE_PROXY);
+	setup_text("block ::1 port 5353 udp\n");
+	ck_assert_int_eq(classify_as("::1", 5353, RULE_PROTO_UDP, false),
+			 ROUTE_BLOCK);
+	ck_assert_int_eq(classify_as("::1", 5353, RULE_PROTO_TCP, false),
+			 ROUTE_DIRECT);
+	ck_assert_int_eq(classify_as("::1", 5354, RULE_PROTO_UDP, false),
+			 ROUTE_DIRECT);
+}
+END_TEST
+
+/* Names and fake addresses: only "block * ..." rules can refuse them, and
+ * a transport word limits that to its transport. */
+START_TEST(proto_names_and_fakes)
+{
+	struct endpoint name;
+
+	setup_text("direct * port 53 udp\n"
+		   "block * port 53 tcp\n"
+		   "block * port 443 udp\n"
+		   "block 240.0.0.0/4 port 80 udp\n"
+		   "block * port 25\n");
+	ck_assert_int_eq(endpoint_set_name(&name, "example.org", 11, 443), 0);
+	ck_assert_int_eq(
+	    route_classify_proto(&cfg, &name, false, RULE_PROTO_UDP),
+	    ROUTE_BLOCK);
+	ck_assert_int_eq(
+	    route_classify_proto(&cfg, &name, false, RULE_PROTO_TCP),
+	    ROUTE_PROXY);
+	name.port = 53;
+	ck_assert_int_eq(
+	    route_classify_proto(&cfg, &name, false, RULE_PROTO_UDP),
+	    ROUTE_PROXY); /* never direct */
+	ck_assert_int_eq(
+	    route_classify_proto(&cfg, &name, false, RULE_PROTO_TCP),
+	    ROUTE_BLOCK);
+	name.port = 25;
+	ck_assert_int_eq(
+	    route_classify_proto(&cfg, &name, false, RULE_PROTO_UDP),
+	    ROUTE_BLOCK);
+	ck_assert_int_eq(
+	    route_classify_proto(&cfg, &name, false, RULE_PROTO_TCP),
+	    ROUTE_BLOCK);
+	ck_assert_int_eq(classify_as("240.0.0.9", 443, RULE_PROTO_UDP, true),
+			 ROUTE_BLOCK);
+	ck_assert_int_eq(classify_as("240.0.0.9", 443, RULE_PROTO_TCP, true),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(
+	    classify_as("fd5c:6f63:6b73::9", 53, RULE_PROTO_UDP, true),
+	    ROUTE_PROXY);
+	ck_assert_int_eq(
+	    classify_as("fd5c:6f63:6b73::9", 53, RULE_PROTO_TCP, true),
+	    ROUTE_BLOCK);
+	/* A network block rule never applies to a fake address. */
+	ck_assert_int_eq(classify_as("240.0.0.9", 80, RULE_PROTO_UDP, true),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(classify_as("240.0.0.9", 80, RULE_PROTO_UDP, false),
+			 ROUTE_BLOCK);
+}
+END_TEST
+
+START_TEST(proto_invalid_config_blocks)
+{
+	static const char bad[] = "direct * udp\nnonsense 1\n";
+
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_parse(&cfg, bad, strlen(bad), "t.conf"),
+			 -EINVAL);
+	ck_assert_int_eq(classify_as("127.0.0.1", 53, RULE_PROTO_UDP, false),
+			 ROUTE_BLOCK);
+	ck_assert_int_eq(classify_as("10.0.0.1", 53, RULE_PROTO_UDP, false),
+			 ROUTE_BLOCK);
+	ck_assert_int_eq(
+	    route_classify_proto(NULL, NULL, false, RULE_PROTO_UDP),
+	    ROUTE_BLOCK);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(route_name(ROUTE_DIRECT), "direct");
@@ -217,6 +349,10 @@ static Suite *route_suite(void)
 	tcase_add_test(tc, fake_addresses);
 	tcase_add_test(tc, names_go_to_the_proxy);
 	tcase_add_test(tc, invalid_config_blocks_everything);
+	tcase_add_test(tc, proto_qualified_rules);
+	tcase_add_test(tc, proto_direct_line_drops_default);
+	tcase_add_test(tc, proto_names_and_fakes);
+	tcase_add_test(tc, proto_invalid_config_blocks);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return s;
