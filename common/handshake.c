@@ -2,10 +2,15 @@
  * machine: one helper per state, each doing what it can without blocking.
  *
  * Output: a state queues its message into hs->out (when out is empty) and
- * flushes it; several messages could be queued back to back, which is how
- * pipelining would be added later. Input: a state says exactly how many bytes
- * it needs (hs->in_need) and recv() is never asked for more, so no byte after
- * the proxy's last reply is consumed: those belong to the application. */
+ * flushes it. Pipelined, the greeting state queues greeting, auth and request
+ * back to back and flushes them with one send(); the receiving states then
+ * skip the sending states between them.
+ *
+ * Input: a state says how many bytes it needs (hs->in_need). recv() is asked
+ * for that, or for more when more are sure to come: the shortest well-formed
+ * rest of the exchange (hs_sure_len()). So several replies arrive with one
+ * call, yet no byte after the proxy's last reply is ever consumed: those
+ * belong to the application. */
 #include "handshake.h"
 
 #include <errno.h>
@@ -13,6 +18,12 @@
 
 #include "socks4.h"
 #include "socks5.h"
+
+/* The shortest well-formed SOCKS5 reply: a one-letter BND name (VER REP RSV
+ * ATYP LEN NAME PORT = 8 bytes). Every valid reply holds at least this. */
+#define HS_SOCKS5_REPLY_SHORTEST 8
+/* What socks5_parse_reply() needs first: VER REP RSV ATYP and one more. */
+#define HS_SOCKS5_REPLY_FIRST 5
 
 typedef int (*handshake_state_fn)(struct handshake *hs,
 				  const struct socket_io *io, int fd,
@@ -27,12 +38,12 @@ static int hs_fail(struct handshake *hs, int err, const char *why)
 	return -err;
 }
 
-/* Enter a receiving state that first needs `need` bytes. */
+/* Enter a receiving state that first needs `need` bytes. hs->in keeps what
+ * was already received of this message (pipelined replies come together). */
 static void hs_expect(struct handshake *hs, enum handshake_state state,
 		      size_t need)
 {
 	hs->state = state;
-	hs->in_len = 0;
 	hs->in_need = need;
 }
 
@@ -47,6 +58,36 @@ static void hs_enter_send(struct handshake *hs, enum handshake_state state)
 static bool hs_is_socks5(const struct handshake *hs)
 {
 	return proxy_is_socks5(hs->proxy);
+}
+
+/* SOCKS4 has a single message: there is nothing to pipeline. */
+static bool hs_pipelined(const struct handshake *hs)
+{
+	return hs->proxy->pipeline && hs_is_socks5(hs);
+}
+
+/* Bytes a proxy that follows the protocol is sure to send from the start of
+ * the message now awaited to the end of the exchange, counting each reply
+ * still to come at its shortest. Reading up to this never takes a byte of
+ * the application's. */
+static size_t hs_sure_len(const struct handshake *hs)
+{
+	size_t reply =
+	    hs_is_socks5(hs) ? HS_SOCKS5_REPLY_SHORTEST : SOCKS4_REPLY_LEN;
+	bool ahead = hs_pipelined(hs);
+
+	switch (hs->state) {
+	case HS_RECV_METHOD:
+		if (!ahead)
+			return 2;
+		return 2 + (hs->proxy->has_auth ? 2 : 0) + reply;
+	case HS_RECV_AUTH:
+		return 2 + (ahead ? reply : 0);
+	case HS_RECV_REPLY:
+		return reply;
+	default:
+		return 0;
+	}
 }
 
 /* Build the request for hs->dest into buf. Returns its length or -errno:
@@ -135,16 +176,29 @@ static int hs_flush(struct handshake *hs, const struct socket_io *io, int fd,
 	return 0;
 }
 
-/* Receive until hs->in holds in_need bytes, asking recv() for no more than
- * that. Returns 0, -EAGAIN with *events = POLLIN, or -errno. */
+/* How many bytes the next recv() may take: what the message needs, or what
+ * the rest of the exchange is sure to hold when that is more. */
+static size_t hs_recv_size(const struct handshake *hs)
+{
+	size_t want = hs->in_need;
+
+	if (hs_sure_len(hs) > want)
+		want = hs_sure_len(hs);
+	if (want > sizeof(hs->in))
+		want = sizeof(hs->in);
+	return want - hs->in_len;
+}
+
+/* Receive until hs->in holds in_need bytes, never asking recv() for more
+ * than hs_recv_size(). Returns 0, -EAGAIN with *events = POLLIN, or
+ * -errno. */
 static int hs_fill(struct handshake *hs, const struct socket_io *io, int fd,
 		   short *events)
 {
 	ssize_t n;
 
 	while (hs->in_len < hs->in_need) {
-		n = io->recv(fd, hs->in + hs->in_len, hs->in_need - hs->in_len,
-			     0);
+		n = io->recv(fd, hs->in + hs->in_len, hs_recv_size(hs), 0);
 		if (n > 0) {
 			hs->in_len += (size_t)n;
 			continue;
@@ -182,11 +236,20 @@ typedef long (*hs_parser)(struct handshake *hs, size_t *need);
 
 #define HS_MALFORMED 1 /* hs_receive(): the parser refused the bytes */
 
-/* Receive one whole message, reading no byte beyond it. Returns 0 when
- * parse accepted it, HS_MALFORMED when parse refused it (the caller knows
- * which rule it broke), -EAGAIN with *events set, or -errno. */
-static int hs_receive(struct handshake *hs, const struct socket_io *io,
-		      int fd, short *events, hs_parser parse)
+/* Drop the first len bytes of hs->in (a parsed message), keeping the bytes
+ * of later replies that came with it. */
+static void hs_consume(struct handshake *hs, size_t len)
+{
+	memmove(hs->in, hs->in + len, hs->in_len - len);
+	hs->in_len -= len;
+}
+
+/* Receive one whole message and consume it from hs->in. Returns 0 when
+ * parse accepted it, HS_MALFORMED when parse refused it (hs->in still holds
+ * it; the caller knows which rule it broke), -EAGAIN with *events set, or
+ * -errno. */
+static int hs_receive(struct handshake *hs, const struct socket_io *io, int fd,
+		      short *events, hs_parser parse)
 {
 	size_t need = 0;
 	long n;
@@ -197,8 +260,10 @@ static int hs_receive(struct handshake *hs, const struct socket_io *io,
 		if (rc < 0)
 			return rc;
 		n = parse(hs, &need);
-		if (n > 0)
+		if (n > 0) {
+			hs_consume(hs, (size_t)n);
 			return 0;
+		}
 		if (n < 0)
 			return HS_MALFORMED;
 		rc = hs_need_more(hs, need);
@@ -229,28 +294,110 @@ static long hs_parse_socks4_reply(struct handshake *hs, size_t *need)
 				  &hs->bound);
 }
 
-/* HS_SEND_GREETING: offer "no authentication", plus username/password
- * when we have credentials. */
+/* Append the greeting to hs->out. It offers "no authentication", plus
+ * username/password when we have credentials; pipelined, only the one method
+ * whose messages follow it. Returns 0 or -errno (hs failed). */
+static int hs_queue_greeting(struct handshake *hs)
+{
+	static const uint8_t none_and_auth[] = {SOCKS5_METHOD_NONE,
+						SOCKS5_METHOD_USERPASS};
+	const uint8_t *methods = none_and_auth;
+	size_t count = 1;
+	long n;
+
+	if (hs->proxy->has_auth && hs_pipelined(hs))
+		methods = none_and_auth + 1;
+	else if (hs->proxy->has_auth)
+		count = 2;
+	n = socks5_build_greeting(hs->out + hs->out_len,
+				  sizeof(hs->out) - hs->out_len, methods,
+				  count);
+	if (n < 0)
+		return hs_fail(hs, (int)-n, "cannot build the greeting");
+	hs->out_len += (size_t)n;
+	return 0;
+}
+
+/* Append the RFC 1929 request to hs->out. Returns 0 or -EINVAL (failed). */
+static int hs_queue_auth(struct handshake *hs)
+{
+	const struct proxy *p = hs->proxy;
+	long n = socks5_build_auth(hs->out + hs->out_len,
+				   sizeof(hs->out) - hs->out_len, p->user,
+				   p->user_len, p->password, p->password_len);
+
+	if (n < 0)
+		return hs_fail(hs, EINVAL,
+			       "username or password is empty or longer than "
+			       "255 bytes");
+	hs->out_len += (size_t)n;
+	return 0;
+}
+
+/* Append the request to hs->out. Returns 0 or -errno (hs failed). */
+static int hs_queue_request(struct handshake *hs)
+{
+	long n = hs_build_request(hs, hs->out + hs->out_len,
+				  sizeof(hs->out) - hs->out_len);
+
+	if (n < 0)
+		return hs_fail(hs, (int)-n, hs_request_error_why(n));
+	hs->out_len += (size_t)n;
+	return 0;
+}
+
+/* Queue everything the first write carries: the greeting alone, or
+ * pipelined the greeting, the auth request (with credentials) and the
+ * request. Returns 0 or -errno (hs failed). */
+static int hs_queue_opening(struct handshake *hs)
+{
+	int rc = hs_queue_greeting(hs);
+
+	if (rc < 0 || !hs_pipelined(hs))
+		return rc;
+	if (hs->proxy->has_auth) {
+		rc = hs_queue_auth(hs);
+		if (rc < 0)
+			return rc;
+	}
+	return hs_queue_request(hs);
+}
+
+/* HS_SEND_GREETING: the greeting, or the whole pipelined opening. */
 static int hs_send_greeting(struct handshake *hs, const struct socket_io *io,
 			    int fd, short *events)
 {
-	uint8_t methods[2] = {SOCKS5_METHOD_NONE, SOCKS5_METHOD_USERPASS};
-	long n;
 	int rc;
 
 	if (hs->out_len == 0) {
-		n = socks5_build_greeting(hs->out, sizeof(hs->out), methods,
-					  hs->proxy->has_auth ? 2 : 1);
-		if (n < 0)
-			return hs_fail(hs, (int)-n,
-				       "cannot build the greeting");
-		hs->out_len = (size_t)n;
+		rc = hs_queue_opening(hs);
+		if (rc < 0)
+			return rc;
 	}
 	rc = hs_flush(hs, io, fd, events);
 	if (rc < 0)
 		return rc;
 	hs_expect(hs, HS_RECV_METHOD, 2);
 	return 0;
+}
+
+/* After the method (no auth) or a successful auth: send the request, or,
+ * pipelined, await its reply (the request is already on the wire). */
+static void hs_to_request(struct handshake *hs)
+{
+	if (hs_pipelined(hs))
+		hs_expect(hs, HS_RECV_REPLY, HS_SOCKS5_REPLY_FIRST);
+	else
+		hs_enter_send(hs, HS_SEND_REQUEST);
+}
+
+/* The proxy chose username/password: send it, or await its status. */
+static void hs_to_auth(struct handshake *hs)
+{
+	if (hs_pipelined(hs))
+		hs_expect(hs, HS_RECV_AUTH, 2);
+	else
+		hs_enter_send(hs, HS_SEND_AUTH);
 }
 
 /* Check the method the proxy chose against what we offered. */
@@ -261,12 +408,17 @@ static int hs_accept_method(struct handshake *hs, uint8_t method)
 		return hs_fail(hs, EACCES,
 			       "proxy accepts none of our authentication "
 			       "methods");
+	/* Pipelined, it would take our auth bytes for a request. */
+	if (method == SOCKS5_METHOD_NONE && hs->proxy->has_auth &&
+	    hs_pipelined(hs))
+		return hs_fail(hs, EPROTO,
+			       "proxy ignored the pipelined authentication");
 	if (method == SOCKS5_METHOD_USERPASS && hs->proxy->has_auth) {
-		hs_enter_send(hs, HS_SEND_AUTH);
+		hs_to_auth(hs);
 		return 0;
 	}
 	if (method == SOCKS5_METHOD_NONE) {
-		hs_enter_send(hs, HS_SEND_REQUEST);
+		hs_to_request(hs);
 		return 0;
 	}
 	return hs_fail(hs, EPROTO,
@@ -292,19 +444,12 @@ static int hs_recv_method(struct handshake *hs, const struct socket_io *io,
 static int hs_send_auth(struct handshake *hs, const struct socket_io *io,
 			int fd, short *events)
 {
-	const struct proxy *p = hs->proxy;
-	long n;
 	int rc;
 
 	if (hs->out_len == 0) {
-		n = socks5_build_auth(hs->out, sizeof(hs->out), p->user,
-				      p->user_len, p->password,
-				      p->password_len);
-		if (n < 0)
-			return hs_fail(hs, EINVAL,
-				       "username or password is empty or "
-				       "longer than 255 bytes");
-		hs->out_len = (size_t)n;
+		rc = hs_queue_auth(hs);
+		if (rc < 0)
+			return rc;
 	}
 	rc = hs_flush(hs, io, fd, events);
 	if (rc < 0)
@@ -328,7 +473,7 @@ static int hs_recv_auth(struct handshake *hs, const struct socket_io *io,
 	if (hs->reply != 0)
 		return hs_fail(hs, EACCES,
 			       "proxy rejected the username/password");
-	hs_enter_send(hs, HS_SEND_REQUEST);
+	hs_to_request(hs);
 	return 0;
 }
 
@@ -336,19 +481,18 @@ static int hs_recv_auth(struct handshake *hs, const struct socket_io *io,
 static int hs_send_request(struct handshake *hs, const struct socket_io *io,
 			   int fd, short *events)
 {
-	long n;
 	int rc;
 
 	if (hs->out_len == 0) {
-		n = hs_build_request(hs, hs->out, sizeof(hs->out));
-		if (n < 0)
-			return hs_fail(hs, (int)-n, hs_request_error_why(n));
-		hs->out_len = (size_t)n;
+		rc = hs_queue_request(hs);
+		if (rc < 0)
+			return rc;
 	}
 	rc = hs_flush(hs, io, fd, events);
 	if (rc < 0)
 		return rc;
-	hs_expect(hs, HS_RECV_REPLY, hs_is_socks5(hs) ? 5 : SOCKS4_REPLY_LEN);
+	hs_expect(hs, HS_RECV_REPLY,
+		  hs_is_socks5(hs) ? HS_SOCKS5_REPLY_FIRST : SOCKS4_REPLY_LEN);
 	return 0;
 }
 
@@ -370,6 +514,7 @@ static const char *hs_socks5_reply_defect(const struct handshake *hs)
 /* Final step once a reply code is known: done, or the mapped error. */
 static int hs_finish(struct handshake *hs, int err, const char *why)
 {
+	hs->replied = true;
 	if (err)
 		return hs_fail(hs, err, why);
 	hs->state = HS_DONE;

@@ -4,7 +4,13 @@
  * event loop can drive the same machine one readiness event at a time.
  *
  * The machine never reads past the end of the proxy's final reply: bytes
- * after it belong to the application. */
+ * after it belong to the application.
+ *
+ * Pipelining (proxy->pipeline, SOCKS5 only): the greeting, the RFC 1929
+ * request when there are credentials, and the request go out in one write;
+ * the replies are then read in order with the same checks. With credentials
+ * the pipelined greeting offers username/password alone, since the auth
+ * bytes follow it before the proxy has chosen. */
 #ifndef SOCKSIFY_HANDSHAKE_H
 #define SOCKSIFY_HANDSHAKE_H
 
@@ -16,12 +22,13 @@
 #include "proxyurl.h"
 
 enum handshake_state {
-	HS_SEND_GREETING,   /* SOCKS5: methods offered */
-	HS_RECV_METHOD,	    /* SOCKS5: method chosen */
-	HS_SEND_AUTH,	    /* RFC 1929 username/password */
+	HS_SEND_GREETING, /* SOCKS5: methods offered (+ auth + request
+			   * when pipelined) */
+	HS_RECV_METHOD,	  /* SOCKS5: method chosen */
+	HS_SEND_AUTH,	  /* RFC 1929 username/password */
 	HS_RECV_AUTH,
-	HS_SEND_REQUEST,    /* SOCKS5 or SOCKS4(a) request */
-	HS_RECV_REPLY,	    /* SOCKS5 or SOCKS4 reply */
+	HS_SEND_REQUEST, /* SOCKS5 or SOCKS4(a) request */
+	HS_RECV_REPLY,	 /* SOCKS5 or SOCKS4 reply */
 	HS_DONE,
 	HS_FAILED,
 };
@@ -41,10 +48,13 @@ struct handshake {
 	 * exchange: greeting (4) + RFC 1929 auth (513) + request (262). */
 	uint8_t out[780];
 	size_t out_len, out_sent;
-	uint8_t in[300]; /* the reply being assembled */
+	/* The reply being assembled, followed (pipelined) by any bytes of the
+	 * later replies that one recv() already brought. */
+	uint8_t in[300];
 	size_t in_len, in_need;
-	uint8_t method; /* SOCKS5 method the proxy chose */
-	uint8_t reply;	/* last REP / SOCKS4 status */
+	uint8_t method;	       /* SOCKS5 method the proxy chose */
+	uint8_t reply;	       /* last REP / SOCKS4 status */
+	bool replied;	       /* the final reply was parsed, even a refusal */
 	struct endpoint bound; /* BND.ADDR/BND.PORT of the reply */
 	int error;	       /* positive errno once HS_FAILED */
 	const char *why;       /* static text explaining error, for logs */

@@ -8,26 +8,36 @@
  *                              machine, or not ELF at all, e.g. a script);
  *                              otherwise say why and exit 1
  *   socksify-helper version    print the version
+ *   socksify-helper probe URL  tell whether the proxy at URL accepts a
+ *                              pipelined SOCKS5 handshake (greeting, auth
+ *                              and request in one write): exit 0 when it
+ *                              does, 1 when it does not, 2 when it cannot
+ *                              tell (bad URL, SOCKS4, cannot connect, or
+ *                              even an ordinary handshake fails)
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "handshake.h"
+#include "proxyurl.h"
 
 static int check_config(void)
 {
 	struct config *cfg = malloc(sizeof(*cfg));
 	struct config_env env = {
-		.conf_file = getenv("SOCKSIFY_CONF"),
-		.proxy_url = getenv("SOCKSIFY_PROXY"),
-		.log_level = getenv("SOCKSIFY_LOG"),
-		.xdg_config_home = getenv("XDG_CONFIG_HOME"),
-		.home = getenv("HOME"),
+	    .conf_file = getenv("SOCKSIFY_CONF"),
+	    .proxy_url = getenv("SOCKSIFY_PROXY"),
+	    .log_level = getenv("SOCKSIFY_LOG"),
+	    .pipeline = getenv("SOCKSIFY_PIPELINE"),
+	    .xdg_config_home = getenv("XDG_CONFIG_HOME"),
+	    .home = getenv("HOME"),
 	};
 	int rc;
 
@@ -117,13 +127,145 @@ static int check_elf(const char *path)
 		return 1;
 	}
 	if (!prog.has_interp) {
-		fprintf(stderr,
-			"socksify: %s is statically linked: socksify cannot "
-			"see its network calls and its traffic would go direct; "
-			"refusing\n",
-			path);
+		fprintf(
+		    stderr,
+		    "socksify: %s is statically linked: socksify cannot "
+		    "see its network calls and its traffic would go direct; "
+		    "refusing\n",
+		    path);
 		return 1;
 	}
+	return 0;
+}
+
+/* ---- probe: does a proxy take a pipelined handshake? ---- */
+
+#define PROBE_TIMEOUT_MS 3000
+
+static const struct socket_io libc_io = {
+    .connect = connect,
+    .send = send,
+    .recv = recv,
+    .poll = poll,
+    .getsockopt = getsockopt,
+};
+
+/* The proxy's address as an IP endpoint (a host name is resolved here).
+ * Returns 0, or an EAI_* code. */
+static int probe_address(const struct proxy *p, struct endpoint *ep)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+	int rc;
+
+	if (p->addr.kind != ENDPOINT_NAME) {
+		*ep = p->addr;
+		return 0;
+	}
+	rc = getaddrinfo(p->addr.u.name, NULL, &hints, &res);
+	if (rc != 0)
+		return rc;
+	rc = endpoint_from_sockaddr(ep, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (rc < 0)
+		return EAI_FAMILY;
+	ep->port = p->addr.port;
+	return 0;
+}
+
+/* One handshake with p (pipelined or not) asking to CONNECT to the proxy
+ * itself: harmless, and any reply, even a refusal, shows that the request
+ * was understood. Sets *connected. Returns handshake_run()'s result, or the
+ * connect error. hs->proxy points at *p. */
+static int probe_once(const struct proxy *p, const struct endpoint *self,
+		      struct handshake *hs, int *connected)
+{
+	struct sockaddr_storage ss;
+	int family = self->kind == ENDPOINT_IPV6 ? AF_INET6 : AF_INET;
+	socklen_t len = endpoint_to_sockaddr(self, family, &ss);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rc;
+
+	*connected = 0;
+	if (fd < 0)
+		return -errno;
+	rc = netio_connect(&libc_io, fd, (struct sockaddr *)&ss, len,
+			   netio_now_ms() + PROBE_TIMEOUT_MS);
+	if (rc == 0) {
+		*connected = 1;
+		handshake_init(hs, p, self, HANDSHAKE_CONNECT);
+		rc = handshake_run(hs, &libc_io, fd,
+				   netio_now_ms() + PROBE_TIMEOUT_MS);
+	}
+	close(fd);
+	return rc;
+}
+
+/* True when the handshake got as far as the final reply. */
+static int probe_understood(int rc, const struct handshake *hs)
+{
+	return rc == 0 || hs->replied;
+}
+
+/* A pipelined handshake failed: an ordinary one tells whether pipelining
+ * was the cause. Returns the exit status. */
+static int probe_explain(const struct proxy *p, const struct endpoint *self,
+			 const char *shown, const struct handshake *piped)
+{
+	struct proxy plain = *p;
+	struct handshake hs;
+	int connected, rc;
+
+	plain.pipeline = false;
+	rc = probe_once(&plain, self, &hs, &connected);
+	if (connected && probe_understood(rc, &hs)) {
+		printf("%s: does not accept pipelined handshakes (pipelined: "
+		       "%s; an ordinary handshake works)\n",
+		       shown, piped->why ? piped->why : strerror(piped->error));
+		return 1;
+	}
+	printf("%s: cannot tell whether it accepts pipelined handshakes: an "
+	       "ordinary handshake fails too (%s)\n",
+	       shown, connected && hs.why ? hs.why : strerror(-rc));
+	return 2;
+}
+
+static int probe(const char *url)
+{
+	struct proxy p;
+	struct endpoint self;
+	struct handshake hs;
+	char err[256], shown[600];
+	int connected, rc;
+
+	if (proxyurl_parse(&p, url, err, sizeof(err)) < 0) {
+		fprintf(stderr, "socksify: %s\n", err);
+		return 2;
+	}
+	proxyurl_format(&p, shown, sizeof(shown));
+	if (!proxy_is_socks5(&p)) {
+		printf("%s: SOCKS4 has a single message: there is nothing to "
+		       "pipeline\n",
+		       shown);
+		return 2;
+	}
+	rc = probe_address(&p, &self);
+	if (rc != 0) {
+		printf("%s: cannot resolve the proxy's host: %s\n", shown,
+		       gai_strerror(rc));
+		return 2;
+	}
+	p.pipeline = true;
+	rc = probe_once(&p, &self, &hs, &connected);
+	if (!connected) {
+		printf("%s: cannot connect to the proxy: %s\n", shown,
+		       strerror(-rc));
+		return 2;
+	}
+	if (!probe_understood(rc, &hs))
+		return probe_explain(&p, &self, shown, &hs);
+	printf("%s: accepts pipelined handshakes (use: proxy %s pipeline, or "
+	       "SOCKSIFY_PIPELINE=1)\n",
+	       shown, shown);
 	return 0;
 }
 
@@ -133,10 +275,13 @@ int main(int argc, char **argv)
 		return check_config();
 	if (argc == 3 && strcmp(argv[1], "elf") == 0)
 		return check_elf(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "probe") == 0)
+		return probe(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {
 		printf("socksify %s\n", SOCKSIFY_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "usage: socksify-helper check | elf PATH | version\n");
+	fprintf(stderr, "usage: socksify-helper check | elf PATH | probe URL | "
+			"version\n");
 	return 2;
 }

@@ -1,6 +1,7 @@
 /* test_handshake.c — the handshake state machine over a socketpair, against
  * a scripted peer thread that answers normally, byte by byte, coalesced with
- * application data, truncated, corrupted, or not at all. */
+ * application data, truncated, corrupted, late, or not at all; unpipelined and
+ * pipelined, counting send() calls and round trips. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +17,14 @@
 #include "socks4.h"
 #include "socks5.h"
 
-/* ---- socket_io on real libc, counting recv() calls ---- */
+/* ---- socket_io on real libc, counting calls and round trips ---- */
 
 static unsigned recv_calls; /* calls that returned data */
 static size_t recv_largest_ask;
+static unsigned send_calls;   /* calls that sent data */
+static unsigned pollin_waits; /* every wait for the proxy to answer */
+static unsigned round_trips;  /* waits for an answer after sending */
+static int sent_since_wait;
 
 /* Counts the calls that returned data (not those that found none yet). */
 static ssize_t counting_recv(int fd, void *buf, size_t len, int flags)
@@ -33,11 +38,34 @@ static ssize_t counting_recv(int fd, void *buf, size_t len, int flags)
 	return n;
 }
 
+static ssize_t counting_send(int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t n = send(fd, buf, len, flags);
+
+	if (n > 0) {
+		send_calls++;
+		sent_since_wait = 1;
+	}
+	return n;
+}
+
+/* A wait for input after something was sent is one round trip; a wait with
+ * nothing sent since the last one is the same round trip trickling in. */
+static int counting_poll(struct pollfd *fds, nfds_t count, int timeout_ms)
+{
+	if (count == 1 && (fds[0].events & POLLIN)) {
+		pollin_waits++;
+		round_trips += (unsigned)sent_since_wait;
+		sent_since_wait = 0;
+	}
+	return poll(fds, count, timeout_ms);
+}
+
 static const struct socket_io io = {
     .connect = connect,
-    .send = send,
+    .send = counting_send,
     .recv = counting_recv,
-    .poll = poll,
+    .poll = counting_poll,
     .getsockopt = getsockopt,
 };
 
@@ -48,6 +76,7 @@ enum peer_op {
 	PEER_READ,	/* read exactly len bytes into the record */
 	PEER_SEND,	/* one write */
 	PEER_SEND_SLOW, /* one byte per write, 3 ms apart */
+	PEER_SEND_LATE, /* one write after 20 ms: the client surely waits */
 	PEER_CLOSE,	/* close now */
 };
 
@@ -68,6 +97,10 @@ struct peer_step {
 #define SEND_SLOW(a)                                                           \
 	{                                                                      \
 		PEER_SEND_SLOW, (a), sizeof(a)                                 \
+	}
+#define SEND_LATE(a)                                                           \
+	{                                                                      \
+		PEER_SEND_LATE, (a), sizeof(a)                                 \
 	}
 #define CLOSE()                                                                \
 	{                                                                      \
@@ -142,7 +175,10 @@ static void *peer_main(void *arg)
 	for (s = p->steps; s->op != PEER_END; s++) {
 		if (s->op == PEER_READ && peer_read(p, s->len) < 0)
 			break;
-		if (s->op == PEER_SEND || s->op == PEER_SEND_SLOW)
+		if (s->op == PEER_SEND_LATE)
+			sleep_ms(20);
+		if (s->op == PEER_SEND || s->op == PEER_SEND_SLOW ||
+		    s->op == PEER_SEND_LATE)
 			peer_send(p, s->data, s->len, s->op == PEER_SEND_SLOW);
 		if (s->op == PEER_CLOSE) {
 			close(p->fd);
@@ -178,6 +214,10 @@ static int peer_start(struct peer *p, const struct peer_step *steps)
 	p->steps = steps;
 	recv_calls = 0;
 	recv_largest_ask = 0;
+	send_calls = 0;
+	pollin_waits = 0;
+	round_trips = 0;
+	sent_since_wait = 0;
 	ck_assert_int_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
 	return sv[0];
 }
@@ -381,7 +421,8 @@ END_TEST
 
 /* Reply and the first application bytes arrive in one segment: the
  * handshake must leave those bytes in the socket, and ask recv() only for
- * what it needs (2 bytes, then 5, then the rest: 3 calls in all). */
+ * what is sure to be SOCKS (2 bytes, then the shortest reply, 8, then the
+ * rest: 3 calls in all). */
 START_TEST(socks5_coalesced_app_data)
 {
 	static const uint8_t reply_app[] = {
@@ -400,7 +441,7 @@ START_TEST(socks5_coalesced_app_data)
 	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
 	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
 	ck_assert_uint_le(recv_calls, 3);
-	ck_assert_uint_le(recv_largest_ask, 11 - 5);
+	ck_assert_uint_le(recv_largest_ask, 8);
 	ck_assert_str_eq(hs.bound.u.name, "host");
 	ck_assert_int_eq(netio_wait(&io, client, POLLIN, deadline_in(1000)), 0);
 	n = recv(client, app, sizeof(app), 0);
@@ -764,12 +805,271 @@ START_TEST(socks4_unsupported_sends_nothing)
 }
 END_TEST
 
+/* ---- pipelining: greeting (+ auth) + request in one write ---- */
+
+static const uint8_t greet_pipe_auth[] = {5, 1, 2};
+static const uint8_t answers_none[] = {5,  0, 5, 0, 0,	  1,
+				       10, 1, 2, 3, 0x1f, 0x90};
+static const uint8_t answers_auth[] = {5, 2,  1, 0, 5, 0,    0,
+				       1, 10, 1, 2, 3, 0x1f, 0x90};
+
+static struct proxy proxy_pipelined(int with_auth)
+{
+	struct proxy p = proxy_socks5(with_auth);
+
+	p.pipeline = true;
+	return p;
+}
+
+START_TEST(pipelined_no_auth_one_write)
+{
+	const struct peer_step steps[] = {READ(3 + 10), SEND(method_none),
+					  SEND(reply_ok), END()};
+	struct proxy p = proxy_pipelined(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	ck_assert_uint_eq(send_calls, 1);
+	assert_sent(&peer, greet_none, sizeof(greet_none), req_ipv4,
+		    sizeof(req_ipv4));
+	ck_assert_int_eq(hs.state, HS_DONE);
+	ck_assert(hs.replied);
+	ck_assert_uint_eq(hs.bound.port, 8080);
+	ck_assert_uint_le(round_trips, 1);
+}
+END_TEST
+
+/* With credentials the greeting offers username/password alone: the auth
+ * request follows it in the same write. */
+START_TEST(pipelined_auth_one_write)
+{
+	const struct peer_step steps[] = {
+	    READ(sizeof(greet_pipe_auth) + sizeof(auth_req) + sizeof(req_name)),
+	    SEND(method_auth),
+	    SEND(auth_ok),
+	    SEND(reply_ok),
+	    END(),
+	};
+	struct proxy p = proxy_pipelined(1);
+	struct endpoint d = dest_name();
+	struct handshake hs;
+	struct peer peer;
+	size_t at = sizeof(greet_pipe_auth);
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	ck_assert_uint_eq(send_calls, 1);
+	ck_assert_uint_eq(peer.got_len,
+			  at + sizeof(auth_req) + sizeof(req_name));
+	ck_assert_mem_eq(peer.got, greet_pipe_auth, at);
+	ck_assert_mem_eq(peer.got + at, auth_req, sizeof(auth_req));
+	ck_assert_mem_eq(peer.got + at + sizeof(auth_req), req_name,
+			 sizeof(req_name));
+	ck_assert_uint_eq(hs.method, SOCKS5_METHOD_USERPASS);
+	ck_assert_uint_eq(hs.bound.port, 8080);
+}
+END_TEST
+
+/* All answers in one segment, followed by application bytes: two recv()
+ * calls in all (method [+ status] + the shortest reply, then the rest of
+ * the IPv4 reply), and the application bytes stay in the socket. */
+START_TEST(pipelined_answers_coalesced)
+{
+	uint8_t chunk[64];
+	const uint8_t *answers = _i ? answers_auth : answers_none;
+	size_t alen = _i ? sizeof(answers_auth) : sizeof(answers_none);
+	struct peer_step steps[] = {READ(_i ? 3 + 13 + 10 : 3 + 10),
+				    {PEER_SEND, chunk, alen + 4},
+				    END()};
+	struct proxy p = proxy_pipelined(_i);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	char app[8];
+	int client;
+
+	memcpy(chunk, answers, alen);
+	memcpy(chunk + alen, "APP!", 4);
+	client = peer_start(&peer, steps);
+	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
+	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
+	ck_assert_uint_eq(recv_calls, 2);
+	ck_assert_uint_eq(send_calls, 1);
+	ck_assert_uint_eq(hs.bound.port, 8080);
+	ck_assert_int_eq(netio_wait(&io, client, POLLIN, deadline_in(1000)), 0);
+	ck_assert_int_eq(recv(client, app, sizeof(app), 0), 4);
+	ck_assert_mem_eq(app, "APP!", 4);
+	peer_finish(&peer, client);
+}
+END_TEST
+
+/* The shortest reply (a one-letter BND name) with application bytes right
+ * behind it: the read-ahead stops exactly at the reply's end. */
+START_TEST(pipelined_shortest_reply_keeps_app_data)
+{
+	static const uint8_t chunk[] = {5,   0, 5,  0,	 0,   3,  1,
+					'h', 0, 80, 'A', 'P', 'P'};
+	const struct peer_step steps[] = {READ(13), SEND(chunk), END()};
+	struct proxy p = proxy_pipelined(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	char app[8];
+	int client = peer_start(&peer, steps);
+
+	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
+	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
+	ck_assert_uint_eq(recv_calls, 1);
+	ck_assert_str_eq(hs.bound.u.name, "h");
+	ck_assert_int_eq(netio_wait(&io, client, POLLIN, deadline_in(1000)), 0);
+	ck_assert_int_eq(recv(client, app, sizeof(app), 0), 3);
+	ck_assert_mem_eq(app, "APP", 3);
+	peer_finish(&peer, client);
+}
+END_TEST
+
+START_TEST(pipelined_byte_by_byte)
+{
+	const struct peer_step steps[] = {READ(3 + 13 + 10),
+					  SEND_SLOW(answers_auth), END()};
+	struct proxy p = proxy_pipelined(1);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	ck_assert_uint_eq(send_calls, 1);
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_IPV4);
+	ck_assert_uint_eq(hs.bound.u.ipv4[3], 3);
+	ck_assert_uint_eq(hs.bound.port, 8080);
+}
+END_TEST
+
+/* A proxy that picks "no authentication" although only username/password
+ * was offered would read our auth bytes as a request. */
+START_TEST(pipelined_auth_ignored)
+{
+	const struct peer_step steps[] = {READ(3 + 13 + 10), SEND(method_none),
+					  END()};
+	struct proxy p = proxy_pipelined(1);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), -EPROTO);
+	ck_assert_str_eq(hs.why, "proxy ignored the pipelined authentication");
+	ck_assert(!hs.replied);
+	ck_assert_uint_eq(peer.got_len, 3 + 13 + 10);
+}
+END_TEST
+
+/* Pipelined, every defect is caught with the same error and explanation as
+ * unpipelined; the peer gets the pipelined bytes and nothing more. */
+START_TEST(pipelined_corrupt)
+{
+	const struct corrupt_case *c = &corrupt_cases[_i];
+	struct peer_step steps[6];
+	struct proxy p = proxy_pipelined(c->auth);
+	struct endpoint d = dest_ipv4();
+	size_t sent = (c->auth ? 3 + sizeof(auth_req) : 3) + 10;
+	struct handshake hs;
+	struct peer peer;
+	int i = 0;
+
+	steps[i++] = (struct peer_step)READ(sent);
+	steps[i++] = (struct peer_step){PEER_SEND, c->method, 2};
+	if (c->auth_st)
+		steps[i++] = (struct peer_step){PEER_SEND, c->auth_st, 2};
+	if (c->reply)
+		steps[i++] = (struct peer_step){PEER_SEND, c->reply, 10};
+	steps[i] = (struct peer_step)END();
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), -c->err);
+	ck_assert_str_eq(hs.why, c->why);
+	ck_assert_uint_eq(send_calls, 1);
+	ck_assert_uint_eq(peer.got_len, sent);
+}
+END_TEST
+
+/* Round trips spent before the handshake completes, against a peer that
+ * answers each of its turns late in one write. */
+struct rtt_case {
+	int auth, pipeline;
+	const struct peer_step *steps;
+	unsigned round_trips, sends, waits;
+};
+
+static const struct peer_step rtt_plain_none[] = {
+    READ(3), SEND_LATE(method_none), READ(10), SEND_LATE(reply_ok), END()};
+static const struct peer_step rtt_plain_auth[] = {
+    READ(4),  SEND_LATE(method_auth), READ(13), SEND_LATE(auth_ok),
+    READ(10), SEND_LATE(reply_ok),    END()};
+static const struct peer_step rtt_pipe_none[] = {
+    READ(3 + 10), SEND_LATE(answers_none), END()};
+static const struct peer_step rtt_pipe_auth[] = {
+    READ(3 + 13 + 10), SEND_LATE(answers_auth), END()};
+/* An in-order server answering message by message: still one round trip,
+ * though the answers trickle in over three waits. */
+static const struct peer_step rtt_pipe_in_order[] = {
+    READ(3),  SEND_LATE(method_auth), READ(13), SEND_LATE(auth_ok),
+    READ(10), SEND_LATE(reply_ok),    END()};
+
+static const struct rtt_case rtt_cases[] = {
+    {0, 0, rtt_plain_none, 2, 2, 2},	{1, 0, rtt_plain_auth, 3, 3, 3},
+    {0, 1, rtt_pipe_none, 1, 1, 1},	{1, 1, rtt_pipe_auth, 1, 1, 1},
+    {1, 1, rtt_pipe_in_order, 1, 1, 3},
+};
+
+START_TEST(round_trips_counted)
+{
+	const struct rtt_case *c = &rtt_cases[_i];
+	struct proxy p = proxy_socks5(c->auth);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	p.pipeline = c->pipeline;
+	ck_assert_int_eq(
+	    run_against(c->steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	ck_assert_uint_eq(round_trips, c->round_trips);
+	ck_assert_uint_eq(send_calls, c->sends);
+	ck_assert_uint_eq(pollin_waits, c->waits);
+}
+END_TEST
+
+/* SOCKS4 has one message: the pipeline flag changes nothing. */
+START_TEST(socks4_pipeline_flag_unchanged)
+{
+	static const uint8_t want[] = {4, 1, 0, 80, 198, 18, 0, 9, 0};
+	static const uint8_t granted[] = {0, 0x5a, 0, 0, 0, 0, 0, 0};
+	const struct peer_step steps[] = {READ(sizeof(want)),
+					  SEND_LATE(granted), END()};
+	struct proxy p = proxy_socks4(PROXY_SOCKS4, NULL);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	p.pipeline = true;
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_CONNECT, &hs, &peer), 0);
+	assert_sent(&peer, want, sizeof(want), NULL, 0);
+	ck_assert_uint_eq(round_trips, 1);
+	ck_assert_uint_eq(recv_calls, 1);
+}
+END_TEST
+
 static Suite *handshake_suite(void)
 {
 	Suite *s = suite_create("handshake");
 	TCase *ok = tcase_create("socks5 success");
 	TCase *bad = tcase_create("socks5 failures");
 	TCase *v4 = tcase_create("socks4");
+	TCase *pipe = tcase_create("pipelining");
 
 	tcase_add_test(ok, socks5_no_auth_ipv4);
 	tcase_add_test(ok, socks5_userpass_name);
@@ -793,7 +1093,19 @@ static Suite *handshake_suite(void)
 	tcase_add_test(v4, socks4_unsupported_sends_nothing);
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, bad);
+	tcase_add_test(pipe, pipelined_no_auth_one_write);
+	tcase_add_test(pipe, pipelined_auth_one_write);
+	tcase_add_loop_test(pipe, pipelined_answers_coalesced, 0, 2);
+	tcase_add_test(pipe, pipelined_shortest_reply_keeps_app_data);
+	tcase_add_test(pipe, pipelined_byte_by_byte);
+	tcase_add_test(pipe, pipelined_auth_ignored);
+	tcase_add_loop_test(pipe, pipelined_corrupt, 0,
+			    sizeof(corrupt_cases) / sizeof(corrupt_cases[0]));
+	tcase_add_loop_test(pipe, round_trips_counted, 0,
+			    sizeof(rtt_cases) / sizeof(rtt_cases[0]));
+	tcase_add_test(pipe, socks4_pipeline_flag_unchanged);
 	suite_add_tcase(s, v4);
+	suite_add_tcase(s, pipe);
 	return s;
 }
 

@@ -33,6 +33,26 @@ static const struct socket_io pair_io = {
     .getsockopt = getsockopt,
 };
 
+static unsigned send_calls;
+
+static ssize_t counting_send(int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t n = send(fd, buf, len, flags);
+
+	if (n > 0)
+		send_calls++;
+	return n;
+}
+
+/* pair_io that counts the send() calls that sent data. */
+static const struct socket_io counting_pair_io = {
+    .connect = pretend_connect,
+    .send = counting_send,
+    .recv = recv,
+    .poll = poll,
+    .getsockopt = getsockopt,
+};
+
 static const struct socket_io real_io = {
     .connect = connect,
     .send = send,
@@ -268,6 +288,54 @@ START_TEST(chain_two_hops)
 	ck_assert_int_eq(res.bound.kind, ENDPOINT_IPV4);
 	ck_assert_uint_eq(res.bound.u.ipv4[0], 10);
 	ck_assert_uint_eq(res.bound.port, 12345);
+	ck_assert_uint_eq(peer.got_len, 3 + 10 + 3 + sizeof(req_final));
+	ck_assert_mem_eq(peer.got, greet, 3);
+	ck_assert_mem_eq(peer.got + 3, req_hop2, 10);
+	ck_assert_mem_eq(peer.got + 13, greet, 3);
+	ck_assert_mem_eq(peer.got + 16, req_final, sizeof(req_final));
+}
+END_TEST
+
+/* Both hops pipelined: one write per hop. The peer answers both hops, and
+ * sends application bytes, all in one write as soon as it has hop 1's
+ * messages: hop 1 must read exactly its own replies, leaving hop 2's, and
+ * hop 2 exactly its own, leaving the application's. */
+START_TEST(chain_pipelined_two_hops)
+{
+	static const uint8_t answers[] = {
+	    5,	 0,   5,  0, 0, 1, 127, 0, 0, 1, 0,    1,    /* hop 1 */
+	    5,	 0,   5,  0, 0, 1, 10,	9, 8, 7, 0x30, 0x39, /* hop 2 */
+	    'A', 'P', 'P'};
+	const struct peer_step steps[] = {
+	    READ(3 + 10),
+	    SEND(answers),
+	    READ(3 + sizeof(req_final)),
+	    END(),
+	};
+	struct config cfg;
+	struct endpoint d = dest_name();
+	struct tunnel_result res;
+	struct peer peer;
+	char app[8];
+	int client;
+
+	chain_of_two(&cfg);
+	cfg.proxies[0].pipeline = true;
+	cfg.proxies[1].pipeline = true;
+	send_calls = 0;
+	client = peer_start_pair(&peer, steps);
+	ck_assert_int_eq(tunnel_open(&counting_pair_io, &cfg, client, UNUSED_SA,
+				     sizeof(unused_sin), &d, HANDSHAKE_CONNECT,
+				     &res),
+			 0);
+	ck_assert_uint_eq(send_calls, 2);
+	ck_assert_uint_eq(res.bound.u.ipv4[0], 10);
+	ck_assert_uint_eq(res.bound.port, 12345);
+	ck_assert_int_eq(
+	    netio_wait(&pair_io, client, POLLIN, netio_now_ms() + 1000), 0);
+	ck_assert_int_eq(recv(client, app, sizeof(app), 0), 3);
+	ck_assert_mem_eq(app, "APP", 3);
+	peer_finish(&peer, client);
 	ck_assert_uint_eq(peer.got_len, 3 + 10 + 3 + sizeof(req_final));
 	ck_assert_mem_eq(peer.got, greet, 3);
 	ck_assert_mem_eq(peer.got + 3, req_hop2, 10);
@@ -598,6 +666,7 @@ static Suite *tunnel_suite(void)
 	TCase *netio = tcase_create("netio");
 
 	tcase_add_test(chain, chain_two_hops);
+	tcase_add_test(chain, chain_pipelined_two_hops);
 	tcase_add_test(chain, chain_second_hop_refuses);
 	tcase_add_test(chain, chain_deadline_covers_all_hops);
 	tcase_add_test(chain, name_to_local_dns_proxy);
