@@ -77,6 +77,7 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(accept), "accept", NULL, true},
     {SLOT(accept4), "accept4", NULL, true},
     {SLOT(closefrom), "closefrom", NULL, false},
+    {SLOT(setsockopt), "setsockopt", NULL, true},
 };
 
 /* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and

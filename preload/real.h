@@ -88,6 +88,10 @@ struct real_functions {
 	int (*accept4)(int fd, struct sockaddr *sa, socklen_t *len,
 		       int flags);
 	void (*closefrom)(int lowfd); /* NULL before glibc 2.34 */
+
+	/* UDP_CORK is followed (sockopt.c); everything else passes. */
+	int (*setsockopt)(int fd, int level, int name, const void *val,
+			  socklen_t len);
 };
 
 extern struct real_functions real;

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "real.h"
 #include "route.h"
@@ -428,6 +429,28 @@ void udp_note_socket(int fd, int family)
 	e.udp.family = family;
 	e.udp.control = -1;
 	fdtab_set(fd, &e);
+}
+
+void udp_note_cork(int fd, bool on)
+{
+	uint32_t f = fdtab_flags(fd);
+	int domain;
+
+	if (!on) {
+		if (f & (FDTAB_UDP_CORK | FDTAB_UDP_OPEN))
+			fdtab_unflag(fd, FDTAB_UDP_CORK | FDTAB_UDP_OPEN);
+		return;
+	}
+	if (f & FDTAB_UDP_CORK)
+		return;
+	if (!(f & FDTAB_UDP_SOCKET)) {
+		if (hook_socket_class(fd, &domain) != SOCKET_UDP)
+			return;
+		udp_note_socket(fd, domain);
+		if (!(fdtab_flags(fd) & FDTAB_UDP_SOCKET))
+			return; /* a stale entry of another kind is in the way */
+	}
+	fdtab_claim(fd, FDTAB_UDP_CORK);
 }
 
 static _Atomic pid_t udp_pid;

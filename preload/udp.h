@@ -5,7 +5,8 @@
  *
  * Per-fd state lives in fdtab (see fdtab.h): FDTAB_UDP_PEER with the peer in
  * dest, FDTAB_UDP_ASSOC with the association in udp, FDTAB_INTERNAL on the
- * hidden control fd. Every datagram call first reads fdtab_flags(fd), one
+ * hidden control fd, FDTAB_UDP_CORK and FDTAB_UDP_OPEN for corked
+ * datagrams (see udp_send.c). Every datagram call first reads fdtab_flags(fd), one
  * lock-free load, so descriptors without UDP state pay nothing more. */
 #ifndef SOCKSIFY_UDP_H
 #define SOCKSIFY_UDP_H
@@ -68,5 +69,12 @@ bool udp_shares_parent_memory(void);
 
 /* Remember fd as a UDP socket of family (saves classifying it again). */
 void udp_note_socket(int fd, int family);
+
+/* The program set UDP_CORK on fd (the real setsockopt succeeded). On: fd,
+ * when an IPv4/IPv6 UDP socket, is marked FDTAB_UDP_CORK (its entry made
+ * when it has none), so that proxied sends leave their datagram open. Off:
+ * the kernel sends what was corked, so the open datagram (FDTAB_UDP_OPEN)
+ * is closed too. */
+void udp_note_cork(int fd, bool on);
 
 #endif

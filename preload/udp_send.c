@@ -7,6 +7,19 @@
  * sees the wrapped size, so an oversized datagram fails with its EMSGSIZE.
  * The program is told its own byte count (the kernel's minus the header).
  *
+ * Corked datagrams (MSG_MORE, or UDP_CORK on: see sockopt.c): the kernel
+ * appends each send to one pending datagram, so only its first piece may
+ * carry a header. A proxied send that leaves the datagram pending marks
+ * the fd FDTAB_UDP_OPEN; while it is set, every send is a headerless piece
+ * to the relay whatever destination it names (the kernel, too, sends a
+ * corked datagram to its first destination), and the program is told the
+ * kernel's count unchanged. The send that ends the datagram (no MSG_MORE,
+ * UDP_CORK off), a failed send (the kernel drops the pending data) and
+ * UDP_CORK set to 0 clear the mark. The whole datagram's size, one header
+ * included, is what the kernel checks, so its EMSGSIZE stays right.
+ * Not followed: a corked datagram to a DIRECT destination that a proxied
+ * send then joins (its header would go to that destination).
+ *
  * Other sockets: a send without a destination on a descriptor with no UDP
  * state costs one lock-free flag load. A send with an IP destination on an
  * unknown socket classifies it once (getsockopt); a UDP socket is then
@@ -30,11 +43,15 @@
 #define UIO_MAXIOV 1024 /* the kernel's cap on iovecs and sendmmsg's count */
 #endif
 #define UDP_IOV_SMALL 16
+/* A send without a destination takes the UDP path on these sockets: a
+ * proxied peer, or an open datagram (whose pieces need no address). */
+#define SEND_UDP_NO_ADDRESS (FDTAB_UDP_PEER | FDTAB_UDP_OPEN)
 
 /* What a send must do. */
 enum send_plan {
 	PLAN_REAL,   /* the real call, unchanged */
 	PLAN_WRAP,   /* through the association (plan's entry and dest) */
+	PLAN_PIECE,  /* a later piece of an open datagram: relay, no header */
 	PLAN_STREAM, /* TCP fast open just proxied: send without address */
 	PLAN_FAIL,   /* refused: the -errno is in the plan */
 };
@@ -116,6 +133,9 @@ static enum send_plan send_plan(int fd, int flags, const void *sa,
 	if (f & (FDTAB_UDP_ANY | FDTAB_UDP_SOCKET)) {
 		if (fdtab_get_unchecked(fd, &t->e) < 0)
 			return PLAN_REAL;
+		if ((t->e.flags & (FDTAB_UDP_OPEN | FDTAB_UDP_ASSOC)) ==
+		    (FDTAB_UDP_OPEN | FDTAB_UDP_ASSOC))
+			return PLAN_PIECE;
 		return send_plan_udp(fd, t->e.udp.family, sa, len, t);
 	}
 	if (!send_ip_destination(sa, len))
@@ -199,15 +219,61 @@ static ssize_t send_wrapped(int fd, const struct send_target *t,
 	return send_wrapped_long(fd, t, msg, flags, hdr, (size_t)hlen);
 }
 
+/* A later piece of fd's open datagram: msg's data alone to the relay (its
+ * name is ignored). Returns the kernel's byte count or -errno. */
+static ssize_t send_piece(int fd, const struct send_target *t,
+			  const struct msghdr *msg, int flags)
+{
+	struct msghdr out = *msg;
+	ssize_t n;
+
+	out.msg_name = (void *)&t->e.udp.relay;
+	out.msg_namelen = t->e.udp.relay_len;
+	n = real.sendmsg(fd, &out, flags);
+	return n < 0 ? -errno : n;
+}
+
+/* After a proxied send on fd that returned n: mark the datagram open when
+ * the kernel keeps it pending (MSG_MORE or UDP_CORK), or closed when it
+ * went out or was dropped. Costs nothing for an ordinary datagram. */
+static void send_track_cork(int fd, const struct send_target *t, int flags,
+			    ssize_t n)
+{
+	bool was_open = t->e.flags & FDTAB_UDP_OPEN;
+	bool open = n >= 0 &&
+		    ((flags & MSG_MORE) || (fdtab_flags(fd) & FDTAB_UDP_CORK));
+
+	if (open && !was_open)
+		fdtab_claim(fd, FDTAB_UDP_OPEN);
+	else if (!open && was_open)
+		fdtab_unflag(fd, FDTAB_UDP_OPEN);
+}
+
+/* A send through the association: a whole datagram or its first piece
+ * (PLAN_WRAP), or a later piece (PLAN_PIECE). Returns the program's byte
+ * count or -errno. */
+static ssize_t send_proxied(int fd, enum send_plan plan,
+			    const struct send_target *t,
+			    const struct msghdr *msg, int flags)
+{
+	ssize_t n = plan == PLAN_PIECE ? send_piece(fd, t, msg, flags)
+				       : send_wrapped(fd, t, msg, flags);
+
+	send_track_cork(fd, t, flags, n);
+	return n;
+}
+
 /* sendmsg()'s work, -errno style; sendmmsg() calls it per message. A stale
  * entry (ENOTSOCK) is forgotten and the real call made. */
 static ssize_t send_one(int fd, const struct msghdr *msg, int flags)
 {
 	struct send_target t;
 	struct msghdr copy;
+	enum send_plan plan;
 	ssize_t n;
 
-	switch (send_plan(fd, flags, msg->msg_name, msg->msg_namelen, &t)) {
+	plan = send_plan(fd, flags, msg->msg_name, msg->msg_namelen, &t);
+	switch (plan) {
 	case PLAN_FAIL:
 		return t.error;
 	case PLAN_STREAM:
@@ -217,7 +283,8 @@ static ssize_t send_one(int fd, const struct msghdr *msg, int flags)
 		n = real.sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
 		return n < 0 ? -errno : n;
 	case PLAN_WRAP:
-		n = send_wrapped(fd, &t, msg, flags);
+	case PLAN_PIECE:
+		n = send_proxied(fd, plan, &t, msg, flags);
 		if (n != -ENOTSOCK)
 			return n;
 		udp_forget(fd);
@@ -260,7 +327,7 @@ SOCKSIFY_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	int saved_errno = errno;
 
 	real_init();
-	if (!sa && !(fdtab_flags(fd) & FDTAB_UDP_PEER))
+	if (!sa && !(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
 		return real.sendto(fd, buf, len, flags, sa, salen);
 	return send_result(send_buffer(fd, buf, len, flags, sa, salen),
 			   saved_errno);
@@ -271,7 +338,7 @@ SOCKSIFY_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	int saved_errno = errno;
 
 	real_init();
-	if (!(fdtab_flags(fd) & FDTAB_UDP_PEER))
+	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
 		return real.send(fd, buf, len, flags);
 	return send_result(send_buffer(fd, buf, len, flags, NULL, 0),
 			   saved_errno);
@@ -282,7 +349,7 @@ SOCKSIFY_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	int saved_errno = errno;
 
 	real_init();
-	if (!(fdtab_flags(fd) & FDTAB_UDP_PEER))
+	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
 		return real.write(fd, buf, len);
 	return send_result(send_buffer(fd, buf, len, 0, NULL, 0), saved_errno);
 }
@@ -293,7 +360,7 @@ SOCKSIFY_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
 
 	real_init();
-	if (!(fdtab_flags(fd) & FDTAB_UDP_PEER) || count < 0)
+	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS) || count < 0)
 		return real.writev(fd, iov, count);
 	msg.msg_iovlen = (size_t)count;
 	return send_result(send_one(fd, &msg, 0), saved_errno);
@@ -304,7 +371,8 @@ SOCKSIFY_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	int saved_errno = errno;
 
 	real_init();
-	if (!msg || (!msg->msg_name && !(fdtab_flags(fd) & FDTAB_UDP_PEER)))
+	if (!msg ||
+	    (!msg->msg_name && !(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS)))
 		return real.sendmsg(fd, msg, flags);
 	return send_result(send_one(fd, msg, flags), saved_errno);
 }
@@ -352,7 +420,7 @@ SOCKSIFY_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int count,
 		return real.sendmmsg(fd, vec, count, flags);
 	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
 	f = fdtab_flags(fd);
-	if (!(f & FDTAB_UDP_PEER) && !mmsg_any_addressed(vec, count))
+	if (!(f & SEND_UDP_NO_ADDRESS) && !mmsg_any_addressed(vec, count))
 		return real.sendmmsg(fd, vec, count, flags);
 	return mmsg_each(fd, vec, count, flags, saved_errno);
 }
