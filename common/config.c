@@ -78,6 +78,7 @@ void config_defaults(struct config *cfg)
 	cfg->default_direct = true;
 	cfg->connect_timeout_ms = 10000;
 	cfg->handshake_timeout_ms = 10000;
+	cfg->async_connect = true;
 	cfg->log_level = LOG_ERROR;
 	cfg->valid = true;
 }
@@ -340,6 +341,18 @@ static int key_handshake_timeout(struct parser *ps, char **args, unsigned n)
 	return parse_timeout(ps, args[0], &ps->cfg->handshake_timeout_ms);
 }
 
+static int key_async_connect(struct parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "on") == 0)
+		ps->cfg->async_connect = true;
+	else if (strcmp(args[0], "off") == 0)
+		ps->cfg->async_connect = false;
+	else
+		return reject(ps, "async_connect must be on or off");
+	return 0;
+}
+
 static int key_log_level(struct parser *ps, char **args, unsigned n)
 {
 	(void)n;
@@ -385,6 +398,7 @@ static const struct config_key {
     {"udp", 1, 1, key_udp},
     {"connect_timeout", 1, 1, key_connect_timeout},
     {"handshake_timeout", 1, 1, key_handshake_timeout},
+    {"async_connect", 1, 1, key_async_connect},
     {"log_level", 1, 1, key_log_level},
 };
 

@@ -81,6 +81,9 @@ struct config {
 
 	unsigned connect_timeout_ms;   /* TCP connect to the first proxy */
 	unsigned handshake_timeout_ms; /* the whole SOCKS exchange */
+	/* A non-blocking connect() returns EINPROGRESS at once and the
+	 * handshake runs in the background (default on). */
+	bool async_connect;
 	enum log_level log_level;
 	bool log_level_set; /* given in the file (env still overrides) */
 
@@ -107,7 +110,8 @@ struct config_env {
 
 /* Built-in defaults: socks5h://127.0.0.1:1080, remote DNS, fake ranges
  * 240.0.0.0/4 and fd5c:6f63:6b73::/48, 65536 names, loopback direct,
- * 10 s connect, 10 s handshake, log level error. */
+ * 10 s connect, 10 s handshake, asynchronous non-blocking connects, log
+ * level error. */
 void config_defaults(struct config *cfg);
 
 /* Parse config text (the whole file). filename is used in messages only.

@@ -29,6 +29,18 @@ static void parse_ok(const char *text)
 	ck_assert(cfg.valid);
 }
 
+START_TEST(async_connect_switch)
+{
+	parse_ok("async_connect off");
+	ck_assert(!cfg.async_connect);
+	parse_ok("async_connect on");
+	ck_assert(cfg.async_connect);
+	ck_assert_int_eq(parse("async_connect maybe"), -EINVAL);
+	ck_assert(!cfg.valid);
+	ck_assert_int_eq(parse("async_connect"), -EINVAL);
+}
+END_TEST
+
 static const char *proxy_text(unsigned i)
 {
 	static char buf[1024];
@@ -56,6 +68,7 @@ START_TEST(defaults)
 	ck_assert(cfg.default_direct);
 	ck_assert_uint_eq(cfg.connect_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg.handshake_timeout_ms, 10000);
+	ck_assert(cfg.async_connect);
 	ck_assert_int_eq(cfg.log_level, LOG_ERROR);
 	ck_assert(!cfg.log_level_set);
 	ck_assert_str_eq(cfg.source, "");
@@ -978,6 +991,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, chain_consistency);
 	tcase_add_test(tc, fake_entries_capped_by_ranges);
 	tcase_add_test(tc, log_level_names);
+	tcase_add_test(tc, async_connect_switch);
 	tcase_add_loop_test(tc, rule_protocols, 0, COUNT(rule_cases));
 	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
 	tcase_add_test(tc, pipeline_per_proxy);
