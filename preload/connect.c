@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "async.h"
 #include "fdtab.h"
 #include "hooks.h"
 #include "log.h"
@@ -68,6 +69,26 @@ static int stream_tunnel(int fd, const struct config *cfg,
 	return rc;
 }
 
+/* Start the handshake in the background when the config allows it and the
+ * program's socket is non-blocking. Returns 1 when started (*nonblocking is
+ * then true), 0 for the synchronous path, or -errno. */
+static int stream_try_async(int fd, const struct config *cfg,
+			    const struct sockaddr_storage *proxy, socklen_t len,
+			    const struct endpoint *asked,
+			    const struct endpoint *target, bool *nonblocking)
+{
+	int flags;
+
+	if (!cfg->async_connect)
+		return 0;
+	flags = real.fcntl(fd, F_GETFL);
+	if (flags < 0 || !(flags & O_NONBLOCK))
+		return 0;
+	*nonblocking = true;
+	return async_connect_start(fd, cfg, (const struct sockaddr *)proxy, len,
+				   asked, target);
+}
+
 /* The proxied path. target is what the proxy is asked for: the name behind
  * a fake address, or the address itself. Returns 0 or -errno (logged). */
 static int stream_proxy(int fd, int domain, const struct config *cfg,
@@ -97,6 +118,13 @@ static int stream_proxy(int fd, int domain, const struct config *cfg,
 			      : "the proxy's address is unknown");
 		return len;
 	}
+	rc = stream_try_async(fd, cfg, &proxy, (socklen_t)len, asked, &target,
+			      nonblocking);
+	if (rc < 0)
+		log_error("fd %d: %s via %s: connecting to the proxy failed",
+			  fd, dest, via);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	rc = stream_tunnel(fd, cfg, &proxy, (socklen_t)len, &target,
 			   nonblocking, &res);
 	if (rc < 0) {
@@ -202,7 +230,11 @@ static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
 	bool nonblocking = false;
 	int rc;
 
-	rc = stream_connect(fd, domain, sa, len, &outcome, &nonblocking);
+	/* A handshake still running: EALREADY; one that failed is forgot. */
+	rc = async_idle() ? 0 : async_connect_again(fd);
+	if (rc == 0)
+		rc = stream_connect(fd, domain, sa, len, &outcome,
+				    &nonblocking);
 	if (rc < 0) {
 		errno = -rc;
 		return -1;

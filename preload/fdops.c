@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "async.h"
 #include "fdtab.h"
 #include "real.h"
 
@@ -26,12 +27,16 @@ static void fdops_copy(int from, int to)
 	int saved_errno = errno;
 
 	fdtab_copy(from, to);
+	if (!async_idle())
+		async_fd_copied(from, to);
 	errno = saved_errno;
 }
 
 SOCKSIFY_EXPORT int close(int fd)
 {
 	real_init();
+	if (!async_idle())
+		async_fd_closing(fd);
 	fdtab_clear(fd);
 	return real.close(fd);
 }
@@ -46,8 +51,11 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last) {
+		if (!async_idle())
+			async_fd_closing_range(first, last);
 		fdtab_clear_range(first, last);
+	}
 	return real.close_range(first, last, flags);
 }
 
@@ -68,6 +76,9 @@ SOCKSIFY_EXPORT int dup2(int fd, int fd2)
 	int rc;
 
 	real_init();
+	if (!async_idle() && fd != fd2 &&
+	    real.fcntl(fd, F_GETFD) >= 0)
+		async_fd_closing(fd2);
 	rc = real.dup2(fd, fd2);
 	if (rc >= 0 && fd != fd2)
 		fdops_copy(fd, fd2);
@@ -79,6 +90,9 @@ SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
 	int rc;
 
 	real_init();
+	if (!async_idle() && fd != fd2 &&
+	    real.fcntl(fd, F_GETFD) >= 0)
+		async_fd_closing(fd2);
 	rc = real.dup3(fd, fd2, flags);
 	if (rc >= 0)
 		fdops_copy(fd, fd2);

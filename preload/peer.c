@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "async.h"
 #include "fdtab.h"
 #include "real.h"
 
@@ -43,6 +44,10 @@ SOCKSIFY_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	int rc;
 
 	real_init();
+	if (!async_idle() && async_not_connected(fd)) {
+		errno = ENOTCONN; /* its handshake runs, or failed */
+		return -1;
+	}
 	if (fdtab_get(fd, &entry) < 0 || !(entry.flags & FDTAB_PROXIED))
 		return real.getpeername(fd, sa, len);
 	/* Still connected to the proxy? Otherwise the kernel's ENOTCONN. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "async.h"
 #include "hooks.h"
 #include "real.h"
 
@@ -97,6 +98,8 @@ SOCKSIFY_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	int rc;
 
 	real_init();
+	if (async_io_check_send(fd, flags) < 0)
+		return -1;
 	rc = send_check(fd, flags, sa, salen);
 	if (rc < 0)
 		return -1;
@@ -114,6 +117,8 @@ SOCKSIFY_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	int rc;
 
 	real_init();
+	if (async_io_check_send(fd, flags) < 0)
+		return -1;
 	if (!msg)
 		return real.sendmsg(fd, msg, flags);
 	rc = send_check(fd, flags, msg->msg_name, msg->msg_namelen);
