@@ -37,7 +37,7 @@ while [ $i -lt 20 ]; do
 	set -- "$@" "$url?$i"
 	i=$((i + 1))
 done
-client "curl --parallel" curl -s --parallel --parallel-max 20 "$@"
+client "curl --parallel" curl -s --parallel --parallel-immediate --parallel-max 20 "$@"
 
 client "python asyncio" "$PYTHON" - "$HTTP_PORT" <<'PY'
 import asyncio, sys
