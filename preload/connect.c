@@ -69,8 +69,14 @@ static int stream_tunnel(int fd, const struct config *cfg,
 	return rc;
 }
 
+/* Set by connect() around stream_connect(): only connect() may return before
+ * the handshake ends. sendto(MSG_FASTOPEN) sends data right after, so its
+ * handshake must be complete first. */
+static __thread bool stream_async_allowed
+    __attribute__((tls_model("initial-exec")));
+
 /* Start the handshake in the background when the config allows it and the
- * program's socket is non-blocking. Returns 1 when started (*nonblocking is
+ * program's socket is non-blocking (and the caller is connect()). Returns 1 when started (*nonblocking is
  * then true), 0 for the synchronous path, or -errno. */
 static int stream_try_async(int fd, const struct config *cfg,
 			    const struct sockaddr_storage *proxy, socklen_t len,
@@ -79,7 +85,7 @@ static int stream_try_async(int fd, const struct config *cfg,
 {
 	int flags;
 
-	if (!cfg->async_connect)
+	if (!cfg->async_connect || !stream_async_allowed)
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))
@@ -232,9 +238,12 @@ static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
 
 	/* A handshake still running: EALREADY; one that failed is forgot. */
 	rc = async_idle() ? 0 : async_connect_again(fd);
-	if (rc == 0)
+	if (rc == 0) {
+		stream_async_allowed = true;
 		rc = stream_connect(fd, domain, sa, len, &outcome,
 				    &nonblocking);
+		stream_async_allowed = false;
+	}
 	if (rc < 0) {
 		errno = -rc;
 		return -1;
