@@ -13,6 +13,9 @@
 #include "endpoint.h"
 
 #define FDTAB_PROXIED 0x1u
+/* One of socksify's own descriptors (a BIND control connection): hidden
+ * from the program, whose close() of it fails with EBADF. */
+#define FDTAB_INTERNAL 0x4u
 
 struct fdtab_entry {
 	uint32_t flags;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "bind.h"
 #include "fdtab.h"
 #include "hooks.h"
 #include "log.h"
@@ -105,6 +106,7 @@ static int stream_proxy(int fd, int domain, const struct config *cfg,
 		return rc;
 	}
 	stream_record(fd, asked);
+	bind_note_connect(fd, &target, &res.bound);
 	log_info("fd %d: %s via %s: ok", fd, dest, via);
 	return 0;
 }
@@ -202,6 +204,7 @@ static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
 	bool nonblocking = false;
 	int rc;
 
+	bind_forget(fd); /* a BIND on a socket that connects is dropped */
 	rc = stream_connect(fd, domain, sa, len, &outcome, &nonblocking);
 	if (rc < 0) {
 		errno = -rc;

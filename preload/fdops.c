@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "fdtab.h"
 #include "real.h"
 
@@ -29,9 +30,24 @@ static void fdops_copy(int from, int to)
 	errno = saved_errno;
 }
 
+/* True when fd is one of socksify's own descriptors (FDTAB_INTERNAL). */
+static bool fdops_internal(int fd)
+{
+	struct fdtab_entry entry;
+
+	return fdtab_get(fd, &entry) == 0 && (entry.flags & FDTAB_INTERNAL);
+}
+
+/* The program's close() of one of our descriptors fails as if it were not
+ * open: it never was, as far as the program knows. */
 SOCKSIFY_EXPORT int close(int fd)
 {
 	real_init();
+	if (fdops_internal(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	bind_forget(fd);
 	fdtab_clear(fd);
 	return real.close(fd);
 }
@@ -46,8 +62,10 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last) {
+		bind_forget_range(first, last);
 		fdtab_clear_range(first, last);
+	}
 	return real.close_range(first, last, flags);
 }
 
@@ -68,6 +86,8 @@ SOCKSIFY_EXPORT int dup2(int fd, int fd2)
 	int rc;
 
 	real_init();
+	if (fd != fd2)
+		bind_forget(fd2);
 	rc = real.dup2(fd, fd2);
 	if (rc >= 0 && fd != fd2)
 		fdops_copy(fd, fd2);
@@ -79,6 +99,8 @@ SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
 	int rc;
 
 	real_init();
+	if (fd != fd2)
+		bind_forget(fd2);
 	rc = real.dup3(fd, fd2, flags);
 	if (rc >= 0)
 		fdops_copy(fd, fd2);

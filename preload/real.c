@@ -65,6 +65,12 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(gai_suspend), "gai_suspend", NULL, false},
     {SLOT(gai_cancel), "gai_cancel", NULL, false},
     {SLOT(fcntl_plain), "fcntl", NULL, true},
+    {SLOT(socket), "socket", NULL, true},
+    {SLOT(bind), "bind", NULL, true},
+    {SLOT(listen), "listen", NULL, true},
+    {SLOT(accept), "accept", NULL, true},
+    {SLOT(accept4), "accept4", NULL, true},
+    {SLOT(getsockname), "getsockname", NULL, true},
 };
 
 /* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and

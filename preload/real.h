@@ -68,6 +68,14 @@ struct real_functions {
 	int (*gethostbyaddr_r)(const void *addr, socklen_t len, int type,
 			       struct hostent *ret, char *buf, size_t buflen,
 			       struct hostent **result, int *h_errnop);
+
+	/* Listening sockets through the proxy (bind.c, accept.c). */
+	int (*socket)(int domain, int type, int protocol);
+	int (*bind)(int fd, const struct sockaddr *sa, socklen_t len);
+	int (*listen)(int fd, int backlog);
+	int (*accept)(int fd, struct sockaddr *sa, socklen_t *len);
+	int (*accept4)(int fd, struct sockaddr *sa, socklen_t *len, int flags);
+	int (*getsockname)(int fd, struct sockaddr *sa, socklen_t *len);
 };
 
 extern struct real_functions real;

@@ -217,7 +217,9 @@ EOF
 
 # start_danted [none|username] [INTERNAL_ADDR] — danted in a private mount
 # namespace whose /etc/hosts knows the test names. Sets DANTED_PORT,
-# DANTED_LOG. Clients are allowed from loopback and 198.18.0.0/15.
+# DANTED_LOG. Clients are allowed from loopback and 198.18.0.0/15. With
+# DANTED_BIND=1 it also allows BIND, and the remote side's connections to a
+# BIND address (bindreply), from anywhere.
 start_danted() {
 	method=${1:-none}
 	internal=${2:-127.0.0.1}
@@ -248,6 +250,7 @@ socks pass {
   command: connect
   log: connect disconnect error
 }
+$(danted_bind_rule)
 socks block {
   from: 0.0.0.0/0 to: 0.0.0.0/0
   log: connect error
@@ -259,6 +262,18 @@ EOF
 		>"$SFY_TMP/danted.out" 2>&1 &
 	track $!
 	wait_port "$internal" "$DANTED_PORT"
+}
+
+# The socks rule for BIND (DANTED_BIND=1), or nothing.
+danted_bind_rule() {
+	[ "${DANTED_BIND:-}" = 1 ] || return 0
+	cat <<EOF
+socks pass {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  command: bind bindreply
+  log: connect disconnect error
+}
+EOF
 }
 
 # danted_count PATTERN — how many danted log lines show a passed connect
