@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,19 +132,23 @@ static size_t read_line(int fd, char *buf, size_t cap)
 	return got;
 }
 
-/* socksify's descriptors sit at high numbers; the program may not close
- * them (EBADF), and they must be close-on-exec. */
+/* socksify's descriptors sit at high numbers: from half the descriptor
+ * limit, or 4096 when that is lower (lower ones may be inherited from the
+ * shell). The program may not close them (EBADF); they are close-on-exec. */
 static void check_hidden_fds(int listener)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
-	int fd, tried = 0;
+	struct rlimit rl;
+	int fd, tried = 0, low = 4096;
 
-	if (!d)
+	if (!d || getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		die("opendir");
+	if (rl.rlim_cur / 2 < (rlim_t)low)
+		low = (int)(rl.rlim_cur / 2);
 	while ((de = readdir(d))) {
 		fd = atoi(de->d_name);
-		if (fd <= listener || fd == dirfd(d))
+		if (fd <= listener || fd < low || fd == dirfd(d))
 			continue;
 		tried++;
 		check(fcntl(fd, F_GETFD) & FD_CLOEXEC, "hidden fd is CLOEXEC");
@@ -161,6 +166,11 @@ static int run_once(const char *addr_file, int unbound)
 	int fd = make_listener(unbound, 0), c;
 	FILE *f;
 
+	/* Before anyone can know where to connect. */
+	check_hidden_fds(fd);
+	check(fcntl(fd, F_SETFL, O_NONBLOCK) == 0, "listener non-blocking");
+	check(accept(fd, NULL, NULL) < 0 && errno == EAGAIN,
+	      "non-blocking accept says EAGAIN before the peer connects");
 	bnd = local_address(fd);
 	inet_ntop(AF_INET, &bnd.sin_addr, ip, sizeof ip);
 	snprintf(tmp, sizeof tmp, "%s.tmp", addr_file);
@@ -168,12 +178,6 @@ static int run_once(const char *addr_file, int unbound)
 	if (!f || fprintf(f, "%s %d\n", ip, ntohs(bnd.sin_port)) < 0 ||
 	    fclose(f) != 0 || rename(tmp, addr_file) < 0)
 		die("write address file");
-	check_hidden_fds(fd);
-	check(accept4(fd, NULL, NULL, SOCK_NONBLOCK) < 0,
-	      "no connection yet");
-	check(fcntl(fd, F_SETFL, O_NONBLOCK) == 0, "listener non-blocking");
-	check(accept(fd, NULL, NULL) < 0 && errno == EAGAIN,
-	      "non-blocking accept says EAGAIN before the peer connects");
 	check(wait_readable(fd, 30000), "the listener polls readable");
 	c = accept_checked(fd, &peer);
 	inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
