@@ -64,8 +64,7 @@ static int accept_handover(int fd, struct bind_handover *h, int flags)
 }
 
 /* Both hooks: accept, and when it is our wake-up call, hand over. */
-static int accept_common(int fd, struct sockaddr *sa, socklen_t *len,
-			 int flags)
+static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	int saved_errno = errno, domain = AF_INET, rc, got;
 	struct sockaddr_storage from;

@@ -45,8 +45,8 @@
 #include "state.h"
 #include "tunnel.h"
 
-#define BIND_MAX_WATCH 256   /* control connections one poll watches */
-#define BIND_TICK_MS 1000    /* the helper re-reads the table this often */
+#define BIND_MAX_WATCH	256  /* control connections one poll watches */
+#define BIND_TICK_MS	1000 /* the helper re-reads the table this often */
 #define BIND_HIDE_FLOOR 4096 /* internal fds go at min(limit/2, this) */
 
 enum bind_phase {
@@ -60,8 +60,8 @@ struct bind_listener {
 	int fd; /* the program's listening socket */
 	uint64_t inode;
 	int family;
-	int ctrl; /* hidden control connection to the proxy */
-	int wake; /* hidden wake-up connection, or -1 */
+	int ctrl;		   /* hidden control connection to the proxy */
+	int wake;		   /* hidden wake-up connection, or -1 */
 	struct endpoint wake_addr; /* its local address */
 	enum bind_phase phase;
 	int error;	      /* positive errno of the second reply */
@@ -82,8 +82,8 @@ static struct bind_listener *bind_list;
 static atomic_uint bind_count;
 static bool bind_helper_running;
 static int bind_event_fd = -1;
-static struct endpoint bind_last_peer;	/* kind NONE while unknown */
-static struct endpoint bind_outside;	/* the proxy's outside address */
+static struct endpoint bind_last_peer; /* kind NONE while unknown */
+static struct endpoint bind_outside;   /* the proxy's outside address */
 
 bool bind_active(void)
 {
@@ -107,8 +107,9 @@ static int bind_hide(int fd)
 	int low = 0, moved;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64)
-		low = rl.rlim_cur / 2 > BIND_HIDE_FLOOR ? BIND_HIDE_FLOOR
-							: (int)(rl.rlim_cur / 2);
+		low = rl.rlim_cur / 2 > BIND_HIDE_FLOOR
+			  ? BIND_HIDE_FLOOR
+			  : (int)(rl.rlim_cur / 2);
 	if (low > fd) {
 		moved = real.fcntl(fd, F_DUPFD_CLOEXEC, low);
 		if (moved >= 0) {
@@ -310,8 +311,8 @@ static int bind_request(const struct config *cfg, int fd, int family,
 	len = socksify_proxy_sockaddr(family, &proxy);
 	if (len < 0)
 		return len;
-	ctrl = real.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			   0);
+	ctrl =
+	    real.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctrl < 0)
 		return -errno;
 	rc = tunnel_open(&real_io, cfg, ctrl, (struct sockaddr *)&proxy,
@@ -378,8 +379,8 @@ static nfds_t bind_collect(struct pollfd *fds)
 	fds[0] = (struct pollfd){.fd = bind_event_fd, .events = POLLIN};
 	for (e = bind_list; e && n <= BIND_MAX_WATCH; e = e->next)
 		if (e->phase == BIND_LISTENING)
-			fds[n++] = (struct pollfd){.fd = e->ctrl,
-						   .events = POLLIN};
+			fds[n++] =
+			    (struct pollfd){.fd = e->ctrl, .events = POLLIN};
 	return n;
 }
 
@@ -426,8 +427,8 @@ static int bind_wake(struct bind_listener *e)
 	}
 	len = sizeof ss;
 	if (real.getsockname(s, (struct sockaddr *)&ss, &len) < 0 ||
-	    endpoint_from_sockaddr(&e->wake_addr, (struct sockaddr *)&ss,
-				   len) < 0) {
+	    endpoint_from_sockaddr(&e->wake_addr, (struct sockaddr *)&ss, len) <
+		0) {
 		real.close(s);
 		return -EBADF;
 	}
@@ -501,7 +502,7 @@ static void bind_helper_stop(void)
  * their control connection, so a BIND dropped meanwhile is skipped. */
 static void *bind_helper_main(void *arg)
 {
-	static struct pollfd fds[BIND_MAX_WATCH + 1];
+	struct pollfd fds[BIND_MAX_WATCH + 1];
 	nfds_t n;
 
 	(void)arg;

@@ -2,14 +2,16 @@
  *
  *   bindtest once ADDRFILE [unbound]
  *	bind 0.0.0.0:0 (or, with "unbound", listen without bind), listen,
- *	write "IP PORT" from getsockname() to ADDRFILE, check that a
- *	non-blocking accept says EAGAIN, poll until a peer connects (30 s),
+ *	check that a non-blocking accept says EAGAIN, write "IP PORT" from
+ *	getsockname() to ADDRFILE, wait with epoll (select when unbound)
+ *	until a peer connects (30 s),
  *	accept4(SOCK_NONBLOCK | SOCK_CLOEXEC), check those flags, read one
  *	line and answer "got LINE". Also checks that socksify's hidden
  *	descriptors cannot be closed. Prints "peer IP PORT" and "line LINE".
  *   bindtest cycles N
  *	N BIND cycles; the peer is this program itself, connecting to the
- *	address getsockname() reported (so that address must reach it).
+ *	address getsockname() reported (so that address must reach it),
+ *	waiting with poll().
  *	Every fifth listener is closed before anyone connects. Prints
  *	"fds BEFORE AFTER" (open descriptors before and after).
  *
@@ -23,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,8 +66,8 @@ static int count_fds(void)
 static int make_listener(int unbound, int nonblocking)
 {
 	struct sockaddr_in any = {.sin_family = AF_INET};
-	int fd = socket(AF_INET, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0),
-			0);
+	int fd =
+	    socket(AF_INET, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0), 0);
 
 	if (fd < 0)
 		die("socket");
@@ -96,6 +100,32 @@ static int wait_readable(int fd, int ms)
 		rc = poll(&p, 1, ms);
 	while (rc < 0 && errno == EINTR);
 	return rc == 1 && (p.revents & POLLIN);
+}
+
+/* The same wait through epoll (registered before the BIND's peer can
+ * connect) or select, as event loops do. Returns 1 when readable. */
+static int wait_readable_epoll(int fd, int ms)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd}, got;
+	int ep = epoll_create1(EPOLL_CLOEXEC), rc;
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die("epoll");
+	do
+		rc = epoll_wait(ep, &got, 1, ms);
+	while (rc < 0 && errno == EINTR);
+	close(ep);
+	return rc == 1 && got.data.fd == fd && (got.events & EPOLLIN);
+}
+
+static int wait_readable_select(int fd, int ms)
+{
+	struct timeval tv = {ms / 1000, 0};
+	fd_set set;
+
+	FD_ZERO(&set);
+	FD_SET(fd, &set);
+	return select(fd + 1, &set, NULL, NULL, &tv) == 1 && FD_ISSET(fd, &set);
 }
 
 /* Accept with the flags asked for and check they took effect. */
@@ -178,7 +208,10 @@ static int run_once(const char *addr_file, int unbound)
 	if (!f || fprintf(f, "%s %d\n", ip, ntohs(bnd.sin_port)) < 0 ||
 	    fclose(f) != 0 || rename(tmp, addr_file) < 0)
 		die("write address file");
-	check(wait_readable(fd, 30000), "the listener polls readable");
+	/* epoll for a bound listener, select for an unbound one. */
+	check(unbound ? wait_readable_select(fd, 30000)
+		      : wait_readable_epoll(fd, 30000),
+	      "the listener reports readable");
 	c = accept_checked(fd, &peer);
 	inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
 	printf("peer %s %d\n", ip, ntohs(peer.sin_port));
