@@ -296,8 +296,12 @@ danted_bindreplies() {
 }
 
 # start_ftp — an anonymous, read-only FTP server (pyftpdlib) on 127.0.0.1
-# serving a fresh dir with file.txt holding a unique token. Sets FTP_PORT,
-# FTP_TOKEN, FTP_LOG.
+# serving a fresh dir with file.txt: a unique token line, then 32 MiB. The
+# size matters: through a proxy, a small file's "226 Transfer complete" can
+# overtake the BIND's second reply, and curl then gives up (exit 8) before
+# it accepts; a file larger than every buffer on the way keeps the server
+# busy until the data connection is accepted. Sets FTP_PORT, FTP_TOKEN,
+# FTP_SIZE, FTP_LOG.
 start_ftp() {
 	ftp_python=$PYTHON
 	"$ftp_python" -c 'import pyftpdlib' 2>/dev/null || ftp_python=/usr/bin/python3
@@ -306,7 +310,11 @@ start_ftp() {
 	ftp_dir=$SFY_TMP/ftp
 	mkdir -p "$ftp_dir"
 	FTP_TOKEN=ftp-token-$$-$(date +%s%N)
-	printf '%s\n' "$FTP_TOKEN" >"$ftp_dir/file.txt"
+	{
+		printf '%s\n' "$FTP_TOKEN"
+		head -c 33554432 /dev/zero | tr '\0' x
+	} >"$ftp_dir/file.txt"
+	FTP_SIZE=$(wc -c <"$ftp_dir/file.txt")
 	FTP_PORT=$(free_port)
 	FTP_LOG=$SFY_TMP/ftp.log
 	"$ftp_python" -m pyftpdlib -D -i 127.0.0.1 -p "$FTP_PORT" -d "$ftp_dir" \
@@ -384,15 +392,17 @@ expect_ftp() {
 	shift 3
 	before=$(danted_bindreplies)
 	if [ "${BIND_IN_NS:-}" = 1 ]; then
-		out=$(in_ns "$SOCKSIFY" -f "$bind_conf" curl -sS --max-time 20 "$@" \
-			"$url" 2>"$SFY_TMP/cmd.err")
+		in_ns "$SOCKSIFY" -f "$bind_conf" curl -sS --max-time 30 "$@" \
+			-o "$SFY_TMP/ftp.out" "$url" 2>"$SFY_TMP/cmd.err"
 	else
-		out=$("$SOCKSIFY" -f "$bind_conf" curl -sS --max-time 20 "$@" "$url" \
-			2>"$SFY_TMP/cmd.err")
+		"$SOCKSIFY" -f "$bind_conf" curl -sS --max-time 30 "$@" \
+			-o "$SFY_TMP/ftp.out" "$url" 2>"$SFY_TMP/cmd.err"
 	fi
 	rc=$?
 	[ $rc = 0 ] || fail "$bind_what: curl exit $rc: $(cat "$SFY_TMP/cmd.err")"
-	expect_eq "$bind_what: file" "$out" "$FTP_TOKEN"
+	expect_eq "$bind_what: file" "$(head -n 1 "$SFY_TMP/ftp.out")" "$FTP_TOKEN"
+	expect_eq "$bind_what: file size" "$(wc -c <"$SFY_TMP/ftp.out")" \
+		"$FTP_SIZE"
 	after=$(wait_count $((before + 1)) danted_bindreplies)
 	expect_eq "$bind_what: connections danted passed to a BIND" "$after" \
 		$((before + 1))
