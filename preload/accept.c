@@ -2,6 +2,9 @@
  * (bind.c) is handed to the program here, in place of the local wake-up
  * connection that made its listener readable.
  *
+ * Any entry our table holds for the number accept() returns is stale (its
+ * old file was closed behind our back), so it is cleared.
+ *
  * Cost: while no BIND exists, one atomic load, then libc's call. */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +66,15 @@ static int accept_handover(int fd, struct bind_handover *h, int flags)
 	return 0;
 }
 
+/* A descriptor the kernel just handed out: forget what its number meant.
+ * Cheap when there is no entry. */
+static int accept_fresh(int fd)
+{
+	if (fd >= 0)
+		fdtab_clear(fd);
+	return fd;
+}
+
 /* Both hooks: accept, and when it is our wake-up call, hand over. */
 static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
@@ -76,6 +88,7 @@ static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	if (got < 0)
 		return -1;
 	if (!bind_take(fd, (struct sockaddr *)&from, from_len, &h)) {
+		accept_fresh(got);
 		accept_copy_address(&from, from_len, sa, len);
 		errno = saved_errno;
 		return got;
@@ -96,7 +109,7 @@ SOCKSIFY_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	real_init();
 	if (!bind_active())
-		return real.accept(fd, sa, len);
+		return accept_fresh(real.accept(fd, sa, len));
 	return accept_common(fd, sa, len, 0);
 }
 
@@ -105,6 +118,6 @@ SOCKSIFY_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len,
 {
 	real_init();
 	if (!bind_active())
-		return real.accept4(fd, sa, len, flags);
+		return accept_fresh(real.accept4(fd, sa, len, flags));
 	return accept_common(fd, sa, len, flags);
 }

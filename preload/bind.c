@@ -102,7 +102,8 @@ static uint64_t bind_inode(int fd)
  * internal. Returns the descriptor to use (fd itself when it cannot move). */
 static int bind_hide(int fd)
 {
-	struct fdtab_entry entry = {.flags = FDTAB_INTERNAL};
+	struct fdtab_entry entry = {.flags =
+					FDTAB_INTERNAL | FDTAB_BIND_CONTROL};
 	struct rlimit rl;
 	int low = 0, moved;
 
@@ -606,6 +607,34 @@ bool bind_take(int listen_fd, const struct sockaddr *from, socklen_t len,
 				    .peer = e->peer};
 	free(e);
 	return true;
+}
+
+/* The program dup2()s onto one of our descriptors: move ours to another
+ * hidden number first (under the lock, so the helper thread, which collects
+ * descriptors under it, never polls a stale number), then its dup2 can
+ * take the number. Returns 0 or -errno. */
+int bind_relocate_internal(int fd)
+{
+	struct bind_listener *e;
+	int moved, rc = 0;
+
+	bind_lock_acquire();
+	for (e = bind_list; e; e = e->next)
+		if (e->ctrl == fd || e->wake == fd)
+			break;
+	moved = e ? real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1) : -1;
+	if (e && moved < 0) {
+		rc = -errno;
+	} else if (e) {
+		moved = bind_hide(moved);
+		*(e->ctrl == fd ? &e->ctrl : &e->wake) = moved;
+		fdtab_clear(fd);
+		real.close(fd);
+	}
+	bind_lock_release();
+	if (e)
+		bind_helper_kick();
+	return rc;
 }
 
 void bind_forget(int fd)

@@ -47,6 +47,10 @@ void bind_forget_range(unsigned lo, unsigned hi);
 void bind_note_connect(int fd, const struct endpoint *target,
 		       const struct endpoint *bound);
 
+/* The program dup2()s onto fd, one of our hidden BIND descriptors: move it
+ * out of the way first. Returns 0 or -errno. */
+int bind_relocate_internal(int fd);
+
 /* Write ep as a socket address of family into sa, truncated to *len, with
  * *len set to the full length (the kernel's rules). Returns 0 or -errno. */
 int bind_write_sockaddr(int family, const struct endpoint *ep,
