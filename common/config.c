@@ -383,6 +383,32 @@ static int key_udp(struct parser *ps, char **args, unsigned n)
 	return reject(ps, "udp must be auto, proxy, direct or block");
 }
 
+/* "bind on|off": carry listening TCP sockets through the proxy. */
+static int key_bind(struct parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "on") == 0)
+		ps->cfg->bind_on = true;
+	else if (strcmp(args[0], "off") == 0)
+		ps->cfg->bind_on = false;
+	else
+		return reject(ps, "bind must be on or off");
+	return 0;
+}
+
+/* "bind_peer last|zeros": what a BIND request's DST.ADDR says. */
+static int key_bind_peer(struct parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "last") == 0)
+		ps->cfg->bind_peer = BIND_PEER_LAST;
+	else if (strcmp(args[0], "zeros") == 0)
+		ps->cfg->bind_peer = BIND_PEER_ZEROS;
+	else
+		return reject(ps, "bind_peer must be last or zeros");
+	return 0;
+}
+
 static const struct config_key {
 	const char *name;
 	unsigned min_args, max_args;
@@ -396,6 +422,8 @@ static const struct config_key {
     {"direct", 1, 4, key_direct},
     {"block", 1, 4, key_block},
     {"udp", 1, 1, key_udp},
+    {"bind", 1, 1, key_bind},
+    {"bind_peer", 1, 1, key_bind_peer},
     {"connect_timeout", 1, 1, key_connect_timeout},
     {"handshake_timeout", 1, 1, key_handshake_timeout},
     {"async_connect", 1, 1, key_async_connect},

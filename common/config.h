@@ -52,6 +52,13 @@ enum udp_mode {
 	UDP_BLOCK,  /* refused with EACCES */
 };
 
+/* What a BIND request asks the proxy to accept from (DST.ADDR/DST.PORT). */
+enum bind_peer {
+	BIND_PEER_LAST,	 /* the destination of the most recent proxied TCP
+			  * connection, port 0; zeros while there is none */
+	BIND_PEER_ZEROS, /* always 0.0.0.0:0 (any host) */
+};
+
 enum remote_dns_mode {
 	REMOTE_DNS_AUTO, /* follow the last proxy's scheme (socks5h, socks4a) */
 	REMOTE_DNS_ON,
@@ -78,6 +85,11 @@ struct config {
 	/* UDP policy; config_finish() turns UDP_AUTO into one of the others.
 	 * UDP_PROXY with a SOCKS4 proxy or a chain is a config error. */
 	enum udp_mode udp_mode;
+
+	/* Listening TCP sockets through the proxy (SOCKS BIND): off by
+	 * default, so local servers are never disturbed. */
+	bool bind_on;
+	enum bind_peer bind_peer;
 
 	unsigned connect_timeout_ms;   /* TCP connect to the first proxy */
 	unsigned handshake_timeout_ms; /* the whole SOCKS exchange */

@@ -40,6 +40,7 @@
 
 struct fdtab_slot {
 	_Atomic uint32_t seq;
+	_Atomic uint64_t stamp; /* fdtab_due()'s last time, outside the lock */
 	_Atomic uint64_t words[FDTAB_WORDS];
 };
 
@@ -120,6 +121,7 @@ static void fdtab_write(struct fdtab_slot *slot, const union fdtab_image *img)
 	for (size_t i = 0; i < FDTAB_WORDS; i++)
 		atomic_store_explicit(&slot->words[i], img->words[i],
 				      memory_order_relaxed);
+	atomic_store_explicit(&slot->stamp, 0, memory_order_relaxed);
 	atomic_store_explicit(&slot->seq, seq + 1, memory_order_release);
 }
 
@@ -177,20 +179,57 @@ int fdtab_set(int fd, const struct fdtab_entry *e)
 	return 0;
 }
 
+/* fd's slot, or NULL when fd is out of range or its chunk was never made. */
+static struct fdtab_slot *fdtab_slot_of(int fd)
+{
+	struct fdtab_slot *chunk;
+
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
+		return NULL;
+	chunk = fdtab_chunk((unsigned)fd);
+	return chunk ? &chunk[fd % FDTAB_CHUNK] : NULL;
+}
+
+/* Copy fd's entry into img. Returns false when there is no entry. */
+static bool fdtab_load(int fd, union fdtab_image *img)
+{
+	struct fdtab_slot *slot = fdtab_slot_of(fd);
+
+	return slot && fdtab_read(slot, img) && img->entry.flags != 0;
+}
+
+int fdtab_get_unchecked(int fd, struct fdtab_entry *out)
+{
+	union fdtab_image img;
+
+	if (!fdtab_load(fd, &img))
+		return -ENOENT;
+	*out = img.entry;
+	return 0;
+}
+
+/* The flags live in the entry's first word; one relaxed load of that word
+ * is a consistent (if momentary) view of them. */
+uint32_t fdtab_flags(int fd)
+{
+	struct fdtab_slot *slot = fdtab_slot_of(fd);
+	union fdtab_image img;
+
+	if (!slot)
+		return 0;
+	img.words[0] =
+	    atomic_load_explicit(&slot->words[0], memory_order_acquire);
+	return img.entry.flags;
+}
+
 /* Copy fd's entry to out. Returns 0, or -ENOENT when fd has no entry, its
  * flags are 0, or its recorded inode is not the descriptor's current one. */
 int fdtab_get(int fd, struct fdtab_entry *out)
 {
 	union fdtab_image img;
-	struct fdtab_slot *chunk;
 	uint64_t inode;
 
-	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
-		return -ENOENT;
-	chunk = fdtab_chunk((unsigned)fd);
-	if (!chunk || !fdtab_read(&chunk[fd % FDTAB_CHUNK], &img))
-		return -ENOENT;
-	if (img.entry.flags == 0)
+	if (!fdtab_load(fd, &img))
 		return -ENOENT;
 	inode = fdtab_inode(fd);
 	if (inode == 0 || img.entry.inode != inode)
@@ -204,8 +243,11 @@ int fdtab_get(int fd, struct fdtab_entry *out)
 static void fdtab_clear_slot(struct fdtab_slot *slot)
 {
 	union fdtab_image img;
+	uint32_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
 
-	if (fdtab_read(slot, &img) && img.entry.flags == 0)
+	img.words[0] =
+	    atomic_load_explicit(&slot->words[0], memory_order_acquire);
+	if (!(seq & 1) && img.entry.flags == 0)
 		return;
 	memset(&img, 0, sizeof(img));
 	fdtab_write(slot, &img);
@@ -250,7 +292,103 @@ void fdtab_copy(int from, int to)
 	if (from == to)
 		return;
 	if (fdtab_get(from, &e) == 0)
+		e.flags &= ~(FDTAB_INTERNAL | FDTAB_UDP_SETUP);
+	else
+		e.flags = 0;
+	if (e.flags)
 		fdtab_set(to, &e);
 	else
 		fdtab_clear(to);
+}
+
+/* Change slot's flags under the write lock: clear, then set. With
+ * only_if_clear, nothing changes (and false comes back) when any bit of set
+ * is there already. An entry left without flags is emptied. */
+static bool fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
+			 bool only_if_clear)
+{
+	uint32_t seq = fdtab_write_begin(slot);
+	union fdtab_image img;
+	bool ok;
+
+	for (size_t i = 0; i < FDTAB_WORDS; i++)
+		img.words[i] = atomic_load_explicit(&slot->words[i],
+						    memory_order_relaxed);
+	ok = !(only_if_clear && (img.entry.flags & set));
+	if (ok) {
+		img.entry.flags = (img.entry.flags & ~clear) | set;
+		if (img.entry.flags == 0)
+			memset(&img, 0, sizeof(img));
+		for (size_t i = 0; i < FDTAB_WORDS; i++)
+			atomic_store_explicit(&slot->words[i], img.words[i],
+					      memory_order_relaxed);
+	}
+	atomic_store_explicit(&slot->seq, seq + 1, memory_order_release);
+	return ok;
+}
+
+int fdtab_claim(int fd, uint32_t flag)
+{
+	struct fdtab_slot *chunk;
+
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
+		return -EBADF;
+	chunk = fdtab_chunk_create((unsigned)fd);
+	if (!chunk)
+		return -ENOMEM;
+	return fdtab_modify(&chunk[fd % FDTAB_CHUNK], 0, flag, true) ? 0
+								     : -EBUSY;
+}
+
+void fdtab_unflag(int fd, uint32_t flag)
+{
+	struct fdtab_slot *slot = fdtab_slot_of(fd);
+
+	if (slot && fdtab_flags(fd) & flag)
+		fdtab_modify(slot, flag, 0, false);
+}
+
+void fdtab_unflag_all(uint32_t flag)
+{
+	int fd = -1;
+
+	while ((fd = fdtab_next((unsigned)fd + 1, FDTAB_MAX_FD - 1, flag)) >=
+	       0)
+		fdtab_unflag(fd, flag);
+}
+
+/* Walk [lo, hi] one existing chunk at a time. */
+int fdtab_next(unsigned lo, unsigned hi, uint32_t mask)
+{
+	if (hi >= FDTAB_MAX_FD)
+		hi = FDTAB_MAX_FD - 1;
+	while (lo <= hi) {
+		struct fdtab_slot *chunk = fdtab_chunk(lo);
+		unsigned end = (lo | (FDTAB_CHUNK - 1));
+
+		if (end > hi)
+			end = hi;
+		for (unsigned fd = lo; chunk && fd <= end; fd++)
+			if (fdtab_flags((int)fd) & mask)
+				return (int)fd;
+		if (end == FDTAB_MAX_FD - 1)
+			break;
+		lo = end + 1;
+	}
+	return -1;
+}
+
+bool fdtab_due(int fd, uint64_t now_ms, uint64_t interval_ms)
+{
+	struct fdtab_slot *slot = fdtab_slot_of(fd);
+	uint64_t last;
+
+	if (!slot)
+		return true;
+	last = atomic_load_explicit(&slot->stamp, memory_order_relaxed);
+	if (last != 0 && now_ms - last < interval_ms)
+		return false;
+	return atomic_compare_exchange_strong_explicit(
+	    &slot->stamp, &last, now_ms ? now_ms : 1, memory_order_relaxed,
+	    memory_order_relaxed);
 }

@@ -8,16 +8,43 @@
 #ifndef SOCKSIFY_FDTAB_H
 #define SOCKSIFY_FDTAB_H
 
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "endpoint.h"
 
-#define FDTAB_PROXIED 0x1u
+#define FDTAB_PROXIED	0x1u  /* TCP stream through the proxy: dest */
+#define FDTAB_UDP_PEER	0x2u  /* UDP socket connect()ed to a proxied dest */
+#define FDTAB_UDP_ASSOC 0x4u  /* UDP socket with an association: udp */
+#define FDTAB_INTERNAL	0x8u  /* our hidden control fd: udp.owner */
+#define FDTAB_UDP_SETUP 0x10u /* an association is being set up (a claim) */
+#define FDTAB_UDP_DEAD	0x20u /* the control connection is gone */
+#define FDTAB_UDP_SOCKET 0x40u /* known to be a UDP socket: udp.family */
+#define FDTAB_BIND_CONTROL 0x80u /* internal too: a BIND's control or wake-up
+				  * connection, tracked by preload/bind.c */
+/* Any of these makes the fd's datagram calls take the UDP path. */
+#define FDTAB_UDP_ANY (FDTAB_UDP_PEER | FDTAB_UDP_ASSOC)
+
+/* A UDP association, recorded in the owner's entry and (owner, id) in the
+ * control fd's FDTAB_INTERNAL entry. */
+struct fdtab_udp {
+	uint64_t id;  /* unique per association; the same in both entries */
+	int control;  /* owner entry: the control connection's fd */
+	int owner;    /* internal entry: the UDP socket that owns it */
+	int family;   /* the UDP socket's family */
+	uint32_t relay_len;
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} relay; /* the relay, in the socket's family */
+};
 
 struct fdtab_entry {
 	uint32_t flags;
 	uint64_t inode; /* st_ino of the socket when recorded */
 	struct endpoint dest; /* what the program connected to */
+	struct fdtab_udp udp;
 };
 
 /* Record e for fd. When e->inode is 0, fd's current inode is recorded.
@@ -28,10 +55,39 @@ int fdtab_set(int fd, const struct fdtab_entry *e);
  * longer matches the descriptor's current socket). */
 int fdtab_get(int fd, struct fdtab_entry *out);
 
+/* The same without the inode check (no system call): for hot paths that
+ * detect a stale entry by other means (ENOTSOCK). Returns 0 or -ENOENT. */
+int fdtab_get_unchecked(int fd, struct fdtab_entry *out);
+
+/* fd's flags, or 0: one lock-free load, no system call, no inode check. */
+uint32_t fdtab_flags(int fd);
+
+/* Set flag in fd's entry unless it is set already (a claim: of several
+ * threads, exactly one gets 0). Other fields stay. Returns 0, -EBUSY when
+ * the flag was set, -EBADF, -ENOMEM. */
+int fdtab_claim(int fd, uint32_t flag);
+
+/* Clear flag (a claim) in fd's entry; an entry left without flags goes. */
+void fdtab_unflag(int fd, uint32_t flag);
+
+/* Clear flag in every entry (a fork child drops claims held by threads
+ * that did not survive the fork). */
+void fdtab_unflag_all(uint32_t flag);
+
+/* The lowest fd in [lo, hi] whose flags include any of mask, or -1. */
+int fdtab_next(unsigned lo, unsigned hi, uint32_t mask);
+
+/* Rate limiter beside each entry: true (and the time recorded) when at
+ * least interval_ms passed since the last true answer for fd's current
+ * entry (setting or clearing the entry restarts it). Lock-free. */
+bool fdtab_due(int fd, uint64_t now_ms, uint64_t interval_ms);
+
 void fdtab_clear(int fd);
 /* Clear [lo, hi] inclusive (close_range semantics; hi may be ~0U). */
 void fdtab_clear_range(unsigned lo, unsigned hi);
-/* Make to's entry a copy of from's (dup2 semantics: to's old entry goes). */
+/* Make to's entry a copy of from's (dup2 semantics: to's old entry goes).
+ * FDTAB_INTERNAL and FDTAB_UDP_SETUP are not copied: a program's duplicate
+ * of our control fd is the program's own. */
 void fdtab_copy(int from, int to);
 
 #endif

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "async.h"
+#include "bind.h"
 #include "fdtab.h"
 #include "log.h"
 #include "real.h"
@@ -273,6 +274,10 @@ static void rec_finish(struct async_rec *rec, int rc)
 	if (rc == 0) {
 		for (int i = 0; i < rec->nalias; i++)
 			fdtab_set(rec->alias[i], &entry);
+		/* As after a synchronous connect: BIND's last peer and the
+		 * proxy's outside address (bind.c). */
+		bind_note_connect(rec->priv, &rec->run.dest,
+				  &rec->run.res.bound);
 	} else {
 		rec->error = -rc;
 		real.connect(rec->priv, &unspec, sizeof unspec);

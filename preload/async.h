@@ -66,9 +66,10 @@ int async_connect_again(int fd);
  * dontwait: the call's flags asked for MSG_DONTWAIT. */
 int async_io_gate(int fd, bool dontwait);
 
-/* async_io_gate() for the send hooks of udp.c (sendto, sendmsg): 0 to go
- * on, or -1 with errno set. */
-int async_io_check_send(int fd, int flags);
+/* async_io_gate() for the data hooks (read, write, recv*, send*): 0 to go
+ * on to the call, or -1 with errno set. With no handshake in flight it is
+ * one atomic load. flags: the call's MSG_* flags (0 for read/write). */
+int async_io_check(int fd, int flags);
 
 /* getsockopt(SO_ERROR) on fd: returns 1 with *err set when we answer, 0 to
  * ask the kernel. */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 
 #include "async.h"
+#include "bind.h"
 #include "fdtab.h"
 #include "hooks.h"
 #include "log.h"
@@ -15,6 +16,7 @@
 #include "route.h"
 #include "state.h"
 #include "tunnel.h"
+#include "udp.h"
 
 #define PROXY_TEXT_MAX 600
 
@@ -139,6 +141,7 @@ static int stream_proxy(int fd, int domain, const struct config *cfg,
 		return rc;
 	}
 	stream_record(fd, asked);
+	bind_note_connect(fd, &target, &res.bound);
 	log_info("fd %d: %s via %s: ok", fd, dest, via);
 	return 0;
 }
@@ -200,7 +203,7 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 	return stream_proxy(fd, domain, cfg, &asked, is_fake, nonblocking);
 }
 
-/* UDP and other uncarried protocols: direct routes only. */
+/* SCTP and other uncarried protocols: direct routes only. */
 static int connect_uncarried(int fd, enum socket_class class,
 			     const struct sockaddr *sa, socklen_t len)
 {
@@ -216,11 +219,72 @@ static int connect_uncarried(int fd, enum socket_class class,
 	return real.connect(fd, sa, len);
 }
 
-/* AF_UNSPEC dissolves a connection (or association): forget the fd. */
+/* True when the kernel has fd connected (to a direct peer). */
+static bool connect_kernel_connected(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	return real.getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
+/* UDP to a proxied peer: record it and touch no network. A kernel
+ * connection to an earlier direct peer is dissolved, or the kernel would
+ * drop the relay's datagrams. Returns 0 or -errno. */
+static int connect_udp_proxied(int fd, int domain, const struct endpoint *dest)
+{
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	int rc;
+
+	if (connect_kernel_connected(fd) &&
+	    real.connect(fd, &unspec, sizeof unspec) < 0)
+		return -errno;
+	rc = udp_set_peer(fd, domain, dest);
+	if (rc == 0)
+		stream_log(fd, dest, "recorded as the UDP peer (via proxy)");
+	return rc;
+}
+
+/* UDP: direct routes connect for real (forgetting a proxied peer); proxied
+ * ones are recorded; refusals are EACCES. */
+static int connect_udp(int fd, int domain, const struct sockaddr *sa,
+		       socklen_t len, int saved_errno)
+{
+	struct endpoint dest;
+	int way, rc;
+
+	if (endpoint_from_sockaddr(&dest, sa, len) < 0)
+		return real.connect(fd, sa, len);
+	way = udp_route(fd, &dest);
+	if (way == UDP_WAY_PROXY) {
+		rc = connect_udp_proxied(fd, domain, &dest);
+		errno = rc < 0 ? -rc : saved_errno;
+		return rc < 0 ? -1 : 0;
+	}
+	if (way < 0) {
+		errno = -way;
+		return -1;
+	}
+	fdtab_unflag(fd, FDTAB_UDP_PEER);
+	return real.connect(fd, sa, len);
+}
+
+/* AF_UNSPEC dissolves a connection (or association): forget the fd. A UDP
+ * socket keeps its association; only a recorded peer goes, and the kernel
+ * is asked only when it holds a connection (dissolving an unconnected UDP
+ * socket would drop the port the association was made for). */
 static int connect_unspec(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int rc = real.connect(fd, sa, len);
+	uint32_t flags = fdtab_flags(fd);
+	int rc;
 
+	if (flags & (FDTAB_UDP_ANY | FDTAB_UDP_SOCKET)) {
+		fdtab_unflag(fd, FDTAB_UDP_PEER);
+		if (!connect_kernel_connected(fd))
+			return 0;
+		return real.connect(fd, sa, len);
+	}
+	rc = real.connect(fd, sa, len);
 	if (rc == 0)
 		fdtab_clear(fd);
 	return rc;
@@ -236,6 +300,7 @@ static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
 	bool nonblocking = false;
 	int rc;
 
+	bind_forget(fd); /* a BIND on a socket that connects is dropped */
 	/* A handshake still running: EALREADY; one that failed is forgot. */
 	rc = async_idle() ? 0 : async_connect_again(fd);
 	if (rc == 0) {
@@ -274,6 +339,7 @@ SOCKSIFY_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	case SOCKET_OTHER:
 		return real.connect(fd, sa, len);
 	case SOCKET_UDP:
+		return connect_udp(fd, domain, sa, len, saved_errno);
 	case SOCKET_UNCARRIED:
 		return connect_uncarried(fd, class, sa, len);
 	case SOCKET_TCP:

@@ -1,5 +1,6 @@
 /* peer.c — the getpeername() hook: a proxied socket's peer is the
- * destination the program asked for, not the proxy. */
+ * destination the program asked for, not the proxy; a UDP socket connect()ed
+ * to a proxied peer answers with that peer. */
 #include <errno.h>
 #include <string.h>
 
@@ -32,6 +33,21 @@ static int peer_write(int fd, const struct endpoint *ep, struct sockaddr *sa,
 	return 0;
 }
 
+/* A UDP socket connect()ed to a proxied peer: never kernel-connected, so
+ * the recorded peer is the answer. */
+static int peer_udp(int fd, const struct fdtab_entry *entry,
+		    struct sockaddr *sa, socklen_t *len, int saved_errno)
+{
+	int rc = peer_write(fd, &entry->dest, sa, len);
+
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	errno = saved_errno;
+	return 0;
+}
+
 /* A proxied socket answers with the recorded destination once the kernel
  * confirms it is still connected (to the proxy); any other descriptor goes
  * to libc untouched. */
@@ -48,8 +64,11 @@ SOCKSIFY_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		errno = ENOTCONN; /* its handshake runs, or failed */
 		return -1;
 	}
-	if (fdtab_get(fd, &entry) < 0 || !(entry.flags & FDTAB_PROXIED))
+	if (fdtab_get(fd, &entry) < 0 ||
+	    !(entry.flags & (FDTAB_PROXIED | FDTAB_UDP_PEER)))
 		return real.getpeername(fd, sa, len);
+	if (entry.flags & FDTAB_UDP_PEER)
+		return peer_udp(fd, &entry, sa, len, saved_errno);
 	/* Still connected to the proxy? Otherwise the kernel's ENOTCONN. */
 	if (real.getpeername(fd, (struct sockaddr *)&proxy, &proxy_len) < 0)
 		return -1;

@@ -65,6 +65,21 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(gai_suspend), "gai_suspend", NULL, false},
     {SLOT(gai_cancel), "gai_cancel", NULL, false},
     {SLOT(fcntl_plain), "fcntl", NULL, true},
+    {SLOT(read), "read", NULL, true},
+    {SLOT(write), "write", NULL, true},
+    {SLOT(readv), "readv", NULL, true},
+    {SLOT(writev), "writev", NULL, true},
+    {SLOT(recvfrom), "recvfrom", NULL, true},
+    {SLOT(recvmsg), "recvmsg", NULL, true},
+    {SLOT(recvmmsg), "recvmmsg", NULL, true},
+    {SLOT(socket), "socket", NULL, true},
+    {SLOT(socketpair), "socketpair", NULL, true},
+    {SLOT(accept), "accept", NULL, true},
+    {SLOT(accept4), "accept4", NULL, true},
+    {SLOT(closefrom), "closefrom", NULL, false},
+    {SLOT(bind), "bind", NULL, true},
+    {SLOT(listen), "listen", NULL, true},
+    {SLOT(getsockname), "getsockname", NULL, true},
 };
 
 /* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and

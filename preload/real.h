@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include "netio.h"
 
@@ -68,6 +70,28 @@ struct real_functions {
 	int (*gethostbyaddr_r)(const void *addr, socklen_t len, int type,
 			       struct hostent *ret, char *buf, size_t buflen,
 			       struct hostent **result, int *h_errnop);
+
+	/* The datagram family (UDP through the proxy) and the calls that
+	 * make new descriptors (their fdtab entries are cleared). */
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	ssize_t (*write)(int fd, const void *buf, size_t len);
+	ssize_t (*readv)(int fd, const struct iovec *iov, int count);
+	ssize_t (*writev)(int fd, const struct iovec *iov, int count);
+	ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags,
+			    struct sockaddr *sa, socklen_t *salen);
+	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+	int (*recvmmsg)(int fd, struct mmsghdr *vec, unsigned int count,
+			int flags, struct timespec *timeout);
+	int (*socket)(int domain, int type, int protocol);
+	int (*socketpair)(int domain, int type, int protocol, int sv[2]);
+	int (*accept)(int fd, struct sockaddr *sa, socklen_t *len);
+	int (*accept4)(int fd, struct sockaddr *sa, socklen_t *len,
+		       int flags);
+	void (*closefrom)(int lowfd); /* NULL before glibc 2.34 */
+	/* Listening sockets through the proxy (bind.c, accept.c). */
+	int (*bind)(int fd, const struct sockaddr *sa, socklen_t len);
+	int (*listen)(int fd, int backlog);
+	int (*getsockname)(int fd, struct sockaddr *sa, socklen_t *len);
 };
 
 extern struct real_functions real;

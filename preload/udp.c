@@ -1,204 +1,454 @@
-/* udp.c — sendto(), sendmsg() and sendmmsg() with an explicit destination.
+/* udp.c — the UDP policy and the life of a UDP association: set-up on first
+ * use, the hidden control connection, its death, and its end when the
+ * program closes the socket.
  *
- * UDP is not carried through the proxy yet, so a datagram (or SCTP message)
- * to anything the config does not route direct is refused with EACCES and a
- * log line, never sent direct: this is what stops programs with their own
- * resolver from leaking DNS queries.
+ * Thread safety: set-up is claimed per fd with FDTAB_UDP_SETUP (a
+ * compare-and-swap inside fdtab, no lock), so two threads sending on one
+ * fresh socket make one association; the loser polls the entry every
+ * millisecond until the winner finishes (bounded by the config's
+ * timeouts). No lock is ever held, so fork() and signal handlers cannot
+ * deadlock here; a fork child drops claims of threads that did not survive
+ * (pthread_atfork child handler).
  *
- * A TCP send with MSG_FASTOPEN and a destination is a connect in disguise;
- * it takes connect()'s path, then the data goes out on the proxied stream.
- *
- * Cost: a send without a destination, or to a non-IP address, goes straight
- * to libc. Otherwise classifying the socket costs one getsockopt for a
- * non-socket and two for a UDP socket. */
+ * The control fd is moved to a high number (half the soft RLIMIT_NOFILE, at
+ * least 256) with F_DUPFD_CLOEXEC, and marked FDTAB_INTERNAL: close() on it
+ * says EBADF, close_range() skips it, dup2() onto it moves it first, exec
+ * drops it. */
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "async.h"
-#include "hooks.h"
+#include "log.h"
 #include "real.h"
+#include "route.h"
+#include "state.h"
+#include "udp.h"
+#include "udpassoc.h"
 
-#ifndef UIO_MAXIOV
-#define UIO_MAXIOV 1024 /* the kernel's cap on sendmmsg's count */
-#endif
+#define UDP_ALIVE_INTERVAL_MS 100
+#define UDP_HIDE_MIN	      256
 
-/* True when sa is an IPv4 or IPv6 destination worth a look. */
-static bool send_ip_destination(const void *sa, socklen_t len)
+static _Atomic uint64_t udp_next_id = 1;
+
+/* The decision for dest without logging: a udp_way, or -EACCES with
+ * *why set. */
+static int udp_decide(const struct endpoint *dest, const char **why)
 {
-	const struct sockaddr *addr = sa;
+	const struct config *cfg = socksify_config();
 
-	return addr && len >= sizeof addr->sa_family &&
-	       (addr->sa_family == AF_INET || addr->sa_family == AF_INET6);
-}
-
-/* May a datagram of class go to sa? Refusals are logged. An address too
- * short to read is left for the kernel to reject. */
-static bool send_allowed(int fd, enum socket_class class, const void *sa,
-			 socklen_t len)
-{
-	struct endpoint dest;
-
-	if (!send_ip_destination(sa, len) ||
-	    endpoint_from_sockaddr(&dest, sa, len) < 0)
-		return true;
-	return hook_uncarried_allowed(fd, hook_class_name(class), &dest);
-}
-
-/* MSG_FASTOPEN on TCP: connect (through the proxy when the route says so).
- * Returns 1 when the proxy now carries the stream (send without the flag and
- * without the address), 0 when the caller should make the real call as is,
- * -1 with errno set on refusal or failure. */
-static int send_fastopen(int fd, int domain, const struct sockaddr *sa,
-			 socklen_t len)
-{
-	enum stream_outcome outcome;
-	bool nonblocking;
-	int rc;
-
-	rc = stream_connect(fd, domain, sa, len, &outcome, &nonblocking);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	return outcome == STREAM_PROXIED;
-}
-
-/* What a send with destination sa must do first. Returns 1 when the stream
- * was just proxied (see send_fastopen), 0 to pass on unchanged, -1 refused
- * with errno set. */
-static int send_check(int fd, int flags, const void *sa, socklen_t len)
-{
-	enum socket_class class;
-	int domain;
-
-	if (!send_ip_destination(sa, len))
-		return 0;
-	class = hook_socket_class(fd, &domain);
-	switch (class) {
-	case SOCKET_OTHER:
-		return 0;
-	case SOCKET_TCP:
-		if (!(flags & MSG_FASTOPEN))
-			return 0;
-		return send_fastopen(fd, domain, sa, len);
-	case SOCKET_UDP:
-	case SOCKET_UNCARRIED:
+	*why = "invalid configuration";
+	if (!cfg->valid)
+		return -EACCES;
+	if (socksify_is_proxy(dest))
+		return UDP_WAY_DIRECT;
+	*why = "blocked by rule";
+	switch (route_classify_proto(cfg, dest, socksify_is_fake(dest),
+				     RULE_PROTO_UDP)) {
+	case ROUTE_DIRECT:
+		return UDP_WAY_DIRECT;
+	case ROUTE_BLOCK:
+		return -EACCES;
+	case ROUTE_PROXY:
 		break;
 	}
-	if (send_allowed(fd, class, sa, len))
-		return 0;
-	errno = EACCES;
-	return -1;
-}
-
-SOCKSIFY_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
-			       const struct sockaddr *sa, socklen_t salen)
-{
-	int saved_errno = errno;
-	int rc;
-
-	real_init();
-	if (async_io_check_send(fd, flags) < 0)
-		return -1;
-	rc = send_check(fd, flags, sa, salen);
-	if (rc < 0)
-		return -1;
-	errno = saved_errno;
-	if (rc == 1)
-		return real.sendto(fd, buf, len, flags & ~MSG_FASTOPEN, NULL,
-				   0);
-	return real.sendto(fd, buf, len, flags, sa, salen);
-}
-
-SOCKSIFY_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-	int saved_errno = errno;
-	struct msghdr copy;
-	int rc;
-
-	real_init();
-	if (async_io_check_send(fd, flags) < 0)
-		return -1;
-	if (!msg)
-		return real.sendmsg(fd, msg, flags);
-	rc = send_check(fd, flags, msg->msg_name, msg->msg_namelen);
-	if (rc < 0)
-		return -1;
-	errno = saved_errno;
-	if (rc == 0)
-		return real.sendmsg(fd, msg, flags);
-	copy = *msg;
-	copy.msg_name = NULL;
-	copy.msg_namelen = 0;
-	return real.sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
-}
-
-/* Index of the first message in vec[0..count) that names an IP
- * destination, or count. */
-static unsigned mmsg_first_addressed(const struct mmsghdr *vec, unsigned count)
-{
-	unsigned i;
-
-	for (i = 0; i < count; i++)
-		if (send_ip_destination(vec[i].msg_hdr.msg_name,
-					vec[i].msg_hdr.msg_namelen))
-			break;
-	return i;
-}
-
-/* Index of the first datagram that may not leave, or count. */
-static unsigned mmsg_first_refused(int fd, enum socket_class class,
-				   const struct mmsghdr *vec, unsigned count)
-{
-	unsigned i;
-
-	for (i = 0; i < count; i++)
-		if (!send_allowed(fd, class, vec[i].msg_hdr.msg_name,
-				  vec[i].msg_hdr.msg_namelen))
-			break;
-	return i;
-}
-
-/* Datagrams: send those before the first refused one. As with a failing
- * sendmmsg, the error is reported only when nothing was sent. */
-static int mmsg_datagrams(int fd, enum socket_class class, struct mmsghdr *vec,
-			  unsigned count, int flags)
-{
-	unsigned allowed = mmsg_first_refused(fd, class, vec, count);
-
-	if (allowed == 0) {
-		errno = EACCES;
-		return -1;
+	*why = "UDP through this proxy is blocked (udp block, a SOCKS4 "
+	       "proxy or a chain)";
+	switch (udpassoc_mode(cfg)) {
+	case UDP_PROXY:
+		return UDP_WAY_PROXY;
+	case UDP_DIRECT:
+		return UDP_WAY_DIRECT;
+	default:
+		return -EACCES;
 	}
-	return real.sendmmsg(fd, vec, allowed, flags);
 }
 
-SOCKSIFY_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int count,
-			     int flags)
+int udp_route(int fd, const struct endpoint *dest)
 {
-	int saved_errno = errno;
-	enum socket_class class;
-	unsigned first;
-	int domain, rc;
+	char text[ENDPOINT_TEXT_MAX];
+	const char *why;
+	int way = udp_decide(dest, &why);
 
-	real_init();
-	if (!vec)
-		return real.sendmmsg(fd, vec, count, flags);
-	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
-	first = mmsg_first_addressed(vec, count);
-	if (first == count)
-		return real.sendmmsg(fd, vec, count, flags);
-	class = hook_socket_class(fd, &domain);
+	if (way < 0 && log_enabled(LOG_ERROR))
+		log_error("fd %d: UDP to %s refused: %s", fd,
+			  endpoint_format(dest, text, sizeof text), why);
+	else if (way == UDP_WAY_DIRECT && log_enabled(LOG_DEBUG))
+		log_debug("fd %d: UDP to %s direct", fd,
+			  endpoint_format(dest, text, sizeof text));
+	return way;
+}
+
+int udp_route_silent(const struct endpoint *dest)
+{
+	const char *why;
+
+	return udp_decide(dest, &why);
+}
+
+/* The lowest number for hidden fds: half the soft descriptor limit, at
+ * least UDP_HIDE_MIN, below the limit and below fdtab's range. */
+static int udp_hide_base(void)
+{
+	struct rlimit rl;
+	rlim_t base;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return UDP_HIDE_MIN;
+	base = rl.rlim_cur / 2;
+	if (base < UDP_HIDE_MIN)
+		base = UDP_HIDE_MIN;
+	if (rl.rlim_cur != RLIM_INFINITY && base >= rl.rlim_cur)
+		base = rl.rlim_cur > 1 ? rl.rlim_cur - 1 : 0;
+	if (base > (1u << 19))
+		base = 1u << 19;
+	return (int)base;
+}
+
+/* Move fd to a high number, close-on-exec. Returns the new fd, or fd itself
+ * when no high number is free. */
+static int udp_hide(int fd)
+{
+	int high = real.fcntl(fd, F_DUPFD_CLOEXEC, udp_hide_base());
+
+	if (high < 0)
+		return fd;
+	real.close(fd);
+	return high;
+}
+
+/* Wait until the thread that claimed fd's set-up finishes. Returns 0 with
+ * *e filled when it made an association, -EAGAIN when the claim is free
+ * again without one (try to claim it), -ETIMEDOUT. */
+static int udp_wait_setup(int fd, struct fdtab_entry *e, unsigned limit_ms)
+{
+	const struct timespec ms = {0, 1000000};
+
+	for (unsigned waited = 0; waited < limit_ms; waited++) {
+		if (fdtab_get_unchecked(fd, e) == 0 &&
+		    (e->flags & FDTAB_UDP_ASSOC))
+			return 0;
+		if (!(fdtab_flags(fd) & FDTAB_UDP_SETUP))
+			return -EAGAIN;
+		nanosleep(&ms, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+/* The UDP socket's local address for the request, binding it to the
+ * wildcard address (port 0) first when it is unbound. Returns 0 or
+ * -errno. */
+static int udp_local(int fd, int family, struct endpoint *local)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	if (udpassoc_request_dest((struct sockaddr *)&ss, len, local) < 0)
+		return -EAFNOSUPPORT;
+	if (local->port != 0)
+		return 0;
+	memset(&ss, 0, sizeof ss);
+	ss.ss_family = (sa_family_t)family;
+	len = family == AF_INET ? sizeof(struct sockaddr_in)
+				: sizeof(struct sockaddr_in6);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINVAL)
+		return -errno;
+	len = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	return udpassoc_request_dest((struct sockaddr *)&ss, len, local);
+}
+
+/* Connect a new control socket and associate. Returns the control fd
+ * (not yet hidden) with *relay set, or -errno (logged). */
+static int udp_open_control(int fd, int family, const struct endpoint *local,
+			    struct endpoint *relay)
+{
+	const struct config *cfg = socksify_config();
+	struct udpassoc_result res;
+	struct sockaddr_storage proxy;
+	int len, control, rc;
+
+	len = socksify_proxy_sockaddr(family, &proxy);
+	if (len < 0) {
+		log_error("fd %d: UDP association: %s", fd,
+			  len == -EAFNOSUPPORT
+			      ? "an IPv4 socket cannot reach an IPv6 proxy"
+			      : "the proxy's address is unknown");
+		return len;
+	}
+	control = real.socket(family, SOCK_STREAM | SOCK_CLOEXEC |
+					  SOCK_NONBLOCK, 0);
+	if (control < 0)
+		return -errno;
+	fdtab_clear(control);
+	rc = udpassoc_open(&real_io, cfg, control, (struct sockaddr *)&proxy,
+			   (socklen_t)len, local, &res);
+	if (rc < 0) {
+		log_error("fd %d: UDP association failed: %s", fd, res.why);
+		real.close(control);
+		return rc;
+	}
+	*relay = res.relay;
+	return control;
+}
+
+/* Record the association in the owner's and the control fd's entries. */
+static int udp_record(int fd, int family, int control,
+		      const struct endpoint *relay, struct fdtab_entry *e)
+{
+	struct sockaddr_storage ss;
+	struct fdtab_entry internal;
+	int len = udpassoc_relay_sockaddr(relay, family, &ss);
+
+	if (len < 0)
+		return len;
+	memset(&internal, 0, sizeof internal);
+	internal.flags = FDTAB_INTERNAL;
+	internal.udp.id = atomic_fetch_add(&udp_next_id, 1);
+	internal.udp.owner = fd;
+	internal.udp.control = -1;
+	internal.udp.family = family;
+	if (fdtab_get_unchecked(fd, e) < 0)
+		memset(e, 0, sizeof *e);
+	e->flags = (e->flags | FDTAB_UDP_ASSOC | FDTAB_UDP_SOCKET) &
+		   ~(FDTAB_UDP_SETUP | FDTAB_UDP_DEAD);
+	e->inode = 0;
+	e->udp = internal.udp;
+	e->udp.owner = fd;
+	e->udp.control = control;
+	e->udp.relay_len = (uint32_t)len;
+	memcpy(&e->udp.relay, &ss, (size_t)len);
+	internal.udp.relay_len = 0;
+	if (fdtab_set(control, &internal) < 0 || fdtab_set(fd, e) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Set up fd's association while holding its claim. Returns 0 or -errno. */
+static int udp_setup(int fd, int family, struct fdtab_entry *e)
+{
+	char via[ENDPOINT_TEXT_MAX];
+	struct endpoint local, relay;
+	int control, rc;
+
+	rc = udp_local(fd, family, &local);
+	if (rc < 0) {
+		log_error("fd %d: UDP association: no local address (%s)", fd,
+			  strerror(-rc));
+		return rc;
+	}
+	control = udp_open_control(fd, family, &local, &relay);
+	if (control < 0)
+		return control;
+	control = udp_hide(control);
+	rc = udp_record(fd, family, control, &relay, e);
+	if (rc < 0) {
+		log_error("fd %d: UDP association: relay %s unusable on this "
+			  "socket",
+			  fd, endpoint_format(&relay, via, sizeof via));
+		fdtab_clear(control);
+		real.close(control);
+		return rc;
+	}
+	if (log_enabled(LOG_INFO))
+		log_info("fd %d: UDP association via proxy, relay %s", fd,
+			 endpoint_format(&relay, via, sizeof via));
+	return 0;
+}
+
+int udp_assoc_ensure(int fd, int family, struct fdtab_entry *e)
+{
+	const struct config *cfg = socksify_config();
+	unsigned limit = cfg->connect_timeout_ms + cfg->handshake_timeout_ms;
+	int rc;
+
+	for (;;) {
+		if (fdtab_get_unchecked(fd, e) == 0 &&
+		    (e->flags & FDTAB_UDP_ASSOC))
+			return 0;
+		rc = fdtab_claim(fd, FDTAB_UDP_SETUP);
+		if (rc == 0)
+			break;
+		if (rc != -EBUSY)
+			return rc;
+		rc = udp_wait_setup(fd, e, limit + 1000);
+		if (rc != -EAGAIN)
+			return rc;
+	}
+	/* Another thread may have finished between our look and our claim. */
+	if (fdtab_get_unchecked(fd, e) == 0 && (e->flags & FDTAB_UDP_ASSOC))
+		rc = 0;
+	else
+		rc = udp_setup(fd, family, e);
+	fdtab_unflag(fd, FDTAB_UDP_SETUP);
+	return rc;
+}
+
+/* True when the control fd named in e still is that association's. */
+static bool udp_control_ours(const struct fdtab_entry *e)
+{
+	struct fdtab_entry internal;
+
+	return fdtab_get_unchecked(e->udp.control, &internal) == 0 &&
+	       (internal.flags & FDTAB_INTERNAL) &&
+	       internal.udp.id == e->udp.id;
+}
+
+/* True when the control connection has been closed or reset. */
+static bool udp_control_gone(int control)
+{
+	struct pollfd pfd = {.fd = control, .events = POLLIN};
+	char byte;
+
+	if (real.poll(&pfd, 1, 0) <= 0)
+		return false;
+	if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
+		return true;
+	return real.recv(control, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Mark fd's association dead (once) and log it. */
+static void udp_mark_dead(int fd, const struct fdtab_entry *e)
+{
+	if (fdtab_claim(fd, FDTAB_UDP_DEAD) < 0)
+		return;
+	log_error("fd %d: the proxy closed the UDP association (id %llu); "
+		  "sends fail with ECONNRESET",
+		  fd, (unsigned long long)e->udp.id);
+}
+
+int udp_assoc_alive(int fd, const struct fdtab_entry *e)
+{
+	struct timespec now;
+	uint64_t ms;
+	int saved_errno = errno;
+
+	if (e->flags & FDTAB_UDP_DEAD)
+		return -UDP_DEAD_ERRNO;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+	if (!fdtab_due(fd, ms, UDP_ALIVE_INTERVAL_MS))
+		return 0;
+	if (udp_control_ours(e) && !udp_control_gone(e->udp.control)) {
+		errno = saved_errno;
+		return 0;
+	}
+	udp_mark_dead(fd, e);
 	errno = saved_errno;
-	if (class == SOCKET_UDP || class == SOCKET_UNCARRIED)
-		return mmsg_datagrams(fd, class, vec, count, flags);
-	if (class != SOCKET_TCP || !(flags & MSG_FASTOPEN))
-		return real.sendmmsg(fd, vec, count, flags);
-	rc = send_fastopen(fd, domain, vec[first].msg_hdr.msg_name,
-			   vec[first].msg_hdr.msg_namelen);
-	if (rc < 0)
-		return -1;
-	errno = saved_errno;
-	return real.sendmmsg(fd, vec, count,
-			     rc ? flags & ~MSG_FASTOPEN : flags);
+	return -UDP_DEAD_ERRNO;
+}
+
+void udp_release(int fd)
+{
+	struct fdtab_entry e, internal;
+	int control;
+
+	if (!(fdtab_flags(fd) & FDTAB_UDP_ASSOC) ||
+	    fdtab_get_unchecked(fd, &e) < 0)
+		return;
+	control = e.udp.control;
+	if (fdtab_get_unchecked(control, &internal) < 0 ||
+	    !(internal.flags & FDTAB_INTERNAL) ||
+	    internal.udp.id != e.udp.id || internal.udp.owner != fd)
+		return; /* a duplicate of the owner: the owner ends it */
+	fdtab_clear(control);
+	real.close(control);
+}
+
+void udp_release_range(unsigned lo, unsigned hi)
+{
+	int fd;
+
+	while (lo <= hi && (fd = fdtab_next(lo, hi, FDTAB_UDP_ASSOC)) >= 0) {
+		udp_release(fd);
+		if ((unsigned)fd == hi)
+			break;
+		lo = (unsigned)fd + 1;
+	}
+}
+
+int udp_relocate_internal(int fd)
+{
+	struct fdtab_entry internal, owner;
+	int high;
+
+	if (fdtab_get_unchecked(fd, &internal) < 0 ||
+	    !(internal.flags & FDTAB_INTERNAL))
+		return 0;
+	high = real.fcntl(fd, F_DUPFD_CLOEXEC, udp_hide_base());
+	if (high < 0 || high == fd)
+		high = real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (high < 0)
+		return -errno;
+	fdtab_set(high, &internal);
+	if (fdtab_get_unchecked(internal.udp.owner, &owner) == 0 &&
+	    owner.udp.id == internal.udp.id) {
+		owner.udp.control = high;
+		fdtab_set(internal.udp.owner, &owner);
+	}
+	fdtab_clear(fd);
+	real.close(fd);
+	return 0;
+}
+
+int udp_set_peer(int fd, int family, const struct endpoint *dest)
+{
+	struct fdtab_entry e;
+
+	if (fdtab_get_unchecked(fd, &e) < 0)
+		memset(&e, 0, sizeof e);
+	e.flags |= FDTAB_UDP_PEER | FDTAB_UDP_SOCKET;
+	e.dest = *dest;
+	e.udp.family = family;
+	e.inode = 0;
+	return fdtab_set(fd, &e);
+}
+
+void udp_forget(int fd)
+{
+	fdtab_clear(fd);
+}
+
+void udp_note_socket(int fd, int family)
+{
+	struct fdtab_entry e;
+
+	if (fdtab_flags(fd) != 0)
+		return;
+	memset(&e, 0, sizeof e);
+	e.flags = FDTAB_UDP_SOCKET;
+	e.udp.family = family;
+	e.udp.control = -1;
+	fdtab_set(fd, &e);
+}
+
+static _Atomic pid_t udp_pid;
+
+bool udp_shares_parent_memory(void)
+{
+	return getpid() != atomic_load_explicit(&udp_pid,
+						memory_order_relaxed);
+}
+
+/* A fork child has only the forking thread: set-up claims of the others
+ * would never be released. (vfork() runs no handler: see
+ * udp_shares_parent_memory().) */
+static void udp_after_fork_child(void)
+{
+	atomic_store(&udp_pid, getpid());
+	fdtab_unflag_all(FDTAB_UDP_SETUP);
+}
+
+__attribute__((constructor)) static void udp_register_fork_handler(void)
+{
+	atomic_store(&udp_pid, getpid());
+	pthread_atfork(NULL, NULL, udp_after_fork_child);
 }

@@ -7,6 +7,12 @@
  *                              dynamically linked ELF of our own class and
  *                              machine, or not ELF at all, e.g. a script);
  *                              otherwise say why and exit 1
+ *   socksify-helper preflight [PATH]
+ *                              both checks above in one run (the wrapper's
+ *                              start-up cost is mostly process starts), then
+ *                              print the session id for the fake-DNS map,
+ *                              "WRAPPERPID-SECONDS"; exit 1 on a config
+ *                              error, 3 when PATH cannot take the preload
  *   socksify-helper version    print the version
  *   socksify-helper probe URL  tell whether the proxy at URL accepts a
  *                              pipelined SOCKS5 handshake (greeting, auth
@@ -22,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -269,8 +276,23 @@ static int probe(const char *url)
 	return 0;
 }
 
+/* The wrapper's one call before exec: config, program, session id. The
+ * wrapper execs the program in its own process, so our parent's PID is the
+ * program's PID: stale session files are recognised by it. */
+static int preflight(const char *path)
+{
+	if (check_config() != 0)
+		return 1;
+	if (path && check_elf(path) != 0)
+		return 3;
+	printf("%ld-%lld\n", (long)getppid(), (long long)time(NULL));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "preflight") == 0)
+		return preflight(argc == 3 ? argv[2] : NULL);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
 		return check_config();
 	if (argc == 3 && strcmp(argv[1], "elf") == 0)
@@ -281,7 +303,7 @@ int main(int argc, char **argv)
 		printf("socksify %s\n", SOCKSIFY_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "usage: socksify-helper check | elf PATH | probe URL | "
-			"version\n");
+	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
+			"preflight [PATH] | probe URL | version\n");
 	return 2;
 }

@@ -86,6 +86,20 @@ sfy -f "$conf" "$SFY_TMP/suid-touch" "$marker" 2>/dev/null &&
 [ -e "$marker" ] && fail "setgid program was run"
 say "setuid and setgid programs refused"
 
+# A statically linked program cannot take the preload: refused (exit 126),
+# never run unproxied. It would create the marker if it ran.
+printf '#include <fcntl.h>\nint main(int c, char **v) { (void)c; return open(v[1], O_CREAT | O_WRONLY, 0600) < 0; }\n' \
+	>"$SFY_TMP/static.c"
+cc -static -o "$SFY_TMP/static-touch" "$SFY_TMP/static.c" ||
+	fail "cannot build a static test program"
+rm -f "$marker"
+sfy -f "$conf" "$SFY_TMP/static-touch" "$marker" 2>"$SFY_TMP/err"
+expect_eq "static program: exit status" "$?" 126
+[ -e "$marker" ] && fail "static program was run"
+grep -q "statically linked" "$SFY_TMP/err" ||
+	fail "no static message: $(cat "$SFY_TMP/err")"
+say "statically linked program refused"
+
 # LD_PRELOAD is prepended; the earlier value stays and is loaded.
 other=$(ldconfig -p |
 	sed -n 's/^[[:space:]]*libutil\.so\.1 .*=> //p' | head -n 1)

@@ -360,6 +360,117 @@ START_TEST(reader_never_sees_torn_entry)
 }
 END_TEST
 
+
+START_TEST(flags_and_unchecked_get)
+{
+	int fd = new_socket();
+	struct fdtab_entry e = entry_for(7), got;
+
+	/* Earlier tests (CK_FORK=no) may have left this number's entry, as a
+	 * close behind our back would; the socket() hook clears it. */
+	fdtab_clear(fd);
+	ck_assert_uint_eq(fdtab_flags(fd), 0);
+	ck_assert_uint_eq(fdtab_flags(-1), 0);
+	ck_assert_uint_eq(fdtab_flags(1 << 20), 0);
+	e.flags = FDTAB_UDP_ASSOC | FDTAB_UDP_PEER;
+	e.udp.control = 77;
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	ck_assert_uint_eq(fdtab_flags(fd), FDTAB_UDP_ASSOC | FDTAB_UDP_PEER);
+	/* A recorded inode that no longer matches: only the checked get
+	 * notices. */
+	e.inode = 1;
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	ck_assert_int_eq(fdtab_get(fd, &got), -ENOENT);
+	ck_assert_int_eq(fdtab_get_unchecked(fd, &got), 0);
+	ck_assert_int_eq(got.udp.control, 77);
+	fdtab_clear(fd);
+	ck_assert_uint_eq(fdtab_flags(fd), 0);
+	ck_assert_int_eq(fdtab_get_unchecked(fd, &got), -ENOENT);
+	close(fd);
+}
+END_TEST
+
+START_TEST(claim_is_exclusive_and_keeps_fields)
+{
+	int fd = new_socket();
+	struct fdtab_entry e = entry_for(9);
+
+	fdtab_clear(fd);
+	ck_assert_int_eq(fdtab_claim(fd, FDTAB_UDP_SETUP), 0);
+	ck_assert_int_eq(fdtab_claim(fd, FDTAB_UDP_SETUP), -EBUSY);
+	fdtab_unflag(fd, FDTAB_UDP_SETUP);
+	/* Nothing else was set: the entry is gone. */
+	ck_assert_uint_eq(fdtab_flags(fd), 0);
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	ck_assert_int_eq(fdtab_claim(fd, FDTAB_UDP_SETUP), 0);
+	ck_assert_uint_eq(fdtab_flags(fd), FDTAB_PROXIED | FDTAB_UDP_SETUP);
+	fdtab_unflag(fd, FDTAB_UDP_SETUP);
+	assert_entry(fd, 9);
+	ck_assert_int_eq(fdtab_claim(-1, FDTAB_UDP_SETUP), -EBADF);
+	fdtab_clear(fd);
+	close(fd);
+}
+END_TEST
+
+START_TEST(next_and_unflag_all)
+{
+	struct fdtab_entry e = entry_for(1);
+
+	e.flags = FDTAB_INTERNAL;
+	ck_assert_int_eq(fdtab_set(700, &e), 0);
+	ck_assert_int_eq(fdtab_set(5000, &e), 0);
+	ck_assert_int_eq(fdtab_next(0, ~0u, FDTAB_INTERNAL), 700);
+	ck_assert_int_eq(fdtab_next(701, ~0u, FDTAB_INTERNAL), 5000);
+	ck_assert_int_eq(fdtab_next(701, 4999, FDTAB_INTERNAL), -1);
+	ck_assert_int_eq(fdtab_next(0, ~0u, FDTAB_UDP_ASSOC), -1);
+	ck_assert_int_eq(fdtab_claim(700, FDTAB_UDP_SETUP), 0);
+	ck_assert_int_eq(fdtab_claim(900, FDTAB_UDP_SETUP), 0);
+	fdtab_unflag_all(FDTAB_UDP_SETUP);
+	ck_assert_int_eq(fdtab_next(0, ~0u, FDTAB_UDP_SETUP), -1);
+	ck_assert_uint_eq(fdtab_flags(700), FDTAB_INTERNAL);
+	ck_assert_uint_eq(fdtab_flags(900), 0);
+	fdtab_clear_range(0, ~0u);
+	ck_assert_int_eq(fdtab_next(0, ~0u, ~0u), -1);
+}
+END_TEST
+
+START_TEST(due_limits_rate)
+{
+	struct fdtab_entry e = entry_for(2);
+
+	ck_assert_int_eq(fdtab_set(40, &e), 0);
+	ck_assert(fdtab_due(40, 1000, 100));
+	ck_assert(!fdtab_due(40, 1050, 100));
+	ck_assert(fdtab_due(40, 1100, 100));
+	/* A new entry starts afresh. */
+	ck_assert_int_eq(fdtab_set(40, &e), 0);
+	ck_assert(fdtab_due(40, 1101, 100));
+	fdtab_clear(40);
+}
+END_TEST
+
+START_TEST(copy_drops_internal_flags)
+{
+	int a = new_socket(), b;
+	struct fdtab_entry e = entry_for(3);
+
+	e.flags = FDTAB_INTERNAL;
+	ck_assert_int_eq(fdtab_set(a, &e), 0);
+	b = dup(a);
+	fdtab_clear(b);
+	fdtab_copy(a, b);
+	ck_assert_uint_eq(fdtab_flags(b), 0);
+	e.flags = FDTAB_UDP_ASSOC | FDTAB_UDP_SETUP;
+	ck_assert_int_eq(fdtab_set(a, &e), 0);
+	fdtab_copy(a, b);
+	ck_assert_uint_eq(fdtab_flags(b), FDTAB_UDP_ASSOC);
+	fdtab_clear(a);
+	fdtab_clear(b);
+	close(a);
+	close(b);
+}
+END_TEST
+
 static Suite *fdtab_suite(void)
 {
 	Suite *s = suite_create("fdtab");
@@ -373,6 +484,11 @@ static Suite *fdtab_suite(void)
 	tcase_add_test(tc, explicit_inode_is_checked);
 	tcase_add_test(tc, clear_range);
 	tcase_add_test(tc, copy_follows_dup2);
+	tcase_add_test(tc, flags_and_unchecked_get);
+	tcase_add_test(tc, claim_is_exclusive_and_keeps_fields);
+	tcase_add_test(tc, next_and_unflag_all);
+	tcase_add_test(tc, due_limits_rate);
+	tcase_add_test(tc, copy_drops_internal_flags);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(threads, 60);
 	tcase_add_test(threads, threads_write_different_fds);

@@ -1,0 +1,72 @@
+/* udp.h — UDP through a SOCKS5 UDP association, shared by the preload
+ * files that carry it: udp.c (policy, association set-up and lifetime),
+ * udp_send.c (the send family), udp_recv.c (the receive family), and the
+ * descriptor hooks in fdops.c and connect.c. Internal to preload/.
+ *
+ * Per-fd state lives in fdtab (see fdtab.h): FDTAB_UDP_PEER with the peer in
+ * dest, FDTAB_UDP_ASSOC with the association in udp, FDTAB_INTERNAL on the
+ * hidden control fd. Every datagram call first reads fdtab_flags(fd), one
+ * lock-free load, so descriptors without UDP state pay nothing more. */
+#ifndef SOCKSIFY_UDP_H
+#define SOCKSIFY_UDP_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "endpoint.h"
+#include "fdtab.h"
+
+/* Where a datagram to a destination goes. */
+enum udp_way {
+	UDP_WAY_DIRECT, /* the real call, unchanged */
+	UDP_WAY_PROXY,	/* wrapped and sent to the relay */
+};
+
+/* The errno of sends on an association whose control connection died. */
+#define UDP_DEAD_ERRNO ECONNRESET
+
+/* Decide for a datagram from fd to dest (an IP endpoint). Returns a
+ * udp_way, or -EACCES when refused (logged at error level). */
+int udp_route(int fd, const struct endpoint *dest);
+
+/* The same decision without a log line (for received datagrams). */
+int udp_route_silent(const struct endpoint *dest);
+
+/* Make sure fd (a UDP socket of family) has an association, setting one
+ * up when it has none; *e receives fd's entry with FDTAB_UDP_ASSOC. Returns
+ * 0 or -errno (logged). Concurrent callers on one fd wait for the first. */
+int udp_assoc_ensure(int fd, int family, struct fdtab_entry *e);
+
+/* Check (at most every ~100 ms per fd, else free) that e's control
+ * connection is alive. Returns 0 or -UDP_DEAD_ERRNO (logged once). */
+int udp_assoc_alive(int fd, const struct fdtab_entry *e);
+
+/* The program closes fd: end its association (close the control fd) when
+ * fd owns one. Leaves fd's own entry alone. */
+void udp_release(int fd);
+
+/* The program closes [lo, hi]: end the associations owned there. */
+void udp_release_range(unsigned lo, unsigned hi);
+
+/* Move the internal fd at fd elsewhere so that the program can have the
+ * number (dup2/dup3 onto it). Returns 0 or -errno. */
+int udp_relocate_internal(int fd);
+
+/* Record that fd (UDP, family) is connected to the proxied peer dest
+ * (keeping any association). Returns 0 or -errno. */
+int udp_set_peer(int fd, int family, const struct endpoint *dest);
+
+/* A UDP-path call on fd found it is not a socket (a stale entry): forget
+ * the entry so the caller can make the real call. */
+void udp_forget(int fd);
+
+/* True in a vfork() child (Python's subprocess, posix_spawn users): it
+ * runs in the parent's memory with its own descriptor table, so it must
+ * not change the parent's fdtab. One getpid(): call it only when there is
+ * something to change. */
+bool udp_shares_parent_memory(void);
+
+/* Remember fd as a UDP socket of family (saves classifying it again). */
+void udp_note_socket(int fd, int family);
+
+#endif

@@ -1,0 +1,449 @@
+/* udp_recv.c — the receive family on a socket with an association:
+ * recvmsg(), recvfrom(), recv(), read(), readv(), recvmmsg().
+ *
+ * One recvmsg() per datagram, straight into the program's buffers: the
+ * iovec list is [head scratch, the program's iovecs, tail scratch]. The
+ * head is sized to the header length guessed (the last one this thread
+ * saw; 10 at first), so the payload usually lands where the program wants
+ * it. When the real header is longer or shorter, the payload is moved into
+ * place inside the same iovec string (rare: a source of another address
+ * type). The tail gives room for the bytes a longer header pushed out, so
+ * lengths and MSG_TRUNC come out exactly as the kernel would report them
+ * for the unwrapped datagram. Nothing is ever written past the program's
+ * buffers.
+ *
+ * What is delivered:
+ *  - from the relay, a well-formed header with FRAG 0: the payload, with
+ *    the inner source as the sender (IPv4 as ::ffff:a.b.c.d on an AF_INET6
+ *    socket; a name as its fake address; a socket connect()ed to a proxied
+ *    peer takes only its peer's datagrams, as the kernel would);
+ *  - from anyone else, when UDP to that source is routed direct (and the
+ *    socket is not connect()ed through the proxy): the datagram unchanged.
+ * Everything else is dropped silently and the next datagram read: a
+ * blocking socket keeps waiting, a non-blocking one (or MSG_DONTWAIT)
+ * reports EAGAIN once nothing is queued. A datagram dropped under MSG_PEEK
+ * is consumed first. Dropped too: a name source when remote DNS is off or
+ * the fake table is full, an IPv6 source on an AF_INET socket. */
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <time.h>
+
+#include "async.h"
+#include "iovec.h"
+#include "log.h"
+#include "real.h"
+#include "socks5_udp.h"
+#include "state.h"
+#include "udp.h"
+#include "udpassoc.h"
+
+#ifndef UIO_MAXIOV
+#define UIO_MAXIOV 1024
+#endif
+#define RECV_IOV_SMALL 16
+#define RECV_HEADER_MAX SOCKS5_UDP_HEADER_MAX
+
+/* Header length this thread saw last: the guess for its next datagram. */
+static __thread unsigned recv_guess
+    __attribute__((tls_model("initial-exec"))) = SOCKS5_UDP_HEADER_IPV4;
+
+/* One receive in progress. */
+struct recv_state {
+	int fd;
+	int flags;
+	const struct fdtab_entry *e;
+	struct msghdr *msg;   /* the program's */
+	struct iovec *iov;    /* head, the program's iovecs, tail */
+	size_t iov_count;
+	size_t head;	      /* bytes of head scratch (the guess) */
+	size_t room;	      /* the program's buffer space */
+	uint8_t scratch[2 * RECV_HEADER_MAX];
+	struct sockaddr_storage from;
+	struct sockaddr_storage src; /* what the program will see */
+	socklen_t src_len;
+};
+
+/* Lay out st->iov around the program's iovecs. */
+static void recv_layout(struct recv_state *st, struct iovec *space)
+{
+	size_t n = st->msg->msg_iovlen;
+
+	st->head = recv_guess;
+	space[0].iov_base = st->scratch;
+	space[0].iov_len = st->head;
+	if (n)
+		memcpy(space + 1, st->msg->msg_iov, n * sizeof(struct iovec));
+	space[n + 1].iov_base = st->scratch + RECV_HEADER_MAX;
+	space[n + 1].iov_len = RECV_HEADER_MAX - st->head;
+	st->iov = space;
+	st->iov_count = n + 2;
+	st->room = iovec_total(st->msg->msg_iov, n);
+}
+
+/* The source ep as the program's socket family sees it, in st->src.
+ * Returns false when it cannot be expressed (drop the datagram). */
+static bool recv_source(struct recv_state *st, const struct endpoint *ep)
+{
+	const struct config *cfg = socksify_config();
+	struct endpoint fake = *ep;
+	struct fakedns *table;
+	long index;
+
+	if (ep->kind == ENDPOINT_NAME) {
+		table = socksify_fakedns();
+		if (!cfg->remote_dns || !table)
+			return false;
+		index = fakedns_lookup(table, ep->u.name, ep->name_len);
+		if (index < 0 ||
+		    fakedns_index_to_addr(st->e->udp.family == AF_INET
+					      ? &cfg->fake_ipv4
+					      : &cfg->fake_ipv6,
+					  (uint32_t)index, &fake) < 0)
+			return false;
+		fake.port = ep->port;
+	}
+	st->src_len = endpoint_to_sockaddr(&fake, st->e->udp.family, &st->src);
+	return st->src_len > 0;
+}
+
+/* A socket connect()ed to a proxied peer takes only that peer's datagrams.
+ * A peer that is a fake address (sent as a name) matches any source on its
+ * port, since the relay names the resolved address; the program sees the
+ * peer. */
+static bool recv_from_peer(struct recv_state *st, const struct endpoint *src)
+{
+	const struct endpoint *peer = &st->e->dest;
+
+	if (!(st->e->flags & FDTAB_UDP_PEER))
+		return true;
+	if (endpoint_equal(src, peer))
+		return true;
+	if (!socksify_is_fake(peer) || src->port != peer->port)
+		return false;
+	st->src_len = endpoint_to_sockaddr(peer, st->e->udp.family, &st->src);
+	return st->src_len > 0;
+}
+
+/* Parse a relayed datagram's header (copied out of the received string).
+ * Returns its length, or -1 to drop the datagram. */
+static long recv_relayed(struct recv_state *st, size_t got)
+{
+	uint8_t hdr[RECV_HEADER_MAX];
+	size_t have = iovec_copy_out(st->iov, st->iov_count, 0, hdr,
+				     got < sizeof hdr ? got : sizeof hdr);
+	struct endpoint src;
+	long hlen = socks5_udp_parse_header(hdr, have, &src);
+
+	if (hlen < 0 || !recv_source(st, &src) || !recv_from_peer(st, &src))
+		return -1;
+	recv_guess = (unsigned)hlen;
+	return hlen;
+}
+
+/* A datagram from outside the relay: delivered unchanged when UDP to its
+ * source is routed direct. Returns 0 (no header) or -1 to drop. */
+static long recv_direct(struct recv_state *st, socklen_t from_len)
+{
+	struct endpoint src;
+
+	if (st->e->flags & FDTAB_UDP_PEER)
+		return -1;
+	if (endpoint_from_sockaddr(&src, (struct sockaddr *)&st->from,
+				   from_len) < 0 ||
+	    udp_route_silent(&src) != UDP_WAY_DIRECT) {
+		log_debug("fd %d: datagram dropped (not from the relay, not "
+			  "a direct source)",
+			  st->fd);
+		return -1;
+	}
+	memcpy(&st->src, &st->from, from_len);
+	st->src_len = from_len;
+	return 0;
+}
+
+/* Move the payload (after hlen header bytes of the got received) to the
+ * program's buffers and fill its msghdr. full is the wrapped datagram's
+ * length when known (MSG_TRUNC asked), else got. Returns what the call
+ * returns. */
+static ssize_t recv_deliver(struct recv_state *st, size_t got, size_t full,
+			    size_t hlen, int kernel_flags)
+{
+	size_t payload = got - hlen;
+	size_t copied = payload < st->room ? payload : st->room;
+	struct msghdr *msg = st->msg;
+	bool trunc = payload > st->room || (kernel_flags & MSG_TRUNC);
+
+	if (copied && hlen != st->head)
+		iovec_move(st->iov, st->iov_count, st->head, hlen, copied);
+	if (msg->msg_name) {
+		socklen_t want = msg->msg_namelen < st->src_len
+				     ? msg->msg_namelen
+				     : st->src_len;
+
+		memcpy(msg->msg_name, &st->src, want);
+		msg->msg_namelen = st->src_len;
+	}
+	msg->msg_flags = (kernel_flags & ~MSG_TRUNC) | (trunc ? MSG_TRUNC : 0);
+	if (st->flags & MSG_TRUNC)
+		return (ssize_t)(full - hlen);
+	return (ssize_t)copied;
+}
+
+/* Consume a dropped datagram that was only peeked at. */
+static void recv_consume(int fd, int flags)
+{
+	char byte;
+
+	real.recv(fd, &byte, 1, (flags & ~(MSG_PEEK | MSG_TRUNC)) |
+				    MSG_DONTWAIT);
+}
+
+/* One kernel receive. Returns >= 0 (the call's result), -errno, or
+ * -EAGAIN... as the kernel says; *drop says the datagram was dropped. */
+static ssize_t recv_once(struct recv_state *st, bool *drop)
+{
+	struct msghdr km = *st->msg;
+	ssize_t n;
+	size_t got, total = iovec_total(st->iov, st->iov_count);
+	long hlen;
+
+	km.msg_name = &st->from;
+	km.msg_namelen = sizeof st->from;
+	km.msg_iov = st->iov;
+	km.msg_iovlen = st->iov_count;
+	n = real.recvmsg(st->fd, &km, st->flags);
+	if (n < 0)
+		return -errno;
+	got = (size_t)n < total ? (size_t)n : total;
+	if (udpassoc_is_relay((struct sockaddr *)&st->from, km.msg_namelen,
+			      (const struct sockaddr *)&st->e->udp.relay,
+			      st->e->udp.relay_len))
+		hlen = recv_relayed(st, got);
+	else
+		hlen = recv_direct(st, km.msg_namelen);
+	*drop = hlen < 0 || (size_t)hlen > got;
+	if (*drop)
+		return 0;
+	st->msg->msg_controllen = km.msg_controllen;
+	return recv_deliver(st, got, (size_t)n, (size_t)hlen, km.msg_flags);
+}
+
+/* Receive until a datagram is delivered or the kernel reports an error
+ * (EAGAIN included). Returns the call's result or -errno. */
+static ssize_t recv_loop(struct recv_state *st, struct iovec *space)
+{
+	size_t controllen = st->msg->msg_controllen;
+
+	for (;;) {
+		bool drop = false;
+		ssize_t n;
+
+		recv_layout(st, space);
+		st->msg->msg_controllen = controllen;
+		n = recv_once(st, &drop);
+		if (!drop)
+			return n;
+		if (st->flags & MSG_PEEK)
+			recv_consume(st->fd, st->flags);
+	}
+}
+
+static __attribute__((noinline)) ssize_t recv_loop_long(struct recv_state *st)
+{
+	struct iovec space[UIO_MAXIOV + 2];
+
+	return recv_loop(st, space);
+}
+
+/* recvmsg()'s work on a socket with UDP state, -errno style. */
+static ssize_t recv_udp(int fd, struct msghdr *msg, int flags)
+{
+	struct iovec small[RECV_IOV_SMALL + 2];
+	struct recv_state st;
+	struct fdtab_entry e;
+	int rc;
+
+	if (fdtab_get_unchecked(fd, &e) < 0)
+		return -ENOENT;
+	if (!(e.flags & FDTAB_UDP_ASSOC)) {
+		rc = udp_assoc_ensure(fd, e.udp.family, &e);
+		if (rc < 0)
+			return rc;
+	}
+	if (msg->msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	st.fd = fd;
+	st.flags = flags;
+	st.e = &e;
+	st.msg = msg;
+	if (msg->msg_iovlen <= RECV_IOV_SMALL)
+		return recv_loop(&st, small);
+	return recv_loop_long(&st);
+}
+
+/* The UDP path for a receive, with the fallbacks: no entry after all, or a
+ * stale one (ENOTSOCK), make the real call. Returns the call's result or
+ * -errno. */
+static ssize_t recv_dispatch(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	if (!(flags & MSG_ERRQUEUE)) {
+		n = recv_udp(fd, msg, flags);
+		if (n != -ENOENT && n != -ENOTSOCK)
+			return n;
+		if (n == -ENOTSOCK)
+			udp_forget(fd);
+	}
+	n = real.recvmsg(fd, msg, flags);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t recv_result(ssize_t n, int saved_errno)
+{
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	errno = saved_errno;
+	return n;
+}
+
+/* recvfrom()/recv()/read() as one msghdr. */
+static ssize_t recv_buffer(int fd, void *buf, size_t len, int flags,
+			   struct sockaddr *sa, socklen_t *salen)
+{
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {.msg_name = sa,
+			     .msg_namelen = sa && salen ? *salen : 0,
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1};
+	ssize_t n = recv_dispatch(fd, &msg, flags);
+
+	if (n >= 0 && sa && salen)
+		*salen = msg.msg_namelen;
+	return n;
+}
+
+SOCKSIFY_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	int saved_errno = errno;
+
+	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
+	if (!msg || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
+		return real.recvmsg(fd, msg, flags);
+	return recv_result(recv_dispatch(fd, msg, flags), saved_errno);
+}
+
+SOCKSIFY_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+				 struct sockaddr *sa, socklen_t *salen)
+{
+	int saved_errno = errno;
+
+	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
+	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
+		return real.recvfrom(fd, buf, len, flags, sa, salen);
+	return recv_result(recv_buffer(fd, buf, len, flags, sa, salen),
+			   saved_errno);
+}
+
+SOCKSIFY_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	int saved_errno = errno;
+
+	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
+	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
+		return real.recv(fd, buf, len, flags);
+	return recv_result(recv_buffer(fd, buf, len, flags, NULL, NULL),
+			   saved_errno);
+}
+
+SOCKSIFY_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	int saved_errno = errno;
+
+	real_init();
+	if (async_io_check(fd, 0) < 0)
+		return -1; /* a handshake in flight */
+	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
+		return real.read(fd, buf, len);
+	return recv_result(recv_buffer(fd, buf, len, 0, NULL, NULL),
+			   saved_errno);
+}
+
+SOCKSIFY_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
+{
+	int saved_errno = errno;
+	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
+
+	real_init();
+	if (async_io_check(fd, 0) < 0)
+		return -1; /* a handshake in flight */
+	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY) || count < 0)
+		return real.readv(fd, iov, count);
+	msg.msg_iovlen = (size_t)count;
+	return recv_result(recv_dispatch(fd, &msg, 0), saved_errno);
+}
+
+/* True once timeout (relative, from start) has passed. */
+static bool mmsg_expired(const struct timespec *timeout,
+			 const struct timespec *start)
+{
+	struct timespec now;
+	long long elapsed_ns;
+
+	if (!timeout)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed_ns = (now.tv_sec - start->tv_sec) * 1000000000LL +
+		     (now.tv_nsec - start->tv_nsec);
+	return elapsed_ns >=
+	       timeout->tv_sec * 1000000000LL + timeout->tv_nsec;
+}
+
+/* recvmmsg() one datagram at a time: MSG_WAITFORONE makes every receive
+ * after the first non-blocking; the timeout is checked after each datagram
+ * (as the kernel does); an error after the first datagram ends the batch
+ * with the count so far. */
+SOCKSIFY_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int count,
+			     int flags, struct timespec *timeout)
+{
+	int saved_errno = errno;
+	struct timespec start;
+	unsigned done = 0;
+
+	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
+	if (!vec || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
+		return real.recvmmsg(fd, vec, count, flags, timeout);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
+	while (done < count) {
+		int f = flags & ~MSG_WAITFORONE;
+		ssize_t n;
+
+		if (done > 0 && (flags & MSG_WAITFORONE))
+			f |= MSG_DONTWAIT;
+		n = recv_dispatch(fd, &vec[done].msg_hdr, f);
+		if (n < 0) {
+			if (done > 0)
+				break;
+			errno = (int)-n;
+			return -1;
+		}
+		vec[done++].msg_len = (unsigned)n;
+		if (mmsg_expired(timeout, &start))
+			break;
+	}
+	errno = saved_errno;
+	return (int)done;
+}
