@@ -27,6 +27,8 @@ Modes (SOCKS5 unless said otherwise):
   auth        ask for username/password, accept only --user/--pass
   split       success reply one byte at a time, --delay seconds apart
   banner      success reply and --banner text in one send, then serve
+  udp         like ok, and UDP ASSOCIATE is served by a relay of our own
+              (see udp_associate); --relay-zero replies BND.ADDR 0.0.0.0
 SOCKS4 connections get a reply with status --rep4 (0x5a = granted) in modes
 ok/rep4/banner; in other modes they get the same fault where one applies.
 --serve echo: echo bytes back; --serve relay --target HOST:PORT: relay to a
@@ -158,6 +160,7 @@ def socks5_request(sock):
     port = struct.unpack("!H", recv_exact(sock, 2))[0]
     record("socks5 request ver=%d cmd=%d rsv=%d atyp=%d host=%s port=%d"
            % (ver, cmd, rsv, atyp, host, port))
+    return cmd
 
 
 def choose_method(sock, methods):
@@ -215,6 +218,107 @@ def socks5_reply(sock):
         serve(sock)
 
 
+def udp_header(atyp, host, port):
+    """The RFC 1928 section 7 header (FRAG 0) for atyp/host/port."""
+    if atyp == 1:
+        addr = socket.inet_aton(host)
+    elif atyp == 4:
+        addr = socket.inet_pton(socket.AF_INET6, host)
+    else:
+        name = host.encode("latin-1")
+        addr = bytes([len(name)]) + name
+    return bytes([0, 0, 0, atyp]) + addr + struct.pack("!H", port)
+
+
+def udp_parse(data):
+    """Split a wrapped datagram: (frag, atyp, host, port, payload) or None."""
+    if len(data) < 4 or data[0:2] != b"\0\0":
+        return None
+    frag, atyp = data[2], data[3]
+    if atyp == 1 and len(data) >= 10:
+        host, pos = socket.inet_ntoa(data[4:8]), 8
+    elif atyp == 4 and len(data) >= 22:
+        host, pos = socket.inet_ntop(socket.AF_INET6, data[4:20]), 20
+    elif atyp == 3 and len(data) >= 5 and len(data) >= 7 + data[4]:
+        host, pos = data[5:5 + data[4]].decode("latin-1"), 5 + data[4]
+    else:
+        return None
+    port = struct.unpack("!H", data[pos:pos + 2])[0]
+    return frag, atyp, host, port, data[pos + 2:]
+
+
+def udp_bad_burst(relay, peer, header):
+    """Malformed datagrams a client must drop, then nothing else: a short
+    one, FRAG 1, RSV 1, ATYP 9, and a good one from a foreign socket."""
+    relay.sendto(b"\0\0", peer)
+    relay.sendto(header[:2] + b"\x01" + header[3:] + b"frag", peer)
+    relay.sendto(b"\0\x01" + header[2:] + b"rsv", peer)
+    relay.sendto(b"\0\0\0\x09" + header[4:] + b"atyp", peer)
+    other = socket.socket(relay.family, socket.SOCK_DGRAM)
+    other.bind((ARGS.listen, 0))
+    other.sendto(header + b"foreign", peer)
+    other.close()
+
+
+def udp_associate(sock):
+    """UDP ASSOCIATE served by our own relay on --listen. Every datagram
+    is recorded ("udp relay frag=F atyp=A host=H port=P len=N from=IP:PORT")
+    and echoed back as if from its destination. Payload "DROP" closes the
+    control connection instead; payload starting "BAD" is preceded by
+    udp_bad_burst(); payload starting "FROMOTHER" comes back as "other "
+    + payload from the destination's port + 1. The relay lives until the control connection ends, or
+    (after DROP) until --hang seconds pass."""
+    family = socket.AF_INET6 if ":" in ARGS.listen else socket.AF_INET
+    relay = socket.socket(family, socket.SOCK_DGRAM)
+    relay.bind((ARGS.listen, 0))
+    port = relay.getsockname()[1]
+    if ARGS.relay_zero or family == socket.AF_INET6:
+        addr = b"\0\0\0\0"
+    else:
+        addr = socket.inet_aton(ARGS.listen)
+    sock.sendall(bytes([5, 0, 0, 1]) + addr + struct.pack("!H", port))
+    record("udp associate relay port=%d" % port)
+    done = threading.Event()
+
+    def watch():
+        try:
+            while sock.recv(4096):
+                pass
+        except OSError:
+            pass
+        done.set()
+    threading.Thread(target=watch, daemon=True).start()
+    relay.settimeout(0.2)
+    deadline = None
+    while not (done.is_set() and deadline is None):
+        if deadline is not None and time.time() > deadline:
+            break
+        try:
+            data, peer = relay.recvfrom(65535)
+        except socket.timeout:
+            continue
+        parsed = udp_parse(data)
+        if parsed is None:
+            record("udp relay malformed len=%d" % len(data))
+            continue
+        frag, atyp, host, dport, payload = parsed
+        record("udp relay frag=%d atyp=%d host=%s port=%d len=%d from=%s:%d"
+               % (frag, atyp, host, dport, len(payload), peer[0], peer[1]))
+        header = udp_header(atyp, host, dport)
+        if payload == b"DROP":
+            sock.shutdown(socket.SHUT_RDWR)
+            record("udp control closed")
+            deadline = time.time() + ARGS.hang
+            continue
+        if payload.startswith(b"BAD"):
+            udp_bad_burst(relay, peer, header)
+        if payload.startswith(b"FROMOTHER"):
+            header = udp_header(atyp, host, (dport + 1) & 0xFFFF)
+            payload = b"other " + payload
+        relay.sendto(header + payload, peer)
+    relay.close()
+
+
 def handle_socks5(sock):
     methods = socks5_greeting(sock)
     if ARGS.mode == "closegreet":
@@ -224,7 +328,10 @@ def handle_socks5(sock):
         return
     if not choose_method(sock, methods):
         return
-    socks5_request(sock)
+    cmd = socks5_request(sock)
+    if ARGS.mode == "udp" and cmd == 3:
+        udp_associate(sock)
+        return
     socks5_reply(sock)
 
 
@@ -293,6 +400,7 @@ def main():
     p.add_argument("--serve", choices=("echo", "relay"), default="echo")
     p.add_argument("--target", default="")
     p.add_argument("--hang", type=float, default=30.0)
+    p.add_argument("--relay-zero", action="store_true")
     p.add_argument("--listen", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file", required=True)

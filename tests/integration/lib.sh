@@ -557,3 +557,164 @@ expect_via_danted() {
 		"$after" $((before + 1))
 	say "$what: ok (via danted)"
 }
+
+# --- UDP (issue 3) ---------------------------------------------------------
+
+UDPECHO=$SFY_TOP/tests/integration/udpecho.py
+DNSRESPONDER=$SFY_TOP/tests/integration/dnsresponder.py
+
+# start_danted_udp [INTERNAL_ADDR [none|username]] — danted that also
+# relays UDP: UDP ASSOCIATE from loopback and 198.18.0.0/15 clients, and the
+# replies back. Each association and each relayed datagram is logged.
+# Sets DANTED_PORT, DANTED_LOG.
+start_danted_udp() {
+	internal=${1:-127.0.0.1}
+	method=${2:-none}
+	DANTED_PORT=$(free_port)
+	DANTED_LOG=$SFY_TMP/danted.log
+	conf=$SFY_TMP/danted.conf
+	hosts=$(proxy_hosts_file)
+	cat >"$conf" <<EOF2
+logoutput: $DANTED_LOG
+internal: $internal port = $DANTED_PORT
+external: 127.0.0.1
+clientmethod: none
+socksmethod: $method
+user.privileged: root
+user.unprivileged: nobody
+timeout.negotiate: 15
+timeout.io: 60
+client pass {
+  from: 127.0.0.0/8 to: 0.0.0.0/0
+  log: error
+}
+client pass {
+  from: 198.18.0.0/15 to: 0.0.0.0/0
+  log: error
+}
+socks pass {
+  from: 127.0.0.0/8 to: 0.0.0.0/0
+  command: udpassociate
+  log: connect disconnect error iooperation
+}
+socks pass {
+  from: 198.18.0.0/15 to: 0.0.0.0/0
+  command: udpassociate
+  log: connect disconnect error iooperation
+}
+socks pass {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  command: udpreply
+  log: connect disconnect error iooperation
+}
+socks pass {
+  from: 0.0.0.0/0 to: 127.0.0.0/8
+  command: connect
+  log: connect disconnect error
+}
+socks block {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  log: connect error
+}
+EOF2
+	: >"$DANTED_LOG"
+	unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec danted -f "$2" -p "$3"' \
+		danted "$hosts" "$conf" "$SFY_TMP/danted.pid" \
+		>"$SFY_TMP/danted.out" 2>&1 &
+	track $!
+	wait_port "$internal" "$DANTED_PORT"
+}
+
+# danted_udp_lines PATTERN — how many danted log lines about UDP match
+# PATTERN (a grep -E regex).
+danted_udp_lines() {
+	grep -E 'udp' "$DANTED_LOG" | grep -cE -- "$1"
+}
+
+# start_udp_echo [LISTEN_ADDR] [udpecho options] — our UDP echo server.
+# Sets UECHO_PORT, UECHO_REC (one line per datagram: "from IP:PORT len=N")
+# and UECHO_PID.
+start_udp_echo() {
+	UECHO_N=$((${UECHO_N:-0} + 1))
+	UECHO_REC=$SFY_TMP/uecho$UECHO_N.rec
+	pf=$SFY_TMP/uecho$UECHO_N.port
+	: >"$UECHO_REC"
+	addr=${1:-127.0.0.1}
+	[ $# -gt 0 ] && shift
+	"$PYTHON" "$UDPECHO" --listen "$addr" --port-file "$pf" \
+		--record "$UECHO_REC" "$@" >"$SFY_TMP/uecho$UECHO_N.log" 2>&1 &
+	UECHO_PID=$!
+	track $UECHO_PID
+	wait_file "$pf"
+	UECHO_PORT=$(cat "$pf")
+}
+
+# start_dns [ANSWER [ADDR [PORT]]] — the DNS responder on ADDR (default
+# 127.0.0.1) at PORT (default any free one): every A query gets ANSWER
+# (default 198.18.99.7). Sets DNS_PORT, DNS_REC, DNS_ANSWER.
+start_dns() {
+	DNS_ANSWER=${1:-198.18.99.7}
+	DNS_REC=$SFY_TMP/dns.rec
+	pf=$SFY_TMP/dns.port
+	: >"$DNS_REC"
+	"$PYTHON" "$DNSRESPONDER" --port-file "$pf" --record "$DNS_REC" \
+		--answer "$DNS_ANSWER" --listen "${2:-127.0.0.1}" \
+		--port "${3:-0}" >"$SFY_TMP/dns.log" 2>&1 &
+	track $!
+	wait_file "$pf"
+	DNS_PORT=$(cat "$pf")
+}
+
+# uecho_count — datagrams the UDP echo server has received so far.
+uecho_count() {
+	wc -l <"$UECHO_REC" | tr -d ' '
+}
+
+# danted_udp_to PORT — how many datagrams danted relayed from a client to
+# port PORT (one log line each: "udp/udpassociate -: ... -> EXT DEST.PORT").
+danted_udp_to() {
+	grep -cE -- "udp/udpassociate -: .* -> [^ ]+ [^ ]+\.$1 \(" "$DANTED_LOG"
+}
+
+# danted_udp_sessions — how many UDP associations danted has begun.
+danted_udp_sessions() {
+	grep -c 'udp/udpassociate \[:' "$DANTED_LOG"
+}
+
+# expect_peers_danted WHAT RECORD SKIP PORT — every datagram in RECORD
+# (a udpecho.py or dnsresponder.py record) after its first SKIP lines must
+# have come from a socket danted used to relay to PORT (on any loopback
+# address), and there must be at
+# least one such datagram: the server never saw the client itself.
+expect_peers_danted() {
+	peers=$(tail -n +"$(($3 + 1))" "$2" |
+		sed -n 's/.*from[= ]\([0-9.]*:[0-9]*\).*/\1/p' | sort -u)
+	[ -n "$peers" ] || fail "$1: the server received nothing"
+	for p in $peers; do
+		grep -qE -- "-> ${p%:*}\.${p##*:} [0-9.]+\.$4 \(" \
+			"$DANTED_LOG" ||
+			fail "$1: the server got a datagram from $p, which is" \
+				"not a socket danted relayed from"
+	done
+}
+
+# expect_udp_via_danted WHAT MIN CMD... — CMD must succeed (its output is
+# left in UDP_OUT), danted must have relayed at least MIN more datagrams to
+# the UDP echo server, and every datagram the echo server got meanwhile must
+# have come from danted.
+expect_udp_via_danted() {
+	what=$1
+	min=$2
+	shift 2
+	rec_before=$(uecho_count)
+	before=$(danted_udp_to "$UECHO_PORT")
+	UDP_OUT=$("$@" 2>"$SFY_TMP/cmd.err")
+	rc=$?
+	[ $rc = 0 ] || fail "$what: exit $rc: $UDP_OUT $(cat "$SFY_TMP/cmd.err")"
+	after=$(wait_count $((before + min)) danted_udp_to "$UECHO_PORT")
+	[ "$after" -ge $((before + min)) ] ||
+		fail "$what: danted relayed $((after - before)) datagrams to" \
+			"the echo server, want >= $min; output: $UDP_OUT"
+	expect_peers_danted "$what" "$UECHO_REC" "$rec_before" "$UECHO_PORT"
+	say "$what: ok ($((after - before)) datagrams via danted)"
+}
