@@ -224,7 +224,7 @@ static void rec_free(struct async_rec *rec)
 static void rec_stop(struct async_rec *rec)
 {
 	if (rec->priv >= 0) {
-		async_real.epoll_ctl(async_helper_ep, EPOLL_CTL_DEL, rec->priv,
+		real.epoll_ctl(async_helper_ep, EPOLL_CTL_DEL, rec->priv,
 				     NULL);
 		real.close(rec->priv);
 		rec->priv = -1;
@@ -238,7 +238,7 @@ static void rec_signal(struct async_rec *rec)
 {
 	uint64_t one = 1;
 
-	if (rec->efd >= 0 && async_real.write(rec->efd, &one, sizeof one) < 0)
+	if (rec->efd >= 0 && real.write(rec->efd, &one, sizeof one) < 0)
 		log_debug("async: eventfd write failed");
 }
 
@@ -300,7 +300,7 @@ static void rec_watch(struct async_rec *rec, short events, int op)
 	    .data.u64 = (uint64_t)rec->gen << 32 | rec_index(rec),
 	};
 
-	if (async_real.epoll_ctl(async_helper_ep, op, rec->priv, &ev) < 0)
+	if (real.epoll_ctl(async_helper_ep, op, rec->priv, &ev) < 0)
 		rec_finish(rec, -errno);
 }
 
@@ -358,7 +358,7 @@ static void helper_event(const struct epoll_event *ev)
 	struct async_rec *rec;
 
 	if (ev->data.u64 == ASYNC_WAKE) {
-		if (async_real.read(async_helper_wake, &drain, sizeof drain) <
+		if (real.read(async_helper_wake, &drain, sizeof drain) <
 		    0)
 			drain = 0;
 		return;
@@ -403,10 +403,10 @@ static bool helper_start(void)
 	pthread_t tid;
 	int rc;
 
-	async_helper_ep = async_real.epoll_create1(EPOLL_CLOEXEC);
+	async_helper_ep = real.epoll_create1(EPOLL_CLOEXEC);
 	async_helper_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (async_helper_ep < 0 || async_helper_wake < 0 ||
-	    async_real.epoll_ctl(async_helper_ep, EPOLL_CTL_ADD,
+	    real.epoll_ctl(async_helper_ep, EPOLL_CTL_ADD,
 				 async_helper_wake, &ev) < 0)
 		return false;
 	if (!fork_handlers)
@@ -447,7 +447,7 @@ static void helper_wake(void)
 {
 	uint64_t one = 1;
 
-	if (async_real.write(async_helper_wake, &one, sizeof one) < 0)
+	if (real.write(async_helper_wake, &one, sizeof one) < 0)
 		log_debug("async: wake write failed");
 }
 
@@ -502,7 +502,7 @@ int async_connect_start(int fd, const struct config *cfg,
 	struct async_rec *rec;
 	int err;
 
-	async_real_init();
+	real_init();
 	pthread_mutex_lock(&async_lock);
 	rec = start_record(fd, asked);
 	if (!rec) {
@@ -694,7 +694,7 @@ static int rec_epoll_ctl(struct async_rec *rec, int epfd, int op, int fd,
 	int rc;
 
 	if (op == EPOLL_CTL_DEL || !ev) {
-		rc = async_real.epoll_ctl(epfd, op, fd, ev);
+		rc = real.epoll_ctl(epfd, op, fd, ev);
 		if (rc == 0)
 			rec_reg_update(rec, epfd, fd, NULL);
 		return rc;
@@ -705,7 +705,7 @@ static int rec_epoll_ctl(struct async_rec *rec, int epfd, int op, int fd,
 	}
 	masked = *ev;
 	masked.events &= ~(uint32_t)ASYNC_EPOLL_READINESS;
-	rc = async_real.epoll_ctl(epfd, op, fd, &masked);
+	rc = real.epoll_ctl(epfd, op, fd, &masked);
 	if (rc == 0)
 		rec_reg_update(rec, epfd, fd, ev);
 	return rc;

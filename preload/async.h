@@ -121,29 +121,5 @@ void async_epoll_restore(const struct async_reg *regs, int count);
 int async_poll_substitute(int fd, int *token);
 void async_poll_release(int token);
 
-/* libc's own functions that real.h does not carry (async_real.c). */
-struct async_real_functions {
-	ssize_t (*read)(int fd, void *buf, size_t len);
-	ssize_t (*write)(int fd, const void *buf, size_t len);
-	ssize_t (*readv)(int fd, const struct iovec *iov, int count);
-	ssize_t (*writev)(int fd, const struct iovec *iov, int count);
-	ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags,
-			    struct sockaddr *sa, socklen_t *salen);
-	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
-	int (*epoll_create)(int size);
-	int (*epoll_create1)(int flags);
-	int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
-	int (*ppoll)(struct pollfd *fds, nfds_t count,
-		     const struct timespec *timeout, const sigset_t *mask);
-	int (*select)(int nfds, fd_set *r, fd_set *w, fd_set *e,
-		      struct timeval *timeout);
-	int (*pselect)(int nfds, fd_set *r, fd_set *w, fd_set *e,
-		       const struct timespec *timeout, const sigset_t *mask);
-};
-
-extern struct async_real_functions async_real;
-
-/* Fill async_real once (also runs real_init()). */
-void async_real_init(void);
 
 #endif

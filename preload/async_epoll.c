@@ -81,7 +81,7 @@ static int mask_one(int epfd, const struct fdinfo_item *it,
 	regs[*n].ev.data.u64 = it->data;
 	masked = regs[*n].ev;
 	masked.events &= ~(uint32_t)ASYNC_EPOLL_READINESS;
-	if (async_real.epoll_ctl(epfd, EPOLL_CTL_MOD, it->tfd, &masked) < 0)
+	if (real.epoll_ctl(epfd, EPOLL_CTL_MOD, it->tfd, &masked) < 0)
 		return -errno;
 	(*n)++;
 	return 0;
@@ -112,7 +112,7 @@ static int scan_set(int epfd, unsigned long ino, struct async_reg *regs,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0; /* closed meanwhile */
-	while (rc == 0 && (got = async_real.read(fd, buf, sizeof buf)) > 0) {
+	while (rc == 0 && (got = real.read(fd, buf, sizeof buf)) > 0) {
 		for (ssize_t i = 0; i < got && rc == 0; i++) {
 			if (buf[i] != '\n') {
 				if (used < sizeof line - 1)
@@ -157,7 +157,7 @@ void async_epoll_restore(const struct async_reg *regs, int count)
 	for (int i = 0; i < count; i++) {
 		struct epoll_event ev = regs[i].ev;
 
-		async_real.epoll_ctl(regs[i].epfd, EPOLL_CTL_MOD, regs[i].tfd,
+		real.epoll_ctl(regs[i].epfd, EPOLL_CTL_MOD, regs[i].tfd,
 				     &ev);
 	}
 }
@@ -166,8 +166,8 @@ SOCKSIFY_EXPORT int epoll_create(int size)
 {
 	int fd;
 
-	async_real_init();
-	fd = async_real.epoll_create(size);
+	real_init();
+	fd = real.epoll_create(size);
 	async_epoll_note(fd);
 	return fd;
 }
@@ -176,8 +176,8 @@ SOCKSIFY_EXPORT int epoll_create1(int flags)
 {
 	int fd;
 
-	async_real_init();
-	fd = async_real.epoll_create1(flags);
+	real_init();
+	fd = real.epoll_create1(flags);
 	async_epoll_note(fd);
 	return fd;
 }
@@ -186,8 +186,8 @@ SOCKSIFY_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	int rc;
 
-	async_real_init();
+	real_init();
 	if (async_idle() || !async_epoll_ctl(epfd, op, fd, ev, &rc))
-		return async_real.epoll_ctl(epfd, op, fd, ev);
+		return real.epoll_ctl(epfd, op, fd, ev);
 	return rc;
 }

@@ -19,7 +19,7 @@ int async_io_check(int fd, int flags)
 
 	if (async_idle())
 		return 0;
-	async_real_init();
+	real_init();
 	rc = async_io_gate(fd, flags & MSG_DONTWAIT);
 	if (rc == 0)
 		return 0;
@@ -34,7 +34,7 @@ SOCKSIFY_EXPORT int getsockopt(int fd, int level, int name, void *val,
 	int saved_errno = errno;
 	int err;
 
-	async_real_init();
+	real_init();
 	if (async_idle() || level != SOL_SOCKET || name != SO_ERROR || !val ||
 	    !len || *len < sizeof(int) || !async_so_error(fd, &err))
 		return real.getsockopt(fd, level, name, val, len);

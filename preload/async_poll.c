@@ -85,7 +85,7 @@ static int poll_once(struct pollfd *fds, nfds_t n, struct pollfd *work,
 	int rc, saved, count = 0;
 
 	poll_substitute(fds, n, work, tokens);
-	rc = async_real.ppoll(work, n, ts, mask);
+	rc = real.ppoll(work, n, ts, mask);
 	saved = errno;
 	if (poll_release(work, n, tokens) && rc > 0)
 		return -2;
@@ -141,9 +141,9 @@ static bool poll_concerned(const struct pollfd *fds, nfds_t n)
 SOCKSIFY_EXPORT int ppoll(struct pollfd *fds, nfds_t n,
 			  const struct timespec *ts, const sigset_t *mask)
 {
-	async_real_init();
+	real_init();
 	if (async_idle() || !poll_concerned(fds, n))
-		return async_real.ppoll(fds, n, ts, mask);
+		return real.ppoll(fds, n, ts, mask);
 	return poll_async(fds, n, ts, mask);
 }
 
@@ -152,7 +152,7 @@ SOCKSIFY_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	struct timespec ts = {.tv_sec = timeout_ms / 1000,
 			      .tv_nsec = (long)(timeout_ms % 1000) * 1000000L};
 
-	async_real_init();
+	real_init();
 	if (async_idle() || !poll_concerned(fds, n))
 		return real.poll(fds, n, timeout_ms);
 	return poll_async(fds, n, timeout_ms < 0 ? NULL : &ts, NULL);
@@ -237,9 +237,9 @@ SOCKSIFY_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	uint64_t deadline;
 	int rc;
 
-	async_real_init();
+	real_init();
 	if (async_idle() || !select_concerned(nfds, r, w, e))
-		return async_real.select(nfds, r, w, e, tv);
+		return real.select(nfds, r, w, e, tv);
 	if (tv) {
 		ts.tv_sec = tv->tv_sec;
 		ts.tv_nsec = tv->tv_usec * 1000L;
@@ -256,8 +256,8 @@ SOCKSIFY_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 SOCKSIFY_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			    const struct timespec *ts, const sigset_t *mask)
 {
-	async_real_init();
+	real_init();
 	if (async_idle() || !select_concerned(nfds, r, w, e))
-		return async_real.pselect(nfds, r, w, e, ts, mask);
+		return real.pselect(nfds, r, w, e, ts, mask);
 	return select_async(nfds, r, w, e, ts, mask);
 }
