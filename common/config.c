@@ -78,6 +78,7 @@ void config_defaults(struct config *cfg)
 	cfg->default_direct = true;
 	cfg->connect_timeout_ms = 10000;
 	cfg->handshake_timeout_ms = 10000;
+	cfg->async_connect = true;
 	cfg->log_level = LOG_ERROR;
 	cfg->valid = true;
 }
@@ -340,6 +341,18 @@ static int key_handshake_timeout(struct parser *ps, char **args, unsigned n)
 	return parse_timeout(ps, args[0], &ps->cfg->handshake_timeout_ms);
 }
 
+static int key_async_connect(struct parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "on") == 0)
+		ps->cfg->async_connect = true;
+	else if (strcmp(args[0], "off") == 0)
+		ps->cfg->async_connect = false;
+	else
+		return reject(ps, "async_connect must be on or off");
+	return 0;
+}
+
 static int key_log_level(struct parser *ps, char **args, unsigned n)
 {
 	(void)n;
@@ -370,6 +383,32 @@ static int key_udp(struct parser *ps, char **args, unsigned n)
 	return reject(ps, "udp must be auto, proxy, direct or block");
 }
 
+/* "bind on|off": carry listening TCP sockets through the proxy. */
+static int key_bind(struct parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "on") == 0)
+		ps->cfg->bind_on = true;
+	else if (strcmp(args[0], "off") == 0)
+		ps->cfg->bind_on = false;
+	else
+		return reject(ps, "bind must be on or off");
+	return 0;
+}
+
+/* "bind_peer last|zeros": what a BIND request's DST.ADDR says. */
+static int key_bind_peer(struct parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "last") == 0)
+		ps->cfg->bind_peer = BIND_PEER_LAST;
+	else if (strcmp(args[0], "zeros") == 0)
+		ps->cfg->bind_peer = BIND_PEER_ZEROS;
+	else
+		return reject(ps, "bind_peer must be last or zeros");
+	return 0;
+}
+
 static const struct config_key {
 	const char *name;
 	unsigned min_args, max_args;
@@ -383,8 +422,11 @@ static const struct config_key {
     {"direct", 1, 4, key_direct},
     {"block", 1, 4, key_block},
     {"udp", 1, 1, key_udp},
+    {"bind", 1, 1, key_bind},
+    {"bind_peer", 1, 1, key_bind_peer},
     {"connect_timeout", 1, 1, key_connect_timeout},
     {"handshake_timeout", 1, 1, key_handshake_timeout},
+    {"async_connect", 1, 1, key_async_connect},
     {"log_level", 1, 1, key_log_level},
 };
 

@@ -52,6 +52,13 @@ enum udp_mode {
 	UDP_BLOCK,  /* refused with EACCES */
 };
 
+/* What a BIND request asks the proxy to accept from (DST.ADDR/DST.PORT). */
+enum bind_peer {
+	BIND_PEER_LAST,	 /* the destination of the most recent proxied TCP
+			  * connection, port 0; zeros while there is none */
+	BIND_PEER_ZEROS, /* always 0.0.0.0:0 (any host) */
+};
+
 enum remote_dns_mode {
 	REMOTE_DNS_AUTO, /* follow the last proxy's scheme (socks5h, socks4a) */
 	REMOTE_DNS_ON,
@@ -79,8 +86,16 @@ struct config {
 	 * UDP_PROXY with a SOCKS4 proxy or a chain is a config error. */
 	enum udp_mode udp_mode;
 
+	/* Listening TCP sockets through the proxy (SOCKS BIND): off by
+	 * default, so local servers are never disturbed. */
+	bool bind_on;
+	enum bind_peer bind_peer;
+
 	unsigned connect_timeout_ms;   /* TCP connect to the first proxy */
 	unsigned handshake_timeout_ms; /* the whole SOCKS exchange */
+	/* A non-blocking connect() returns EINPROGRESS at once and the
+	 * handshake runs in the background (default on). */
+	bool async_connect;
 	enum log_level log_level;
 	bool log_level_set; /* given in the file (env still overrides) */
 
@@ -107,7 +122,8 @@ struct config_env {
 
 /* Built-in defaults: socks5h://127.0.0.1:1080, remote DNS, fake ranges
  * 240.0.0.0/4 and fd5c:6f63:6b73::/48, 65536 names, loopback direct,
- * 10 s connect, 10 s handshake, log level error. */
+ * 10 s connect, 10 s handshake, asynchronous non-blocking connects, log
+ * level error. */
 void config_defaults(struct config *cfg);
 
 /* Parse config text (the whole file). filename is used in messages only.

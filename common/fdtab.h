@@ -21,6 +21,8 @@
 #define FDTAB_UDP_SETUP 0x10u /* an association is being set up (a claim) */
 #define FDTAB_UDP_DEAD	0x20u /* the control connection is gone */
 #define FDTAB_UDP_SOCKET 0x40u /* known to be a UDP socket: udp.family */
+#define FDTAB_BIND_CONTROL 0x80u /* internal too: a BIND's control or wake-up
+				  * connection, tracked by preload/bind.c */
 #define FDTAB_UDP_CORK	0x100u /* the program set UDP_CORK on the socket */
 #define FDTAB_UDP_OPEN	0x200u /* a corked proxied datagram is pending */
 /* Any of these makes the fd's datagram calls take the UDP path. */

@@ -148,6 +148,17 @@ void handshake_init(struct handshake *hs, const struct proxy *proxy,
 		hs_fail(hs, (int)-n, hs_request_error_why(n));
 }
 
+void handshake_init_bind_reply(struct handshake *hs, const struct proxy *proxy)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->proxy = proxy;
+	hs->dest.kind = ENDPOINT_NONE;
+	hs->cmd = HANDSHAKE_BIND;
+	hs->bound.kind = ENDPOINT_NONE;
+	hs_expect(hs, HS_RECV_REPLY,
+		  hs_is_socks5(hs) ? HS_SOCKS5_REPLY_FIRST : SOCKS4_REPLY_LEN);
+}
+
 /* Send what is queued. Returns 0 once all is sent (out is then empty),
  * -EAGAIN with *events = POLLOUT, or -errno. */
 static int hs_flush(struct handshake *hs, const struct socket_io *io, int fd,

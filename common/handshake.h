@@ -71,6 +71,16 @@ void handshake_init(struct handshake *hs, const struct proxy *proxy,
 int handshake_step(struct handshake *hs, const struct socket_io *io, int fd,
 		   short *events);
 
+/* Prepare hs to receive the second reply of a BIND (RFC 1928 section 6:
+ * sent when the remote host has connected, or has failed to): the same
+ * format as the first reply, BND.ADDR/BND.PORT then being the connecting
+ * host's address; for SOCKS4 another 8-byte reply. Call it on a fresh hs
+ * after the BIND request's first reply succeeded on fd; then drive it with
+ * handshake_step() or handshake_run() as usual. proxy is the hop that
+ * answered the BIND (the last of a chain). Nothing is sent, and no byte
+ * after the second reply is read: those are the remote peer's data. */
+void handshake_init_bind_reply(struct handshake *hs, const struct proxy *proxy);
+
 /* Drive hs to completion, polling until deadline_ms (netio_now_ms() time).
  * Returns 0 or -errno (-ETIMEDOUT at the deadline). */
 int handshake_run(struct handshake *hs, const struct socket_io *io, int fd,

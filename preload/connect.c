@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "async.h"
+#include "bind.h"
 #include "fdtab.h"
 #include "hooks.h"
 #include "log.h"
@@ -69,6 +71,32 @@ static int stream_tunnel(int fd, const struct config *cfg,
 	return rc;
 }
 
+/* Set by connect() around stream_connect(): only connect() may return before
+ * the handshake ends. sendto(MSG_FASTOPEN) sends data right after, so its
+ * handshake must be complete first. */
+static __thread bool stream_async_allowed
+    __attribute__((tls_model("initial-exec")));
+
+/* Start the handshake in the background when the config allows it and the
+ * program's socket is non-blocking (and the caller is connect()). Returns 1 when started (*nonblocking is
+ * then true), 0 for the synchronous path, or -errno. */
+static int stream_try_async(int fd, const struct config *cfg,
+			    const struct sockaddr_storage *proxy, socklen_t len,
+			    const struct endpoint *asked,
+			    const struct endpoint *target, bool *nonblocking)
+{
+	int flags;
+
+	if (!cfg->async_connect || !stream_async_allowed)
+		return 0;
+	flags = real.fcntl(fd, F_GETFL);
+	if (flags < 0 || !(flags & O_NONBLOCK))
+		return 0;
+	*nonblocking = true;
+	return async_connect_start(fd, cfg, (const struct sockaddr *)proxy, len,
+				   asked, target);
+}
+
 /* The proxied path. target is what the proxy is asked for: the name behind
  * a fake address, or the address itself. Returns 0 or -errno (logged). */
 static int stream_proxy(int fd, int domain, const struct config *cfg,
@@ -98,6 +126,13 @@ static int stream_proxy(int fd, int domain, const struct config *cfg,
 			      : "the proxy's address is unknown");
 		return len;
 	}
+	rc = stream_try_async(fd, cfg, &proxy, (socklen_t)len, asked, &target,
+			      nonblocking);
+	if (rc < 0)
+		log_error("fd %d: %s via %s: connecting to the proxy failed",
+			  fd, dest, via);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	rc = stream_tunnel(fd, cfg, &proxy, (socklen_t)len, &target,
 			   nonblocking, &res);
 	if (rc < 0) {
@@ -106,6 +141,7 @@ static int stream_proxy(int fd, int domain, const struct config *cfg,
 		return rc;
 	}
 	stream_record(fd, asked);
+	bind_note_connect(fd, &target, &res.bound);
 	log_info("fd %d: %s via %s: ok", fd, dest, via);
 	return 0;
 }
@@ -264,7 +300,15 @@ static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
 	bool nonblocking = false;
 	int rc;
 
-	rc = stream_connect(fd, domain, sa, len, &outcome, &nonblocking);
+	bind_forget(fd); /* a BIND on a socket that connects is dropped */
+	/* A handshake still running: EALREADY; one that failed is forgot. */
+	rc = async_idle() ? 0 : async_connect_again(fd);
+	if (rc == 0) {
+		stream_async_allowed = true;
+		rc = stream_connect(fd, domain, sa, len, &outcome,
+				    &nonblocking);
+		stream_async_allowed = false;
+	}
 	if (rc < 0) {
 		errno = -rc;
 		return -1;

@@ -21,6 +21,8 @@
 
 #include <sched.h>
 
+#include "async.h"
+#include "bind.h"
 #include "fdtab.h"
 #include "real.h"
 #include "udp.h"
@@ -38,29 +40,37 @@ static void fdops_copy(int from, int to)
 {
 	int saved_errno = errno;
 
-	if (!(fdtab_flags(from) | fdtab_flags(to)))
-		return;
-	if (udp_shares_parent_memory())
-		return;
-
-	fdtab_copy(from, to);
+	/* A handshake in flight has no fdtab entry yet: tell async.c first. */
+	if ((fdtab_flags(from) | fdtab_flags(to)) || !async_idle()) {
+		if (udp_shares_parent_memory())
+			return; /* a vfork child: hands off our tables */
+		if (!async_idle())
+			async_fd_copied(from, to);
+		fdtab_copy(from, to);
+	}
 	errno = saved_errno;
 }
 
+/* The program's close() of one of our descriptors fails as if it were not
+ * open: it never was, as far as the program knows. */
 SOCKSIFY_EXPORT int close(int fd)
 {
 	uint32_t flags;
 
 	real_init();
 	flags = fdtab_flags(fd);
-	if (flags && udp_shares_parent_memory())
-		return real.close(fd); /* a vfork child: hands off our table */
+	if ((flags || bind_active() || !async_idle()) &&
+	    udp_shares_parent_memory())
+		return real.close(fd); /* a vfork child: hands off our tables */
 	if (flags & FDTAB_INTERNAL) {
 		errno = EBADF; /* not the program's descriptor */
 		return -1;
 	}
+	if (!async_idle())
+		async_fd_closing(fd);
 	if (flags & FDTAB_UDP_ASSOC)
 		udp_release(fd);
+	bind_forget(fd);
 	fdtab_clear(fd);
 	return real.close(fd);
 }
@@ -88,6 +98,9 @@ static int close_range_split(unsigned first, unsigned last, int flags)
 	int hidden, rc = 0;
 
 	udp_release_range(first, last);
+	bind_forget_range(first, last);
+	if (!async_idle())
+		async_fd_closing_range(first, last);
 	while (rc == 0 && lo <= last &&
 	       (hidden = fdtab_next(lo, last, FDTAB_INTERNAL)) >= 0) {
 		if ((unsigned)hidden > lo)
@@ -115,7 +128,9 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 		return -1;
 	}
 	if ((flags & CLOSE_RANGE_CLOEXEC) || first > last ||
-	    (fdtab_next(first, last, ~0u) >= 0 && udp_shares_parent_memory()))
+	    ((fdtab_next(first, last, ~0u) >= 0 || bind_active() ||
+	      !async_idle()) &&
+	     udp_shares_parent_memory()))
 		return real.close_range(first, last, flags);
 	return close_range_split(first, last, flags);
 }
@@ -129,7 +144,9 @@ SOCKSIFY_EXPORT void closefrom(int lowfd)
 	real_init();
 	if (lowfd < 0)
 		lowfd = 0;
-	if (real.close_range && fdtab_next((unsigned)lowfd, ~0U, ~0u) >= 0 &&
+	if (real.close_range &&
+	    (fdtab_next((unsigned)lowfd, ~0U, ~0u) >= 0 || bind_active() ||
+	     !async_idle()) &&
 	    udp_shares_parent_memory()) {
 		real.close_range((unsigned)lowfd, ~0U, 0);
 		errno = saved_errno;
@@ -162,13 +179,21 @@ static void fdops_before_dup_onto(int fd, int fd2)
 {
 	uint32_t flags = fdtab_flags(fd2);
 
-	if (fd == fd2 || !(flags & (FDTAB_INTERNAL | FDTAB_UDP_ASSOC)) ||
+	if (fd == fd2 ||
+	    (!(flags & (FDTAB_INTERNAL | FDTAB_UDP_ASSOC)) && !bind_active() &&
+	     async_idle()) ||
 	    udp_shares_parent_memory())
 		return;
-	if (flags & FDTAB_INTERNAL)
+	/* fd2 really closes only when the dup succeeds, i.e. fd is open. */
+	if (!async_idle() && real.fcntl(fd, F_GETFD) >= 0)
+		async_fd_closing(fd2);
+	if (flags & FDTAB_BIND_CONTROL)
+		bind_relocate_internal(fd2);
+	else if (flags & FDTAB_INTERNAL)
 		udp_relocate_internal(fd2);
-	else
+	else if (flags & FDTAB_UDP_ASSOC)
 		udp_release(fd2);
+	bind_forget(fd2); /* the program replaces a BIND listener */
 }
 
 /* dup2(fd, fd) changes nothing, and neither does our table. */
@@ -258,17 +283,4 @@ SOCKSIFY_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 		fdops_fresh(sv[1]);
 	}
 	return rc;
-}
-
-SOCKSIFY_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
-{
-	real_init();
-	return fdops_fresh(real.accept(fd, sa, len));
-}
-
-SOCKSIFY_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len,
-			    int flags)
-{
-	real_init();
-	return fdops_fresh(real.accept4(fd, sa, len, flags));
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "async.h"
 #include "fdtab.h"
 #include "real.h"
 
@@ -59,6 +60,10 @@ SOCKSIFY_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	int rc;
 
 	real_init();
+	if (!async_idle() && async_not_connected(fd)) {
+		errno = ENOTCONN; /* its handshake runs, or failed */
+		return -1;
+	}
 	if (fdtab_get(fd, &entry) < 0 ||
 	    !(entry.flags & (FDTAB_PROXIED | FDTAB_UDP_PEER)))
 		return real.getpeername(fd, sa, len);

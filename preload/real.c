@@ -78,6 +78,15 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(accept4), "accept4", NULL, true},
     {SLOT(closefrom), "closefrom", NULL, false},
     {SLOT(setsockopt), "setsockopt", NULL, true},
+    {SLOT(epoll_create), "epoll_create", NULL, true},
+    {SLOT(epoll_create1), "epoll_create1", NULL, true},
+    {SLOT(epoll_ctl), "epoll_ctl", NULL, true},
+    {SLOT(ppoll), "ppoll", NULL, true},
+    {SLOT(select), "select", NULL, true},
+    {SLOT(pselect), "pselect", NULL, true},
+    {SLOT(bind), "bind", NULL, true},
+    {SLOT(listen), "listen", NULL, true},
+    {SLOT(getsockname), "getsockname", NULL, true},
 };
 
 /* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and

@@ -6,6 +6,9 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -92,6 +95,21 @@ struct real_functions {
 	/* UDP_CORK is followed (sockopt.c); everything else passes. */
 	int (*setsockopt)(int fd, int level, int name, const void *val,
 			  socklen_t len);
+	/* Readiness while asynchronous handshakes run (async_*.c). */
+	int (*epoll_create)(int size);
+	int (*epoll_create1)(int flags);
+	int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
+	int (*ppoll)(struct pollfd *fds, nfds_t count,
+		     const struct timespec *timeout, const sigset_t *mask);
+	int (*select)(int nfds, fd_set *r, fd_set *w, fd_set *e,
+		      struct timeval *timeout);
+	int (*pselect)(int nfds, fd_set *r, fd_set *w, fd_set *e,
+		       const struct timespec *timeout, const sigset_t *mask);
+
+	/* Listening sockets through the proxy (bind.c, accept.c). */
+	int (*bind)(int fd, const struct sockaddr *sa, socklen_t len);
+	int (*listen)(int fd, int backlog);
+	int (*getsockname)(int fd, struct sockaddr *sa, socklen_t *len);
 };
 
 extern struct real_functions real;

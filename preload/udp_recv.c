@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "async.h"
 #include "iovec.h"
 #include "log.h"
 #include "real.h"
@@ -331,6 +332,8 @@ SOCKSIFY_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!msg || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
 		return real.recvmsg(fd, msg, flags);
 	return recv_result(recv_dispatch(fd, msg, flags), saved_errno);
@@ -342,6 +345,8 @@ SOCKSIFY_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
 		return real.recvfrom(fd, buf, len, flags, sa, salen);
 	return recv_result(recv_buffer(fd, buf, len, flags, sa, salen),
@@ -353,6 +358,8 @@ SOCKSIFY_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
 		return real.recv(fd, buf, len, flags);
 	return recv_result(recv_buffer(fd, buf, len, flags, NULL, NULL),
@@ -364,6 +371,8 @@ SOCKSIFY_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, 0) < 0)
+		return -1; /* a handshake in flight */
 	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
 		return real.read(fd, buf, len);
 	return recv_result(recv_buffer(fd, buf, len, 0, NULL, NULL),
@@ -376,6 +385,8 @@ SOCKSIFY_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
 
 	real_init();
+	if (async_io_check(fd, 0) < 0)
+		return -1; /* a handshake in flight */
 	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY) || count < 0)
 		return real.readv(fd, iov, count);
 	msg.msg_iovlen = (size_t)count;
@@ -410,6 +421,8 @@ SOCKSIFY_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int count,
 	unsigned done = 0;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!vec || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
 		return real.recvmmsg(fd, vec, count, flags, timeout);
 	clock_gettime(CLOCK_MONOTONIC, &start);

@@ -32,6 +32,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "async.h"
 #include "hooks.h"
 #include "log.h"
 #include "real.h"
@@ -327,6 +328,8 @@ SOCKSIFY_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!sa && !(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
 		return real.sendto(fd, buf, len, flags, sa, salen);
 	return send_result(send_buffer(fd, buf, len, flags, sa, salen),
@@ -338,6 +341,8 @@ SOCKSIFY_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
 		return real.send(fd, buf, len, flags);
 	return send_result(send_buffer(fd, buf, len, flags, NULL, 0),
@@ -349,6 +354,8 @@ SOCKSIFY_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, 0) < 0)
+		return -1; /* a handshake in flight */
 	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
 		return real.write(fd, buf, len);
 	return send_result(send_buffer(fd, buf, len, 0, NULL, 0), saved_errno);
@@ -360,6 +367,8 @@ SOCKSIFY_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
 
 	real_init();
+	if (async_io_check(fd, 0) < 0)
+		return -1; /* a handshake in flight */
 	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS) || count < 0)
 		return real.writev(fd, iov, count);
 	msg.msg_iovlen = (size_t)count;
@@ -371,6 +380,8 @@ SOCKSIFY_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	int saved_errno = errno;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!msg ||
 	    (!msg->msg_name && !(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS)))
 		return real.sendmsg(fd, msg, flags);
@@ -416,6 +427,8 @@ SOCKSIFY_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int count,
 	uint32_t f;
 
 	real_init();
+	if (async_io_check(fd, flags) < 0)
+		return -1; /* a handshake in flight */
 	if (!vec)
 		return real.sendmmsg(fd, vec, count, flags);
 	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;

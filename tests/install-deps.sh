@@ -6,5 +6,5 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential clang pkg-config check valgrind \
 	dante-server microsocks \
-	curl wget netcat-openbsd python3 dnsutils socat iproute2 procps \
-	passwd util-linux ca-certificates
+	curl wget netcat-openbsd python3 nodejs dnsutils socat iproute2 procps \
+	passwd util-linux ca-certificates python3-pyftpdlib

@@ -217,7 +217,9 @@ EOF
 
 # start_danted [none|username] [INTERNAL_ADDR] — danted in a private mount
 # namespace whose /etc/hosts knows the test names. Sets DANTED_PORT,
-# DANTED_LOG. Clients are allowed from loopback and 198.18.0.0/15.
+# DANTED_LOG. Clients are allowed from loopback and 198.18.0.0/15. With
+# DANTED_BIND=1 it also allows BIND, and the remote side's connections to a
+# BIND address (bindreply), from anywhere.
 start_danted() {
 	method=${1:-none}
 	internal=${2:-127.0.0.1}
@@ -248,6 +250,7 @@ socks pass {
   command: connect
   log: connect disconnect error
 }
+$(danted_bind_rule)
 socks block {
   from: 0.0.0.0/0 to: 0.0.0.0/0
   log: connect error
@@ -261,6 +264,18 @@ EOF
 	wait_port "$internal" "$DANTED_PORT"
 }
 
+# The socks rule for BIND (DANTED_BIND=1), or nothing.
+danted_bind_rule() {
+	[ "${DANTED_BIND:-}" = 1 ] || return 0
+	cat <<EOF
+socks pass {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  command: bind bindreply
+  log: connect disconnect error
+}
+EOF
+}
+
 # danted_count PATTERN — how many danted log lines show a passed connect
 # to a destination matching PATTERN (a grep -E regex, e.g. '\.8080$').
 danted_count() {
@@ -272,6 +287,126 @@ danted_count() {
 # (of 127.0.0.1 or of a name it resolved).
 danted_connects_to() {
 	danted_count "-> [^ ]+ [^ ]+\.$1\$"
+}
+
+# danted_bindreplies — how many remote connections danted passed to a BIND
+# address (one "tcp/bindreply [" line each).
+danted_bindreplies() {
+	grep -c 'pass([0-9]*): tcp/bindreply \[' "$DANTED_LOG"
+}
+
+# start_ftp — an anonymous, read-only FTP server (pyftpdlib) on 127.0.0.1
+# serving a fresh dir with file.txt: a unique token line, then 32 MiB. The
+# size matters: through a proxy, a small file's "226 Transfer complete" can
+# overtake the BIND's second reply, and curl then gives up (exit 8) before
+# it accepts; a file larger than every buffer on the way keeps the server
+# busy until the data connection is accepted. Sets FTP_PORT, FTP_TOKEN,
+# FTP_SIZE, FTP_LOG.
+start_ftp() {
+	ftp_python=$PYTHON
+	"$ftp_python" -c 'import pyftpdlib' 2>/dev/null || ftp_python=/usr/bin/python3
+	"$ftp_python" -c 'import pyftpdlib' 2>/dev/null ||
+		fail "python3-pyftpdlib missing (tests/install-deps.sh)"
+	ftp_dir=$SFY_TMP/ftp
+	mkdir -p "$ftp_dir"
+	FTP_TOKEN=ftp-token-$$-$(date +%s%N)
+	{
+		printf '%s\n' "$FTP_TOKEN"
+		head -c 33554432 /dev/zero | tr '\0' x
+	} >"$ftp_dir/file.txt"
+	FTP_SIZE=$(wc -c <"$ftp_dir/file.txt")
+	FTP_PORT=$(free_port)
+	FTP_LOG=$SFY_TMP/ftp.log
+	"$ftp_python" -m pyftpdlib -D -i 127.0.0.1 -p "$FTP_PORT" -d "$ftp_dir" \
+		>"$FTP_LOG" 2>&1 &
+	track $!
+	wait_port 127.0.0.1 "$FTP_PORT"
+}
+
+# bind_peer_run ADDRFILE TOKEN — the remote side of a BIND test: wait for
+# ADDRFILE ("IP PORT", written by bindtest), connect there, send TOKEN and
+# print the answer. Runs unproxied, in the host's namespace.
+bind_peer_run() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import os, socket, sys, time
+path, token = sys.argv[1], sys.argv[2]
+for _ in range(300):
+    if os.path.exists(path):
+        break
+    time.sleep(0.1)
+ip, port = open(path).read().split()
+s = socket.create_connection((ip, int(port)), 10)
+s.settimeout(20)
+s.sendall(token.encode() + b"\n")
+answer = s.makefile("rb").readline().decode().strip()
+print(s.getsockname()[1], answer)
+EOF
+}
+
+# expect_bind_once WHAT CONF [unbound] — bindtest listens under socksify
+# (inside $NS when BIND_IN_NS=1), bind_peer_run connects from the host to
+# the address bindtest's getsockname() reported. The line must cross both
+# ways, that address must be danted's BIND address, accept() must name the
+# peer as danted saw it, and danted must log one more bindreply.
+expect_bind_once() {
+	bind_what=$1
+	bind_conf=$2
+	shift 2
+	BIND_N=$((${BIND_N:-0} + 1))
+	addr=$SFY_TMP/bind$BIND_N.addr
+	token=bind-token-$BIND_N-$(date +%N)
+	before=$(danted_bindreplies)
+	if [ "${BIND_IN_NS:-}" = 1 ]; then
+		in_ns "$SOCKSIFY" -f "$bind_conf" "$PROGS/bindtest" once "$addr" "$@" \
+			>"$SFY_TMP/bindtest.out" 2>"$SFY_TMP/bindtest.err" &
+	else
+		"$SOCKSIFY" -f "$bind_conf" "$PROGS/bindtest" once "$addr" "$@" \
+			>"$SFY_TMP/bindtest.out" 2>"$SFY_TMP/bindtest.err" &
+	fi
+	bind_pid=$!
+	track $bind_pid
+	got=$(bind_peer_run "$addr" "$token")
+	wait $bind_pid
+	rc=$?
+	[ $rc = 0 ] || fail "$bind_what: bindtest exit $rc: $(cat "$SFY_TMP/bindtest.err")"
+	expect_eq "$bind_what: answer through the BIND" "${got#* }" "got $token"
+	out=$(cat "$SFY_TMP/bindtest.out")
+	expect_contains "$bind_what: data through the BIND" "$out" "line $token"
+	expect_contains "$bind_what: accept()'s peer" "$out" "peer 127.0.0.1 ${got%% *}"
+	read -r ip port <"$addr"
+	grep -q "tcp/bind \[: .* -> $ip\.$port " "$DANTED_LOG" ||
+		fail "$bind_what: $ip:$port is not an address danted bound"
+	after=$(wait_count $((before + 1)) danted_bindreplies)
+	expect_eq "$bind_what: connections danted passed to a BIND" "$after" \
+		$((before + 1))
+	say "$bind_what: ok (via danted's BIND at $ip:$port)"
+}
+
+# expect_ftp WHAT CONF URL CURL_OPTIONS... — curl fetches URL (file.txt of
+# start_ftp) in active mode under socksify; the data connection must come
+# through a BIND of danted.
+expect_ftp() {
+	bind_what=$1
+	bind_conf=$2
+	url=$3
+	shift 3
+	before=$(danted_bindreplies)
+	if [ "${BIND_IN_NS:-}" = 1 ]; then
+		in_ns "$SOCKSIFY" -f "$bind_conf" curl -sS --max-time 30 "$@" \
+			-o "$SFY_TMP/ftp.out" "$url" 2>"$SFY_TMP/cmd.err"
+	else
+		"$SOCKSIFY" -f "$bind_conf" curl -sS --max-time 30 "$@" \
+			-o "$SFY_TMP/ftp.out" "$url" 2>"$SFY_TMP/cmd.err"
+	fi
+	rc=$?
+	[ $rc = 0 ] || fail "$bind_what: curl exit $rc: $(cat "$SFY_TMP/cmd.err")"
+	expect_eq "$bind_what: file" "$(head -n 1 "$SFY_TMP/ftp.out")" "$FTP_TOKEN"
+	expect_eq "$bind_what: file size" "$(wc -c <"$SFY_TMP/ftp.out")" \
+		"$FTP_SIZE"
+	after=$(wait_count $((before + 1)) danted_bindreplies)
+	expect_eq "$bind_what: connections danted passed to a BIND" "$after" \
+		$((before + 1))
+	say "$bind_what: ok (data connection via danted's BIND)"
 }
 
 # add_user — a throw-away system user for danted's "username" method.

@@ -29,6 +29,18 @@ static void parse_ok(const char *text)
 	ck_assert(cfg.valid);
 }
 
+START_TEST(async_connect_switch)
+{
+	parse_ok("async_connect off");
+	ck_assert(!cfg.async_connect);
+	parse_ok("async_connect on");
+	ck_assert(cfg.async_connect);
+	ck_assert_int_eq(parse("async_connect maybe"), -EINVAL);
+	ck_assert(!cfg.valid);
+	ck_assert_int_eq(parse("async_connect"), -EINVAL);
+}
+END_TEST
+
 static const char *proxy_text(unsigned i)
 {
 	static char buf[1024];
@@ -56,12 +68,15 @@ START_TEST(defaults)
 	ck_assert(cfg.default_direct);
 	ck_assert_uint_eq(cfg.connect_timeout_ms, 10000);
 	ck_assert_uint_eq(cfg.handshake_timeout_ms, 10000);
+	ck_assert(cfg.async_connect);
 	ck_assert_int_eq(cfg.log_level, LOG_ERROR);
 	ck_assert(!cfg.log_level_set);
 	ck_assert_str_eq(cfg.source, "");
 	ck_assert(!cfg.world_readable_secret);
 	ck_assert_int_eq(cfg.udp_mode, UDP_AUTO);
 	ck_assert(!cfg.proxies[0].pipeline);
+	ck_assert(!cfg.bind_on);
+	ck_assert_int_eq(cfg.bind_peer, BIND_PEER_LAST);
 	ck_assert_int_eq(config_finish(&cfg), 0);
 	ck_assert(cfg.remote_dns);
 	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY);
@@ -597,6 +612,23 @@ START_TEST(pipeline_per_proxy)
 }
 END_TEST
 
+START_TEST(bind_settings)
+{
+	parse_ok("bind on\nbind_peer zeros\n");
+	ck_assert(cfg.bind_on);
+	ck_assert_int_eq(cfg.bind_peer, BIND_PEER_ZEROS);
+	parse_ok("bind on\nbind off\nbind_peer zeros\nbind_peer last\n");
+	ck_assert(!cfg.bind_on);
+	ck_assert_int_eq(cfg.bind_peer, BIND_PEER_LAST);
+	ck_assert_int_eq(parse("bind yes\n"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: bind must be on or off");
+	ck_assert_int_eq(parse("bind_peer any\n"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: bind_peer must be last or zeros");
+	ck_assert_int_eq(parse("bind\n"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: missing value for bind");
+}
+END_TEST
+
 /* --- Files: search order, reading, environment. -------------------------- */
 
 static char tmpdir[64];
@@ -978,9 +1010,11 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, chain_consistency);
 	tcase_add_test(tc, fake_entries_capped_by_ranges);
 	tcase_add_test(tc, log_level_names);
+	tcase_add_test(tc, async_connect_switch);
 	tcase_add_loop_test(tc, rule_protocols, 0, COUNT(rule_cases));
 	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
 	tcase_add_test(tc, pipeline_per_proxy);
+	tcase_add_test(tc, bind_settings);
 	suite_add_tcase(s, tc);
 	tcase_add_test(files, search_order);
 	tcase_add_test(files, load_from_search_path);

@@ -1063,6 +1063,156 @@ START_TEST(socks4_pipeline_flag_unchanged)
 }
 END_TEST
 
+/* ---- BIND: the first reply, then the second one (RFC 1928 section 6) ---- */
+
+/* SOCKS5: BND 198.18.0.1:4000 (first), then the peer 198.18.0.9:5555
+ * (second), then the peer's first bytes. */
+#define S5_FIRST 5, 0, 0, 1, 198, 18, 0, 1, 0x0f, 0xa0
+#define S5_SECOND 5, 0, 0, 1, 198, 18, 0, 9, 0x15, 0xb3
+#define S5_SECOND_NAME 5, 0, 0, 3, 4, 'p', 'e', 'e', 'r', 0x15, 0xb3
+#define S5_SECOND_REFUSED 5, 5, 0, 1, 0, 0, 0, 0, 0, 0
+/* SOCKS4: BND 198.18.0.1:4000, then 198.18.0.9:5555. */
+#define S4_FIRST 0, 0x5a, 0x0f, 0xa0, 198, 18, 0, 1
+#define S4_SECOND 0, 0x5a, 0x15, 0xb3, 198, 18, 0, 9
+#define S4_SECOND_REFUSED 0, 0x5b, 0, 0, 0, 0, 0, 0
+#define APP 'D', 'A', 'T', 'A'
+
+static const uint8_t s5_first[] = {S5_FIRST};
+static const uint8_t s5_second_app[] = {S5_SECOND, APP};
+static const uint8_t s5_both_app[] = {S5_FIRST, S5_SECOND, APP};
+static const uint8_t s5_both_name_app[] = {S5_FIRST, S5_SECOND_NAME, APP};
+static const uint8_t s5_refused[] = {S5_SECOND_REFUSED};
+static const uint8_t s4_first[] = {S4_FIRST};
+static const uint8_t s4_second_app[] = {S4_SECOND, APP};
+static const uint8_t s4_both_app[] = {S4_FIRST, S4_SECOND, APP};
+static const uint8_t s4_refused[] = {S4_SECOND_REFUSED};
+
+struct bind_case {
+	bool socks4;
+	struct peer_step steps[6];
+	int second_rc;	  /* what the second reply's run returns */
+	bool peer_named;  /* the second reply names the peer "peer" */
+	bool app_follows; /* "DATA" must still be in the socket */
+};
+
+static const struct bind_case bind_cases[] = {
+    /* Each reply in its own write, the second late. */
+    {false,
+     {READ(3), SEND(method_none), READ(10), SEND(s5_first),
+      SEND_LATE(s5_second_app), END()},
+     0, false, true},
+    /* Both replies and data coalesced into one write. */
+    {false,
+     {READ(3), SEND(method_none), READ(10), SEND(s5_both_app), END()},
+     0, false, true},
+    {false,
+     {READ(3), SEND(method_none), READ(10), SEND(s5_both_name_app), END()},
+     0, true, true},
+    /* Split: every byte in its own write. */
+    {false,
+     {READ(3), SEND(method_none), READ(10), SEND_SLOW(s5_both_app), END()},
+     0, false, true},
+    {false,
+     {READ(3), SEND(method_none), READ(10), SEND(s5_first),
+      SEND_LATE(s5_refused), END()},
+     -ECONNREFUSED, false, false},
+    /* The proxy gives up on the remote host by closing. */
+    {false,
+     {READ(3), SEND(method_none), READ(10), SEND(s5_first), CLOSE()},
+     -ECONNRESET, false, false},
+    {true,
+     {READ(9), SEND(s4_first), SEND_LATE(s4_second_app), END()},
+     0, false, true},
+    {true, {READ(9), SEND(s4_both_app), END()}, 0, false, true},
+    {true, {READ(9), SEND_SLOW(s4_both_app), END()}, 0, false, true},
+    {true,
+     {READ(9), SEND(s4_first), SEND_LATE(s4_refused), END()},
+     -ECONNREFUSED, false, false},
+};
+
+/* The remote peer's endpoint as the second reply gives it. */
+static void assert_bind_peer(const struct handshake *hs, bool named)
+{
+	static const uint8_t peer_ip[] = {198, 18, 0, 9};
+
+	ck_assert_uint_eq(hs->bound.port, 5555);
+	if (named) {
+		ck_assert_int_eq(hs->bound.kind, ENDPOINT_NAME);
+		ck_assert_str_eq(hs->bound.u.name, "peer");
+		return;
+	}
+	ck_assert_int_eq(hs->bound.kind, ENDPOINT_IPV4);
+	ck_assert_mem_eq(hs->bound.u.ipv4, peer_ip, 4);
+}
+
+/* Read exactly len bytes from the non-blocking client (a slow peer sends
+ * them one at a time). */
+static void read_app(int client, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		ck_assert_int_eq(
+		    netio_wait(&io, client, POLLIN, deadline_in(1000)), 0);
+		n = recv(client, buf + got, len - got, 0);
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+}
+
+START_TEST(bind_two_replies)
+{
+	static const uint8_t bnd_ip[] = {198, 18, 0, 1};
+	const struct bind_case *c = &bind_cases[_i];
+	struct proxy p = c->socks4 ? proxy_socks4(PROXY_SOCKS4, NULL)
+				   : proxy_socks5(0);
+	struct endpoint zeros = {.kind = ENDPOINT_IPV4};
+	struct handshake hs;
+	struct peer peer;
+	char app[16];
+	int client = peer_start(&peer, c->steps);
+
+	handshake_init(&hs, &p, &zeros, HANDSHAKE_BIND);
+	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_IPV4);
+	ck_assert_mem_eq(hs.bound.u.ipv4, bnd_ip, 4);
+	ck_assert_uint_eq(hs.bound.port, 4000);
+	handshake_init_bind_reply(&hs, &p);
+	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)),
+			 c->second_rc);
+	if (c->second_rc == 0)
+		assert_bind_peer(&hs, c->peer_named);
+	if (c->app_follows) {
+		read_app(client, app, 4);
+		ck_assert_mem_eq(app, "DATA", 4);
+	}
+	peer_finish(&peer, client);
+	if (c->socks4)
+		ck_assert_uint_eq(peer.got[1], SOCKS4_CMD_BIND);
+	else
+		ck_assert_uint_eq(peer.got[3 + 1], SOCKS5_CMD_BIND);
+}
+END_TEST
+
+/* A second-reply machine sends nothing and is waiting for input. */
+START_TEST(bind_reply_waits_without_sending)
+{
+	const struct peer_step steps[] = {END()};
+	struct proxy p = proxy_socks5(0);
+	struct handshake hs;
+	struct peer peer;
+	short events = 0;
+	int client = peer_start(&peer, steps);
+
+	handshake_init_bind_reply(&hs, &p);
+	ck_assert_int_eq(handshake_step(&hs, &io, client, &events), -EAGAIN);
+	ck_assert_int_eq(events, POLLIN);
+	peer_finish(&peer, client);
+	ck_assert_uint_eq(peer.got_len, 0);
+}
+END_TEST
+
 static Suite *handshake_suite(void)
 {
 	Suite *s = suite_create("handshake");
@@ -1070,6 +1220,7 @@ static Suite *handshake_suite(void)
 	TCase *bad = tcase_create("socks5 failures");
 	TCase *v4 = tcase_create("socks4");
 	TCase *pipe = tcase_create("pipelining");
+	TCase *bind = tcase_create("bind");
 
 	tcase_add_test(ok, socks5_no_auth_ipv4);
 	tcase_add_test(ok, socks5_userpass_name);
@@ -1106,6 +1257,10 @@ static Suite *handshake_suite(void)
 	tcase_add_test(pipe, socks4_pipeline_flag_unchanged);
 	suite_add_tcase(s, v4);
 	suite_add_tcase(s, pipe);
+	tcase_add_loop_test(bind, bind_two_replies, 0,
+			    sizeof(bind_cases) / sizeof(bind_cases[0]));
+	tcase_add_test(bind, bind_reply_waits_without_sending);
+	suite_add_tcase(s, bind);
 	return s;
 }
 

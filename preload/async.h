@@ -1,0 +1,125 @@
+/* async.h — asynchronous SOCKS handshakes for non-blocking connect() (issue
+ * 6). Internal to preload/.
+ *
+ * connect() on a non-blocking proxied TCP socket starts the TCP connect to
+ * the proxy and returns EINPROGRESS; one lazily started helper thread drives
+ * the handshake on a private duplicate of the socket. Meanwhile the
+ * program's own descriptor looks like a TCP connect in progress:
+ *  - its registrations in the program's epoll sets are kept with the
+ *    readiness bits masked out (those made before connect() are found in
+ *    /proc/self/fdinfo of every epoll set; later ones pass through our
+ *    epoll_ctl hook), and restored with EPOLL_CTL_MOD at the end, which
+ *    makes the kernel evaluate and queue the event (edge-triggered waiters
+ *    are woken);
+ *  - poll/ppoll/select/pselect wait on an eventfd in its place;
+ *  - read/write and friends return EAGAIN (or wait, when blocking);
+ *  - getsockopt(SO_ERROR) gives 0 while it runs, the mapped error once
+ *    after a failure; getpeername gives ENOTCONN.
+ * On failure the socket is dissolved (connect to AF_UNSPEC), so it polls
+ * OUT|HUP like a failed connect, and the first read/write or SO_ERROR
+ * reports the error once.
+ *
+ * Cost when no handshake is in flight: async_idle() — one atomic load — at
+ * the top of every hook that cares. */
+#ifndef SOCKSIFY_ASYNC_H
+#define SOCKSIFY_ASYNC_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "config.h"
+#include "endpoint.h"
+
+/* Records alive (running, or failed with the error not yet reported). */
+extern _Atomic int async_live;
+
+static inline bool async_idle(void)
+{
+	return atomic_load_explicit(&async_live, memory_order_acquire) == 0;
+}
+
+/* Start the asynchronous path on the program's socket fd. proxy/len is
+ * proxies[0]'s address in fd's family; asked is what the program asked for
+ * (recorded for getpeername), target what the proxy is asked for.
+ * Returns 1 when started (connect() must return -1/EINPROGRESS), 0 when it
+ * cannot be done asynchronously (the caller takes the synchronous path), or
+ * -errno when the TCP connect to the proxy failed at once. */
+int async_connect_start(int fd, const struct config *cfg,
+			const struct sockaddr *proxy, socklen_t len,
+			const struct endpoint *asked,
+			const struct endpoint *target);
+
+/* What connect() on fd must do before anything else: 0 (nothing to do:
+ * no record, or a failed record which is now forgotten), or -EALREADY while
+ * a handshake runs on fd. */
+int async_connect_again(int fd);
+
+/* The gate of the data calls on fd: 0 to go on to libc, or -errno to fail
+ * with (EAGAIN while the handshake runs and the call must not block, the
+ * failed handshake's error once). A blocking call waits for the end.
+ * dontwait: the call's flags asked for MSG_DONTWAIT. */
+int async_io_gate(int fd, bool dontwait);
+
+/* async_io_gate() for the data hooks (read, write, recv*, send*): 0 to go
+ * on to the call, or -1 with errno set. With no handshake in flight it is
+ * one atomic load. flags: the call's MSG_* flags (0 for read/write). */
+int async_io_check(int fd, int flags);
+
+/* getsockopt(SO_ERROR) on fd: returns 1 with *err set when we answer, 0 to
+ * ask the kernel. */
+int async_so_error(int fd, int *err);
+
+/* True while fd's handshake runs or failed unreported (getpeername must say
+ * ENOTCONN). */
+bool async_not_connected(int fd);
+
+/* Descriptor bookkeeping: fd is about to close; to became a copy of from. */
+void async_fd_closing(int fd);
+void async_fd_closing_range(unsigned first, unsigned last);
+void async_fd_copied(int from, int to);
+
+/* epoll_ctl for fd while its handshake runs: returns 1 with *rc set when
+ * handled, 0 to pass the call to libc. */
+int async_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev,
+		    int *rc);
+
+/* ---- between async.c, async_epoll.c and async_poll.c ---- */
+
+/* One registration of the program's socket in a program's epoll set. */
+struct async_reg {
+	int epfd, tfd;
+	struct epoll_event ev; /* the program's own interest */
+};
+
+/* Readiness bits removed while a handshake runs. */
+#define ASYNC_EPOLL_READINESS                                                \
+	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLRDNORM |          \
+	 EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND | EPOLLMSG)
+
+/* Record epfd as an epoll set (from the epoll_create hooks). */
+void async_epoll_note(int epfd);
+
+/* Find the registrations of the socket with inode ino in every known epoll
+ * set and mask them. Fills regs (up to cap) and returns how many, or -errno
+ * when one cannot be masked (those already masked are restored). */
+int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,
+			      int cap);
+
+/* Give each registration its own interest back (errors ignored: a set or a
+ * descriptor may be gone). */
+void async_epoll_restore(const struct async_reg *regs, int count);
+
+/* For the poll hooks: when fd's handshake runs, take a reference on its
+ * record and return an eventfd that turns readable at its end; else -1.
+ * *token receives what async_poll_release() needs. */
+int async_poll_substitute(int fd, int *token);
+void async_poll_release(int token);
+
+
+#endif

@@ -1,0 +1,193 @@
+/* async_epoll.c — the program's epoll sets during asynchronous handshakes:
+ * the epoll_create hooks note which descriptors are epoll sets; at connect()
+ * the registrations of the socket already in them are read from
+ * /proc/self/fdinfo and masked; the epoll_ctl hook masks the ones made
+ * while the handshake runs; the end restores them all.
+ *
+ * Cost with no handshake in flight: epoll_create sets one bit; epoll_ctl
+ * checks one counter. epoll_wait is not hooked at all. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "async.h"
+#include "real.h"
+
+#define EPFD_MAX (1u << 20)
+#define FDINFO_LINE 256
+
+/* Bit per descriptor number that was made an epoll set. A closed set's bit
+ * stays; it costs one readlink at the next asynchronous connect. */
+static _Atomic uint64_t epfd_bits[EPFD_MAX / 64];
+
+void async_epoll_note(int epfd)
+{
+	if (epfd >= 0 && (unsigned)epfd < EPFD_MAX)
+		atomic_fetch_or_explicit(&epfd_bits[epfd / 64],
+					 UINT64_C(1) << (epfd % 64),
+					 memory_order_relaxed);
+}
+
+/* True when fd is (still) an epoll set. */
+static bool epfd_is_epoll(int fd)
+{
+	char path[40], target[40];
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof target - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventpoll]") == 0;
+}
+
+/* A parsed "tfd: ..." line of an epoll set's fdinfo. */
+struct fdinfo_item {
+	int tfd;
+	uint32_t events;
+	uint64_t data;
+	unsigned long ino;
+};
+
+static bool fdinfo_parse(const char *line, struct fdinfo_item *it)
+{
+	unsigned long long data;
+	long long pos;
+
+	if (sscanf(line, "tfd: %d events: %" SCNx32 " data: %llx pos:%lld ino:%lx",
+		   &it->tfd, &it->events, &data, &pos, &it->ino) != 5)
+		return false;
+	it->data = data;
+	return true;
+}
+
+/* Mask one found registration; record it. Returns 0 or -errno. */
+static int mask_one(int epfd, const struct fdinfo_item *it,
+		    struct async_reg *regs, int *n, int cap)
+{
+	struct epoll_event masked;
+
+	if (*n == cap)
+		return -ENOSPC;
+	if (it->events & EPOLLEXCLUSIVE)
+		return -EINVAL; /* cannot be modified */
+	regs[*n].epfd = epfd;
+	regs[*n].tfd = it->tfd;
+	regs[*n].ev.events = it->events;
+	regs[*n].ev.data.u64 = it->data;
+	masked = regs[*n].ev;
+	masked.events &= ~(uint32_t)ASYNC_EPOLL_READINESS;
+	if (real.epoll_ctl(epfd, EPOLL_CTL_MOD, it->tfd, &masked) < 0)
+		return -errno;
+	(*n)++;
+	return 0;
+}
+
+/* Handle one complete fdinfo line. Returns 0 or -errno. */
+static int scan_line(int epfd, const char *line, unsigned long ino,
+		     struct async_reg *regs, int *n, int cap)
+{
+	struct fdinfo_item it;
+
+	if (!fdinfo_parse(line, &it) || it.ino != ino)
+		return 0;
+	return mask_one(epfd, &it, regs, n, cap);
+}
+
+/* Read epfd's fdinfo line by line (a line longer than FDINFO_LINE is
+ * skipped: registrations are short). Returns 0 or -errno. */
+static int scan_set(int epfd, unsigned long ino, struct async_reg *regs,
+		    int *n, int cap)
+{
+	char path[48], buf[1024], line[FDINFO_LINE];
+	size_t used = 0;
+	ssize_t got;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", epfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* closed meanwhile */
+	while (rc == 0 && (got = real.read(fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < got && rc == 0; i++) {
+			if (buf[i] != '\n') {
+				if (used < sizeof line - 1)
+					line[used++] = buf[i];
+				continue;
+			}
+			line[used] = '\0';
+			used = 0;
+			rc = scan_line(epfd, line, ino, regs, n, cap);
+		}
+	}
+	real.close(fd);
+	return rc;
+}
+
+int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,
+			      int cap)
+{
+	int n = 0, rc = 0;
+
+	for (unsigned w = 0; w < EPFD_MAX / 64 && rc == 0; w++) {
+		uint64_t bits = atomic_load_explicit(&epfd_bits[w],
+						     memory_order_relaxed);
+
+		while (bits && rc == 0) {
+			int epfd = (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+
+			bits &= bits - 1;
+			if (epfd_is_epoll(epfd))
+				rc = scan_set(epfd, ino, regs, &n, cap);
+		}
+	}
+	if (rc < 0) {
+		async_epoll_restore(regs, n);
+		return rc;
+	}
+	return n;
+}
+
+void async_epoll_restore(const struct async_reg *regs, int count)
+{
+	for (int i = 0; i < count; i++) {
+		struct epoll_event ev = regs[i].ev;
+
+		real.epoll_ctl(regs[i].epfd, EPOLL_CTL_MOD, regs[i].tfd,
+				     &ev);
+	}
+}
+
+SOCKSIFY_EXPORT int epoll_create(int size)
+{
+	int fd;
+
+	real_init();
+	fd = real.epoll_create(size);
+	async_epoll_note(fd);
+	return fd;
+}
+
+SOCKSIFY_EXPORT int epoll_create1(int flags)
+{
+	int fd;
+
+	real_init();
+	fd = real.epoll_create1(flags);
+	async_epoll_note(fd);
+	return fd;
+}
+
+SOCKSIFY_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	int rc;
+
+	real_init();
+	if (async_idle() || !async_epoll_ctl(epfd, op, fd, ev, &rc))
+		return real.epoll_ctl(epfd, op, fd, ev);
+	return rc;
+}

@@ -1,0 +1,959 @@
+/* bind.c — listening TCP sockets through the proxy (SOCKS BIND, RFC 1928
+ * section 6 and SOCKS4): the bind(), listen() and getsockname() hooks, the
+ * table of pending BINDs, and the helper thread that waits for second
+ * replies.
+ *
+ * How it works. The program keeps its own, real listening socket, so poll,
+ * select and epoll registrations all keep working. When it binds a
+ * qualifying socket (or listens on an unbound one), a hidden control
+ * connection sends the BIND request; the first reply's BND.ADDR/BND.PORT is
+ * what getsockname() reports from then on. Once the socket listens, a helper
+ * thread waits on the control connection for the second reply. When it
+ * comes, the helper connects a hidden local "wake-up" socket to the
+ * listener, which makes the listener readable exactly as a real arrival
+ * would; accept() (accept.c) recognises that connection by its source
+ * address, drops it and hands the program the control connection instead.
+ * (Dante's client instead dup2()s the control connection over the listener;
+ * that loses epoll registrations and socket options, so we do not.)
+ *
+ * Thread safety: the table, the last peer and the outside address are
+ * behind bind_lock, which is never held across a blocking call except the
+ * helper's short non-blocking work. Fork: the lock is taken around fork()
+ * (pthread_atfork), so a child never inherits it held; the child has no
+ * helper until a hook restarts it.
+ *
+ * The helper thread is started on demand and exits when no BIND waits; no
+ * thread or descriptor exists before the first BIND. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "fdtab.h"
+#include "handshake.h"
+#include "hooks.h"
+#include "log.h"
+#include "real.h"
+#include "state.h"
+#include "tunnel.h"
+
+#define BIND_MAX_WATCH	256  /* control connections one poll watches */
+#define BIND_TICK_MS	1000 /* the helper re-reads the table this often */
+#define BIND_HIDE_FLOOR 4096 /* internal fds go at min(limit/2, this) */
+
+enum bind_phase {
+	BIND_BOUND,	/* BIND granted; the socket does not listen yet */
+	BIND_LISTENING, /* the helper waits for the second reply */
+	BIND_ARRIVED,	/* second reply in (or failed); wake-up sent */
+};
+
+struct bind_listener {
+	struct bind_listener *next;
+	int fd; /* the program's listening socket */
+	uint64_t inode;
+	int family;
+	int ctrl;		   /* hidden control connection to the proxy */
+	int wake;		   /* hidden wake-up connection, or -1 */
+	struct endpoint wake_addr; /* its local address */
+	enum bind_phase phase;
+	int error;	      /* positive errno of the second reply */
+	struct endpoint bnd;  /* what getsockname() reports */
+	struct endpoint peer; /* the remote host, once arrived */
+	struct handshake hs;  /* receives the second reply */
+};
+
+enum bind_address_class {
+	BIND_ADDR_LOCAL,   /* loopback: never through the proxy */
+	BIND_ADDR_ANY,	   /* wildcard or routed: BIND */
+	BIND_ADDR_OUTSIDE, /* the proxy's outside address: BIND, and bind
+			    * the wildcard address locally instead */
+};
+
+static pthread_mutex_t bind_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bind_listener *bind_list;
+static atomic_uint bind_count;
+static bool bind_helper_running;
+static int bind_event_fd = -1;
+static struct endpoint bind_last_peer; /* kind NONE while unknown */
+static struct endpoint bind_outside;   /* the proxy's outside address */
+
+bool bind_active(void)
+{
+	return atomic_load_explicit(&bind_count, memory_order_acquire) > 0;
+}
+
+/* The inode of fd's open file, or 0 when it is not open. */
+static uint64_t bind_inode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+/* Move fd up out of the program's way (close-on-exec) and mark it
+ * internal. Returns the descriptor to use (fd itself when it cannot move). */
+static int bind_hide(int fd)
+{
+	struct fdtab_entry entry = {.flags =
+					FDTAB_INTERNAL | FDTAB_BIND_CONTROL};
+	struct rlimit rl;
+	int low = 0, moved;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64)
+		low = rl.rlim_cur / 2 > BIND_HIDE_FLOOR
+			  ? BIND_HIDE_FLOOR
+			  : (int)(rl.rlim_cur / 2);
+	if (low > fd) {
+		moved = real.fcntl(fd, F_DUPFD_CLOEXEC, low);
+		if (moved >= 0) {
+			real.close(fd);
+			fd = moved;
+		}
+	}
+	fdtab_set(fd, &entry);
+	return fd;
+}
+
+/* Close one internal descriptor (forgetting its mark first) and set it -1. */
+static void bind_close_internal(int *fd)
+{
+	if (*fd < 0)
+		return;
+	fdtab_clear(*fd);
+	real.close(*fd);
+	*fd = -1;
+}
+
+void bind_release(struct bind_handover *h)
+{
+	bind_close_internal(&h->ctrl);
+	bind_close_internal(&h->wake);
+}
+
+/* Free e and its descriptors (e is already unlinked). */
+static void bind_destroy(struct bind_listener *e)
+{
+	bind_close_internal(&e->ctrl);
+	bind_close_internal(&e->wake);
+	free(e);
+}
+
+/* Unlink *link's entry (lock held); returns it. */
+static struct bind_listener *bind_unlink(struct bind_listener **link)
+{
+	struct bind_listener *e = *link;
+
+	*link = e->next;
+	atomic_fetch_sub_explicit(&bind_count, 1, memory_order_release);
+	return e;
+}
+
+/* The link that points at fd's entry (lock held), or NULL. An entry whose
+ * socket is no longer fd's (closed behind our back, number reused) is
+ * dropped on the way. */
+static struct bind_listener **bind_find(int fd)
+{
+	struct bind_listener **link = &bind_list;
+
+	while (*link) {
+		if ((*link)->fd != fd) {
+			link = &(*link)->next;
+			continue;
+		}
+		if ((*link)->inode == bind_inode(fd))
+			return link;
+		bind_destroy(bind_unlink(link));
+	}
+	return NULL;
+}
+
+static void bind_lock_acquire(void)
+{
+	pthread_mutex_lock(&bind_lock);
+}
+
+static void bind_lock_release(void)
+{
+	pthread_mutex_unlock(&bind_lock);
+}
+
+int bind_write_sockaddr(int family, const struct endpoint *ep,
+			struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t full = endpoint_to_sockaddr(ep, family, &ss), want;
+
+	if (full == 0)
+		return -EAFNOSUPPORT;
+	if (!len || (!sa && *len > 0))
+		return -EFAULT;
+	want = *len < full ? *len : full;
+	if (want > 0)
+		memcpy(sa, &ss, want);
+	*len = full;
+	return 0;
+}
+
+/* True when ep is 0.0.0.0 or ::. */
+static bool bind_is_wildcard(const struct endpoint *ep)
+{
+	static const uint8_t zero[16];
+
+	if (ep->kind == ENDPOINT_IPV4)
+		return memcmp(ep->u.ipv4, zero, 4) == 0;
+	return ep->kind == ENDPOINT_IPV6 && memcmp(ep->u.ipv6, zero, 16) == 0;
+}
+
+static bool bind_is_loopback(const struct endpoint *ep)
+{
+	static const uint8_t one[16] = {[15] = 1};
+
+	if (ep->kind == ENDPOINT_IPV4)
+		return ep->u.ipv4[0] == 127;
+	return ep->kind == ENDPOINT_IPV6 && memcmp(ep->u.ipv6, one, 16) == 0;
+}
+
+/* True when a and b hold the same IP address (ports ignored). */
+static bool bind_same_address(const struct endpoint *a,
+			      const struct endpoint *b)
+{
+	struct endpoint x = *a, y = *b;
+
+	x.port = 0;
+	y.port = 0;
+	return x.kind != ENDPOINT_NAME && endpoint_equal(&x, &y);
+}
+
+/* How a bind() to ep is treated. */
+static enum bind_address_class bind_classify(const struct endpoint *ep)
+{
+	struct endpoint outside;
+
+	bind_lock_acquire();
+	outside = bind_outside;
+	bind_lock_release();
+	if (outside.kind != ENDPOINT_NONE && bind_same_address(ep, &outside))
+		return BIND_ADDR_OUTSIDE;
+	if (bind_is_loopback(ep))
+		return BIND_ADDR_LOCAL;
+	return BIND_ADDR_ANY;
+}
+
+/* The proxy's address as a BND.ADDR of 0.0.0.0 means it: the peer of the
+ * control connection for a single proxy, the last proxy's literal address
+ * for a chain. bnd keeps its port. */
+static void bind_fill_unspecified(const struct config *cfg, int ctrl,
+				  struct endpoint *bnd)
+{
+	const struct endpoint *last = &cfg->proxies[cfg->proxy_count - 1].addr;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct endpoint proxy;
+	uint16_t port = bnd->port;
+
+	if (!bind_is_wildcard(bnd))
+		return;
+	if (cfg->proxy_count == 1) {
+		if (real.getpeername(ctrl, (struct sockaddr *)&ss, &len) < 0 ||
+		    endpoint_from_sockaddr(&proxy, (struct sockaddr *)&ss,
+					   len) < 0)
+			return;
+	} else if (last->kind == ENDPOINT_IPV4 || last->kind == ENDPOINT_IPV6) {
+		proxy = *last;
+	} else {
+		return;
+	}
+	*bnd = proxy;
+	bnd->port = port;
+}
+
+/* DST.ADDR/DST.PORT of a BIND request: see "bind_peer" in the example
+ * config. A peer the last proxy cannot carry (a name to a socks4:// proxy,
+ * IPv6 to SOCKS4) falls back to zeros. */
+static struct endpoint bind_request_peer(const struct config *cfg)
+{
+	const struct proxy *last = &cfg->proxies[cfg->proxy_count - 1];
+	struct endpoint zeros = {.kind = ENDPOINT_IPV4};
+	struct endpoint peer;
+
+	if (cfg->bind_peer == BIND_PEER_ZEROS)
+		return zeros;
+	bind_lock_acquire();
+	peer = bind_last_peer;
+	bind_lock_release();
+	if (peer.kind == ENDPOINT_NONE ||
+	    (peer.kind == ENDPOINT_NAME && !proxy_sends_names(last)) ||
+	    (peer.kind == ENDPOINT_IPV6 && !proxy_is_socks5(last)))
+		return zeros;
+	peer.port = 0;
+	return peer;
+}
+
+/* Open the control connection for a BIND on a socket of family and run the
+ * request through the chain; fill e's ctrl, bnd and hs. Returns 0 or
+ * -errno (logged). */
+static int bind_request(const struct config *cfg, int fd, int family,
+			struct bind_listener *e)
+{
+	struct endpoint peer = bind_request_peer(cfg);
+	struct sockaddr_storage proxy;
+	struct tunnel_result res;
+	char text[ENDPOINT_TEXT_MAX];
+	int len, ctrl, rc;
+
+	len = socksify_proxy_sockaddr(family, &proxy);
+	if (len < 0)
+		return len;
+	ctrl =
+	    real.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctrl < 0)
+		return -errno;
+	rc = tunnel_open(&real_io, cfg, ctrl, (struct sockaddr *)&proxy,
+			 (socklen_t)len, &peer, HANDSHAKE_BIND, &res);
+	if (rc < 0) {
+		log_error("fd %d: BIND for %s refused: %s", fd,
+			  endpoint_format(&peer, text, sizeof text),
+			  res.why ? res.why : "failed");
+		real.close(ctrl);
+		return rc;
+	}
+	e->ctrl = bind_hide(ctrl);
+	e->bnd = res.bound;
+	bind_fill_unspecified(cfg, e->ctrl, &e->bnd);
+	handshake_init_bind_reply(&e->hs, &cfg->proxies[cfg->proxy_count - 1]);
+	log_info("fd %d: listening through the proxy at %s", fd,
+		 endpoint_format(&e->bnd, text, sizeof text));
+	return 0;
+}
+
+/* A new entry for fd with its BIND granted, not yet in the table.
+ * Returns it, or NULL with *err set. */
+static struct bind_listener *bind_create(const struct config *cfg, int fd,
+					 int family, int *err)
+{
+	struct bind_listener *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	e->fd = fd;
+	e->family = family;
+	e->ctrl = -1;
+	e->wake = -1;
+	*err = bind_request(cfg, fd, family, e);
+	if (*err < 0) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* Put e into the table (its socket is bound now: record its inode). */
+static void bind_insert(struct bind_listener *e)
+{
+	e->inode = bind_inode(e->fd);
+	bind_lock_acquire();
+	e->next = bind_list;
+	bind_list = e;
+	atomic_fetch_add_explicit(&bind_count, 1, memory_order_release);
+	bind_lock_release();
+}
+
+/* ---- the helper thread ---- */
+
+/* Fill fds with the event fd and the control connections that wait for a
+ * second reply (lock held). Returns the count (1: nothing waits). */
+static nfds_t bind_collect(struct pollfd *fds)
+{
+	struct bind_listener *e;
+	nfds_t n = 1;
+
+	fds[0] = (struct pollfd){.fd = bind_event_fd, .events = POLLIN};
+	for (e = bind_list; e && n <= BIND_MAX_WATCH; e = e->next)
+		if (e->phase == BIND_LISTENING)
+			fds[n++] =
+			    (struct pollfd){.fd = e->ctrl, .events = POLLIN};
+	return n;
+}
+
+/* The address the wake-up connection goes to: the listener's own, with a
+ * wildcard replaced by the loopback address. Returns its length or 0. */
+static socklen_t bind_wake_target(const struct bind_listener *e,
+				  struct sockaddr_storage *ss)
+{
+	socklen_t len = sizeof *ss;
+	struct endpoint ep;
+
+	if (real.getsockname(e->fd, (struct sockaddr *)ss, &len) < 0 ||
+	    endpoint_from_sockaddr(&ep, (struct sockaddr *)ss, len) < 0)
+		return 0;
+	if (bind_is_wildcard(&ep)) {
+		uint16_t port = ep.port;
+
+		endpoint_parse_ip(&ep, ep.kind == ENDPOINT_IPV4 ? "127.0.0.1"
+								: "::1");
+		ep.port = port;
+	}
+	return endpoint_to_sockaddr(&ep, e->family, ss);
+}
+
+/* Make e's listener readable: connect a hidden socket to it and remember
+ * that socket's address, by which accept() knows it (lock held, so accept
+ * cannot look before it is recorded). Returns 0 or -errno. */
+static int bind_wake(struct bind_listener *e)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = bind_wake_target(e, &ss);
+	int s;
+
+	if (len == 0)
+		return -EBADF;
+	s = real.socket(e->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			0);
+	if (s < 0)
+		return -errno;
+	if (real.connect(s, (struct sockaddr *)&ss, len) < 0 &&
+	    errno != EINPROGRESS) {
+		real.close(s);
+		return -errno;
+	}
+	len = sizeof ss;
+	if (real.getsockname(s, (struct sockaddr *)&ss, &len) < 0 ||
+	    endpoint_from_sockaddr(&e->wake_addr, (struct sockaddr *)&ss, len) <
+		0) {
+		real.close(s);
+		return -EBADF;
+	}
+	e->wake = bind_hide(s);
+	return 0;
+}
+
+/* Advance e's second reply (lock held); on its arrival or failure, wake
+ * the listener. */
+static void bind_second_reply(struct bind_listener *e)
+{
+	char text[ENDPOINT_TEXT_MAX];
+	short events = POLLIN;
+	int rc = handshake_step(&e->hs, &real_io, e->ctrl, &events);
+
+	if (rc == -EAGAIN)
+		return;
+	e->phase = BIND_ARRIVED;
+	e->error = rc < 0 ? -rc : 0;
+	e->peer = e->hs.bound;
+	if (rc < 0)
+		log_error("fd %d: BIND failed: %s", e->fd,
+			  e->hs.why ? e->hs.why : "failed");
+	else
+		log_info("fd %d: %s connected through the proxy", e->fd,
+			 endpoint_format(&e->peer, text, sizeof text));
+	rc = bind_wake(e);
+	if (rc < 0)
+		log_error("fd %d: cannot wake the listener: %s", e->fd,
+			  strerror(-rc));
+}
+
+/* The entry whose control connection is ctrl and waits (lock held). */
+static struct bind_listener *bind_by_ctrl(int ctrl)
+{
+	struct bind_listener *e;
+
+	for (e = bind_list; e; e = e->next)
+		if (e->ctrl == ctrl && e->phase == BIND_LISTENING)
+			return e;
+	return NULL;
+}
+
+/* Handle what one poll reported (lock held). */
+static void bind_dispatch(const struct pollfd *fds, nfds_t n)
+{
+	uint64_t count;
+	struct bind_listener *e;
+
+	if (fds[0].revents && read(bind_event_fd, &count, sizeof count) < 0)
+		count = 0; /* nothing to drain */
+	for (nfds_t i = 1; i < n; i++) {
+		if (!fds[i].revents)
+			continue;
+		e = bind_by_ctrl(fds[i].fd);
+		if (e)
+			bind_second_reply(e);
+	}
+}
+
+/* Stop (lock held): nothing waits any more. */
+static void bind_helper_stop(void)
+{
+	bind_helper_running = false;
+	bind_close_internal(&bind_event_fd);
+}
+
+/* Wait for second replies until none is awaited. Each round takes a
+ * snapshot of the table, polls without the lock (bounded by BIND_TICK_MS)
+ * and then handles the events with the lock, finding entries again by
+ * their control connection, so a BIND dropped meanwhile is skipped. */
+static void *bind_helper_main(void *arg)
+{
+	struct pollfd fds[BIND_MAX_WATCH + 1];
+	nfds_t n;
+
+	(void)arg;
+	for (;;) {
+		bind_lock_acquire();
+		n = bind_collect(fds);
+		if (n == 1) {
+			bind_helper_stop();
+			bind_lock_release();
+			return NULL;
+		}
+		bind_lock_release();
+		if (real.poll(fds, n, BIND_TICK_MS) <= 0)
+			continue;
+		bind_lock_acquire();
+		bind_dispatch(fds, n);
+		bind_lock_release();
+	}
+}
+
+/* Start the helper (lock held), with every signal blocked so the program's
+ * handlers never run on it. Returns 0 or -errno. */
+static int bind_helper_start(void)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t thread;
+	int rc, fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	bind_event_fd = bind_hide(fd);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&thread, &attr, bind_helper_main, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		bind_close_internal(&bind_event_fd);
+		return -rc;
+	}
+	bind_helper_running = true;
+	return 0;
+}
+
+/* Tell the helper the table changed, starting it when needed (lock
+ * held). */
+static void bind_helper_kick(void)
+{
+	uint64_t one = 1;
+	int rc;
+
+	if (bind_helper_running) {
+		if (write(bind_event_fd, &one, sizeof one) < 0)
+			log_debug("cannot wake the BIND helper: %m");
+		return;
+	}
+	rc = bind_helper_start();
+	if (rc < 0)
+		log_error("cannot start the BIND helper thread: %s",
+			  strerror(-rc));
+}
+
+void bind_helper_ensure(void)
+{
+	bind_lock_acquire();
+	if (!bind_helper_running)
+		for (struct bind_listener *e = bind_list; e; e = e->next)
+			if (e->phase == BIND_LISTENING) {
+				bind_helper_kick();
+				break;
+			}
+	bind_lock_release();
+}
+
+/* ---- what the other hooks ask ---- */
+
+bool bind_take(int listen_fd, const struct sockaddr *from, socklen_t len,
+	       struct bind_handover *h)
+{
+	struct bind_listener **link, *e;
+	struct endpoint source;
+
+	if (endpoint_from_sockaddr(&source, from, len) < 0)
+		return false;
+	bind_lock_acquire();
+	link = bind_find(listen_fd);
+	e = link ? *link : NULL;
+	if (!e || e->phase != BIND_ARRIVED || e->wake < 0 ||
+	    !endpoint_equal(&source, &e->wake_addr)) {
+		bind_lock_release();
+		return false;
+	}
+	bind_unlink(link);
+	bind_lock_release();
+	*h = (struct bind_handover){.ctrl = e->ctrl,
+				    .wake = e->wake,
+				    .error = e->error,
+				    .peer = e->peer};
+	free(e);
+	return true;
+}
+
+/* The program dup2()s onto one of our descriptors: move ours to another
+ * hidden number first (under the lock, so the helper thread, which collects
+ * descriptors under it, never polls a stale number), then its dup2 can
+ * take the number. Returns 0 or -errno. */
+int bind_relocate_internal(int fd)
+{
+	struct bind_listener *e;
+	int moved, rc = 0;
+
+	bind_lock_acquire();
+	for (e = bind_list; e; e = e->next)
+		if (e->ctrl == fd || e->wake == fd)
+			break;
+	moved = e ? real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1) : -1;
+	if (e && moved < 0) {
+		rc = -errno;
+	} else if (e) {
+		moved = bind_hide(moved);
+		*(e->ctrl == fd ? &e->ctrl : &e->wake) = moved;
+		fdtab_clear(fd);
+		real.close(fd);
+	}
+	bind_lock_release();
+	if (e)
+		bind_helper_kick();
+	return rc;
+}
+
+void bind_forget(int fd)
+{
+	struct bind_listener **link, *e = NULL;
+
+	if (!bind_active())
+		return;
+	bind_lock_acquire();
+	link = bind_find(fd);
+	if (link)
+		e = bind_unlink(link);
+	bind_lock_release();
+	if (e)
+		bind_destroy(e);
+}
+
+void bind_forget_range(unsigned lo, unsigned hi)
+{
+	struct bind_listener **link = &bind_list, *gone = NULL, *e;
+
+	if (!bind_active())
+		return;
+	bind_lock_acquire();
+	while (*link) {
+		if ((unsigned)(*link)->fd < lo || (unsigned)(*link)->fd > hi) {
+			link = &(*link)->next;
+			continue;
+		}
+		e = bind_unlink(link);
+		e->next = gone;
+		gone = e;
+	}
+	bind_lock_release();
+	while ((e = gone)) {
+		gone = e->next;
+		bind_destroy(e);
+	}
+}
+
+void bind_note_connect(int fd, const struct endpoint *target,
+		       const struct endpoint *bound)
+{
+	const struct config *cfg = socksify_config();
+	struct endpoint outside = *bound;
+
+	if (!cfg->bind_on)
+		return;
+	bind_fill_unspecified(cfg, fd, &outside);
+	bind_lock_acquire();
+	bind_last_peer = *target;
+	bind_last_peer.port = 0;
+	if (outside.kind == ENDPOINT_IPV4 || outside.kind == ENDPOINT_IPV6)
+		bind_outside = outside;
+	bind_lock_release();
+}
+
+/* ---- the hooks ---- */
+
+/* True when fd has a BIND. */
+static bool bind_active_for(int fd)
+{
+	bool found;
+
+	if (!bind_active())
+		return false;
+	bind_lock_acquire();
+	found = bind_find(fd) != NULL;
+	bind_lock_release();
+	return found;
+}
+
+/* Is fd a TCP socket that may BIND under cfg? *family receives its
+ * family. */
+static bool bind_candidate(const struct config *cfg, int fd, int *family)
+{
+	return cfg->valid && cfg->bind_on && cfg->proxy_count > 0 &&
+	       hook_socket_class(fd, family) == SOCKET_TCP;
+}
+
+/* The wildcard address of family with port, into ss. Returns its length. */
+static socklen_t bind_wildcard(int family, uint16_t port,
+			       struct sockaddr_storage *ss)
+{
+	struct endpoint ep;
+
+	endpoint_parse_ip(&ep, family == AF_INET6 ? "::" : "0.0.0.0");
+	ep.port = port;
+	return endpoint_to_sockaddr(&ep, family, ss);
+}
+
+/* bind() of a qualifying address: BIND first (so a refusal fails bind()
+ * and the socket stays unbound), then the real bind. Returns 0 or -errno. */
+static int bind_through_proxy(const struct config *cfg, int fd, int family,
+			      const struct sockaddr *sa, socklen_t len,
+			      enum bind_address_class class, uint16_t port)
+{
+	struct sockaddr_storage any;
+	struct bind_listener *e;
+	int err;
+
+	if (class == BIND_ADDR_OUTSIDE) {
+		len = bind_wildcard(family, port, &any);
+		sa = (struct sockaddr *)&any;
+	}
+	e = bind_create(cfg, fd, family, &err);
+	if (!e)
+		return err;
+	if (real.bind(fd, sa, len) < 0) {
+		err = -errno;
+		bind_destroy(e);
+		return err;
+	}
+	bind_insert(e);
+	return 0;
+}
+
+SOCKSIFY_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int saved_errno = errno, family, rc;
+	const struct config *cfg;
+	enum bind_address_class class;
+	struct endpoint ep;
+
+	real_init();
+	cfg = socksify_config();
+	if (!cfg->bind_on || !sa || len < sizeof sa->sa_family ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    endpoint_from_sockaddr(&ep, sa, len) < 0 ||
+	    !bind_candidate(cfg, fd, &family)) {
+		errno = saved_errno;
+		return real.bind(fd, sa, len);
+	}
+	class = bind_classify(&ep);
+	errno = saved_errno;
+	if (class == BIND_ADDR_LOCAL || bind_active_for(fd))
+		return real.bind(fd, sa, len);
+	rc = bind_through_proxy(cfg, fd, family, sa, len, class, ep.port);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	errno = saved_errno;
+	return 0;
+}
+
+/* listen() on fd that has a BIND: the real listen, then the helper waits
+ * for the second reply. Returns what listen() returns. */
+static int listen_bound(int fd, int backlog)
+{
+	struct bind_listener **link;
+	int rc = real.listen(fd, backlog);
+
+	if (rc < 0)
+		return rc;
+	bind_lock_acquire();
+	link = bind_find(fd);
+	if (link && (*link)->phase == BIND_BOUND) {
+		(*link)->phase = BIND_LISTENING;
+		bind_helper_kick();
+	}
+	bind_lock_release();
+	return rc;
+}
+
+/* True when fd is unbound (the kernel will bind the wildcard address at
+ * listen()). */
+static bool listen_unbound(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct endpoint ep;
+
+	return real.getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	       endpoint_from_sockaddr(&ep, (struct sockaddr *)&ss, len) == 0 &&
+	       ep.port == 0 && bind_is_wildcard(&ep);
+}
+
+/* listen() on an unbound candidate: BIND, then listen. Returns 0 or
+ * -errno. */
+static int listen_unbound_through_proxy(const struct config *cfg, int fd,
+					int family, int backlog)
+{
+	struct bind_listener *e;
+	int err;
+
+	e = bind_create(cfg, fd, family, &err);
+	if (!e)
+		return err;
+	if (real.listen(fd, backlog) < 0) {
+		err = -errno;
+		bind_destroy(e);
+		return err;
+	}
+	e->phase = BIND_LISTENING;
+	bind_insert(e);
+	bind_lock_acquire();
+	bind_helper_kick();
+	bind_lock_release();
+	return 0;
+}
+
+SOCKSIFY_EXPORT int listen(int fd, int backlog)
+{
+	int saved_errno = errno, family, rc;
+	const struct config *cfg;
+
+	real_init();
+	if (bind_active_for(fd))
+		return listen_bound(fd, backlog);
+	cfg = socksify_config();
+	if (!cfg->bind_on || !bind_candidate(cfg, fd, &family) ||
+	    !listen_unbound(fd)) {
+		errno = saved_errno;
+		return real.listen(fd, backlog);
+	}
+	errno = saved_errno;
+	rc = listen_unbound_through_proxy(cfg, fd, family, backlog);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+/* getsockname() of a proxied connection with bind on: the proxy's outside
+ * address with the local port, so that a program that advertises its own
+ * address (FTP's "PORT -") names the host the world sees. Returns 1 when
+ * handled (0 or -errno in *rc), 0 to pass on. */
+static int getsockname_outside(int fd, struct sockaddr *sa, socklen_t *len,
+			       int *rc)
+{
+	struct sockaddr_storage ss;
+	socklen_t ss_len = sizeof ss;
+	struct fdtab_entry entry;
+	struct endpoint outside, local;
+
+	if (!socksify_config()->bind_on || fdtab_get(fd, &entry) < 0 ||
+	    !(entry.flags & FDTAB_PROXIED))
+		return 0;
+	bind_lock_acquire();
+	outside = bind_outside;
+	bind_lock_release();
+	if (outside.kind == ENDPOINT_NONE ||
+	    real.getsockname(fd, (struct sockaddr *)&ss, &ss_len) < 0 ||
+	    endpoint_from_sockaddr(&local, (struct sockaddr *)&ss, ss_len) < 0)
+		return 0;
+	outside.port = local.port;
+	*rc = bind_write_sockaddr(ss.ss_family, &outside, sa, len);
+	return *rc == -EAFNOSUPPORT ? 0 : 1;
+}
+
+/* getsockname() of a socket with a BIND: its BND address. Returns 1 when
+ * handled (0 or -errno in *rc), 0 to pass on. */
+static int getsockname_bound(int fd, struct sockaddr *sa, socklen_t *len,
+			     int *rc)
+{
+	struct bind_listener **link;
+	struct endpoint bnd;
+	int family;
+
+	if (!bind_active())
+		return 0;
+	bind_lock_acquire();
+	link = bind_find(fd);
+	if (link) {
+		bnd = (*link)->bnd;
+		family = (*link)->family;
+	}
+	bind_lock_release();
+	if (!link)
+		return 0;
+	*rc = bind_write_sockaddr(family, &bnd, sa, len);
+	return *rc == -EAFNOSUPPORT ? 0 : 1;
+}
+
+SOCKSIFY_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int saved_errno = errno, rc = 0;
+
+	real_init();
+	if (getsockname_bound(fd, sa, len, &rc) ||
+	    getsockname_outside(fd, sa, len, &rc)) {
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		errno = saved_errno;
+		return 0;
+	}
+	errno = saved_errno;
+	return real.getsockname(fd, sa, len);
+}
+
+/* Around fork(): hold the lock so the child never inherits it held. The
+ * child has no helper thread: its event fd is closed, and the next accept()
+ * (bind_helper_ensure) starts a new helper if a BIND still waits. */
+static void bind_before_fork(void)
+{
+	bind_lock_acquire();
+}
+
+static void bind_after_fork_parent(void)
+{
+	bind_lock_release();
+}
+
+static void bind_after_fork_child(void)
+{
+	if (bind_helper_running) {
+		bind_helper_running = false;
+		bind_close_internal(&bind_event_fd);
+	}
+	bind_lock_release();
+}
+
+/* Registering the handlers is the only work done at load. */
+__attribute__((constructor)) static void bind_register_fork_handlers(void)
+{
+	pthread_atfork(bind_before_fork, bind_after_fork_parent,
+		       bind_after_fork_child);
+}
