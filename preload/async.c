@@ -19,6 +19,8 @@
  * Fork: the prepare handler waits (bounded by the handshake deadlines) until
  * no handshake runs and holds the lock across fork(), so the child inherits
  * settled records and no helper; the child drops the helper's descriptors.
+ * exec (preload/exec.c) waits the same way through async_wait_settled(), as
+ * the helper vanishes with the old image.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -798,13 +800,13 @@ void async_fd_copied(int from, int to)
 
 /* ---- fork ---- */
 
-/* Wait until no handshake runs (at most until the latest deadline), then
- * keep the lock across fork(). */
-static void async_before_fork(void)
+/* Wait (lock held) until no handshake runs. Bounded: the helper ends each
+ * handshake by its deadline, and the wait gives up after an hour of
+ * one-second rounds in any case. */
+static void async_wait_settled_locked(void)
 {
 	struct timespec until;
 
-	pthread_mutex_lock(&async_lock);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 1;
 	for (int rounds = 0; async_running > 0 && rounds < 3600; rounds++) {
@@ -812,6 +814,21 @@ static void async_before_fork(void)
 		    ETIMEDOUT)
 			until.tv_sec += 1;
 	}
+}
+
+void async_wait_settled(void)
+{
+	pthread_mutex_lock(&async_lock);
+	async_wait_settled_locked();
+	pthread_mutex_unlock(&async_lock);
+}
+
+/* Wait until no handshake runs (at most until the latest deadline), then
+ * keep the lock across fork(). */
+static void async_before_fork(void)
+{
+	pthread_mutex_lock(&async_lock);
+	async_wait_settled_locked();
 }
 
 static void async_after_fork_parent(void)

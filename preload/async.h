@@ -84,6 +84,11 @@ void async_fd_closing(int fd);
 void async_fd_closing_range(unsigned first, unsigned last);
 void async_fd_copied(int from, int to);
 
+/* Wait until no handshake is in flight (each ends by its deadline), so
+ * that an exec'd image inherits only connected or failed sockets. Callers
+ * check async_idle() first; never call it from a vfork child. */
+void async_wait_settled(void);
+
 /* epoll_ctl for fd while its handshake runs: returns 1 with *rc set when
  * handled, 0 to pass the call to libc. */
 int async_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev,

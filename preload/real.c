@@ -87,6 +87,12 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(bind), "bind", NULL, true},
     {SLOT(listen), "listen", NULL, true},
     {SLOT(getsockname), "getsockname", NULL, true},
+    {SLOT(execve), "execve", NULL, true},
+    {SLOT(execv), "execv", NULL, true},
+    {SLOT(execvp), "execvp", NULL, true},
+    {SLOT(execvpe), "execvpe", NULL, true},
+    {SLOT(fexecve), "fexecve", NULL, true},
+    {SLOT(execveat), "execveat", NULL, false},
 };
 
 /* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and

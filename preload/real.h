@@ -110,6 +110,18 @@ struct real_functions {
 	int (*bind)(int fd, const struct sockaddr *sa, socklen_t len);
 	int (*listen)(int fd, int backlog);
 	int (*getsockname)(int fd, struct sockaddr *sa, socklen_t *len);
+
+	/* exec waits for handshakes in flight (exec.c). The l-forms end in
+	 * execv, execvp and execve. */
+	int (*execve)(const char *path, char *const argv[],
+		      char *const envp[]);
+	int (*execv)(const char *path, char *const argv[]);
+	int (*execvp)(const char *file, char *const argv[]);
+	int (*execvpe)(const char *file, char *const argv[],
+		       char *const envp[]);
+	int (*fexecve)(int fd, char *const argv[], char *const envp[]);
+	int (*execveat)(int dirfd, const char *path, char *const argv[],
+			char *const envp[], int flags); /* NULL before 2.34 */
 };
 
 extern struct real_functions real;

@@ -1,0 +1,187 @@
+/* exec.c — the exec family waits for handshakes in flight.
+ *
+ * The helper thread that drives asynchronous handshakes (async.c) vanishes
+ * with the old image at exec, so a socket still in its handshake would reach
+ * the new program half-way through the SOCKS exchange. Each exec entry point
+ * therefore waits, as the fork prepare handler does, until no handshake runs
+ * (each ends by its deadline; past that the exec goes on anyway), then calls
+ * libc's own function. glibc's execvp, execl and friends call execve inside
+ * libc, not through our hook, so every one of them has its own hook.
+ *
+ * Cost with no handshake in flight: one atomic load (async_idle()).
+ *
+ * A vfork child (vfork, or the clone of posix_spawn/system/popen) runs in
+ * its parent's memory with the parent suspended: it must neither wait nor
+ * touch our tables, so it goes straight to libc. glibc's own posix_spawn,
+ * system and popen exec inside libc and never reach these hooks. */
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "async.h"
+#include "log.h"
+#include "real.h"
+#include "udp.h"
+
+/* The most arguments an execl-style call may pass (they are gathered on the
+ * stack); more fail with E2BIG. */
+#define EXEC_MAX_ARGS 4096
+
+/* glibc declares it from 2.34 on; the hook exists whatever the headers. */
+int execveat(int dirfd, const char *path, char *const argv[],
+	     char *const envp[], int flags);
+
+/* Run before every exec: wait until no handshake is in flight, unless none
+ * is (the common case) or this is a vfork child. */
+static void exec_prepare(void)
+{
+	real_init();
+	if (async_idle() || udp_shares_parent_memory())
+		return;
+	log_debug("exec: waiting for the handshakes in flight");
+	async_wait_settled();
+}
+
+SOCKSIFY_EXPORT int execve(const char *path, char *const argv[],
+			   char *const envp[])
+{
+	exec_prepare();
+	return real.execve(path, argv, envp);
+}
+
+SOCKSIFY_EXPORT int execv(const char *path, char *const argv[])
+{
+	exec_prepare();
+	return real.execv(path, argv);
+}
+
+SOCKSIFY_EXPORT int execvp(const char *file, char *const argv[])
+{
+	exec_prepare();
+	return real.execvp(file, argv);
+}
+
+SOCKSIFY_EXPORT int execvpe(const char *file, char *const argv[],
+			    char *const envp[])
+{
+	exec_prepare();
+	return real.execvpe(file, argv, envp);
+}
+
+SOCKSIFY_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	exec_prepare();
+	return real.fexecve(fd, argv, envp);
+}
+
+/* execveat is missing from libc before glibc 2.34: ENOSYS then. */
+SOCKSIFY_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+			     char *const envp[], int flags)
+{
+	exec_prepare();
+	if (!real.execveat) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real.execveat(dirfd, path, argv, envp, flags);
+}
+
+/* ---- the variadic forms: argv is gathered on the stack ---- */
+
+/* Count an execl-style list: arg0, then the variadic arguments up to the
+ * terminating NULL (consumed from *ap). Returns the number of arguments
+ * before the NULL, or -E2BIG when there are more than EXEC_MAX_ARGS. */
+static int exec_count_args(const char *arg0, va_list *ap)
+{
+	int count = 0;
+
+	for (const char *arg = arg0; arg; arg = va_arg(*ap, const char *)) {
+		if (++count > EXEC_MAX_ARGS)
+			return -E2BIG;
+	}
+	return count;
+}
+
+/* Fill argv[0..count] from arg0 and *ap (count from exec_count_args() on
+ * the same list), NULL-terminated. *ap is left just after the list's NULL,
+ * where execle finds envp. */
+static void exec_gather_args(char **argv, int count, const char *arg0,
+			     va_list *ap)
+{
+	argv[count] = NULL;
+	if (count == 0)
+		return;
+	argv[0] = (char *)arg0;
+	for (int i = 1; i < count; i++)
+		argv[i] = va_arg(*ap, char *);
+	(void)va_arg(*ap, char *); /* the terminating NULL */
+}
+
+/* Each l-form counts its list, gathers it into a stack array of that size
+ * and ends in the matching v-form of libc (which calls execve inside libc,
+ * so the wait runs once). */
+SOCKSIFY_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	int count;
+
+	va_start(ap, arg);
+	count = exec_count_args(arg, &ap);
+	va_end(ap);
+	if (count < 0) {
+		errno = -count;
+		return -1;
+	}
+	char *argv[count + 1];
+
+	va_start(ap, arg);
+	exec_gather_args(argv, count, arg, &ap);
+	va_end(ap);
+	exec_prepare();
+	return real.execv(path, argv);
+}
+
+SOCKSIFY_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	int count;
+
+	va_start(ap, arg);
+	count = exec_count_args(arg, &ap);
+	va_end(ap);
+	if (count < 0) {
+		errno = -count;
+		return -1;
+	}
+	char *argv[count + 1];
+
+	va_start(ap, arg);
+	exec_gather_args(argv, count, arg, &ap);
+	va_end(ap);
+	exec_prepare();
+	return real.execvp(file, argv);
+}
+
+/* execle: envp follows the list's terminating NULL. */
+SOCKSIFY_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char *const *envp;
+	va_list ap;
+	int count;
+
+	va_start(ap, arg);
+	count = exec_count_args(arg, &ap);
+	va_end(ap);
+	if (count < 0) {
+		errno = -count;
+		return -1;
+	}
+	char *argv[count + 1];
+
+	va_start(ap, arg);
+	exec_gather_args(argv, count, arg, &ap);
+	envp = va_arg(ap, char *const *);
+	va_end(ap);
+	exec_prepare();
+	return real.execve(path, argv, envp);
+}
