@@ -12,9 +12,13 @@
  *
  * A vfork child (vfork, or the clone of posix_spawn/system/popen) runs in
  * its parent's memory with the parent suspended: it must neither wait nor
- * touch our tables, so it goes straight to libc. glibc's own posix_spawn,
- * system and popen exec inside libc and never reach these hooks. */
+ * touch our tables, so it goes straight to libc. glibc's posix_spawn,
+ * system and popen exec inside libc, in such a child, past these hooks; so
+ * they wait in the parent, before the child exists. */
 #include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -184,4 +188,35 @@ SOCKSIFY_EXPORT int execle(const char *path, const char *arg, ...)
 	va_end(ap);
 	exec_prepare();
 	return real.execve(path, argv, envp);
+}
+
+/* The spawn family: the child execs inside libc, so the parent waits. */
+SOCKSIFY_EXPORT int posix_spawn(pid_t *pid, const char *path,
+				const posix_spawn_file_actions_t *actions,
+				const posix_spawnattr_t *attr,
+				char *const argv[], char *const envp[])
+{
+	exec_prepare();
+	return real.posix_spawn(pid, path, actions, attr, argv, envp);
+}
+
+SOCKSIFY_EXPORT int posix_spawnp(pid_t *pid, const char *file,
+				 const posix_spawn_file_actions_t *actions,
+				 const posix_spawnattr_t *attr,
+				 char *const argv[], char *const envp[])
+{
+	exec_prepare();
+	return real.posix_spawnp(pid, file, actions, attr, argv, envp);
+}
+
+SOCKSIFY_EXPORT int system(const char *command)
+{
+	exec_prepare();
+	return real.system(command);
+}
+
+SOCKSIFY_EXPORT FILE *popen(const char *command, const char *mode)
+{
+	exec_prepare();
+	return real.popen(command, mode);
 }

@@ -93,6 +93,10 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(execvpe), "execvpe", NULL, true},
     {SLOT(fexecve), "fexecve", NULL, true},
     {SLOT(execveat), "execveat", NULL, false},
+    {SLOT(posix_spawn), "posix_spawn", NULL, true},
+    {SLOT(posix_spawnp), "posix_spawnp", NULL, true},
+    {SLOT(system), "system", NULL, true},
+    {SLOT(popen), "popen", NULL, true},
 };
 
 /* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and

@@ -7,6 +7,8 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -120,6 +122,16 @@ struct real_functions {
 	int (*execvpe)(const char *file, char *const argv[],
 		       char *const envp[]);
 	int (*fexecve)(int fd, char *const argv[], char *const envp[]);
+	int (*posix_spawn)(pid_t *pid, const char *path,
+			   const posix_spawn_file_actions_t *actions,
+			   const posix_spawnattr_t *attr, char *const argv[],
+			   char *const envp[]);
+	int (*posix_spawnp)(pid_t *pid, const char *file,
+			    const posix_spawn_file_actions_t *actions,
+			    const posix_spawnattr_t *attr, char *const argv[],
+			    char *const envp[]);
+	int (*system)(const char *command);
+	FILE *(*popen)(const char *command, const char *mode);
 	int (*execveat)(int dirfd, const char *path, char *const argv[],
 			char *const envp[], int flags); /* NULL before 2.34 */
 };

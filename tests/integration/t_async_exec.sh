@@ -27,7 +27,7 @@ conf=$SFY_TMP/exec.conf
 write_conf "$conf" "proxy socks5h://127.0.0.1:$RELAY_PORT" "direct none"
 
 for via in execve execv execvp execvpe execl execlp execle fexecve \
-	execveat vfork; do
+	execveat vfork posix_spawn posix_spawnp system popen; do
 	out=$(timeout 30 "$SOCKSIFY" -f "$conf" "$PROGS/asyncexec" 127.0.0.1 \
 		"$ECHO_PORT" "$via" 2>&1) || fail "$via: $out"
 	expect_contains "$via" "$out" "ok $via"

@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <spawn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,30 @@ static void exec_child(const char *via)
 		exec_l_forms(via, a);
 }
 
+/* The spawn family: the child execs inside libc, so the parent must have
+ * waited before the child exists. Returns the child's exit status. */
+static int spawn_child(const char *via)
+{
+	char command[PATH_MAX + 64];
+	int status = -1;
+	pid_t pid;
+
+	snprintf(command, sizeof command, "'%s' --child %s %s", self_path,
+		 child_argv[2], via);
+	if (strcmp(via, "system") == 0)
+		status = system(command);
+	else if (strcmp(via, "popen") == 0)
+		status = pclose(popen(command, "w"));
+	else if ((strcmp(via, "posix_spawn") == 0
+		      ? posix_spawn(&pid, self_path, NULL, NULL, child_argv,
+				    child_envp)
+		      : posix_spawnp(&pid, self_base, NULL, NULL, child_argv,
+				     child_envp)) == 0 &&
+		 waitpid(pid, &status, 0) != pid)
+		status = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in target = {.sin_family = AF_INET};
@@ -219,6 +245,9 @@ int main(int argc, char **argv)
 	child_argv[3] = (char *)via;
 	if (strcmp(via, "vfork") == 0)
 		vfork_check();
+	if (strncmp(via, "posix_spawn", 11) == 0 || strcmp(via, "system") == 0 ||
+	    strcmp(via, "popen") == 0)
+		return spawn_child(via);
 	exec_child(via);
 	die("exec");
 }
