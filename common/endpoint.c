@@ -196,3 +196,20 @@ bool endpoint_equal(const struct endpoint *a, const struct endpoint *b)
 		return true;
 	}
 }
+
+int endpoint_copy_sockaddr(const struct endpoint *ep, int family,
+			   struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t full = endpoint_to_sockaddr(ep, family, &ss), want;
+
+	if (full == 0)
+		return -EAFNOSUPPORT;
+	if (!len || (!sa && *len > 0))
+		return -EFAULT;
+	want = *len < full ? *len : full;
+	if (want > 0)
+		memcpy(sa, &ss, want);
+	*len = full;
+	return 0;
+}

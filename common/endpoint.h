@@ -44,6 +44,14 @@ int endpoint_from_sockaddr(struct endpoint *ep, const struct sockaddr *sa,
 socklen_t endpoint_to_sockaddr(const struct endpoint *ep, int family,
 			       struct sockaddr_storage *ss);
 
+/* Write ep (IPv4 or IPv6) as a socket address of family into the caller's
+ * sa the way the kernel answers getpeername() or accept(): truncated to
+ * *len, with *len set to the full length. Returns 0, -EAFNOSUPPORT when ep
+ * cannot be expressed in family, -EFAULT for a NULL len (or NULL sa with a
+ * non-zero *len). */
+int endpoint_copy_sockaddr(const struct endpoint *ep, int family,
+			   struct sockaddr *sa, socklen_t *len);
+
 /* Make ep a name endpoint. Returns 0, -EINVAL for an empty name,
  * -ENAMETOOLONG when len > ENDPOINT_NAME_MAX. */
 int endpoint_set_name(struct endpoint *ep, const char *name, size_t len,

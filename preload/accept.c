@@ -100,7 +100,7 @@ static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		return -1;
 	}
 	if (sa && len)
-		bind_write_sockaddr(domain, &h.peer, sa, len);
+		endpoint_copy_sockaddr(&h.peer, domain, sa, len);
 	errno = saved_errno;
 	return got;
 }

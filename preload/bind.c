@@ -185,23 +185,6 @@ static void bind_lock_release(void)
 	pthread_mutex_unlock(&bind_lock);
 }
 
-int bind_write_sockaddr(int family, const struct endpoint *ep,
-			struct sockaddr *sa, socklen_t *len)
-{
-	struct sockaddr_storage ss;
-	socklen_t full = endpoint_to_sockaddr(ep, family, &ss), want;
-
-	if (full == 0)
-		return -EAFNOSUPPORT;
-	if (!len || (!sa && *len > 0))
-		return -EFAULT;
-	want = *len < full ? *len : full;
-	if (want > 0)
-		memcpy(sa, &ss, want);
-	*len = full;
-	return 0;
-}
-
 /* True when ep is 0.0.0.0 or ::. */
 static bool bind_is_wildcard(const struct endpoint *ep)
 {
@@ -883,7 +866,7 @@ static int getsockname_outside(int fd, struct sockaddr *sa, socklen_t *len,
 	    endpoint_from_sockaddr(&local, (struct sockaddr *)&ss, ss_len) < 0)
 		return 0;
 	outside.port = local.port;
-	*rc = bind_write_sockaddr(ss.ss_family, &outside, sa, len);
+	*rc = endpoint_copy_sockaddr(&outside, ss.ss_family, sa, len);
 	return *rc == -EAFNOSUPPORT ? 0 : 1;
 }
 
@@ -907,7 +890,7 @@ static int getsockname_bound(int fd, struct sockaddr *sa, socklen_t *len,
 	bind_lock_release();
 	if (!link)
 		return 0;
-	*rc = bind_write_sockaddr(family, &bnd, sa, len);
+	*rc = endpoint_copy_sockaddr(&bnd, family, sa, len);
 	return *rc == -EAFNOSUPPORT ? 0 : 1;
 }
 

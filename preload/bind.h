@@ -51,9 +51,4 @@ void bind_note_connect(int fd, const struct endpoint *target,
  * out of the way first. Returns 0 or -errno. */
 int bind_relocate_internal(int fd);
 
-/* Write ep as a socket address of family into sa, truncated to *len, with
- * *len set to the full length (the kernel's rules). Returns 0 or -errno. */
-int bind_write_sockaddr(int family, const struct endpoint *ep,
-			struct sockaddr *sa, socklen_t *len);
-
 #endif

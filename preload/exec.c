@@ -121,73 +121,76 @@ static void exec_gather_args(char **argv, int count, const char *arg0,
 	(void)va_arg(*ap, char *); /* the terminating NULL */
 }
 
-/* Each l-form counts its list, gathers it into a stack array of that size
- * and ends in the matching v-form of libc (which calls execve inside libc,
- * so the wait runs once). */
-SOCKSIFY_EXPORT int execl(const char *path, const char *arg, ...)
+/* The libc v-form an l-form ends in. */
+enum exec_list_kind {
+	EXEC_LIST_V,  /* execl  -> execv */
+	EXEC_LIST_VP, /* execlp -> execvp */
+	EXEC_LIST_VE, /* execle -> execve, envp after the list's NULL */
+};
+
+/* Count the list arg0, ap..., gather it into a stack array of that size and
+ * call libc's matching v-form (which calls execve inside libc, so the wait
+ * runs once). Returns only on failure, -1 with errno set. */
+static int exec_list(enum exec_list_kind kind, const char *name,
+		     const char *arg0, va_list ap)
 {
-	va_list ap;
+	char *const *envp = NULL;
+	va_list walk;
 	int count;
 
-	va_start(ap, arg);
-	count = exec_count_args(arg, &ap);
-	va_end(ap);
+	va_copy(walk, ap);
+	count = exec_count_args(arg0, &walk);
+	va_end(walk);
 	if (count < 0) {
 		errno = -count;
 		return -1;
 	}
 	char *argv[count + 1];
 
-	va_start(ap, arg);
-	exec_gather_args(argv, count, arg, &ap);
-	va_end(ap);
+	va_copy(walk, ap);
+	exec_gather_args(argv, count, arg0, &walk);
+	if (kind == EXEC_LIST_VE)
+		envp = va_arg(walk, char *const *);
+	va_end(walk);
 	exec_prepare();
-	return real.execv(path, argv);
+	if (kind == EXEC_LIST_VP)
+		return real.execvp(name, argv);
+	if (kind == EXEC_LIST_VE)
+		return real.execve(name, argv, envp);
+	return real.execv(name, argv);
+}
+
+SOCKSIFY_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, arg);
+	rc = exec_list(EXEC_LIST_V, path, arg, ap);
+	va_end(ap);
+	return rc;
 }
 
 SOCKSIFY_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	int count;
+	int rc;
 
 	va_start(ap, arg);
-	count = exec_count_args(arg, &ap);
+	rc = exec_list(EXEC_LIST_VP, file, arg, ap);
 	va_end(ap);
-	if (count < 0) {
-		errno = -count;
-		return -1;
-	}
-	char *argv[count + 1];
-
-	va_start(ap, arg);
-	exec_gather_args(argv, count, arg, &ap);
-	va_end(ap);
-	exec_prepare();
-	return real.execvp(file, argv);
+	return rc;
 }
 
-/* execle: envp follows the list's terminating NULL. */
 SOCKSIFY_EXPORT int execle(const char *path, const char *arg, ...)
 {
-	char *const *envp;
 	va_list ap;
-	int count;
+	int rc;
 
 	va_start(ap, arg);
-	count = exec_count_args(arg, &ap);
+	rc = exec_list(EXEC_LIST_VE, path, arg, ap);
 	va_end(ap);
-	if (count < 0) {
-		errno = -count;
-		return -1;
-	}
-	char *argv[count + 1];
-
-	va_start(ap, arg);
-	exec_gather_args(argv, count, arg, &ap);
-	envp = va_arg(ap, char *const *);
-	va_end(ap);
-	exec_prepare();
-	return real.execve(path, argv, envp);
+	return rc;
 }
 
 /* The spawn family: the child execs inside libc, so the parent waits. */

@@ -14,23 +14,14 @@
 static int peer_write(int fd, const struct endpoint *ep, struct sockaddr *sa,
 		      socklen_t *len)
 {
-	struct sockaddr_storage ss;
-	socklen_t want, full, domain_len = sizeof(int);
-	int domain;
+	socklen_t domain_len = sizeof(int);
+	int domain, rc;
 
 	if (real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len) <
 	    0)
 		return -errno;
-	full = endpoint_to_sockaddr(ep, domain, &ss);
-	if (full == 0)
-		return -ENOTCONN; /* cannot happen for a recorded IP */
-	if (!len || (!sa && *len > 0))
-		return -EFAULT;
-	want = *len < full ? *len : full;
-	if (want > 0)
-		memcpy(sa, &ss, want);
-	*len = full;
-	return 0;
+	rc = endpoint_copy_sockaddr(ep, domain, sa, len);
+	return rc == -EAFNOSUPPORT ? -ENOTCONN : rc; /* not for a recorded IP */
 }
 
 /* A UDP socket connect()ed to a proxied peer: never kernel-connected, so

@@ -184,6 +184,56 @@ START_TEST(equal)
 }
 END_TEST
 
+/* The kernel's rules for getpeername()/accept(): truncate to *len, report
+ * the full length; IPv4 on an AF_INET6 socket is v4-mapped. */
+START_TEST(copy_sockaddr_truncates_like_the_kernel)
+{
+	struct endpoint ep;
+	struct sockaddr_in6 six;
+	struct sockaddr_in four;
+	uint8_t small[4] = {0xaa, 0xaa, 0xaa, 0xaa};
+	socklen_t len = sizeof four;
+	sa_family_t family;
+
+	ck_assert_int_eq(endpoint_parse_ip(&ep, "192.0.2.7"), 0);
+	ep.port = 8080;
+	ck_assert_int_eq(endpoint_copy_sockaddr(&ep, AF_INET,
+						(struct sockaddr *)&four, &len),
+			 0);
+	ck_assert_uint_eq(len, sizeof four);
+	ck_assert_uint_eq(ntohs(four.sin_port), 8080);
+	ck_assert_uint_eq(ntohl(four.sin_addr.s_addr), 0xc0000207);
+
+	len = sizeof six;
+	ck_assert_int_eq(endpoint_copy_sockaddr(&ep, AF_INET6,
+						(struct sockaddr *)&six, &len),
+			 0);
+	ck_assert_uint_eq(len, sizeof six);
+	ck_assert(IN6_IS_ADDR_V4MAPPED(&six.sin6_addr));
+
+	len = sizeof small; /* only 4 bytes fit: the rest is not touched */
+	ck_assert_int_eq(endpoint_copy_sockaddr(&ep, AF_INET,
+						(struct sockaddr *)small, &len),
+			 0);
+	ck_assert_uint_eq(len, sizeof four);
+	memcpy(&family, small, sizeof family);
+	ck_assert_uint_eq(family, AF_INET);
+	ck_assert_uint_eq(small[2] << 8 | small[3], 8080); /* network order */
+
+	len = 0;
+	ck_assert_int_eq(endpoint_copy_sockaddr(&ep, AF_INET, NULL, &len), 0);
+	ck_assert_uint_eq(len, sizeof four);
+	ck_assert_int_eq(endpoint_copy_sockaddr(&ep, AF_INET, NULL, NULL),
+			 -EFAULT);
+
+	ck_assert_int_eq(endpoint_parse_ip(&ep, "2001:db8::1"), 0);
+	len = sizeof four;
+	ck_assert_int_eq(endpoint_copy_sockaddr(&ep, AF_INET,
+						(struct sockaddr *)&four, &len),
+			 -EAFNOSUPPORT);
+}
+END_TEST
+
 static Suite *endpoint_suite(void)
 {
 	Suite *s = suite_create("endpoint");
@@ -199,6 +249,7 @@ static Suite *endpoint_suite(void)
 	tcase_add_test(tc, parse_ip);
 	tcase_add_test(tc, format);
 	tcase_add_test(tc, equal);
+	tcase_add_test(tc, copy_sockaddr_truncates_like_the_kernel);
 	suite_add_tcase(s, tc);
 	return s;
 }
