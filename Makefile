@@ -40,6 +40,10 @@ PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
+# Keep intermediate objects (test .o files): no rebuilds, and no "rm" lines
+# after the test summary.
+.SECONDARY:
+
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
 	install uninstall format clean bench
 
