@@ -24,6 +24,7 @@
 
 #include "async.h"
 #include "log.h"
+#include "hooks.h"
 #include "real.h"
 #include "udp.h"
 
@@ -40,7 +41,7 @@ int execveat(int dirfd, const char *path, char *const argv[],
 static void exec_prepare(void)
 {
 	real_init();
-	if (async_idle() || udp_shares_parent_memory())
+	if (async_idle() || hook_in_vfork_child())
 		return;
 	log_debug("exec: waiting for the handshakes in flight");
 	async_wait_settled();

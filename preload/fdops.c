@@ -24,6 +24,7 @@
 #include "async.h"
 #include "bind.h"
 #include "fdtab.h"
+#include "hooks.h"
 #include "real.h"
 #include "udp.h"
 
@@ -42,7 +43,7 @@ static void fdops_copy(int from, int to)
 
 	/* A handshake in flight has no fdtab entry yet: tell async.c first. */
 	if ((fdtab_flags(from) | fdtab_flags(to)) || !async_idle()) {
-		if (udp_shares_parent_memory())
+		if (hook_in_vfork_child())
 			return; /* a vfork child: hands off our tables */
 		if (!async_idle())
 			async_fd_copied(from, to);
@@ -60,7 +61,7 @@ SOCKSIFY_EXPORT int close(int fd)
 	real_init();
 	flags = fdtab_flags(fd);
 	if ((flags || bind_active() || !async_idle()) &&
-	    udp_shares_parent_memory())
+	    hook_in_vfork_child())
 		return real.close(fd); /* a vfork child: hands off our tables */
 	if (flags & FDTAB_INTERNAL) {
 		errno = EBADF; /* not the program's descriptor */
@@ -130,7 +131,7 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 	if ((flags & CLOSE_RANGE_CLOEXEC) || first > last ||
 	    ((fdtab_next(first, last, ~0u) >= 0 || bind_active() ||
 	      !async_idle()) &&
-	     udp_shares_parent_memory()))
+	     hook_in_vfork_child()))
 		return real.close_range(first, last, flags);
 	return close_range_split(first, last, flags);
 }
@@ -147,7 +148,7 @@ SOCKSIFY_EXPORT void closefrom(int lowfd)
 	if (real.close_range &&
 	    (fdtab_next((unsigned)lowfd, ~0U, ~0u) >= 0 || bind_active() ||
 	     !async_idle()) &&
-	    udp_shares_parent_memory()) {
+	    hook_in_vfork_child()) {
 		real.close_range((unsigned)lowfd, ~0U, 0);
 		errno = saved_errno;
 		return;
@@ -182,7 +183,7 @@ static void fdops_before_dup_onto(int fd, int fd2)
 	if (fd == fd2 ||
 	    (!(flags & (FDTAB_INTERNAL | FDTAB_UDP_ASSOC)) && !bind_active() &&
 	     async_idle()) ||
-	    udp_shares_parent_memory())
+	    hook_in_vfork_child())
 		return;
 	/* fd2 really closes only when the dup succeeds, i.e. fd is open. */
 	if (!async_idle() && real.fcntl(fd, F_GETFD) >= 0)

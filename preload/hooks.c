@@ -1,6 +1,10 @@
-/* hooks.c — socket classification and the "may this leave directly?" rule
- * shared by connect() and the address-carrying send calls. */
+/* hooks.c — socket classification, the "may this leave directly?" rule
+ * shared by connect() and the address-carrying send calls, and the vfork
+ * check every table-changing hook makes. */
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "hooks.h"
 #include "log.h"
@@ -82,4 +86,25 @@ bool hook_uncarried_allowed(int fd, const char *what,
 			  "through the proxy yet",
 			  fd, what, text, what);
 	return false;
+}
+
+/* The process's own PID, kept by a fork child handler: a vfork child (which
+ * runs no handler) sees a PID that differs from it. */
+static _Atomic pid_t hook_pid;
+
+bool hook_in_vfork_child(void)
+{
+	return getpid() != atomic_load_explicit(&hook_pid,
+						memory_order_relaxed);
+}
+
+static void hook_after_fork_child(void)
+{
+	atomic_store(&hook_pid, getpid());
+}
+
+__attribute__((constructor)) static void hook_register_fork_handler(void)
+{
+	atomic_store(&hook_pid, getpid());
+	pthread_atfork(NULL, NULL, hook_after_fork_child);
 }

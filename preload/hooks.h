@@ -32,6 +32,12 @@ const char *hook_class_name(enum socket_class class);
 bool hook_uncarried_allowed(int fd, const char *what,
 			    const struct endpoint *dest);
 
+/* True in a vfork() child (Python's subprocess, posix_spawn, system): it
+ * runs in the parent's memory with its own descriptor table, so it must
+ * not change the parent's tables (fdtab, UDP, BIND, handshakes). One
+ * getpid(): call it only when there is something to change. */
+bool hook_in_vfork_child(void);
+
 /* The outcome of stream_connect(). */
 enum stream_outcome {
 	STREAM_DIRECT,	/* nothing done: the caller makes the real call */

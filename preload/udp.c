@@ -453,25 +453,15 @@ void udp_note_cork(int fd, bool on)
 	fdtab_claim(fd, FDTAB_UDP_CORK);
 }
 
-static _Atomic pid_t udp_pid;
-
-bool udp_shares_parent_memory(void)
-{
-	return getpid() != atomic_load_explicit(&udp_pid,
-						memory_order_relaxed);
-}
-
 /* A fork child has only the forking thread: set-up claims of the others
  * would never be released. (vfork() runs no handler: see
- * udp_shares_parent_memory().) */
+ * hook_in_vfork_child().) */
 static void udp_after_fork_child(void)
 {
-	atomic_store(&udp_pid, getpid());
 	fdtab_unflag_all(FDTAB_UDP_SETUP);
 }
 
 __attribute__((constructor)) static void udp_register_fork_handler(void)
 {
-	atomic_store(&udp_pid, getpid());
 	pthread_atfork(NULL, NULL, udp_after_fork_child);
 }

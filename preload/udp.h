@@ -61,12 +61,6 @@ int udp_set_peer(int fd, int family, const struct endpoint *dest);
  * the entry so the caller can make the real call. */
 void udp_forget(int fd);
 
-/* True in a vfork() child (Python's subprocess, posix_spawn users): it
- * runs in the parent's memory with its own descriptor table, so it must
- * not change the parent's fdtab. One getpid(): call it only when there is
- * something to change. */
-bool udp_shares_parent_memory(void);
-
 /* Remember fd as a UDP socket of family (saves classifying it again). */
 void udp_note_socket(int fd, int family);
 
