@@ -251,6 +251,7 @@ socks pass {
   log: connect disconnect error
 }
 $(danted_bind_rule)
+$(danted_udp_rules)
 socks block {
   from: 0.0.0.0/0 to: 0.0.0.0/0
   log: connect error
@@ -272,6 +273,29 @@ socks pass {
   from: 0.0.0.0/0 to: 0.0.0.0/0
   command: bind bindreply
   log: connect disconnect error
+}
+EOF
+}
+
+# The socks rules for UDP ASSOCIATE and its replies (DANTED_UDP=1), or
+# nothing; each association and each relayed datagram is logged.
+danted_udp_rules() {
+	[ "${DANTED_UDP:-}" = 1 ] || return 0
+	cat <<EOF
+socks pass {
+  from: 127.0.0.0/8 to: 0.0.0.0/0
+  command: udpassociate
+  log: connect disconnect error iooperation
+}
+socks pass {
+  from: 198.18.0.0/15 to: 0.0.0.0/0
+  command: udpassociate
+  log: connect disconnect error iooperation
+}
+socks pass {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  command: udpreply
+  log: connect disconnect error iooperation
 }
 EOF
 }
@@ -568,61 +592,9 @@ DNSRESPONDER=$SFY_TOP/tests/integration/dnsresponder.py
 # replies back. Each association and each relayed datagram is logged.
 # Sets DANTED_PORT, DANTED_LOG.
 start_danted_udp() {
-	internal=${1:-127.0.0.1}
-	method=${2:-none}
-	DANTED_PORT=$(free_port)
-	DANTED_LOG=$SFY_TMP/danted.log
-	conf=$SFY_TMP/danted.conf
-	hosts=$(proxy_hosts_file)
-	cat >"$conf" <<EOF2
-logoutput: $DANTED_LOG
-internal: $internal port = $DANTED_PORT
-external: 127.0.0.1
-clientmethod: none
-socksmethod: $method
-user.privileged: root
-user.unprivileged: nobody
-timeout.negotiate: 15
-timeout.io: 60
-client pass {
-  from: 127.0.0.0/8 to: 0.0.0.0/0
-  log: error
-}
-client pass {
-  from: 198.18.0.0/15 to: 0.0.0.0/0
-  log: error
-}
-socks pass {
-  from: 127.0.0.0/8 to: 0.0.0.0/0
-  command: udpassociate
-  log: connect disconnect error iooperation
-}
-socks pass {
-  from: 198.18.0.0/15 to: 0.0.0.0/0
-  command: udpassociate
-  log: connect disconnect error iooperation
-}
-socks pass {
-  from: 0.0.0.0/0 to: 0.0.0.0/0
-  command: udpreply
-  log: connect disconnect error iooperation
-}
-socks pass {
-  from: 0.0.0.0/0 to: 127.0.0.0/8
-  command: connect
-  log: connect disconnect error
-}
-socks block {
-  from: 0.0.0.0/0 to: 0.0.0.0/0
-  log: connect error
-}
-EOF2
-	: >"$DANTED_LOG"
-	unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec danted -f "$2" -p "$3"' \
-		danted "$hosts" "$conf" "$SFY_TMP/danted.pid" \
-		>"$SFY_TMP/danted.out" 2>&1 &
-	track $!
-	wait_port "$internal" "$DANTED_PORT"
+	DANTED_UDP=1
+	start_danted "${2:-none}" "${1:-127.0.0.1}"
+	DANTED_UDP=
 }
 
 # danted_udp_lines PATTERN — how many danted log lines about UDP match
