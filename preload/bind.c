@@ -23,20 +23,22 @@
  * helper until a hook restarts it.
  *
  * The helper thread is started on demand and exits when no BIND waits; no
- * thread or descriptor exists before the first BIND. */
+ * thread or descriptor exists before the first BIND.
+ *
+ * The helper thread and the fork handlers are in bind_helper.c; what the
+ * two files share is declared in bind_internal.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bind.h"
+#include "bind_internal.h"
 #include "fdtab.h"
 #include "handshake.h"
 #include "hooks.h"
@@ -44,31 +46,7 @@
 #include "real.h"
 #include "state.h"
 #include "tunnel.h"
-
-#define BIND_MAX_WATCH	256  /* control connections one poll watches */
-#define BIND_TICK_MS	1000 /* the helper re-reads the table this often */
 #define BIND_HIDE_FLOOR 4096 /* internal fds go at min(limit/2, this) */
-
-enum bind_phase {
-	BIND_BOUND,	/* BIND granted; the socket does not listen yet */
-	BIND_LISTENING, /* the helper waits for the second reply */
-	BIND_ARRIVED,	/* second reply in (or failed); wake-up sent */
-};
-
-struct bind_listener {
-	struct bind_listener *next;
-	int fd; /* the program's listening socket */
-	uint64_t inode;
-	int family;
-	int ctrl;		   /* hidden control connection to the proxy */
-	int wake;		   /* hidden wake-up connection, or -1 */
-	struct endpoint wake_addr; /* its local address */
-	enum bind_phase phase;
-	int error;	      /* positive errno of the second reply */
-	struct endpoint bnd;  /* what getsockname() reports */
-	struct endpoint peer; /* the remote host, once arrived */
-	struct handshake hs;  /* receives the second reply */
-};
 
 enum bind_address_class {
 	BIND_ADDR_LOCAL,   /* loopback: never through the proxy */
@@ -80,8 +58,6 @@ enum bind_address_class {
 static pthread_mutex_t bind_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct bind_listener *bind_list;
 static atomic_uint bind_count;
-static bool bind_helper_running;
-static int bind_event_fd = -1;
 static struct endpoint bind_last_peer; /* kind NONE while unknown */
 static struct endpoint bind_outside;   /* the proxy's outside address */
 
@@ -100,7 +76,7 @@ static uint64_t bind_inode(int fd)
 
 /* Move fd up out of the program's way (close-on-exec) and mark it
  * internal. Returns the descriptor to use (fd itself when it cannot move). */
-static int bind_hide(int fd)
+int bind_hide(int fd)
 {
 	struct fdtab_entry entry = {.flags =
 					FDTAB_INTERNAL | FDTAB_BIND_CONTROL};
@@ -123,7 +99,7 @@ static int bind_hide(int fd)
 }
 
 /* Close one internal descriptor (forgetting its mark first) and set it -1. */
-static void bind_close_internal(int *fd)
+void bind_close_internal(int *fd)
 {
 	if (*fd < 0)
 		return;
@@ -175,18 +151,24 @@ static struct bind_listener **bind_find(int fd)
 	return NULL;
 }
 
-static void bind_lock_acquire(void)
+void bind_lock_acquire(void)
 {
 	pthread_mutex_lock(&bind_lock);
 }
 
-static void bind_lock_release(void)
+void bind_lock_release(void)
 {
 	pthread_mutex_unlock(&bind_lock);
 }
 
+/* The first entry of the table, to walk it by ->next (lock held). */
+struct bind_listener *bind_list_first(void)
+{
+	return bind_list;
+}
+
 /* True when ep is 0.0.0.0 or ::. */
-static bool bind_is_wildcard(const struct endpoint *ep)
+bool bind_is_wildcard(const struct endpoint *ep)
 {
 	static const uint8_t zero[16];
 
@@ -351,219 +333,6 @@ static void bind_insert(struct bind_listener *e)
 	bind_lock_release();
 }
 
-/* ---- the helper thread ---- */
-
-/* Fill fds with the event fd and the control connections that wait for a
- * second reply (lock held). Returns the count (1: nothing waits). */
-static nfds_t bind_collect(struct pollfd *fds)
-{
-	struct bind_listener *e;
-	nfds_t n = 1;
-
-	fds[0] = (struct pollfd){.fd = bind_event_fd, .events = POLLIN};
-	for (e = bind_list; e && n <= BIND_MAX_WATCH; e = e->next)
-		if (e->phase == BIND_LISTENING)
-			fds[n++] =
-			    (struct pollfd){.fd = e->ctrl, .events = POLLIN};
-	return n;
-}
-
-/* The address the wake-up connection goes to: the listener's own, with a
- * wildcard replaced by the loopback address. Returns its length or 0. */
-static socklen_t bind_wake_target(const struct bind_listener *e,
-				  struct sockaddr_storage *ss)
-{
-	socklen_t len = sizeof *ss;
-	struct endpoint ep;
-
-	if (real.getsockname(e->fd, (struct sockaddr *)ss, &len) < 0 ||
-	    endpoint_from_sockaddr(&ep, (struct sockaddr *)ss, len) < 0)
-		return 0;
-	if (bind_is_wildcard(&ep)) {
-		uint16_t port = ep.port;
-
-		endpoint_parse_ip(&ep, ep.kind == ENDPOINT_IPV4 ? "127.0.0.1"
-								: "::1");
-		ep.port = port;
-	}
-	return endpoint_to_sockaddr(&ep, e->family, ss);
-}
-
-/* Make e's listener readable: connect a hidden socket to it and remember
- * that socket's address, by which accept() knows it (lock held, so accept
- * cannot look before it is recorded). Returns 0 or -errno. */
-static int bind_wake(struct bind_listener *e)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = bind_wake_target(e, &ss);
-	int s;
-
-	if (len == 0)
-		return -EBADF;
-	s = real.socket(e->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
-	if (s < 0)
-		return -errno;
-	if (real.connect(s, (struct sockaddr *)&ss, len) < 0 &&
-	    errno != EINPROGRESS) {
-		real.close(s);
-		return -errno;
-	}
-	len = sizeof ss;
-	if (real.getsockname(s, (struct sockaddr *)&ss, &len) < 0 ||
-	    endpoint_from_sockaddr(&e->wake_addr, (struct sockaddr *)&ss, len) <
-		0) {
-		real.close(s);
-		return -EBADF;
-	}
-	e->wake = bind_hide(s);
-	return 0;
-}
-
-/* Advance e's second reply (lock held); on its arrival or failure, wake
- * the listener. */
-static void bind_second_reply(struct bind_listener *e)
-{
-	char text[ENDPOINT_TEXT_MAX];
-	short events = POLLIN;
-	int rc = handshake_step(&e->hs, &real_io, e->ctrl, &events);
-
-	if (rc == -EAGAIN)
-		return;
-	e->phase = BIND_ARRIVED;
-	e->error = rc < 0 ? -rc : 0;
-	e->peer = e->hs.bound;
-	if (rc < 0)
-		log_error("fd %d: BIND failed: %s", e->fd,
-			  e->hs.why ? e->hs.why : "failed");
-	else
-		log_info("fd %d: %s connected through the proxy", e->fd,
-			 endpoint_format(&e->peer, text, sizeof text));
-	rc = bind_wake(e);
-	if (rc < 0)
-		log_error("fd %d: cannot wake the listener: %s", e->fd,
-			  strerror(-rc));
-}
-
-/* The entry whose control connection is ctrl and waits (lock held). */
-static struct bind_listener *bind_by_ctrl(int ctrl)
-{
-	struct bind_listener *e;
-
-	for (e = bind_list; e; e = e->next)
-		if (e->ctrl == ctrl && e->phase == BIND_LISTENING)
-			return e;
-	return NULL;
-}
-
-/* Handle what one poll reported (lock held). */
-static void bind_dispatch(const struct pollfd *fds, nfds_t n)
-{
-	uint64_t count;
-	struct bind_listener *e;
-
-	if (fds[0].revents && read(bind_event_fd, &count, sizeof count) < 0)
-		count = 0; /* nothing to drain */
-	for (nfds_t i = 1; i < n; i++) {
-		if (!fds[i].revents)
-			continue;
-		e = bind_by_ctrl(fds[i].fd);
-		if (e)
-			bind_second_reply(e);
-	}
-}
-
-/* Stop (lock held): nothing waits any more. */
-static void bind_helper_stop(void)
-{
-	bind_helper_running = false;
-	bind_close_internal(&bind_event_fd);
-}
-
-/* Wait for second replies until none is awaited. Each round takes a
- * snapshot of the table, polls without the lock (bounded by BIND_TICK_MS)
- * and then handles the events with the lock, finding entries again by
- * their control connection, so a BIND dropped meanwhile is skipped. */
-static void *bind_helper_main(void *arg)
-{
-	struct pollfd fds[BIND_MAX_WATCH + 1];
-	nfds_t n;
-
-	(void)arg;
-	for (;;) {
-		bind_lock_acquire();
-		n = bind_collect(fds);
-		if (n == 1) {
-			bind_helper_stop();
-			bind_lock_release();
-			return NULL;
-		}
-		bind_lock_release();
-		if (real.poll(fds, n, BIND_TICK_MS) <= 0)
-			continue;
-		bind_lock_acquire();
-		bind_dispatch(fds, n);
-		bind_lock_release();
-	}
-}
-
-/* Start the helper (lock held), with every signal blocked so the program's
- * handlers never run on it. Returns 0 or -errno. */
-static int bind_helper_start(void)
-{
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t thread;
-	int rc, fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	bind_event_fd = bind_hide(fd);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&thread, &attr, bind_helper_main, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		bind_close_internal(&bind_event_fd);
-		return -rc;
-	}
-	bind_helper_running = true;
-	return 0;
-}
-
-/* Tell the helper the table changed, starting it when needed (lock
- * held). */
-static void bind_helper_kick(void)
-{
-	uint64_t one = 1;
-	int rc;
-
-	if (bind_helper_running) {
-		if (write(bind_event_fd, &one, sizeof one) < 0)
-			log_debug("cannot wake the BIND helper: %m");
-		return;
-	}
-	rc = bind_helper_start();
-	if (rc < 0)
-		log_error("cannot start the BIND helper thread: %s",
-			  strerror(-rc));
-}
-
-void bind_helper_ensure(void)
-{
-	bind_lock_acquire();
-	if (!bind_helper_running)
-		for (struct bind_listener *e = bind_list; e; e = e->next)
-			if (e->phase == BIND_LISTENING) {
-				bind_helper_kick();
-				break;
-			}
-	bind_lock_release();
-}
-
 /* ---- what the other hooks ask ---- */
 
 bool bind_take(int listen_fd, const struct sockaddr *from, socklen_t len,
@@ -613,10 +382,9 @@ int bind_relocate_internal(int fd)
 		*(e->ctrl == fd ? &e->ctrl : &e->wake) = moved;
 		fdtab_clear(fd);
 		real.close(fd);
+		bind_helper_kick(); /* the helper polls the new number */
 	}
 	bind_lock_release();
-	if (e)
-		bind_helper_kick();
 	return rc;
 }
 
@@ -910,33 +678,4 @@ SOCKSIFY_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	}
 	errno = saved_errno;
 	return real.getsockname(fd, sa, len);
-}
-
-/* Around fork(): hold the lock so the child never inherits it held. The
- * child has no helper thread: its event fd is closed, and the next accept()
- * (bind_helper_ensure) starts a new helper if a BIND still waits. */
-static void bind_before_fork(void)
-{
-	bind_lock_acquire();
-}
-
-static void bind_after_fork_parent(void)
-{
-	bind_lock_release();
-}
-
-static void bind_after_fork_child(void)
-{
-	if (bind_helper_running) {
-		bind_helper_running = false;
-		bind_close_internal(&bind_event_fd);
-	}
-	bind_lock_release();
-}
-
-/* Registering the handlers is the only work done at load. */
-__attribute__((constructor)) static void bind_register_fork_handlers(void)
-{
-	pthread_atfork(bind_before_fork, bind_after_fork_parent,
-		       bind_after_fork_child);
 }
