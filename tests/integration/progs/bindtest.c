@@ -164,29 +164,38 @@ static size_t read_line(int fd, char *buf, size_t cap)
 
 /* socksify's descriptors sit at high numbers: from half the descriptor
  * limit, or 4096 when that is lower (lower ones may be inherited from the
- * shell). The program may not close them (EBADF); they are close-on-exec. */
+ * shell). The program may not close them (EBADF); they are close-on-exec;
+ * a dup2() onto one takes the number while socksify moves its descriptor
+ * away, so the BIND that follows still works. */
 static void check_hidden_fds(int listener)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
 	struct rlimit rl;
-	int fd, tried = 0, low = 4096;
+	int fd, hidden[16], count = 0, low = 4096, spare;
 
 	if (!d || getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		die("opendir");
 	if (rl.rlim_cur / 2 < (rlim_t)low)
 		low = (int)(rl.rlim_cur / 2);
-	while ((de = readdir(d))) {
+	while ((de = readdir(d)) && count < 16) {
 		fd = atoi(de->d_name);
-		if (fd <= listener || fd < low || fd == dirfd(d))
-			continue;
-		tried++;
+		if (fd > listener && fd >= low && fd != dirfd(d))
+			hidden[count++] = fd;
+	}
+	closedir(d);
+	check(count > 0, "a hidden control connection exists");
+	for (int i = 0; i < count; i++) {
+		fd = hidden[i];
 		check(fcntl(fd, F_GETFD) & FD_CLOEXEC, "hidden fd is CLOEXEC");
 		check(close(fd) < 0 && errno == EBADF,
 		      "closing a hidden fd fails with EBADF");
+		spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		check(spare >= 0 && dup2(spare, fd) == fd,
+		      "dup2 onto a hidden fd number succeeds");
+		check(close(fd) == 0, "the number is the program's after dup2");
+		close(spare);
 	}
-	closedir(d);
-	check(tried > 0, "a hidden control connection exists");
 }
 
 static int run_once(const char *addr_file, int unbound)
