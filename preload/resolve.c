@@ -79,7 +79,7 @@ static long hosts_read(char **text)
 							   : HOSTS_MAX_BYTES;
 	*text = malloc(cap);
 	while (*text && len + 1 < cap &&
-	       ((n = read(fd, *text + len, cap - 1 - len)) > 0 ||
+	       ((n = real.read(fd, *text + len, cap - 1 - len)) > 0 ||
 		(n < 0 && errno == EINTR)))
 		len += n > 0 ? (size_t)n : 0;
 	real.close(fd);
