@@ -31,11 +31,14 @@ say       = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 COMMON_SRC  := $(sort $(wildcard common/*.c))
 PRELOAD_SRC := $(sort $(wildcard preload/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+# Helpers shared by the suites (tests/unit/*.c that are not suites).
+UNIT_SUPPORT_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
 PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -59,7 +62,7 @@ $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ)
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(COMMON_OBJ)
+$(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
 

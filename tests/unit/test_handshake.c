@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "handshake.h"
+#include "peer.h"
 #include "socks4.h"
 #include "socks5.h"
 
@@ -69,165 +70,17 @@ static const struct socket_io io = {
     .getsockopt = getsockopt,
 };
 
-/* ---- the scripted peer ---- */
+/* ---- the scripted peer (peer.h), with this file's counters zeroed ---- */
 
-enum peer_op {
-	PEER_END = 0,	/* then wait for the client to close */
-	PEER_READ,	/* read exactly len bytes into the record */
-	PEER_SEND,	/* one write */
-	PEER_SEND_SLOW, /* one byte per write, 3 ms apart */
-	PEER_SEND_LATE, /* one write after 20 ms: the client surely waits */
-	PEER_CLOSE,	/* close now */
-};
-
-struct peer_step {
-	enum peer_op op;
-	const uint8_t *data;
-	size_t len;
-};
-
-#define READ(n)                                                                \
-	{                                                                      \
-		PEER_READ, NULL, (n)                                           \
-	}
-#define SEND(a)                                                                \
-	{                                                                      \
-		PEER_SEND, (a), sizeof(a)                                      \
-	}
-#define SEND_SLOW(a)                                                           \
-	{                                                                      \
-		PEER_SEND_SLOW, (a), sizeof(a)                                 \
-	}
-#define SEND_LATE(a)                                                           \
-	{                                                                      \
-		PEER_SEND_LATE, (a), sizeof(a)                                 \
-	}
-#define CLOSE()                                                                \
-	{                                                                      \
-		PEER_CLOSE, NULL, 0                                            \
-	}
-#define END()                                                                  \
-	{                                                                      \
-		PEER_END, NULL, 0                                              \
-	}
-
-struct peer {
-	int fd;
-	const struct peer_step *steps;
-	uint8_t got[2048];
-	size_t got_len;
-	pthread_t thread;
-};
-
-static void sleep_ms(long ms)
+static int peer_begin(struct peer *p, const struct peer_step *steps)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Block (at most 3 s) until fd is readable. */
-static int peer_wait(int fd)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-	return poll(&pfd, 1, 3000) == 1 ? 0 : -1;
-}
-
-static int peer_read(struct peer *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0 && p->got_len < sizeof(p->got)) {
-		if (peer_wait(p->fd) < 0)
-			return -1;
-		n = read(p->fd, p->got + p->got_len, len);
-		if (n <= 0)
-			return -1;
-		p->got_len += (size_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void peer_send(struct peer *p, const uint8_t *data, size_t len, int slow)
-{
-	size_t i;
-
-	if (!slow) {
-		if (write(p->fd, data, len) != (ssize_t)len)
-			p->got_len = sizeof(p->got); /* poison the record */
-		return;
-	}
-	for (i = 0; i < len; i++) {
-		sleep_ms(3);
-		if (write(p->fd, data + i, 1) != 1)
-			return;
-	}
-}
-
-static void *peer_main(void *arg)
-{
-	struct peer *p = arg;
-	const struct peer_step *s;
-	uint8_t sink[64];
-
-	for (s = p->steps; s->op != PEER_END; s++) {
-		if (s->op == PEER_READ && peer_read(p, s->len) < 0)
-			break;
-		if (s->op == PEER_SEND_LATE)
-			sleep_ms(20);
-		if (s->op == PEER_SEND || s->op == PEER_SEND_SLOW ||
-		    s->op == PEER_SEND_LATE)
-			peer_send(p, s->data, s->len, s->op == PEER_SEND_SLOW);
-		if (s->op == PEER_CLOSE) {
-			close(p->fd);
-			p->fd = -1;
-			return NULL;
-		}
-	}
-	/* Hold the connection until the client hangs up; record anything
-	 * more it sends (it should send nothing). */
-	while (peer_wait(p->fd) == 0) {
-		ssize_t n = read(p->fd, sink, sizeof(sink));
-
-		if (n <= 0)
-			break;
-		if (p->got_len + (size_t)n <= sizeof(p->got)) {
-			memcpy(p->got + p->got_len, sink, (size_t)n);
-			p->got_len += (size_t)n;
-		}
-	}
-	return NULL;
-}
-
-/* Start p on one end of a socketpair; returns the client end, non-blocking. */
-static int peer_start(struct peer *p, const struct peer_step *steps)
-{
-	int sv[2];
-
-	memset(p, 0, sizeof(*p));
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	ck_assert_int_eq(
-	    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK), 0);
-	p->fd = sv[1];
-	p->steps = steps;
 	recv_calls = 0;
 	recv_largest_ask = 0;
 	send_calls = 0;
 	pollin_waits = 0;
 	round_trips = 0;
 	sent_since_wait = 0;
-	ck_assert_int_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
-	return sv[0];
-}
-
-static void peer_finish(struct peer *p, int client)
-{
-	close(client);
-	pthread_join(p->thread, NULL);
-	if (p->fd >= 0)
-		close(p->fd);
+	return peer_start(p, steps);
 }
 
 /* ---- fixtures ---- */
@@ -302,7 +155,7 @@ static int run_against(const struct peer_step *steps, const struct proxy *p,
 		       const struct endpoint *dest, enum handshake_cmd cmd,
 		       struct handshake *hs, struct peer *peer)
 {
-	int client = peer_start(peer, steps);
+	int client = peer_begin(peer, steps);
 	int rc;
 
 	handshake_init(hs, p, dest, cmd);
@@ -436,7 +289,7 @@ START_TEST(socks5_coalesced_app_data)
 	struct peer peer;
 	char app[64];
 	ssize_t n;
-	int client = peer_start(&peer, steps);
+	int client = peer_begin(&peer, steps);
 
 	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
 	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
@@ -636,7 +489,7 @@ START_TEST(socks5_silent_proxy_times_out)
 	struct endpoint d = dest_ipv4();
 	struct handshake hs;
 	struct peer peer;
-	int client = peer_start(&peer, steps);
+	int client = peer_begin(&peer, steps);
 	uint64_t start = netio_now_ms(), took;
 
 	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
@@ -660,7 +513,7 @@ START_TEST(step_reports_events)
 	struct handshake hs;
 	struct peer peer;
 	short ev = 0;
-	int client = peer_start(&peer, steps);
+	int client = peer_begin(&peer, steps);
 
 	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
 	ck_assert_int_eq(hs.state, HS_SEND_GREETING);
@@ -730,7 +583,7 @@ START_TEST(socks4a_name_coalesced)
 	struct handshake hs;
 	struct peer peer;
 	char app[8];
-	int client = peer_start(&peer, steps);
+	int client = peer_begin(&peer, steps);
 
 	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
 	ck_assert_int_eq(hs.state, HS_SEND_REQUEST);
@@ -893,7 +746,7 @@ START_TEST(pipelined_answers_coalesced)
 
 	memcpy(chunk, answers, alen);
 	memcpy(chunk + alen, "APP!", 4);
-	client = peer_start(&peer, steps);
+	client = peer_begin(&peer, steps);
 	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
 	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
 	ck_assert_uint_eq(recv_calls, 2);
@@ -918,7 +771,7 @@ START_TEST(pipelined_shortest_reply_keeps_app_data)
 	struct handshake hs;
 	struct peer peer;
 	char app[8];
-	int client = peer_start(&peer, steps);
+	int client = peer_begin(&peer, steps);
 
 	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
 	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
@@ -1171,7 +1024,7 @@ START_TEST(bind_two_replies)
 	struct handshake hs;
 	struct peer peer;
 	char app[16];
-	int client = peer_start(&peer, c->steps);
+	int client = peer_begin(&peer, c->steps);
 
 	handshake_init(&hs, &p, &zeros, HANDSHAKE_BIND);
 	ck_assert_int_eq(handshake_run(&hs, &io, client, deadline_in(2000)), 0);
@@ -1203,7 +1056,7 @@ START_TEST(bind_reply_waits_without_sending)
 	struct handshake hs;
 	struct peer peer;
 	short events = 0;
-	int client = peer_start(&peer, steps);
+	int client = peer_begin(&peer, steps);
 
 	handshake_init_bind_reply(&hs, &p);
 	ck_assert_int_eq(handshake_step(&hs, &io, client, &events), -EAGAIN);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "peer.h"
 #include "socks5.h"
 #include "tunnel.h"
 
@@ -61,120 +62,10 @@ static const struct socket_io real_io = {
     .getsockopt = getsockopt,
 };
 
-/* ---- the scripted peer: reads exact byte counts, sends replies ---- */
-
-enum peer_op { PEER_END = 0, PEER_READ, PEER_SEND };
-
-struct peer_step {
-	enum peer_op op;
-	const uint8_t *data;
-	size_t len;
-};
-
-#define READ(n)                                                                \
-	{                                                                      \
-		PEER_READ, NULL, (n)                                           \
-	}
-#define SEND(a)                                                                \
-	{                                                                      \
-		PEER_SEND, (a), sizeof(a)                                      \
-	}
-#define END()                                                                  \
-	{                                                                      \
-		PEER_END, NULL, 0                                              \
-	}
-
-struct peer {
-	int fd;
-	int listen_fd; /* >= 0: accept the client from it first */
-	const struct peer_step *steps;
-	uint8_t got[2048];
-	size_t got_len;
-	pthread_t thread;
-};
-
-static int peer_wait(int fd)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-	return poll(&pfd, 1, 3000) == 1 ? 0 : -1;
-}
-
-static int peer_read(struct peer *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0 && p->got_len + len <= sizeof(p->got)) {
-		if (peer_wait(p->fd) < 0)
-			return -1;
-		n = read(p->fd, p->got + p->got_len, len);
-		if (n <= 0)
-			return -1;
-		p->got_len += (size_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void *peer_main(void *arg)
-{
-	struct peer *p = arg;
-	const struct peer_step *s;
-	uint8_t sink[64];
-
-	if (p->listen_fd >= 0) {
-		if (peer_wait(p->listen_fd) < 0)
-			return NULL;
-		p->fd = accept(p->listen_fd, NULL, NULL);
-		if (p->fd < 0)
-			return NULL;
-	}
-	for (s = p->steps; s->op != PEER_END; s++) {
-		if (s->op == PEER_READ && peer_read(p, s->len) < 0)
-			break;
-		if (s->op == PEER_SEND &&
-		    write(p->fd, s->data, s->len) != (ssize_t)s->len)
-			break;
-	}
-	/* Hold on until the client hangs up, recording any extra bytes. */
-	while (peer_wait(p->fd) == 0) {
-		ssize_t n = read(p->fd, sink, sizeof(sink));
-
-		if (n <= 0 || p->got_len + (size_t)n > sizeof(p->got))
-			break;
-		memcpy(p->got + p->got_len, sink, (size_t)n);
-		p->got_len += (size_t)n;
-	}
-	return NULL;
-}
-
 static void set_nonblocking(int fd)
 {
 	ck_assert_int_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK),
 			 0);
-}
-
-/* Peer on a socketpair; returns the client end, non-blocking. */
-static int peer_start_pair(struct peer *p, const struct peer_step *steps)
-{
-	int sv[2];
-
-	memset(p, 0, sizeof(*p));
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	set_nonblocking(sv[0]);
-	p->fd = sv[1];
-	p->listen_fd = -1;
-	p->steps = steps;
-	ck_assert_int_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
-	return sv[0];
-}
-
-static void peer_finish(struct peer *p, int client)
-{
-	close(client);
-	pthread_join(p->thread, NULL);
-	if (p->fd >= 0)
-		close(p->fd);
 }
 
 /* A TCP socket bound to 127.0.0.1 on a kernel-chosen port, its address in
@@ -277,7 +168,7 @@ START_TEST(chain_two_hops)
 	int client;
 
 	chain_of_two(&cfg);
-	client = peer_start_pair(&peer, steps);
+	client = peer_start(&peer, steps);
 	ck_assert_int_eq(tunnel_open(&pair_io, &cfg, client, UNUSED_SA,
 				     sizeof(unused_sin), &d, HANDSHAKE_CONNECT,
 				     &res),
@@ -323,7 +214,7 @@ START_TEST(chain_pipelined_two_hops)
 	cfg.proxies[0].pipeline = true;
 	cfg.proxies[1].pipeline = true;
 	send_calls = 0;
-	client = peer_start_pair(&peer, steps);
+	client = peer_start(&peer, steps);
 	ck_assert_int_eq(tunnel_open(&counting_pair_io, &cfg, client, UNUSED_SA,
 				     sizeof(unused_sin), &d, HANDSHAKE_CONNECT,
 				     &res),
@@ -364,7 +255,7 @@ START_TEST(chain_second_hop_refuses)
 	int client;
 
 	chain_of_two(&cfg);
-	client = peer_start_pair(&peer, steps);
+	client = peer_start(&peer, steps);
 	ck_assert_int_eq(tunnel_open(&pair_io, &cfg, client, UNUSED_SA,
 				     sizeof(unused_sin), &d, HANDSHAKE_CONNECT,
 				     &res),
@@ -392,7 +283,7 @@ START_TEST(chain_deadline_covers_all_hops)
 
 	chain_of_two(&cfg);
 	cfg.handshake_timeout_ms = 200;
-	client = peer_start_pair(&peer, steps);
+	client = peer_start(&peer, steps);
 	start = netio_now_ms();
 	ck_assert_int_eq(tunnel_open(&pair_io, &cfg, client, UNUSED_SA,
 				     sizeof(unused_sin), &d, HANDSHAKE_CONNECT,
@@ -418,7 +309,7 @@ START_TEST(name_to_local_dns_proxy)
 
 	config_init(&cfg);
 	add_proxy(&cfg, PROXY_SOCKS5, "127.0.0.1", 1080);
-	client = peer_start_pair(&peer, steps);
+	client = peer_start(&peer, steps);
 	ck_assert_int_eq(tunnel_open(&pair_io, &cfg, client, UNUSED_SA,
 				     sizeof(unused_sin), &d, HANDSHAKE_CONNECT,
 				     &res),
@@ -444,7 +335,7 @@ START_TEST(name_of_next_proxy_to_socks4)
 	add_proxy(&cfg, PROXY_SOCKS4, "127.0.0.1", 1080);
 	add_proxy(&cfg, PROXY_SOCKS5H, "127.0.0.2", 1081);
 	endpoint_set_name(&cfg.proxies[1].addr, "proxy2.test", 11, 1081);
-	client = peer_start_pair(&peer, steps);
+	client = peer_start(&peer, steps);
 	ck_assert_int_eq(tunnel_open(&pair_io, &cfg, client, UNUSED_SA,
 				     sizeof(unused_sin), &d, HANDSHAKE_CONNECT,
 				     &res),
@@ -491,12 +382,7 @@ START_TEST(loopback_proxy_success)
 
 	config_init(&cfg);
 	add_proxy(&cfg, PROXY_SOCKS5H, "127.0.0.1", ntohs(sin.sin_port));
-	memset(&peer, 0, sizeof(peer));
-	peer.listen_fd = lfd;
-	peer.fd = -1;
-	peer.steps = steps;
-	ck_assert_int_eq(pthread_create(&peer.thread, NULL, peer_main, &peer),
-			 0);
+	peer_start_listener(&peer, lfd, steps);
 	ck_assert_int_eq(tunnel_open(&real_io, &cfg, client,
 				     (struct sockaddr *)&sin, sizeof(sin), &d,
 				     HANDSHAKE_CONNECT, &res),
