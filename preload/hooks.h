@@ -4,11 +4,31 @@
 #ifndef SOCKSIFY_HOOKS_H
 #define SOCKSIFY_HOOKS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
 #include "config.h"
 #include "endpoint.h"
+
+/* The one internal convention of preload/ (and common/): a function
+ * returns 0 or a count on success and -errno on failure; errno is written
+ * once, at the edge, by the exported hook (hook_return), and a hook that
+ * succeeds leaves errno as it found it. A function that may leave a call to
+ * libc untouched returns HOOK_PASS, which lies outside every errno's range
+ * (Linux errno values are below 4096). */
+#define HOOK_PASS (-4096)
+
+/* The edge: turn an internal result into libc's convention (-1 and errno
+ * for -errno, the value itself otherwise). */
+static inline long hook_return(long rc)
+{
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return rc;
+}
 
 /* How socksify treats a socket. */
 enum socket_class {
