@@ -24,6 +24,9 @@
 #define HS_SOCKS5_REPLY_SHORTEST 8
 /* What socks5_parse_reply() needs first: VER REP RSV ATYP and one more. */
 #define HS_SOCKS5_REPLY_FIRST 5
+/* The method selection (VER METHOD) and the RFC 1929 status (VER STATUS). */
+#define HS_SOCKS5_METHOD_LEN	  2
+#define HS_SOCKS5_AUTH_STATUS_LEN 2
 
 typedef int (*handshake_state_fn)(struct handshake *hs,
 				  const struct socket_io *io, int fd,
@@ -79,10 +82,12 @@ static size_t hs_sure_len(const struct handshake *hs)
 	switch (hs->state) {
 	case HS_RECV_METHOD:
 		if (!ahead)
-			return 2;
-		return 2 + (hs->proxy->has_auth ? 2 : 0) + reply;
+			return HS_SOCKS5_METHOD_LEN;
+		return HS_SOCKS5_METHOD_LEN +
+		       (hs->proxy->has_auth ? HS_SOCKS5_AUTH_STATUS_LEN : 0) +
+		       reply;
 	case HS_RECV_AUTH:
-		return 2 + (ahead ? reply : 0);
+		return HS_SOCKS5_AUTH_STATUS_LEN + (ahead ? reply : 0);
 	case HS_RECV_REPLY:
 		return reply;
 	default:
@@ -319,7 +324,7 @@ static int hs_queue_greeting(struct handshake *hs)
 	if (hs->proxy->has_auth && hs_pipelined(hs))
 		methods = none_and_auth + 1;
 	else if (hs->proxy->has_auth)
-		count = 2;
+		count = sizeof(none_and_auth);
 	n = socks5_build_greeting(hs->out + hs->out_len,
 				  sizeof(hs->out) - hs->out_len, methods,
 				  count);
@@ -388,7 +393,7 @@ static int hs_send_greeting(struct handshake *hs, const struct socket_io *io,
 	rc = hs_flush(hs, io, fd, events);
 	if (rc < 0)
 		return rc;
-	hs_expect(hs, HS_RECV_METHOD, 2);
+	hs_expect(hs, HS_RECV_METHOD, HS_SOCKS5_METHOD_LEN);
 	return 0;
 }
 
@@ -406,7 +411,7 @@ static void hs_to_request(struct handshake *hs)
 static void hs_to_auth(struct handshake *hs)
 {
 	if (hs_pipelined(hs))
-		hs_expect(hs, HS_RECV_AUTH, 2);
+		hs_expect(hs, HS_RECV_AUTH, HS_SOCKS5_AUTH_STATUS_LEN);
 	else
 		hs_enter_send(hs, HS_SEND_AUTH);
 }
@@ -465,7 +470,7 @@ static int hs_send_auth(struct handshake *hs, const struct socket_io *io,
 	rc = hs_flush(hs, io, fd, events);
 	if (rc < 0)
 		return rc;
-	hs_expect(hs, HS_RECV_AUTH, 2);
+	hs_expect(hs, HS_RECV_AUTH, HS_SOCKS5_AUTH_STATUS_LEN);
 	return 0;
 }
 
@@ -592,31 +597,56 @@ int handshake_step(struct handshake *hs, const struct socket_io *io, int fd,
 	return hs->state == HS_DONE ? 0 : -hs->error;
 }
 
-/* Each pass either finishes, or waits (bounded by the deadline, which is
- * also checked before waiting so that a proxy trickling bytes cannot keep
- * us past it). */
+int handshake_abandon(struct handshake *hs, int err)
+{
+	if (hs->state >= HS_DONE)
+		return hs->state == HS_DONE ? 0 : -hs->error;
+	if (err == ETIMEDOUT)
+		return hs_fail(hs, err, "the proxy's handshake timed out");
+	return hs_fail(hs, err, "waiting for the proxy failed");
+}
+
+/* handshake_run()'s job for netio_drive(): one handshake and its deadline. */
+struct hs_timed {
+	struct handshake *hs;
+	uint64_t deadline_ms;
+};
+
+/* A step that would wait at or after the deadline ends hs instead, so that
+ * a proxy trickling bytes cannot keep us past it. */
+static int hs_timed_step(void *job, const struct socket_io *io, int fd,
+			 uint64_t now_ms, short *events)
+{
+	struct hs_timed *t = job;
+	int rc = handshake_step(t->hs, io, fd, events);
+
+	if (rc == -EAGAIN && now_ms >= t->deadline_ms)
+		return handshake_abandon(t->hs, ETIMEDOUT);
+	return rc;
+}
+
+static uint64_t hs_timed_deadline(const void *job)
+{
+	return ((const struct hs_timed *)job)->deadline_ms;
+}
+
+static int hs_timed_abandon(void *job, int err)
+{
+	return handshake_abandon(((struct hs_timed *)job)->hs, err);
+}
+
+static const struct netio_job hs_timed_job = {
+    .step = hs_timed_step,
+    .deadline = hs_timed_deadline,
+    .abandon = hs_timed_abandon,
+};
+
 int handshake_run(struct handshake *hs, const struct socket_io *io, int fd,
 		  uint64_t deadline_ms)
 {
-	short events = POLLIN;
-	int rc;
+	struct hs_timed t = {.hs = hs, .deadline_ms = deadline_ms};
 
-	for (;;) {
-		rc = handshake_step(hs, io, fd, &events);
-		if (rc != -EAGAIN)
-			return rc;
-		if (netio_now_ms() >= deadline_ms)
-			return hs_fail(hs, ETIMEDOUT,
-				       "proxy did not finish the handshake in "
-				       "time");
-		rc = netio_wait(io, fd, events, deadline_ms);
-		if (rc == -ETIMEDOUT)
-			return hs_fail(hs, ETIMEDOUT,
-				       "proxy did not finish the handshake in "
-				       "time");
-		if (rc < 0)
-			return hs_fail(hs, -rc, "waiting for the proxy failed");
-	}
+	return netio_drive(&hs_timed_job, &t, io, fd);
 }
 
 const char *handshake_state_name(enum handshake_state s)

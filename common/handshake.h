@@ -39,18 +39,24 @@ enum handshake_cmd {
 	HANDSHAKE_UDP_ASSOCIATE,
 };
 
+/* Room for what one handshake sends at once: pipelined, a SOCKS5 greeting
+ * (4) + RFC 1929 auth (513) + request (262), with a byte to spare. */
+#define HANDSHAKE_OUT_MAX 780
+/* Room for what it receives at once: the longest SOCKS5 reply (262) and
+ * the shortest rest of a pipelined exchange after it. */
+#define HANDSHAKE_IN_MAX 300
+
 struct handshake {
 	const struct proxy *proxy;
 	struct endpoint dest; /* what the request asks for */
 	enum handshake_cmd cmd;
 	enum handshake_state state;
-	/* Bytes queued for the proxy. Room for a whole pipelined SOCKS5
-	 * exchange: greeting (4) + RFC 1929 auth (513) + request (262). */
-	uint8_t out[780];
+	/* Bytes queued for the proxy: a whole pipelined SOCKS5 exchange. */
+	uint8_t out[HANDSHAKE_OUT_MAX];
 	size_t out_len, out_sent;
 	/* The reply being assembled, followed (pipelined) by any bytes of the
 	 * later replies that one recv() already brought. */
-	uint8_t in[300];
+	uint8_t in[HANDSHAKE_IN_MAX];
 	size_t in_len, in_need;
 	uint8_t method;	       /* SOCKS5 method the proxy chose */
 	uint8_t reply;	       /* last REP / SOCKS4 status */
@@ -81,8 +87,14 @@ int handshake_step(struct handshake *hs, const struct socket_io *io, int fd,
  * after the second reply is read: those are the remote peer's data. */
 void handshake_init_bind_reply(struct handshake *hs, const struct proxy *proxy);
 
-/* Drive hs to completion, polling until deadline_ms (netio_now_ms() time).
- * Returns 0 or -errno (-ETIMEDOUT at the deadline). */
+/* End hs from outside: its deadline passed (err = ETIMEDOUT) or waiting
+ * for the proxy failed with err. hs then fails with -err (hs->why says
+ * which), unless it had already ended. Returns what handshake_step() now
+ * returns. The one place these two reasons are worded, for every driver. */
+int handshake_abandon(struct handshake *hs, int err);
+
+/* Drive hs to completion, blocking (netio_drive()) until deadline_ms
+ * (netio_now_ms() time). Returns 0 or -errno (-ETIMEDOUT at the deadline). */
 int handshake_run(struct handshake *hs, const struct socket_io *io, int fd,
 		  uint64_t deadline_ms);
 

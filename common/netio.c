@@ -1,17 +1,23 @@
 /* netio.c — deadline-bounded waiting and connecting through a socket_io
- * table. errno is read after a failed call through the table (that is how
- * the table's functions report), never written. */
+ * table, and the blocking driver of resumable jobs. errno is read after a
+ * failed call through the table (that is how the table's functions report),
+ * never written. */
 #include "netio.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <time.h>
+
+#define NETIO_MS_PER_S	1000u
+#define NETIO_NS_PER_MS 1000000u
 
 uint64_t netio_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * NETIO_MS_PER_S +
+	       (uint64_t)ts.tv_nsec / NETIO_NS_PER_MS;
 }
 
 int netio_remaining_ms(uint64_t deadline_ms)
@@ -22,7 +28,14 @@ int netio_remaining_ms(uint64_t deadline_ms)
 	if (now >= deadline_ms)
 		return 0;
 	left = deadline_ms - now;
-	return left > 0x7fffffff ? 0x7fffffff : (int)left;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* The errno of a failed call through the table, as -errno (-EIO when the
+ * function failed without saying why). */
+static int netio_last_error(void)
+{
+	return errno ? -errno : -EIO;
 }
 
 /* Poll until ready. The loop ends: every pass either returns or retries
@@ -47,36 +60,71 @@ int netio_wait(const struct socket_io *io, int fd, short events,
 			continue; /* woke early; wait for the rest */
 		}
 		if (errno != EINTR)
-			return errno ? -errno : -EIO;
+			return netio_last_error();
 	}
 }
 
-/* Read the socket's pending error after an asynchronous connect. */
-static int netio_socket_error(const struct socket_io *io, int fd)
+int netio_connect_start(const struct socket_io *io, int fd,
+			const struct sockaddr *sa, socklen_t len)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
+	if (io->connect(fd, sa, len) == 0)
+		return 0;
+	if (errno == EINPROGRESS || errno == EINTR)
+		return -EINPROGRESS;
+	return netio_last_error();
+}
 
+int netio_connect_result(const struct socket_io *io, int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+	socklen_t len = sizeof(int);
+	int err = 0;
+	int n = io->poll(&pfd, 1, 0);
+
+	if (n == 0 || (n < 0 && errno == EINTR))
+		return -EAGAIN;
+	if (n < 0)
+		return netio_last_error();
 	if (io->getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return errno ? -errno : -EIO;
+		return netio_last_error();
+	if (err == 0 && (pfd.revents & (POLLERR | POLLHUP)))
+		err = ECONNREFUSED;
 	return -err;
 }
 
-/* An interrupted connect() goes on in the background, like EINPROGRESS, so
- * both are waited for. Anything else, EALREADY and EISCONN included (the
- * socket was already connecting or connected before we were asked), is
- * returned as it is: that connection is not ours to take over. */
+/* Each pass waits (bounded by the deadline) and reads the outcome; a poll
+ * that woke without the socket being ready passes again. */
 int netio_connect(const struct socket_io *io, int fd, const struct sockaddr *sa,
 		  socklen_t len, uint64_t deadline_ms)
 {
+	int rc = netio_connect_start(io, fd, sa, len);
+
+	if (rc != -EINPROGRESS)
+		return rc;
+	do {
+		rc = netio_wait(io, fd, POLLOUT, deadline_ms);
+		if (rc < 0)
+			return rc;
+		rc = netio_connect_result(io, fd);
+	} while (rc == -EAGAIN);
+	return rc;
+}
+
+/* Bounded: a wait ends by the deadline, and a step at or after the deadline
+ * either finishes or fails with -ETIMEDOUT (the job's contract). The
+ * deadline is asked anew each pass, since a job may have one per phase. */
+int netio_drive(const struct netio_job *ops, void *job,
+		const struct socket_io *io, int fd)
+{
+	short events = POLLIN;
 	int rc;
 
-	if (io->connect(fd, sa, len) == 0)
-		return 0;
-	if (errno != EINPROGRESS && errno != EINTR)
-		return errno ? -errno : -EIO;
-	rc = netio_wait(io, fd, POLLOUT, deadline_ms);
-	if (rc < 0)
-		return rc;
-	return netio_socket_error(io, fd);
+	for (;;) {
+		rc = ops->step(job, io, fd, netio_now_ms(), &events);
+		if (rc != -EAGAIN)
+			return rc;
+		rc = netio_wait(io, fd, events, ops->deadline(job));
+		if (rc < 0 && rc != -ETIMEDOUT)
+			return ops->abandon(job, -rc);
+	}
 }

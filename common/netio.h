@@ -1,6 +1,7 @@
 /* netio.h — the system calls common/ may use on a program's socket, passed in
  * as a table so that common/ never calls a hooked libc symbol, plus
- * deadline helpers built on them. */
+ * deadline helpers built on them, and the one blocking driver of every
+ * resumable job (netio_drive). */
 #ifndef SOCKSIFY_NETIO_H
 #define SOCKSIFY_NETIO_H
 
@@ -30,10 +31,46 @@ int netio_remaining_ms(uint64_t deadline_ms);
 int netio_wait(const struct socket_io *io, int fd, short events,
 	       uint64_t deadline_ms);
 
+/* Start connecting fd (already non-blocking). Returns 0 when connected at
+ * once, -EINPROGRESS when the connect goes on in the background (an
+ * interrupted connect() does too), or any other connect error as -errno:
+ * EALREADY and EISCONN are returned as they are, since a connection the
+ * socket already had or was making is not ours to take over. */
+int netio_connect_start(const struct socket_io *io, int fd,
+			const struct sockaddr *sa, socklen_t len);
+
+/* The outcome of a connect in the background, without waiting. Returns 0
+ * when connected, -EAGAIN while it goes on, or its error as -errno (a socket
+ * that polls in error or hung up with no pending error counts as refused). */
+int netio_connect_result(const struct socket_io *io, int fd);
+
 /* Connect a socket that is already non-blocking and wait for the result.
- * Returns 0, -ETIMEDOUT, or the connect error as -errno (SO_ERROR). */
-int netio_connect(const struct socket_io *io, int fd,
-		  const struct sockaddr *sa, socklen_t len,
-		  uint64_t deadline_ms);
+ * Returns 0, -ETIMEDOUT, or the connect error as -errno. */
+int netio_connect(const struct socket_io *io, int fd, const struct sockaddr *sa,
+		  socklen_t len, uint64_t deadline_ms);
+
+/* A job that advances on one socket without ever blocking: a resumable
+ * state machine such as the proxy chain (tunnel.h) or one handshake
+ * (handshake.h). An event loop steps it when the socket is ready;
+ * netio_drive() is the loop a blocking caller uses instead. */
+struct netio_job {
+	/* Advance as far as possible at now_ms. Returns 0 when done,
+	 * -EAGAIN with *events (POLLIN or POLLOUT) to wait for, or -errno.
+	 * Once now_ms reaches the job's deadline, a step that would wait
+	 * fails with -ETIMEDOUT instead. */
+	int (*step)(void *job, const struct socket_io *io, int fd,
+		    uint64_t now_ms, short *events);
+	/* The time (netio_now_ms()) by which the next step must happen. */
+	uint64_t (*deadline)(const void *job);
+	/* Waiting for the socket failed with err (positive): end the job,
+	 * which fails with -err. Returns -err. */
+	int (*abandon)(void *job, int err);
+};
+
+/* Drive job on fd to its end: wait for what the last step asked until the
+ * job's deadline, step again. Returns the final step's result (0 or
+ * -errno) or abandon()'s. */
+int netio_drive(const struct netio_job *ops, void *job,
+		const struct socket_io *io, int fd);
 
 #endif

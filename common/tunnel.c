@@ -1,98 +1,278 @@
-/* tunnel.c — a path through the proxy chain on the program's own socket:
- * one TCP connect to proxies[0], then one handshake per hop, hop i asking
- * for proxies[i + 1] and the last hop for the destination. */
+/* tunnel.c — the proxy chain as one resumable machine (one helper per
+ * phase: the TCP connect, a hop's negotiation), its blocking driver, and
+ * the hop protocols it can speak. */
 #include "tunnel.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* What hop i of cfg's chain must ask its proxy for. */
-static const struct endpoint *tunnel_hop_dest(const struct config *cfg,
-					      unsigned i,
-					      const struct endpoint *dest)
+/* ---- hop protocols ---- */
+
+/* What the chain needs of one hop's protocol. A new kind of proxy (HTTP
+ * CONNECT, GSSAPI, ...) adds its state to union tunnel_hop, one table like
+ * tunnel_socks below, and a case in tunnel_protocol_of(); the chain, its
+ * deadlines and both drivers stay as they are. */
+struct tunnel_protocol {
+	/* Prepare to ask proxy for want with cmd; sends nothing. A request
+	 * that cannot be made fails at the first step. */
+	void (*init)(union tunnel_hop *hop, const struct proxy *proxy,
+		     const struct endpoint *want, enum handshake_cmd cmd);
+	/* handshake_step()'s contract: 0 done, -EAGAIN with *events, or
+	 * -errno with why() set. */
+	int (*step)(union tunnel_hop *hop, const struct socket_io *io, int fd,
+		    short *events);
+	/* handshake_abandon()'s contract: end the hop with -err because its
+	 * deadline passed (ETIMEDOUT) or waiting failed; why() says which. */
+	int (*abandon)(union tunnel_hop *hop, int err);
+	/* Static text for the log once the hop failed. */
+	const char *(*why)(const union tunnel_hop *hop);
+	/* What the proxy bound, once the hop is done. */
+	const struct endpoint *(*bound)(const union tunnel_hop *hop);
+};
+
+static void socks_init(union tunnel_hop *hop, const struct proxy *proxy,
+		       const struct endpoint *want, enum handshake_cmd cmd)
 {
-	if (i + 1 < cfg->proxy_count)
-		return &cfg->proxies[i + 1].addr;
-	return dest;
+	handshake_init(&hop->socks, proxy, want, cmd);
 }
 
-/* Record a failure at hop (or -1 before any hop) and return -err. */
-static int tunnel_fail(struct tunnel_result *res, int hop, int err,
-		       const char *why)
+static int socks_step(union tunnel_hop *hop, const struct socket_io *io, int fd,
+		      short *events)
 {
-	res->hop = hop;
-	res->why = why;
+	return handshake_step(&hop->socks, io, fd, events);
+}
+
+static int socks_abandon(union tunnel_hop *hop, int err)
+{
+	return handshake_abandon(&hop->socks, err);
+}
+
+static const char *socks_why(const union tunnel_hop *hop)
+{
+	return hop->socks.why;
+}
+
+static const struct endpoint *socks_bound(const union tunnel_hop *hop)
+{
+	return &hop->socks.bound;
+}
+
+static const struct tunnel_protocol tunnel_socks = {
+    .init = socks_init,
+    .step = socks_step,
+    .abandon = socks_abandon,
+    .why = socks_why,
+    .bound = socks_bound,
+};
+
+/* The protocol proxy speaks: SOCKS for every type a proxy URL has today. */
+static const struct tunnel_protocol *tunnel_protocol_of(const struct proxy *p)
+{
+	(void)p;
+	return &tunnel_socks;
+}
+
+/* ---- the machine ---- */
+
+/* Record a failure and return -err; every later step returns it too. */
+static int run_fail(struct tunnel_run *tr, int err, const char *why)
+{
+	tr->phase = TUNNEL_FAILED;
+	tr->error = err;
+	tr->res.why = why;
 	return -err;
 }
 
-/* TCP connect to the first proxy within cfg->connect_timeout_ms. */
-static int tunnel_connect_first(const struct socket_io *io,
-				const struct config *cfg, int fd,
-				const struct sockaddr *sa, socklen_t len,
-				struct tunnel_result *res)
+/* Begin negotiating with proxies[hop]: what it is asked for is the next
+ * proxy, or the destination at the last hop. A name goes only to a proxy
+ * that resolves names: a local-DNS proxy (socks4://, socks5://) would need
+ * us to resolve it, which the caller does before we are reached for the
+ * final destination. Returns 0 or -errno. */
+static int run_start_hop(struct tunnel_run *tr)
 {
-	uint64_t deadline = netio_now_ms() + cfg->connect_timeout_ms;
-	int rc = netio_connect(io, fd, sa, len, deadline);
+	const struct config *cfg = tr->cfg;
+	const struct proxy *p = &cfg->proxies[tr->hop];
+	bool last = tr->hop + 1 == cfg->proxy_count;
+	const struct endpoint *want =
+	    last ? &tr->dest : &cfg->proxies[tr->hop + 1].addr;
 
-	if (rc == -ETIMEDOUT)
-		return tunnel_fail(res, 0, ETIMEDOUT,
-				   "connecting to the proxy timed out");
-	if (rc < 0)
-		return tunnel_fail(res, 0, -rc,
-				   "connecting to the proxy failed");
+	tr->phase = TUNNEL_HOP;
+	tr->res.hop = (int)tr->hop;
+	if (want->kind == ENDPOINT_NAME && !proxy_sends_names(p))
+		return run_fail(tr, EHOSTUNREACH,
+				"proxy cannot carry host names (it is a "
+				"local-DNS socks4:// or socks5:// proxy)");
+	tr->protocol = tunnel_protocol_of(p);
+	tr->protocol->init(&tr->state, p, want,
+			   last ? tr->cmd : HANDSHAKE_CONNECT);
 	return 0;
 }
 
-/* One hop's negotiation. A name goes only to a proxy that resolves names:
- * a local-DNS proxy (socks4://, socks5://) would need us to resolve it,
- * which the caller does before we are reached for the final destination. */
-static int tunnel_hop(const struct socket_io *io, const struct config *cfg,
-		      int fd, unsigned i, const struct endpoint *hop_dest,
-		      enum handshake_cmd cmd, uint64_t deadline,
-		      struct tunnel_result *res)
+void tunnel_run_init(struct tunnel_run *tr, const struct config *cfg,
+		     const struct endpoint *dest, enum handshake_cmd cmd,
+		     uint64_t now_ms)
 {
-	const struct proxy *p = &cfg->proxies[i];
-	struct handshake hs;
+	memset(tr, 0, sizeof(*tr));
+	tr->cfg = cfg;
+	tr->dest = *dest;
+	tr->cmd = cmd;
+	tr->phase = TUNNEL_CONNECTING;
+	tr->deadline_ms = now_ms + cfg->connect_timeout_ms;
+	tr->res.hop = -1;
+	if (cfg->proxy_count == 0 || cfg->proxy_count > CONFIG_MAX_PROXIES) {
+		run_fail(tr, EINVAL, "no proxy is configured");
+		return;
+	}
+	tr->res.hop = 0;
+}
+
+/* The TCP connect is over: the handshake deadline, covering all hops,
+ * starts now. */
+static int run_connected(struct tunnel_run *tr, uint64_t now_ms)
+{
+	tr->deadline_ms = now_ms + tr->cfg->handshake_timeout_ms;
+	return run_start_hop(tr);
+}
+
+int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
+		       int fd, const struct sockaddr *sa, socklen_t len)
+{
 	int rc;
 
-	if (hop_dest->kind == ENDPOINT_NAME && !proxy_sends_names(p))
-		return tunnel_fail(res, (int)i, EHOSTUNREACH,
-				   "proxy cannot carry host names (it is a "
-				   "local-DNS socks4:// or socks5:// proxy)");
-	handshake_init(&hs, p, hop_dest, cmd);
-	rc = handshake_run(&hs, io, fd, deadline);
+	if (tr->phase != TUNNEL_CONNECTING)
+		return tr->phase == TUNNEL_FAILED ? -tr->error : 0;
+	rc = netio_connect_start(io, fd, sa, len);
+	if (rc == -EINPROGRESS)
+		return 0;
 	if (rc < 0)
-		return tunnel_fail(res, (int)i, -rc, hs.why);
-	res->bound = hs.bound;
-	return 0;
+		return run_fail(tr, -rc, "connecting to the proxy failed");
+	return run_connected(tr, netio_now_ms());
 }
+
+/* TUNNEL_CONNECTING: done once fd polls writable (or in error). Returns 0
+ * when connected, -EAGAIN with *events = POLLOUT, or -errno. */
+static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
+			  int fd, uint64_t now_ms, short *events)
+{
+	int rc = netio_connect_result(io, fd);
+
+	if (rc == -EAGAIN) {
+		*events = POLLOUT;
+		return rc;
+	}
+	if (rc < 0)
+		return run_fail(tr, -rc, "connecting to the proxy failed");
+	return run_connected(tr, now_ms);
+}
+
+/* TUNNEL_HOP: one step of the current hop; on its end, the next hop or the
+ * end of the chain. */
+static int run_hop(struct tunnel_run *tr, const struct socket_io *io, int fd,
+		   short *events)
+{
+	int rc = tr->protocol->step(&tr->state, io, fd, events);
+
+	if (rc == -EAGAIN)
+		return rc;
+	if (rc < 0)
+		return run_fail(tr, -rc, tr->protocol->why(&tr->state));
+	tr->res.bound = *tr->protocol->bound(&tr->state);
+	if (++tr->hop == tr->cfg->proxy_count) {
+		tr->phase = TUNNEL_DONE;
+		tr->res.hop = -1;
+		tr->res.why = NULL;
+		return 0;
+	}
+	return run_start_hop(tr);
+}
+
+int tunnel_run_abandon(struct tunnel_run *tr, int err)
+{
+	switch (tr->phase) {
+	case TUNNEL_CONNECTING:
+		return run_fail(tr, err,
+				err == ETIMEDOUT
+				    ? "connecting to the proxy timed out"
+				    : "connecting to the proxy failed");
+	case TUNNEL_HOP:
+		tr->protocol->abandon(&tr->state, err);
+		return run_fail(tr, err, tr->protocol->why(&tr->state));
+	case TUNNEL_DONE:
+		return 0;
+	case TUNNEL_FAILED:
+		break;
+	}
+	return -tr->error;
+}
+
+int tunnel_run_step(struct tunnel_run *tr, const struct socket_io *io, int fd,
+		    uint64_t now_ms, short *events)
+{
+	int rc = -EINVAL;
+
+	/* Bounded: each pass either returns or moves to a later phase or
+	 * a later hop (at most CONFIG_MAX_PROXIES of them). */
+	for (;;) {
+		switch (tr->phase) {
+		case TUNNEL_DONE:
+			return 0;
+		case TUNNEL_FAILED:
+			return -tr->error;
+		case TUNNEL_CONNECTING:
+			rc = run_connecting(tr, io, fd, now_ms, events);
+			break;
+		case TUNNEL_HOP:
+			rc = run_hop(tr, io, fd, events);
+			break;
+		}
+		if (rc == -EAGAIN && now_ms >= tr->deadline_ms)
+			return tunnel_run_abandon(tr, ETIMEDOUT);
+		if (rc < 0 || tr->phase == TUNNEL_DONE)
+			return rc;
+	}
+}
+
+uint64_t tunnel_run_deadline(const struct tunnel_run *tr)
+{
+	return tr->deadline_ms;
+}
+
+/* ---- the blocking driver ---- */
+
+static int run_job_step(void *job, const struct socket_io *io, int fd,
+			uint64_t now_ms, short *events)
+{
+	return tunnel_run_step(job, io, fd, now_ms, events);
+}
+
+static uint64_t run_job_deadline(const void *job)
+{
+	return tunnel_run_deadline(job);
+}
+
+static int run_job_abandon(void *job, int err)
+{
+	return tunnel_run_abandon(job, err);
+}
+
+static const struct netio_job tunnel_run_job = {
+    .step = run_job_step,
+    .deadline = run_job_deadline,
+    .abandon = run_job_abandon,
+};
 
 int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
 		const struct sockaddr *first_proxy, socklen_t first_len,
 		const struct endpoint *dest, enum handshake_cmd cmd,
 		struct tunnel_result *res)
 {
-	uint64_t deadline;
-	unsigned i;
+	struct tunnel_run tr;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	res->hop = -1;
-	if (cfg->proxy_count == 0 || cfg->proxy_count > CONFIG_MAX_PROXIES)
-		return tunnel_fail(res, -1, EINVAL, "no proxy is configured");
-	rc = tunnel_connect_first(io, cfg, fd, first_proxy, first_len, res);
-	if (rc < 0)
-		return rc;
-	deadline = netio_now_ms() + cfg->handshake_timeout_ms;
-	for (i = 0; i < cfg->proxy_count; i++) {
-		bool last = i + 1 == cfg->proxy_count;
-
-		rc = tunnel_hop(io, cfg, fd, i, tunnel_hop_dest(cfg, i, dest),
-				last ? cmd : HANDSHAKE_CONNECT, deadline, res);
-		if (rc < 0)
-			return rc;
-	}
-	res->hop = -1;
-	res->why = NULL;
-	return 0;
+	tunnel_run_init(&tr, cfg, dest, cmd, netio_now_ms());
+	rc = tunnel_run_connect(&tr, io, fd, first_proxy, first_len);
+	if (rc == 0)
+		rc = netio_drive(&tunnel_run_job, &tr, io, fd);
+	*res = tr.res;
+	return rc;
 }

@@ -1,8 +1,21 @@
-/* tunnel.h — open a path through the configured proxy chain on a program's
- * own socket: TCP connect to the first proxy, then one handshake per hop. */
+/* tunnel.h — a path through the configured proxy chain on a program's own
+ * socket: the TCP connect to the first proxy, then one negotiation per hop,
+ * hop i asking its proxy for proxies[i + 1] and the last hop for the
+ * destination.
+ *
+ * One resumable machine (struct tunnel_run) does all of it, and every
+ * caller drives that same machine: an event loop steps it whenever the
+ * socket is ready for what the last step asked (preload/async.c), and
+ * tunnel_open() is the blocking loop "wait for readiness, step"
+ * (netio_drive()). So each decision and each log message exists once.
+ *
+ * A hop's protocol is pluggable (struct tunnel_protocol in tunnel.c): SOCKS
+ * (handshake.h) is the only one today. Whatever the protocol, no byte after
+ * the last proxy's reply is consumed: it belongs to the application. */
 #ifndef SOCKSIFY_TUNNEL_H
 #define SOCKSIFY_TUNNEL_H
 
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -16,12 +29,69 @@ struct tunnel_result {
 	const char *why;       /* static text for the log when it failed */
 };
 
-/* fd must be non-blocking (the caller saves and restores its flags).
- * first_proxy is proxies[0]'s resolved address, in fd's family. dest is an
- * IP or a name; a name is sent only to a hop that takes names (the last,
- * normally). Deadlines: cfg->connect_timeout_ms for the TCP connect,
- * cfg->handshake_timeout_ms for all hops together.
- * Returns 0 or -errno; res is filled either way. */
+enum tunnel_phase {
+	TUNNEL_CONNECTING, /* TCP connect to proxies[0] in progress */
+	TUNNEL_HOP,	   /* negotiating with proxies[hop] */
+	TUNNEL_DONE,
+	TUNNEL_FAILED,
+};
+
+/* The state of the current hop's negotiation, one member per protocol. */
+union tunnel_hop {
+	struct handshake socks; /* SOCKS4, SOCKS4a, SOCKS5, SOCKS5h */
+};
+
+struct tunnel_protocol; /* one hop's protocol; defined in tunnel.c */
+
+struct tunnel_run {
+	const struct config *cfg; /* read-only; must outlive the run */
+	struct endpoint dest;
+	enum handshake_cmd cmd;
+	enum tunnel_phase phase;
+	unsigned hop;
+	uint64_t deadline_ms; /* of the current phase (netio_now_ms time) */
+	const struct tunnel_protocol *protocol; /* proxies[hop]'s */
+	union tunnel_hop state;			/* the current hop's */
+	struct tunnel_result res;
+	int error; /* positive errno once TUNNEL_FAILED */
+};
+
+/* Prepare tr for dest (copied) through cfg's chain. Deadlines:
+ * cfg->connect_timeout_ms from now_ms for the TCP connect to proxies[0],
+ * then cfg->handshake_timeout_ms for all hops together. The caller either
+ * has just started that connect itself (it returned EINPROGRESS) or calls
+ * tunnel_run_connect() next. */
+void tunnel_run_init(struct tunnel_run *tr, const struct config *cfg,
+		     const struct endpoint *dest, enum handshake_cmd cmd,
+		     uint64_t now_ms);
+
+/* Start the TCP connect to proxies[0] (at sa, in fd's family) on fd, which
+ * must be non-blocking: netio_connect_start()'s rules. Returns 0 (connected
+ * or under way: step on) or -errno (the run failed). */
+int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
+		       int fd, const struct sockaddr *sa, socklen_t len);
+
+/* Advance without blocking on fd (non-blocking, or every io call made
+ * non-blocking by io). Returns 0 when the chain is open (tr->res.bound is
+ * set), -EAGAIN with *events = POLLIN or POLLOUT, or -errno (tr->res.why
+ * says why; -ETIMEDOUT once now_ms reaches the deadline). After the end,
+ * every call returns the same result. */
+int tunnel_run_step(struct tunnel_run *tr, const struct socket_io *io, int fd,
+		    uint64_t now_ms, short *events);
+
+/* The time by which the next step must happen, else the run times out. */
+uint64_t tunnel_run_deadline(const struct tunnel_run *tr);
+
+/* End the run from outside because waiting for fd failed with err
+ * (positive), worded for the phase it was in. Returns -err, or the run's
+ * result when it had already ended. */
+int tunnel_run_abandon(struct tunnel_run *tr, int err);
+
+/* The whole chain, blocking: tunnel_run_connect(), then netio_drive() over
+ * tunnel_run_step(). fd must be non-blocking (the caller saves and restores
+ * its flags). first_proxy is proxies[0]'s resolved address, in fd's family.
+ * dest is an IP or a name; a name is sent only to a hop that takes names
+ * (the last, normally). Returns 0 or -errno; res is filled either way. */
 int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
 		const struct sockaddr *first_proxy, socklen_t first_len,
 		const struct endpoint *dest, enum handshake_cmd cmd,

@@ -38,7 +38,7 @@
 #include "fdtab.h"
 #include "log.h"
 #include "real.h"
-#include "tunnel_run.h"
+#include "tunnel.h"
 
 #define ASYNC_RECORDS 512
 #define ASYNC_ALIASES 8

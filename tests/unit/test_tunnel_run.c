@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "tunnel_run.h"
+#include "tunnel.h"
 
 static int io_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
