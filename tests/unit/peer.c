@@ -9,23 +9,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PEER_PATIENCE_MS 3000 /* silence after which the peer gives up */
+#define PEER_SLOW_GAP_MS 3    /* between the bytes of PEER_SEND_SLOW */
+#define PEER_LATE_MS	 20   /* before PEER_SEND_LATE's write */
+#define MS_PER_S	 1000
+#define NS_PER_MS	 1000000L
+
 static void sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts = {ms / MS_PER_S, (ms % MS_PER_S) * NS_PER_MS};
 
 	nanosleep(&ts, NULL);
 }
 
-/* Block (at most 3 s) until fd is readable. */
+/* Block (at most PEER_PATIENCE_MS) until fd is readable. */
 static int peer_wait(int fd)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 
-	return poll(&pfd, 1, 3000) == 1 ? 0 : -1;
+	return poll(&pfd, 1, PEER_PATIENCE_MS) == 1 ? 0 : -1;
 }
 
 /* Read exactly len bytes into the record; -1 when the client closes, is
- * silent for 3 s, or sends more than the record holds. */
+ * silent for PEER_PATIENCE_MS, or sends more than the record holds. */
 static int peer_read(struct peer *p, size_t len)
 {
 	ssize_t n;
@@ -54,7 +60,7 @@ static void peer_send(struct peer *p, const uint8_t *data, size_t len, int slow)
 		return;
 	}
 	for (i = 0; i < len; i++) {
-		sleep_ms(3);
+		sleep_ms(PEER_SLOW_GAP_MS);
 		if (write(p->fd, data + i, 1) != 1)
 			return;
 	}
@@ -94,7 +100,7 @@ static void *peer_main(void *arg)
 		if (s->op == PEER_READ && peer_read(p, s->len) < 0)
 			break;
 		if (s->op == PEER_SEND_LATE)
-			sleep_ms(20);
+			sleep_ms(PEER_LATE_MS);
 		if (s->op == PEER_SEND || s->op == PEER_SEND_SLOW ||
 		    s->op == PEER_SEND_LATE)
 			peer_send(p, s->data, s->len, s->op == PEER_SEND_SLOW);

@@ -499,7 +499,30 @@ START_TEST(socks5_silent_proxy_times_out)
 	ck_assert_uint_ge(took, 190);
 	ck_assert_uint_lt(took, 1000);
 	ck_assert_int_eq(hs.state, HS_FAILED);
-	ck_assert_ptr_nonnull(hs.why);
+	ck_assert_str_eq(hs.why, "the proxy's handshake timed out");
+	peer_finish(&peer, client);
+}
+END_TEST
+
+/* Ending a handshake from outside: a failed wait is worded apart from a
+ * timeout, later steps repeat it, and an ended handshake keeps its end. */
+START_TEST(abandon_ends_once)
+{
+	const struct peer_step steps[] = {READ(3), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint d = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+	short ev = 0;
+	int client = peer_begin(&peer, steps);
+
+	handshake_init(&hs, &p, &d, HANDSHAKE_CONNECT);
+	ck_assert_int_eq(handshake_step(&hs, &io, client, &ev), -EAGAIN);
+	ck_assert_int_eq(handshake_abandon(&hs, EIO), -EIO);
+	ck_assert_str_eq(hs.why, "waiting for the proxy failed");
+	ck_assert_int_eq(handshake_step(&hs, &io, client, &ev), -EIO);
+	ck_assert_int_eq(handshake_abandon(&hs, ETIMEDOUT), -EIO);
+	ck_assert_str_eq(hs.why, "waiting for the proxy failed");
 	peer_finish(&peer, client);
 }
 END_TEST
@@ -920,15 +943,15 @@ END_TEST
 
 /* SOCKS5: BND 198.18.0.1:4000 (first), then the peer 198.18.0.9:5555
  * (second), then the peer's first bytes. */
-#define S5_FIRST 5, 0, 0, 1, 198, 18, 0, 1, 0x0f, 0xa0
-#define S5_SECOND 5, 0, 0, 1, 198, 18, 0, 9, 0x15, 0xb3
-#define S5_SECOND_NAME 5, 0, 0, 3, 4, 'p', 'e', 'e', 'r', 0x15, 0xb3
+#define S5_FIRST	  5, 0, 0, 1, 198, 18, 0, 1, 0x0f, 0xa0
+#define S5_SECOND	  5, 0, 0, 1, 198, 18, 0, 9, 0x15, 0xb3
+#define S5_SECOND_NAME	  5, 0, 0, 3, 4, 'p', 'e', 'e', 'r', 0x15, 0xb3
 #define S5_SECOND_REFUSED 5, 5, 0, 1, 0, 0, 0, 0, 0, 0
 /* SOCKS4: BND 198.18.0.1:4000, then 198.18.0.9:5555. */
-#define S4_FIRST 0, 0x5a, 0x0f, 0xa0, 198, 18, 0, 1
-#define S4_SECOND 0, 0x5a, 0x15, 0xb3, 198, 18, 0, 9
+#define S4_FIRST	  0, 0x5a, 0x0f, 0xa0, 198, 18, 0, 1
+#define S4_SECOND	  0, 0x5a, 0x15, 0xb3, 198, 18, 0, 9
 #define S4_SECOND_REFUSED 0, 0x5b, 0, 0, 0, 0, 0, 0
-#define APP 'D', 'A', 'T', 'A'
+#define APP		  'D', 'A', 'T', 'A'
 
 static const uint8_t s5_first[] = {S5_FIRST};
 static const uint8_t s5_second_app[] = {S5_SECOND, APP};
@@ -953,34 +976,50 @@ static const struct bind_case bind_cases[] = {
     {false,
      {READ(3), SEND(method_none), READ(10), SEND(s5_first),
       SEND_LATE(s5_second_app), END()},
-     0, false, true},
+     0,
+     false,
+     true},
     /* Both replies and data coalesced into one write. */
     {false,
      {READ(3), SEND(method_none), READ(10), SEND(s5_both_app), END()},
-     0, false, true},
+     0,
+     false,
+     true},
     {false,
      {READ(3), SEND(method_none), READ(10), SEND(s5_both_name_app), END()},
-     0, true, true},
+     0,
+     true,
+     true},
     /* Split: every byte in its own write. */
     {false,
      {READ(3), SEND(method_none), READ(10), SEND_SLOW(s5_both_app), END()},
-     0, false, true},
+     0,
+     false,
+     true},
     {false,
      {READ(3), SEND(method_none), READ(10), SEND(s5_first),
       SEND_LATE(s5_refused), END()},
-     -ECONNREFUSED, false, false},
+     -ECONNREFUSED,
+     false,
+     false},
     /* The proxy gives up on the remote host by closing. */
     {false,
      {READ(3), SEND(method_none), READ(10), SEND(s5_first), CLOSE()},
-     -ECONNRESET, false, false},
+     -ECONNRESET,
+     false,
+     false},
     {true,
      {READ(9), SEND(s4_first), SEND_LATE(s4_second_app), END()},
-     0, false, true},
+     0,
+     false,
+     true},
     {true, {READ(9), SEND(s4_both_app), END()}, 0, false, true},
     {true, {READ(9), SEND_SLOW(s4_both_app), END()}, 0, false, true},
     {true,
      {READ(9), SEND(s4_first), SEND_LATE(s4_refused), END()},
-     -ECONNREFUSED, false, false},
+     -ECONNREFUSED,
+     false,
+     false},
 };
 
 /* The remote peer's endpoint as the second reply gives it. */
@@ -1018,8 +1057,8 @@ START_TEST(bind_two_replies)
 {
 	static const uint8_t bnd_ip[] = {198, 18, 0, 1};
 	const struct bind_case *c = &bind_cases[_i];
-	struct proxy p = c->socks4 ? proxy_socks4(PROXY_SOCKS4, NULL)
-				   : proxy_socks5(0);
+	struct proxy p =
+	    c->socks4 ? proxy_socks4(PROXY_SOCKS4, NULL) : proxy_socks5(0);
 	struct endpoint zeros = {.kind = ENDPOINT_IPV4};
 	struct handshake hs;
 	struct peer peer;
@@ -1089,6 +1128,7 @@ static Suite *handshake_suite(void)
 	tcase_add_test(bad, socks5_corrupt_whys_distinct);
 	tcase_add_loop_test(bad, socks5_reply_codes, 0, 12);
 	tcase_add_test(bad, socks5_silent_proxy_times_out);
+	tcase_add_test(bad, abandon_ends_once);
 	tcase_add_test(bad, socks5_name_too_long_sends_nothing);
 	tcase_add_test(v4, socks4_connect_with_user);
 	tcase_add_test(v4, socks4a_name_coalesced);
