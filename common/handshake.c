@@ -63,6 +63,13 @@ static bool hs_is_socks5(const struct handshake *hs)
 	return proxy_is_socks5(hs->proxy);
 }
 
+/* What the request's reply needs first: a SOCKS5 reply's head, or the
+ * whole fixed-size SOCKS4 reply. */
+static size_t hs_reply_first_len(const struct handshake *hs)
+{
+	return hs_is_socks5(hs) ? HS_SOCKS5_REPLY_FIRST : SOCKS4_REPLY_LEN;
+}
+
 /* SOCKS4 has a single message: there is nothing to pipeline. */
 static bool hs_pipelined(const struct handshake *hs)
 {
@@ -160,8 +167,7 @@ void handshake_init_bind_reply(struct handshake *hs, const struct proxy *proxy)
 	hs->dest.kind = ENDPOINT_NONE;
 	hs->cmd = HANDSHAKE_BIND;
 	hs->bound.kind = ENDPOINT_NONE;
-	hs_expect(hs, HS_RECV_REPLY,
-		  hs_is_socks5(hs) ? HS_SOCKS5_REPLY_FIRST : SOCKS4_REPLY_LEN);
+	hs_expect(hs, HS_RECV_REPLY, hs_reply_first_len(hs));
 }
 
 /* Send what is queued. Returns 0 once all is sent (out is then empty),
@@ -288,6 +294,19 @@ static int hs_receive(struct handshake *hs, const struct socket_io *io, int fd,
 	}
 }
 
+/* hs_receive() for a message with one way to be malformed: a refused
+ * message fails hs with -EPROTO and why. Returns 0, -EAGAIN or -errno. */
+static int hs_receive_or_fail(struct handshake *hs, const struct socket_io *io,
+			      int fd, short *events, hs_parser parse,
+			      const char *why)
+{
+	int rc = hs_receive(hs, io, fd, events, parse);
+
+	if (rc == HS_MALFORMED)
+		return hs_fail(hs, EPROTO, why);
+	return rc;
+}
+
 static long hs_parse_method(struct handshake *hs, size_t *need)
 {
 	return socks5_parse_method(hs->in, hs->in_len, need, &hs->method);
@@ -379,22 +398,36 @@ static int hs_queue_opening(struct handshake *hs)
 	return hs_queue_request(hs);
 }
 
-/* HS_SEND_GREETING: the greeting, or the whole pipelined opening. */
-static int hs_send_greeting(struct handshake *hs, const struct socket_io *io,
-			    int fd, short *events)
+/* Queues one state's message into hs->out. Returns 0 or -errno (failed). */
+typedef int (*hs_queue_fn)(struct handshake *hs);
+
+/* A sending state: queue its message (once), flush it, then await the
+ * reply in state next, which first needs `need` bytes. Returns 0 once
+ * sent, -EAGAIN with *events, or -errno. */
+static int hs_send(struct handshake *hs, const struct socket_io *io, int fd,
+		   short *events, hs_queue_fn queue, enum handshake_state next,
+		   size_t need)
 {
 	int rc;
 
 	if (hs->out_len == 0) {
-		rc = hs_queue_opening(hs);
+		rc = queue(hs);
 		if (rc < 0)
 			return rc;
 	}
 	rc = hs_flush(hs, io, fd, events);
 	if (rc < 0)
 		return rc;
-	hs_expect(hs, HS_RECV_METHOD, HS_SOCKS5_METHOD_LEN);
+	hs_expect(hs, next, need);
 	return 0;
+}
+
+/* HS_SEND_GREETING: the greeting, or the whole pipelined opening. */
+static int hs_send_greeting(struct handshake *hs, const struct socket_io *io,
+			    int fd, short *events)
+{
+	return hs_send(hs, io, fd, events, hs_queue_opening, HS_RECV_METHOD,
+		       HS_SOCKS5_METHOD_LEN);
 }
 
 /* After the method (no auth) or a successful auth: send the request, or,
@@ -445,12 +478,10 @@ static int hs_accept_method(struct handshake *hs, uint8_t method)
 static int hs_recv_method(struct handshake *hs, const struct socket_io *io,
 			  int fd, short *events)
 {
-	int rc = hs_receive(hs, io, fd, events, hs_parse_method);
+	int rc = hs_receive_or_fail(hs, io, fd, events, hs_parse_method,
+				    "proxy answered the greeting with a "
+				    "version other than SOCKS5");
 
-	if (rc == HS_MALFORMED)
-		return hs_fail(hs, EPROTO,
-			       "proxy answered the greeting with a version "
-			       "other than SOCKS5");
 	if (rc < 0)
 		return rc;
 	return hs_accept_method(hs, hs->method);
@@ -460,30 +491,18 @@ static int hs_recv_method(struct handshake *hs, const struct socket_io *io,
 static int hs_send_auth(struct handshake *hs, const struct socket_io *io,
 			int fd, short *events)
 {
-	int rc;
-
-	if (hs->out_len == 0) {
-		rc = hs_queue_auth(hs);
-		if (rc < 0)
-			return rc;
-	}
-	rc = hs_flush(hs, io, fd, events);
-	if (rc < 0)
-		return rc;
-	hs_expect(hs, HS_RECV_AUTH, HS_SOCKS5_AUTH_STATUS_LEN);
-	return 0;
+	return hs_send(hs, io, fd, events, hs_queue_auth, HS_RECV_AUTH,
+		       HS_SOCKS5_AUTH_STATUS_LEN);
 }
 
 /* HS_RECV_AUTH: the 2-byte RFC 1929 status. */
 static int hs_recv_auth(struct handshake *hs, const struct socket_io *io,
 			int fd, short *events)
 {
-	int rc = hs_receive(hs, io, fd, events, hs_parse_auth);
+	int rc = hs_receive_or_fail(hs, io, fd, events, hs_parse_auth,
+				    "proxy's username/password reply has a "
+				    "wrong version");
 
-	if (rc == HS_MALFORMED)
-		return hs_fail(hs, EPROTO,
-			       "proxy's username/password reply has a wrong "
-			       "version");
 	if (rc < 0)
 		return rc;
 	if (hs->reply != 0)
@@ -497,19 +516,8 @@ static int hs_recv_auth(struct handshake *hs, const struct socket_io *io,
 static int hs_send_request(struct handshake *hs, const struct socket_io *io,
 			   int fd, short *events)
 {
-	int rc;
-
-	if (hs->out_len == 0) {
-		rc = hs_queue_request(hs);
-		if (rc < 0)
-			return rc;
-	}
-	rc = hs_flush(hs, io, fd, events);
-	if (rc < 0)
-		return rc;
-	hs_expect(hs, HS_RECV_REPLY,
-		  hs_is_socks5(hs) ? HS_SOCKS5_REPLY_FIRST : SOCKS4_REPLY_LEN);
-	return 0;
+	return hs_send(hs, io, fd, events, hs_queue_request, HS_RECV_REPLY,
+		       hs_reply_first_len(hs));
 }
 
 /* Which rule a SOCKS5 reply that socks5_parse_reply() refused breaks. */
@@ -555,12 +563,10 @@ static int hs_recv_socks4_reply(struct handshake *hs,
 				const struct socket_io *io, int fd,
 				short *events)
 {
-	int rc = hs_receive(hs, io, fd, events, hs_parse_socks4_reply);
+	int rc = hs_receive_or_fail(hs, io, fd, events, hs_parse_socks4_reply,
+				    "proxy's reply is not a SOCKS4 reply "
+				    "(wrong version)");
 
-	if (rc == HS_MALFORMED)
-		return hs_fail(hs, EPROTO,
-			       "proxy's reply is not a SOCKS4 reply (wrong "
-			       "version)");
 	if (rc < 0)
 		return rc;
 	return hs_finish(hs, socks4_reply_errno(hs->reply),

@@ -18,16 +18,16 @@ struct tunnel_protocol {
 	void (*init)(union tunnel_hop *hop, const struct proxy *proxy,
 		     const struct endpoint *want, enum handshake_cmd cmd);
 	/* handshake_step()'s contract: 0 done, -EAGAIN with *events, or
-	 * -errno with why() set. */
+	 * -errno (outcome() then says why). */
 	int (*step)(union tunnel_hop *hop, const struct socket_io *io, int fd,
 		    short *events);
 	/* handshake_abandon()'s contract: end the hop with -err because its
-	 * deadline passed (ETIMEDOUT) or waiting failed; why() says which. */
+	 * deadline passed (ETIMEDOUT) or waiting failed; outcome() says
+	 * which. */
 	int (*abandon)(union tunnel_hop *hop, int err);
-	/* Static text for the log once the hop failed. */
-	const char *(*why)(const union tunnel_hop *hop);
-	/* What the proxy bound, once the hop is done. */
-	const struct endpoint *(*bound)(const union tunnel_hop *hop);
+	/* Copy the hop's outcome into res: why (static text for the log)
+	 * once it failed, the address the proxy bound once it is done. */
+	void (*outcome)(const union tunnel_hop *hop, struct tunnel_result *res);
 };
 
 static void socks_init(union tunnel_hop *hop, const struct proxy *proxy,
@@ -47,22 +47,20 @@ static int socks_abandon(union tunnel_hop *hop, int err)
 	return handshake_abandon(&hop->socks, err);
 }
 
-static const char *socks_why(const union tunnel_hop *hop)
+static void socks_outcome(const union tunnel_hop *hop,
+			  struct tunnel_result *res)
 {
-	return hop->socks.why;
-}
-
-static const struct endpoint *socks_bound(const union tunnel_hop *hop)
-{
-	return &hop->socks.bound;
+	if (hop->socks.state == HS_DONE)
+		res->bound = hop->socks.bound;
+	else
+		res->why = hop->socks.why;
 }
 
 static const struct tunnel_protocol tunnel_socks = {
     .init = socks_init,
     .step = socks_step,
     .abandon = socks_abandon,
-    .why = socks_why,
-    .bound = socks_bound,
+    .outcome = socks_outcome,
 };
 
 /* The protocol proxy speaks: SOCKS for every type a proxy URL has today. */
@@ -80,6 +78,14 @@ static int run_fail(struct tunnel_run *tr, int err, const char *why)
 	tr->phase = TUNNEL_FAILED;
 	tr->error = err;
 	tr->res.why = why;
+	return -err;
+}
+
+/* The current hop failed with -err: record it with the hop's reason. */
+static int run_hop_failed(struct tunnel_run *tr, int err)
+{
+	run_fail(tr, err, NULL);
+	tr->protocol->outcome(&tr->state, &tr->res);
 	return -err;
 }
 
@@ -175,8 +181,8 @@ static int run_hop(struct tunnel_run *tr, const struct socket_io *io, int fd,
 	if (rc == -EAGAIN)
 		return rc;
 	if (rc < 0)
-		return run_fail(tr, -rc, tr->protocol->why(&tr->state));
-	tr->res.bound = *tr->protocol->bound(&tr->state);
+		return run_hop_failed(tr, -rc);
+	tr->protocol->outcome(&tr->state, &tr->res);
 	if (++tr->hop == tr->cfg->proxy_count) {
 		tr->phase = TUNNEL_DONE;
 		tr->res.hop = -1;
@@ -196,7 +202,7 @@ int tunnel_run_abandon(struct tunnel_run *tr, int err)
 				    : "connecting to the proxy failed");
 	case TUNNEL_HOP:
 		tr->protocol->abandon(&tr->state, err);
-		return run_fail(tr, err, tr->protocol->why(&tr->state));
+		return run_hop_failed(tr, err);
 	case TUNNEL_DONE:
 		return 0;
 	case TUNNEL_FAILED:
