@@ -86,7 +86,7 @@ static enum send_plan send_plan_other(int fd, enum socket_class class,
 	if (class == SOCKET_TCP) {
 		if (!(flags & MSG_FASTOPEN))
 			return PLAN_REAL;
-		t->error = stream_connect(fd, domain, sa, len, &outcome,
+		t->error = stream_connect(fd, domain, sa, len, false, &outcome,
 					  &nonblocking);
 		if (t->error < 0)
 			return PLAN_FAIL;
