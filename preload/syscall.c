@@ -6,9 +6,9 @@
  *   with syscall(SYS_close_range). Socket calls, close_range, dup2 and dup3
  *   go to the matching hook; any other number (plain close included: common/
  *   uses it for its own descriptors) goes to libc untouched.
- * - The _FORTIFY_SOURCE variants (__read_chk, __recv_chk, __recvfrom_chk):
- *   a fortified program calls these instead of read/recv/recvfrom. They keep
- *   their buffer check and then take our hook.
+ *
+ * (The _FORTIFY_SOURCE forms __read_chk, __recv_chk and __recvfrom_chk sit
+ * beside their plain hooks in recv.c.)
  *
  * libc's syscall() is found with dlsym on first use, without pthread_once:
  * common/ code reaches this hook through its own raw syscall() calls, also
@@ -24,17 +24,7 @@
 
 typedef long syscall_fn(long number, ...);
 
-/* glibc's report of a fortify check failure (it aborts). */
-extern void __chk_fail(void) __attribute__((noreturn));
-
 SOCKSIFY_EXPORT long syscall(long number, ...);
-SOCKSIFY_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len,
-				   size_t buflen);
-SOCKSIFY_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len,
-				   size_t buflen, int flags);
-SOCKSIFY_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len,
-				       size_t buflen, int flags,
-				       struct sockaddr *sa, socklen_t *salen);
 
 /* libc's syscall(); two threads racing here both store the same value. */
 static syscall_fn *syscall_next(void)
@@ -134,27 +124,4 @@ long syscall(long number, ...)
 	    syscall_route_fds(number, a, &ret))
 		return ret;
 	return syscall_next()(number, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
-
-/* The fortified forms: the same buffer check as libc, then our hook. */
-ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
-{
-	if (len > buflen)
-		__chk_fail();
-	return read(fd, buf, len);
-}
-
-ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
-{
-	if (len > buflen)
-		__chk_fail();
-	return recv(fd, buf, len, flags);
-}
-
-ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
-		       int flags, struct sockaddr *sa, socklen_t *salen)
-{
-	if (len > buflen)
-		__chk_fail();
-	return recvfrom(fd, buf, len, flags, sa, salen);
 }
