@@ -36,6 +36,7 @@
 #include "async.h"
 #include "bind.h"
 #include "fdtab.h"
+#include "hooks.h"
 #include "log.h"
 #include "real.h"
 #include "tunnel.h"
@@ -602,20 +603,20 @@ int async_io_gate(int fd, bool dontwait)
 	return rc;
 }
 
-int async_so_error(int fd, int *err)
+int async_so_error(int fd)
 {
 	struct async_rec *rec = async_lock_rec(fd);
+	int err = 0;
 
 	if (!rec)
-		return 0;
+		return HOOK_PASS;
 	rec_advance(rec);
-	*err = 0;
 	if (rec->state == REC_FAILED) {
-		*err = rec->error;
+		err = rec->error;
 		rec_free(rec);
 	}
 	pthread_mutex_unlock(&async_lock);
-	return 1;
+	return err;
 }
 
 bool async_not_connected(int fd)

@@ -66,14 +66,9 @@ int async_connect_again(int fd);
  * dontwait: the call's flags asked for MSG_DONTWAIT. */
 int async_io_gate(int fd, bool dontwait);
 
-/* async_io_gate() for the data hooks (read, write, recv*, send*): 0 to go
- * on to the call, or -1 with errno set. With no handshake in flight it is
- * one atomic load. flags: the call's MSG_* flags (0 for read/write). */
-int async_io_check(int fd, int flags);
-
-/* getsockopt(SO_ERROR) on fd: returns 1 with *err set when we answer, 0 to
- * ask the kernel. */
-int async_so_error(int fd, int *err);
+/* getsockopt(SO_ERROR) on fd: the value to report (0, or a positive errno
+ * once after a failed handshake), or HOOK_PASS to ask the kernel. */
+int async_so_error(int fd);
 
 /* True while fd's handshake runs or failed unreported (getpeername must say
  * ENOTCONN). */

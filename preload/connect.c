@@ -71,43 +71,43 @@ static int stream_tunnel(int fd, const struct config *cfg,
 	return rc;
 }
 
-/* Set by connect() around stream_connect(): only connect() may return before
- * the handshake ends. sendto(MSG_FASTOPEN) sends data right after, so its
- * handshake must be complete first. */
-static __thread bool stream_async_allowed
-    __attribute__((tls_model("initial-exec")));
-
 /* Start the handshake in the background when the config allows it and the
- * program's socket is non-blocking (and the caller is connect()). Returns 1 when started (*nonblocking is
- * then true), 0 for the synchronous path, or -errno. */
+ * program's socket is non-blocking. Returns 0 with *started set (then
+ * *nonblocking is true; false: take the synchronous path), or -errno. */
 static int stream_try_async(int fd, const struct config *cfg,
 			    const struct sockaddr_storage *proxy, socklen_t len,
 			    const struct endpoint *asked,
-			    const struct endpoint *target, bool *nonblocking)
+			    const struct endpoint *target, bool *nonblocking,
+			    bool *started)
 {
-	int flags;
+	int flags, rc;
 
-	if (!cfg->async_connect || !stream_async_allowed)
+	*started = false;
+	if (!cfg->async_connect)
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))
 		return 0;
 	*nonblocking = true;
-	return async_connect_start(fd, cfg, (const struct sockaddr *)proxy, len,
-				   asked, target);
+	rc = async_connect_start(fd, cfg, (const struct sockaddr *)proxy, len,
+				 asked, target);
+	*started = rc > 0; /* async_connect_start: 1 = started */
+	return rc < 0 ? rc : 0;
 }
 
 /* The proxied path. target is what the proxy is asked for: the name behind
- * a fake address, or the address itself. Returns 0 or -errno (logged). */
+ * a fake address, or the address itself; may_defer: see stream_connect.
+ * Returns 0 or -errno (logged). */
 static int stream_proxy(int fd, int domain, const struct config *cfg,
 			const struct endpoint *asked, bool is_fake,
-			bool *nonblocking)
+			bool may_defer, bool *nonblocking)
 {
 	char dest[ENDPOINT_TEXT_MAX], via[PROXY_TEXT_MAX];
 	struct tunnel_result res = {.hop = -1, .why = NULL};
 	struct endpoint target = *asked;
 	struct sockaddr_storage proxy;
-	int len, rc;
+	bool started = false;
+	int len, rc = 0;
 
 	endpoint_format(asked, dest, sizeof dest);
 	if (is_fake && !socksify_unfake(asked, &target)) {
@@ -126,13 +126,14 @@ static int stream_proxy(int fd, int domain, const struct config *cfg,
 			      : "the proxy's address is unknown");
 		return len;
 	}
-	rc = stream_try_async(fd, cfg, &proxy, (socklen_t)len, asked, &target,
-			      nonblocking);
+	if (may_defer)
+		rc = stream_try_async(fd, cfg, &proxy, (socklen_t)len, asked,
+				      &target, nonblocking, &started);
 	if (rc < 0)
 		log_error("fd %d: %s via %s: connecting to the proxy failed",
 			  fd, dest, via);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
+	if (rc < 0 || started)
+		return rc;
 	rc = stream_tunnel(fd, cfg, &proxy, (socklen_t)len, &target,
 			   nonblocking, &res);
 	if (rc < 0) {
@@ -170,7 +171,8 @@ static void stream_log(int fd, const struct endpoint *asked, const char *what)
 }
 
 int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
-		   enum stream_outcome *outcome, bool *nonblocking)
+		   bool may_defer, enum stream_outcome *outcome,
+		   bool *nonblocking)
 {
 	const struct config *cfg = socksify_config();
 	struct fdtab_entry entry;
@@ -200,8 +202,12 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		break;
 	}
 	*outcome = STREAM_PROXIED;
-	return stream_proxy(fd, domain, cfg, &asked, is_fake, nonblocking);
+	return stream_proxy(fd, domain, cfg, &asked, is_fake, may_defer,
+			    nonblocking);
 }
+
+/* The connect() paths below return 0 or -errno, or HOOK_PASS for the real
+ * call; the hook sets errno once. */
 
 /* SCTP and other uncarried protocols: direct routes only. */
 static int connect_uncarried(int fd, enum socket_class class,
@@ -210,13 +216,11 @@ static int connect_uncarried(int fd, enum socket_class class,
 	struct endpoint dest;
 
 	if (endpoint_from_sockaddr(&dest, sa, len) < 0)
-		return real.connect(fd, sa, len);
-	if (!hook_uncarried_allowed(fd, hook_class_name(class), &dest)) {
-		errno = EACCES;
-		return -1;
-	}
+		return HOOK_PASS;
+	if (!hook_uncarried_allowed(fd, hook_class_name(class), &dest))
+		return -EACCES;
 	stream_log(fd, &dest, "direct");
-	return real.connect(fd, sa, len);
+	return HOOK_PASS;
 }
 
 /* True when the kernel has fd connected (to a direct peer). */
@@ -230,7 +234,7 @@ static bool connect_kernel_connected(int fd)
 
 /* UDP to a proxied peer: record it and touch no network. A kernel
  * connection to an earlier direct peer is dissolved, or the kernel would
- * drop the relay's datagrams. Returns 0 or -errno. */
+ * drop the relay's datagrams. */
 static int connect_udp_proxied(int fd, int domain, const struct endpoint *dest)
 {
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
@@ -248,25 +252,20 @@ static int connect_udp_proxied(int fd, int domain, const struct endpoint *dest)
 /* UDP: direct routes connect for real (forgetting a proxied peer); proxied
  * ones are recorded; refusals are EACCES. */
 static int connect_udp(int fd, int domain, const struct sockaddr *sa,
-		       socklen_t len, int saved_errno)
+		       socklen_t len)
 {
 	struct endpoint dest;
-	int way, rc;
+	int way;
 
 	if (endpoint_from_sockaddr(&dest, sa, len) < 0)
-		return real.connect(fd, sa, len);
+		return HOOK_PASS;
 	way = udp_route(fd, &dest);
-	if (way == UDP_WAY_PROXY) {
-		rc = connect_udp_proxied(fd, domain, &dest);
-		errno = rc < 0 ? -rc : saved_errno;
-		return rc < 0 ? -1 : 0;
-	}
-	if (way < 0) {
-		errno = -way;
-		return -1;
-	}
+	if (way == UDP_WAY_PROXY)
+		return connect_udp_proxied(fd, domain, &dest);
+	if (way < 0)
+		return way;
 	fdtab_unflag(fd, FDTAB_UDP_PEER);
-	return real.connect(fd, sa, len);
+	return HOOK_PASS;
 }
 
 /* AF_UNSPEC dissolves a connection (or association): forget the fd. A UDP
@@ -276,25 +275,22 @@ static int connect_udp(int fd, int domain, const struct sockaddr *sa,
 static int connect_unspec(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	uint32_t flags = fdtab_flags(fd);
-	int rc;
 
 	if (flags & (FDTAB_UDP_ANY | FDTAB_UDP_SOCKET)) {
 		fdtab_unflag(fd, FDTAB_UDP_PEER);
-		if (!connect_kernel_connected(fd))
-			return 0;
-		return real.connect(fd, sa, len);
+		return connect_kernel_connected(fd) ? HOOK_PASS : 0;
 	}
-	rc = real.connect(fd, sa, len);
-	if (rc == 0)
-		fdtab_clear(fd);
-	return rc;
+	if (real.connect(fd, sa, len) < 0)
+		return -errno;
+	fdtab_clear(fd);
+	return 0;
 }
 
-/* TCP: returns what connect() must. A proxied non-blocking socket reports
- * -1/EINPROGRESS although it is already connected: it polls writable at
- * once with SO_ERROR 0, which is what the program waits for. */
+/* TCP. A proxied non-blocking socket reports EINPROGRESS although it is
+ * already connected: it polls writable at once with SO_ERROR 0, which is
+ * what the program waits for. */
 static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
-		       socklen_t len, int saved_errno)
+		       socklen_t len)
 {
 	enum stream_outcome outcome;
 	bool nonblocking = false;
@@ -303,47 +299,49 @@ static int connect_tcp(int fd, int domain, const struct sockaddr *sa,
 	bind_forget(fd); /* a BIND on a socket that connects is dropped */
 	/* A handshake still running: EALREADY; one that failed is forgot. */
 	rc = async_idle() ? 0 : async_connect_again(fd);
-	if (rc == 0) {
-		stream_async_allowed = true;
-		rc = stream_connect(fd, domain, sa, len, &outcome,
+	if (rc == 0)
+		rc = stream_connect(fd, domain, sa, len, true, &outcome,
 				    &nonblocking);
-		stream_async_allowed = false;
-	}
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	errno = saved_errno;
+	if (rc < 0)
+		return rc;
 	if (outcome == STREAM_DIRECT)
-		return real.connect(fd, sa, len);
-	errno = nonblocking ? EINPROGRESS : saved_errno;
-	return nonblocking ? -1 : 0;
+		return HOOK_PASS;
+	return nonblocking ? -EINPROGRESS : 0;
 }
 
-SOCKSIFY_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* An IPv4 or IPv6 destination: by the kind of socket. */
+static int connect_ip(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int saved_errno = errno;
-	enum socket_class class;
 	int domain = AF_UNSPEC;
+	enum socket_class class = hook_socket_class(fd, &domain);
 
-	real_init();
-	if (!sa || len < sizeof sa->sa_family)
-		return real.connect(fd, sa, len);
-	if (sa->sa_family == AF_UNSPEC)
-		return connect_unspec(fd, sa, len);
-	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-		return real.connect(fd, sa, len);
-	class = hook_socket_class(fd, &domain);
-	errno = saved_errno;
 	switch (class) {
 	case SOCKET_OTHER:
-		return real.connect(fd, sa, len);
+		return HOOK_PASS;
 	case SOCKET_UDP:
-		return connect_udp(fd, domain, sa, len, saved_errno);
+		return connect_udp(fd, domain, sa, len);
 	case SOCKET_UNCARRIED:
 		return connect_uncarried(fd, class, sa, len);
 	case SOCKET_TCP:
 		break;
 	}
-	return connect_tcp(fd, domain, sa, len, saved_errno);
+	return connect_tcp(fd, domain, sa, len);
+}
+
+SOCKSIFY_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int saved_errno = errno;
+	int rc = HOOK_PASS;
+
+	real_init();
+	if (!sa || len < sizeof sa->sa_family)
+		return real.connect(fd, sa, len);
+	if (sa->sa_family == AF_UNSPEC)
+		rc = connect_unspec(fd, sa, len);
+	else if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		rc = connect_ip(fd, sa, len);
+	errno = saved_errno;
+	if (rc == HOOK_PASS)
+		return real.connect(fd, sa, len);
+	return (int)hook_return(rc);
 }

@@ -65,10 +65,14 @@ enum stream_outcome {
 };
 
 /* Decide and, when proxied, run the handshake on the program's TCP socket
- * fd (of family domain) for destination sa. Returns 0 with *outcome set
- * (*nonblocking says whether the program's socket was non-blocking), or
- * -errno when the connection is refused or failed (already logged). */
+ * fd (of family domain) for destination sa. may_defer: the handshake may go
+ * on in the background when the socket is non-blocking (connect() may;
+ * sendto(MSG_FASTOPEN), whose data follows at once, may not). Returns 0
+ * with *outcome set (*nonblocking says whether the program's socket was
+ * non-blocking), or -errno when the connection is refused or failed
+ * (already logged). */
 int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
-		   enum stream_outcome *outcome, bool *nonblocking);
+		   bool may_defer, enum stream_outcome *outcome,
+		   bool *nonblocking);
 
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "addrinfo.h"
+#include "hooks.h"
 #include "real.h"
 #include "resolve.h"
 #include "state.h"
@@ -33,8 +34,8 @@ static bool hostent_is_ours(const char *name, int af)
 	return resolve_is_ours(socksify_config());
 }
 
-/* Resolve name into addrs. Returns 0, or the errno-style code for an _r
- * caller with *herr set to the h_errno value. */
+/* Resolve name into addrs. Returns 0, or -errno (the negated code for an
+ * _r caller) with *herr set to the h_errno value. */
 static int hostent_resolve(const char *name, int af, struct endpoint *addrs,
 			   size_t *count, int *herr)
 {
@@ -46,17 +47,17 @@ static int hostent_resolve(const char *name, int af, struct endpoint *addrs,
 		break;
 	case EAI_NONAME:
 		*herr = HOST_NOT_FOUND;
-		return ENOENT;
+		return -ENOENT;
 	case EAI_MEMORY:
 		*herr = NO_RECOVERY;
-		return ENOMEM;
+		return -ENOMEM;
 	default:
 		*herr = NO_RECOVERY;
-		return EIO;
+		return -EIO;
 	}
 	if (*count == 0) {
 		*herr = NO_DATA;
-		return ENOENT;
+		return -ENOENT;
 	}
 	return 0;
 }
@@ -70,7 +71,7 @@ static struct hostent *hostent_static(const char *name, int af)
 	size_t count;
 	int herr;
 
-	if (hostent_resolve(name, af, addrs, &count, &herr)) {
+	if (hostent_resolve(name, af, addrs, &count, &herr) < 0) {
 		h_errno = herr;
 		return NULL;
 	}
@@ -80,7 +81,7 @@ static struct hostent *hostent_static(const char *name, int af)
 }
 
 /* The _r answer into the caller's ret and buf. Returns 0 with *result set,
- * or an errno-style code with *result NULL and *h_errnop set. */
+ * or -errno with *result NULL and *h_errnop set. */
 static int hostent_reentrant(const char *name, int af, struct hostent *ret,
 			     char *buf, size_t buflen, struct hostent **result,
 			     int *h_errnop)
@@ -91,12 +92,12 @@ static int hostent_reentrant(const char *name, int af, struct hostent *ret,
 
 	*result = NULL;
 	rc = hostent_resolve(name, af, addrs, &count, h_errnop);
-	if (rc)
+	if (rc < 0)
 		return rc;
 	n = addrinfo_fill_hostent(ret, buf, buflen, name, af, addrs, count);
 	if (n == -ERANGE) {
 		*h_errnop = NETDB_INTERNAL;
-		return ERANGE;
+		return -ERANGE;
 	}
 	*h_errnop = NETDB_SUCCESS;
 	*result = ret;
@@ -137,8 +138,8 @@ SOCKSIFY_EXPORT int gethostbyname_r(const char *name, struct hostent *ret,
 	if (!hostent_is_ours(name, AF_INET))
 		return real.gethostbyname_r(name, ret, buf, buflen, result,
 					    h_errnop);
-	rc = hostent_reentrant(name, AF_INET, ret, buf, buflen, result,
-			       h_errnop);
+	rc = -hostent_reentrant(name, AF_INET, ret, buf, buflen, result,
+				h_errnop);
 	errno = rc ? rc : saved;
 	return rc;
 }
@@ -154,7 +155,7 @@ SOCKSIFY_EXPORT int gethostbyname2_r(const char *name, int af,
 	if (!hostent_is_ours(name, af))
 		return real.gethostbyname2_r(name, af, ret, buf, buflen, result,
 					     h_errnop);
-	rc = hostent_reentrant(name, af, ret, buf, buflen, result, h_errnop);
+	rc = -hostent_reentrant(name, af, ret, buf, buflen, result, h_errnop);
 	errno = rc ? rc : saved;
 	return rc;
 }
@@ -182,26 +183,23 @@ static bool hostent_addr_endpoint(const void *addr, socklen_t len, int type,
 	return false;
 }
 
-/* Whether addr is ours to answer: 1 when it is a fake address, with its
- * name in *name (0 with *name empty when the fake range holds no name for
- * it, which is answered HOST_NOT_FOUND rather than with a PTR query); -1
- * when libc answers (not an address, not fake, remote DNS off). */
-static int hostent_addr_is_fake(const void *addr, socklen_t len, int type,
-				struct endpoint *ep, struct endpoint *name)
+/* The name behind addr when it is a fake address. Returns 0 with *ep and
+ * *name set; -ENOENT when the fake range holds no name for it (answered
+ * HOST_NOT_FOUND rather than with a PTR query); HOOK_PASS when libc answers
+ * (not an address, not fake, remote DNS off). */
+static int hostent_addr_name(const void *addr, socklen_t len, int type,
+			     struct endpoint *ep, struct endpoint *name)
 {
 	const struct config *cfg;
 
 	real_init();
 	if (!hostent_addr_endpoint(addr, len, type, ep))
-		return -1;
+		return HOOK_PASS;
 	cfg = socksify_config();
 	if (!cfg->remote_dns ||
 	    !addrinfo_is_fake(&cfg->fake_ipv4, &cfg->fake_ipv6, ep))
-		return -1;
-	if (socksify_unfake(ep, name))
-		return 1;
-	name->kind = ENDPOINT_NONE;
-	return 0;
+		return HOOK_PASS;
+	return socksify_unfake(ep, name) ? 0 : -ENOENT;
 }
 
 SOCKSIFY_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
@@ -210,11 +208,11 @@ SOCKSIFY_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
 	struct endpoint ep, name;
 	struct hostent *he = NULL;
 	int saved = errno;
-	int fake = hostent_addr_is_fake(addr, len, type, &ep, &name);
+	int rc = hostent_addr_name(addr, len, type, &ep, &name);
 
-	if (fake < 0)
+	if (rc == HOOK_PASS)
 		return real.gethostbyaddr(addr, len, type);
-	if (fake)
+	if (rc == 0)
 		he = addrinfo_static_hostent(name.u.name, type, &ep, 1);
 	h_errno = he ? NETDB_SUCCESS : HOST_NOT_FOUND;
 	errno = saved;
@@ -228,16 +226,16 @@ SOCKSIFY_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 				    int *h_errnop)
 {
 	struct endpoint ep, name;
-	int fake = hostent_addr_is_fake(addr, len, type, &ep, &name);
+	int rc = hostent_addr_name(addr, len, type, &ep, &name);
 	int n;
 
 	*result = NULL;
-	if (fake < 0)
+	if (rc == HOOK_PASS)
 		return real.gethostbyaddr_r(addr, len, type, ret, buf, buflen,
 					    result, h_errnop);
-	if (!fake) {
+	if (rc < 0) {
 		*h_errnop = HOST_NOT_FOUND;
-		return ENOENT;
+		return -rc;
 	}
 	n = addrinfo_fill_hostent(ret, buf, buflen, name.u.name, type, &ep, 1);
 	if (n == -ERANGE) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "async.h"
+#include "hook_io.h"
 #include "fdtab.h"
 #include "real.h"
 
@@ -24,50 +25,36 @@ static int peer_write(int fd, const struct endpoint *ep, struct sockaddr *sa,
 	return rc == -EAFNOSUPPORT ? -ENOTCONN : rc; /* not for a recorded IP */
 }
 
-/* A UDP socket connect()ed to a proxied peer: never kernel-connected, so
- * the recorded peer is the answer. */
-static int peer_udp(int fd, const struct fdtab_entry *entry,
-		    struct sockaddr *sa, socklen_t *len, int saved_errno)
+/* fd's recorded peer (entry is its fdtab entry, proxied or with a UDP
+ * peer). Returns 0 or -errno. */
+static int peer_recorded(int fd, const struct fdtab_entry *entry,
+			 struct sockaddr *sa, socklen_t *len)
 {
-	int rc = peer_write(fd, &entry->dest, sa, len);
+	struct sockaddr_storage proxy;
+	socklen_t proxy_len = sizeof proxy;
 
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	errno = saved_errno;
-	return 0;
+	/* A UDP socket connect()ed to a proxied peer is never kernel-connected:
+	 * the recorded peer is the answer. A proxied stream must still be
+	 * connected to the proxy, or the answer is the kernel's ENOTCONN. */
+	if (!(entry->flags & FDTAB_UDP_PEER) &&
+	    real.getpeername(fd, (struct sockaddr *)&proxy, &proxy_len) < 0)
+		return -errno;
+	return peer_write(fd, &entry->dest, sa, len);
 }
 
-/* A proxied socket answers with the recorded destination once the kernel
- * confirms it is still connected (to the proxy); any other descriptor goes
- * to libc untouched. */
+/* A proxied socket answers with the recorded destination; any other
+ * descriptor goes to libc untouched. */
 SOCKSIFY_EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	int saved_errno = errno;
-	struct sockaddr_storage proxy;
-	socklen_t proxy_len = sizeof proxy;
 	struct fdtab_entry entry;
-	int rc;
 
 	real_init();
-	if (!async_idle() && async_not_connected(fd)) {
-		errno = ENOTCONN; /* its handshake runs, or failed */
-		return -1;
-	}
+	/* A handshake that runs, or failed: not connected. */
+	if (!async_idle() && async_not_connected(fd))
+		return (int)hook_return(-ENOTCONN);
 	if (fdtab_get(fd, &entry) < 0 ||
 	    !(entry.flags & (FDTAB_PROXIED | FDTAB_UDP_PEER)))
 		return real.getpeername(fd, sa, len);
-	if (entry.flags & FDTAB_UDP_PEER)
-		return peer_udp(fd, &entry, sa, len, saved_errno);
-	/* Still connected to the proxy? Otherwise the kernel's ENOTCONN. */
-	if (real.getpeername(fd, (struct sockaddr *)&proxy, &proxy_len) < 0)
-		return -1;
-	rc = peer_write(fd, &entry.dest, sa, len);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	errno = saved_errno;
-	return 0;
+	return (int)io_return(peer_recorded(fd, &entry, sa, len), saved_errno);
 }

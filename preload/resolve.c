@@ -32,8 +32,9 @@
 #include "resolve.h"
 #include "state.h"
 
-#define HOSTS_PATH	"/etc/hosts"
-#define HOSTS_MAX_BYTES (16u << 20) /* ad-blocking lists reach megabytes */
+#define HOSTS_PATH	     "/etc/hosts"
+#define SERVICES_ENTRY_BYTES 1024 /* room for one services entry's text */
+#define HOSTS_MAX_BYTES	     (16u << 20) /* ad-blocking lists reach megabytes */
 
 bool resolve_is_ours(const struct config *cfg)
 {
@@ -46,16 +47,16 @@ bool resolve_is_literal(const char *name)
 }
 
 /* The port of service for proto from the services database (files only, no
- * network), for addrinfo_build. Returns it in host order, or -1. */
+ * network), for addrinfo_build. Returns it in host order, or -ENOENT. */
 static int resolve_service_port(const char *service, const char *proto)
 {
 	struct servent entry, *found = NULL;
-	char buf[1024];
+	char buf[SERVICES_ENTRY_BYTES];
 
 	if (getservbyname_r(service, proto, &entry, buf, sizeof buf, &found) !=
 		0 ||
 	    !found)
-		return -1;
+		return -ENOENT;
 	return ntohs((uint16_t)found->s_port);
 }
 

@@ -1,5 +1,6 @@
-/* udp_recv.c — the receive family on a socket with an association:
- * recvmsg(), recvfrom(), recv(), read(), readv(), recvmmsg().
+/* udp_recv.c — receiving on a socket with UDP state, behind the receive
+ * hooks in recv.c (recvmsg(), recvfrom(), recv(), read(), readv(),
+ * recvmmsg() all come to udp_recv_msg(), declared in udp_io.h).
  *
  * One recvmsg() per datagram, straight into the program's buffers: the
  * iovec list is [head scratch, the program's iovecs, tail scratch]. The
@@ -28,37 +29,39 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <time.h>
 
-#include "async.h"
+#include "hooks.h"
 #include "iovec.h"
 #include "log.h"
 #include "real.h"
 #include "socks5_udp.h"
 #include "state.h"
 #include "udp.h"
+#include "udp_io.h"
 #include "udpassoc.h"
 
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
 #endif
-#define RECV_IOV_SMALL 16
+#define RECV_IOV_SMALL	16
 #define RECV_HEADER_MAX SOCKS5_UDP_HEADER_MAX
+/* What recv_relayed() and recv_direct() return for a datagram to drop. */
+#define RECV_DROP (-1)
 
 /* Header length this thread saw last: the guess for its next datagram. */
-static __thread unsigned recv_guess
-    __attribute__((tls_model("initial-exec"))) = SOCKS5_UDP_HEADER_IPV4;
+static __thread unsigned recv_guess __attribute__((tls_model("initial-exec"))) =
+    SOCKS5_UDP_HEADER_IPV4;
 
 /* One receive in progress. */
 struct recv_state {
 	int fd;
 	int flags;
 	const struct fdtab_entry *e;
-	struct msghdr *msg;   /* the program's */
-	struct iovec *iov;    /* head, the program's iovecs, tail */
+	struct msghdr *msg; /* the program's */
+	struct iovec *iov;  /* head, the program's iovecs, tail */
 	size_t iov_count;
-	size_t head;	      /* bytes of head scratch (the guess) */
-	size_t room;	      /* the program's buffer space */
+	size_t head; /* bytes of head scratch (the guess) */
+	size_t room; /* the program's buffer space */
 	uint8_t scratch[2 * RECV_HEADER_MAX];
 	struct sockaddr_storage from;
 	struct sockaddr_storage src; /* what the program will see */
@@ -127,7 +130,7 @@ static bool recv_from_peer(struct recv_state *st, const struct endpoint *src)
 }
 
 /* Parse a relayed datagram's header (copied out of the received string).
- * Returns its length, or -1 to drop the datagram. */
+ * Returns its length, or RECV_DROP. */
 static long recv_relayed(struct recv_state *st, size_t got)
 {
 	uint8_t hdr[RECV_HEADER_MAX];
@@ -137,26 +140,26 @@ static long recv_relayed(struct recv_state *st, size_t got)
 	long hlen = socks5_udp_parse_header(hdr, have, &src);
 
 	if (hlen < 0 || !recv_source(st, &src) || !recv_from_peer(st, &src))
-		return -1;
+		return RECV_DROP;
 	recv_guess = (unsigned)hlen;
 	return hlen;
 }
 
 /* A datagram from outside the relay: delivered unchanged when UDP to its
- * source is routed direct. Returns 0 (no header) or -1 to drop. */
+ * source is routed direct. Returns 0 (no header) or RECV_DROP. */
 static long recv_direct(struct recv_state *st, socklen_t from_len)
 {
 	struct endpoint src;
 
 	if (st->e->flags & FDTAB_UDP_PEER)
-		return -1;
+		return RECV_DROP;
 	if (endpoint_from_sockaddr(&src, (struct sockaddr *)&st->from,
 				   from_len) < 0 ||
 	    udp_route_silent(&src) != UDP_WAY_DIRECT) {
 		log_debug("fd %d: datagram dropped (not from the relay, not "
 			  "a direct source)",
 			  st->fd);
-		return -1;
+		return RECV_DROP;
 	}
 	memcpy(&st->src, &st->from, from_len);
 	st->src_len = from_len;
@@ -196,8 +199,8 @@ static void recv_consume(int fd, int flags)
 {
 	char byte;
 
-	real.recv(fd, &byte, 1, (flags & ~(MSG_PEEK | MSG_TRUNC)) |
-				    MSG_DONTWAIT);
+	real.recv(fd, &byte, 1,
+		  (flags & ~(MSG_PEEK | MSG_TRUNC)) | MSG_DONTWAIT);
 }
 
 /* One kernel receive. Returns >= 0 (the call's result), -errno, or
@@ -257,7 +260,8 @@ static __attribute__((noinline)) ssize_t recv_loop_long(struct recv_state *st)
 	return recv_loop(st, space);
 }
 
-/* recvmsg()'s work on a socket with UDP state, -errno style. */
+/* recvmsg()'s work on a socket with UDP state: the call's result, -errno,
+ * or HOOK_PASS when fd has no entry. */
 static ssize_t recv_udp(int fd, struct msghdr *msg, int flags)
 {
 	struct iovec small[RECV_IOV_SMALL + 2];
@@ -266,7 +270,7 @@ static ssize_t recv_udp(int fd, struct msghdr *msg, int flags)
 	int rc;
 
 	if (fdtab_get_unchecked(fd, &e) < 0)
-		return -ENOENT;
+		return HOOK_PASS; /* no entry after all */
 	if (!(e.flags & FDTAB_UDP_ASSOC)) {
 		rc = udp_assoc_ensure(fd, e.udp.family, &e);
 		if (rc < 0)
@@ -283,167 +287,13 @@ static ssize_t recv_udp(int fd, struct msghdr *msg, int flags)
 	return recv_loop_long(&st);
 }
 
-/* The UDP path for a receive, with the fallbacks: no entry after all, or a
- * stale one (ENOTSOCK), make the real call. Returns the call's result or
- * -errno. */
-static ssize_t recv_dispatch(int fd, struct msghdr *msg, int flags)
+ssize_t udp_recv_msg(int fd, struct msghdr *msg, int flags)
 {
-	ssize_t n;
+	ssize_t n = recv_udp(fd, msg, flags);
 
-	if (!(flags & MSG_ERRQUEUE)) {
-		n = recv_udp(fd, msg, flags);
-		if (n != -ENOENT && n != -ENOTSOCK)
-			return n;
-		if (n == -ENOTSOCK)
-			udp_forget(fd);
+	if (n == -ENOTSOCK) {
+		udp_forget(fd); /* a stale entry */
+		return HOOK_PASS;
 	}
-	n = real.recvmsg(fd, msg, flags);
-	return n < 0 ? -errno : n;
-}
-
-static ssize_t recv_result(ssize_t n, int saved_errno)
-{
-	if (n < 0) {
-		errno = (int)-n;
-		return -1;
-	}
-	errno = saved_errno;
 	return n;
-}
-
-/* recvfrom()/recv()/read() as one msghdr. */
-static ssize_t recv_buffer(int fd, void *buf, size_t len, int flags,
-			   struct sockaddr *sa, socklen_t *salen)
-{
-	struct iovec iov = {buf, len};
-	struct msghdr msg = {.msg_name = sa,
-			     .msg_namelen = sa && salen ? *salen : 0,
-			     .msg_iov = &iov,
-			     .msg_iovlen = 1};
-	ssize_t n = recv_dispatch(fd, &msg, flags);
-
-	if (n >= 0 && sa && salen)
-		*salen = msg.msg_namelen;
-	return n;
-}
-
-SOCKSIFY_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
-{
-	int saved_errno = errno;
-
-	real_init();
-	if (async_io_check(fd, flags) < 0)
-		return -1; /* a handshake in flight */
-	if (!msg || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
-		return real.recvmsg(fd, msg, flags);
-	return recv_result(recv_dispatch(fd, msg, flags), saved_errno);
-}
-
-SOCKSIFY_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
-				 struct sockaddr *sa, socklen_t *salen)
-{
-	int saved_errno = errno;
-
-	real_init();
-	if (async_io_check(fd, flags) < 0)
-		return -1; /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
-		return real.recvfrom(fd, buf, len, flags, sa, salen);
-	return recv_result(recv_buffer(fd, buf, len, flags, sa, salen),
-			   saved_errno);
-}
-
-SOCKSIFY_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
-{
-	int saved_errno = errno;
-
-	real_init();
-	if (async_io_check(fd, flags) < 0)
-		return -1; /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
-		return real.recv(fd, buf, len, flags);
-	return recv_result(recv_buffer(fd, buf, len, flags, NULL, NULL),
-			   saved_errno);
-}
-
-SOCKSIFY_EXPORT ssize_t read(int fd, void *buf, size_t len)
-{
-	int saved_errno = errno;
-
-	real_init();
-	if (async_io_check(fd, 0) < 0)
-		return -1; /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
-		return real.read(fd, buf, len);
-	return recv_result(recv_buffer(fd, buf, len, 0, NULL, NULL),
-			   saved_errno);
-}
-
-SOCKSIFY_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
-{
-	int saved_errno = errno;
-	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
-
-	real_init();
-	if (async_io_check(fd, 0) < 0)
-		return -1; /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY) || count < 0)
-		return real.readv(fd, iov, count);
-	msg.msg_iovlen = (size_t)count;
-	return recv_result(recv_dispatch(fd, &msg, 0), saved_errno);
-}
-
-/* True once timeout (relative, from start) has passed. */
-static bool mmsg_expired(const struct timespec *timeout,
-			 const struct timespec *start)
-{
-	struct timespec now;
-	long long elapsed_ns;
-
-	if (!timeout)
-		return false;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	elapsed_ns = (now.tv_sec - start->tv_sec) * 1000000000LL +
-		     (now.tv_nsec - start->tv_nsec);
-	return elapsed_ns >=
-	       timeout->tv_sec * 1000000000LL + timeout->tv_nsec;
-}
-
-/* recvmmsg() one datagram at a time: MSG_WAITFORONE makes every receive
- * after the first non-blocking; the timeout is checked after each datagram
- * (as the kernel does); an error after the first datagram ends the batch
- * with the count so far. */
-SOCKSIFY_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int count,
-			     int flags, struct timespec *timeout)
-{
-	int saved_errno = errno;
-	struct timespec start;
-	unsigned done = 0;
-
-	real_init();
-	if (async_io_check(fd, flags) < 0)
-		return -1; /* a handshake in flight */
-	if (!vec || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
-		return real.recvmmsg(fd, vec, count, flags, timeout);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
-	while (done < count) {
-		int f = flags & ~MSG_WAITFORONE;
-		ssize_t n;
-
-		if (done > 0 && (flags & MSG_WAITFORONE))
-			f |= MSG_DONTWAIT;
-		n = recv_dispatch(fd, &vec[done].msg_hdr, f);
-		if (n < 0) {
-			if (done > 0)
-				break;
-			errno = (int)-n;
-			return -1;
-		}
-		vec[done++].msg_len = (unsigned)n;
-		if (mmsg_expired(timeout, &start))
-			break;
-	}
-	errno = saved_errno;
-	return (int)done;
 }
