@@ -10,6 +10,7 @@
 #include <fcntl.h>
 
 #include "bind.h"
+#include "fdreg.h"
 #include "fdtab.h"
 #include "real.h"
 
@@ -66,15 +67,6 @@ static int accept_handover(int fd, struct bind_handover *h, int flags)
 	return 0;
 }
 
-/* A descriptor the kernel just handed out: forget what its number meant.
- * Cheap when there is no entry. */
-static int accept_fresh(int fd)
-{
-	if (fd >= 0)
-		fdtab_clear(fd);
-	return fd;
-}
-
 /* Both hooks: accept, and when it is our wake-up call, hand over. */
 static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
@@ -88,7 +80,7 @@ static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	if (got < 0)
 		return -1;
 	if (!bind_take(fd, (struct sockaddr *)&from, from_len, &h)) {
-		accept_fresh(got);
+		fdreg_fresh(got);
 		accept_copy_address(&from, from_len, sa, len);
 		errno = saved_errno;
 		return got;
@@ -109,7 +101,7 @@ SOCKSIFY_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	real_init();
 	if (!bind_active())
-		return accept_fresh(real.accept(fd, sa, len));
+		return fdreg_fresh(real.accept(fd, sa, len));
 	return accept_common(fd, sa, len, 0);
 }
 
@@ -118,6 +110,6 @@ SOCKSIFY_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len,
 {
 	real_init();
 	if (!bind_active())
-		return accept_fresh(real.accept4(fd, sa, len, flags));
+		return fdreg_fresh(real.accept4(fd, sa, len, flags));
 	return accept_common(fd, sa, len, flags);
 }

@@ -35,26 +35,27 @@
 
 #include "async.h"
 #include "bind.h"
+#include "fdreg.h"
 #include "fdtab.h"
+#include "hooks.h"
 #include "log.h"
 #include "real.h"
 #include "tunnel_run.h"
 
-#define ASYNC_RECORDS 512
-#define ASYNC_ALIASES 8
-#define ASYNC_REGS    16
-#define ASYNC_MAX_FD  (1u << 20)
-#define ASYNC_WAKE    UINT64_MAX /* helper epoll data of the wake eventfd */
+#define ASYNC_RECORDS	 512
+#define ASYNC_ALIASES	 8
+#define ASYNC_REGS	 16
+#define ASYNC_WAKE	 UINT64_MAX /* helper epoll data of the wake eventfd */
 #define ASYNC_PROXY_TEXT 600
 
 enum async_state { REC_FREE, REC_RUNNING, REC_FAILED };
 
 struct async_rec {
 	enum async_state state;
-	uint32_t gen;  /* bumped at each reuse: stale helper events are seen */
-	int priv;      /* our duplicate of the socket, or -1 */
-	int efd;       /* eventfd readable once the handshake ended, or -1 */
-	int pollers;   /* poll waiters using efd */
+	uint32_t gen; /* bumped at each reuse: stale helper events are seen */
+	int priv;     /* our duplicate of the socket, or -1 */
+	int efd;      /* eventfd readable once the handshake ended, or -1 */
+	int pollers;  /* poll waiters using efd */
 	int alias[ASYNC_ALIASES]; /* the program's descriptors for it */
 	int nalias;
 	struct async_reg regs[ASYNC_REGS];
@@ -121,7 +122,7 @@ static uint16_t *async_map_get(void)
 /* Map it on first use (lock held). Returns false when it cannot be. */
 static bool async_map_ensure(void)
 {
-	size_t size = ASYNC_MAX_FD * sizeof(uint16_t);
+	size_t size = FDTAB_MAX_FD * sizeof(uint16_t);
 	void *m;
 
 	if (async_map_get())
@@ -138,7 +139,7 @@ static void async_map_set(int fd, unsigned value)
 {
 	uint16_t *map = async_map_get();
 
-	if (map && fd >= 0 && (unsigned)fd < ASYNC_MAX_FD)
+	if (map && fd >= 0 && (unsigned)fd < FDTAB_MAX_FD)
 		__atomic_store_n(&map[fd], (uint16_t)value, __ATOMIC_RELEASE);
 }
 
@@ -148,7 +149,7 @@ static struct async_rec *async_find(int fd)
 	uint16_t *map = async_map_get();
 	unsigned v;
 
-	if (!map || fd < 0 || (unsigned)fd >= ASYNC_MAX_FD)
+	if (!map || fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
 		return NULL;
 	v = __atomic_load_n(&map[fd], __ATOMIC_ACQUIRE);
 	return v ? &async_recs[v - 1] : NULL;
@@ -226,8 +227,7 @@ static void rec_free(struct async_rec *rec)
 static void rec_stop(struct async_rec *rec)
 {
 	if (rec->priv >= 0) {
-		real.epoll_ctl(async_helper_ep, EPOLL_CTL_DEL, rec->priv,
-				     NULL);
+		real.epoll_ctl(async_helper_ep, EPOLL_CTL_DEL, rec->priv, NULL);
 		real.close(rec->priv);
 		rec->priv = -1;
 	}
@@ -268,8 +268,7 @@ static void rec_log(const struct async_rec *rec, int rc)
  * back, which wakes its epoll waiters, and poll waiters are woken. */
 static void rec_finish(struct async_rec *rec, int rc)
 {
-	struct fdtab_entry entry = {.flags = FDTAB_PROXIED,
-				    .dest = rec->asked};
+	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = rec->asked};
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 
 	rec_log(rec, rc);
@@ -360,8 +359,7 @@ static void helper_event(const struct epoll_event *ev)
 	struct async_rec *rec;
 
 	if (ev->data.u64 == ASYNC_WAKE) {
-		if (real.read(async_helper_wake, &drain, sizeof drain) <
-		    0)
+		if (real.read(async_helper_wake, &drain, sizeof drain) < 0)
 			drain = 0;
 		return;
 	}
@@ -390,16 +388,11 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
-static void async_before_fork(void);
-static void async_after_fork_parent(void);
-static void async_after_fork_child(void);
-
 /* Its epoll set, its wake eventfd, then the thread with every signal
  * blocked (lock held). Returns false when any part fails. */
 static bool helper_start(void)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ASYNC_WAKE};
-	static bool fork_handlers;
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t tid;
@@ -408,13 +401,9 @@ static bool helper_start(void)
 	async_helper_ep = real.epoll_create1(EPOLL_CLOEXEC);
 	async_helper_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (async_helper_ep < 0 || async_helper_wake < 0 ||
-	    real.epoll_ctl(async_helper_ep, EPOLL_CTL_ADD,
-				 async_helper_wake, &ev) < 0)
+	    real.epoll_ctl(async_helper_ep, EPOLL_CTL_ADD, async_helper_wake,
+			   &ev) < 0)
 		return false;
-	if (!fork_handlers)
-		fork_handlers = pthread_atfork(async_before_fork,
-					       async_after_fork_parent,
-					       async_after_fork_child) == 0;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
@@ -423,7 +412,7 @@ static bool helper_start(void)
 	rc = pthread_create(&tid, &attr, helper_main, NULL);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc == 0 && fork_handlers;
+	return rc == 0;
 }
 
 /* The helper, started once (lock held). A failed start is cleaned up and
@@ -463,7 +452,7 @@ static struct async_rec *start_record(int fd, const struct endpoint *asked)
 	struct stat st;
 	int n;
 
-	if (fd < 0 || (unsigned)fd >= ASYNC_MAX_FD || fstat(fd, &st) < 0 ||
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD || fstat(fd, &st) < 0 ||
 	    !async_map_ensure() || !helper_ensure())
 		return NULL;
 	rec = rec_alloc();
@@ -512,9 +501,8 @@ int async_connect_start(int fd, const struct config *cfg,
 		return 0;
 	}
 	rec->priv = real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (rec->priv < 0 ||
-	    (real.connect(fd, proxy, len) < 0 && errno != EINPROGRESS &&
-	     errno != EINTR)) {
+	if (rec->priv < 0 || (real.connect(fd, proxy, len) < 0 &&
+			      errno != EINPROGRESS && errno != EINTR)) {
 		err = rec->priv < 0 ? 0 : errno;
 		start_abort(rec);
 		pthread_mutex_unlock(&async_lock);
@@ -560,7 +548,8 @@ static void rec_wait(struct async_rec *rec)
 	pfd.fd = rec->efd;
 	rec->pollers++;
 	pthread_mutex_unlock(&async_lock);
-	real.poll(&pfd, 1, netio_remaining_ms(tunnel_run_deadline(&rec->run)) + 10);
+	real.poll(&pfd, 1,
+		  netio_remaining_ms(tunnel_run_deadline(&rec->run)) + 10);
 	pthread_mutex_lock(&async_lock);
 	rec->pollers--;
 }
@@ -602,20 +591,20 @@ int async_io_gate(int fd, bool dontwait)
 	return rc;
 }
 
-int async_so_error(int fd, int *err)
+int async_so_error(int fd)
 {
 	struct async_rec *rec = async_lock_rec(fd);
+	int err = 0;
 
 	if (!rec)
-		return 0;
+		return HOOK_PASS;
 	rec_advance(rec);
-	*err = 0;
 	if (rec->state == REC_FAILED) {
-		*err = rec->error;
+		err = rec->error;
 		rec_free(rec);
 	}
 	pthread_mutex_unlock(&async_lock);
-	return 1;
+	return err;
 }
 
 bool async_not_connected(int fd)
@@ -688,44 +677,38 @@ static int rec_reg_update(struct async_rec *rec, int epfd, int tfd,
 	return 0;
 }
 
-/* The masked call, then the record. Lock held. */
+/* The masked call, then the record (lock held). Returns 0 or -errno. */
 static int rec_epoll_ctl(struct async_rec *rec, int epfd, int op, int fd,
 			 struct epoll_event *ev)
 {
 	struct epoll_event masked;
-	int rc;
 
 	if (op == EPOLL_CTL_DEL || !ev) {
-		rc = real.epoll_ctl(epfd, op, fd, ev);
-		if (rc == 0)
-			rec_reg_update(rec, epfd, fd, NULL);
-		return rc;
+		if (real.epoll_ctl(epfd, op, fd, ev) < 0)
+			return -errno;
+		rec_reg_update(rec, epfd, fd, NULL);
+		return 0;
 	}
-	if (!rec_reg(rec, epfd, fd) && rec->nregs == ASYNC_REGS) {
-		errno = ENOSPC;
-		return -1;
-	}
+	if (!rec_reg(rec, epfd, fd) && rec->nregs == ASYNC_REGS)
+		return -ENOSPC;
 	masked = *ev;
 	masked.events &= ~(uint32_t)ASYNC_EPOLL_READINESS;
-	rc = real.epoll_ctl(epfd, op, fd, &masked);
-	if (rc == 0)
-		rec_reg_update(rec, epfd, fd, ev);
-	return rc;
+	if (real.epoll_ctl(epfd, op, fd, &masked) < 0)
+		return -errno;
+	return rec_reg_update(rec, epfd, fd, ev);
 }
 
-int async_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev, int *rc)
+int async_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct async_rec *rec = async_lock_rec(fd);
+	int rc = HOOK_PASS;
 
 	if (!rec)
-		return 0;
-	if (rec->state != REC_RUNNING) {
-		pthread_mutex_unlock(&async_lock);
-		return 0;
-	}
-	*rc = rec_epoll_ctl(rec, epfd, op, fd, ev);
+		return HOOK_PASS;
+	if (rec->state == REC_RUNNING)
+		rc = rec_epoll_ctl(rec, epfd, op, fd, ev);
 	pthread_mutex_unlock(&async_lock);
-	return 1;
+	return rc;
 }
 
 /* ---- descriptor bookkeeping ---- */
@@ -860,4 +843,54 @@ static void async_after_fork_child(void)
 		}
 		rec_close_efd_if_unused(rec);
 	}
+}
+
+/* ---- the registry's callbacks (common/fdreg.h) ---- */
+
+static bool async_active(void)
+{
+	return !async_idle();
+}
+
+static void async_closing(int fd, uint32_t flags)
+{
+	(void)flags;
+	if (!async_idle())
+		async_fd_closing(fd);
+}
+
+static void async_closing_range(unsigned lo, unsigned hi)
+{
+	if (!async_idle())
+		async_fd_closing_range(lo, hi);
+}
+
+/* to really closes only when the dup succeeds, i.e. from is open. */
+static void async_replacing(int from, int to, uint32_t flags)
+{
+	if (!async_idle() && real.fcntl(from, F_GETFD) >= 0)
+		async_closing(to, flags);
+}
+
+static void async_copied(int from, int to)
+{
+	if (!async_idle())
+		async_fd_copied(from, to);
+}
+
+static const struct fdreg_subsystem async_subsystem = {
+    .name = "async",
+    .active = async_active,
+    .closing = async_closing,
+    .closing_range = async_closing_range,
+    .replacing = async_replacing,
+    .copied = async_copied,
+    .fork_prepare = async_before_fork,
+    .fork_parent = async_after_fork_parent,
+    .fork_child = async_after_fork_child,
+};
+
+void async_register(void)
+{
+	fdreg_register(&async_subsystem);
 }

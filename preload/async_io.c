@@ -36,7 +36,7 @@ SOCKSIFY_EXPORT int getsockopt(int fd, int level, int name, void *val,
 
 	real_init();
 	if (async_idle() || level != SOL_SOCKET || name != SO_ERROR || !val ||
-	    !len || *len < sizeof(int) || !async_so_error(fd, &err))
+	    !len || *len < sizeof(int) || (err = async_so_error(fd)) == HOOK_PASS)
 		return real.getsockopt(fd, level, name, val, len);
 	memcpy(val, &err, sizeof err);
 	*len = sizeof err;
