@@ -3,7 +3,8 @@
  * connection that made its listener readable.
  *
  * Any entry our table holds for the number accept() returns is stale (its
- * old file was closed behind our back), so it is cleared.
+ * old file was closed behind our back), so the registry forgets it
+ * (fdreg_fresh, as socket() does).
  *
  * Cost: while no BIND exists, one atomic load, then libc's call. */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include "bind.h"
 #include "fdreg.h"
 #include "fdtab.h"
+#include "hooks.h"
 #include "real.h"
 
 /* Copy the kernel's answer from (from_len bytes) to the program's sa/len
@@ -87,10 +89,8 @@ static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	}
 	real.getsockopt(got, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len);
 	rc = accept_handover(got, &h, flags);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
+	if (rc < 0)
+		return (int)hook_return(rc);
 	if (sa && len)
 		endpoint_copy_sockaddr(&h.peer, domain, sa, len);
 	errno = saved_errno;

@@ -48,9 +48,11 @@ static inline bool async_idle(void)
 /* Start the asynchronous path on the program's socket fd. proxy/len is
  * proxies[0]'s address in fd's family; asked is what the program asked for
  * (recorded for getpeername), target what the proxy is asked for.
- * Returns 1 when started (connect() must return -1/EINPROGRESS), 0 when it
- * cannot be done asynchronously (the caller takes the synchronous path), or
- * -errno when the TCP connect to the proxy failed at once. */
+ * Returns ASYNC_STARTED when started (connect() must return
+ * -1/EINPROGRESS), 0 when it cannot be done asynchronously (the caller takes
+ * the synchronous path), or -errno when the TCP connect to the proxy failed
+ * at once. */
+#define ASYNC_STARTED 1
 int async_connect_start(int fd, const struct config *cfg,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,

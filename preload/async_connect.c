@@ -78,7 +78,7 @@ int async_connect_start(int fd, const struct config *cfg,
 	rec_watch(rec, POLLOUT, EPOLL_CTL_ADD);
 	async_lock_release();
 	async_helper_wake();
-	return 1;
+	return ASYNC_STARTED;
 }
 
 int async_connect_again(int fd)

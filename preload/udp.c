@@ -92,9 +92,14 @@ int udp_route_silent(const struct endpoint *dest)
 	return udp_decide(dest, &why);
 }
 
+/* udp_wait_setup(): the claim is free again without an association (the
+ * caller tries to claim it). */
+#define UDP_SETUP_FREE 1
+/* A waiter gives the set-up this long past the config's timeouts. */
+#define UDP_SETUP_GRACE_MS 1000
+
 /* Wait until the thread that claimed fd's set-up finishes. Returns 0 with
- * *e filled when it made an association, -EAGAIN when the claim is free
- * again without one (try to claim it), -ETIMEDOUT. */
+ * *e filled when it made an association, UDP_SETUP_FREE, or -ETIMEDOUT. */
 static int udp_wait_setup(int fd, struct fdtab_entry *e, unsigned limit_ms)
 {
 	const struct timespec ms = {0, 1000000};
@@ -104,7 +109,7 @@ static int udp_wait_setup(int fd, struct fdtab_entry *e, unsigned limit_ms)
 		    (e->flags & FDTAB_UDP_ASSOC))
 			return 0;
 		if (!(fdtab_flags(fd) & FDTAB_UDP_SETUP))
-			return -EAGAIN;
+			return UDP_SETUP_FREE;
 		nanosleep(&ms, NULL);
 	}
 	return -ETIMEDOUT;
@@ -249,8 +254,8 @@ int udp_assoc_ensure(int fd, int family, struct fdtab_entry *e)
 			break;
 		if (rc != -EBUSY)
 			return rc;
-		rc = udp_wait_setup(fd, e, limit + 1000);
-		if (rc != -EAGAIN)
+		rc = udp_wait_setup(fd, e, limit + UDP_SETUP_GRACE_MS);
+		if (rc != UDP_SETUP_FREE)
 			return rc;
 	}
 	/* Another thread may have finished between our look and our claim. */
