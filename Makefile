@@ -9,7 +9,8 @@
 #   make format          clang-format every C file
 #
 # Every common/*.c goes into the library; every tests/unit/test_*.c is one
-# Check suite linked against common/. New files need no Makefile edit.
+# Check suite linked against common/ (test_pl_*.c also against the preload
+# objects in UNIT_PRELOAD_OBJ). New files need no Makefile edit.
 
 VERSION  := 1.0.0
 PREFIX   ?= /usr/local
@@ -65,6 +66,14 @@ $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(COMMON_OBJ)
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread
+
+# Suites named test_pl_*.c test preload/ code: they also link these preload
+# objects, which export no hook (so nothing interposes on the test itself).
+UNIT_PRELOAD_OBJ := $(B)/preload/async_record.o $(B)/preload/real.o
+
+$(B)/tests/test_pl_%: $(B)/tests/unit/test_pl_%.o $(UNIT_SUPPORT_OBJ) $(UNIT_PRELOAD_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ $(CHECK_LIBS) -lpthread -ldl
 
 $(B)/progs/%: tests/integration/progs/%.c
 	@mkdir -p $(@D)

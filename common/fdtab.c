@@ -30,7 +30,6 @@
 
 #define FDTAB_CHUNK_BITS 6
 #define FDTAB_CHUNK	 (1u << FDTAB_CHUNK_BITS)
-#define FDTAB_MAX_FD	 (1u << 20)
 #define FDTAB_TOP	 (FDTAB_MAX_FD / FDTAB_CHUNK)
 #define FDTAB_WORDS	 ((sizeof(struct fdtab_entry) + 7) / 8)
 /* Busy-wait rounds before yielding, and yields before giving up. */
@@ -291,9 +290,10 @@ void fdtab_copy(int from, int to)
 
 	if (from == to)
 		return;
-	if (fdtab_get(from, &e) == 0)
+	if (fdtab_get(from, &e) == 0) {
 		e.flags &= ~(FDTAB_INTERNAL | FDTAB_UDP_SETUP);
-	else
+		e.owner = 0;
+	} else
 		e.flags = 0;
 	if (e.flags)
 		fdtab_set(to, &e);
@@ -312,8 +312,8 @@ static bool fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
 	bool ok;
 
 	for (size_t i = 0; i < FDTAB_WORDS; i++)
-		img.words[i] = atomic_load_explicit(&slot->words[i],
-						    memory_order_relaxed);
+		img.words[i] =
+		    atomic_load_explicit(&slot->words[i], memory_order_relaxed);
 	ok = !(only_if_clear && (img.entry.flags & set));
 	if (ok) {
 		img.entry.flags = (img.entry.flags & ~clear) | set;
@@ -352,8 +352,7 @@ void fdtab_unflag_all(uint32_t flag)
 {
 	int fd = -1;
 
-	while ((fd = fdtab_next((unsigned)fd + 1, FDTAB_MAX_FD - 1, flag)) >=
-	       0)
+	while ((fd = fdtab_next((unsigned)fd + 1, FDTAB_MAX_FD - 1, flag)) >= 0)
 		fdtab_unflag(fd, flag);
 }
 

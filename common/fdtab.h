@@ -14,27 +14,29 @@
 
 #include "endpoint.h"
 
-#define FDTAB_PROXIED	0x1u  /* TCP stream through the proxy: dest */
-#define FDTAB_UDP_PEER	0x2u  /* UDP socket connect()ed to a proxied dest */
-#define FDTAB_UDP_ASSOC 0x4u  /* UDP socket with an association: udp */
-#define FDTAB_INTERNAL	0x8u  /* our hidden control fd: udp.owner */
-#define FDTAB_UDP_SETUP 0x10u /* an association is being set up (a claim) */
-#define FDTAB_UDP_DEAD	0x20u /* the control connection is gone */
-#define FDTAB_UDP_SOCKET 0x40u /* known to be a UDP socket: udp.family */
-#define FDTAB_BIND_CONTROL 0x80u /* internal too: a BIND's control or wake-up
-				  * connection, tracked by preload/bind.c */
-#define FDTAB_UDP_CORK	0x100u /* the program set UDP_CORK on the socket */
-#define FDTAB_UDP_OPEN	0x200u /* a corked proxied datagram is pending */
+/* Descriptor numbers socksify tracks are below this (one limit for every
+ * per-descriptor table: fdtab, the asynchronous handshakes, epoll sets). */
+#define FDTAB_MAX_FD (1u << 20)
+
+#define FDTAB_PROXIED	 0x1u	/* TCP stream through the proxy: dest */
+#define FDTAB_UDP_PEER	 0x2u	/* UDP socket connect()ed to a proxied dest */
+#define FDTAB_UDP_ASSOC	 0x4u	/* UDP socket with an association: udp */
+#define FDTAB_INTERNAL	 0x8u	/* a hidden fd of ours (hidden.h): owner */
+#define FDTAB_UDP_SETUP	 0x10u	/* an association is being set up (a claim) */
+#define FDTAB_UDP_DEAD	 0x20u	/* the control connection is gone */
+#define FDTAB_UDP_SOCKET 0x40u	/* known to be a UDP socket: udp.family */
+#define FDTAB_UDP_CORK	 0x100u /* the program set UDP_CORK on the socket */
+#define FDTAB_UDP_OPEN	 0x200u /* a corked proxied datagram is pending */
 /* Any of these makes the fd's datagram calls take the UDP path. */
 #define FDTAB_UDP_ANY (FDTAB_UDP_PEER | FDTAB_UDP_ASSOC)
 
 /* A UDP association, recorded in the owner's entry and (owner, id) in the
  * control fd's FDTAB_INTERNAL entry. */
 struct fdtab_udp {
-	uint64_t id;  /* unique per association; the same in both entries */
-	int control;  /* owner entry: the control connection's fd */
-	int owner;    /* internal entry: the UDP socket that owns it */
-	int family;   /* the UDP socket's family */
+	uint64_t id; /* unique per association; the same in both entries */
+	int control; /* owner entry: the control connection's fd */
+	int owner;   /* internal entry: the UDP socket that owns it */
+	int family;  /* the UDP socket's family */
 	uint32_t relay_len;
 	union {
 		struct sockaddr_in v4;
@@ -44,13 +46,14 @@ struct fdtab_udp {
 
 struct fdtab_entry {
 	uint32_t flags;
+	uint32_t owner; /* FDTAB_INTERNAL: the owner's registry id (fdreg.h) */
 	uint64_t inode; /* st_ino of the socket when recorded */
 	struct endpoint dest; /* what the program connected to */
 	struct fdtab_udp udp;
 };
 
 /* Record e for fd. When e->inode is 0, fd's current inode is recorded.
- * Returns 0, -EBADF for a negative or huge fd (>= 2^20), -ENOMEM. */
+ * Returns 0, -EBADF for a negative or huge fd (>= FDTAB_MAX_FD), -ENOMEM. */
 int fdtab_set(int fd, const struct fdtab_entry *e);
 
 /* Copy fd's entry to out. Returns 0 or -ENOENT (no entry, or the inode no

@@ -3,14 +3,17 @@
  * connection that made its listener readable.
  *
  * Any entry our table holds for the number accept() returns is stale (its
- * old file was closed behind our back), so it is cleared.
+ * old file was closed behind our back), so the registry forgets it
+ * (fdreg_fresh, as socket() does).
  *
  * Cost: while no BIND exists, one atomic load, then libc's call. */
 #include <errno.h>
 #include <fcntl.h>
 
 #include "bind.h"
+#include "fdreg.h"
 #include "fdtab.h"
+#include "hooks.h"
 #include "real.h"
 
 /* Copy the kernel's answer from (from_len bytes) to the program's sa/len
@@ -66,15 +69,6 @@ static int accept_handover(int fd, struct bind_handover *h, int flags)
 	return 0;
 }
 
-/* A descriptor the kernel just handed out: forget what its number meant.
- * Cheap when there is no entry. */
-static int accept_fresh(int fd)
-{
-	if (fd >= 0)
-		fdtab_clear(fd);
-	return fd;
-}
-
 /* Both hooks: accept, and when it is our wake-up call, hand over. */
 static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
@@ -88,17 +82,15 @@ static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	if (got < 0)
 		return -1;
 	if (!bind_take(fd, (struct sockaddr *)&from, from_len, &h)) {
-		accept_fresh(got);
+		fdreg_fresh(got);
 		accept_copy_address(&from, from_len, sa, len);
 		errno = saved_errno;
 		return got;
 	}
 	real.getsockopt(got, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len);
 	rc = accept_handover(got, &h, flags);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
+	if (rc < 0)
+		return (int)hook_return(rc);
 	if (sa && len)
 		endpoint_copy_sockaddr(&h.peer, domain, sa, len);
 	errno = saved_errno;
@@ -109,7 +101,7 @@ SOCKSIFY_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	real_init();
 	if (!bind_active())
-		return accept_fresh(real.accept(fd, sa, len));
+		return fdreg_fresh(real.accept(fd, sa, len));
 	return accept_common(fd, sa, len, 0);
 }
 
@@ -118,6 +110,6 @@ SOCKSIFY_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len,
 {
 	real_init();
 	if (!bind_active())
-		return accept_fresh(real.accept4(fd, sa, len, flags));
+		return fdreg_fresh(real.accept4(fd, sa, len, flags));
 	return accept_common(fd, sa, len, flags);
 }

@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "endpoint.h"
+#include "hooks.h"
 
 /* Records alive (running, or failed with the error not yet reported). */
 extern _Atomic int async_live;
@@ -47,9 +48,11 @@ static inline bool async_idle(void)
 /* Start the asynchronous path on the program's socket fd. proxy/len is
  * proxies[0]'s address in fd's family; asked is what the program asked for
  * (recorded for getpeername), target what the proxy is asked for.
- * Returns 1 when started (connect() must return -1/EINPROGRESS), 0 when it
- * cannot be done asynchronously (the caller takes the synchronous path), or
- * -errno when the TCP connect to the proxy failed at once. */
+ * Returns ASYNC_STARTED when started (connect() must return
+ * -1/EINPROGRESS), 0 when it cannot be done asynchronously (the caller takes
+ * the synchronous path), or -errno when the TCP connect to the proxy failed
+ * at once. */
+#define ASYNC_STARTED 1
 int async_connect_start(int fd, const struct config *cfg,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,
@@ -66,8 +69,9 @@ int async_connect_again(int fd);
  * dontwait: the call's flags asked for MSG_DONTWAIT. */
 int async_io_gate(int fd, bool dontwait);
 
-/* getsockopt(SO_ERROR) on fd: the value to report (0, or a positive errno
- * once after a failed handshake), or HOOK_PASS to ask the kernel. */
+/* getsockopt(SO_ERROR) on fd: HOOK_PASS to ask the kernel, or the value
+ * to report (0 while the handshake runs or after it succeeded, the failed
+ * handshake's positive errno once). */
 int async_so_error(int fd);
 
 /* True while fd's handshake runs or failed unreported (getpeername must say
@@ -79,15 +83,18 @@ void async_fd_closing(int fd);
 void async_fd_closing_range(unsigned first, unsigned last);
 void async_fd_copied(int from, int to);
 
+/* Register with the descriptor registry (fdops.c, at load): the calls
+ * above, and the fork handlers. */
+void async_register(void);
+
 /* Wait until no handshake is in flight (each ends by its deadline), so
  * that an exec'd image inherits only connected or failed sockets. Callers
  * check async_idle() first; never call it from a vfork child. */
 void async_wait_settled(void);
 
-/* epoll_ctl for fd while its handshake runs: returns 1 with *rc set when
- * handled, 0 to pass the call to libc. */
-int async_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev,
-		    int *rc);
+/* epoll_ctl for fd while its handshake runs: HOOK_PASS to pass the call to
+ * libc, else 0 or -errno. */
+int async_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 
 /* ---- between async.c, async_epoll.c and async_poll.c ---- */
 
@@ -98,8 +105,8 @@ struct async_reg {
 };
 
 /* Readiness bits removed while a handshake runs. */
-#define ASYNC_EPOLL_READINESS                                                \
-	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLRDNORM |          \
+#define ASYNC_EPOLL_READINESS                                                  \
+	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLRDNORM |            \
 	 EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND | EPOLLMSG)
 
 /* Record epfd as an epoll set (from the epoll_create hooks). */
@@ -120,6 +127,5 @@ void async_epoll_restore(const struct async_reg *regs, int count);
  * *token receives what async_poll_release() needs. */
 int async_poll_substitute(int fd, int *token);
 void async_poll_release(int token);
-
 
 #endif

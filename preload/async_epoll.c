@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "async.h"
+#include "fdtab.h"
+#include "hooks.h"
 #include "real.h"
 
-#define EPFD_MAX (1u << 20)
+#define EPFD_MAX    FDTAB_MAX_FD /* epoll sets are tracked up to fdtab's limit */
 #define FDINFO_LINE 256
 
 /* Bit per descriptor number that was made an epoll set. A closed set's bit
@@ -58,7 +60,8 @@ static bool fdinfo_parse(const char *line, struct fdinfo_item *it)
 	unsigned long long data;
 	long long pos;
 
-	if (sscanf(line, "tfd: %d events: %" SCNx32 " data: %llx pos:%lld ino:%lx",
+	if (sscanf(line,
+		   "tfd: %d events: %" SCNx32 " data: %llx pos:%lld ino:%lx",
 		   &it->tfd, &it->events, &data, &pos, &it->ino) != 5)
 		return false;
 	it->data = data;
@@ -100,8 +103,8 @@ static int scan_line(int epfd, const char *line, unsigned long ino,
 
 /* Read epfd's fdinfo line by line (a line longer than FDINFO_LINE is
  * skipped: registrations are short). Returns 0 or -errno. */
-static int scan_set(int epfd, unsigned long ino, struct async_reg *regs,
-		    int *n, int cap)
+static int scan_set(int epfd, unsigned long ino, struct async_reg *regs, int *n,
+		    int cap)
 {
 	char path[48], buf[1024], line[FDINFO_LINE];
 	size_t used = 0;
@@ -134,11 +137,12 @@ int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,
 	int n = 0, rc = 0;
 
 	for (unsigned w = 0; w < EPFD_MAX / 64 && rc == 0; w++) {
-		uint64_t bits = atomic_load_explicit(&epfd_bits[w],
-						     memory_order_relaxed);
+		uint64_t bits =
+		    atomic_load_explicit(&epfd_bits[w], memory_order_relaxed);
 
 		while (bits && rc == 0) {
-			int epfd = (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+			int epfd =
+			    (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
 
 			bits &= bits - 1;
 			if (epfd_is_epoll(epfd))
@@ -157,8 +161,7 @@ void async_epoll_restore(const struct async_reg *regs, int count)
 	for (int i = 0; i < count; i++) {
 		struct epoll_event ev = regs[i].ev;
 
-		real.epoll_ctl(regs[i].epfd, EPOLL_CTL_MOD, regs[i].tfd,
-				     &ev);
+		real.epoll_ctl(regs[i].epfd, EPOLL_CTL_MOD, regs[i].tfd, &ev);
 	}
 }
 
@@ -184,10 +187,17 @@ SOCKSIFY_EXPORT int epoll_create1(int flags)
 
 SOCKSIFY_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	int rc;
+	int saved_errno = errno, rc;
 
 	real_init();
-	if (async_idle() || !async_epoll_ctl(epfd, op, fd, ev, &rc))
+	if (async_idle())
 		return real.epoll_ctl(epfd, op, fd, ev);
-	return rc;
+	rc = async_epoll_ctl(epfd, op, fd, ev);
+	if (rc == HOOK_PASS) {
+		errno = saved_errno;
+		return real.epoll_ctl(epfd, op, fd, ev);
+	}
+	if (rc == 0)
+		errno = saved_errno;
+	return (int)hook_return(rc);
 }

@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "async.h"
+#include "hooks.h"
 #include "netio.h"
 #include "real.h"
 
-#define POLL_STACK 64
+#define POLL_STACK  64	 /* entries waited on without malloc */
 #define POLL_ROUNDS 1000 /* bound on re-waits; one per ended handshake */
 
 /* A wait's deadline in netio_now_ms() time; UINT64_MAX for none. */
@@ -76,21 +77,21 @@ static bool poll_release(struct pollfd *work, nfds_t n, const int *tokens)
 	return ended;
 }
 
-/* One wait with substitutions. Returns like ppoll, or -2 when a handshake
- * ended and the wait must be made again. */
+/* One wait with substitutions. Returns the count of ready entries or
+ * -errno; *again is set when a handshake ended and the wait must be made
+ * again. */
 static int poll_once(struct pollfd *fds, nfds_t n, struct pollfd *work,
 		     int *tokens, const struct timespec *ts,
-		     const sigset_t *mask)
+		     const sigset_t *mask, bool *again)
 {
-	int rc, saved, count = 0;
+	int rc, count = 0;
 
 	poll_substitute(fds, n, work, tokens);
 	rc = real.ppoll(work, n, ts, mask);
-	saved = errno;
-	if (poll_release(work, n, tokens) && rc > 0)
-		return -2;
-	errno = saved;
 	if (rc < 0)
+		rc = -errno;
+	*again = poll_release(work, n, tokens) && rc > 0;
+	if (rc < 0 || *again)
 		return rc;
 	for (nfds_t i = 0; i < n; i++) {
 		fds[i].revents = work[i].revents;
@@ -99,7 +100,8 @@ static int poll_once(struct pollfd *fds, nfds_t n, struct pollfd *work,
 	return count;
 }
 
-/* The wait, with fds of running handshakes waiting for their end. */
+/* The wait, with fds of running handshakes waiting for their end.
+ * Returns the count of ready entries or -errno. */
 static int poll_async(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 		      const sigset_t *mask)
 {
@@ -107,7 +109,8 @@ static int poll_async(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	int stack_tokens[POLL_STACK], *tokens = stack_tokens;
 	uint64_t deadline = wait_deadline(ts);
 	struct timespec left;
-	int rc = -2;
+	bool again = true;
+	int rc = 0;
 
 	if (n > POLL_STACK) {
 		work = malloc(n * sizeof *work);
@@ -115,18 +118,17 @@ static int poll_async(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 		if (!work || !tokens) {
 			free(work);
 			free(tokens);
-			errno = ENOMEM;
-			return -1;
+			return -ENOMEM;
 		}
 	}
-	for (int round = 0; rc == -2 && round < POLL_ROUNDS; round++)
+	for (int round = 0; again && round < POLL_ROUNDS; round++)
 		rc = poll_once(fds, n, work, tokens, wait_left(deadline, &left),
-			       mask);
+			       mask, &again);
 	if (n > POLL_STACK) {
 		free(work);
 		free(tokens);
 	}
-	return rc == -2 ? 0 : rc;
+	return again ? 0 : rc;
 }
 
 /* True when one of fds has a record (a lock-free look first). */
@@ -144,7 +146,7 @@ SOCKSIFY_EXPORT int ppoll(struct pollfd *fds, nfds_t n,
 	real_init();
 	if (async_idle() || !poll_concerned(fds, n))
 		return real.ppoll(fds, n, ts, mask);
-	return poll_async(fds, n, ts, mask);
+	return (int)hook_return(poll_async(fds, n, ts, mask));
 }
 
 SOCKSIFY_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
@@ -155,7 +157,8 @@ SOCKSIFY_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	real_init();
 	if (async_idle() || !poll_concerned(fds, n))
 		return real.poll(fds, n, timeout_ms);
-	return poll_async(fds, n, timeout_ms < 0 ? NULL : &ts, NULL);
+	return (int)hook_return(
+	    poll_async(fds, n, timeout_ms < 0 ? NULL : &ts, NULL));
 }
 
 /* ---- select: converted to a poll when it concerns a handshake ---- */
@@ -188,7 +191,7 @@ static nfds_t select_to_poll(int nfds, fd_set *r, fd_set *w, fd_set *e,
 }
 
 /* Back to sets the way the kernel's select reports. Returns the count of
- * bits set, or -1/EBADF for a closed descriptor. */
+ * bits set, or -EBADF for a closed descriptor. */
 static int poll_to_select(const struct pollfd *fds, nfds_t n, fd_set *r,
 			  fd_set *w, fd_set *e)
 {
@@ -204,11 +207,10 @@ static int poll_to_select(const struct pollfd *fds, nfds_t n, fd_set *r,
 		short rev = fds[i].revents;
 		int fd = fds[i].fd;
 
-		if (rev & POLLNVAL) {
-			errno = EBADF;
-			return -1;
-		}
-		if ((fds[i].events & POLLIN) && (rev & (POLLIN | POLLHUP | POLLERR)))
+		if (rev & POLLNVAL)
+			return -EBADF;
+		if ((fds[i].events & POLLIN) &&
+		    (rev & (POLLIN | POLLHUP | POLLERR)))
 			FD_SET(fd, r), count++;
 		if ((fds[i].events & POLLOUT) && (rev & (POLLOUT | POLLERR)))
 			FD_SET(fd, w), count++;
@@ -218,6 +220,7 @@ static int poll_to_select(const struct pollfd *fds, nfds_t n, fd_set *r,
 	return count;
 }
 
+/* Returns the count of bits set or -errno. */
 static int select_async(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			const struct timespec *ts, const sigset_t *mask)
 {
@@ -250,7 +253,7 @@ SOCKSIFY_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		tv->tv_sec = ts.tv_sec;
 		tv->tv_usec = ts.tv_nsec / 1000;
 	}
-	return rc;
+	return (int)hook_return(rc);
 }
 
 SOCKSIFY_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
@@ -259,5 +262,5 @@ SOCKSIFY_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	real_init();
 	if (async_idle() || !select_concerned(nfds, r, w, e))
 		return real.pselect(nfds, r, w, e, ts, mask);
-	return select_async(nfds, r, w, e, ts, mask);
+	return (int)hook_return(select_async(nfds, r, w, e, ts, mask));
 }

@@ -18,9 +18,10 @@
  *
  * Thread safety: the table, the last peer and the outside address are
  * behind bind_lock, which is never held across a blocking call except the
- * helper's short non-blocking work. Fork: the lock is taken around fork()
- * (pthread_atfork), so a child never inherits it held; the child has no
- * helper until a hook restarts it.
+ * helper's short non-blocking work. Lock order: async_lock, then bind_lock
+ * (see fdops.c). Fork: the lock is taken around fork() (the registry's fork
+ * handlers, in lock order), so a child never inherits it held; the child
+ * has no helper until a hook restarts it.
  *
  * The helper thread is started on demand and exits when no BIND waits; no
  * thread or descriptor exists before the first BIND.
@@ -33,20 +34,20 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bind.h"
 #include "bind_internal.h"
 #include "fdtab.h"
+#include "fdreg.h"
 #include "handshake.h"
+#include "hidden.h"
 #include "hooks.h"
 #include "log.h"
 #include "real.h"
 #include "state.h"
 #include "tunnel.h"
-#define BIND_HIDE_FLOOR 4096 /* internal fds go at min(limit/2, this) */
 
 enum bind_address_class {
 	BIND_ADDR_LOCAL,   /* loopback: never through the proxy */
@@ -55,9 +56,12 @@ enum bind_address_class {
 			    * the wildcard address locally instead */
 };
 
+/* Lock order: taken after async_lock (a finished asynchronous handshake
+ * calls bind_note_connect with async_lock held), never before it. */
 static pthread_mutex_t bind_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct bind_listener *bind_list;
 static atomic_uint bind_count;
+static unsigned bind_owner; /* our registry id, for hidden descriptors */
 static struct endpoint bind_last_peer; /* kind NONE while unknown */
 static struct endpoint bind_outside;   /* the proxy's outside address */
 
@@ -75,50 +79,23 @@ static uint64_t bind_inode(int fd)
 }
 
 /* Move fd up out of the program's way (close-on-exec) and mark it
- * internal. Returns the descriptor to use (fd itself when it cannot move). */
+ * internal, ours. Returns the descriptor to use. */
 int bind_hide(int fd)
 {
-	struct fdtab_entry entry = {.flags =
-					FDTAB_INTERNAL | FDTAB_BIND_CONTROL};
-	struct rlimit rl;
-	int low = 0, moved;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64)
-		low = rl.rlim_cur / 2 > BIND_HIDE_FLOOR
-			  ? BIND_HIDE_FLOOR
-			  : (int)(rl.rlim_cur / 2);
-	if (low > fd) {
-		moved = real.fcntl(fd, F_DUPFD_CLOEXEC, low);
-		if (moved >= 0) {
-			real.close(fd);
-			fd = moved;
-		}
-	}
-	fdtab_set(fd, &entry);
-	return fd;
-}
-
-/* Close one internal descriptor (forgetting its mark first) and set it -1. */
-void bind_close_internal(int *fd)
-{
-	if (*fd < 0)
-		return;
-	fdtab_clear(*fd);
-	real.close(*fd);
-	*fd = -1;
+	return hidden_take(fd, bind_owner, NULL);
 }
 
 void bind_release(struct bind_handover *h)
 {
-	bind_close_internal(&h->ctrl);
-	bind_close_internal(&h->wake);
+	hidden_close(&h->ctrl);
+	hidden_close(&h->wake);
 }
 
 /* Free e and its descriptors (e is already unlinked). */
 static void bind_destroy(struct bind_listener *e)
 {
-	bind_close_internal(&e->ctrl);
-	bind_close_internal(&e->wake);
+	hidden_close(&e->ctrl);
+	hidden_close(&e->wake);
 	free(e);
 }
 
@@ -361,31 +338,25 @@ bool bind_take(int listen_fd, const struct sockaddr *from, socklen_t len,
 	return true;
 }
 
-/* The program dup2()s onto one of our descriptors: move ours to another
- * hidden number first (under the lock, so the helper thread, which collects
- * descriptors under it, never polls a stale number), then its dup2 can
- * take the number. Returns 0 or -errno. */
-int bind_relocate_internal(int fd)
+/* One of our hidden descriptors moved from from to to (the program
+ * dup2()s onto from): the entry names the new number, under the lock, so
+ * the helper thread, which collects descriptors under it, polls the new
+ * one from its next round. Returns 0, or -ENOENT when from is no longer a
+ * BIND's. */
+static int bind_moved(int from, int to)
 {
 	struct bind_listener *e;
-	int moved, rc = 0;
 
 	bind_lock_acquire();
 	for (e = bind_list; e; e = e->next)
-		if (e->ctrl == fd || e->wake == fd)
+		if (e->ctrl == from || e->wake == from)
 			break;
-	moved = e ? real.fcntl(fd, F_DUPFD_CLOEXEC, fd + 1) : -1;
-	if (e && moved < 0) {
-		rc = -errno;
-	} else if (e) {
-		moved = bind_hide(moved);
-		*(e->ctrl == fd ? &e->ctrl : &e->wake) = moved;
-		fdtab_clear(fd);
-		real.close(fd);
+	if (e) {
+		*(e->ctrl == from ? &e->ctrl : &e->wake) = to;
 		bind_helper_kick(); /* the helper polls the new number */
 	}
 	bind_lock_release();
-	return rc;
+	return e ? 0 : -ENOENT;
 }
 
 void bind_forget(int fd)
@@ -524,12 +495,9 @@ SOCKSIFY_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	if (class == BIND_ADDR_LOCAL || bind_active_for(fd))
 		return real.bind(fd, sa, len);
 	rc = bind_through_proxy(cfg, fd, family, sa, len, class, ep.port);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	errno = saved_errno;
-	return 0;
+	if (rc == 0)
+		errno = saved_errno;
+	return (int)hook_return(rc);
 }
 
 /* listen() on fd that has a BIND: the real listen, then the helper waits
@@ -604,51 +572,48 @@ SOCKSIFY_EXPORT int listen(int fd, int backlog)
 	}
 	errno = saved_errno;
 	rc = listen_unbound_through_proxy(cfg, fd, family, backlog);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	return 0;
+	if (rc == 0)
+		errno = saved_errno; /* as bind() does: success keeps errno */
+	return (int)hook_return(rc);
 }
 
 /* getsockname() of a proxied connection with bind on: the proxy's outside
  * address with the local port, so that a program that advertises its own
- * address (FTP's "PORT -") names the host the world sees. Returns 1 when
- * handled (0 or -errno in *rc), 0 to pass on. */
-static int getsockname_outside(int fd, struct sockaddr *sa, socklen_t *len,
-			       int *rc)
+ * address (FTP's "PORT -") names the host the world sees. Returns 0,
+ * -errno, or HOOK_PASS to pass on. */
+static int getsockname_outside(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	struct sockaddr_storage ss;
 	socklen_t ss_len = sizeof ss;
 	struct fdtab_entry entry;
 	struct endpoint outside, local;
+	int rc;
 
 	if (!socksify_config()->bind_on || fdtab_get(fd, &entry) < 0 ||
 	    !(entry.flags & FDTAB_PROXIED))
-		return 0;
+		return HOOK_PASS;
 	bind_lock_acquire();
 	outside = bind_outside;
 	bind_lock_release();
 	if (outside.kind == ENDPOINT_NONE ||
 	    real.getsockname(fd, (struct sockaddr *)&ss, &ss_len) < 0 ||
 	    endpoint_from_sockaddr(&local, (struct sockaddr *)&ss, ss_len) < 0)
-		return 0;
+		return HOOK_PASS;
 	outside.port = local.port;
-	*rc = endpoint_copy_sockaddr(&outside, ss.ss_family, sa, len);
-	return *rc == -EAFNOSUPPORT ? 0 : 1;
+	rc = endpoint_copy_sockaddr(&outside, ss.ss_family, sa, len);
+	return rc == -EAFNOSUPPORT ? HOOK_PASS : rc;
 }
 
-/* getsockname() of a socket with a BIND: its BND address. Returns 1 when
- * handled (0 or -errno in *rc), 0 to pass on. */
-static int getsockname_bound(int fd, struct sockaddr *sa, socklen_t *len,
-			     int *rc)
+/* getsockname() of a socket with a BIND: its BND address. Returns 0,
+ * -errno, or HOOK_PASS to pass on. */
+static int getsockname_bound(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	struct bind_listener **link;
 	struct endpoint bnd;
-	int family;
+	int family, rc;
 
 	if (!bind_active())
-		return 0;
+		return HOOK_PASS;
 	bind_lock_acquire();
 	link = bind_find(fd);
 	if (link) {
@@ -657,25 +622,48 @@ static int getsockname_bound(int fd, struct sockaddr *sa, socklen_t *len,
 	}
 	bind_lock_release();
 	if (!link)
-		return 0;
-	*rc = endpoint_copy_sockaddr(&bnd, family, sa, len);
-	return *rc == -EAFNOSUPPORT ? 0 : 1;
+		return HOOK_PASS;
+	rc = endpoint_copy_sockaddr(&bnd, family, sa, len);
+	return rc == -EAFNOSUPPORT ? HOOK_PASS : rc;
 }
 
 SOCKSIFY_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	int saved_errno = errno, rc = 0;
+	int saved_errno = errno, rc;
 
 	real_init();
-	if (getsockname_bound(fd, sa, len, &rc) ||
-	    getsockname_outside(fd, sa, len, &rc)) {
-		if (rc < 0) {
-			errno = -rc;
-			return -1;
-		}
-		errno = saved_errno;
-		return 0;
-	}
+	rc = getsockname_bound(fd, sa, len);
+	if (rc == HOOK_PASS)
+		rc = getsockname_outside(fd, sa, len);
 	errno = saved_errno;
-	return real.getsockname(fd, sa, len);
+	if (rc == HOOK_PASS)
+		return real.getsockname(fd, sa, len);
+	return (int)hook_return(rc);
+}
+
+/* ---- the registry's callbacks (common/fdreg.h) ---- */
+
+/* The program closes or replaces fd: a BIND listener's BIND goes. */
+static void bind_closing(int fd, uint32_t flags)
+{
+	(void)flags;
+	bind_forget(fd);
+}
+
+static const struct fdreg_subsystem bind_subsystem = {
+    .name = "bind",
+    .active = bind_active,
+    .closing = bind_closing,
+    .closing_range = bind_forget_range,
+    .moved = bind_moved,
+    .fork_prepare = bind_fork_prepare,
+    .fork_parent = bind_fork_parent,
+    .fork_child = bind_fork_child,
+};
+
+void bind_register(void)
+{
+	int id = fdreg_register(&bind_subsystem);
+
+	bind_owner = id > 0 ? (unsigned)id : 0;
 }

@@ -11,7 +11,7 @@
 #include "endpoint.h"
 
 /* What accept() needs to hand a BIND's connection to the program. The
- * descriptors are internal (hidden, FDTAB_INTERNAL); bind_release() closes
+ * descriptors are internal (hidden.h); bind_release() closes
  * whatever of them is still open. */
 struct bind_handover {
 	int ctrl;	      /* the control connection: the data stream */
@@ -47,8 +47,7 @@ void bind_forget_range(unsigned lo, unsigned hi);
 void bind_note_connect(int fd, const struct endpoint *target,
 		       const struct endpoint *bound);
 
-/* The program dup2()s onto fd, one of our hidden BIND descriptors: move it
- * out of the way first. Returns 0 or -errno. */
-int bind_relocate_internal(int fd);
+/* Register with the descriptor registry (fdops.c, at load). */
+void bind_register(void);
 
 #endif

@@ -22,6 +22,7 @@
 #include "bind.h"
 #include "bind_internal.h"
 #include "handshake.h"
+#include "hidden.h"
 #include "log.h"
 #include "real.h"
 
@@ -156,7 +157,7 @@ static void bind_dispatch(const struct pollfd *fds, nfds_t n)
 static void bind_helper_stop(void)
 {
 	bind_helper_running = false;
-	bind_close_internal(&bind_event_fd);
+	hidden_close(&bind_event_fd);
 }
 
 /* Wait for second replies until none is awaited. Each round takes a
@@ -206,7 +207,7 @@ static int bind_helper_start(void)
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		bind_close_internal(&bind_event_fd);
+		hidden_close(&bind_event_fd);
 		return -rc;
 	}
 	bind_helper_running = true;
@@ -247,28 +248,21 @@ void bind_helper_ensure(void)
 /* Around fork(): hold the lock so the child never inherits it held. The
  * child has no helper thread: its event fd is closed, and the next accept()
  * (bind_helper_ensure) starts a new helper if a BIND still waits. */
-static void bind_before_fork(void)
+void bind_fork_prepare(void)
 {
 	bind_lock_acquire();
 }
 
-static void bind_after_fork_parent(void)
+void bind_fork_parent(void)
 {
 	bind_lock_release();
 }
 
-static void bind_after_fork_child(void)
+void bind_fork_child(void)
 {
 	if (bind_helper_running) {
 		bind_helper_running = false;
-		bind_close_internal(&bind_event_fd);
+		hidden_close(&bind_event_fd);
 	}
 	bind_lock_release();
-}
-
-/* Registering the handlers is the only work done at load. */
-__attribute__((constructor)) static void bind_register_fork_handlers(void)
-{
-	pthread_atfork(bind_before_fork, bind_after_fork_parent,
-		       bind_after_fork_child);
 }

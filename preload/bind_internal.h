@@ -41,16 +41,18 @@ void bind_lock_acquire(void);
 void bind_lock_release(void);
 /* The first entry of the table, to walk it by ->next (lock held). */
 struct bind_listener *bind_list_first(void);
-/* Move fd out of the program's way and mark it internal; returns the fd to
- * use. */
+/* Move fd out of the program's way and mark it internal (hidden.h);
+ * returns the fd to use. */
 int bind_hide(int fd);
-/* Close one internal descriptor (forgetting its mark first) and set it -1. */
-void bind_close_internal(int *fd);
 /* True when ep is 0.0.0.0 or ::. */
 bool bind_is_wildcard(const struct endpoint *ep);
 
 /* bind_helper.c: tell the helper the table changed, starting it when needed
  * (lock held). */
 void bind_helper_kick(void);
+/* bind_helper.c: the fork handlers (the registry calls them, fdreg.h). */
+void bind_fork_prepare(void);
+void bind_fork_parent(void);
+void bind_fork_child(void);
 
 #endif

@@ -1,29 +1,33 @@
-/* fdops.c — descriptor bookkeeping: close() and close_range() forget a
- * descriptor's state; dup(), dup2(), dup3() and fcntl(F_DUPFD*) give the new
- * descriptor a copy of it; socket(), socketpair(), accept() and accept4()
- * clear whatever a stale entry says about the numbers they return. Every
- * call goes on to libc, and its result and errno are returned as libc gave
- * them.
+/* fdops.c — the descriptor hooks: close(), close_range(), closefrom(),
+ * dup(), dup2(), dup3(), fcntl(F_DUPFD*), socket() and socketpair(). Each
+ * decides, tells the descriptor registry (common/fdreg.h), which tells
+ * every subsystem holding per-descriptor state, and calls libc; the result
+ * and errno are libc's, except that close() of one of our hidden
+ * descriptors (common/hidden.h) fails with EBADF.
  *
- * Our hidden UDP control descriptors (FDTAB_INTERNAL) are protected: close()
- * of one fails with EBADF and closes nothing, close_range() and closefrom()
- * skip them, dup2()/dup3() onto one moves ours out of the way first.
- * Closing a UDP socket that owns an association closes its control fd.
+ * Registration is here too, at load: the subsystems in the order of their
+ * locks (see "Lock order" below), and the registry's fork handlers.
  *
- * The entry is cleared before the real close: once libc closes the number,
- * another thread may get it back from socket() and record a new entry that a
- * later clear would wipe. Entries also carry the socket's inode, so a stale
- * one is never believed. */
+ * Lock order. A thread that holds more than one of socksify's locks took
+ * them in this order, and fork() takes them all in it (prepare) and lets
+ * them go in the reverse order (parent, child):
+ *   1. async_lock (preload/async_record.c) — the asynchronous handshakes;
+ *      held while a finished handshake tells bind.c (bind_note_connect);
+ *   2. bind_lock (preload/bind.c) — the pending BINDs.
+ * fdtab and the hidden descriptors take no lock; UDP holds none. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <unistd.h>
-
+#include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "async.h"
 #include "bind.h"
+#include "fdreg.h"
 #include "fdtab.h"
+#include "hidden.h"
 #include "hooks.h"
 #include "real.h"
 #include "udp.h"
@@ -35,20 +39,13 @@
 #define CLOSE_RANGE_UNSHARE (1U << 1)
 #endif
 
-/* Give to a copy of from's entry after a successful duplication, keeping
- * errno as libc left it (the copy looks at the socket's inode). */
+/* After a successful duplication: to is a copy of from. errno stays as
+ * libc left it (the registry looks at the socket's inode). */
 static void fdops_copy(int from, int to)
 {
 	int saved_errno = errno;
 
-	/* A handshake in flight has no fdtab entry yet: tell async.c first. */
-	if ((fdtab_flags(from) | fdtab_flags(to)) || !async_idle()) {
-		if (hook_in_vfork_child())
-			return; /* a vfork child: hands off our tables */
-		if (!async_idle())
-			async_fd_copied(from, to);
-		fdtab_copy(from, to);
-	}
+	fdreg_copied(from, to);
 	errno = saved_errno;
 }
 
@@ -56,23 +53,12 @@ static void fdops_copy(int from, int to)
  * open: it never was, as far as the program knows. */
 SOCKSIFY_EXPORT int close(int fd)
 {
-	uint32_t flags;
+	int rc;
 
 	real_init();
-	flags = fdtab_flags(fd);
-	if ((flags || bind_active() || !async_idle()) &&
-	    hook_in_vfork_child())
-		return real.close(fd); /* a vfork child: hands off our tables */
-	if (flags & FDTAB_INTERNAL) {
-		errno = EBADF; /* not the program's descriptor */
-		return -1;
-	}
-	if (!async_idle())
-		async_fd_closing(fd);
-	if (flags & FDTAB_UDP_ASSOC)
-		udp_release(fd);
-	bind_forget(fd);
-	fdtab_clear(fd);
+	rc = fdreg_close(fd);
+	if (rc < 0)
+		return (int)hook_return(rc);
 	return real.close(fd);
 }
 
@@ -83,27 +69,22 @@ static int close_segment(unsigned lo, unsigned hi, int flags, bool *unshared)
 	int rc;
 
 	fdtab_clear_range(lo, hi);
-	rc = real.close_range(lo, hi, *unshared ? flags & ~(int)CLOSE_RANGE_UNSHARE
-						: flags);
+	rc = real.close_range(
+	    lo, hi, *unshared ? flags & ~(int)CLOSE_RANGE_UNSHARE : flags);
 	if (rc == 0)
 		*unshared = true;
 	return rc;
 }
 
 /* close_range() around our hidden descriptors: the range is cut into the
- * pieces between them. Associations owned by sockets in the range end. */
+ * pieces between them (the registry was told already). */
 static int close_range_split(unsigned first, unsigned last, int flags)
 {
 	bool unshared = !(flags & CLOSE_RANGE_UNSHARE);
 	unsigned lo = first;
 	int hidden, rc = 0;
 
-	udp_release_range(first, last);
-	bind_forget_range(first, last);
-	if (!async_idle())
-		async_fd_closing_range(first, last);
-	while (rc == 0 && lo <= last &&
-	       (hidden = fdtab_next(lo, last, FDTAB_INTERNAL)) >= 0) {
+	while (rc == 0 && lo <= last && (hidden = hidden_next(lo, last)) >= 0) {
 		if ((unsigned)hidden > lo)
 			rc = close_segment(lo, (unsigned)hidden - 1, flags,
 					   &unshared);
@@ -128,10 +109,7 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 		errno = ENOSYS;
 		return -1;
 	}
-	if ((flags & CLOSE_RANGE_CLOEXEC) || first > last ||
-	    ((fdtab_next(first, last, ~0u) >= 0 || bind_active() ||
-	      !async_idle()) &&
-	     hook_in_vfork_child()))
+	if ((flags & CLOSE_RANGE_CLOEXEC) || !fdreg_close_range(first, last))
 		return real.close_range(first, last, flags);
 	return close_range_split(first, last, flags);
 }
@@ -145,10 +123,7 @@ SOCKSIFY_EXPORT void closefrom(int lowfd)
 	real_init();
 	if (lowfd < 0)
 		lowfd = 0;
-	if (real.close_range &&
-	    (fdtab_next((unsigned)lowfd, ~0U, ~0u) >= 0 || bind_active() ||
-	     !async_idle()) &&
-	    hook_in_vfork_child()) {
+	if (real.close_range && !fdreg_close_range((unsigned)lowfd, ~0U)) {
 		real.close_range((unsigned)lowfd, ~0U, 0);
 		errno = saved_errno;
 		return;
@@ -174,36 +149,13 @@ SOCKSIFY_EXPORT int dup(int fd)
 	return copy;
 }
 
-/* Before fd2 is replaced: move our hidden fd away from it, or end the
- * association of the socket that goes (not in a vfork child). */
-static void fdops_before_dup_onto(int fd, int fd2)
-{
-	uint32_t flags = fdtab_flags(fd2);
-
-	if (fd == fd2 ||
-	    (!(flags & (FDTAB_INTERNAL | FDTAB_UDP_ASSOC)) && !bind_active() &&
-	     async_idle()) ||
-	    hook_in_vfork_child())
-		return;
-	/* fd2 really closes only when the dup succeeds, i.e. fd is open. */
-	if (!async_idle() && real.fcntl(fd, F_GETFD) >= 0)
-		async_fd_closing(fd2);
-	if (flags & FDTAB_BIND_CONTROL)
-		bind_relocate_internal(fd2);
-	else if (flags & FDTAB_INTERNAL)
-		udp_relocate_internal(fd2);
-	else if (flags & FDTAB_UDP_ASSOC)
-		udp_release(fd2);
-	bind_forget(fd2); /* the program replaces a BIND listener */
-}
-
 /* dup2(fd, fd) changes nothing, and neither does our table. */
 SOCKSIFY_EXPORT int dup2(int fd, int fd2)
 {
 	int rc;
 
 	real_init();
-	fdops_before_dup_onto(fd, fd2);
+	fdreg_replacing(fd, fd2);
 	rc = real.dup2(fd, fd2);
 	if (rc >= 0 && fd != fd2)
 		fdops_copy(fd, fd2);
@@ -215,7 +167,7 @@ SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
 	int rc;
 
 	real_init();
-	fdops_before_dup_onto(fd, fd2);
+	fdreg_replacing(fd, fd2);
 	rc = real.dup3(fd, fd2, flags);
 	if (rc >= 0)
 		fdops_copy(fd, fd2);
@@ -258,19 +210,10 @@ SOCKSIFY_EXPORT int fcntl64(int fd, int cmd, ...)
 	return fcntl_after(fd, cmd, real.fcntl(fd, cmd, arg));
 }
 
-/* A descriptor the kernel just handed out: any entry for its number is
- * stale (its old file was closed behind our back). Cheap when empty. */
-static int fdops_fresh(int fd)
-{
-	if (fd >= 0)
-		fdtab_clear(fd);
-	return fd;
-}
-
 SOCKSIFY_EXPORT int socket(int domain, int type, int protocol)
 {
 	real_init();
-	return fdops_fresh(real.socket(domain, type, protocol));
+	return fdreg_fresh(real.socket(domain, type, protocol));
 }
 
 SOCKSIFY_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
@@ -280,8 +223,47 @@ SOCKSIFY_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 	real_init();
 	rc = real.socketpair(domain, type, protocol, sv);
 	if (rc == 0) {
-		fdops_fresh(sv[0]);
-		fdops_fresh(sv[1]);
+		fdreg_fresh(sv[0]);
+		fdreg_fresh(sv[1]);
 	}
 	return rc;
+}
+
+/* ---- registration ---- */
+
+static int fdops_dup_from(int fd, int floor)
+{
+	int moved = real.fcntl(fd, F_DUPFD_CLOEXEC, floor);
+
+	return moved < 0 ? -errno : moved;
+}
+
+static void fdops_close_quietly(int fd)
+{
+	real.close(fd);
+}
+
+static unsigned long fdops_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return (unsigned long)rl.rlim_cur;
+}
+
+static const struct hidden_io fdops_hidden_io = {
+    .dup_from = fdops_dup_from,
+    .close = fdops_close_quietly,
+    .fd_limit = fdops_fd_limit,
+};
+
+/* The only work done at load: no thread, no descriptor. */
+__attribute__((constructor)) static void fdops_register(void)
+{
+	hidden_init(&fdops_hidden_io);
+	async_register(); /* lock order 1 */
+	udp_register();
+	bind_register(); /* lock order 2 */
+	pthread_atfork(fdreg_fork_prepare, fdreg_fork_parent, fdreg_fork_child);
 }

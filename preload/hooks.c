@@ -1,11 +1,9 @@
 /* hooks.c — socket classification, the "may this leave directly?" rule
  * shared by connect() and the address-carrying send calls, and the vfork
- * check every table-changing hook makes. */
+ * check (the registry's, common/fdreg.h) for hooks outside fdops.c. */
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <unistd.h>
 
+#include "fdreg.h"
 #include "hooks.h"
 #include "log.h"
 #include "real.h"
@@ -88,23 +86,7 @@ bool hook_uncarried_allowed(int fd, const char *what,
 	return false;
 }
 
-/* The process's own PID, kept by a fork child handler: a vfork child (which
- * runs no handler) sees a PID that differs from it. */
-static _Atomic pid_t hook_pid;
-
 bool hook_in_vfork_child(void)
 {
-	return getpid() != atomic_load_explicit(&hook_pid,
-						memory_order_relaxed);
-}
-
-static void hook_after_fork_child(void)
-{
-	atomic_store(&hook_pid, getpid());
-}
-
-__attribute__((constructor)) static void hook_register_fork_handler(void)
-{
-	atomic_store(&hook_pid, getpid());
-	pthread_atfork(NULL, NULL, hook_after_fork_child);
+	return fdreg_in_vfork_child();
 }

@@ -55,7 +55,8 @@ bool hook_uncarried_allowed(int fd, const char *what,
 /* True in a vfork() child (Python's subprocess, posix_spawn, system): it
  * runs in the parent's memory with its own descriptor table, so it must
  * not change the parent's tables (fdtab, UDP, BIND, handshakes). One
- * getpid(): call it only when there is something to change. */
+ * getpid(): call it only when there is something to change. The
+ * descriptor registry makes this check itself (fdreg_in_vfork_child). */
 bool hook_in_vfork_child(void);
 
 /* The outcome of stream_connect(). */

@@ -8,22 +8,22 @@
  * millisecond until the winner finishes (bounded by the config's
  * timeouts). No lock is ever held, so fork() and signal handlers cannot
  * deadlock here; a fork child drops claims of threads that did not survive
- * (pthread_atfork child handler).
+ * (the registry's fork child handler).
  *
- * The control fd is moved to a high number (half the soft RLIMIT_NOFILE, at
- * least 256) with F_DUPFD_CLOEXEC, and marked FDTAB_INTERNAL: close() on it
- * says EBADF, close_range() skips it, dup2() onto it moves it first, exec
- * drops it. */
+ * The control fd is one of our hidden descriptors (common/hidden.h): moved
+ * out of the program's way, close-on-exec, marked FDTAB_INTERNAL with our
+ * registry id: close() on it says EBADF, close_range() skips it, dup2()
+ * onto it moves it first (udp_moved), exec drops it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fdreg.h"
+#include "hidden.h"
 #include "hooks.h"
 #include "log.h"
 #include "real.h"
@@ -33,9 +33,9 @@
 #include "udpassoc.h"
 
 #define UDP_ALIVE_INTERVAL_MS 100
-#define UDP_HIDE_MIN	      256
 
 static _Atomic uint64_t udp_next_id = 1;
+static unsigned udp_owner; /* our registry id, for hidden descriptors */
 
 /* The decision for dest without logging: a udp_way, or -EACCES with
  * *why set. */
@@ -92,40 +92,14 @@ int udp_route_silent(const struct endpoint *dest)
 	return udp_decide(dest, &why);
 }
 
-/* The lowest number for hidden fds: half the soft descriptor limit, at
- * least UDP_HIDE_MIN, below the limit and below fdtab's range. */
-static int udp_hide_base(void)
-{
-	struct rlimit rl;
-	rlim_t base;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return UDP_HIDE_MIN;
-	base = rl.rlim_cur / 2;
-	if (base < UDP_HIDE_MIN)
-		base = UDP_HIDE_MIN;
-	if (rl.rlim_cur != RLIM_INFINITY && base >= rl.rlim_cur)
-		base = rl.rlim_cur > 1 ? rl.rlim_cur - 1 : 0;
-	if (base > (1u << 19))
-		base = 1u << 19;
-	return (int)base;
-}
-
-/* Move fd to a high number, close-on-exec. Returns the new fd, or fd itself
- * when no high number is free. */
-static int udp_hide(int fd)
-{
-	int high = real.fcntl(fd, F_DUPFD_CLOEXEC, udp_hide_base());
-
-	if (high < 0)
-		return fd;
-	real.close(fd);
-	return high;
-}
+/* udp_wait_setup(): the claim is free again without an association (the
+ * caller tries to claim it). */
+#define UDP_SETUP_FREE 1
+/* A waiter gives the set-up this long past the config's timeouts. */
+#define UDP_SETUP_GRACE_MS 1000
 
 /* Wait until the thread that claimed fd's set-up finishes. Returns 0 with
- * *e filled when it made an association, -EAGAIN when the claim is free
- * again without one (try to claim it), -ETIMEDOUT. */
+ * *e filled when it made an association, UDP_SETUP_FREE, or -ETIMEDOUT. */
 static int udp_wait_setup(int fd, struct fdtab_entry *e, unsigned limit_ms)
 {
 	const struct timespec ms = {0, 1000000};
@@ -135,7 +109,7 @@ static int udp_wait_setup(int fd, struct fdtab_entry *e, unsigned limit_ms)
 		    (e->flags & FDTAB_UDP_ASSOC))
 			return 0;
 		if (!(fdtab_flags(fd) & FDTAB_UDP_SETUP))
-			return -EAGAIN;
+			return UDP_SETUP_FREE;
 		nanosleep(&ms, NULL);
 	}
 	return -ETIMEDOUT;
@@ -185,8 +159,8 @@ static int udp_open_control(int fd, int family, const struct endpoint *local,
 			      : "the proxy's address is unknown");
 		return len;
 	}
-	control = real.socket(family, SOCK_STREAM | SOCK_CLOEXEC |
-					  SOCK_NONBLOCK, 0);
+	control =
+	    real.socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (control < 0)
 		return -errno;
 	fdtab_clear(control);
@@ -213,6 +187,7 @@ static int udp_record(int fd, int family, int control,
 		return len;
 	memset(&internal, 0, sizeof internal);
 	internal.flags = FDTAB_INTERNAL;
+	internal.owner = udp_owner;
 	internal.udp.id = atomic_fetch_add(&udp_next_id, 1);
 	internal.udp.owner = fd;
 	internal.udp.control = -1;
@@ -249,14 +224,13 @@ static int udp_setup(int fd, int family, struct fdtab_entry *e)
 	control = udp_open_control(fd, family, &local, &relay);
 	if (control < 0)
 		return control;
-	control = udp_hide(control);
+	control = hidden_take(control, udp_owner, NULL);
 	rc = udp_record(fd, family, control, &relay, e);
 	if (rc < 0) {
 		log_error("fd %d: UDP association: relay %s unusable on this "
 			  "socket",
 			  fd, endpoint_format(&relay, via, sizeof via));
-		fdtab_clear(control);
-		real.close(control);
+		hidden_close(&control);
 		return rc;
 	}
 	if (log_enabled(LOG_INFO))
@@ -280,8 +254,8 @@ int udp_assoc_ensure(int fd, int family, struct fdtab_entry *e)
 			break;
 		if (rc != -EBUSY)
 			return rc;
-		rc = udp_wait_setup(fd, e, limit + 1000);
-		if (rc != -EAGAIN)
+		rc = udp_wait_setup(fd, e, limit + UDP_SETUP_GRACE_MS);
+		if (rc != UDP_SETUP_FREE)
 			return rc;
 	}
 	/* Another thread may have finished between our look and our claim. */
@@ -357,11 +331,10 @@ void udp_release(int fd)
 		return;
 	control = e.udp.control;
 	if (fdtab_get_unchecked(control, &internal) < 0 ||
-	    !(internal.flags & FDTAB_INTERNAL) ||
-	    internal.udp.id != e.udp.id || internal.udp.owner != fd)
+	    !(internal.flags & FDTAB_INTERNAL) || internal.udp.id != e.udp.id ||
+	    internal.udp.owner != fd)
 		return; /* a duplicate of the owner: the owner ends it */
-	fdtab_clear(control);
-	real.close(control);
+	hidden_close(&control);
 }
 
 void udp_release_range(unsigned lo, unsigned hi)
@@ -374,30 +347,6 @@ void udp_release_range(unsigned lo, unsigned hi)
 			break;
 		lo = (unsigned)fd + 1;
 	}
-}
-
-int udp_relocate_internal(int fd)
-{
-	struct fdtab_entry internal, owner;
-	int high;
-
-	if (fdtab_get_unchecked(fd, &internal) < 0 ||
-	    !(internal.flags & FDTAB_INTERNAL))
-		return 0;
-	high = real.fcntl(fd, F_DUPFD_CLOEXEC, udp_hide_base());
-	if (high < 0 || high == fd)
-		high = real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (high < 0)
-		return -errno;
-	fdtab_set(high, &internal);
-	if (fdtab_get_unchecked(internal.udp.owner, &owner) == 0 &&
-	    owner.udp.id == internal.udp.id) {
-		owner.udp.control = high;
-		fdtab_set(internal.udp.owner, &owner);
-	}
-	fdtab_clear(fd);
-	real.close(fd);
-	return 0;
 }
 
 int udp_set_peer(int fd, int family, const struct endpoint *dest)
@@ -448,20 +397,55 @@ void udp_note_cork(int fd, bool on)
 			return;
 		udp_note_socket(fd, domain);
 		if (!(fdtab_flags(fd) & FDTAB_UDP_SOCKET))
-			return; /* a stale entry of another kind is in the way */
+			return; /* a stale entry of another kind is in the way
+				 */
 	}
 	fdtab_claim(fd, FDTAB_UDP_CORK);
 }
 
+/* ---- the registry's callbacks (common/fdreg.h) ---- */
+
+static void udp_closing(int fd, uint32_t flags)
+{
+	if (flags & FDTAB_UDP_ASSOC)
+		udp_release(fd);
+}
+
+/* Our control descriptor moved from from to to (dup2 over it): the
+ * owner's entry names the new number. */
+static int udp_moved(int from, int to)
+{
+	struct fdtab_entry internal, owner;
+
+	if (fdtab_get_unchecked(to, &internal) < 0)
+		return -ENOENT;
+	if (fdtab_get_unchecked(internal.udp.owner, &owner) == 0 &&
+	    owner.udp.id == internal.udp.id && owner.udp.control == from) {
+		owner.udp.control = to;
+		fdtab_set(internal.udp.owner, &owner);
+	}
+	return 0;
+}
+
 /* A fork child has only the forking thread: set-up claims of the others
  * would never be released. (vfork() runs no handler: see
- * hook_in_vfork_child().) */
+ * fdreg_in_vfork_child().) */
 static void udp_after_fork_child(void)
 {
 	fdtab_unflag_all(FDTAB_UDP_SETUP);
 }
 
-__attribute__((constructor)) static void udp_register_fork_handler(void)
+static const struct fdreg_subsystem udp_subsystem = {
+    .name = "udp",
+    .closing = udp_closing,
+    .closing_range = udp_release_range,
+    .moved = udp_moved,
+    .fork_child = udp_after_fork_child,
+};
+
+void udp_register(void)
 {
-	pthread_atfork(NULL, NULL, udp_after_fork_child);
+	int id = fdreg_register(&udp_subsystem);
+
+	udp_owner = id > 0 ? (unsigned)id : 0;
 }

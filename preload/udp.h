@@ -6,8 +6,8 @@
  * Per-fd state lives in fdtab (see fdtab.h): FDTAB_UDP_PEER with the peer in
  * dest, FDTAB_UDP_ASSOC with the association in udp, FDTAB_INTERNAL on the
  * hidden control fd, FDTAB_UDP_CORK and FDTAB_UDP_OPEN for corked
- * datagrams (see udp_send.c). Every datagram call first reads fdtab_flags(fd), one
- * lock-free load, so descriptors without UDP state pay nothing more. */
+ * datagrams (see udp_send.c). Every datagram call first reads fdtab_flags(fd),
+ * one lock-free load, so descriptors without UDP state pay nothing more. */
 #ifndef SOCKSIFY_UDP_H
 #define SOCKSIFY_UDP_H
 
@@ -49,9 +49,8 @@ void udp_release(int fd);
 /* The program closes [lo, hi]: end the associations owned there. */
 void udp_release_range(unsigned lo, unsigned hi);
 
-/* Move the internal fd at fd elsewhere so that the program can have the
- * number (dup2/dup3 onto it). Returns 0 or -errno. */
-int udp_relocate_internal(int fd);
+/* Register with the descriptor registry (fdops.c, at load). */
+void udp_register(void);
 
 /* Record that fd (UDP, family) is connected to the proxied peer dest
  * (keeping any association). Returns 0 or -errno. */

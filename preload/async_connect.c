@@ -1,0 +1,278 @@
+/* async_connect.c — starting an asynchronous handshake (connect() on a
+ * non-blocking proxied socket) and what the program's calls see while it
+ * runs: the data-call gate, SO_ERROR, getpeername, the poll substitution
+ * and epoll_ctl (see async.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+
+#include "async_internal.h"
+#include "real.h"
+
+/* rec_wait(): extra milliseconds past the deadline, for the helper to end
+ * the record. */
+#define ASYNC_WAIT_SLACK_MS 10
+
+/* ---- starting ---- */
+
+/* Claim a record for fd and mask its existing epoll registrations (lock
+ * held). Returns the record, RUNNING and counted, or NULL. */
+static struct async_rec *start_record(int fd, const struct endpoint *asked)
+{
+	struct async_rec *rec;
+	struct stat st;
+	int n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !async_helper_ensure())
+		return NULL;
+	rec = rec_claim(fd, asked);
+	if (!rec)
+		return NULL;
+	n = async_epoll_mask_existing((unsigned long)st.st_ino, rec->regs,
+				      ASYNC_REGS);
+	if (n < 0) {
+		rec_stop(rec);
+		rec_free(rec);
+		return NULL;
+	}
+	rec->nregs = n;
+	return rec;
+}
+
+/* Undo start_record() after the connect to the proxy failed at once. */
+static void start_abort(struct async_rec *rec)
+{
+	rec_stop(rec);
+	rec_free(rec);
+	async_epoll_restore(rec->regs, rec->nregs);
+	rec->nregs = 0;
+}
+
+int async_connect_start(int fd, const struct config *cfg,
+			const struct sockaddr *proxy, socklen_t len,
+			const struct endpoint *asked,
+			const struct endpoint *target)
+{
+	struct async_rec *rec;
+	int err;
+
+	real_init();
+	async_lock_acquire();
+	rec = start_record(fd, asked);
+	if (!rec) {
+		async_lock_release();
+		return 0;
+	}
+	rec->priv = real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (rec->priv < 0 || (real.connect(fd, proxy, len) < 0 &&
+			      errno != EINPROGRESS && errno != EINTR)) {
+		err = rec->priv < 0 ? 0 : errno;
+		start_abort(rec);
+		async_lock_release();
+		return -err;
+	}
+	tunnel_run_init(&rec->run, cfg, target, HANDSHAKE_CONNECT,
+			netio_now_ms());
+	rec_watch(rec, POLLOUT, EPOLL_CTL_ADD);
+	async_lock_release();
+	async_helper_wake();
+	return ASYNC_STARTED;
+}
+
+int async_connect_again(int fd)
+{
+	struct async_rec *rec = async_lock_rec(fd);
+	int rc = 0;
+
+	if (!rec)
+		return 0;
+	if (rec->state == REC_RUNNING)
+		rc = -EALREADY;
+	else
+		rec_free(rec);
+	async_lock_release();
+	return rc;
+}
+
+/* ---- what the program sees ---- */
+
+/* Wait (lock released meanwhile) until rec's handshake ends or its
+ * deadline passes; the helper ends it by then. Lock held on return. */
+static void rec_wait(struct async_rec *rec)
+{
+	struct pollfd pfd = {.events = POLLIN};
+
+	if (rec->efd < 0)
+		rec->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rec->efd < 0) {
+		rec_finish(rec, -EMFILE);
+		return;
+	}
+	pfd.fd = rec->efd;
+	rec->pollers++;
+	async_lock_release();
+	real.poll(&pfd, 1,
+		  netio_remaining_ms(tunnel_run_deadline(&rec->run)) +
+		      ASYNC_WAIT_SLACK_MS);
+	async_lock_acquire();
+	rec->pollers--;
+}
+
+/* True when fd's open file is non-blocking. */
+static bool fd_nonblocking(int fd)
+{
+	int flags = real.fcntl(fd, F_GETFL);
+
+	return flags < 0 || (flags & O_NONBLOCK);
+}
+
+int async_io_gate(int fd, bool dontwait)
+{
+	struct async_rec *rec = async_lock_rec(fd);
+	int rc = 0;
+
+	if (!rec)
+		return 0;
+	/* Bounded: each blocking wait ends by the handshake's deadline, when
+	 * the helper fails the record at the latest. */
+	for (;;) {
+		rec_advance(rec);
+		if (rec->state == REC_FAILED) {
+			rc = -rec->error;
+			rec_free(rec);
+			break;
+		}
+		if (rec->state != REC_RUNNING || rec_alias_index(rec, fd) < 0)
+			break;
+		if (dontwait || fd_nonblocking(fd)) {
+			rc = -EAGAIN;
+			break;
+		}
+		rec_wait(rec);
+	}
+	rec_close_efd_if_unused(rec);
+	async_lock_release();
+	return rc;
+}
+
+int async_so_error(int fd)
+{
+	struct async_rec *rec = async_lock_rec(fd);
+	int err = 0;
+
+	if (!rec)
+		return HOOK_PASS;
+	rec_advance(rec);
+	if (rec->state == REC_FAILED) {
+		err = rec->error;
+		rec_free(rec);
+	}
+	async_lock_release();
+	return err;
+}
+
+bool async_not_connected(int fd)
+{
+	struct async_rec *rec = async_lock_rec(fd);
+
+	if (!rec)
+		return false;
+	async_lock_release();
+	return true;
+}
+
+int async_poll_substitute(int fd, int *token)
+{
+	struct async_rec *rec = async_lock_rec(fd);
+	int efd = -1;
+
+	if (!rec)
+		return -1;
+	if (rec->state == REC_RUNNING && rec->efd < 0)
+		rec->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rec->state == REC_RUNNING && rec->efd >= 0) {
+		rec->pollers++;
+		*token = (int)rec_index(rec);
+		efd = rec->efd;
+	}
+	async_lock_release();
+	return efd;
+}
+
+void async_poll_release(int token)
+{
+	struct async_rec *rec = async_rec_at((unsigned)token);
+
+	async_lock_acquire();
+	rec->pollers--;
+	rec_close_efd_if_unused(rec);
+	async_lock_release();
+}
+
+/* ---- epoll_ctl while a handshake runs ---- */
+
+static struct async_reg *rec_reg(struct async_rec *rec, int epfd, int tfd)
+{
+	for (int i = 0; i < rec->nregs; i++)
+		if (rec->regs[i].epfd == epfd && rec->regs[i].tfd == tfd)
+			return &rec->regs[i];
+	return NULL;
+}
+
+/* Remember (or forget, ev NULL) the program's interest for (epfd, tfd). */
+static int rec_reg_update(struct async_rec *rec, int epfd, int tfd,
+			  const struct epoll_event *ev)
+{
+	struct async_reg *reg = rec_reg(rec, epfd, tfd);
+
+	if (!ev) {
+		if (reg)
+			*reg = rec->regs[--rec->nregs];
+		return 0;
+	}
+	if (!reg && rec->nregs == ASYNC_REGS)
+		return -ENOSPC;
+	if (!reg) {
+		reg = &rec->regs[rec->nregs++];
+		reg->epfd = epfd;
+		reg->tfd = tfd;
+	}
+	reg->ev = *ev;
+	return 0;
+}
+
+/* The masked call, then the record (lock held). Returns 0 or -errno. */
+static int rec_epoll_ctl(struct async_rec *rec, int epfd, int op, int fd,
+			 struct epoll_event *ev)
+{
+	struct epoll_event masked;
+
+	if (op == EPOLL_CTL_DEL || !ev) {
+		if (real.epoll_ctl(epfd, op, fd, ev) < 0)
+			return -errno;
+		rec_reg_update(rec, epfd, fd, NULL);
+		return 0;
+	}
+	if (!rec_reg(rec, epfd, fd) && rec->nregs == ASYNC_REGS)
+		return -ENOSPC;
+	masked = *ev;
+	masked.events &= ~(uint32_t)ASYNC_EPOLL_READINESS;
+	if (real.epoll_ctl(epfd, op, fd, &masked) < 0)
+		return -errno;
+	return rec_reg_update(rec, epfd, fd, ev);
+}
+
+int async_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct async_rec *rec = async_lock_rec(fd);
+	int rc = HOOK_PASS;
+
+	if (!rec)
+		return HOOK_PASS;
+	if (rec->state == REC_RUNNING)
+		rc = rec_epoll_ctl(rec, epfd, op, fd, ev);
+	async_lock_release();
+	return rc;
+}

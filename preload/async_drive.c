@@ -1,0 +1,298 @@
+/* async_drive.c — driving asynchronous handshakes: the steps of a record
+ * (advance, finish) and the helper thread (see async_internal.h).
+ *
+ * Thread: one helper, started on the first asynchronous connect, with all
+ * signals blocked. It waits in its own epoll set on each record's private
+ * duplicate (one-shot, for what the handshake asked) and on an eventfd that
+ * announces new records, and wakes for the nearest deadline. Program threads
+ * may advance a record themselves (SO_ERROR, a data call): every step runs
+ * under async_lock, so the machine is driven by one thread at a time. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "async_internal.h"
+#include "bind.h"
+#include "fdtab.h"
+#include "log.h"
+#include "real.h"
+
+#define ASYNC_WAKE	    UINT64_MAX /* helper epoll data of the wake eventfd */
+#define ASYNC_PROXY_TEXT    600	       /* a proxy's URL in a log line */
+#define ASYNC_HELPER_EVENTS 64	       /* events taken per epoll_wait */
+#define ASYNC_HELPER_STACK  (128 * 1024) /* the helper thread's stack */
+
+/* The helper's state, under async_lock. */
+static bool async_helper_up;
+static int async_helper_ep = -1, async_helper_wakefd = -1;
+
+/* ---- socket_io for the private duplicate: never blocks, never raises
+ * SIGPIPE, whatever the program did to the shared O_NONBLOCK flag. ---- */
+
+static int aio_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return real.connect(fd, sa, len);
+}
+
+static ssize_t aio_send(int fd, const void *buf, size_t len, int flags)
+{
+	return real.send(fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static ssize_t aio_recv(int fd, void *buf, size_t len, int flags)
+{
+	return real.recv(fd, buf, len, flags | MSG_DONTWAIT);
+}
+
+static int aio_poll(struct pollfd *fds, nfds_t count, int timeout_ms)
+{
+	return real.poll(fds, count, timeout_ms);
+}
+
+static int aio_getsockopt(int fd, int level, int name, void *val,
+			  socklen_t *len)
+{
+	return real.getsockopt(fd, level, name, val, len);
+}
+
+static const struct socket_io async_sock_io = {
+    .connect = aio_connect,
+    .send = aio_send,
+    .recv = aio_recv,
+    .poll = aio_poll,
+    .getsockopt = aio_getsockopt,
+};
+
+void rec_stop(struct async_rec *rec)
+{
+	if (rec->priv >= 0) {
+		real.epoll_ctl(async_helper_ep, EPOLL_CTL_DEL, rec->priv, NULL);
+		real.close(rec->priv);
+		rec->priv = -1;
+	}
+	rec_settled();
+}
+
+void rec_signal(struct async_rec *rec)
+{
+	uint64_t one = 1;
+
+	if (rec->efd >= 0 && real.write(rec->efd, &one, sizeof one) < 0)
+		log_debug("async: eventfd write failed");
+}
+
+/* Log a finished handshake like the synchronous path does. */
+static void rec_log(const struct async_rec *rec, int rc)
+{
+	char dest[ENDPOINT_TEXT_MAX], via[ASYNC_PROXY_TEXT];
+	const struct config *cfg = rec->run.cfg;
+	int fd = rec->nalias ? rec->alias[0] : -1;
+
+	if (!log_enabled(rc == 0 ? LOG_INFO : LOG_ERROR))
+		return;
+	endpoint_format(&rec->run.dest, dest, sizeof dest);
+	proxyurl_format(&cfg->proxies[0], via, sizeof via);
+	if (rc == 0)
+		log_info("fd %d: %s via %s: ok (asynchronous)", fd, dest, via);
+	else
+		log_error("fd %d: %s via %s: %s", fd, dest, via,
+			  rec->run.res.why ? rec->run.res.why : "failed");
+}
+
+/* The handshake ended with rc (0 or -errno). Success: the descriptors are
+ * recorded as proxied and forgotten here. Failure: the socket is dissolved
+ * and the error kept for its one report. Then the program's interest comes
+ * back, which wakes its epoll waiters, and poll waiters are woken. */
+void rec_finish(struct async_rec *rec, int rc)
+{
+	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = rec->asked};
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+
+	rec_log(rec, rc);
+	if (rc == 0) {
+		for (int i = 0; i < rec->nalias; i++)
+			fdtab_set(rec->alias[i], &entry);
+		/* As after a synchronous connect: BIND's last peer and the
+		 * proxy's outside address (bind.c). */
+		bind_note_connect(rec->priv, &rec->run.dest,
+				  &rec->run.res.bound);
+	} else {
+		rec->error = -rc;
+		real.connect(rec->priv, &unspec, sizeof unspec);
+	}
+	rec_stop(rec);
+	if (rc == 0)
+		rec_free(rec);
+	else
+		rec->state = REC_FAILED;
+	async_epoll_restore(rec->regs, rec->nregs);
+	rec->nregs = 0;
+	rec_signal(rec);
+}
+
+void rec_watch(struct async_rec *rec, short events, int op)
+{
+	struct epoll_event ev = {
+	    .events = EPOLLONESHOT | (events & POLLIN ? EPOLLIN : EPOLLOUT),
+	    .data.u64 = (uint64_t)rec->gen << 32 | rec_index(rec),
+	};
+
+	if (real.epoll_ctl(async_helper_ep, op, rec->priv, &ev) < 0)
+		rec_finish(rec, -errno);
+}
+
+void rec_advance(struct async_rec *rec)
+{
+	short events = 0;
+	int rc;
+
+	if (rec->state != REC_RUNNING)
+		return;
+	rc = tunnel_run_step(&rec->run, &async_sock_io, rec->priv,
+			     netio_now_ms(), &events);
+	if (rc == -EAGAIN)
+		rec_watch(rec, events, EPOLL_CTL_MOD);
+	else
+		rec_finish(rec, rc);
+}
+
+/* ---- the helper thread ---- */
+
+/* Milliseconds until the nearest deadline, or -1 with nothing running. */
+static int helper_timeout(void)
+{
+	uint64_t nearest = UINT64_MAX;
+
+	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+		const struct async_rec *rec = async_rec_at(i);
+
+		if (rec->state == REC_RUNNING &&
+		    tunnel_run_deadline(&rec->run) < nearest)
+			nearest = tunnel_run_deadline(&rec->run);
+	}
+	return nearest == UINT64_MAX ? -1 : netio_remaining_ms(nearest) + 1;
+}
+
+/* Step every running record whose deadline passed (it then fails). */
+static void helper_expire(void)
+{
+	uint64_t now = netio_now_ms();
+
+	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+		struct async_rec *rec = async_rec_at(i);
+
+		if (rec->state == REC_RUNNING &&
+		    tunnel_run_deadline(&rec->run) <= now)
+			rec_advance(rec);
+	}
+}
+
+/* One event from the helper's epoll set (lock held). */
+static void helper_event(const struct epoll_event *ev)
+{
+	uint64_t drain;
+	struct async_rec *rec;
+
+	if (ev->data.u64 == ASYNC_WAKE) {
+		if (real.read(async_helper_wakefd, &drain, sizeof drain) < 0)
+			drain = 0;
+		return;
+	}
+	rec = async_rec_at((uint32_t)ev->data.u64);
+	if (rec->gen == (uint32_t)(ev->data.u64 >> 32))
+		rec_advance(rec);
+}
+
+static void *helper_main(void *arg)
+{
+	struct epoll_event evs[ASYNC_HELPER_EVENTS];
+	int timeout, n;
+
+	(void)arg;
+	for (;;) {
+		async_lock_acquire();
+		timeout = helper_timeout();
+		async_lock_release();
+		n = epoll_wait(async_helper_ep, evs, ASYNC_HELPER_EVENTS,
+			       timeout);
+		async_lock_acquire();
+		for (int i = 0; i < n; i++)
+			helper_event(&evs[i]);
+		helper_expire();
+		async_lock_release();
+	}
+	return NULL;
+}
+
+/* Its epoll set, its wake eventfd, then the thread with every signal
+ * blocked (lock held). Returns false when any part fails. */
+static bool helper_start(void)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ASYNC_WAKE};
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	async_helper_ep = real.epoll_create1(EPOLL_CLOEXEC);
+	async_helper_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (async_helper_ep < 0 || async_helper_wakefd < 0 ||
+	    real.epoll_ctl(async_helper_ep, EPOLL_CTL_ADD, async_helper_wakefd,
+			   &ev) < 0)
+		return false;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, ASYNC_HELPER_STACK);
+	rc = pthread_create(&tid, &attr, helper_main, NULL);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0;
+}
+
+/* The helper, started once (lock held). A failed start is cleaned up and
+ * tried again at the next connect. */
+bool async_helper_ensure(void)
+{
+	if (async_helper_up)
+		return true;
+	async_helper_up = helper_start();
+	if (!async_helper_up) {
+		if (async_helper_ep >= 0)
+			real.close(async_helper_ep);
+		if (async_helper_wakefd >= 0)
+			real.close(async_helper_wakefd);
+		async_helper_ep = async_helper_wakefd = -1;
+		log_warn("cannot start the handshake thread; connects run "
+			 "synchronously");
+	}
+	return async_helper_up;
+}
+
+void async_helper_wake(void)
+{
+	uint64_t one = 1;
+
+	if (real.write(async_helper_wakefd, &one, sizeof one) < 0)
+		log_debug("async: wake write failed");
+}
+
+void async_helper_after_fork_child(void)
+{
+	if (async_helper_ep >= 0)
+		real.close(async_helper_ep);
+	if (async_helper_wakefd >= 0)
+		real.close(async_helper_wakefd);
+	async_helper_ep = async_helper_wakefd = -1;
+	async_helper_up = false;
+}
+
+void async_helper_drop_private(struct async_rec *rec)
+{
+	real.close(rec->priv);
+	rec->priv = -1;
+}

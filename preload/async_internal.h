@@ -1,0 +1,103 @@
+/* async_internal.h — what the files of the asynchronous handshakes share
+ * (see async.h for what the program sees):
+ *   async_record.c  the table of records, the descriptor map, the lock;
+ *   async_drive.c   the helper thread and the steps of a handshake;
+ *   async_connect.c starting a handshake (connect) and what the program's
+ *                   calls see while it runs (data calls, SO_ERROR, poll,
+ *                   epoll_ctl);
+ *   async.c         descriptor bookkeeping, the registry's callbacks and
+ *                   the fork handlers.
+ * Internal to those files; everyone else uses async.h.
+ *
+ * Thread safety: every record field is read and written with async_lock
+ * held (async_lock_acquire); functions marked "lock held" must be called
+ * with it held. Lock order: async_lock is taken before bind_lock (a
+ * finished handshake tells bind.c), never after it. */
+#ifndef SOCKSIFY_ASYNC_INTERNAL_H
+#define SOCKSIFY_ASYNC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "async.h"
+#include "endpoint.h"
+#include "tunnel.h"
+
+#define ASYNC_RECORDS 512 /* handshakes in flight at once */
+#define ASYNC_ALIASES 8	  /* the program's duplicates of one socket */
+#define ASYNC_REGS    16  /* epoll registrations of one socket */
+
+enum async_state { REC_FREE, REC_RUNNING, REC_FAILED };
+
+struct async_rec {
+	enum async_state state;
+	uint32_t gen; /* bumped at each reuse: stale helper events are seen */
+	int priv;     /* our duplicate of the socket, or -1 */
+	int efd;      /* eventfd readable once the handshake ended, or -1 */
+	int pollers;  /* poll waiters using efd */
+	int alias[ASYNC_ALIASES]; /* the program's descriptors for it */
+	int nalias;
+	struct async_reg regs[ASYNC_REGS];
+	int nregs;
+	int error;	       /* positive errno once failed */
+	struct endpoint asked; /* what the program connected to */
+	struct tunnel_run run;
+};
+
+/* ---- async_record.c ---- */
+
+void async_lock_acquire(void);
+void async_lock_release(void);
+/* Record i of the pool (i < ASYNC_RECORDS; lock held to use it). */
+struct async_rec *async_rec_at(unsigned i);
+/* Lock and return fd's record when it still belongs to it, else NULL (and
+ * the lock is not held). */
+struct async_rec *async_lock_rec(int fd);
+/* fd's index among rec's aliases, or -1. */
+int rec_alias_index(const struct async_rec *rec, int fd);
+unsigned rec_index(const struct async_rec *rec);
+/* A free record for the program's socket fd, RUNNING and counted, with
+ * fd its one alias (lock held). NULL when fd is out of range or no record
+ * (or no memory for the map) is free. */
+struct async_rec *rec_claim(int fd, const struct endpoint *asked);
+/* Forget rec: its descriptors leave the map; the slot becomes free (lock
+ * held). */
+void rec_free(struct async_rec *rec);
+/* Close rec's eventfd once nothing uses it (lock held). */
+void rec_close_efd_if_unused(struct async_rec *rec);
+/* Add to as an alias of rec (lock held). Returns false when rec has too
+ * many already (to stays untracked). */
+bool rec_add_alias(struct async_rec *rec, int to);
+/* fd stops being an alias of rec, with its epoll registrations (lock
+ * held). Returns how many aliases are left, or -1 when fd was none. */
+int rec_remove_alias(struct async_rec *rec, int fd);
+/* A running record stops running (lock held): waiters are told. */
+void rec_settled(void);
+/* Wait (lock held, released meanwhile) until no record runs, bounded. */
+void async_wait_settled_locked(void);
+/* Fork child: a fresh lock, no poll waiters; running records (driven by
+ * the parent's helper) are dropped after close_private(rec). */
+void async_record_after_fork_child(void (*close_private)(struct async_rec *));
+
+/* ---- async_drive.c ---- */
+
+/* Leave REC_RUNNING: the helper lets go of the private duplicate. */
+void rec_stop(struct async_rec *rec);
+/* Wake poll waiters (the eventfd stays readable). */
+void rec_signal(struct async_rec *rec);
+/* The handshake ended with rc (0 or -errno). */
+void rec_finish(struct async_rec *rec, int rc);
+/* Ask the helper to wait for events on rec's duplicate (one-shot). */
+void rec_watch(struct async_rec *rec, short events, int op);
+/* Drive rec's handshake as far as it goes now (lock held). */
+void rec_advance(struct async_rec *rec);
+/* The helper, started once (lock held). */
+bool async_helper_ensure(void);
+/* Tell the helper a record was added. */
+void async_helper_wake(void);
+/* Fork child: the helper is gone; its descriptors close. */
+void async_helper_after_fork_child(void);
+/* Close rec's private duplicate without the helper (fork child). */
+void async_helper_drop_private(struct async_rec *rec);
+
+#endif

@@ -1,0 +1,239 @@
+/* async_record.c — the records of asynchronous handshakes (see async.h):
+ * a static pool, the map from descriptor number to record, the lock.
+ *
+ * A record lives from connect() until the handshake succeeds, or, after a
+ * failure, until the error has been reported once (SO_ERROR, a read or a
+ * write), the socket is closed or connected again. A lazily mapped array
+ * gives, for each descriptor number, the record it belongs to (index + 1),
+ * so the hooks find it without a lock; everything else in a record is
+ * guarded by async_lock, and found records are checked again under it (the
+ * descriptor must still be one of the record's aliases). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "async_internal.h"
+#include "fdtab.h"
+#include "real.h"
+
+/* async_wait_settled_locked(): one-second rounds, an hour at most. */
+#define ASYNC_SETTLE_ROUNDS 3600
+
+_Atomic int async_live;
+
+static struct async_rec async_recs[ASYNC_RECORDS];
+static _Atomic(uint16_t *) async_map;
+/* Lock order: before bind_lock (see async_internal.h and fdops.c). */
+static pthread_mutex_t async_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t async_ended = PTHREAD_COND_INITIALIZER;
+static int async_running; /* records in REC_RUNNING */
+
+void async_lock_acquire(void)
+{
+	pthread_mutex_lock(&async_lock);
+}
+
+void async_lock_release(void)
+{
+	pthread_mutex_unlock(&async_lock);
+}
+
+struct async_rec *async_rec_at(unsigned i)
+{
+	return &async_recs[i % ASYNC_RECORDS];
+}
+
+/* ---- the descriptor map ---- */
+
+static uint16_t *async_map_get(void)
+{
+	return atomic_load_explicit(&async_map, memory_order_acquire);
+}
+
+/* Map it on first use (lock held). Returns false when it cannot be. */
+static bool async_map_ensure(void)
+{
+	size_t size = FDTAB_MAX_FD * sizeof(uint16_t);
+	void *m;
+
+	if (async_map_get())
+		return true;
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	atomic_store_explicit(&async_map, (uint16_t *)m, memory_order_release);
+	return true;
+}
+
+static void async_map_set(int fd, unsigned value)
+{
+	uint16_t *map = async_map_get();
+
+	if (map && fd >= 0 && (unsigned)fd < FDTAB_MAX_FD)
+		__atomic_store_n(&map[fd], (uint16_t)value, __ATOMIC_RELEASE);
+}
+
+/* The record fd belongs to, without a lock (check again under it). */
+static struct async_rec *async_find(int fd)
+{
+	uint16_t *map = async_map_get();
+	unsigned v;
+
+	if (!map || fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
+		return NULL;
+	v = __atomic_load_n(&map[fd], __ATOMIC_ACQUIRE);
+	return v ? &async_recs[v - 1] : NULL;
+}
+
+int rec_alias_index(const struct async_rec *rec, int fd)
+{
+	for (int i = 0; i < rec->nalias; i++)
+		if (rec->alias[i] == fd)
+			return i;
+	return -1;
+}
+
+struct async_rec *async_lock_rec(int fd)
+{
+	struct async_rec *rec = async_find(fd);
+
+	if (!rec)
+		return NULL;
+	pthread_mutex_lock(&async_lock);
+	if (rec->state != REC_FREE && rec_alias_index(rec, fd) >= 0)
+		return rec;
+	pthread_mutex_unlock(&async_lock);
+	return NULL;
+}
+
+/* ---- record life ---- */
+
+/* A free slot no poll waiter still uses, or NULL. */
+static struct async_rec *rec_alloc(void)
+{
+	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+		struct async_rec *rec = &async_recs[i];
+
+		if (rec->state == REC_FREE && rec->pollers == 0) {
+			rec->gen++;
+			rec->priv = -1;
+			rec->efd = -1;
+			rec->nalias = 0;
+			rec->nregs = 0;
+			rec->error = 0;
+			return rec;
+		}
+	}
+	return NULL;
+}
+
+unsigned rec_index(const struct async_rec *rec)
+{
+	return (unsigned)(rec - async_recs);
+}
+
+void rec_close_efd_if_unused(struct async_rec *rec)
+{
+	if (rec->state == REC_FREE && rec->pollers == 0 && rec->efd >= 0) {
+		real.close(rec->efd);
+		rec->efd = -1;
+	}
+}
+
+/* Forget rec: its descriptors leave the map; the slot becomes free. */
+void rec_free(struct async_rec *rec)
+{
+	for (int i = 0; i < rec->nalias; i++)
+		async_map_set(rec->alias[i], 0);
+	rec->nalias = 0;
+	rec->state = REC_FREE;
+	atomic_fetch_sub_explicit(&async_live, 1, memory_order_release);
+	rec_close_efd_if_unused(rec);
+}
+
+struct async_rec *rec_claim(int fd, const struct endpoint *asked)
+{
+	struct async_rec *rec;
+
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD || !async_map_ensure())
+		return NULL;
+	rec = rec_alloc();
+	if (!rec)
+		return NULL;
+	rec->asked = *asked;
+	rec->alias[0] = fd;
+	rec->nalias = 1;
+	rec->state = REC_RUNNING;
+	async_running++;
+	atomic_fetch_add_explicit(&async_live, 1, memory_order_acq_rel);
+	async_map_set(fd, rec_index(rec) + 1);
+	return rec;
+}
+
+bool rec_add_alias(struct async_rec *rec, int to)
+{
+	if (rec_alias_index(rec, to) >= 0)
+		return true;
+	if (rec->nalias == ASYNC_ALIASES)
+		return false;
+	rec->alias[rec->nalias++] = to;
+	async_map_set(to, rec_index(rec) + 1);
+	return true;
+}
+
+int rec_remove_alias(struct async_rec *rec, int fd)
+{
+	int i = rec_alias_index(rec, fd);
+
+	if (i < 0)
+		return -1;
+	async_map_set(fd, 0);
+	rec->alias[i] = rec->alias[--rec->nalias];
+	for (int r = rec->nregs - 1; r >= 0; r--)
+		if (rec->regs[r].tfd == fd)
+			rec->regs[r] = rec->regs[--rec->nregs];
+	return rec->nalias;
+}
+
+void rec_settled(void)
+{
+	async_running--;
+	pthread_cond_broadcast(&async_ended);
+}
+
+/* Bounded: the helper ends each handshake by its deadline, and the wait
+ * gives up after ASYNC_SETTLE_ROUNDS one-second rounds in any case. */
+void async_wait_settled_locked(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	for (int rounds = 0; async_running > 0 && rounds < ASYNC_SETTLE_ROUNDS;
+	     rounds++) {
+		if (pthread_cond_timedwait(&async_ended, &async_lock, &until) ==
+		    ETIMEDOUT)
+			until.tv_sec += 1;
+	}
+}
+
+void async_record_after_fork_child(void (*close_private)(struct async_rec *))
+{
+	pthread_mutex_init(&async_lock, NULL);
+	pthread_cond_init(&async_ended, NULL);
+	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+		struct async_rec *rec = &async_recs[i];
+
+		rec->pollers = 0;
+		if (rec->state == REC_RUNNING) {
+			close_private(rec);
+			async_running--;
+			rec_free(rec);
+		}
+		rec_close_efd_if_unused(rec);
+	}
+}
