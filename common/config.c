@@ -5,6 +5,7 @@
  * blanks; a word that starts with '#' begins a comment. See
  * socksify.conf.example for every key. Error texts never quote a password. */
 #include "config.h"
+#include "sys_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CONFIG_LINE_MAX	  4096
@@ -709,7 +709,7 @@ int config_find_file(const struct config_env *env, char *buf, size_t cap)
 
 /* Read all of fd into a new buffer (caller frees). Returns the length, or
  * -errno (-EFBIG beyond CONFIG_FILE_MAX). */
-static long read_all(int fd, char **out)
+static long read_all(const struct sys_io *io, int fd, char **out)
 {
 	char *buf = malloc(CONFIG_FILE_MAX + 1);
 	size_t len = 0;
@@ -718,7 +718,7 @@ static long read_all(int fd, char **out)
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		n = syscall(SYS_read, fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		n = io->read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || len + (size_t)n > CONFIG_FILE_MAX) {
@@ -750,24 +750,25 @@ static bool secret_exposed(const struct config *cfg, mode_t mode)
 }
 
 /* Read and parse path. Returns 0 or -EINVAL with cfg->error set. */
-static int load_file(struct config *cfg, const char *path)
+static int load_file(struct config *cfg, const char *path,
+		     const struct sys_io *io)
 {
 	struct stat st;
 	char *text = NULL;
 	long len;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = io->openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return config_fail(cfg, "%s: cannot read: %s", path,
 				   strerror(errno));
-	if (fstat(fd, &st) < 0)
+	if (io->fstat(fd, &st) < 0)
 		len = -errno;
 	else if (S_ISDIR(st.st_mode))
 		len = -EISDIR;
 	else
-		len = read_all(fd, &text);
-	syscall(SYS_close, fd); /* raw: never one of our own hooks */
+		len = read_all(io, fd, &text);
+	io->close(fd);
 	if (len < 0)
 		return config_fail(cfg, "%s: cannot read: %s", path,
 				   strerror((int)-len));
@@ -789,7 +790,8 @@ static void copy_truncated(char *dst, size_t cap, const char *src)
 }
 
 /* Find and load the file (if any) into cfg. */
-static int load_chosen_file(struct config *cfg, const struct config_env *env)
+static int load_chosen_file(struct config *cfg, const struct config_env *env,
+			    const struct sys_io *io)
 {
 	char path[PATH_MAX];
 	int rc = config_find_file(env, path, sizeof(path));
@@ -802,7 +804,7 @@ static int load_chosen_file(struct config *cfg, const struct config_env *env)
 	if (rc == 0)
 		return 0;
 	copy_truncated(cfg->source, sizeof(cfg->source), path);
-	return load_file(cfg, path);
+	return load_file(cfg, path, io);
 }
 
 /* SOCKSIFY_PROXY / -x: one proxy that replaces the whole chain. */
@@ -852,7 +854,8 @@ static int apply_env_log_level(struct config *cfg, const char *text)
 	return 0;
 }
 
-int config_load(struct config *cfg, const struct config_env *env)
+int config_load(struct config *cfg, const struct config_env *env,
+		const struct sys_io *io)
 {
 	static const struct config_env no_env;
 	int saved_errno = errno;
@@ -861,7 +864,7 @@ int config_load(struct config *cfg, const struct config_env *env)
 	config_defaults(cfg);
 	if (!env)
 		env = &no_env;
-	rc = load_chosen_file(cfg, env);
+	rc = load_chosen_file(cfg, env, io);
 	if (rc == 0)
 		rc = apply_env_proxy(cfg, env->proxy_url);
 	if (rc == 0)
