@@ -803,6 +803,61 @@ START_TEST(load_errors)
 }
 END_TEST
 
+/* The file is opened, read and closed through the table config_load() is
+ * given, never by libc directly: a table whose read fails is what the
+ * error reports, and every descriptor it opened is closed. */
+static int table_opened, table_closed;
+
+static int table_openat(int dirfd, const char *path, int flags, ...)
+{
+	int fd = openat(dirfd, path, flags);
+
+	if (fd >= 0)
+		table_opened++;
+	return fd;
+}
+
+static ssize_t table_read_fails(int fd, void *buf, size_t len)
+{
+	(void)fd;
+	(void)buf;
+	(void)len;
+	errno = EIO;
+	return -1;
+}
+
+static int table_close(int fd)
+{
+	table_closed++;
+	return close(fd);
+}
+
+START_TEST(load_goes_through_the_table)
+{
+	static const struct sys_io failing_io = {
+	    .openat = table_openat,
+	    .read = table_read_fails,
+	    .write = write,
+	    .close = table_close,
+	    .fstat = fstat,
+	};
+	char conf[512], want[700];
+	struct config_env env = {0};
+
+	make_tmpdir();
+	write_file("good.conf", "log_level info\n", 0600, conf);
+	env.conf_file = conf;
+	table_opened = table_closed = 0;
+	ck_assert_int_eq(config_load(&cfg, &env, &failing_io), -EINVAL);
+	snprintf(want, sizeof(want), "%s: cannot read: %s", conf,
+		 strerror(EIO));
+	ck_assert_str_eq(cfg.error, want);
+	ck_assert_int_eq(table_opened, 1);
+	ck_assert_int_eq(table_closed, 1);
+	remove_tree();
+}
+END_TEST
+
 START_TEST(environment_overrides)
 {
 	char conf[512];
@@ -1022,6 +1077,7 @@ static Suite *config_suite(void)
 	tcase_add_test(files, search_order);
 	tcase_add_test(files, load_from_search_path);
 	tcase_add_test(files, load_errors);
+	tcase_add_test(files, load_goes_through_the_table);
 	tcase_add_test(files, environment_overrides);
 	tcase_add_test(files, environment_pipeline_and_udp);
 	tcase_add_loop_test(files, world_readable_secret, 0,

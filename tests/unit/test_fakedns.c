@@ -388,6 +388,32 @@ START_TEST(attach_preserves_errno)
 }
 END_TEST
 
+/* The file is opened through the table fakedns_attach() is given: a table
+ * that cannot open reports its own error. */
+static int no_openat(int dirfd, const char *path, int flags, ...)
+{
+	(void)dirfd;
+	(void)path;
+	(void)flags;
+	errno = EMFILE;
+	return -1;
+}
+
+START_TEST(attach_goes_through_the_table)
+{
+	struct sys_io io = libc_sys_io;
+	struct fakedns *t = NULL;
+	char path[128];
+
+	io.openat = no_openat;
+	make_tmpdir();
+	path_in_tmpdir(path, sizeof(path), "map");
+	ck_assert_int_eq(fakedns_attach(&io, &t, path, 16), -EMFILE);
+	ck_assert_ptr_null(t);
+	remove_tmpdir();
+}
+END_TEST
+
 /* ---- threads --------------------------------------------------------- */
 
 #define THREADS	     8
@@ -656,6 +682,7 @@ static Suite *fakedns_suite(void)
 	tcase_add_test(sharing, join_rejects_bad_files);
 	tcase_add_test(sharing, join_rejects_wrong_size);
 	tcase_add_test(sharing, attach_preserves_errno);
+	tcase_add_test(sharing, attach_goes_through_the_table);
 	tcase_add_test(sharing, threads_agree);
 	tcase_add_test(sharing, stale_collection);
 	suite_add_tcase(s, sharing);
