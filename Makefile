@@ -98,6 +98,7 @@ check-clang:
 	$(MAKE) CC=clang B=build/clang all
 
 check: all check-clang check-unit check-asan check-valgrind check-integration
+	tests/check-selfbind.sh $(B)
 
 demo: all
 	tests/demo.sh

@@ -9,10 +9,11 @@
 
 #include "netaddr.h"
 #include "proxyurl.h"
+#include "sys_io.h"
 
 #define CONFIG_MAX_PROXIES 8
-#define CONFIG_MAX_RULES 64
-#define CONFIG_ERROR_MAX 512
+#define CONFIG_MAX_RULES   64
+#define CONFIG_ERROR_MAX   512
 
 enum log_level {
 	LOG_NONE = 0,
@@ -109,10 +110,10 @@ struct config {
 
 /* Where settings come from besides the file; any field may be NULL. */
 struct config_env {
-	const char *conf_file;	/* -f / SOCKSIFY_CONF */
-	const char *proxy_url;	/* -x / SOCKSIFY_PROXY: replaces the chain */
-	const char *log_level;	/* SOCKSIFY_LOG: none|error|warn|info|debug */
-	const char *pipeline;	/* SOCKSIFY_PIPELINE: "1" pipelines every proxy */
+	const char *conf_file; /* -f / SOCKSIFY_CONF */
+	const char *proxy_url; /* -x / SOCKSIFY_PROXY: replaces the chain */
+	const char *log_level; /* SOCKSIFY_LOG: none|error|warn|info|debug */
+	const char *pipeline; /* SOCKSIFY_PIPELINE: "1" pipelines every proxy */
 	const char *xdg_config_home;
 	const char *home;
 	/* The system-wide file; NULL means "/etc/socksify.conf" (tests
@@ -141,11 +142,12 @@ int config_parse(struct config *cfg, const char *text, size_t len,
  * be examined (EACCES) is chosen, so that reading it reports the error. */
 int config_find_file(const struct config_env *env, char *buf, size_t cap);
 
-/* The whole load: defaults, the chosen file (read with plain open/read),
- * then the environment overrides, then config_finish(). Always leaves a
- * usable struct: on error cfg->valid is false and cfg->error says why.
- * Returns 0 or -EINVAL. */
-int config_load(struct config *cfg, const struct config_env *env);
+/* The whole load: defaults, the chosen file (opened, examined, read and
+ * closed through io; see sys_io.h), then the environment overrides, then
+ * config_finish(). Always leaves a usable struct: on error cfg->valid is
+ * false and cfg->error says why. Returns 0 or -EINVAL. */
+int config_load(struct config *cfg, const struct config_env *env,
+		const struct sys_io *io);
 
 /* Derive settings that depend on others (remote_dns from its mode) and
  * check consistency (names over a socks4 hop, ...). Returns 0 or -EINVAL. */

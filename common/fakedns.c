@@ -37,11 +37,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fakedns.h"
+#include "sys_io.h"
 
 #define FAKEDNS_MAGIC	     0x534b4644u /* "SKFD" */
 #define FAKEDNS_VERSION	     1u
@@ -164,7 +164,7 @@ static int fakedns_create(int fd, uint32_t capacity, struct fakedns **out)
  * check that it is a private regular file of ours. Returns its size (> 0)
  * or -errno: -EPERM for a file we must not trust, -EINVAL when it never
  * reached a plausible size. */
-static long fakedns_wait_size(int fd)
+static long fakedns_wait_size(const struct sys_io *io, int fd)
 {
 	size_t max_size;
 	uint32_t slots;
@@ -172,7 +172,7 @@ static long fakedns_wait_size(int fd)
 
 	fakedns_layout(FAKEDNS_CAPACITY_MAX, &slots, &max_size);
 	for (int step = 0; step < FAKEDNS_JOIN_STEPS; step++) {
-		if (fstat(fd, &st) < 0)
+		if (io->fstat(fd, &st) < 0)
 			return -errno;
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 		    (st.st_mode & 077) != 0)
@@ -205,24 +205,25 @@ static int fakedns_wait_magic(struct fakedns *t, size_t mapped)
 
 /* Join a table file another process created. Returns 0 or -errno
  * (-ENOENT when the file vanished in between: the caller retries). */
-static int fakedns_join(const char *path, struct fakedns **out)
+static int fakedns_join(const struct sys_io *io, const char *path,
+			struct fakedns **out)
 {
-	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int fd = io->openat(AT_FDCWD, path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	long size;
 	void *map;
 	int rc;
 
 	if (fd < 0)
 		return -errno;
-	size = fakedns_wait_size(fd);
+	size = fakedns_wait_size(io, fd);
 	if (size < 0) {
-		syscall(SYS_close, fd);
+		io->close(fd);
 		return (int)size;
 	}
 	map =
 	    mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	rc = map == MAP_FAILED ? -errno : 0;
-	syscall(SYS_close, fd);
+	io->close(fd);
 	if (rc < 0)
 		return rc;
 	rc = fakedns_wait_magic(map, (size_t)size);
@@ -236,26 +237,26 @@ static int fakedns_join(const char *path, struct fakedns **out)
 
 /* Create the file exclusively, or join it when it exists. Returns 0 or
  * -errno; a file we created but could not set up is removed again. */
-static int fakedns_attach_file(struct fakedns **out, const char *path,
-			       uint32_t capacity)
+static int fakedns_attach_file(const struct sys_io *io, struct fakedns **out,
+			       const char *path, uint32_t capacity)
 {
 	int rc = -ENOENT;
 
 	for (int i = 0; i < FAKEDNS_OPEN_TRIES && rc == -ENOENT; i++) {
-		int fd = open(
-		    path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+		int fd = io->openat(
+		    AT_FDCWD, path,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 		if (fd >= 0) {
 			rc = fakedns_create(fd, capacity, out);
-			syscall(SYS_close, fd);
+			io->close(fd);
 			if (rc < 0)
 				unlink(path);
 			return rc;
 		}
 		if (errno != EEXIST)
 			return -errno;
-		rc = fakedns_join(path, out);
+		rc = fakedns_join(io, path, out);
 	}
 	return rc;
 }
@@ -283,13 +284,14 @@ static int fakedns_attach_anonymous(struct fakedns **out, uint32_t capacity)
  * -EPERM when the file exists but is not a 0600 regular file of ours,
  * -ELOOP when path is a symbolic link. Any error means "use another
  * table" to the caller. */
-int fakedns_attach(struct fakedns **out, const char *path, uint32_t capacity)
+int fakedns_attach(const struct sys_io *io, struct fakedns **out,
+		   const char *path, uint32_t capacity)
 {
 	int saved_errno = errno;
 	int rc;
 
 	if (path)
-		rc = fakedns_attach_file(out, path, capacity);
+		rc = fakedns_attach_file(io, out, path, capacity);
 	else
 		rc = fakedns_attach_anonymous(out, capacity);
 	errno = saved_errno;

@@ -18,18 +18,21 @@
 
 #include "endpoint.h"
 #include "netaddr.h"
+#include "sys_io.h"
 
 struct fakedns; /* opaque; points into the shared mapping */
 
-/* Map the table. path: a file to create (mode 0600, O_NOFOLLOW) or join;
- * NULL for an anonymous shared mapping. capacity: the number of names.
- * A file created with another capacity is joined with the capacity it has.
- * A file being created by another process is waited for (about 2 s at
- * most). Returns 0 or -errno, errno itself untouched: -EINVAL for a bad
+/* Map the table. io: the calls that open, examine and close the file (see
+ * sys_io.h; unused for an anonymous table). path: a file to create (mode 0600,
+ * O_NOFOLLOW) or join; NULL for an anonymous shared mapping. capacity: the
+ * number of names. A file created with another capacity is joined with the
+ * capacity it has. A file being created by another process is waited for (about
+ * 2 s at most). Returns 0 or -errno, errno itself untouched: -EINVAL for a bad
  * capacity (0 or above 2^24) or a file whose size or header is wrong,
  * -EPERM for a file that is not a 0600 regular file of ours, -ELOOP for a
  * symbolic link. Any error means: use another table (anonymous). */
-int fakedns_attach(struct fakedns **out, const char *path, uint32_t capacity);
+int fakedns_attach(const struct sys_io *io, struct fakedns **out,
+		   const char *path, uint32_t capacity);
 
 /* Unmap (tests; the library keeps its table for the process lifetime). */
 void fakedns_detach(struct fakedns *table);
@@ -41,8 +44,7 @@ long fakedns_lookup(struct fakedns *table, const char *name, size_t len);
 
 /* Copy the name for index into buf (NUL-terminated). Returns its length, or
  * -ENOENT when the index holds no name, -ENOSPC when buf is too small. */
-long fakedns_name(struct fakedns *table, uint32_t index, char *buf,
-		  size_t cap);
+long fakedns_name(struct fakedns *table, uint32_t index, char *buf, size_t cap);
 
 /* Number of names stored. */
 uint32_t fakedns_count(const struct fakedns *table);

@@ -1,22 +1,22 @@
 /* log.c — one line per event, formatted on the stack and written with one
- * raw write system call.
+ * write(2) through the table of libc calls that log_setup() was given.
  *
- * Thread safety: log_setup() writes the level and the path; it is meant to
- * be called once, during initialisation, before other threads log (tests
- * may call it again while no other thread logs). Afterwards both are only
- * read. The level is an atomic so that a late reader never sees a torn
- * value. No lock, no malloc, no stdio stream: safe in signal handlers as far
- * as vsnprintf is (glibc's is, for the integer and string conversions we
- * use). */
+ * Thread safety: log_set_io() publishes the table of calls atomically, so it
+ * may run at any time. log_setup() writes the level and the path; it is meant
+ * to be called once, during initialisation, before other threads log (tests may
+ * call it again while no other thread logs). Afterwards both are only read. The
+ * level and the table are atomics so that a late reader never sees a torn
+ * value. No lock, no malloc, no stdio stream: safe in signal handlers as far as
+ * vsnprintf is (glibc's is, for the integer and string conversions we use). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "sys_io.h"
 
 /* Longest line written, newline included. Longer ones end in "...\n". */
 #define LOG_LINE_MAX	512
@@ -25,7 +25,15 @@
 #define LOG_WRITE_TRIES 8
 
 static _Atomic int log_level = LOG_ERROR;
+/* The calls that reach the log's destination; NULL (lines dropped) until
+ * log_set_io() names them. */
+static const struct sys_io *_Atomic log_io;
 static char log_path[LOG_PATH_MAX]; /* "" means fd 2 */
+
+void log_set_io(const struct sys_io *io)
+{
+	atomic_store_explicit(&log_io, io, memory_order_release);
+}
 
 void log_setup(enum log_level level, const char *path)
 {
@@ -92,10 +100,11 @@ static size_t log_format(char *line, const char *fmt, va_list ap)
 }
 
 /* Write the line to fd with one system call, retrying only EINTR. */
-static void log_emit(int fd, const char *line, size_t len)
+static void log_emit(const struct sys_io *io, int fd, const char *line,
+		     size_t len)
 {
 	for (int i = 0; i < LOG_WRITE_TRIES; i++) {
-		long n = syscall(SYS_write, fd, line, len);
+		ssize_t n = io->write(fd, line, len);
 
 		if (n >= 0 || errno != EINTR)
 			return;
@@ -107,19 +116,23 @@ static void log_emit(int fd, const char *line, size_t len)
  * rather than sent to a descriptor the program owns. */
 static void log_deliver(const char *line, size_t len)
 {
-	long fd;
+	const struct sys_io *io =
+	    atomic_load_explicit(&log_io, memory_order_acquire);
+	int fd;
 
+	if (!io)
+		return;
 	if (log_path[0] == '\0') {
-		log_emit(2, line, len);
+		log_emit(io, STDERR_FILENO, line, len);
 		return;
 	}
-	fd =
-	    syscall(SYS_openat, AT_FDCWD, log_path,
-		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	fd = io->openat(AT_FDCWD, log_path,
+			O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+			0600);
 	if (fd < 0)
 		return;
-	log_emit((int)fd, line, len);
-	syscall(SYS_close, fd);
+	log_emit(io, fd, line, len);
+	io->close(fd);
 }
 
 void log_write(enum log_level level, const char *fmt, ...)

@@ -1,6 +1,7 @@
-/* log.h — one line per event, written with one write(2) by raw system call
- * (no stdio, no malloc, no hooked symbol), "socksify[PID]: " prefixed, errno
- * preserved. The level is checked before anything is formatted. */
+/* log.h — one line per event, written with one write(2) through a table of
+ * libc calls the caller passes in (no stdio, no malloc, never one of our own
+ * hooks), "socksify[PID]: " prefixed, errno preserved. The level is checked
+ * before anything is formatted. */
 #ifndef SOCKSIFY_LOG_H
 #define SOCKSIFY_LOG_H
 
@@ -8,6 +9,14 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "sys_io.h"
+
+/* The calls lines are written with: write, and openat and close for a log
+ * file (see sys_io.h). Until it is called, lines are dropped: common/ has no
+ * write of its own to fall back on. The library calls it from its
+ * constructor and again before it loads the configuration, so a hook can log
+ * from its very first call. Safe to call at any time, from any thread. */
+void log_set_io(const struct sys_io *io);
 
 /* Set the level and the destination: path NULL means fd 2; otherwise the
  * file is opened (O_APPEND|O_CREAT|O_CLOEXEC) for each line and closed
@@ -24,11 +33,11 @@ bool log_enabled(enum log_level level);
  * (longer ones end in "...\n"). Control characters in the message become
  * '?', so a hostile name cannot forge lines. %m sees the caller's errno. */
 void log_write(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_write(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_write(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_write(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -10,13 +10,14 @@
  * preload re-exported it, or the link order is odd) would make every hook call
  * itself forever, so it aborts the program with a message instead. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "real.h"
@@ -97,19 +98,28 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(posix_spawnp), "posix_spawnp", NULL, true},
     {SLOT(system), "system", NULL, true},
     {SLOT(popen), "popen", NULL, true},
+    {SLOT(openat), "openat", NULL, true},
 };
 
-/* Write a fatal message to fd 2 by raw system call (no stdio, no hook) and
+static bool real_is_ours(void *addr);
+
+/* Write a fatal message to fd 2 with libc's own write (no stdio; neither our
+ * write hook nor our syscall hook, which the table may not reach yet) and
  * abort. */
 static void __attribute__((noreturn))
 real_die(const char *what, const char *name)
 {
 	static const char prefix[] = "socksify: fatal: ";
+	ssize_t (*libc_write)(int, const void *, size_t);
+	void *addr = dlsym(RTLD_NEXT, "write");
 
-	syscall(SYS_write, 2, prefix, sizeof prefix - 1);
-	syscall(SYS_write, 2, what, strlen(what));
-	syscall(SYS_write, 2, name, strlen(name));
-	syscall(SYS_write, 2, "\n", 1);
+	if (addr && !real_is_ours(addr)) {
+		memcpy(&libc_write, &addr, sizeof addr);
+		libc_write(STDERR_FILENO, prefix, sizeof prefix - 1);
+		libc_write(STDERR_FILENO, what, strlen(what));
+		libc_write(STDERR_FILENO, name, strlen(name));
+		libc_write(STDERR_FILENO, "\n", 1);
+	}
 	abort();
 }
 
@@ -188,4 +198,54 @@ const struct socket_io real_io = {
     .recv = io_recv,
     .poll = io_poll,
     .getsockopt = io_getsockopt,
+};
+
+/* common/'s file calls. Unlike the socket calls above these can come before
+ * any hook ran (the log is set up by a constructor), so each one makes sure
+ * the table is filled first: one pthread_once check once it is. */
+static int sys_openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	real_init();
+	return real.openat(dirfd, path, flags, mode);
+}
+
+static ssize_t sys_read(int fd, void *buf, size_t len)
+{
+	real_init();
+	return real.read(fd, buf, len);
+}
+
+static ssize_t sys_write(int fd, const void *buf, size_t len)
+{
+	real_init();
+	return real.write(fd, buf, len);
+}
+
+static int sys_close(int fd)
+{
+	real_init();
+	return real.close(fd);
+}
+
+/* fstat is no hook of ours, so libc's is called directly; it is not looked
+ * up with dlsym because glibc before 2.33 has no "fstat" symbol to find. */
+static int sys_fstat(int fd, struct stat *st)
+{
+	return fstat(fd, st);
+}
+
+const struct sys_io real_sys_io = {
+    .openat = sys_openat,
+    .read = sys_read,
+    .write = sys_write,
+    .close = sys_close,
+    .fstat = sys_fstat,
 };

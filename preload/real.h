@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "netio.h"
+#include "sys_io.h"
 
 /* Hooks are the only symbols the library exports. */
 #define SOCKSIFY_EXPORT __attribute__((visibility("default")))
@@ -42,19 +43,18 @@ struct real_functions {
 	int (*dup3)(int fd, int fd2, int flags);
 
 	int (*getaddrinfo)(const char *node, const char *service,
-			   const struct addrinfo *hints,
-			   struct addrinfo **res);
+			   const struct addrinfo *hints, struct addrinfo **res);
 	void (*freeaddrinfo)(struct addrinfo *res);
 	int (*getnameinfo)(const struct sockaddr *sa, socklen_t salen,
 			   char *host, socklen_t hostlen, char *serv,
 			   socklen_t servlen, int flags);
 	struct hostent *(*gethostbyname)(const char *name);
 	struct hostent *(*gethostbyname2)(const char *name, int af);
-	int (*gethostbyname_r)(const char *name, struct hostent *ret,
-			       char *buf, size_t buflen,
-			       struct hostent **result, int *h_errnop);
-	int (*gethostbyname2_r)(const char *name, int af,
-				struct hostent *ret, char *buf, size_t buflen,
+	int (*gethostbyname_r)(const char *name, struct hostent *ret, char *buf,
+			       size_t buflen, struct hostent **result,
+			       int *h_errnop);
+	int (*gethostbyname2_r)(const char *name, int af, struct hostent *ret,
+				char *buf, size_t buflen,
 				struct hostent **result, int *h_errnop);
 	struct hostent *(*gethostbyaddr)(const void *addr, socklen_t len,
 					 int type);
@@ -90,8 +90,7 @@ struct real_functions {
 	int (*socket)(int domain, int type, int protocol);
 	int (*socketpair)(int domain, int type, int protocol, int sv[2]);
 	int (*accept)(int fd, struct sockaddr *sa, socklen_t *len);
-	int (*accept4)(int fd, struct sockaddr *sa, socklen_t *len,
-		       int flags);
+	int (*accept4)(int fd, struct sockaddr *sa, socklen_t *len, int flags);
 	void (*closefrom)(int lowfd); /* NULL before glibc 2.34 */
 
 	/* UDP_CORK is followed (sockopt.c); everything else passes. */
@@ -115,8 +114,7 @@ struct real_functions {
 
 	/* exec waits for handshakes in flight (exec.c). The l-forms end in
 	 * execv, execvp and execve. */
-	int (*execve)(const char *path, char *const argv[],
-		      char *const envp[]);
+	int (*execve)(const char *path, char *const argv[], char *const envp[]);
 	int (*execv)(const char *path, char *const argv[]);
 	int (*execvp)(const char *file, char *const argv[]);
 	int (*execvpe)(const char *file, char *const argv[],
@@ -134,12 +132,21 @@ struct real_functions {
 	FILE *(*popen)(const char *command, const char *mode);
 	int (*execveat)(int dirfd, const char *path, char *const argv[],
 			char *const envp[], int flags); /* NULL before 2.34 */
+
+	/* common/'s own files (config, log, fake-DNS table): see real_sys_io.
+	 * read, write and close are above. */
+	int (*openat)(int dirfd, const char *path, int flags, ...);
 };
 
 extern struct real_functions real;
 
 /* The same calls as a table for common/'s handshake code. */
 extern const struct socket_io real_io;
+
+/* libc's file calls as a table for common/'s config, log and fake-DNS code,
+ * which must never reach our own read/write/close hooks. Usable from the
+ * very first call: each entry runs real_init() before it reads `real`. */
+extern const struct sys_io real_sys_io;
 
 /* Fill `real` once (pthread_once); aborts with a message if a symbol resolves
  * to our own hook. Every hook calls it first; after the first call it costs

@@ -144,7 +144,8 @@ static void state_load(void)
 	};
 
 	real_init();
-	config_load(&state_config, &env);
+	log_set_io(&real_sys_io); /* a hook may run before our constructor */
+	config_load(&state_config, &env, &real_sys_io);
 	log_setup(state_config.log_level, state_env("SOCKSIFY_LOG_FILE"));
 	if (!state_config.valid) {
 		log_error("config error: %s; every connection will be refused",
@@ -213,7 +214,8 @@ static int state_attach_session(const struct config *cfg)
 	existed = lstat(path, &st) == 0;
 	if (!existed)
 		fakedns_collect_stale(STATE_SHM_DIR, uid);
-	rc = fakedns_attach(&state_table, path, cfg->fake_entries);
+	rc =
+	    fakedns_attach(&real_sys_io, &state_table, path, cfg->fake_entries);
 	if (rc < 0)
 		log_warn("fake DNS table %s unusable (%s); names stay private "
 			 "to this process and its children",
@@ -230,7 +232,8 @@ static void state_attach(void)
 
 	if (state_session[0] && state_attach_session(cfg) == 0)
 		return;
-	rc = fakedns_attach(&state_table, NULL, cfg->fake_entries);
+	rc =
+	    fakedns_attach(&real_sys_io, &state_table, NULL, cfg->fake_entries);
 	if (rc < 0) {
 		log_error("cannot map the fake DNS table: %s", strerror(-rc));
 		state_table = NULL;
@@ -255,9 +258,12 @@ static void state_before_fork(void)
 		socksify_fakedns();
 }
 
-/* Registering the handler is the only work done at load: no system call. */
-__attribute__((constructor)) static void state_register_fork_handler(void)
+/* The only work done at load, with no system call: give the log its table
+ * of libc calls (so a hook can log before the configuration is loaded) and
+ * register the fork handler. */
+__attribute__((constructor)) static void state_at_load(void)
 {
+	log_set_io(&real_sys_io);
 	pthread_atfork(state_before_fork, NULL, NULL);
 }
 

@@ -4,15 +4,16 @@
  * - syscall(): libuv (and so dig, node) sends and receives datagrams with
  *   syscall(SYS_sendmmsg/SYS_recvmmsg), and some programs close descriptors
  *   with syscall(SYS_close_range). Socket calls, close_range, dup2 and dup3
- *   go to the matching hook; any other number (plain close included: common/
- *   uses it for its own descriptors) goes to libc untouched.
+ *   go to the matching hook; any other number (plain close included) goes
+ *   to libc untouched.
  *
  * (The _FORTIFY_SOURCE forms __read_chk, __recv_chk and __recvfrom_chk sit
  * beside their plain hooks in recv.c.)
  *
- * libc's syscall() is found with dlsym on first use, without pthread_once:
- * common/ code reaches this hook through its own raw syscall() calls, also
- * while real_init() itself is running. */
+ * libc's syscall() is found with dlsym on first use, on its own rather than
+ * through real_init(): a number we pass on needs nothing else from the table.
+ * The library itself never calls syscall() (tests/check-selfbind.sh checks
+ * common/); its own file calls go through real_sys_io. */
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdatomic.h>

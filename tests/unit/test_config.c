@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "libc_sys_io.h"
 
 static struct config cfg;
 
@@ -623,7 +624,8 @@ START_TEST(bind_settings)
 	ck_assert_int_eq(parse("bind yes\n"), -EINVAL);
 	ck_assert_str_eq(cfg.error, "t.conf:1: bind must be on or off");
 	ck_assert_int_eq(parse("bind_peer any\n"), -EINVAL);
-	ck_assert_str_eq(cfg.error, "t.conf:1: bind_peer must be last or zeros");
+	ck_assert_str_eq(cfg.error,
+			 "t.conf:1: bind_peer must be last or zeros");
 	ck_assert_int_eq(parse("bind\n"), -EINVAL);
 	ck_assert_str_eq(cfg.error, "t.conf:1: missing value for bind");
 }
@@ -740,7 +742,7 @@ START_TEST(load_from_search_path)
 	strcpy(home, under("home"));
 	env.home = home;
 	env.system_conf = under("etc/none.conf");
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert(cfg.valid);
 	ck_assert_str_eq(cfg.source,
 			 under("home/.config/socksify/socksify.conf"));
@@ -750,7 +752,7 @@ START_TEST(load_from_search_path)
 	ck_assert(!cfg.world_readable_secret); /* no password */
 	/* Nothing found: built-in defaults. */
 	env.home = under("elsewhere");
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_str_eq(cfg.source, "");
 	ck_assert_str_eq(proxy_text(0), "socks5h://127.0.0.1:1080");
 	ck_assert(cfg.remote_dns);
@@ -767,7 +769,7 @@ START_TEST(load_errors)
 	env.system_conf = under("etc/none.conf");
 	env.conf_file = under("missing.conf");
 	errno = 1234;
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	ck_assert_int_eq(errno, 1234);
 	ck_assert(!cfg.valid);
 	snprintf(want, sizeof(want),
@@ -776,13 +778,13 @@ START_TEST(load_errors)
 	ck_assert_str_eq(cfg.error, want);
 	/* A directory cannot be read as a file. */
 	env.conf_file = tmpdir;
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
 	ck_assert_str_eq(cfg.error, want);
 	/* Parse errors carry the file's path and the line. */
 	write_file("bad.conf", "log_level info\n\nproxy ftp://h\n", 0600, conf);
 	env.conf_file = conf;
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s:3: bad proxy URL: unsupported scheme: use socks4, "
 		 "socks4a, socks5 or socks5h",
@@ -791,12 +793,67 @@ START_TEST(load_errors)
 	ck_assert_str_eq(cfg.source, conf);
 	/* A whole-config error names the file without a line. */
 	write_file("dns.conf", "remote_dns on\nproxy socks4://h\n", 0600, conf);
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s: remote_dns on: socks4 cannot carry host names; use "
 		 "socks4a",
 		 conf);
 	ck_assert_str_eq(cfg.error, want);
+	remove_tree();
+}
+END_TEST
+
+/* The file is opened, read and closed through the table config_load() is
+ * given, never by libc directly: a table whose read fails is what the
+ * error reports, and every descriptor it opened is closed. */
+static int table_opened, table_closed;
+
+static int table_openat(int dirfd, const char *path, int flags, ...)
+{
+	int fd = openat(dirfd, path, flags);
+
+	if (fd >= 0)
+		table_opened++;
+	return fd;
+}
+
+static ssize_t table_read_fails(int fd, void *buf, size_t len)
+{
+	(void)fd;
+	(void)buf;
+	(void)len;
+	errno = EIO;
+	return -1;
+}
+
+static int table_close(int fd)
+{
+	table_closed++;
+	return close(fd);
+}
+
+START_TEST(load_goes_through_the_table)
+{
+	static const struct sys_io failing_io = {
+	    .openat = table_openat,
+	    .read = table_read_fails,
+	    .write = write,
+	    .close = table_close,
+	    .fstat = fstat,
+	};
+	char conf[512], want[700];
+	struct config_env env = {0};
+
+	make_tmpdir();
+	write_file("good.conf", "log_level info\n", 0600, conf);
+	env.conf_file = conf;
+	table_opened = table_closed = 0;
+	ck_assert_int_eq(config_load(&cfg, &env, &failing_io), -EINVAL);
+	snprintf(want, sizeof(want), "%s: cannot read: %s", conf,
+		 strerror(EIO));
+	ck_assert_str_eq(cfg.error, want);
+	ck_assert_int_eq(table_opened, 1);
+	ck_assert_int_eq(table_closed, 1);
 	remove_tree();
 }
 END_TEST
@@ -814,24 +871,24 @@ START_TEST(environment_overrides)
 	env.conf_file = conf;
 	env.proxy_url = "socks4a://[::1]:9";
 	env.log_level = "warn";
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_uint_eq(cfg.proxy_count, 1);
 	ck_assert_str_eq(proxy_text(0), "socks4a://[::1]:9");
 	ck_assert(cfg.remote_dns);
 	ck_assert_int_eq(cfg.log_level, LOG_WARN);
 	env.proxy_url = "socks5h://u:SECRETPW@h:0";
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	ck_assert_str_eq(cfg.error, "SOCKSIFY_PROXY: bad proxy URL: bad port: "
 				    "expected 1..65535");
 	env.proxy_url = NULL;
 	env.log_level = "loud";
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	ck_assert_str_eq(cfg.error, "SOCKSIFY_LOG: unknown level 'loud' (use "
 				    "none, error, warn, info or debug)");
 	/* A valid env level still applies when the file is broken. */
 	write_file("a.conf", "oops\n", 0600, conf);
 	env.log_level = "none";
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	ck_assert_int_eq(cfg.log_level, LOG_NONE);
 	ck_assert_ptr_nonnull(strstr(cfg.error, ":1: unknown key 'oops'"));
 	remove_tree();
@@ -853,35 +910,36 @@ START_TEST(environment_pipeline_and_udp)
 		   "proxy socks5://10.0.0.1 pipeline\nproxy socks5h://h\n",
 		   0600, conf);
 	env.conf_file = conf;
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert(cfg.proxies[0].pipeline);
 	ck_assert(!cfg.proxies[1].pipeline);
 	ck_assert_int_eq(cfg.udp_mode, UDP_BLOCK); /* a chain */
 	env.pipeline = "0";
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert(cfg.proxies[0].pipeline);
 	ck_assert(!cfg.proxies[1].pipeline);
 	env.pipeline = "";
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert(!cfg.proxies[1].pipeline);
 	env.pipeline = "1";
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_uint_eq(cfg.proxy_count, 2);
 	ck_assert(cfg.proxies[0].pipeline);
 	ck_assert(cfg.proxies[1].pipeline);
 	/* -x replaces the chain; "1" still pipelines it, "0" does not. */
 	env.proxy_url = "socks5h://127.0.0.1:9050";
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_uint_eq(cfg.proxy_count, 1);
 	ck_assert(cfg.proxies[0].pipeline);
 	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY); /* one socks5 now */
 	env.pipeline = "0";
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert(!cfg.proxies[0].pipeline);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		env.pipeline = bad[i];
 		errno = 4321;
-		ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+		ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io),
+				 -EINVAL);
 		ck_assert_int_eq(errno, 4321);
 		ck_assert(!cfg.valid);
 		ck_assert_str_eq(cfg.error,
@@ -891,14 +949,14 @@ START_TEST(environment_pipeline_and_udp)
 	write_file("u.conf", "udp proxy\n", 0600, conf);
 	env.pipeline = NULL;
 	env.proxy_url = "socks4a://127.0.0.1:1";
-	ck_assert_int_eq(config_load(&cfg, &env), -EINVAL);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s: udp proxy needs a single socks5 proxy: SOCKS4 has no "
 		 "UDP",
 		 conf);
 	ck_assert_str_eq(cfg.error, want);
 	env.proxy_url = NULL;
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY);
 	remove_tree();
 }
@@ -929,11 +987,11 @@ START_TEST(world_readable_secret)
 	write_file("s.conf", secret_cases[_i].text, secret_cases[_i].mode,
 		   conf);
 	env.conf_file = conf;
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_int_eq(cfg.world_readable_secret, secret_cases[_i].exposed);
 	/* -x replaces the chain, but the file still holds the password. */
 	env.proxy_url = "socks5h://127.0.0.1:1";
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_int_eq(cfg.world_readable_secret, secret_cases[_i].exposed);
 	remove_tree();
 }
@@ -949,7 +1007,7 @@ START_TEST(example_file)
 	size_t len, i, n = 0;
 	FILE *f;
 
-	ck_assert_int_eq(config_load(&cfg, &env), 0);
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
 	ck_assert_str_eq(cfg.source, "socksify.conf.example");
 	ck_assert_uint_eq(cfg.rule_count, 0);
 	ck_assert(cfg.default_direct);
@@ -1019,6 +1077,7 @@ static Suite *config_suite(void)
 	tcase_add_test(files, search_order);
 	tcase_add_test(files, load_from_search_path);
 	tcase_add_test(files, load_errors);
+	tcase_add_test(files, load_goes_through_the_table);
 	tcase_add_test(files, environment_overrides);
 	tcase_add_test(files, environment_pipeline_and_udp);
 	tcase_add_loop_test(files, world_readable_secret, 0,

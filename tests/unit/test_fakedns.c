@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fakedns.h"
+#include "libc_sys_io.h"
 
 #define LEN(s)	 strlen(s)
 #define PATH_CAP 256
@@ -55,7 +56,7 @@ static struct fakedns *attach_anon(uint32_t capacity)
 {
 	struct fakedns *t = NULL;
 
-	ck_assert_int_eq(fakedns_attach(&t, NULL, capacity), 0);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, NULL, capacity), 0);
 	ck_assert_ptr_nonnull(t);
 	return t;
 }
@@ -183,8 +184,9 @@ START_TEST(bad_capacity)
 {
 	struct fakedns *t = NULL;
 
-	ck_assert_int_eq(fakedns_attach(&t, NULL, 0), -EINVAL);
-	ck_assert_int_eq(fakedns_attach(&t, NULL, 0xffffffffu), -EINVAL);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, NULL, 0), -EINVAL);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, NULL, 0xffffffffu),
+			 -EINVAL);
 	ck_assert_ptr_null(t);
 }
 END_TEST
@@ -220,7 +222,8 @@ static int join_and_insert(const char *path)
 	struct fakedns *t = NULL;
 	char buf[64];
 
-	if (fakedns_attach(&t, path, 5) != 0 || fakedns_capacity(t) != 32)
+	if (fakedns_attach(&libc_sys_io, &t, path, 5) != 0 ||
+	    fakedns_capacity(t) != 32)
 		return 1;
 	if (fakedns_name(t, 0, buf, sizeof(buf)) != 11 ||
 	    strcmp(buf, "parent.test") != 0)
@@ -242,7 +245,7 @@ START_TEST(file_shared_between_processes)
 
 	make_tmpdir();
 	path_in_tmpdir(path, sizeof(path), "socksify-0-1-map");
-	ck_assert_int_eq(fakedns_attach(&t, path, 32), 0);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 32), 0);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(fakedns_lookup(t, "parent.test", 11), 0);
@@ -255,7 +258,7 @@ START_TEST(file_shared_between_processes)
 	ck_assert_int_eq(fakedns_count(t), 2);
 	fakedns_detach(t);
 	/* A third attach, after everyone detached, still sees both. */
-	ck_assert_int_eq(fakedns_attach(&t, path, 32), 0);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 32), 0);
 	ck_assert_int_eq(fakedns_lookup(t, "child.test", 10), 1);
 	ck_assert_int_eq(fakedns_count(t), 2);
 	fakedns_detach(t);
@@ -273,7 +276,7 @@ static int create_race_child(const char *path, int id)
 	struct fakedns *t = NULL;
 	char name[32], buf[64];
 
-	if (fakedns_attach(&t, path, 256) != 0)
+	if (fakedns_attach(&libc_sys_io, &t, path, 256) != 0)
 		return 1;
 	for (int i = 0; i < CREATOR_NAMES; i++) {
 		int n = (i + id * 7) % CREATOR_NAMES;
@@ -304,7 +307,7 @@ START_TEST(concurrent_creators)
 	}
 	for (int i = 0; i < CREATORS; i++)
 		ck_assert_int_eq(wait_child(pids[i]), 0);
-	ck_assert_int_eq(fakedns_attach(&t, path, 256), 0);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 256), 0);
 	ck_assert_int_ge(fakedns_count(t), CREATOR_NAMES);
 	/* Each name has one index: looking it up again adds nothing. */
 	uint32_t count = fakedns_count(t);
@@ -332,21 +335,21 @@ START_TEST(join_rejects_bad_files)
 	/* Wrong magic, plausible size. */
 	path_in_tmpdir(path, sizeof(path), "garbage");
 	create_file(path, 0600, 8192, 0xff);
-	ck_assert_int_eq(fakedns_attach(&t, path, 16), -EINVAL);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), -EINVAL);
 	/* Right magic cannot be faked without the layout: zero-filled file
 	 * of the wrong size never gets a header. */
 	path_in_tmpdir(path, sizeof(path), "empty");
 	create_file(path, 0600, 0, 0);
-	ck_assert_int_eq(fakedns_attach(&t, path, 16), -EINVAL);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), -EINVAL);
 	/* Readable by others: not ours to trust. */
 	path_in_tmpdir(path, sizeof(path), "public");
 	create_file(path, 0644, 8192, 0);
-	ck_assert_int_eq(fakedns_attach(&t, path, 16), -EPERM);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), -EPERM);
 	/* A symbolic link is never followed. */
 	path_in_tmpdir(path, sizeof(path), "target");
 	path_in_tmpdir(link, sizeof(link), "link");
 	ck_assert_int_eq(symlink(path, link), 0);
-	ck_assert_int_eq(fakedns_attach(&t, link, 16), -ELOOP);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, link, 16), -ELOOP);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	ck_assert_ptr_null(t);
 	remove_tmpdir();
@@ -362,12 +365,12 @@ START_TEST(join_rejects_wrong_size)
 
 	make_tmpdir();
 	path_in_tmpdir(path, sizeof(path), "map");
-	ck_assert_int_eq(fakedns_attach(&t, path, 16), 0);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), 0);
 	fakedns_detach(t);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(truncate(path, st.st_size + 1), 0);
 	t = NULL;
-	ck_assert_int_eq(fakedns_attach(&t, path, 16), -EINVAL);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), -EINVAL);
 	ck_assert_ptr_null(t);
 	remove_tmpdir();
 }
@@ -378,9 +381,36 @@ START_TEST(attach_preserves_errno)
 	struct fakedns *t = NULL;
 
 	errno = EDOM;
-	ck_assert_int_eq(fakedns_attach(&t, "/nonexistent-dir/x/map", 16),
-			 -ENOENT);
+	ck_assert_int_eq(
+	    fakedns_attach(&libc_sys_io, &t, "/nonexistent-dir/x/map", 16),
+	    -ENOENT);
 	ck_assert_int_eq(errno, EDOM);
+}
+END_TEST
+
+/* The file is opened through the table fakedns_attach() is given: a table
+ * that cannot open reports its own error. */
+static int no_openat(int dirfd, const char *path, int flags, ...)
+{
+	(void)dirfd;
+	(void)path;
+	(void)flags;
+	errno = EMFILE;
+	return -1;
+}
+
+START_TEST(attach_goes_through_the_table)
+{
+	struct sys_io io = libc_sys_io;
+	struct fakedns *t = NULL;
+	char path[128];
+
+	io.openat = no_openat;
+	make_tmpdir();
+	path_in_tmpdir(path, sizeof(path), "map");
+	ck_assert_int_eq(fakedns_attach(&io, &t, path, 16), -EMFILE);
+	ck_assert_ptr_null(t);
+	remove_tmpdir();
 }
 END_TEST
 
@@ -652,6 +682,7 @@ static Suite *fakedns_suite(void)
 	tcase_add_test(sharing, join_rejects_bad_files);
 	tcase_add_test(sharing, join_rejects_wrong_size);
 	tcase_add_test(sharing, attach_preserves_errno);
+	tcase_add_test(sharing, attach_goes_through_the_table);
 	tcase_add_test(sharing, threads_agree);
 	tcase_add_test(sharing, stale_collection);
 	suite_add_tcase(s, sharing);

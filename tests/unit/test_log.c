@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "libc_sys_io.h"
 #include "log.h"
 
 #define LINE_MAX_BYTES 512
@@ -21,6 +22,7 @@ static void setup(void)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/log-test-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(logfile, sizeof(logfile), "%s/log", tmpdir);
+	log_set_io(&libc_sys_io);
 }
 
 static void teardown(void)
@@ -238,6 +240,55 @@ START_TEST(overlong_path_uses_stderr)
 }
 END_TEST
 
+/* A table that records what the log asks of it and writes nothing. */
+static int counted_writes, counted_fd;
+static char counted_line[LINE_MAX_BYTES + 1];
+
+static ssize_t counting_write(int fd, const void *buf, size_t len)
+{
+	counted_writes++;
+	counted_fd = fd;
+	if (len > LINE_MAX_BYTES)
+		len = LINE_MAX_BYTES;
+	memcpy(counted_line, buf, len);
+	counted_line[len] = '\0';
+	return (ssize_t)len;
+}
+
+static const struct sys_io counting_io = {
+    .write = counting_write,
+};
+
+/* Every line goes through the table the log was given: one write per line,
+ * to fd 2 when no file is set. */
+START_TEST(lines_go_through_the_table)
+{
+	char want[128];
+
+	counted_writes = 0;
+	log_set_io(&counting_io);
+	log_setup(LOG_ERROR, NULL);
+	log_error("via %s", "table");
+	ck_assert_int_eq(counted_writes, 1);
+	ck_assert_int_eq(counted_fd, 2);
+	snprintf(want, sizeof(want), "%svia table\n", prefix());
+	ck_assert_str_eq(counted_line, want);
+}
+END_TEST
+
+/* Without a table there is nothing to write with: the line is dropped and
+ * errno is untouched. */
+START_TEST(no_table_drops_lines)
+{
+	log_set_io(NULL);
+	log_setup(LOG_DEBUG, logfile);
+	errno = EDOM;
+	log_error("dropped");
+	ck_assert_int_eq(errno, EDOM);
+	ck_assert_uint_eq(read_log(), 0);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -255,6 +306,8 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, percent_m_sees_callers_errno);
 	tcase_add_test(tc, stderr_destination);
 	tcase_add_test(tc, overlong_path_uses_stderr);
+	tcase_add_test(tc, lines_go_through_the_table);
+	tcase_add_test(tc, no_table_drops_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,87 @@
+/* config_internal.h — what the pieces of the configuration share; not for
+ * use outside common/config*.c and their tests.
+ *
+ *   config.c       the public entry points: defaults, parse (line by line,
+ *                  "file:line:" errors), finish (derived settings and
+ *                  consistency), load (file, then environment)
+ *   config_lex.c   the words of a line, numbers, durations, error texts
+ *   config_keys.c  one parser per key, and the table from key to parser
+ *   config_file.c  which file to read, and reading it
+ */
+#ifndef SOCKSIFY_CONFIG_INTERNAL_H
+#define SOCKSIFY_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "sys_io.h"
+
+/* Longest line, its newline not counted, plus one for the NUL. */
+#define CONFIG_LINE_MAX 4096
+/* Most words on one line: a key and its values. */
+#define CONFIG_WORDS_MAX 8
+/* Longest reason for a rejected line (without the "file:line: " prefix). */
+#define CONFIG_REASON_MAX 256
+/* Room for proxyurl_parse()'s reason why a URL is bad. */
+#define CONFIG_WHY_MAX 160
+/* Most digits in a number; nine always fit an unsigned long. */
+#define CONFIG_DIGITS_MAX 9
+
+#define CONFIG_MS_PER_SECOND 1000u
+/* Durations: 1 ms to 1 hour. */
+#define CONFIG_TIMEOUT_MIN_MS 1u
+#define CONFIG_TIMEOUT_MAX_MS (3600u * CONFIG_MS_PER_SECOND)
+
+/* The state while parsing one text. */
+struct config_parser {
+	struct config *cfg;
+	bool saw_proxy; /* the first proxy line replaces the default chain */
+	char reason[CONFIG_REASON_MAX];
+};
+
+/* ---- config_lex.c ---------------------------------------------------- */
+
+/* Write the reason a line is rejected into ps->reason (the caller adds
+ * "file:line: "). Returns -EINVAL. */
+int config_reject(struct config_parser *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Mark cfg invalid with the formatted message as cfg->error. Returns
+ * -EINVAL. */
+int config_fail(struct config *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Copy text[0..len) (one line, no newline) into line[CONFIG_LINE_MAX] and
+ * split it into words[CONFIG_WORDS_MAX] pointing into line; a word that
+ * starts with '#' ends the line. Returns the word count (0 for a blank or
+ * comment line), or -EINVAL with ps->reason for a line too long, a NUL
+ * byte or too many words. line may hold a password: the caller clears it. */
+int config_lex_words(struct config_parser *ps, const char *text, size_t len,
+		     char *line, char **words);
+
+/* A whole decimal number of 1..CONFIG_DIGITS_MAX digits and nothing else.
+ * Returns 0 or -EINVAL. */
+int config_lex_unsigned(const char *text, unsigned long *out);
+
+/* A duration: "10", "2.5", "2.5s" (seconds) or "500ms". Returns 0 with *ms
+ * set (CONFIG_TIMEOUT_MIN_MS .. CONFIG_TIMEOUT_MAX_MS), or -EINVAL. Digits
+ * beyond the millisecond are dropped. */
+int config_lex_duration_ms(const char *text, unsigned *ms);
+
+/* ---- config_keys.c --------------------------------------------------- */
+
+/* Apply one line's words: words[0] names the key, the rest are its values.
+ * Returns 0 or -EINVAL with ps->reason (never quoting a password). */
+int config_keys_apply(struct config_parser *ps, char **words, unsigned count);
+
+/* ---- config_file.c --------------------------------------------------- */
+
+/* Find the file (config_find_file) and, when there is one, read and parse
+ * it into cfg through io, recording its name in cfg->source and whether it
+ * exposes a password. Returns 0 (also when there is no file) or -EINVAL
+ * with cfg->error set. */
+int config_file_load(struct config *cfg, const struct config_env *env,
+		     const struct sys_io *io);
+
+#endif

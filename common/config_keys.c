@@ -1,0 +1,330 @@
+/* config_keys.c — one parser per configuration key, and the table from a
+ * key's name to its parser and the number of values it takes. Adding a key
+ * means one function and one table row here (and its line in
+ * socksify.conf.example). Error texts never quote a password. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config_internal.h"
+
+/* An unknown key longer than this is not quoted: it may be a URL. */
+#define CONFIG_KEY_QUOTE_MAX 32
+/* The smallest fake range holds this many names, and the map at most the
+ * larger number. */
+#define FAKE_ENTRIES_MIN 16u
+#define FAKE_ENTRIES_MAX 16777216u
+
+/* "proxy URL [pipeline]". The word after the URL is never quoted in an
+ * error: a mistyped line may have put a password there. */
+static int key_proxy(struct config_parser *ps, char **args, unsigned n)
+{
+	struct config *cfg = ps->cfg;
+	struct proxy p;
+	char why[CONFIG_WHY_MAX];
+
+	if (!ps->saw_proxy) {
+		cfg->proxy_count = 0;
+		ps->saw_proxy = true;
+	}
+	if (cfg->proxy_count >= CONFIG_MAX_PROXIES)
+		return config_reject(ps, "more than %d proxies",
+				     CONFIG_MAX_PROXIES);
+	if (proxyurl_parse(&p, args[0], why, sizeof(why)) < 0)
+		return config_reject(ps, "bad proxy URL: %s", why);
+	if (n == 2 && strcmp(args[1], "pipeline") != 0) {
+		explicit_bzero(&p, sizeof(p));
+		return config_reject(ps, "expected \"proxy URL\" or "
+					 "\"proxy URL pipeline\"");
+	}
+	p.pipeline = n == 2;
+	cfg->proxies[cfg->proxy_count++] = p;
+	explicit_bzero(&p, sizeof(p));
+	return 0;
+}
+
+static int key_remote_dns(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "auto") == 0)
+		ps->cfg->remote_dns_mode = REMOTE_DNS_AUTO;
+	else if (strcmp(args[0], "on") == 0)
+		ps->cfg->remote_dns_mode = REMOTE_DNS_ON;
+	else if (strcmp(args[0], "off") == 0)
+		ps->cfg->remote_dns_mode = REMOTE_DNS_OFF;
+	else
+		return config_reject(ps, "remote_dns must be auto, on or off");
+	return 0;
+}
+
+/* True when the two prefixes share any address. */
+static bool nets_overlap(const struct netmask *a, const struct netmask *b)
+{
+	const struct netmask *wide = a->prefix <= b->prefix ? a : b;
+	const struct netmask *narrow = wide == a ? b : a;
+	struct endpoint ep;
+
+	if (a->family != b->family)
+		return false;
+	memset(&ep, 0, sizeof(ep));
+	ep.kind = a->family == AF_INET ? ENDPOINT_IPV4 : ENDPOINT_IPV6;
+	memcpy(ep.u.ipv6, narrow->addr, sizeof(narrow->addr));
+	return netmask_contains(wide, &ep);
+}
+
+/* Parse a fake range of the given family: it must hold the network address
+ * plus at least FAKE_ENTRIES_MIN names and must not touch loopback. */
+static int parse_fake_range(struct config_parser *ps, const char *text,
+			    int family, struct netmask *out)
+{
+	const char *key = family == AF_INET ? "fake_ipv4" : "fake_ipv6";
+	struct netmask net, loopback;
+
+	if (netmask_parse(&net, text) < 0 || net.family != family)
+		return config_reject(ps, "%s needs an %s prefix like %s", key,
+				     family == AF_INET ? "IPv4" : "IPv6",
+				     family == AF_INET ? "240.0.0.0/4"
+						       : "fd5c:6f63:6b73::/48");
+	if (netmask_size(&net) < FAKE_ENTRIES_MIN + 1)
+		return config_reject(
+		    ps, "%s range too small: it must hold %u names", key,
+		    FAKE_ENTRIES_MIN);
+	netmask_parse(&loopback, family == AF_INET ? "127.0.0.0/8" : "::1");
+	if (nets_overlap(&net, &loopback))
+		return config_reject(ps, "%s range must not overlap loopback",
+				     key);
+	*out = net;
+	return 0;
+}
+
+static int key_fake_ipv4(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	return parse_fake_range(ps, args[0], AF_INET, &ps->cfg->fake_ipv4);
+}
+
+static int key_fake_ipv6(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	return parse_fake_range(ps, args[0], AF_INET6, &ps->cfg->fake_ipv6);
+}
+
+static int key_fake_entries(struct config_parser *ps, char **args, unsigned n)
+{
+	unsigned long value;
+
+	(void)n;
+	if (config_lex_unsigned(args[0], &value) < 0 ||
+	    value < FAKE_ENTRIES_MIN || value > FAKE_ENTRIES_MAX)
+		return config_reject(
+		    ps, "fake_entries must be a number from %u to %u",
+		    FAKE_ENTRIES_MIN, FAKE_ENTRIES_MAX);
+	ps->cfg->fake_entries = (uint32_t)value;
+	return 0;
+}
+
+/* The transport named by a rule's last word, or RULE_PROTO_ANY when that
+ * word is not "tcp" or "udp". */
+static enum rule_proto parse_rule_proto(const char *word)
+{
+	if (strcmp(word, "tcp") == 0)
+		return RULE_PROTO_TCP;
+	if (strcmp(word, "udp") == 0)
+		return RULE_PROTO_UDP;
+	return RULE_PROTO_ANY;
+}
+
+/* "direct|block NET [port P|P-Q] [tcp|udp]"; "direct none" only drops the
+ * default loopback rules, as does any other direct line. The transport
+ * word can only come last, after NET or after the port. */
+static int parse_rule(struct config_parser *ps, char **args, unsigned n,
+		      enum rule_action action)
+{
+	struct config *cfg = ps->cfg;
+	struct rule r = {
+	    .action = action, .port_min = 0, .port_max = UINT16_MAX};
+
+	if (action == RULE_DIRECT) {
+		cfg->default_direct = false;
+		if (n == 1 && strcmp(args[0], "none") == 0)
+			return 0;
+	}
+	if (n == 2 || n == 4) {
+		r.proto = parse_rule_proto(args[n - 1]);
+		if (r.proto != RULE_PROTO_ANY)
+			n--;
+	}
+	if (n == 2 || n == 4 || (n == 3 && strcmp(args[1], "port") != 0))
+		return config_reject(ps, "expected NET [port P|P-Q] [tcp|udp]");
+	if (netmask_parse(&r.net, args[0]) < 0)
+		return config_reject(
+		    ps,
+		    "bad network '%.64s': expected a CIDR prefix, "
+		    "an address or *",
+		    args[0]);
+	if (n == 3 && portrange_parse(args[2], &r.port_min, &r.port_max) < 0)
+		return config_reject(ps,
+				     "bad port '%.32s': expected P or P-Q "
+				     "within 0..65535",
+				     args[2]);
+	if (cfg->rule_count >= CONFIG_MAX_RULES)
+		return config_reject(ps, "more than %d direct/block rules",
+				     CONFIG_MAX_RULES);
+	cfg->rules[cfg->rule_count++] = r;
+	return 0;
+}
+
+static int key_direct(struct config_parser *ps, char **args, unsigned n)
+{
+	return parse_rule(ps, args, n, RULE_DIRECT);
+}
+
+static int key_block(struct config_parser *ps, char **args, unsigned n)
+{
+	return parse_rule(ps, args, n, RULE_BLOCK);
+}
+
+static int parse_timeout(struct config_parser *ps, const char *text,
+			 unsigned *out)
+{
+	if (config_lex_duration_ms(text, out) < 0)
+		return config_reject(ps,
+				     "bad time '%.32s': seconds (\"2.5\") or "
+				     "milliseconds (\"500ms\"), 1ms to 1 hour",
+				     text);
+	return 0;
+}
+
+static int key_connect_timeout(struct config_parser *ps, char **args,
+			       unsigned n)
+{
+	(void)n;
+	return parse_timeout(ps, args[0], &ps->cfg->connect_timeout_ms);
+}
+
+static int key_handshake_timeout(struct config_parser *ps, char **args,
+				 unsigned n)
+{
+	(void)n;
+	return parse_timeout(ps, args[0], &ps->cfg->handshake_timeout_ms);
+}
+
+static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "on") == 0)
+		ps->cfg->async_connect = true;
+	else if (strcmp(args[0], "off") == 0)
+		ps->cfg->async_connect = false;
+	else
+		return config_reject(ps, "async_connect must be on or off");
+	return 0;
+}
+
+static int key_log_level(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (config_parse_log_level(args[0], &ps->cfg->log_level) < 0)
+		return config_reject(
+		    ps, "log_level must be none, error, warn, info "
+			"or debug");
+	ps->cfg->log_level_set = true;
+	return 0;
+}
+
+static int key_udp(struct config_parser *ps, char **args, unsigned n)
+{
+	static const char *const names[] = {
+	    [UDP_AUTO] = "auto",
+	    [UDP_PROXY] = "proxy",
+	    [UDP_DIRECT] = "direct",
+	    [UDP_BLOCK] = "block",
+	};
+	size_t i;
+
+	(void)n;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(args[0], names[i]) == 0) {
+			ps->cfg->udp_mode = (enum udp_mode)i;
+			return 0;
+		}
+	}
+	return config_reject(ps, "udp must be auto, proxy, direct or block");
+}
+
+/* "bind on|off": carry listening TCP sockets through the proxy. */
+static int key_bind(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "on") == 0)
+		ps->cfg->bind_on = true;
+	else if (strcmp(args[0], "off") == 0)
+		ps->cfg->bind_on = false;
+	else
+		return config_reject(ps, "bind must be on or off");
+	return 0;
+}
+
+/* "bind_peer last|zeros": what a BIND request's DST.ADDR says. */
+static int key_bind_peer(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	if (strcmp(args[0], "last") == 0)
+		ps->cfg->bind_peer = BIND_PEER_LAST;
+	else if (strcmp(args[0], "zeros") == 0)
+		ps->cfg->bind_peer = BIND_PEER_ZEROS;
+	else
+		return config_reject(ps, "bind_peer must be last or zeros");
+	return 0;
+}
+
+static const struct config_key {
+	const char *name;
+	unsigned min_args, max_args;
+	int (*parse)(struct config_parser *ps, char **args, unsigned n);
+} config_keys[] = {
+    {"proxy", 1, 2, key_proxy},
+    {"remote_dns", 1, 1, key_remote_dns},
+    {"fake_ipv4", 1, 1, key_fake_ipv4},
+    {"fake_ipv6", 1, 1, key_fake_ipv6},
+    {"fake_entries", 1, 1, key_fake_entries},
+    {"direct", 1, 4, key_direct},
+    {"block", 1, 4, key_block},
+    {"udp", 1, 1, key_udp},
+    {"bind", 1, 1, key_bind},
+    {"bind_peer", 1, 1, key_bind_peer},
+    {"connect_timeout", 1, 1, key_connect_timeout},
+    {"handshake_timeout", 1, 1, key_handshake_timeout},
+    {"async_connect", 1, 1, key_async_connect},
+    {"log_level", 1, 1, key_log_level},
+};
+
+/* A mistyped line may hold a URL with a password: quote the key only when
+ * it looks like a key. */
+static int reject_unknown_key(struct config_parser *ps, const char *key)
+{
+	if (strlen(key) > CONFIG_KEY_QUOTE_MAX || strpbrk(key, ":@/%"))
+		return config_reject(
+		    ps, "unknown key (settings are written "
+			"\"key value\"; a proxy is \"proxy URL\")");
+	return config_reject(ps, "unknown key '%s'", key);
+}
+
+/* Run the parser for words[0] with the rest as its values. */
+int config_keys_apply(struct config_parser *ps, char **words, unsigned count)
+{
+	const struct config_key *k = NULL;
+	unsigned i, n = count - 1;
+
+	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcmp(words[0], config_keys[i].name) == 0)
+			k = &config_keys[i];
+	if (!k)
+		return reject_unknown_key(ps, words[0]);
+	if (n < k->min_args)
+		return config_reject(ps, "missing value for %s", k->name);
+	if (n > k->max_args)
+		return config_reject(ps, "too many values for %s", k->name);
+	return k->parse(ps, words + 1, n);
+}
