@@ -7,6 +7,7 @@
 #   make check-unit      unit tests only (plain build)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format          clang-format every C file
+#   make check-exports   the library exports exactly preload/exports.txt
 #
 # Every common/*.c goes into the library; every tests/unit/test_*.c is one
 # Check suite linked against common/. New files need no Makefile edit.
@@ -37,6 +38,8 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 # Helpers shared by the suites (tests/unit/*.c that are not suites).
 UNIT_SUPPORT_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
+# The symbols the library exports: the hooks, one a line.
+EXPORTS     := preload/exports.txt
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
@@ -51,7 +54,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .SECONDARY:
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
-	install uninstall format clean bench
+	check-exports install uninstall format clean bench
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
 
@@ -59,8 +62,17 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ)
-	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS_SO)
+# The version script exports the hooks in $(EXPORTS) and nothing else. Its
+# one version node is anonymous: the symbols stay unversioned, so they
+# interpose on libc's exactly as they would without it.
+$(B)/exports.map: $(EXPORTS)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@){ echo '{ global:'; sed -e '/^#/d' -e '/^$$/d' -e 's/.*/	&;/' $<; \
+		echo 'local: *; };'; } >$@
+
+$(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
+		-Wl,--version-script=$(B)/exports.map -o $@ $(filter %.o,$^) $(LDLIBS_SO)
 
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
@@ -91,7 +103,12 @@ check-integration: all
 check-clang:
 	$(MAKE) CC=clang B=build/clang all
 
-check: all check-clang check-unit check-asan check-valgrind check-integration
+# Exported symbols: the library's and the objects' own (an export missing
+# from $(EXPORTS) would otherwise be hidden by the version script).
+check-exports: $(B)/libsocksify.so
+	$(Q)tests/check-exports.sh $(EXPORTS) $< $(PRELOAD_OBJ) $(COMMON_OBJ)
+
+check: all check-exports check-clang check-unit check-asan check-valgrind check-integration
 
 demo: all
 	tests/demo.sh
