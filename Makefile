@@ -7,6 +7,7 @@
 #   make check-unit      unit tests only (plain build)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format          clang-format every C file
+#   make format-check    fail when a C file is not as clang-format writes it
 #   make check-exports   the library exports exactly preload/exports.txt
 #
 # Every common/*.c goes into the library; every tests/unit/test_*.c is one
@@ -38,6 +39,10 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 # Helpers shared by the suites (tests/unit/*.c that are not suites).
 UNIT_SUPPORT_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
+# The files `make format` rewrites and `make format-check` checks.
+FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.c \
+			tests/unit/*.[ch] tests/integration/progs/*.c))
+CLANG_FORMAT ?= clang-format
 # The symbols the library exports: the hooks, one a line.
 EXPORTS     := preload/exports.txt
 
@@ -54,7 +59,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .SECONDARY:
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
-	check-exports install uninstall format clean bench
+	check-exports check-format install uninstall format format-check clean bench
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
 
@@ -108,7 +113,17 @@ check-clang:
 check-exports: $(B)/libsocksify.so
 	$(Q)tests/check-exports.sh $(EXPORTS) $< $(PRELOAD_OBJ) $(COMMON_OBJ)
 
-check: all check-exports check-clang check-unit check-asan check-valgrind check-integration
+# `make check` runs the format check when clang-format is installed (CI
+# installs it and runs format-check on its own).
+check-format:
+	@if command -v $(CLANG_FORMAT) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory format-check; \
+	else \
+		echo "format-check skipped: $(CLANG_FORMAT) is not installed"; \
+	fi
+
+check: all check-format check-exports check-clang check-unit check-asan check-valgrind \
+	check-integration
 
 demo: all
 	tests/demo.sh
@@ -129,8 +144,11 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 format:
-	clang-format -i common/*.[ch] preload/*.[ch] tools/*.c tests/unit/*.[ch] \
-		tests/integration/progs/*.c
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+format-check:
+	$(call say,FORMAT,'check ($(words $(FORMAT_SRC)) files)')$(CLANG_FORMAT) --dry-run -Werror \
+		--ferror-limit=1 $(FORMAT_SRC)
 
 clean:
 	rm -rf build
