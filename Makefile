@@ -142,6 +142,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
 		$(DESTDIR)$(LIBDIR)/socksify-helper
 	rm -rf $(DESTDIR)$(DOCDIR)
+	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRC)
