@@ -59,7 +59,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .SECONDARY:
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
-	check-exports check-format install uninstall format format-check clean bench
+	check-exports check-format unit-tests install uninstall format format-check clean bench
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
 
@@ -90,6 +90,8 @@ $(B)/progs/%: tests/integration/progs/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
 
+unit-tests: $(UNIT_BIN)
+
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
@@ -104,9 +106,10 @@ check-valgrind: $(UNIT_BIN)
 check-integration: all
 	tests/integration/run-all.sh
 
-# The library must build clean with clang as well as gcc.
+# The library, the unit tests and the test programs must build clean with
+# clang as well as gcc, and the library export the same symbols.
 check-clang:
-	$(MAKE) CC=clang B=build/clang all
+	$(MAKE) CC=clang B=build/clang all unit-tests check-exports
 
 # Exported symbols: the library's and the objects' own (an export missing
 # from $(EXPORTS) would otherwise be hidden by the version script).
