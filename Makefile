@@ -23,7 +23,7 @@ CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wmissing-declarations -Wold-style-definition -Wvla -Wformat=2 -Wundef \
 	    -Wpointer-arith -Wwrite-strings -Wimplicit-fallthrough -Wnull-dereference \
-	    -Wdouble-promotion
+	    -Wdouble-promotion -Wnested-externs
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -MMD -MP
