@@ -7,6 +7,8 @@
 #   make check-unit      unit tests only (plain build)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format          clang-format every C file
+#   make format-check    fail when a C file is not as clang-format writes it
+#   make check-exports   the library exports exactly preload/exports.txt
 #
 # Every common/*.c goes into the library; every tests/unit/test_*.c is one
 # Check suite linked against common/ (test_pl_*.c also against the preload
@@ -19,7 +21,10 @@ LIBDIR    = $(PREFIX)/lib/socksify
 DOCDIR    = $(PREFIX)/share/doc/socksify
 
 CC       ?= cc
-WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wmissing-declarations -Wold-style-definition -Wvla -Wformat=2 -Wundef \
+	    -Wpointer-arith -Wwrite-strings -Wimplicit-fallthrough -Wnull-dereference \
+	    -Wdouble-promotion -Wnested-externs
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
 	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -MMD -MP
@@ -35,6 +40,12 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 # Helpers shared by the suites (tests/unit/*.c that are not suites).
 UNIT_SUPPORT_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
+# The files `make format` rewrites and `make format-check` checks.
+FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.c \
+			tests/unit/*.[ch] tests/integration/progs/*.c))
+CLANG_FORMAT ?= clang-format
+# The symbols the library exports: the hooks, one a line.
+EXPORTS     := preload/exports.txt
 
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
@@ -49,7 +60,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .SECONDARY:
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
-	install uninstall format clean bench
+	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
 
@@ -57,8 +68,17 @@ $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ)
-	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS_SO)
+# The version script exports the hooks in $(EXPORTS) and nothing else. Its
+# one version node is anonymous: the symbols stay unversioned, so they
+# interpose on libc's exactly as they would without it.
+$(B)/exports.map: $(EXPORTS)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@){ echo '{ global:'; sed -e '/^#/d' -e '/^$$/d' -e 's/.*/	&;/' $<; \
+		echo 'local: *; };'; } >$@
+
+$(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
+		-Wl,--version-script=$(B)/exports.map -o $@ $(filter %.o,$^) $(LDLIBS_SO)
 
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
@@ -79,6 +99,8 @@ $(B)/progs/%: tests/integration/progs/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
 
+unit-tests: $(UNIT_BIN)
+
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
@@ -93,12 +115,32 @@ check-valgrind: $(UNIT_BIN)
 check-integration: all
 	tests/integration/run-all.sh
 
-# The library must build clean with clang as well as gcc.
+# The library, the unit tests and the test programs must build clean with
+# clang as well as gcc, and the library export the same symbols.
 check-clang:
-	$(MAKE) CC=clang B=build/clang all
+	$(MAKE) CC=clang B=build/clang all unit-tests check-exports
 
-check: all check-clang check-unit check-asan check-valgrind check-integration
-	tests/check-selfbind.sh $(B)
+# Exported symbols: the library's and the objects' own (an export missing
+# from $(EXPORTS) would otherwise be hidden by the version script).
+check-exports: $(B)/libsocksify.so
+	$(Q)tests/check-exports.sh $(EXPORTS) $< $(PRELOAD_OBJ) $(COMMON_OBJ)
+
+# `make check` runs the format check when clang-format is installed (CI
+# installs it and runs format-check on its own).
+check-format:
+	@if command -v $(CLANG_FORMAT) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory format-check; \
+	else \
+		echo "format-check skipped: $(CLANG_FORMAT) is not installed"; \
+	fi
+
+# The library's own objects never call one of its hooks (common/ gets its
+# system calls passed in).
+check-selfbind: $(B)/libsocksify.so
+	$(Q)tests/check-selfbind.sh $(B)
+
+check: all check-format check-exports check-selfbind check-clang check-unit \
+	check-asan check-valgrind check-integration
 
 demo: all
 	tests/demo.sh
@@ -117,10 +159,14 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
 		$(DESTDIR)$(LIBDIR)/socksify-helper
 	rm -rf $(DESTDIR)$(DOCDIR)
+	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)
 
 format:
-	clang-format -i common/*.[ch] preload/*.[ch] tools/*.c tests/unit/*.[ch] \
-		tests/integration/progs/*.c
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+format-check:
+	$(call say,FORMAT,'check ($(words $(FORMAT_SRC)) files)')$(CLANG_FORMAT) --dry-run -Werror \
+		--ferror-limit=1 $(FORMAT_SRC)
 
 clean:
 	rm -rf build

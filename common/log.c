@@ -70,7 +70,8 @@ static void log_sanitise(char *text, size_t len)
 /* Format "socksify[PID]: message\n" into line (LOG_LINE_MAX + 1 bytes).
  * Returns the number of bytes to write (at most LOG_LINE_MAX, always ending
  * in a newline). */
-static size_t log_format(char *line, const char *fmt, va_list ap)
+static size_t __attribute__((format(printf, 2, 0)))
+log_format(char *line, const char *fmt, va_list ap)
 {
 	int head =
 	    snprintf(line, LOG_LINE_MAX + 1, "socksify[%ld]: ", (long)getpid());

@@ -32,6 +32,11 @@
  * stack); more fail with E2BIG. */
 #define EXEC_MAX_ARGS 4096
 
+/* Lists of up to this many arguments are gathered in a small array; only
+ * longer ones take the EXEC_MAX_ARGS one (32 KiB of stack), so a thread with
+ * a small stack can still execl a short list. */
+#define EXEC_SHORT_ARGS 64
+
 /* glibc declares it from 2.34 on; the hook exists whatever the headers. */
 int execveat(int dirfd, const char *path, char *const argv[],
 	     char *const envp[], int flags);
@@ -129,24 +134,16 @@ enum exec_list_kind {
 	EXEC_LIST_VE, /* execle -> execve, envp after the list's NULL */
 };
 
-/* Count the list arg0, ap..., gather it into a stack array of that size and
- * call libc's matching v-form (which calls execve inside libc, so the wait
- * runs once). Returns only on failure, -1 with errno set. */
-static int exec_list(enum exec_list_kind kind, const char *name,
-		     const char *arg0, va_list ap)
+/* Gather the list arg0, ap... (count arguments) into argv, which holds at
+ * least count + 1 pointers, and call libc's matching v-form (which calls
+ * execve inside libc, so the wait runs once). Returns only on failure, -1
+ * with errno set. */
+static int exec_list_run(char **argv, enum exec_list_kind kind,
+			 const char *name, int count, const char *arg0,
+			 va_list ap)
 {
 	char *const *envp = NULL;
 	va_list walk;
-	int count;
-
-	va_copy(walk, ap);
-	count = exec_count_args(arg0, &walk);
-	va_end(walk);
-	if (count < 0) {
-		errno = -count;
-		return -1;
-	}
-	char *argv[count + 1];
 
 	va_copy(walk, ap);
 	exec_gather_args(argv, count, arg0, &walk);
@@ -159,6 +156,49 @@ static int exec_list(enum exec_list_kind kind, const char *name,
 	if (kind == EXEC_LIST_VE)
 		return real.execve(name, argv, envp);
 	return real.execv(name, argv);
+}
+
+/* exec_list_run() with an array for a short list (count <= EXEC_SHORT_ARGS).
+ * Not inlined, so that its array and the long one never share a frame. */
+static __attribute__((noinline)) int
+exec_list_short(enum exec_list_kind kind, const char *name, int count,
+		const char *arg0, va_list ap)
+{
+	char *argv[EXEC_SHORT_ARGS + 1];
+
+	return exec_list_run(argv, kind, name, count, arg0, ap);
+}
+
+/* exec_list_run() with an array for the longest list (EXEC_MAX_ARGS). */
+static __attribute__((noinline)) int exec_list_long(enum exec_list_kind kind,
+						    const char *name, int count,
+						    const char *arg0,
+						    va_list ap)
+{
+	char *argv[EXEC_MAX_ARGS + 1];
+
+	return exec_list_run(argv, kind, name, count, arg0, ap);
+}
+
+/* Count the list arg0, ap..., gather it into a stack array big enough for
+ * it and call libc's matching v-form. Returns only on failure, -1 with errno
+ * set. */
+static int exec_list(enum exec_list_kind kind, const char *name,
+		     const char *arg0, va_list ap)
+{
+	va_list walk;
+	int count;
+
+	va_copy(walk, ap);
+	count = exec_count_args(arg0, &walk);
+	va_end(walk);
+	if (count < 0) {
+		errno = -count;
+		return -1;
+	}
+	if (count <= EXEC_SHORT_ARGS)
+		return exec_list_short(kind, name, count, arg0, ap);
+	return exec_list_long(kind, name, count, arg0, ap);
 }
 
 SOCKSIFY_EXPORT int execl(const char *path, const char *arg, ...)

@@ -4,7 +4,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
-	build-essential clang pkg-config check valgrind \
+	build-essential clang clang-format pkg-config check valgrind \
 	dante-server microsocks \
 	curl wget netcat-openbsd python3 nodejs dnsutils socat iproute2 procps \
 	passwd util-linux ca-certificates python3-pyftpdlib

@@ -619,12 +619,13 @@ static pid_t dead_pid(void)
 	return pid;
 }
 
-static void file_named(char *path, size_t cap, const char *fmt, unsigned uid,
-		       long pid)
+/* path = tmpdir/socksify-UID-PID followed by suffix. */
+static void file_named(char *path, size_t cap, unsigned uid, long pid,
+		       const char *suffix)
 {
 	char name[96];
 
-	snprintf(name, sizeof(name), fmt, uid, pid);
+	snprintf(name, sizeof(name), "socksify-%u-%ld%s", uid, pid, suffix);
 	path_in_tmpdir(path, cap, name);
 }
 
@@ -636,13 +637,11 @@ START_TEST(stale_collection)
 	    link[PATH_CAP];
 
 	make_tmpdir();
-	file_named(stale, sizeof(stale), "socksify-%u-%ld-1700000000", uid,
-		   dead);
-	file_named(live, sizeof(live), "socksify-%u-%ld-1700000000", uid,
-		   getpid());
-	file_named(other, sizeof(other), "socksify-%u-%ld-1", uid + 1, dead);
-	file_named(odd, sizeof(odd), "socksify-%u-%ldx-1", uid, dead);
-	file_named(link, sizeof(link), "socksify-%u-%ld-link", uid, dead);
+	file_named(stale, sizeof(stale), uid, dead, "-1700000000");
+	file_named(live, sizeof(live), uid, getpid(), "-1700000000");
+	file_named(other, sizeof(other), uid + 1, dead, "-1");
+	file_named(odd, sizeof(odd), uid, dead, "x-1");
+	file_named(link, sizeof(link), uid, dead, "-link");
 	create_file(stale, 0600, 0, 0);
 	create_file(live, 0600, 0, 0);
 	create_file(other, 0600, 0, 0);

@@ -240,7 +240,7 @@ int main(int argc, char **argv)
 		die("connect did not return EINPROGRESS");
 	snprintf(fdtext, sizeof fdtext, "%d", fd);
 	child_argv[0] = self_base;
-	child_argv[1] = "--child";
+	child_argv[1] = (char *)"--child";
 	child_argv[2] = fdtext;
 	child_argv[3] = (char *)via;
 	if (strcmp(via, "vfork") == 0)
