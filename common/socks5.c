@@ -138,19 +138,16 @@ static size_t socks5_put_address(uint8_t *buf, const struct endpoint *dest)
  * SOCKS5 form. */
 static long socks5_address_len(const struct endpoint *dest)
 {
+	int rc;
+
 	switch (dest->kind) {
 	case ENDPOINT_IPV4:
 		return 1 + 4 + 2;
 	case ENDPOINT_IPV6:
 		return 1 + 16 + 2;
 	case ENDPOINT_NAME:
-		if (dest->name_len == 0)
-			return -EINVAL;
-		/* No NUL within the buffer: longer than a length byte. */
-		if (strnlen(dest->u.name, sizeof(dest->u.name)) >
-		    ENDPOINT_NAME_MAX)
-			return -ENAMETOOLONG;
-		return 1 + 1 + (long)dest->name_len + 2;
+		rc = endpoint_name_check(dest);
+		return rc < 0 ? rc : 1 + 1 + (long)dest->name_len + 2;
 	default:
 		return -EINVAL;
 	}
