@@ -44,6 +44,19 @@ static int key_proxy(struct config_parser *ps, char **args, unsigned n)
 	return 0;
 }
 
+/* "on" or "off" for key into *out. */
+static int parse_on_off(struct config_parser *ps, const char *word,
+			const char *key, bool *out)
+{
+	if (strcmp(word, "on") == 0)
+		*out = true;
+	else if (strcmp(word, "off") == 0)
+		*out = false;
+	else
+		return config_reject(ps, "%s must be on or off", key);
+	return 0;
+}
+
 static int key_remote_dns(struct config_parser *ps, char **args, unsigned n)
 {
 	(void)n;
@@ -213,13 +226,8 @@ static int key_handshake_timeout(struct config_parser *ps, char **args,
 static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
 {
 	(void)n;
-	if (strcmp(args[0], "on") == 0)
-		ps->cfg->async_connect = true;
-	else if (strcmp(args[0], "off") == 0)
-		ps->cfg->async_connect = false;
-	else
-		return config_reject(ps, "async_connect must be on or off");
-	return 0;
+	return parse_on_off(ps, args[0], "async_connect",
+			    &ps->cfg->async_connect);
 }
 
 static int key_log_level(struct config_parser *ps, char **args, unsigned n)
@@ -257,13 +265,7 @@ static int key_udp(struct config_parser *ps, char **args, unsigned n)
 static int key_bind(struct config_parser *ps, char **args, unsigned n)
 {
 	(void)n;
-	if (strcmp(args[0], "on") == 0)
-		ps->cfg->bind_on = true;
-	else if (strcmp(args[0], "off") == 0)
-		ps->cfg->bind_on = false;
-	else
-		return config_reject(ps, "bind must be on or off");
-	return 0;
+	return parse_on_off(ps, args[0], "bind", &ps->cfg->bind_on);
 }
 
 /* "bind_peer last|zeros": what a BIND request's DST.ADDR says. */

@@ -209,16 +209,21 @@ int fdtab_get_unchecked(int fd, struct fdtab_entry *out)
 
 /* The flags live in the entry's first word; one relaxed load of that word
  * is a consistent (if momentary) view of them. */
-uint32_t fdtab_flags(int fd)
+/* One slot's flags: one atomic load. */
+static uint32_t fdtab_slot_flags(struct fdtab_slot *slot)
 {
-	struct fdtab_slot *slot = fdtab_slot_of(fd);
 	union fdtab_image img;
 
-	if (!slot)
-		return 0;
 	img.words[0] =
 	    atomic_load_explicit(&slot->words[0], memory_order_acquire);
 	return img.entry.flags;
+}
+
+uint32_t fdtab_flags(int fd)
+{
+	struct fdtab_slot *slot = fdtab_slot_of(fd);
+
+	return slot ? fdtab_slot_flags(slot) : 0;
 }
 
 /* Copy fd's entry to out. Returns 0, or -ENOENT when fd has no entry, its
@@ -244,12 +249,47 @@ static void fdtab_clear_slot(struct fdtab_slot *slot)
 	union fdtab_image img;
 	uint32_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
 
-	img.words[0] =
-	    atomic_load_explicit(&slot->words[0], memory_order_acquire);
-	if (!(seq & 1) && img.entry.flags == 0)
+	if (!(seq & 1) && fdtab_slot_flags(slot) == 0)
 		return;
 	memset(&img, 0, sizeof(img));
 	fdtab_write(slot, &img);
+}
+
+/* Visit the slots of [lo, hi] in order, one existing chunk at a time (a
+ * chunk never created holds no entry), until visit returns true. Returns
+ * the descriptor it stopped at, or -1. */
+static int fdtab_walk(unsigned lo, unsigned hi,
+		      bool (*visit)(struct fdtab_slot *slot, uint32_t mask),
+		      uint32_t mask)
+{
+	if (hi >= FDTAB_MAX_FD)
+		hi = FDTAB_MAX_FD - 1;
+	while (lo <= hi) {
+		struct fdtab_slot *chunk = fdtab_chunk(lo);
+		unsigned end = (lo | (FDTAB_CHUNK - 1));
+
+		if (end > hi)
+			end = hi;
+		for (unsigned fd = lo; chunk && fd <= end; fd++)
+			if (visit(&chunk[fd % FDTAB_CHUNK], mask))
+				return (int)fd;
+		if (end == FDTAB_MAX_FD - 1)
+			break;
+		lo = end + 1;
+	}
+	return -1;
+}
+
+static bool fdtab_visit_clear(struct fdtab_slot *slot, uint32_t mask)
+{
+	(void)mask;
+	fdtab_clear_slot(slot);
+	return false;
+}
+
+static bool fdtab_visit_has(struct fdtab_slot *slot, uint32_t mask)
+{
+	return (fdtab_slot_flags(slot) & mask) != 0;
 }
 
 void fdtab_clear(int fd)
@@ -266,20 +306,7 @@ void fdtab_clear(int fd)
 /* Clear [lo, hi], visiting only chunks that exist. */
 void fdtab_clear_range(unsigned lo, unsigned hi)
 {
-	if (hi >= FDTAB_MAX_FD)
-		hi = FDTAB_MAX_FD - 1;
-	while (lo <= hi) {
-		struct fdtab_slot *chunk = fdtab_chunk(lo);
-		unsigned end = (lo | (FDTAB_CHUNK - 1));
-
-		if (end > hi)
-			end = hi;
-		for (unsigned fd = lo; chunk && fd <= end; fd++)
-			fdtab_clear_slot(&chunk[fd % FDTAB_CHUNK]);
-		if (end == FDTAB_MAX_FD - 1)
-			break;
-		lo = end + 1;
-	}
+	fdtab_walk(lo, hi, fdtab_visit_clear, 0);
 }
 
 /* After dup2(from, to): to refers to from's open file, so it takes from's
@@ -356,25 +383,9 @@ void fdtab_unflag_all(uint32_t flag)
 		fdtab_unflag(fd, flag);
 }
 
-/* Walk [lo, hi] one existing chunk at a time. */
 int fdtab_next(unsigned lo, unsigned hi, uint32_t mask)
 {
-	if (hi >= FDTAB_MAX_FD)
-		hi = FDTAB_MAX_FD - 1;
-	while (lo <= hi) {
-		struct fdtab_slot *chunk = fdtab_chunk(lo);
-		unsigned end = (lo | (FDTAB_CHUNK - 1));
-
-		if (end > hi)
-			end = hi;
-		for (unsigned fd = lo; chunk && fd <= end; fd++)
-			if (fdtab_flags((int)fd) & mask)
-				return (int)fd;
-		if (end == FDTAB_MAX_FD - 1)
-			break;
-		lo = end + 1;
-	}
-	return -1;
+	return fdtab_walk(lo, hi, fdtab_visit_has, mask);
 }
 
 bool fdtab_due(int fd, uint64_t now_ms, uint64_t interval_ms)
