@@ -158,11 +158,10 @@ static uint64_t fdtab_inode(int fd)
 	return (uint64_t)st.st_ino;
 }
 
-/* Record e for fd. When e->inode is 0 the descriptor's current inode is
- * recorded instead. Returns 0, -EBADF or -ENOMEM. */
-int fdtab_set(int fd, const struct fdtab_entry *e)
+/* fd's slot into *slot, its chunk made if need be. Returns 0, -EBADF or
+ * -ENOMEM. */
+static int fdtab_slot_make(int fd, struct fdtab_slot **slot)
 {
-	union fdtab_image img;
 	struct fdtab_slot *chunk;
 
 	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
@@ -170,11 +169,25 @@ int fdtab_set(int fd, const struct fdtab_entry *e)
 	chunk = fdtab_chunk_create((unsigned)fd);
 	if (!chunk)
 		return -ENOMEM;
+	*slot = &chunk[fd % FDTAB_CHUNK];
+	return 0;
+}
+
+/* Record e for fd. When e->inode is 0 the descriptor's current inode is
+ * recorded instead. Returns 0, -EBADF or -ENOMEM. */
+int fdtab_set(int fd, const struct fdtab_entry *e)
+{
+	union fdtab_image img;
+	struct fdtab_slot *slot;
+	int rc = fdtab_slot_make(fd, &slot);
+
+	if (rc < 0)
+		return rc;
 	memset(&img, 0, sizeof(img));
 	img.entry = *e;
 	if (img.entry.inode == 0)
 		img.entry.inode = fdtab_inode(fd);
-	fdtab_write(&chunk[fd % FDTAB_CHUNK], &img);
+	fdtab_write(slot, &img);
 	return 0;
 }
 
@@ -356,15 +369,12 @@ static bool fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
 
 int fdtab_claim(int fd, uint32_t flag)
 {
-	struct fdtab_slot *chunk;
+	struct fdtab_slot *slot;
+	int rc = fdtab_slot_make(fd, &slot);
 
-	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
-		return -EBADF;
-	chunk = fdtab_chunk_create((unsigned)fd);
-	if (!chunk)
-		return -ENOMEM;
-	return fdtab_modify(&chunk[fd % FDTAB_CHUNK], 0, flag, true) ? 0
-								     : -EBUSY;
+	if (rc < 0)
+		return rc;
+	return fdtab_modify(slot, 0, flag, true) ? 0 : -EBUSY;
 }
 
 void fdtab_unflag(int fd, uint32_t flag)
