@@ -258,6 +258,18 @@ static int apply_env_log_level(struct config *cfg, const char *text)
 	return 0;
 }
 
+void config_env_read(struct config_env *env, const char *(*get)(const char *))
+{
+	*env = (struct config_env){
+	    .conf_file = get("SOCKSIFY_CONF"),
+	    .proxy_url = get("SOCKSIFY_PROXY"),
+	    .log_level = get("SOCKSIFY_LOG"),
+	    .pipeline = get("SOCKSIFY_PIPELINE"),
+	    .xdg_config_home = get("XDG_CONFIG_HOME"),
+	    .home = get("HOME"),
+	};
+}
+
 int config_load(struct config *cfg, const struct config_env *env,
 		const struct sys_io *io)
 {

@@ -44,18 +44,46 @@ static int key_proxy(struct config_parser *ps, char **args, unsigned n)
 	return 0;
 }
 
+/* "on" or "off" for key into *out. */
+static int parse_on_off(struct config_parser *ps, const char *word,
+			const char *key, bool *out)
+{
+	if (strcmp(word, "on") == 0)
+		*out = true;
+	else if (strcmp(word, "off") == 0)
+		*out = false;
+	else
+		return config_reject(ps, "%s must be on or off", key);
+	return 0;
+}
+
+#define WORDS(names) (sizeof(names) / sizeof((names)[0]))
+
+/* The index of word among names (count of them), or, when it is none of
+ * them, the line rejected with why (-EINVAL). */
+static int parse_word(struct config_parser *ps, const char *word,
+		      const char *const names[], size_t count, const char *why)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(word, names[i]) == 0)
+			return (int)i;
+	return config_reject(ps, "%s", why);
+}
+
 static int key_remote_dns(struct config_parser *ps, char **args, unsigned n)
 {
+	static const char *const names[] = {
+	    [REMOTE_DNS_AUTO] = "auto",
+	    [REMOTE_DNS_ON] = "on",
+	    [REMOTE_DNS_OFF] = "off",
+	};
+	int i = parse_word(ps, args[0], names, WORDS(names),
+			   "remote_dns must be auto, on or off");
+
 	(void)n;
-	if (strcmp(args[0], "auto") == 0)
-		ps->cfg->remote_dns_mode = REMOTE_DNS_AUTO;
-	else if (strcmp(args[0], "on") == 0)
-		ps->cfg->remote_dns_mode = REMOTE_DNS_ON;
-	else if (strcmp(args[0], "off") == 0)
-		ps->cfg->remote_dns_mode = REMOTE_DNS_OFF;
-	else
-		return config_reject(ps, "remote_dns must be auto, on or off");
-	return 0;
+	if (i >= 0)
+		ps->cfg->remote_dns_mode = (enum remote_dns_mode)i;
+	return i < 0 ? i : 0;
 }
 
 /* True when the two prefixes share any address. */
@@ -213,13 +241,8 @@ static int key_handshake_timeout(struct config_parser *ps, char **args,
 static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
 {
 	(void)n;
-	if (strcmp(args[0], "on") == 0)
-		ps->cfg->async_connect = true;
-	else if (strcmp(args[0], "off") == 0)
-		ps->cfg->async_connect = false;
-	else
-		return config_reject(ps, "async_connect must be on or off");
-	return 0;
+	return parse_on_off(ps, args[0], "async_connect",
+			    &ps->cfg->async_connect);
 }
 
 static int key_log_level(struct config_parser *ps, char **args, unsigned n)
@@ -241,42 +264,36 @@ static int key_udp(struct config_parser *ps, char **args, unsigned n)
 	    [UDP_DIRECT] = "direct",
 	    [UDP_BLOCK] = "block",
 	};
-	size_t i;
+	int i = parse_word(ps, args[0], names, WORDS(names),
+			   "udp must be auto, proxy, direct or block");
 
 	(void)n;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(args[0], names[i]) == 0) {
-			ps->cfg->udp_mode = (enum udp_mode)i;
-			return 0;
-		}
-	}
-	return config_reject(ps, "udp must be auto, proxy, direct or block");
+	if (i >= 0)
+		ps->cfg->udp_mode = (enum udp_mode)i;
+	return i < 0 ? i : 0;
 }
 
 /* "bind on|off": carry listening TCP sockets through the proxy. */
 static int key_bind(struct config_parser *ps, char **args, unsigned n)
 {
 	(void)n;
-	if (strcmp(args[0], "on") == 0)
-		ps->cfg->bind_on = true;
-	else if (strcmp(args[0], "off") == 0)
-		ps->cfg->bind_on = false;
-	else
-		return config_reject(ps, "bind must be on or off");
-	return 0;
+	return parse_on_off(ps, args[0], "bind", &ps->cfg->bind_on);
 }
 
 /* "bind_peer last|zeros": what a BIND request's DST.ADDR says. */
 static int key_bind_peer(struct config_parser *ps, char **args, unsigned n)
 {
+	static const char *const names[] = {
+	    [BIND_PEER_LAST] = "last",
+	    [BIND_PEER_ZEROS] = "zeros",
+	};
+	int i = parse_word(ps, args[0], names, WORDS(names),
+			   "bind_peer must be last or zeros");
+
 	(void)n;
-	if (strcmp(args[0], "last") == 0)
-		ps->cfg->bind_peer = BIND_PEER_LAST;
-	else if (strcmp(args[0], "zeros") == 0)
-		ps->cfg->bind_peer = BIND_PEER_ZEROS;
-	else
-		return config_reject(ps, "bind_peer must be last or zeros");
-	return 0;
+	if (i >= 0)
+		ps->cfg->bind_peer = (enum bind_peer)i;
+	return i < 0 ? i : 0;
 }
 
 static const struct config_key {

@@ -132,6 +132,15 @@ int endpoint_set_name(struct endpoint *ep, const char *name, size_t len,
 	return 0;
 }
 
+int endpoint_name_check(const struct endpoint *ep)
+{
+	if (ep->name_len == 0)
+		return -EINVAL;
+	if (strnlen(ep->u.name, sizeof(ep->u.name)) > ENDPOINT_NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int endpoint_parse_ip(struct endpoint *ep, const char *text)
 {
 	uint8_t addr[16];

@@ -57,6 +57,11 @@ int endpoint_copy_sockaddr(const struct endpoint *ep, int family,
 int endpoint_set_name(struct endpoint *ep, const char *name, size_t len,
 		      uint16_t port);
 
+/* A name endpoint's check before a codec writes it: 0, -EINVAL for an
+ * empty name, -ENAMETOOLONG when the name has no NUL within ENDPOINT_NAME_MAX
+ * bytes (it would not fit a length byte). */
+int endpoint_name_check(const struct endpoint *ep);
+
 /* Parse an IPv4 or IPv6 literal (no brackets, no port) into ep, port 0.
  * Returns 0 or -EINVAL. */
 int endpoint_parse_ip(struct endpoint *ep, const char *text);

@@ -139,10 +139,12 @@ static void fakedns_pause(void)
 	nanosleep(&step, NULL);
 }
 
-/* Size a file we created (O_EXCL), map it, initialise and publish it.
- * Returns 0 or -errno. */
-static int fakedns_create(int fd, uint32_t capacity, struct fakedns **out)
+/* Lay out a new table of capacity slots, map it (the file fd, sized here,
+ * or anonymous memory when fd is -1), initialise and publish it. Returns 0
+ * or -errno. */
+static int fakedns_map_new(int fd, uint32_t capacity, struct fakedns **out)
 {
+	int flags = fd < 0 ? MAP_SHARED | MAP_ANONYMOUS : MAP_SHARED;
 	uint32_t index_size;
 	size_t size;
 	void *map;
@@ -150,9 +152,9 @@ static int fakedns_create(int fd, uint32_t capacity, struct fakedns **out)
 
 	if (rc < 0)
 		return rc;
-	if (ftruncate(fd, (off_t)size) < 0)
+	if (fd >= 0 && ftruncate(fd, (off_t)size) < 0)
 		return -errno;
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
 	fakedns_init(map, capacity, index_size);
@@ -248,7 +250,7 @@ static int fakedns_attach_file(const struct sys_io *io, struct fakedns **out,
 		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 		if (fd >= 0) {
-			rc = fakedns_create(fd, capacity, out);
+			rc = fakedns_map_new(fd, capacity, out);
 			io->close(fd);
 			if (rc < 0)
 				unlink(path);
@@ -264,20 +266,7 @@ static int fakedns_attach_file(const struct sys_io *io, struct fakedns **out,
 /* An anonymous table, shared with the children forked after this call. */
 static int fakedns_attach_anonymous(struct fakedns **out, uint32_t capacity)
 {
-	uint32_t index_size;
-	size_t size;
-	void *map;
-	int rc = fakedns_layout(capacity, &index_size, &size);
-
-	if (rc < 0)
-		return rc;
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	fakedns_init(map, capacity, index_size);
-	*out = map;
-	return 0;
+	return fakedns_map_new(-1, capacity, out);
 }
 
 /* See fakedns.h. errno is left as it was. Besides the documented errors:

@@ -23,16 +23,16 @@ static unsigned fdreg_n(void)
 	return atomic_load_explicit(&fdreg_count, memory_order_acquire);
 }
 
-int fdreg_register(const struct fdreg_subsystem *s)
+unsigned fdreg_register(const struct fdreg_subsystem *s)
 {
 	unsigned n = fdreg_n();
 
 	if (n == FDREG_MAX_SUBSYSTEMS)
-		return -ENOSPC;
+		return 0;
 	fdreg_table[n] = s;
 	atomic_store_explicit(&fdreg_pid, getpid(), memory_order_relaxed);
 	atomic_store_explicit(&fdreg_count, n + 1, memory_order_release);
-	return (int)n + 1;
+	return n + 1;
 }
 
 const struct fdreg_subsystem *fdreg_owner(unsigned id)

@@ -57,8 +57,9 @@ struct fdreg_subsystem {
 };
 
 /* Register s (kept by pointer) after those registered before, at load
- * time. Returns its owner id (> 0) for hidden descriptors, or -ENOSPC. */
-int fdreg_register(const struct fdreg_subsystem *s);
+ * time. Returns its owner id (> 0) for hidden descriptors, or 0 when the
+ * table is full (FDREG_MAX_SUBSYSTEMS). */
+unsigned fdreg_register(const struct fdreg_subsystem *s);
 
 /* The subsystem with owner id, or NULL. */
 const struct fdreg_subsystem *fdreg_owner(unsigned id);

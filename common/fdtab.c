@@ -158,11 +158,10 @@ static uint64_t fdtab_inode(int fd)
 	return (uint64_t)st.st_ino;
 }
 
-/* Record e for fd. When e->inode is 0 the descriptor's current inode is
- * recorded instead. Returns 0, -EBADF or -ENOMEM. */
-int fdtab_set(int fd, const struct fdtab_entry *e)
+/* fd's slot into *slot, its chunk made if need be. Returns 0, -EBADF or
+ * -ENOMEM. */
+static int fdtab_slot_make(int fd, struct fdtab_slot **slot)
 {
-	union fdtab_image img;
 	struct fdtab_slot *chunk;
 
 	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
@@ -170,11 +169,25 @@ int fdtab_set(int fd, const struct fdtab_entry *e)
 	chunk = fdtab_chunk_create((unsigned)fd);
 	if (!chunk)
 		return -ENOMEM;
+	*slot = &chunk[fd % FDTAB_CHUNK];
+	return 0;
+}
+
+/* Record e for fd. When e->inode is 0 the descriptor's current inode is
+ * recorded instead. Returns 0, -EBADF or -ENOMEM. */
+int fdtab_set(int fd, const struct fdtab_entry *e)
+{
+	union fdtab_image img;
+	struct fdtab_slot *slot;
+	int rc = fdtab_slot_make(fd, &slot);
+
+	if (rc < 0)
+		return rc;
 	memset(&img, 0, sizeof(img));
 	img.entry = *e;
 	if (img.entry.inode == 0)
 		img.entry.inode = fdtab_inode(fd);
-	fdtab_write(&chunk[fd % FDTAB_CHUNK], &img);
+	fdtab_write(slot, &img);
 	return 0;
 }
 
@@ -209,16 +222,21 @@ int fdtab_get_unchecked(int fd, struct fdtab_entry *out)
 
 /* The flags live in the entry's first word; one relaxed load of that word
  * is a consistent (if momentary) view of them. */
-uint32_t fdtab_flags(int fd)
+/* One slot's flags: one atomic load. */
+static uint32_t fdtab_slot_flags(struct fdtab_slot *slot)
 {
-	struct fdtab_slot *slot = fdtab_slot_of(fd);
 	union fdtab_image img;
 
-	if (!slot)
-		return 0;
 	img.words[0] =
 	    atomic_load_explicit(&slot->words[0], memory_order_acquire);
 	return img.entry.flags;
+}
+
+uint32_t fdtab_flags(int fd)
+{
+	struct fdtab_slot *slot = fdtab_slot_of(fd);
+
+	return slot ? fdtab_slot_flags(slot) : 0;
 }
 
 /* Copy fd's entry to out. Returns 0, or -ENOENT when fd has no entry, its
@@ -244,12 +262,47 @@ static void fdtab_clear_slot(struct fdtab_slot *slot)
 	union fdtab_image img;
 	uint32_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
 
-	img.words[0] =
-	    atomic_load_explicit(&slot->words[0], memory_order_acquire);
-	if (!(seq & 1) && img.entry.flags == 0)
+	if (!(seq & 1) && fdtab_slot_flags(slot) == 0)
 		return;
 	memset(&img, 0, sizeof(img));
 	fdtab_write(slot, &img);
+}
+
+/* Visit the slots of [lo, hi] in order, one existing chunk at a time (a
+ * chunk never created holds no entry), until visit returns true. Returns
+ * the descriptor it stopped at, or -1. */
+static int fdtab_walk(unsigned lo, unsigned hi,
+		      bool (*visit)(struct fdtab_slot *slot, uint32_t mask),
+		      uint32_t mask)
+{
+	if (hi >= FDTAB_MAX_FD)
+		hi = FDTAB_MAX_FD - 1;
+	while (lo <= hi) {
+		struct fdtab_slot *chunk = fdtab_chunk(lo);
+		unsigned end = (lo | (FDTAB_CHUNK - 1));
+
+		if (end > hi)
+			end = hi;
+		for (unsigned fd = lo; chunk && fd <= end; fd++)
+			if (visit(&chunk[fd % FDTAB_CHUNK], mask))
+				return (int)fd;
+		if (end == FDTAB_MAX_FD - 1)
+			break;
+		lo = end + 1;
+	}
+	return -1;
+}
+
+static bool fdtab_visit_clear(struct fdtab_slot *slot, uint32_t mask)
+{
+	(void)mask;
+	fdtab_clear_slot(slot);
+	return false;
+}
+
+static bool fdtab_visit_has(struct fdtab_slot *slot, uint32_t mask)
+{
+	return (fdtab_slot_flags(slot) & mask) != 0;
 }
 
 void fdtab_clear(int fd)
@@ -266,20 +319,7 @@ void fdtab_clear(int fd)
 /* Clear [lo, hi], visiting only chunks that exist. */
 void fdtab_clear_range(unsigned lo, unsigned hi)
 {
-	if (hi >= FDTAB_MAX_FD)
-		hi = FDTAB_MAX_FD - 1;
-	while (lo <= hi) {
-		struct fdtab_slot *chunk = fdtab_chunk(lo);
-		unsigned end = (lo | (FDTAB_CHUNK - 1));
-
-		if (end > hi)
-			end = hi;
-		for (unsigned fd = lo; chunk && fd <= end; fd++)
-			fdtab_clear_slot(&chunk[fd % FDTAB_CHUNK]);
-		if (end == FDTAB_MAX_FD - 1)
-			break;
-		lo = end + 1;
-	}
+	fdtab_walk(lo, hi, fdtab_visit_clear, 0);
 }
 
 /* After dup2(from, to): to refers to from's open file, so it takes from's
@@ -329,15 +369,12 @@ static bool fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
 
 int fdtab_claim(int fd, uint32_t flag)
 {
-	struct fdtab_slot *chunk;
+	struct fdtab_slot *slot;
+	int rc = fdtab_slot_make(fd, &slot);
 
-	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD)
-		return -EBADF;
-	chunk = fdtab_chunk_create((unsigned)fd);
-	if (!chunk)
-		return -ENOMEM;
-	return fdtab_modify(&chunk[fd % FDTAB_CHUNK], 0, flag, true) ? 0
-								     : -EBUSY;
+	if (rc < 0)
+		return rc;
+	return fdtab_modify(slot, 0, flag, true) ? 0 : -EBUSY;
 }
 
 void fdtab_unflag(int fd, uint32_t flag)
@@ -356,25 +393,9 @@ void fdtab_unflag_all(uint32_t flag)
 		fdtab_unflag(fd, flag);
 }
 
-/* Walk [lo, hi] one existing chunk at a time. */
 int fdtab_next(unsigned lo, unsigned hi, uint32_t mask)
 {
-	if (hi >= FDTAB_MAX_FD)
-		hi = FDTAB_MAX_FD - 1;
-	while (lo <= hi) {
-		struct fdtab_slot *chunk = fdtab_chunk(lo);
-		unsigned end = (lo | (FDTAB_CHUNK - 1));
-
-		if (end > hi)
-			end = hi;
-		for (unsigned fd = lo; chunk && fd <= end; fd++)
-			if (fdtab_flags((int)fd) & mask)
-				return (int)fd;
-		if (end == FDTAB_MAX_FD - 1)
-			break;
-		lo = end + 1;
-	}
-	return -1;
+	return fdtab_walk(lo, hi, fdtab_visit_has, mask);
 }
 
 bool fdtab_due(int fd, uint64_t now_ms, uint64_t interval_ms)

@@ -12,6 +12,7 @@ static long socks4_request_len(const struct endpoint *dest, const char *user,
 			       size_t user_len)
 {
 	size_t total = 8 + user_len + 1;
+	int rc;
 
 	if (user_len > 255)
 		return -ENAMETOOLONG;
@@ -23,12 +24,8 @@ static long socks4_request_len(const struct endpoint *dest, const char *user,
 	case ENDPOINT_IPV6:
 		return -EAFNOSUPPORT;
 	case ENDPOINT_NAME:
-		if (dest->name_len == 0)
-			return -EINVAL;
-		if (strnlen(dest->u.name, sizeof(dest->u.name)) >
-		    ENDPOINT_NAME_MAX)
-			return -ENAMETOOLONG;
-		return (long)(total + dest->name_len + 1);
+		rc = endpoint_name_check(dest);
+		return rc < 0 ? rc : (long)(total + dest->name_len + 1);
 	default:
 		return -EINVAL;
 	}

@@ -33,6 +33,21 @@ long socks5_build_greeting(uint8_t *buf, size_t cap, const uint8_t *methods,
 	return (long)(2 + count);
 }
 
+/* The two 2-byte replies below: a version byte (which must be version),
+ * then one value for *value. Returns 2, 0 while fewer than *need bytes are
+ * there, or -EPROTO. */
+static long socks5_parse_pair(const uint8_t *buf, size_t len, size_t *need,
+			      uint8_t version, uint8_t *value)
+{
+	*need = 2;
+	if (len >= 1 && buf[0] != version)
+		return -EPROTO;
+	if (len < 2)
+		return 0;
+	*value = buf[1];
+	return 2;
+}
+
 /*
  * Method selection reply, RFC 1928 section 3:
  *
@@ -45,13 +60,7 @@ long socks5_build_greeting(uint8_t *buf, size_t cap, const uint8_t *methods,
 long socks5_parse_method(const uint8_t *buf, size_t len, size_t *need,
 			 uint8_t *method)
 {
-	*need = 2;
-	if (len >= 1 && buf[0] != SOCKS5_VERSION)
-		return -EPROTO;
-	if (len < 2)
-		return 0;
-	*method = buf[1];
-	return 2;
+	return socks5_parse_pair(buf, len, need, SOCKS5_VERSION, method);
 }
 
 /*
@@ -96,13 +105,7 @@ long socks5_build_auth(uint8_t *buf, size_t cap, const char *user,
 long socks5_parse_auth_reply(const uint8_t *buf, size_t len, size_t *need,
 			     uint8_t *status)
 {
-	*need = 2;
-	if (len >= 1 && buf[0] != SOCKS5_AUTH_VERSION)
-		return -EPROTO;
-	if (len < 2)
-		return 0;
-	*status = buf[1];
-	return 2;
+	return socks5_parse_pair(buf, len, need, SOCKS5_AUTH_VERSION, status);
 }
 
 /* Write ATYP, the address and the port of dest at buf (room checked by the
@@ -138,19 +141,16 @@ static size_t socks5_put_address(uint8_t *buf, const struct endpoint *dest)
  * SOCKS5 form. */
 static long socks5_address_len(const struct endpoint *dest)
 {
+	int rc;
+
 	switch (dest->kind) {
 	case ENDPOINT_IPV4:
 		return 1 + 4 + 2;
 	case ENDPOINT_IPV6:
 		return 1 + 16 + 2;
 	case ENDPOINT_NAME:
-		if (dest->name_len == 0)
-			return -EINVAL;
-		/* No NUL within the buffer: longer than a length byte. */
-		if (strnlen(dest->u.name, sizeof(dest->u.name)) >
-		    ENDPOINT_NAME_MAX)
-			return -ENAMETOOLONG;
-		return 1 + 1 + (long)dest->name_len + 2;
+		rc = endpoint_name_check(dest);
+		return rc < 0 ? rc : 1 + 1 + (long)dest->name_len + 2;
 	default:
 		return -EINVAL;
 	}

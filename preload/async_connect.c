@@ -120,6 +120,18 @@ static void rec_wait(struct async_rec *rec)
 	rec->pollers--;
 }
 
+/* Advance rec's handshake. When it has failed, put its error (an errno
+ * value) in *err, free rec and return true. Lock held. */
+static bool rec_reap_failed(struct async_rec *rec, int *err)
+{
+	rec_advance(rec);
+	if (rec->state != REC_FAILED)
+		return false;
+	*err = rec->error;
+	rec_free(rec);
+	return true;
+}
+
 /* True when fd's open file is non-blocking. */
 static bool fd_nonblocking(int fd)
 {
@@ -138,10 +150,10 @@ int async_io_gate(int fd, bool dontwait)
 	/* Bounded: each blocking wait ends by the handshake's deadline, when
 	 * the helper fails the record at the latest. */
 	for (;;) {
-		rec_advance(rec);
-		if (rec->state == REC_FAILED) {
-			rc = -rec->error;
-			rec_free(rec);
+		int err;
+
+		if (rec_reap_failed(rec, &err)) {
+			rc = -err;
 			break;
 		}
 		if (rec->state != REC_RUNNING || rec_alias_index(rec, fd) < 0)
@@ -164,11 +176,7 @@ int async_so_error(int fd)
 
 	if (!rec)
 		return HOOK_PASS;
-	rec_advance(rec);
-	if (rec->state == REC_FAILED) {
-		err = rec->error;
-		rec_free(rec);
-	}
+	rec_reap_failed(rec, &err);
 	async_lock_release();
 	return err;
 }

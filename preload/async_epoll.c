@@ -165,24 +165,23 @@ void async_epoll_restore(const struct async_reg *regs, int count)
 	}
 }
 
-SOCKSIFY_EXPORT int epoll_create(int size)
+/* A new epoll descriptor (or -1) from epoll_create() or epoll_create1(). */
+static int epoll_noted(int fd)
 {
-	int fd;
-
-	real_init();
-	fd = real.epoll_create(size);
 	async_epoll_note(fd);
 	return fd;
 }
 
+SOCKSIFY_EXPORT int epoll_create(int size)
+{
+	real_init();
+	return epoll_noted(real.epoll_create(size));
+}
+
 SOCKSIFY_EXPORT int epoll_create1(int flags)
 {
-	int fd;
-
 	real_init();
-	fd = real.epoll_create1(flags);
-	async_epoll_note(fd);
-	return fd;
+	return epoll_noted(real.epoll_create1(flags));
 }
 
 SOCKSIFY_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)

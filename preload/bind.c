@@ -663,7 +663,5 @@ static const struct fdreg_subsystem bind_subsystem = {
 
 void bind_register(void)
 {
-	int id = fdreg_register(&bind_subsystem);
-
-	bind_owner = id > 0 ? (unsigned)id : 0;
+	bind_owner = fdreg_register(&bind_subsystem);
 }

@@ -149,29 +149,27 @@ SOCKSIFY_EXPORT int dup(int fd)
 	return copy;
 }
 
-/* dup2(fd, fd) changes nothing, and neither does our table. */
-SOCKSIFY_EXPORT int dup2(int fd, int fd2)
+/* After dup2() or dup3() onto fd2: a copy, unless fd2 is fd (dup2(fd, fd)
+ * changes nothing, and dup3(fd, fd) fails). */
+static int dup_onto_after(int fd, int fd2, int rc)
 {
-	int rc;
-
-	real_init();
-	fdreg_replacing(fd, fd2);
-	rc = real.dup2(fd, fd2);
 	if (rc >= 0 && fd != fd2)
 		fdops_copy(fd, fd2);
 	return rc;
 }
 
-SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
+SOCKSIFY_EXPORT int dup2(int fd, int fd2)
 {
-	int rc;
-
 	real_init();
 	fdreg_replacing(fd, fd2);
-	rc = real.dup3(fd, fd2, flags);
-	if (rc >= 0)
-		fdops_copy(fd, fd2);
-	return rc;
+	return dup_onto_after(fd, fd2, real.dup2(fd, fd2));
+}
+
+SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
+{
+	real_init();
+	fdreg_replacing(fd, fd2);
+	return dup_onto_after(fd, fd2, real.dup3(fd, fd2, flags));
 }
 
 /* After a successful fcntl: F_DUPFD and F_DUPFD_CLOEXEC made a copy. */

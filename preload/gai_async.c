@@ -44,6 +44,13 @@ static bool gai_is_ours(void)
 	return resolve_is_ours(socksify_config());
 }
 
+/* The answer when libc's own resolver call, ours to pass to, is missing. */
+static int gai_missing(void)
+{
+	errno = ENOSYS;
+	return EAI_SYSTEM;
+}
+
 /* Answer one request and store its outcome where gai_error reads it. */
 static void gai_answer(struct gaicb *req)
 {
@@ -121,12 +128,10 @@ SOCKSIFY_EXPORT int getaddrinfo_a(int mode, struct gaicb *list[], int count,
 	int saved = errno;
 	int i, rc;
 
-	if (!gai_is_ours()) {
-		if (real.getaddrinfo_a)
-			return real.getaddrinfo_a(mode, list, count, sev);
-		errno = ENOSYS;
-		return EAI_SYSTEM;
-	}
+	if (!gai_is_ours())
+		return real.getaddrinfo_a
+			   ? real.getaddrinfo_a(mode, list, count, sev)
+			   : gai_missing();
 	if (mode != GAI_WAIT && mode != GAI_NOWAIT) {
 		errno = EINVAL;
 		return EAI_SYSTEM;
@@ -141,12 +146,8 @@ SOCKSIFY_EXPORT int getaddrinfo_a(int mode, struct gaicb *list[], int count,
 
 SOCKSIFY_EXPORT int gai_error(struct gaicb *req)
 {
-	if (!gai_is_ours()) {
-		if (real.gai_error)
-			return real.gai_error(req);
-		errno = ENOSYS;
-		return EAI_SYSTEM;
-	}
+	if (!gai_is_ours())
+		return real.gai_error ? real.gai_error(req) : gai_missing();
 	return req->__return;
 }
 
@@ -155,12 +156,9 @@ SOCKSIFY_EXPORT int gai_suspend(const struct gaicb *const list[], int count,
 {
 	int i;
 
-	if (!gai_is_ours()) {
-		if (real.gai_suspend)
-			return real.gai_suspend(list, count, timeout);
-		errno = ENOSYS;
-		return EAI_SYSTEM;
-	}
+	if (!gai_is_ours())
+		return real.gai_suspend ? real.gai_suspend(list, count, timeout)
+					: gai_missing();
 	for (i = 0; i < count; i++)
 		if (list[i])
 			return 0; /* complete since getaddrinfo_a returned */
@@ -169,11 +167,7 @@ SOCKSIFY_EXPORT int gai_suspend(const struct gaicb *const list[], int count,
 
 SOCKSIFY_EXPORT int gai_cancel(struct gaicb *req)
 {
-	if (!gai_is_ours()) {
-		if (real.gai_cancel)
-			return real.gai_cancel(req);
-		errno = ENOSYS;
-		return EAI_SYSTEM;
-	}
+	if (!gai_is_ours())
+		return real.gai_cancel ? real.gai_cancel(req) : gai_missing();
 	return EAI_ALLDONE;
 }

@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 
 #include "async.h"
+#include "fdtab.h"
 #include "hooks.h"
+#include "real.h"
 
 /* The gate of a data call on fd with MSG_* flags (0 for read/write):
  * 0 to go on, or -errno to fail with (EAGAIN while fd's handshake runs and
@@ -23,6 +25,21 @@ static inline int io_gate(int fd, int flags)
 	if (async_idle())
 		return 0;
 	return async_io_gate(fd, (flags & MSG_DONTWAIT) != 0);
+}
+
+/* The way into a data hook on fd with MSG_* flags: real_init(), then the
+ * gate. Returns -errno when the gate fails, 0 when fd has none of the fdtab
+ * flags in mine (the caller makes the real call), 1 when it has (the caller
+ * takes socksify's path). */
+static inline int io_enter(int fd, int flags, uint32_t mine)
+{
+	int rc;
+
+	real_init();
+	rc = io_gate(fd, flags);
+	if (rc < 0)
+		return rc; /* a handshake in flight */
+	return (fdtab_flags(fd) & mine) != 0;
 }
 
 /* True when sa (len bytes) is an IPv4 or IPv6 destination worth a look. */

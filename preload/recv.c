@@ -67,76 +67,63 @@ static ssize_t recv_buffer(int fd, void *buf, size_t len, int flags,
 SOCKSIFY_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	int saved_errno = errno;
-	int rc;
+	int rc = io_enter(fd, flags, FDTAB_UDP_ANY);
 
-	real_init();
-	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!msg || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
+	if (rc == 0 || (rc > 0 && !msg))
 		return real.recvmsg(fd, msg, flags);
-	return io_return(recv_dispatch(fd, msg, flags), saved_errno);
+	return io_return(rc < 0 ? rc : recv_dispatch(fd, msg, flags),
+			 saved_errno);
+}
+
+/* recvfrom(), and recv() as recvfrom() with no address (as the kernel
+ * does it). */
+static ssize_t recvfrom_hook(int fd, void *buf, size_t len, int flags,
+			     struct sockaddr *sa, socklen_t *salen)
+{
+	int saved_errno = errno;
+	int rc = io_enter(fd, flags, FDTAB_UDP_ANY);
+
+	if (rc == 0)
+		return real.recvfrom(fd, buf, len, flags, sa, salen);
+	return io_return(rc < 0 ? rc
+				: recv_buffer(fd, buf, len, flags, sa, salen),
+			 saved_errno);
 }
 
 SOCKSIFY_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 				 struct sockaddr *sa, socklen_t *salen)
 {
-	int saved_errno = errno;
-	int rc;
-
-	real_init();
-	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
-		return real.recvfrom(fd, buf, len, flags, sa, salen);
-	return io_return(recv_buffer(fd, buf, len, flags, sa, salen),
-			 saved_errno);
+	return recvfrom_hook(fd, buf, len, flags, sa, salen);
 }
 
 SOCKSIFY_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	int saved_errno = errno;
-	int rc;
-
-	real_init();
-	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
-		return real.recv(fd, buf, len, flags);
-	return io_return(recv_buffer(fd, buf, len, flags, NULL, NULL),
-			 saved_errno);
+	return recvfrom_hook(fd, buf, len, flags, NULL, NULL);
 }
 
+/* read() and readv() work on every kind of descriptor, so what is not ours
+ * goes to the real read()/readv(), never to a socket call. */
 SOCKSIFY_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	int saved_errno = errno;
-	int rc;
+	int rc = io_enter(fd, 0, FDTAB_UDP_ANY);
 
-	real_init();
-	rc = io_gate(fd, 0);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY))
+	if (rc == 0)
 		return real.read(fd, buf, len);
-	return io_return(recv_buffer(fd, buf, len, 0, NULL, NULL), saved_errno);
+	return io_return(rc < 0 ? rc : recv_buffer(fd, buf, len, 0, NULL, NULL),
+			 saved_errno);
 }
 
 SOCKSIFY_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
 {
 	int saved_errno = errno;
-	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
-	int rc;
+	struct msghdr msg = {.msg_iov = (struct iovec *)iov,
+			     .msg_iovlen = count < 0 ? 0 : (size_t)count};
+	int rc = io_enter(fd, 0, FDTAB_UDP_ANY);
 
-	real_init();
-	rc = io_gate(fd, 0);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!(fdtab_flags(fd) & FDTAB_UDP_ANY) || count < 0)
+	if (rc == 0 || (rc > 0 && count < 0))
 		return real.readv(fd, iov, count);
-	msg.msg_iovlen = (size_t)count;
-	return io_return(recv_dispatch(fd, &msg, 0), saved_errno);
+	return io_return(rc < 0 ? rc : recv_dispatch(fd, &msg, 0), saved_errno);
 }
 
 /* True once timeout (relative, from start) has passed. */
@@ -185,17 +172,14 @@ SOCKSIFY_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int count,
 			     int flags, struct timespec *timeout)
 {
 	int saved_errno = errno;
-	int rc;
+	int rc = io_enter(fd, flags, FDTAB_UDP_ANY);
 
-	real_init();
-	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return (int)hook_return(rc); /* a handshake in flight */
-	if (!vec || !(fdtab_flags(fd) & FDTAB_UDP_ANY))
+	if (rc == 0 || (rc > 0 && !vec))
 		return real.recvmmsg(fd, vec, count, flags, timeout);
 	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
-	return (int)io_return(mmsg_each(fd, vec, count, flags, timeout),
-			      saved_errno);
+	return (int)io_return(
+	    rc < 0 ? rc : mmsg_each(fd, vec, count, flags, timeout),
+	    saved_errno);
 }
 
 /* The fortified forms: the same buffer check as libc, then our hook. */

@@ -148,80 +148,65 @@ static ssize_t send_buffer(int fd, const void *buf, size_t len, int flags,
 	return send_one(fd, &msg, flags);
 }
 
+/* sendto(), and send() as sendto() with no address (as the kernel does
+ * it). */
+static ssize_t sendto_hook(int fd, const void *buf, size_t len, int flags,
+			   const struct sockaddr *sa, socklen_t salen)
+{
+	int saved_errno = errno;
+	int rc = io_enter(fd, flags, SEND_UDP_NO_ADDRESS);
+
+	if (rc == 0 && !sa)
+		return real.sendto(fd, buf, len, flags, sa, salen);
+	return io_return(rc < 0 ? rc
+				: send_buffer(fd, buf, len, flags, sa, salen),
+			 saved_errno);
+}
+
 SOCKSIFY_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 			       const struct sockaddr *sa, socklen_t salen)
 {
-	int saved_errno = errno;
-	int rc;
-
-	real_init();
-	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!sa && !(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
-		return real.sendto(fd, buf, len, flags, sa, salen);
-	return io_return(send_buffer(fd, buf, len, flags, sa, salen),
-			 saved_errno);
+	return sendto_hook(fd, buf, len, flags, sa, salen);
 }
 
 SOCKSIFY_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-	int saved_errno = errno;
-	int rc;
-
-	real_init();
-	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
-		return real.send(fd, buf, len, flags);
-	return io_return(send_buffer(fd, buf, len, flags, NULL, 0),
-			 saved_errno);
+	return sendto_hook(fd, buf, len, flags, NULL, 0);
 }
 
+/* write() and writev() work on every kind of descriptor, so what is not
+ * ours goes to the real write()/writev(), never to a socket call. */
 SOCKSIFY_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
 	int saved_errno = errno;
-	int rc;
+	int rc = io_enter(fd, 0, SEND_UDP_NO_ADDRESS);
 
-	real_init();
-	rc = io_gate(fd, 0);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS))
+	if (rc == 0)
 		return real.write(fd, buf, len);
-	return io_return(send_buffer(fd, buf, len, 0, NULL, 0), saved_errno);
+	return io_return(rc < 0 ? rc : send_buffer(fd, buf, len, 0, NULL, 0),
+			 saved_errno);
 }
 
 SOCKSIFY_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 {
 	int saved_errno = errno;
-	struct msghdr msg = {.msg_iov = (struct iovec *)iov};
-	int rc;
+	struct msghdr msg = {.msg_iov = (struct iovec *)iov,
+			     .msg_iovlen = count < 0 ? 0 : (size_t)count};
+	int rc = io_enter(fd, 0, SEND_UDP_NO_ADDRESS);
 
-	real_init();
-	rc = io_gate(fd, 0);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS) || count < 0)
+	if (rc == 0 || (rc > 0 && count < 0))
 		return real.writev(fd, iov, count);
-	msg.msg_iovlen = (size_t)count;
-	return io_return(send_one(fd, &msg, 0), saved_errno);
+	return io_return(rc < 0 ? rc : send_one(fd, &msg, 0), saved_errno);
 }
 
 SOCKSIFY_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	int saved_errno = errno;
-	int rc;
+	int rc = io_enter(fd, flags, SEND_UDP_NO_ADDRESS);
 
-	real_init();
-	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return hook_return(rc); /* a handshake in flight */
-	if (!msg ||
-	    (!msg->msg_name && !(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS)))
+	if (rc >= 0 && (!msg || (rc == 0 && !msg->msg_name)))
 		return real.sendmsg(fd, msg, flags);
-	return io_return(send_one(fd, msg, flags), saved_errno);
+	return io_return(rc < 0 ? rc : send_one(fd, msg, flags), saved_errno);
 }
 
 /* True when any of vec[0..count) names an IP destination. */
@@ -255,17 +240,14 @@ SOCKSIFY_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int count,
 			     int flags)
 {
 	int saved_errno = errno;
-	int rc;
+	int rc = io_enter(fd, flags, SEND_UDP_NO_ADDRESS);
 
-	real_init();
-	rc = io_gate(fd, flags);
 	if (rc < 0)
 		return (int)hook_return(rc); /* a handshake in flight */
 	if (!vec)
 		return real.sendmmsg(fd, vec, count, flags);
 	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
-	if (!(fdtab_flags(fd) & SEND_UDP_NO_ADDRESS) &&
-	    !mmsg_any_addressed(vec, count))
+	if (rc == 0 && !mmsg_any_addressed(vec, count))
 		return real.sendmmsg(fd, vec, count, flags);
 	return (int)io_return(mmsg_each(fd, vec, count, flags), saved_errno);
 }

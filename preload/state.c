@@ -134,15 +134,9 @@ static void state_resolve_proxy(const struct config *cfg)
  * proxy's address, the session id. */
 static void state_load(void)
 {
-	struct config_env env = {
-	    .conf_file = state_env("SOCKSIFY_CONF"),
-	    .proxy_url = state_env("SOCKSIFY_PROXY"),
-	    .log_level = state_env("SOCKSIFY_LOG"),
-	    .pipeline = state_env("SOCKSIFY_PIPELINE"),
-	    .xdg_config_home = state_env("XDG_CONFIG_HOME"),
-	    .home = state_env("HOME"),
-	};
+	struct config_env env;
 
+	config_env_read(&env, state_env);
 	real_init();
 	log_set_io(&real_sys_io); /* a hook may run before our constructor */
 	config_load(&state_config, &env, &real_sys_io);

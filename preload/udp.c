@@ -445,7 +445,5 @@ static const struct fdreg_subsystem udp_subsystem = {
 
 void udp_register(void)
 {
-	int id = fdreg_register(&udp_subsystem);
-
-	udp_owner = id > 0 ? (unsigned)id : 0;
+	udp_owner = fdreg_register(&udp_subsystem);
 }

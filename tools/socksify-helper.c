@@ -46,23 +46,23 @@ static const struct sys_io helper_sys_io = {
     .fstat = fstat,
 };
 
+/* getenv() as config_env_read() takes it (an empty value counts). */
+static const char *helper_env(const char *name)
+{
+	return getenv(name);
+}
+
 static int check_config(void)
 {
 	struct config *cfg = malloc(sizeof(*cfg));
-	struct config_env env = {
-	    .conf_file = getenv("SOCKSIFY_CONF"),
-	    .proxy_url = getenv("SOCKSIFY_PROXY"),
-	    .log_level = getenv("SOCKSIFY_LOG"),
-	    .pipeline = getenv("SOCKSIFY_PIPELINE"),
-	    .xdg_config_home = getenv("XDG_CONFIG_HOME"),
-	    .home = getenv("HOME"),
-	};
+	struct config_env env;
 	int rc;
 
 	if (!cfg) {
 		fprintf(stderr, "socksify: out of memory\n");
 		return 1;
 	}
+	config_env_read(&env, helper_env);
 	rc = config_load(cfg, &env, &helper_sys_io);
 	if (rc < 0 || !cfg->valid)
 		fprintf(stderr, "socksify: %s\n", cfg->error);

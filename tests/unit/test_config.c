@@ -1000,6 +1000,29 @@ END_TEST
 /* The shipped example must load as it is (everything commented: the
  * defaults) and with every "#key value" line enabled. Tests run from the
  * top of the source tree. */
+/* A scripted environment: each variable's value is its own name, but
+ * HOME is unset. */
+static const char *env_by_name(const char *name)
+{
+	return strcmp(name, "HOME") == 0 ? NULL : name;
+}
+
+START_TEST(environment_read_names_each_variable)
+{
+	struct config_env env;
+
+	memset(&env, 0xff, sizeof(env));
+	config_env_read(&env, env_by_name);
+	ck_assert_str_eq(env.conf_file, "SOCKSIFY_CONF");
+	ck_assert_str_eq(env.proxy_url, "SOCKSIFY_PROXY");
+	ck_assert_str_eq(env.log_level, "SOCKSIFY_LOG");
+	ck_assert_str_eq(env.pipeline, "SOCKSIFY_PIPELINE");
+	ck_assert_str_eq(env.xdg_config_home, "XDG_CONFIG_HOME");
+	ck_assert_ptr_null(env.home);
+	ck_assert_ptr_null(env.system_conf);
+}
+END_TEST
+
 START_TEST(example_file)
 {
 	static char text[64 * 1024], enabled[64 * 1024];
@@ -1083,6 +1106,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(files, world_readable_secret, 0,
 			    COUNT(secret_cases));
 	tcase_add_test(files, example_file);
+	tcase_add_test(files, environment_read_names_each_variable);
 	suite_add_tcase(s, files);
 	return s;
 }

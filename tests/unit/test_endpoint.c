@@ -129,6 +129,21 @@ START_TEST(set_name_limits)
 }
 END_TEST
 
+START_TEST(name_check)
+{
+	struct endpoint ep;
+
+	ck_assert_int_eq(endpoint_set_name(&ep, "example.org", 11, 80), 0);
+	ck_assert_int_eq(endpoint_name_check(&ep), 0);
+	ep.name_len = 0;
+	ck_assert_int_eq(endpoint_name_check(&ep), -EINVAL);
+	/* No NUL within the buffer: longer than a length byte holds. */
+	memset(ep.u.name, 'a', sizeof(ep.u.name));
+	ep.name_len = 255;
+	ck_assert_int_eq(endpoint_name_check(&ep), -ENAMETOOLONG);
+}
+END_TEST
+
 START_TEST(parse_ip)
 {
 	struct endpoint ep;
@@ -246,6 +261,7 @@ static Suite *endpoint_suite(void)
 	tcase_add_test(tc, to_sockaddr_roundtrip);
 	tcase_add_test(tc, to_sockaddr_impossible);
 	tcase_add_test(tc, set_name_limits);
+	tcase_add_test(tc, name_check);
 	tcase_add_test(tc, parse_ip);
 	tcase_add_test(tc, format);
 	tcase_add_test(tc, equal);
