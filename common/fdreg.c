@@ -95,11 +95,10 @@ bool fdreg_close_range(unsigned lo, unsigned hi)
 {
 	unsigned n = fdreg_n();
 
-	if (lo > hi)
-		return false;
-	if (fdtab_next(lo, hi, ~0u) < 0 && !fdreg_any_active())
-		return true; /* nothing of ours in the range */
-	if (fdreg_in_vfork_child())
+	/* Nothing of ours in the range: the plain call will do (and a vfork
+	 * child must not touch the parent's table anyway). */
+	if (lo > hi || (fdtab_next(lo, hi, ~0u) < 0 && !fdreg_any_active()) ||
+	    fdreg_in_vfork_child())
 		return false;
 	for (unsigned i = 0; i < n; i++)
 		if (fdreg_table[i]->closing_range)
@@ -107,17 +106,15 @@ bool fdreg_close_range(unsigned lo, unsigned hi)
 	return true;
 }
 
-void fdreg_replacing(int from, int to)
+bool fdreg_replacing(int from, int to)
 {
 	uint32_t flags = fdtab_flags(to);
 	unsigned n = fdreg_n();
 
 	if (from == to || !fdreg_has_work(flags != 0))
-		return;
-	if (flags & FDTAB_INTERNAL) {
-		hidden_relocate(to);
-		return; /* ours moved: the number was never the program's */
-	}
+		return false;
+	if (flags & FDTAB_INTERNAL) /* the number was never the program's */
+		return hidden_relocate(to) > 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct fdreg_subsystem *s = fdreg_table[i];
 
@@ -126,6 +123,7 @@ void fdreg_replacing(int from, int to)
 		else if (s->closing)
 			s->closing(to, flags);
 	}
+	return false;
 }
 
 void fdreg_copied(int from, int to)
@@ -143,7 +141,7 @@ void fdreg_copied(int from, int to)
 
 int fdreg_fresh(int fd)
 {
-	if (fd >= 0)
+	if (fd >= 0 && fdtab_flags(fd) && !fdreg_in_vfork_child())
 		fdtab_clear(fd);
 	return fd;
 }

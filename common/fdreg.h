@@ -47,8 +47,10 @@ struct fdreg_subsystem {
 	/* A duplication succeeded: to is now a copy of from. */
 	void (*copied)(int from, int to);
 	/* One of this subsystem's hidden descriptors moved from from to to
-	 * (see hidden.h). Returns 0, or -ENOENT when from is no longer the
-	 * subsystem's (the copy is then closed). */
+	 * (see hidden.h): from now on the subsystem uses to, and the
+	 * program's dup2/dup3 replaces from. Returns 0, or -ENOENT when from
+	 * is no longer the subsystem's (it is closing from itself): the copy
+	 * at to is then closed by hidden_relocate. */
 	int (*moved)(int from, int to);
 	/* fork(): prepare (take the lock), then parent or child. */
 	void (*fork_prepare)(void);
@@ -75,12 +77,15 @@ int fdreg_close(int fd);
 
 /* The program's close_range(lo, hi) (or closefrom): true when the
  * subsystems were told and the caller must step around our hidden
- * descriptors (hidden_next); false in a vfork child (make the plain call). */
+ * descriptors (hidden_next); false when nothing of ours is in the range, or
+ * in a vfork child (make the plain call). */
 bool fdreg_close_range(unsigned lo, unsigned hi);
 
 /* Before dup2/dup3(from, to): a hidden descriptor at to moves away, and
- * the subsystems let go of to's old file. */
-void fdreg_replacing(int from, int to);
+ * the subsystems let go of to's old file. Returns true when one of ours
+ * moved away from to: should the program's call fail, the caller closes
+ * to (see hidden_relocate). */
+bool fdreg_replacing(int from, int to);
 
 /* After a successful dup, dup2, dup3, fcntl(F_DUPFD*): to is a copy of
  * from. */

@@ -332,7 +332,7 @@ void fdtab_copy(int from, int to)
 		return;
 	if (fdtab_get(from, &e) == 0) {
 		e.flags &= ~(FDTAB_INTERNAL | FDTAB_UDP_SETUP);
-		e.owner = 0;
+		e.owner_id = 0;
 	} else
 		e.flags = 0;
 	if (e.flags)

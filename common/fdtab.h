@@ -21,7 +21,7 @@
 #define FDTAB_PROXIED	 0x1u	/* TCP stream through the proxy: dest */
 #define FDTAB_UDP_PEER	 0x2u	/* UDP socket connect()ed to a proxied dest */
 #define FDTAB_UDP_ASSOC	 0x4u	/* UDP socket with an association: udp */
-#define FDTAB_INTERNAL	 0x8u	/* a hidden fd of ours (hidden.h): owner */
+#define FDTAB_INTERNAL	 0x8u	/* a hidden fd of ours (hidden.h): owner_id */
 #define FDTAB_UDP_SETUP	 0x10u	/* an association is being set up (a claim) */
 #define FDTAB_UDP_DEAD	 0x20u	/* the control connection is gone */
 #define FDTAB_UDP_SOCKET 0x40u	/* known to be a UDP socket: udp.family */
@@ -46,7 +46,8 @@ struct fdtab_udp {
 
 struct fdtab_entry {
 	uint32_t flags;
-	uint32_t owner; /* FDTAB_INTERNAL: the owner's registry id (fdreg.h) */
+	uint32_t
+	    owner_id;	/* FDTAB_INTERNAL: the owner's registry id (fdreg.h) */
 	uint64_t inode; /* st_ino of the socket when recorded */
 	struct endpoint dest; /* what the program connected to */
 	struct fdtab_udp udp;

@@ -39,7 +39,7 @@ static int hidden_mark(int fd, unsigned owner, const struct fdtab_entry *entry)
 	else
 		memset(&e, 0, sizeof e);
 	e.flags |= FDTAB_INTERNAL;
-	e.owner = owner;
+	e.owner_id = owner;
 	e.inode = 0;
 	return fdtab_set(fd, &e);
 }
@@ -93,12 +93,14 @@ int hidden_relocate(int fd)
 		hidden_sys->close(moved);
 		return -ENOMEM;
 	}
-	owner = fdreg_owner(e.owner);
-	if (owner && owner->moved && owner->moved(fd, moved) < 0) {
-		fdtab_clear(moved); /* no longer the owner's: drop the copy */
+	owner = fdreg_owner(e.owner_id);
+	if (!owner || !owner->moved || owner->moved(fd, moved) < 0) {
+		/* No longer the owner's (it is closing fd itself now): drop
+		 * the copy and leave fd to the owner. */
+		fdtab_clear(moved);
 		hidden_sys->close(moved);
+		return 0;
 	}
-	fdtab_clear(fd);
-	hidden_sys->close(fd);
-	return 0;
+	fdtab_clear(fd); /* the program's call replaces it */
+	return 1;
 }

@@ -46,9 +46,15 @@ void hidden_close(int *fd);
 /* The lowest hidden descriptor in [lo, hi], or -1. */
 int hidden_next(unsigned lo, unsigned hi);
 
-/* The program wants number fd, one of ours: move ours to another hidden
- * number, tell its owner (fdreg_subsystem.moved), close the old one.
- * Returns 0 (also when fd is not hidden) or -errno. */
+/* The program's dup2()/dup3() is about to replace number fd, one of ours:
+ * put a copy of ours at another hidden number and tell its owner
+ * (fdreg_subsystem.moved). The old number is left open for the program's
+ * call, which replaces it atomically (closing it here first would let
+ * another thread's socket() take the number in between). Returns 1 when
+ * ours moved (if the program's call then fails, the caller closes fd: it
+ * is our stale reference), 0 when fd is not ours (or its owner was already
+ * letting it go: the copy is dropped and the owner closes fd), or -errno
+ * when no copy could be made. */
 int hidden_relocate(int fd);
 
 #endif

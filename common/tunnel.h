@@ -5,7 +5,7 @@
  *
  * One resumable machine (struct tunnel_run) does all of it, and every
  * caller drives that same machine: an event loop steps it whenever the
- * socket is ready for what the last step asked (preload/async.c), and
+ * socket is ready for what the last step asked (preload/async_drive.c), and
  * tunnel_open() is the blocking loop "wait for readiness, step"
  * (netio_drive()). So each decision and each log message exists once.
  *

@@ -341,22 +341,24 @@ bool bind_take(int listen_fd, const struct sockaddr *from, socklen_t len,
 /* One of our hidden descriptors moved from from to to (the program
  * dup2()s onto from): the entry names the new number, under the lock, so
  * the helper thread, which collects descriptors under it, polls the new
- * one from its next round. Returns 0, or -ENOENT when from is no longer a
- * BIND's. */
+ * one from its next round (the helper's own eventfd moves the same way).
+ * Returns 0, or -ENOENT when from is no longer a BIND's. */
 static int bind_moved(int from, int to)
 {
 	struct bind_listener *e;
+	bool ours;
 
 	bind_lock_acquire();
 	for (e = bind_list; e; e = e->next)
 		if (e->ctrl == from || e->wake == from)
 			break;
-	if (e) {
+	if (e)
 		*(e->ctrl == from ? &e->ctrl : &e->wake) = to;
+	ours = e || bind_helper_moved(from, to);
+	if (ours)
 		bind_helper_kick(); /* the helper polls the new number */
-	}
 	bind_lock_release();
-	return e ? 0 : -ENOENT;
+	return ours ? 0 : -ENOENT;
 }
 
 void bind_forget(int fd)

@@ -216,6 +216,14 @@ static int bind_helper_start(void)
 
 /* Tell the helper the table changed, starting it when needed (lock
  * held). */
+bool bind_helper_moved(int from, int to)
+{
+	if (from < 0 || from != bind_event_fd)
+		return false;
+	bind_event_fd = to;
+	return true;
+}
+
 void bind_helper_kick(void)
 {
 	uint64_t one = 1;

@@ -50,6 +50,9 @@ bool bind_is_wildcard(const struct endpoint *ep);
 /* bind_helper.c: tell the helper the table changed, starting it when needed
  * (lock held). */
 void bind_helper_kick(void);
+/* bind_helper.c: when from is the helper's own wake-up eventfd (hidden
+ * too), it now lives at to; returns true (lock held). */
+bool bind_helper_moved(int from, int to);
 /* bind_helper.c: the fork handlers (the registry calls them, fdreg.h). */
 void bind_fork_prepare(void);
 void bind_fork_parent(void);

@@ -1,6 +1,7 @@
 /* exec.c — the exec family waits for handshakes in flight.
  *
- * The helper thread that drives asynchronous handshakes (async.c) vanishes
+ * The helper thread that drives asynchronous handshakes (async_drive.c)
+ * vanishes
  * with the old image at exec, so a socket still in its handshake would reach
  * the new program half-way through the SOCKS exchange. Each exec entry point
  * therefore waits, as the fork prepare handler does, until no handshake runs

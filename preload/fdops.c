@@ -30,6 +30,7 @@
 #include "hidden.h"
 #include "hooks.h"
 #include "real.h"
+#include "state.h"
 #include "udp.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -149,27 +150,50 @@ SOCKSIFY_EXPORT int dup(int fd)
 	return copy;
 }
 
-/* After dup2() or dup3() onto fd2: a copy, unless fd2 is fd (dup2(fd, fd)
- * changes nothing, and dup3(fd, fd) fails). */
-static int dup_onto_after(int fd, int fd2, int rc)
+/* Before dup2() or dup3() onto fd2: returns true when one of our hidden
+ * descriptors moved away from fd2 (errno as the program had it). */
+static bool dup_onto_before(int fd, int fd2)
 {
+	int saved_errno = errno;
+	bool moved = fdreg_replacing(fd, fd2);
+
+	errno = saved_errno;
+	return moved;
+}
+
+/* After dup2() or dup3() onto fd2: a copy, unless fd2 is fd (dup2(fd, fd)
+ * changes nothing, and dup3(fd, fd) fails). When the call failed after ours
+ * moved away, fd2 still holds our stale reference: it goes, as the program
+ * expected its number to be replaced. */
+static int dup_onto_after(int fd, int fd2, bool moved, int rc)
+{
+	int saved_errno = errno;
+
 	if (rc >= 0 && fd != fd2)
 		fdops_copy(fd, fd2);
+	if (rc < 0 && moved) {
+		real.close(fd2);
+		errno = saved_errno;
+	}
 	return rc;
 }
 
 SOCKSIFY_EXPORT int dup2(int fd, int fd2)
 {
+	bool moved;
+
 	real_init();
-	fdreg_replacing(fd, fd2);
-	return dup_onto_after(fd, fd2, real.dup2(fd, fd2));
+	moved = dup_onto_before(fd, fd2);
+	return dup_onto_after(fd, fd2, moved, real.dup2(fd, fd2));
 }
 
 SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
 {
+	bool moved;
+
 	real_init();
-	fdreg_replacing(fd, fd2);
-	return dup_onto_after(fd, fd2, real.dup3(fd, fd2, flags));
+	moved = dup_onto_before(fd, fd2);
+	return dup_onto_after(fd, fd2, moved, real.dup3(fd, fd2, flags));
 }
 
 /* After a successful fcntl: F_DUPFD and F_DUPFD_CLOEXEC made a copy. */
@@ -256,12 +280,25 @@ static const struct hidden_io fdops_hidden_io = {
     .fd_limit = fdops_fd_limit,
 };
 
-/* The only work done at load: no thread, no descriptor. */
-__attribute__((constructor)) static void fdops_register(void)
+/* Once, from real_init() (which every hook calls first, so this is done
+ * even when another library's constructor calls a hook before ours runs):
+ * the subsystems in lock order, then the fork handlers. pthread_atfork runs
+ * prepare handlers in the reverse order of registration, so the state's
+ * handler (which may load the configuration and the fake-DNS map, and so
+ * make a connect) runs before the registry's takes the locks. */
+void preload_register(void)
 {
 	hidden_init(&fdops_hidden_io);
 	async_register(); /* lock order 1 */
 	udp_register();
 	bind_register(); /* lock order 2 */
 	pthread_atfork(fdreg_fork_prepare, fdreg_fork_parent, fdreg_fork_child);
+	pthread_atfork(socksify_before_fork, NULL, NULL);
+}
+
+/* At load, so that the fork handlers exist before the program's threads:
+ * no thread, no descriptor. */
+__attribute__((constructor)) static void fdops_at_load(void)
+{
+	real_init();
 }

@@ -27,19 +27,26 @@ static inline int io_gate(int fd, int flags)
 	return async_io_gate(fd, (flags & MSG_DONTWAIT) != 0);
 }
 
-/* The way into a data hook on fd with MSG_* flags: real_init(), then the
- * gate. Returns -errno when the gate fails, 0 when fd has none of the fdtab
- * flags in mine (the caller makes the real call), 1 when it has (the caller
- * takes socksify's path). */
-static inline int io_enter(int fd, int flags, uint32_t mine)
+/* The entry of every data hook: real_init(), then the gate of a handshake
+ * in flight on fd (io_gate). Returns 0 to go on, or -errno when the call
+ * must fail; when it goes on, errno is as the program had it (driving a
+ * handshake may have changed it). */
+static inline int io_enter(int fd, int flags)
 {
+	int saved_errno = errno;
 	int rc;
 
 	real_init();
 	rc = io_gate(fd, flags);
-	if (rc < 0)
-		return rc; /* a handshake in flight */
-	return (fdtab_flags(fd) & mine) != 0;
+	if (rc == 0)
+		errno = saved_errno;
+	return rc;
+}
+
+/* True when fd has any of the fdtab flags in mask (socksify's path). */
+static inline bool io_mine(int fd, uint32_t mask)
+{
+	return (fdtab_flags(fd) & mask) != 0;
 }
 
 /* True when sa (len bytes) is an IPv4 or IPv6 destination worth a look. */

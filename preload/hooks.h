@@ -1,6 +1,7 @@
-/* hooks.h — helpers shared by the socket hooks (connect.c, udp.c): what kind
- * of socket a descriptor is, and the decisions that connect() and the
- * address-carrying send calls must make the same way. Internal to preload/. */
+/* hooks.h — what every hook shares: the internal error convention and its
+ * edge (hook_return), what kind of socket a descriptor is, and the
+ * decisions that connect() and the address-carrying send calls must make
+ * the same way. Internal to preload/. */
 #ifndef SOCKSIFY_HOOKS_H
 #define SOCKSIFY_HOOKS_H
 

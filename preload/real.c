@@ -156,6 +156,7 @@ static void real_init_once(void)
 
 	for (i = 0; i < sizeof real_symbols / sizeof real_symbols[0]; i++)
 		real_resolve(&real_symbols[i]);
+	preload_register();
 }
 
 void real_init(void)

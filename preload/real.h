@@ -153,4 +153,9 @@ extern const struct sys_io real_sys_io;
  * one pthread_once check. */
 void real_init(void);
 
+/* The rest of the library's one-time set-up, run by real_init() once the
+ * table is filled: the descriptor registry's subsystems and the fork
+ * handlers (preload/fdops.c). */
+void preload_register(void);
+
 #endif

@@ -67,9 +67,10 @@ static ssize_t recv_buffer(int fd, void *buf, size_t len, int flags,
 SOCKSIFY_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags, FDTAB_UDP_ANY);
+	int rc = io_enter(fd, flags);
+	bool mine = io_mine(fd, FDTAB_UDP_ANY);
 
-	if (rc == 0 || (rc > 0 && !msg))
+	if (rc == 0 && (!mine || !msg))
 		return real.recvmsg(fd, msg, flags);
 	return io_return(rc < 0 ? rc : recv_dispatch(fd, msg, flags),
 			 saved_errno);
@@ -81,9 +82,10 @@ static ssize_t recvfrom_hook(int fd, void *buf, size_t len, int flags,
 			     struct sockaddr *sa, socklen_t *salen)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags, FDTAB_UDP_ANY);
+	int rc = io_enter(fd, flags);
+	bool mine = io_mine(fd, FDTAB_UDP_ANY);
 
-	if (rc == 0)
+	if (rc == 0 && !mine)
 		return real.recvfrom(fd, buf, len, flags, sa, salen);
 	return io_return(rc < 0 ? rc
 				: recv_buffer(fd, buf, len, flags, sa, salen),
@@ -106,9 +108,10 @@ SOCKSIFY_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 SOCKSIFY_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, 0, FDTAB_UDP_ANY);
+	int rc = io_enter(fd, 0);
+	bool mine = io_mine(fd, FDTAB_UDP_ANY);
 
-	if (rc == 0)
+	if (rc == 0 && !mine)
 		return real.read(fd, buf, len);
 	return io_return(rc < 0 ? rc : recv_buffer(fd, buf, len, 0, NULL, NULL),
 			 saved_errno);
@@ -119,9 +122,10 @@ SOCKSIFY_EXPORT ssize_t readv(int fd, const struct iovec *iov, int count)
 	int saved_errno = errno;
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov,
 			     .msg_iovlen = count < 0 ? 0 : (size_t)count};
-	int rc = io_enter(fd, 0, FDTAB_UDP_ANY);
+	int rc = io_enter(fd, 0);
+	bool mine = io_mine(fd, FDTAB_UDP_ANY);
 
-	if (rc == 0 || (rc > 0 && count < 0))
+	if (rc == 0 && (!mine || count < 0))
 		return real.readv(fd, iov, count);
 	return io_return(rc < 0 ? rc : recv_dispatch(fd, &msg, 0), saved_errno);
 }
@@ -172,9 +176,10 @@ SOCKSIFY_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int count,
 			     int flags, struct timespec *timeout)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags, FDTAB_UDP_ANY);
+	int rc = io_enter(fd, flags);
+	bool mine = io_mine(fd, FDTAB_UDP_ANY);
 
-	if (rc == 0 || (rc > 0 && !vec))
+	if (rc == 0 && (!mine || !vec))
 		return real.recvmmsg(fd, vec, count, flags, timeout);
 	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
 	return (int)io_return(

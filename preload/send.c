@@ -154,9 +154,10 @@ static ssize_t sendto_hook(int fd, const void *buf, size_t len, int flags,
 			   const struct sockaddr *sa, socklen_t salen)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags, SEND_UDP_NO_ADDRESS);
+	int rc = io_enter(fd, flags);
+	bool mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
 
-	if (rc == 0 && !sa)
+	if (rc == 0 && !mine && !sa)
 		return real.sendto(fd, buf, len, flags, sa, salen);
 	return io_return(rc < 0 ? rc
 				: send_buffer(fd, buf, len, flags, sa, salen),
@@ -179,9 +180,10 @@ SOCKSIFY_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 SOCKSIFY_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, 0, SEND_UDP_NO_ADDRESS);
+	int rc = io_enter(fd, 0);
+	bool mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
 
-	if (rc == 0)
+	if (rc == 0 && !mine)
 		return real.write(fd, buf, len);
 	return io_return(rc < 0 ? rc : send_buffer(fd, buf, len, 0, NULL, 0),
 			 saved_errno);
@@ -192,9 +194,10 @@ SOCKSIFY_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 	int saved_errno = errno;
 	struct msghdr msg = {.msg_iov = (struct iovec *)iov,
 			     .msg_iovlen = count < 0 ? 0 : (size_t)count};
-	int rc = io_enter(fd, 0, SEND_UDP_NO_ADDRESS);
+	int rc = io_enter(fd, 0);
+	bool mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
 
-	if (rc == 0 || (rc > 0 && count < 0))
+	if (rc == 0 && (!mine || count < 0))
 		return real.writev(fd, iov, count);
 	return io_return(rc < 0 ? rc : send_one(fd, &msg, 0), saved_errno);
 }
@@ -202,9 +205,10 @@ SOCKSIFY_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 SOCKSIFY_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags, SEND_UDP_NO_ADDRESS);
+	int rc = io_enter(fd, flags);
+	bool mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
 
-	if (rc >= 0 && (!msg || (rc == 0 && !msg->msg_name)))
+	if (rc == 0 && (!msg || (!mine && !msg->msg_name)))
 		return real.sendmsg(fd, msg, flags);
 	return io_return(rc < 0 ? rc : send_one(fd, msg, flags), saved_errno);
 }
@@ -240,14 +244,15 @@ SOCKSIFY_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int count,
 			     int flags)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags, SEND_UDP_NO_ADDRESS);
+	int rc = io_enter(fd, flags);
+	bool mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
 
 	if (rc < 0)
 		return (int)hook_return(rc); /* a handshake in flight */
 	if (!vec)
 		return real.sendmmsg(fd, vec, count, flags);
 	count = count > UIO_MAXIOV ? UIO_MAXIOV : count;
-	if (rc == 0 && !mmsg_any_addressed(vec, count))
+	if (!mine && !mmsg_any_addressed(vec, count))
 		return real.sendmmsg(fd, vec, count, flags);
 	return (int)io_return(mmsg_each(fd, vec, count, flags), saved_errno);
 }

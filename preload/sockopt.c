@@ -1,7 +1,8 @@
 /* sockopt.c — the getsockopt() and setsockopt() hooks.
  *
  * getsockopt(SO_ERROR) on a socket in (or after a failed) asynchronous
- * handshake is answered from the handshake's record (async.c): 0 while it
+ * handshake is answered from the handshake's record (async_connect.c): 0
+ * while it
  * runs, its error once after a failure. With no handshake in flight the
  * hook checks one counter and goes on to libc.
  *

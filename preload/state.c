@@ -242,9 +242,7 @@ struct fakedns *socksify_fakedns(void)
 	return state_table;
 }
 
-/* Before every fork: make sure parent and child will share one table.
- * Costs nothing after the first time (two pthread_once checks). */
-static void state_before_fork(void)
+void socksify_before_fork(void)
 {
 	const struct config *cfg = socksify_config();
 
@@ -253,12 +251,10 @@ static void state_before_fork(void)
 }
 
 /* The only work done at load, with no system call: give the log its table
- * of libc calls (so a hook can log before the configuration is loaded) and
- * register the fork handler. */
+ * of libc calls (so a hook can log before the configuration is loaded). */
 __attribute__((constructor)) static void state_at_load(void)
 {
 	log_set_io(&real_sys_io);
-	pthread_atfork(state_before_fork, NULL, NULL);
 }
 
 bool socksify_is_fake(const struct endpoint *ep)

@@ -31,6 +31,11 @@ bool socksify_is_proxy(const struct endpoint *ep);
  * else an anonymous shared mapping. NULL when it cannot be mapped (logged). */
 struct fakedns *socksify_fakedns(void);
 
+/* pthread_atfork prepare handler (registered by preload_register, fdops.c):
+ * make sure parent and child will share one fake-DNS table. Costs nothing
+ * after the first time (two pthread_once checks). */
+void socksify_before_fork(void);
+
 /* True when remote DNS is on and ep (an IP endpoint) lies in a fake range,
  * whether or not the table holds a name for it. */
 bool socksify_is_fake(const struct endpoint *ep);

@@ -175,8 +175,10 @@ static int udp_open_control(int fd, int family, const struct endpoint *local,
 	return control;
 }
 
-/* Record the association in the owner's and the control fd's entries. */
-static int udp_record(int fd, int family, int control,
+/* Hide the control fd, marked with its association (owner, id) from the
+ * start, then record the association in the owner's entry. *control
+ * receives the hidden number. Returns 0 or -errno. */
+static int udp_record(int fd, int family, int *control,
 		      const struct endpoint *relay, struct fdtab_entry *e)
 {
 	struct sockaddr_storage ss;
@@ -187,23 +189,21 @@ static int udp_record(int fd, int family, int control,
 		return len;
 	memset(&internal, 0, sizeof internal);
 	internal.flags = FDTAB_INTERNAL;
-	internal.owner = udp_owner;
 	internal.udp.id = atomic_fetch_add(&udp_next_id, 1);
 	internal.udp.owner = fd;
 	internal.udp.control = -1;
 	internal.udp.family = family;
+	*control = hidden_take(*control, udp_owner, &internal);
 	if (fdtab_get_unchecked(fd, e) < 0)
 		memset(e, 0, sizeof *e);
 	e->flags = (e->flags | FDTAB_UDP_ASSOC | FDTAB_UDP_SOCKET) &
 		   ~(FDTAB_UDP_SETUP | FDTAB_UDP_DEAD);
 	e->inode = 0;
 	e->udp = internal.udp;
-	e->udp.owner = fd;
-	e->udp.control = control;
+	e->udp.control = *control;
 	e->udp.relay_len = (uint32_t)len;
 	memcpy(&e->udp.relay, &ss, (size_t)len);
-	internal.udp.relay_len = 0;
-	if (fdtab_set(control, &internal) < 0 || fdtab_set(fd, e) < 0)
+	if (fdtab_flags(*control) == 0 || fdtab_set(fd, e) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -224,8 +224,7 @@ static int udp_setup(int fd, int family, struct fdtab_entry *e)
 	control = udp_open_control(fd, family, &local, &relay);
 	if (control < 0)
 		return control;
-	control = hidden_take(control, udp_owner, NULL);
-	rc = udp_record(fd, family, control, &relay, e);
+	rc = udp_record(fd, family, &control, &relay, e);
 	if (rc < 0) {
 		log_error("fd %d: UDP association: relay %s unusable on this "
 			  "socket",

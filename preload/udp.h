@@ -1,7 +1,9 @@
 /* udp.h — UDP through a SOCKS5 UDP association, shared by the preload
  * files that carry it: udp.c (policy, association set-up and lifetime),
- * udp_send.c (the send family), udp_recv.c (the receive family), and the
- * descriptor hooks in fdops.c and connect.c. Internal to preload/.
+ * udp_send.c and udp_recv.c (the datagram machinery behind the send.c and
+ * recv.c hooks, declared in udp_io.h), and connect.c; the registry
+ * (fdops.c, common/fdreg.h) tells udp.c of closes and moves. Internal to
+ * preload/.
  *
  * Per-fd state lives in fdtab (see fdtab.h): FDTAB_UDP_PEER with the peer in
  * dest, FDTAB_UDP_ASSOC with the association in udp, FDTAB_INTERNAL on the

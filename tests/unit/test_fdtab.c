@@ -460,12 +460,12 @@ START_TEST(copy_drops_internal_flags)
 	fdtab_copy(a, b);
 	ck_assert_uint_eq(fdtab_flags(b), 0);
 	e.flags = FDTAB_UDP_ASSOC | FDTAB_UDP_SETUP | FDTAB_INTERNAL;
-	e.owner = 3;
+	e.owner_id = 3;
 	ck_assert_int_eq(fdtab_set(a, &e), 0);
 	fdtab_copy(a, b);
 	ck_assert_uint_eq(fdtab_flags(b), FDTAB_UDP_ASSOC);
 	ck_assert_int_eq(fdtab_get(b, &e), 0);
-	ck_assert_uint_eq(e.owner, 0); /* the owner goes with the mark */
+	ck_assert_uint_eq(e.owner_id, 0); /* the owner goes with the mark */
 	fdtab_clear(a);
 	fdtab_clear(b);
 	close(a);

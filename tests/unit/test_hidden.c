@@ -92,7 +92,7 @@ START_TEST(take_moves_up_and_marks)
 	ck_assert_int_eq(fcntl(ours, F_GETFD), FD_CLOEXEC);
 	ck_assert_int_eq(fdtab_get(ours, &e), 0);
 	ck_assert_uint_eq(e.flags, FDTAB_INTERNAL);
-	ck_assert_uint_eq(e.owner, (unsigned)owner_id);
+	ck_assert_uint_eq(e.owner_id, (unsigned)owner_id);
 	ck_assert_int_eq(hidden_next(0, ~0u), ours);
 	hidden_close(&ours);
 	ck_assert_int_eq(ours, -1);
@@ -129,19 +129,22 @@ START_TEST(take_stays_put_when_already_high)
 }
 END_TEST
 
-START_TEST(relocate_tells_owner_and_frees_number)
+/* The old number stays open for the program's dup2, which replaces it
+ * atomically; it is no longer ours. */
+START_TEST(relocate_tells_owner_and_leaves_number_to_the_call)
 {
 	int ours = hidden_take(new_socket(), (unsigned)owner_id, NULL);
 	struct fdtab_entry e;
 
-	ck_assert_int_eq(hidden_relocate(ours), 0);
+	ck_assert_int_eq(hidden_relocate(ours), 1);
 	ck_assert_int_eq(moves, 1);
 	ck_assert_int_eq(last_from, ours);
 	ck_assert_int_ne(last_to, ours);
-	ck_assert_int_lt(fcntl(ours, F_GETFD), 0);
+	ck_assert_int_ge(fcntl(ours, F_GETFD), 0);
 	ck_assert_uint_eq(fdtab_flags(ours), 0);
 	ck_assert_int_eq(fdtab_get(last_to, &e), 0);
-	ck_assert_uint_eq(e.owner, (unsigned)owner_id);
+	ck_assert_uint_eq(e.owner_id, (unsigned)owner_id);
+	close(ours); /* what the program's dup2 does to the number */
 	hidden_close(&last_to);
 }
 END_TEST
@@ -166,6 +169,9 @@ START_TEST(relocate_refused_by_owner_drops_copy)
 	ck_assert_int_eq(moves, 1);
 	ck_assert_int_lt(fcntl(last_to, F_GETFD), 0);
 	ck_assert_uint_eq(fdtab_flags(last_to), 0);
+	/* The owner is letting ours go: closing it stays the owner's job. */
+	ck_assert_int_eq(hidden_next(0, ~0u), ours);
+	hidden_close(&ours);
 	ck_assert_int_eq(hidden_next(0, ~0u), -1);
 }
 END_TEST
@@ -180,7 +186,7 @@ static Suite *hidden_suite(void)
 	tcase_add_test(tc, take_moves_up_and_marks);
 	tcase_add_test(tc, take_keeps_entry_fields);
 	tcase_add_test(tc, take_stays_put_when_already_high);
-	tcase_add_test(tc, relocate_tells_owner_and_frees_number);
+	tcase_add_test(tc, relocate_tells_owner_and_leaves_number_to_the_call);
 	tcase_add_test(tc, relocate_of_program_fd_does_nothing);
 	tcase_add_test(tc, relocate_refused_by_owner_drops_copy);
 	suite_add_tcase(s, tc);

@@ -21,7 +21,17 @@ int async_io_gate(int fd, bool dontwait)
 	gate_calls++;
 	gate_fd = fd;
 	gate_dontwait = dontwait;
+	errno = EAGAIN; /* driving a handshake leaves errno changed */
 	return gate_answer;
+}
+
+/* preload/real.c's side: the table is not used here. */
+struct real_functions real;
+void real_init(void)
+{
+}
+void preload_register(void)
+{
 }
 
 static void gate_reset(int live, int answer)
@@ -52,6 +62,21 @@ START_TEST(io_return_keeps_the_programs_errno)
 	ck_assert_int_eq(errno, 0);
 	ck_assert_int_eq(io_return(-EAGAIN, EINTR), -1);
 	ck_assert_int_eq(errno, EAGAIN);
+}
+END_TEST
+
+/* A call that goes on after the gate drove a handshake finds the errno the
+ * program had; a call that must fail gets the gate's error. */
+START_TEST(enter_keeps_errno_when_the_call_goes_on)
+{
+	gate_reset(1, 0);
+	errno = EINTR;
+	ck_assert_int_eq(io_enter(5, 0), 0);
+	ck_assert_int_eq(gate_calls, 1);
+	ck_assert_int_eq(errno, EINTR);
+	gate_reset(1, -EAGAIN);
+	ck_assert_int_eq(io_enter(5, MSG_DONTWAIT), -EAGAIN);
+	ck_assert(gate_dontwait);
 }
 END_TEST
 
@@ -99,6 +124,7 @@ static Suite *hook_io_suite(void)
 
 	tcase_add_test(tc, return_sets_errno_only_on_failure);
 	tcase_add_test(tc, io_return_keeps_the_programs_errno);
+	tcase_add_test(tc, enter_keeps_errno_when_the_call_goes_on);
 	tcase_add_test(tc, gate_is_free_when_idle);
 	tcase_add_test(tc, gate_asks_while_a_handshake_runs);
 	tcase_add_test(tc, ip_destinations);
