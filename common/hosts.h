@@ -12,7 +12,7 @@
  * family is AF_INET, AF_INET6 or AF_UNSPEC (first match of either).
  * Returns the number of addresses written to out[0..max) (IPv4 before IPv6
  * for AF_UNSPEC, file order within a family), 0 when the name is absent. */
-size_t hosts_lookup(const char *text, size_t len, const char *name,
-		    int family, struct endpoint *out, size_t max);
+size_t hosts_lookup(const char *text, size_t len, const char *name, int family,
+		    struct endpoint *out, size_t max);
 
 #endif

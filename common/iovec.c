@@ -119,8 +119,8 @@ static void iovec_move_up(const struct iovec *iov, size_t count, size_t dst,
 	}
 }
 
-size_t iovec_move(const struct iovec *iov, size_t count, size_t dst,
-		  size_t src, size_t len)
+size_t iovec_move(const struct iovec *iov, size_t count, size_t dst, size_t src,
+		  size_t len)
 {
 	size_t total = iovec_total(iov, count);
 

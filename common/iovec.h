@@ -24,7 +24,7 @@ size_t iovec_copy_in(const struct iovec *iov, size_t count, size_t off,
 /* memmove(string + dst, string + src, len) over the string: overlapping
  * ranges are handled; len is cut so that neither range passes the end.
  * Returns the bytes moved. The iovecs must not overlap one another. */
-size_t iovec_move(const struct iovec *iov, size_t count, size_t dst,
-		  size_t src, size_t len);
+size_t iovec_move(const struct iovec *iov, size_t count, size_t dst, size_t src,
+		  size_t len);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "endpoint.h"
 
-#define PROXY_DEFAULT_PORT 1080
+#define PROXY_DEFAULT_PORT   1080
 #define PROXY_CREDENTIAL_MAX 255 /* RFC 1929: one length byte */
 
 enum proxy_type {
@@ -23,7 +23,8 @@ struct proxy {
 	struct endpoint addr; /* as written: an IP literal or a host name */
 	bool has_auth;	      /* user (and password) were given */
 	uint8_t user_len, password_len;
-	char user[PROXY_CREDENTIAL_MAX + 1];	 /* percent-decoded, NUL-terminated */
+	char user[PROXY_CREDENTIAL_MAX +
+		  1]; /* percent-decoded, NUL-terminated */
 	char password[PROXY_CREDENTIAL_MAX + 1]; /* never logged */
 	/* Send greeting, auth and request in one write without waiting for
 	 * each reply (config "proxy URL pipeline" or SOCKSIFY_PIPELINE=1). */

@@ -41,8 +41,8 @@ static enum route_decision classify_name(const struct config *cfg,
 		const struct rule *r = &cfg->rules[i];
 
 		if (r->action == RULE_BLOCK && r->net.family == AF_UNSPEC &&
-		    rule_proto_matches(r, proto) &&
-		    dest->port >= r->port_min && dest->port <= r->port_max)
+		    rule_proto_matches(r, proto) && dest->port >= r->port_min &&
+		    dest->port <= r->port_max)
 			return ROUTE_BLOCK;
 	}
 	return ROUTE_PROXY;

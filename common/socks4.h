@@ -7,11 +7,11 @@
 
 #include "endpoint.h"
 
-#define SOCKS4_VERSION 4
+#define SOCKS4_VERSION	   4
 #define SOCKS4_CMD_CONNECT 1
-#define SOCKS4_CMD_BIND 2
-#define SOCKS4_REPLY_LEN 8
-#define SOCKS4_GRANTED 0x5a
+#define SOCKS4_CMD_BIND	   2
+#define SOCKS4_REPLY_LEN   8
+#define SOCKS4_GRANTED	   0x5a
 /* 8 + user id (255) + NUL + name (255) + NUL */
 #define SOCKS4_REQUEST_MAX 520
 

@@ -10,7 +10,7 @@
 
 #define SOCKS5_UDP_HEADER_IPV4 10
 #define SOCKS5_UDP_HEADER_IPV6 22
-#define SOCKS5_UDP_HEADER_MAX (4 + 1 + 255 + 2)
+#define SOCKS5_UDP_HEADER_MAX  (4 + 1 + 255 + 2)
 
 /* Header length for dest: 10 (IPv4), 22 (IPv6), 7 + name length (name).
  * Returns the length, -EINVAL (no address), -ENAMETOOLONG. */

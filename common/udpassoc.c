@@ -129,7 +129,8 @@ bool udpassoc_is_relay(const struct sockaddr *from, socklen_t from_len,
 	    from->sa_family != relay->sa_family)
 		return false;
 	if (relay->sa_family == AF_INET)
-		return relay_len >= sizeof(*b4) && a4->sin_port == b4->sin_port &&
+		return relay_len >= sizeof(*b4) &&
+		       a4->sin_port == b4->sin_port &&
 		       a4->sin_addr.s_addr == b4->sin_addr.s_addr;
 	if (relay->sa_family == AF_INET6)
 		return relay_len >= sizeof(*b6) &&

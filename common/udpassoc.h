@@ -35,7 +35,8 @@ int udpassoc_request_dest(const struct sockaddr *local, socklen_t len,
  * exactly one SOCKS5 proxy (-EOPNOTSUPP otherwise). Uses cfg's timeouts
  * and authentication. A wildcard local address is sent in the proxy's
  * family (0.0.0.0 to an IPv4 proxy). A relay of 0.0.0.0 or :: means the
- * proxy's own address. Returns 0 with res->relay set, or -errno with res->why set. */
+ * proxy's own address. Returns 0 with res->relay set, or -errno with res->why
+ * set. */
 int udpassoc_open(const struct socket_io *io, const struct config *cfg,
 		  int control, const struct sockaddr *proxy,
 		  socklen_t proxy_len, const struct endpoint *local,

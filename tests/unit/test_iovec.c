@@ -11,8 +11,8 @@
 
 /* Split buf[0..len) into up to max iovecs of random sizes (zero-length
  * ones included). Returns the count. */
-static size_t random_split(char *buf, size_t len, struct iovec *iov,
-			   size_t max, unsigned *seed)
+static size_t random_split(char *buf, size_t len, struct iovec *iov, size_t max,
+			   unsigned *seed)
 {
 	size_t n = 0, off = 0;
 

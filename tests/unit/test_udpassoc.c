@@ -149,9 +149,9 @@ START_TEST(explicit_relay_kept)
 	struct endpoint local;
 	struct peer p;
 
-	ck_assert_int_eq(udpassoc_request_dest((struct sockaddr *)&sin,
-					       sizeof sin, &local),
-			 0);
+	ck_assert_int_eq(
+	    udpassoc_request_dest((struct sockaddr *)&sin, sizeof sin, &local),
+	    0);
 	ck_assert_int_eq(run(&cfg, &local, reply, sizeof reply, 10, &res, &p),
 			 0);
 	ck_assert_int_eq(p.req[4], 127);
@@ -173,12 +173,11 @@ START_TEST(refused_and_unusable_relays)
 	struct peer p;
 
 	udpassoc_request_dest((struct sockaddr *)&sin, sizeof sin, &local);
-	ck_assert_int_lt(run(&cfg, &local, refused, sizeof refused, 10, &res,
-			     &p),
-			 0);
+	ck_assert_int_lt(
+	    run(&cfg, &local, refused, sizeof refused, 10, &res, &p), 0);
 	ck_assert_ptr_nonnull(res.why);
-	ck_assert_int_eq(
-	    run(&cfg, &local, port0, sizeof port0, 10, &res, &p), -EPROTO);
+	ck_assert_int_eq(run(&cfg, &local, port0, sizeof port0, 10, &res, &p),
+			 -EPROTO);
 	ck_assert_int_eq(run(&cfg, &local, name, sizeof name, 10, &res, &p),
 			 -EPROTO);
 }
@@ -191,9 +190,9 @@ START_TEST(only_single_socks5)
 	struct endpoint local = {.kind = ENDPOINT_IPV4};
 
 	ck_assert_int_eq(udpassoc_mode(&cfg), UDP_BLOCK);
-	ck_assert_int_eq(udpassoc_open(&pair_io, &cfg, -1, NULL, 0, &local,
-				       &res),
-			 -EOPNOTSUPP);
+	ck_assert_int_eq(
+	    udpassoc_open(&pair_io, &cfg, -1, NULL, 0, &local, &res),
+	    -EOPNOTSUPP);
 	cfg = one_proxy("socks5h://127.0.0.9:1080");
 	ck_assert_int_eq(udpassoc_mode(&cfg), UDP_PROXY);
 	cfg.proxies[1] = cfg.proxies[0];

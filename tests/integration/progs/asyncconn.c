@@ -97,7 +97,8 @@ static void check_in_progress(int fd, int i)
 static int start(struct conn *c, int i, int epfd, uint32_t flags)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	struct epoll_event ev = {.events = EPOLLOUT | flags, .data.u32 = (uint32_t)i};
+	struct epoll_event ev = {.events = EPOLLOUT | flags,
+				 .data.u32 = (uint32_t)i};
 	long t;
 
 	if (fd < 0)
@@ -211,8 +212,9 @@ static bool handle(struct conn *c, int i, short revents)
 
 static short from_epoll(uint32_t e)
 {
-	return (short)((e & EPOLLIN ? POLLIN : 0) | (e & EPOLLOUT ? POLLOUT : 0) |
-		       (e & EPOLLERR ? POLLERR : 0) | (e & EPOLLHUP ? POLLHUP : 0));
+	return (
+	    short)((e & EPOLLIN ? POLLIN : 0) | (e & EPOLLOUT ? POLLOUT : 0) |
+		   (e & EPOLLERR ? POLLERR : 0) | (e & EPOLLHUP ? POLLHUP : 0));
 }
 
 static uint32_t epoll_flags(void)
@@ -254,7 +256,8 @@ static void run_epoll(struct conn *conns, int n)
 				left--;
 				continue;
 			}
-			ev.events = (c->phase == 0 ? EPOLLOUT : EPOLLIN) | flags;
+			ev.events =
+			    (c->phase == 0 ? EPOLLOUT : EPOLLIN) | flags;
 			if ((flags & EPOLLONESHOT || c->phase == 1) &&
 			    epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
 				die("epoll_ctl MOD", i);
@@ -288,7 +291,8 @@ static void run_poll(struct conn *conns, int n)
 				pfds[i].fd = -1;
 				left--;
 			} else {
-				pfds[i].events = conns[i].phase ? POLLIN : POLLOUT;
+				pfds[i].events =
+				    conns[i].phase ? POLLIN : POLLOUT;
 			}
 		}
 		note_max(&max_stall_us, now_us() - t);
@@ -321,8 +325,9 @@ static void run_select(struct conn *conns, int n)
 			die("select", -1);
 		t = now_us();
 		for (int i = 0; i < n; i++) {
-			short rev = (short)((FD_ISSET(conns[i].fd, &r) ? POLLIN : 0) |
-					    (FD_ISSET(conns[i].fd, &w) ? POLLOUT : 0));
+			short rev =
+			    (short)((FD_ISSET(conns[i].fd, &r) ? POLLIN : 0) |
+				    (FD_ISSET(conns[i].fd, &w) ? POLLOUT : 0));
 
 			if (conns[i].phase == 2 || !rev)
 				continue;
@@ -359,7 +364,8 @@ static void close_some(int n)
 	for (int i = 0; i < n; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-		if (connect(fd, (struct sockaddr *)&target, sizeof target) == 0 ||
+		if (connect(fd, (struct sockaddr *)&target, sizeof target) ==
+			0 ||
 		    errno != EINPROGRESS)
 			die("connect to be closed", i);
 		if (close(fd) < 0)
@@ -409,7 +415,8 @@ int main(int argc, char **argv)
 			die("fork child", -1);
 		for (int i = 0; i < nconns; i++)
 			close(conns[i].fd);
-		run_epoll(conns, nconns); /* then a normal round in the parent */
+		run_epoll(conns,
+			  nconns); /* then a normal round in the parent */
 	} else
 		run_epoll(conns, nconns);
 	printf("ok %d, max connect() %ld us, max stall %ld us, total %ld ms\n",

@@ -245,8 +245,8 @@ int main(int argc, char **argv)
 	child_argv[3] = (char *)via;
 	if (strcmp(via, "vfork") == 0)
 		vfork_check();
-	if (strncmp(via, "posix_spawn", 11) == 0 || strcmp(via, "system") == 0 ||
-	    strcmp(via, "popen") == 0)
+	if (strncmp(via, "posix_spawn", 11) == 0 ||
+	    strcmp(via, "system") == 0 || strcmp(via, "popen") == 0)
 		return spawn_child(via);
 	exec_child(via);
 	die("exec");

@@ -97,8 +97,8 @@ static const char *round_trip(int fd, const struct sockaddr_in *dest,
 		return why;
 	}
 	if (!same_addr(&src, dest)) {
-		snprintf(why, sizeof why, "reply from %s:%d", inet_ntoa(src.sin_addr),
-			 ntohs(src.sin_port));
+		snprintf(why, sizeof why, "reply from %s:%d",
+			 inet_ntoa(src.sin_addr), ntohs(src.sin_port));
 		return why;
 	}
 	return NULL;
@@ -127,10 +127,12 @@ static const char *mmsg(int fd, const struct sockaddr_in *dest)
 
 	for (i = 0; i < BATCH; i++) {
 		oiov[i].iov_base = bufs[i];
-		oiov[i].iov_len = snprintf(bufs[i], sizeof bufs[i], "mmsg %d", i);
-		out[i].msg_hdr = (struct msghdr){
-			.msg_name = (void *)dest, .msg_namelen = sizeof *dest,
-			.msg_iov = &oiov[i], .msg_iovlen = 1};
+		oiov[i].iov_len =
+		    snprintf(bufs[i], sizeof bufs[i], "mmsg %d", i);
+		out[i].msg_hdr = (struct msghdr){.msg_name = (void *)dest,
+						 .msg_namelen = sizeof *dest,
+						 .msg_iov = &oiov[i],
+						 .msg_iovlen = 1};
 	}
 	n = sendmmsg(fd, out, BATCH, 0);
 	if (n != BATCH) {
@@ -143,13 +145,16 @@ static const char *mmsg(int fd, const struct sockaddr_in *dest)
 			break;
 		for (i = 0; i < BATCH; i++) {
 			iiov[i] = (struct iovec){back[i], sizeof back[i] - 1};
-			in[i].msg_hdr = (struct msghdr){
-				.msg_name = &srcs[i], .msg_namelen = sizeof srcs[i],
-				.msg_iov = &iiov[i], .msg_iovlen = 1};
+			in[i].msg_hdr =
+			    (struct msghdr){.msg_name = &srcs[i],
+					    .msg_namelen = sizeof srcs[i],
+					    .msg_iov = &iiov[i],
+					    .msg_iovlen = 1};
 		}
 		n = recvmmsg(fd, in, BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno != EAGAIN) {
-			snprintf(why, sizeof why, "recvmmsg: %s", strerror(errno));
+			snprintf(why, sizeof why, "recvmmsg: %s",
+				 strerror(errno));
 			return why;
 		}
 		for (i = 0; i < n; i++) {
@@ -160,9 +165,11 @@ static const char *mmsg(int fd, const struct sockaddr_in *dest)
 			    k >= BATCH || in[i].msg_len != oiov[k].iov_len ||
 			    in[i].msg_hdr.msg_namelen != sizeof *dest ||
 			    !same_addr(&srcs[i], dest)) {
-				snprintf(why, sizeof why, "bad datagram '%s' "
-					 "len %u namelen %u", back[i],
-					 in[i].msg_len, in[i].msg_hdr.msg_namelen);
+				snprintf(why, sizeof why,
+					 "bad datagram '%s' "
+					 "len %u namelen %u",
+					 back[i], in[i].msg_len,
+					 in[i].msg_hdr.msg_namelen);
 				return why;
 			}
 			if (!seen[k]++)
@@ -311,9 +318,10 @@ static const char *mixed(int fd, const struct sockaddr_in *a,
 
 	for (i = 0; i < 3; i++) {
 		iov[i] = (struct iovec){(void *)text[i], strlen(text[i])};
-		out[i].msg_hdr = (struct msghdr){
-			.msg_name = (void *)to[i], .msg_namelen = sizeof *a,
-			.msg_iov = &iov[i], .msg_iovlen = 1};
+		out[i].msg_hdr = (struct msghdr){.msg_name = (void *)to[i],
+						 .msg_namelen = sizeof *a,
+						 .msg_iov = &iov[i],
+						 .msg_iovlen = 1};
 	}
 	n = sendmmsg(fd, out, 3, 0);
 	if (n != 3) {
@@ -353,11 +361,12 @@ static int spoof(int fd)
 
 	if (getsockname(fd, (struct sockaddr *)&me, &len) < 0)
 		return -1;
-	snprintf(cmd, sizeof cmd,
-		 "env -u LD_PRELOAD python3 -c 'import socket\n"
-		 "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-		 "for i in range(3): u.sendto(b\"FOREIGN\", (\"127.0.0.1\", %d))'",
-		 ntohs(me.sin_port));
+	snprintf(
+	    cmd, sizeof cmd,
+	    "env -u LD_PRELOAD python3 -c 'import socket\n"
+	    "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+	    "for i in range(3): u.sendto(b\"FOREIGN\", (\"127.0.0.1\", %d))'",
+	    ntohs(me.sin_port));
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -373,16 +382,18 @@ static const char *foreign(int fd, const struct sockaddr_in *dest)
 	int i, n;
 
 	if (sendto(fd, "two", 3, 0, (const struct sockaddr *)dest,
-		   sizeof *dest) != 3 || spoof(fd) < 0 ||
+		   sizeof *dest) != 3 ||
+	    spoof(fd) < 0 ||
 	    sendto(fd, "three", 5, 0, (const struct sockaddr *)dest,
 		   sizeof *dest) != 5)
 		return "sending failed";
 	usleep(300000);
 	for (i = 0; i < 8; i++) {
 		iov[i] = (struct iovec){buf[i], sizeof buf[i]};
-		in[i].msg_hdr = (struct msghdr){
-			.msg_name = &src[i], .msg_namelen = sizeof src[i],
-			.msg_iov = &iov[i], .msg_iovlen = 1};
+		in[i].msg_hdr = (struct msghdr){.msg_name = &src[i],
+						.msg_namelen = sizeof src[i],
+						.msg_iov = &iov[i],
+						.msg_iovlen = 1};
 	}
 	n = recvmmsg(fd, in, 8, MSG_DONTWAIT, NULL);
 	if (n != 2 || in[0].msg_len != 3 || memcmp(buf[0], "two", 3) != 0 ||
@@ -405,10 +416,11 @@ static const char *short_name(int fd, const struct sockaddr_in *dest)
 
 	memset(&full, 0, sizeof full);
 	if (sendto(fd, "short", 5, 0, (const struct sockaddr *)dest,
-		   sizeof *dest) != 5 || !readable(fd))
+		   sizeof *dest) != 5 ||
+	    !readable(fd))
 		return "no reply";
-	if (recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&full,
-		     &len) != 5)
+	if (recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&full, &len) !=
+	    5)
 		return "recvfrom failed";
 	if (len != sizeof full || full.sin_port != dest->sin_port ||
 	    full.sin_addr.s_addr != 0)
@@ -449,8 +461,10 @@ int main(int argc, char **argv)
 		fd2 = udp_socket();
 		report("first socket", round_trip(fd, &dest, "one"));
 		report("second socket", round_trip(fd2, &dest2, "two"));
-		report("first socket again", round_trip(fd, &dest, "one-again"));
-		report("second socket again", round_trip(fd2, &dest2, "two-again"));
+		report("first socket again",
+		       round_trip(fd, &dest, "one-again"));
+		report("second socket again",
+		       round_trip(fd2, &dest2, "two-again"));
 		close(fd2);
 		report("first socket after closing the second",
 		       round_trip(fd, &dest, "one-last"));
@@ -470,7 +484,8 @@ int main(int argc, char **argv)
 		report("before fork", round_trip(fd, &dest, "first"));
 		do_fork(fd, &dest);
 	} else if (strcmp(mode, "closeall") == 0 ||
-		   strcmp(mode, "closerange") == 0 || strcmp(mode, "dup2") == 0) {
+		   strcmp(mode, "closerange") == 0 ||
+		   strcmp(mode, "dup2") == 0) {
 		report("before", round_trip(fd, &dest, "before"));
 		if (strcmp(mode, "closeall") == 0)
 			close_all(fd);
