@@ -40,6 +40,7 @@
 
 #include "config.h"
 #include "handshake.h"
+#include "log.h"
 #include "proxyurl.h"
 #include "supervisor.h"
 #include "sys_io.h"
@@ -319,6 +320,19 @@ static int probe(const char *url)
 	return 0;
 }
 
+/* Whether the supervisor cannot run here: the kernel lacks a piece, or
+ * SOCKSIFY_SUPERVISOR=off asks for today's refusal. why says which. */
+static int static_unsupported(char *why, size_t cap)
+{
+	const char *setting = getenv("SOCKSIFY_SUPERVISOR");
+
+	if (setting && strcmp(setting, "off") == 0) {
+		snprintf(why, cap, "SOCKSIFY_SUPERVISOR=off");
+		return 1;
+	}
+	return supervisor_available(why, cap) != 0;
+}
+
 /* The wrapper's one call before exec: config, program, session id. The
  * wrapper execs the program in its own process, so our parent's PID is the
  * program's PID: stale session files are recognised by it. */
@@ -334,20 +348,21 @@ static int preflight(const char *path)
 		verdict = elf_judge(path);
 	if (verdict == ELF_REFUSED)
 		return 3;
-	if (verdict == ELF_STATIC && supervisor_available(why, sizeof why)) {
+	if (verdict == ELF_STATIC && static_unsupported(why, sizeof why)) {
 		fprintf(stderr,
 			"socksify: %s is statically linked: carrying it needs "
-			"a seccomp supervisor, and this system lacks %s; its "
-			"traffic would go direct; refusing\n",
+			"the seccomp supervisor, which is unavailable (%s); "
+			"its traffic would go direct; refusing\n",
 			path, why);
 		return 3;
 	}
-	if (level >= LOG_INFO)
-		fprintf(stderr, "socksify: %s: mode: %s\n",
-			path ? path : "(builtin)",
-			verdict == ELF_STATIC
-			    ? "seccomp supervisor (statically linked)"
-			    : "library (LD_PRELOAD)");
+	/* -v: which mode this run uses, where the run's log goes. */
+	log_set_io(&helper_sys_io);
+	log_setup(level, getenv("SOCKSIFY_LOG_FILE"));
+	log_info("%s: mode: %s", path ? path : "(builtin)",
+		 verdict == ELF_STATIC
+		     ? "seccomp supervisor (statically linked)"
+		     : "library (LD_PRELOAD)");
 	printf("%ld-%lld\n", (long)getppid(), (long long)time(NULL));
 	return verdict == ELF_STATIC ? 4 : 0;
 }
