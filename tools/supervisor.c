@@ -726,7 +726,7 @@ static void *supervisor_handle(void *arg)
 	if (sock >= 0) {
 		verdict = supervisor_decide(call, sock);
 		close(sock);
-	} else if (errno != EBADF) {
+	} else if (errno != EBADF && errno != ESRCH) {
 		log_error("pid %d: cannot examine its descriptor %d: %s",
 			  (int)call->notif.pid, (int)call->notif.data.args[0],
 			  strerror(errno));
