@@ -40,9 +40,12 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 # Helpers shared by the suites (tests/unit/*.c that are not suites).
 UNIT_SUPPORT_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
+# Statically linked test programs (the supervisor's, t_static.sh).
+PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 # The files `make format` rewrites and `make format-check` checks.
 FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.c \
-			tests/unit/*.[ch] tests/integration/progs/*.c))
+			tests/unit/*.[ch] tests/integration/progs/*.c \
+			tests/integration/progs_static/*.c))
 CLANG_FORMAT ?= clang-format
 # The symbols the library exports: the hooks, one a line.
 EXPORTS     := preload/exports.txt
@@ -52,6 +55,7 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
 PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
+PROG_STATIC_BIN := $(PROG_STATIC_SRC:tests/integration/progs_static/%.c=$(B)/progs_static/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -62,7 +66,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
 	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench
 
-all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN)
+all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN) $(PROG_STATIC_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -80,7 +84,7 @@ $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
 		-Wl,--version-script=$(B)/exports.map -o $@ $(filter %.o,$^) $(LDLIBS_SO)
 
-$(B)/socksify-helper: $(B)/tools/socksify-helper.o $(COMMON_OBJ)
+$(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
@@ -98,6 +102,11 @@ $(B)/tests/test_pl_%: $(B)/tests/unit/test_pl_%.o $(UNIT_SUPPORT_OBJ) $(UNIT_PRE
 $(B)/progs/%: tests/integration/progs/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
+
+# -static: glibc's static libraries come with libc6-dev.
+$(B)/progs_static/%: tests/integration/progs_static/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -static -o $@ $< -lpthread
 
 unit-tests: $(UNIT_BIN)
 

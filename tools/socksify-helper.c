@@ -13,6 +13,12 @@
  *                              print the session id for the fake-DNS map,
  *                              "WRAPPERPID-SECONDS"; exit 1 on a config
  *                              error, 3 when PATH cannot take the preload
+ *                              (4 instead of 3 when PATH is statically
+ *                              linked and the supervisor can carry it)
+ *   socksify-helper supervise LIBRARY PROGRAM [ARG]...
+ *                              run PROGRAM under the seccomp supervisor
+ *                              (supervisor.c), LIBRARY in its LD_PRELOAD
+ *                              for any dynamic program it runs
  *   socksify-helper version    print the version
  *   socksify-helper probe URL  tell whether the proxy at URL accepts a
  *                              pipelined SOCKS5 handshake (greeting, auth
@@ -34,7 +40,9 @@
 
 #include "config.h"
 #include "handshake.h"
+#include "log.h"
 #include "proxyurl.h"
+#include "supervisor.h"
 #include "sys_io.h"
 
 /* The helper hooks nothing, so common/ reads files with libc itself. */
@@ -52,7 +60,8 @@ static const char *helper_env(const char *name)
 	return getenv(name);
 }
 
-static int check_config(void)
+/* Load the configuration; *level gets its log level (NULL: not wanted). */
+static int check_config_level(enum log_level *level)
 {
 	struct config *cfg = malloc(sizeof(*cfg));
 	struct config_env env;
@@ -72,8 +81,15 @@ static int check_config(void)
 			"other users can read it (chmod 600 it)\n",
 			cfg->source);
 	rc = (rc < 0 || !cfg->valid) ? 1 : 0;
+	if (level)
+		*level = cfg->log_level;
 	free(cfg);
 	return rc;
+}
+
+static int check_config(void)
+{
+	return check_config_level(NULL);
 }
 
 /* The identity bytes that must match ours: class, byte order, machine. */
@@ -126,15 +142,22 @@ static int elf_identify(const char *path, struct elf_identity *id)
 	return rc;
 }
 
-static int check_elf(const char *path)
+enum elf_verdict {
+	ELF_PRELOAD, /* the preload reaches it */
+	ELF_REFUSED, /* said why */
+	ELF_STATIC,  /* statically linked: only the supervisor can carry it */
+};
+
+static enum elf_verdict elf_judge(const char *path)
 {
 	struct elf_identity prog, self;
 	int rc = elf_identify(path, &prog);
 
 	if (rc <= 0)
-		return 0; /* a script, or unreadable: exec will tell */
+		return ELF_PRELOAD; /* a script, or unreadable: exec will tell
+				     */
 	if (elf_identify("/proc/self/exe", &self) != 1)
-		return 0;
+		return ELF_PRELOAD;
 	if (prog.class != self.class || prog.data != self.data ||
 	    prog.machine != self.machine) {
 		fprintf(stderr,
@@ -142,9 +165,19 @@ static int check_elf(const char *path)
 			"this socksify; the loader would skip the preload and "
 			"its traffic would go direct; refusing\n",
 			path);
-		return 1;
+		return ELF_REFUSED;
 	}
-	if (!prog.has_interp) {
+	return prog.has_interp ? ELF_PRELOAD : ELF_STATIC;
+}
+
+static int check_elf(const char *path)
+{
+	switch (elf_judge(path)) {
+	case ELF_PRELOAD:
+		return 0;
+	case ELF_REFUSED:
+		return 1;
+	case ELF_STATIC:
 		fprintf(
 		    stderr,
 		    "socksify: %s is statically linked: socksify cannot "
@@ -153,7 +186,7 @@ static int check_elf(const char *path)
 		    path);
 		return 1;
 	}
-	return 0;
+	return 1;
 }
 
 /* ---- probe: does a proxy take a pipelined handshake? ---- */
@@ -287,23 +320,59 @@ static int probe(const char *url)
 	return 0;
 }
 
+/* Whether the supervisor cannot run here: the kernel lacks a piece, or
+ * SOCKSIFY_SUPERVISOR=off asks for today's refusal. why says which. */
+static int static_unsupported(char *why, size_t cap)
+{
+	const char *setting = getenv("SOCKSIFY_SUPERVISOR");
+
+	if (setting && strcmp(setting, "off") == 0) {
+		snprintf(why, cap, "SOCKSIFY_SUPERVISOR=off");
+		return 1;
+	}
+	return supervisor_available(why, cap) != 0;
+}
+
 /* The wrapper's one call before exec: config, program, session id. The
  * wrapper execs the program in its own process, so our parent's PID is the
  * program's PID: stale session files are recognised by it. */
 static int preflight(const char *path)
 {
-	if (check_config() != 0)
+	enum elf_verdict verdict = ELF_PRELOAD;
+	enum log_level level = LOG_ERROR;
+	char why[256];
+
+	if (check_config_level(&level) != 0)
 		return 1;
-	if (path && check_elf(path) != 0)
+	if (path)
+		verdict = elf_judge(path);
+	if (verdict == ELF_REFUSED)
 		return 3;
+	if (verdict == ELF_STATIC && static_unsupported(why, sizeof why)) {
+		fprintf(stderr,
+			"socksify: %s is statically linked: carrying it needs "
+			"the seccomp supervisor, which is unavailable (%s); "
+			"its traffic would go direct; refusing\n",
+			path, why);
+		return 3;
+	}
+	/* -v: which mode this run uses, where the run's log goes. */
+	log_set_io(&helper_sys_io);
+	log_setup(level, getenv("SOCKSIFY_LOG_FILE"));
+	log_info("%s: mode: %s", path ? path : "(builtin)",
+		 verdict == ELF_STATIC
+		     ? "seccomp supervisor (statically linked)"
+		     : "library (LD_PRELOAD)");
 	printf("%ld-%lld\n", (long)getppid(), (long long)time(NULL));
-	return 0;
+	return verdict == ELF_STATIC ? 4 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "preflight") == 0)
 		return preflight(argc == 3 ? argv[2] : NULL);
+	if (argc >= 4 && strcmp(argv[1], "supervise") == 0)
+		return supervisor_exec(argv[2], argv + 3);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
 		return check_config();
 	if (argc == 3 && strcmp(argv[1], "elf") == 0)
@@ -315,6 +384,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
-			"preflight [PATH] | probe URL | version\n");
+			"preflight [PATH] | probe URL | version |\n"
+			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;
 }

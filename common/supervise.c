@@ -1,0 +1,110 @@
+/* supervise.c — the seccomp filter program and the remote sockaddr readers
+ * of the supervisor. Pure: no system call of its own. */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "supervise.h"
+
+/* x32 system calls carry this bit in their number on x86-64. */
+#define SUPERVISE_X32_BIT 0x40000000u
+
+#define SECCOMP_DATA_NR	  offsetof(struct seccomp_data, nr)
+#define SECCOMP_DATA_ARCH offsetof(struct seccomp_data, arch)
+/* The low 32 bits of argument i (little-endian) and the high ones. */
+#define SECCOMP_DATA_ARG_LO(i) offsetof(struct seccomp_data, args[i])
+#define SECCOMP_DATA_ARG_HI(i) (offsetof(struct seccomp_data, args[i]) + 4)
+
+static struct sock_filter stmt(uint16_t code, uint32_t k)
+{
+	struct sock_filter f = {.code = code, .jt = 0, .jf = 0, .k = k};
+
+	return f;
+}
+
+static struct sock_filter jump(uint16_t code, uint32_t k, uint8_t jt,
+			       uint8_t jf)
+{
+	struct sock_filter f = {.code = code, .jt = jt, .jf = jf, .k = k};
+
+	return f;
+}
+
+#define LOAD(off)	stmt(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(off))
+#define RET(value)	stmt(BPF_RET | BPF_K, (uint32_t)(value))
+#define JEQ(k, jt, jf)	jump(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(k), jt, jf)
+#define JSET(k, jt, jf) jump(BPF_JMP | BPF_JSET | BPF_K, (uint32_t)(k), jt, jf)
+#define RET_ERRNO(e)	RET(SECCOMP_RET_ERRNO | ((e)&SECCOMP_RET_DATA))
+#define RET_NOTIFY	RET(SECCOMP_RET_USER_NOTIF)
+#define RET_ALLOW	RET(SECCOMP_RET_ALLOW)
+
+/* The program, instruction by instruction; a jump's offsets count from the
+ * next instruction. */
+long supervise_filter_build(struct sock_filter *out, size_t cap, uint32_t arch)
+{
+	const struct sock_filter prog[] = {
+	    /* 0 */ LOAD(SECCOMP_DATA_ARCH),
+	    /* 1 */ JEQ(arch, 1, 0),
+	    /* 2 */ RET_ERRNO(ENOSYS),
+	    /* 3 */ LOAD(SECCOMP_DATA_NR),
+	    /* 4 */ JSET(SUPERVISE_X32_BIT, 0, 1),
+	    /* 5 */ RET_ERRNO(ENOSYS),
+	    /* 6 */ JEQ(SYS_connect, 8, 0),	   /* -> 15 */
+	    /* 7 */ JEQ(SYS_sendmsg, 7, 0),	   /* -> 15 */
+	    /* 8 */ JEQ(SYS_sendmmsg, 6, 0),	   /* -> 15 */
+	    /* 9 */ JEQ(SYS_io_uring_setup, 6, 0), /* -> 16 */
+	    /* 10 */ JEQ(SYS_sendto, 0, 6),	   /* -> 17 */
+	    /* sendto: notify only when it names a destination (arg 4). */
+	    /* 11 */ LOAD(SECCOMP_DATA_ARG_LO(4)),
+	    /* 12 */ JEQ(0, 0, 2), /* -> 15 */
+	    /* 13 */ LOAD(SECCOMP_DATA_ARG_HI(4)),
+	    /* 14 */ JEQ(0, 2, 0), /* -> 17 */
+	    /* 15 */ RET_NOTIFY,
+	    /* 16 */ RET_ERRNO(ENOSYS),
+	    /* 17 */ RET_ALLOW,
+	};
+	size_t n = sizeof prog / sizeof prog[0];
+
+	if (n > cap)
+		return -ENOSPC;
+	memcpy(out, prog, sizeof prog);
+	return (long)n;
+}
+
+long supervise_read_sockaddr(const struct supervise_mem *mem, uint64_t addr,
+			     uint64_t len, struct sockaddr_storage *ss)
+{
+	long got;
+
+	memset(ss, 0, sizeof(*ss));
+	/* The kernel takes the length as an int. */
+	if ((int32_t)(uint32_t)len < 0)
+		return -EINVAL;
+	len = (uint32_t)len;
+	if (addr == 0 || len == 0)
+		return 0;
+	if (len > sizeof(*ss))
+		len = sizeof(*ss);
+	got = mem->read(mem->ctx, addr, ss, (size_t)len);
+	if (got < 0)
+		return got;
+	return (uint64_t)got == len ? got : -EFAULT;
+}
+
+long supervise_read_msg_name(const struct supervise_mem *mem, uint64_t msg_addr,
+			     struct sockaddr_storage *ss)
+{
+	struct msghdr msg;
+	long got;
+
+	memset(ss, 0, sizeof(*ss));
+	if (msg_addr == 0)
+		return -EFAULT;
+	got = mem->read(mem->ctx, msg_addr, &msg, sizeof msg);
+	if (got != (long)sizeof msg)
+		return got < 0 ? got : -EFAULT;
+	return supervise_read_sockaddr(mem, (uint64_t)(uintptr_t)msg.msg_name,
+				       msg.msg_namelen, ss);
+}

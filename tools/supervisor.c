@@ -1,0 +1,812 @@
+/* supervisor.c — carry a statically linked program's TCP connects through
+ * the proxy with a seccomp supervisor.
+ *
+ * The process that will become the program (same PID, so the caller's
+ * wait() sees its exit status unchanged) forks twice: the grandchild is the
+ * supervisor, and the child between them exits at once, so the supervisor
+ * is nobody's child the program could wait() for. The process then sets
+ * no_new_privs, installs the filter of common/supervise.c with a listener,
+ * tells the supervisor the listener's number over a socket pair (the
+ * supervisor takes it with pidfd_getfd), and execs the program. Filter and
+ * listener stay with every descendant of the program; the supervisor exits when
+ * the listener hangs up, i.e. when no process uses the filter any more.
+ *
+ * For each notified connect() on an AF_INET/AF_INET6 stream socket the
+ * supervisor reads the address from the program's memory, routes it as the
+ * library does (common/route.c), and then: direct, it lets the kernel run
+ * the call (SECCOMP_USER_NOTIF_FLAG_CONTINUE); refused, it answers EACCES;
+ * proxied, it takes a copy of the socket (pidfd_getfd), runs the proxy
+ * chain on the copy (tunnel_open, the library's machine) and answers 0 or
+ * the chain's errno. The program's socket is then connected to the proxy,
+ * with the handshake done, and its data path is the kernel's. Each
+ * notification is handled on its own thread (at most SUPERVISOR_THREADS at
+ * once), so a slow handshake does not hold up the others. A non-blocking
+ * socket gets the same treatment: the call returns once the handshake is
+ * done (0), never EINPROGRESS.
+ *
+ * UDP: sendto() with a destination, sendmsg() and sendmmsg() and connect()
+ * on a datagram socket are let through when the destination is direct and
+ * refused with EACCES otherwise (UDP through the proxy and DNS are not
+ * carried yet). A stream socket's sendto/sendmsg with MSG_FASTOPEN (a
+ * connect in disguise) to a destination that is not direct fails with
+ * EOPNOTSUPP. Anything else (other families, types, a descriptor that is
+ * no socket) goes to the kernel as it is. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fakedns.h"
+#include "log.h"
+#include "route.h"
+#include "supervise.h"
+#include "supervisor.h"
+#include "tunnel.h"
+
+#define SUPERVISOR_THREADS  64
+#define SUPERVISOR_MMSG_MAX 1024 /* UIO_MAXIOV: sendmmsg's own limit */
+#define SUPERVISOR_SHM_DIR  "/dev/shm"
+
+#if defined(__x86_64__)
+#define SUPERVISOR_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SUPERVISOR_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "the supervisor knows x86-64 and aarch64 only"
+#endif
+
+/* What every handler thread reads; written before the first thread. */
+struct supervisor {
+	int listener;
+	struct config cfg;
+	bool have_ipv4, have_ipv6; /* the first proxy's addresses */
+	struct endpoint proxy_ipv4, proxy_ipv6;
+	struct fakedns *table; /* NULL without remote DNS */
+	sem_t slots;
+};
+
+static struct supervisor sv;
+
+static const struct sys_io supervisor_sys_io = {
+    .openat = openat,
+    .read = read,
+    .write = write,
+    .close = close,
+    .fstat = fstat,
+};
+
+static const struct socket_io supervisor_socket_io = {
+    .connect = connect,
+    .send = send,
+    .recv = recv,
+    .poll = poll,
+    .getsockopt = getsockopt,
+};
+
+/* ---- the program's side ---- */
+
+int supervisor_available(char *why, size_t cap)
+{
+	uint32_t action = SECCOMP_RET_USER_NOTIF;
+	int pidfd, copy;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) != 0) {
+		snprintf(why, cap, "seccomp user notification: %s",
+			 strerror(errno));
+		return -1;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd < 0) {
+		snprintf(why, cap, "pidfd_open: %s", strerror(errno));
+		return -1;
+	}
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, pidfd, 0);
+	if (copy < 0) {
+		snprintf(why, cap, "pidfd_getfd: %s", strerror(errno));
+		close(pidfd);
+		return -1;
+	}
+	close(copy);
+	close(pidfd);
+	return 0;
+}
+
+static void supervisor_serve(int channel, pid_t program);
+
+/* Install the filter; returns the listener or -errno. */
+static int supervisor_install(void)
+{
+	struct sock_filter insns[SUPERVISE_FILTER_MAX];
+	struct sock_fprog prog;
+	long n = supervise_filter_build(insns, SUPERVISE_FILTER_MAX,
+					SUPERVISOR_ARCH);
+	int fd;
+
+	if (n < 0)
+		return (int)n;
+	prog.len = (unsigned short)n;
+	prog.filter = insns;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -errno;
+	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Fork the supervisor as a grandchild. Returns its PID (read from the
+ * channel) or -errno. */
+static pid_t supervisor_spawn(int channel[2])
+{
+	pid_t middle, pid = -1, program = getpid();
+	int status;
+
+	middle = fork();
+	if (middle < 0)
+		return -errno;
+	if (middle == 0) {
+		close(channel[0]);
+		pid = fork();
+		if (pid == 0)
+			supervisor_serve(channel[1], program); /* no return */
+		_exit(pid < 0 ? 1 : 0);
+	}
+	close(channel[1]);
+	while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
+		;
+	if (read(channel[0], &pid, sizeof pid) != (ssize_t)sizeof pid)
+		return -ECHILD;
+	return pid;
+}
+
+/* LD_PRELOAD = library, then what it held. */
+static void supervisor_set_preload(const char *library)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *value;
+
+	if (!library || !*library)
+		return;
+	if (!old || !*old) {
+		setenv("LD_PRELOAD", library, 1);
+		return;
+	}
+	if (asprintf(&value, "%s %s", library, old) < 0)
+		return;
+	setenv("LD_PRELOAD", value, 1);
+	free(value);
+}
+
+int supervisor_exec(const char *library, char *const argv[])
+{
+	int channel[2], listener, err;
+	char ack;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+		fprintf(stderr, "socksify: socketpair: %s\n", strerror(errno));
+		return 126;
+	}
+	pid = supervisor_spawn(channel);
+	if (pid < 0) {
+		fprintf(stderr, "socksify: cannot start the supervisor: %s\n",
+			strerror((int)-pid));
+		return 126;
+	}
+	/* Yama (ptrace_scope 1) lets only an ancestor read our memory and
+	 * take our descriptors, unless we name the supervisor. */
+	prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0);
+	listener = supervisor_install();
+	if (listener < 0) {
+		fprintf(stderr,
+			"socksify: %s is statically linked and the seccomp "
+			"filter cannot be installed (%s); refusing\n",
+			argv[0], strerror(-listener));
+		return 126;
+	}
+	err = 0;
+	if (write(channel[0], &listener, sizeof listener) !=
+		(ssize_t)sizeof listener ||
+	    read(channel[0], &ack, 1) != 1)
+		err = -EPIPE;
+	close(listener);
+	close(channel[0]);
+	if (err < 0) {
+		fprintf(stderr, "socksify: the supervisor did not start: %s\n",
+			strerror(-err));
+		return 126;
+	}
+	supervisor_set_preload(library);
+	execvp(argv[0], argv);
+	err = errno;
+	fprintf(stderr, "socksify: %s: %s\n", argv[0], strerror(err));
+	return err == ENOENT ? 127 : 126;
+}
+
+/* ---- the supervisor's set-up ---- */
+
+static const char *supervisor_env(const char *name)
+{
+	const char *value = getenv(name);
+
+	return value && *value ? value : NULL;
+}
+
+static void supervisor_add_proxy(const struct endpoint *ep)
+{
+	if (ep->kind == ENDPOINT_IPV4 && !sv.have_ipv4) {
+		sv.proxy_ipv4 = *ep;
+		sv.have_ipv4 = true;
+	} else if (ep->kind == ENDPOINT_IPV6 && !sv.have_ipv6) {
+		sv.proxy_ipv6 = *ep;
+		sv.have_ipv6 = true;
+	}
+}
+
+/* The first proxy's addresses, its name resolved here (the supervisor is
+ * outside the filter and has no preload). */
+static void supervisor_resolve_proxy(void)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *list, *ai;
+	const struct endpoint *addr;
+	struct endpoint ep;
+	int rc;
+
+	if (sv.cfg.proxy_count == 0)
+		return;
+	addr = &sv.cfg.proxies[0].addr;
+	if (addr->kind != ENDPOINT_NAME) {
+		supervisor_add_proxy(addr);
+		return;
+	}
+	rc = getaddrinfo(addr->u.name, NULL, &hints, &list);
+	if (rc != 0) {
+		log_error("cannot resolve the proxy's host name %s: %s",
+			  addr->u.name, gai_strerror(rc));
+		return;
+	}
+	for (ai = list; ai; ai = ai->ai_next) {
+		if (endpoint_from_sockaddr(&ep, ai->ai_addr, ai->ai_addrlen) <
+		    0)
+			continue;
+		ep.port = addr->port;
+		supervisor_add_proxy(&ep);
+	}
+	freeaddrinfo(list);
+}
+
+/* Join the session's fake-DNS map, the file the library attaches to
+ * (preload/state.c), so fake addresses handed out in any process of the
+ * run lead back to their names. */
+static void supervisor_attach_names(void)
+{
+	const char *session = supervisor_env("SOCKSIFY_SESSION");
+	char path[256];
+	int rc;
+
+	if (!sv.cfg.valid || !sv.cfg.remote_dns || !session)
+		return;
+	if (strchr(session, '/') || strlen(session) > 64)
+		return;
+	snprintf(path, sizeof path, "%s/socksify-%u-%s", SUPERVISOR_SHM_DIR,
+		 (unsigned)getuid(), session);
+	rc = fakedns_attach(&supervisor_sys_io, &sv.table, path,
+			    sv.cfg.fake_entries);
+	if (rc < 0) {
+		log_warn("fake DNS table %s unusable (%s); fake addresses "
+			 "cannot be carried",
+			 path, strerror(-rc));
+		sv.table = NULL;
+	}
+}
+
+static void supervisor_load(void)
+{
+	struct config_env env = {
+	    .conf_file = supervisor_env("SOCKSIFY_CONF"),
+	    .proxy_url = supervisor_env("SOCKSIFY_PROXY"),
+	    .log_level = supervisor_env("SOCKSIFY_LOG"),
+	    .pipeline = supervisor_env("SOCKSIFY_PIPELINE"),
+	    .xdg_config_home = supervisor_env("XDG_CONFIG_HOME"),
+	    .home = supervisor_env("HOME"),
+	};
+
+	log_set_io(&supervisor_sys_io);
+	config_load(&sv.cfg, &env, &supervisor_sys_io);
+	log_setup(sv.cfg.log_level, supervisor_env("SOCKSIFY_LOG_FILE"));
+	if (!sv.cfg.valid) {
+		log_error("config error: %s; every connection will be refused",
+			  sv.cfg.error);
+		return;
+	}
+	supervisor_resolve_proxy();
+	supervisor_attach_names();
+}
+
+/* Take the listener from the program's process: it installed the filter
+ * and wrote the listener's number on channel. A sendmsg() with SCM_RIGHTS
+ * cannot carry it: the filter would hand that very call to us. Returns the
+ * listener or -1. */
+static int supervisor_take_listener(int channel, pid_t program)
+{
+	int number, pidfd, fd;
+
+	if (read(channel, &number, sizeof number) != (ssize_t)sizeof number)
+		return -1;
+	pidfd = (int)syscall(SYS_pidfd_open, program, 0);
+	if (pidfd < 0)
+		return -1;
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, number, 0);
+	close(pidfd);
+	return fd;
+}
+
+/* Leave the caller's terminal, pipes and directory alone: the supervisor
+ * must not keep a pipe the caller reads open (only fd 2, for the log,
+ * stays), nor take the terminal's signals. */
+static void supervisor_detach(int channel)
+/* channel ends up as fd 3 */
+{
+	int high = fcntl(channel, F_DUPFD_CLOEXEC, 10);
+	int null;
+
+	if (high >= 0)
+		channel = high; /* out of the way of 0..3 */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+	}
+	dup2(channel, 3);
+	syscall(SYS_close_range, 4, ~0u, 0);
+	setsid();
+	if (chdir("/") != 0) {
+		/* stay where we are */
+	}
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- one notification ---- */
+
+/* A notified call, as a handler thread sees it. */
+struct supervisor_call {
+	struct seccomp_notif notif;
+	int pidfd; /* the caller's */
+};
+
+static long supervisor_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const struct supervisor_call *call = ctx;
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr,
+			       .iov_len = len};
+	ssize_t n =
+	    process_vm_readv((pid_t)call->notif.pid, &local, 1, &remote, 1, 0);
+
+	return n < 0 ? -errno : (long)n;
+}
+
+/* Whether the notification still stands (the caller is still in the
+ * system call): its memory and descriptors were really its own. */
+static bool supervisor_valid(const struct supervisor_call *call)
+{
+	uint64_t id = call->notif.id;
+
+	return ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* The destinations of a sendmmsg(): every message's. Returns the first that
+ * is an address of family (or a length <= 0 when none is). */
+static long supervisor_mmsg_name(struct supervise_mem *mem,
+				 const struct seccomp_data *d, int family,
+				 struct sockaddr_storage *ss)
+{
+	uint64_t count =
+	    d->args[2] < SUPERVISOR_MMSG_MAX ? d->args[2] : SUPERVISOR_MMSG_MAX;
+	long rc = 0;
+
+	for (uint64_t i = 0; i < count; i++) {
+		rc = supervise_read_msg_name(
+		    mem, d->args[1] + i * sizeof(struct mmsghdr), ss);
+		if (rc > 0 && ss->ss_family == family)
+			return rc;
+	}
+	return rc > 0 ? 0 : rc;
+}
+
+/* The destination the call names, into ss. Returns its length, 0 when it
+ * names none, or -errno. */
+static long supervisor_destination(struct supervisor_call *call, int family,
+				   struct sockaddr_storage *ss)
+{
+	struct supervise_mem mem = {.read = supervisor_mem_read, .ctx = call};
+	const struct seccomp_data *d = &call->notif.data;
+
+	switch (d->nr) {
+	case SYS_connect:
+		return supervise_read_sockaddr(&mem, d->args[1], d->args[2],
+					       ss);
+	case SYS_sendto:
+		return supervise_read_sockaddr(&mem, d->args[4], d->args[5],
+					       ss);
+	case SYS_sendmsg:
+		return supervise_read_msg_name(&mem, d->args[1], ss);
+	case SYS_sendmmsg:
+		return supervisor_mmsg_name(&mem, d, family, ss);
+	default:
+		return 0;
+	}
+}
+
+/* The flags of a sending call (MSG_FASTOPEN is a connect). */
+static bool supervisor_fastopen(struct supervisor_call *call)
+{
+	const struct seccomp_data *d = &call->notif.data;
+
+	if (d->nr == SYS_sendto)
+		return d->args[3] & MSG_FASTOPEN;
+	if (d->nr == SYS_sendmsg || d->nr == SYS_sendmmsg)
+		return d->args[d->nr == SYS_sendmsg ? 2 : 3] & MSG_FASTOPEN;
+	return false;
+}
+
+static bool supervisor_is_proxy(const struct endpoint *ep)
+{
+	return (sv.have_ipv4 && endpoint_equal(ep, &sv.proxy_ipv4)) ||
+	       (sv.have_ipv6 && endpoint_equal(ep, &sv.proxy_ipv6));
+}
+
+static bool supervisor_is_fake(const struct endpoint *ep)
+{
+	if (!sv.cfg.valid || !sv.cfg.remote_dns)
+		return false;
+	if (ep->kind == ENDPOINT_IPV4)
+		return netmask_contains(&sv.cfg.fake_ipv4, ep);
+	if (ep->kind == ENDPOINT_IPV6)
+		return netmask_contains(&sv.cfg.fake_ipv6, ep);
+	return false;
+}
+
+/* The name behind a fake address, into name. */
+static bool supervisor_unfake(const struct endpoint *ep, struct endpoint *name)
+{
+	char buf[ENDPOINT_NAME_MAX + 1];
+	long index, len;
+
+	index = fakedns_addr_to_index(
+	    ep->kind == ENDPOINT_IPV4 ? &sv.cfg.fake_ipv4 : &sv.cfg.fake_ipv6,
+	    ep);
+	if (index < 0 || !sv.table)
+		return false;
+	len = fakedns_name(sv.table, (uint32_t)index, buf, sizeof buf);
+	if (len < 0)
+		return false;
+	return endpoint_set_name(name, buf, (size_t)len, ep->port) == 0;
+}
+
+/* The verdict of a call: CONTINUE (let the kernel run it), or an answer
+ * (0 or -errno). */
+#define SUPERVISOR_CONTINUE 1
+
+/* The first proxy's address in family. Returns its length or -errno. */
+static int supervisor_proxy_sockaddr(int family, struct sockaddr_storage *ss)
+{
+	socklen_t len;
+
+	if (sv.have_ipv4)
+		len = endpoint_to_sockaddr(&sv.proxy_ipv4, family, ss);
+	else if (sv.have_ipv6 && family == AF_INET)
+		return -EAFNOSUPPORT;
+	else if (sv.have_ipv6)
+		len = endpoint_to_sockaddr(&sv.proxy_ipv6, family, ss);
+	else
+		return -EHOSTUNREACH;
+	return len > 0 ? (int)len : -EAFNOSUPPORT;
+}
+
+/* Run the chain on sock, the supervisor's copy of the program's socket
+ * (one open file: its flags are the program's), non-blocking for the run,
+ * the flags put back after. A failure dissolves the half-made connection
+ * (connect to AF_UNSPEC), as the library does. */
+static int supervisor_tunnel(int sock, int family,
+			     const struct endpoint *target,
+			     struct tunnel_result *res)
+{
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	struct sockaddr_storage proxy;
+	int len = supervisor_proxy_sockaddr(family, &proxy);
+	int flags, rc;
+
+	if (len < 0) {
+		res->why = len == -EAFNOSUPPORT
+			       ? "an IPv4 socket cannot reach an IPv6 proxy"
+			       : "the proxy's address is unknown";
+		return len;
+	}
+	flags = fcntl(sock, F_GETFL);
+	if (flags < 0)
+		return -errno;
+	if (!(flags & O_NONBLOCK) &&
+	    fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	rc = tunnel_open(&supervisor_socket_io, &sv.cfg, sock,
+			 (const struct sockaddr *)&proxy, (socklen_t)len,
+			 target, HANDSHAKE_CONNECT, res);
+	if (!(flags & O_NONBLOCK))
+		fcntl(sock, F_SETFL, flags);
+	if (rc < 0 && rc != -EISCONN && rc != -EALREADY)
+		connect(sock, &unspec, sizeof unspec);
+	return rc;
+}
+
+/* A TCP connect() to a destination the routes send to the proxy. */
+static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
+			    const struct endpoint *asked, bool is_fake)
+{
+	char dest[ENDPOINT_TEXT_MAX];
+	struct tunnel_result res = {.hop = -1, .why = NULL};
+	struct endpoint target = *asked;
+	int pid = (int)call->notif.pid, fd = (int)call->notif.data.args[0];
+	int rc;
+
+	if (is_fake && !supervisor_unfake(asked, &target)) {
+		log_error("pid %d fd %d: %s refused: a fake address with no "
+			  "name (from another socksify session?)",
+			  pid, fd, endpoint_format(asked, dest, sizeof dest));
+		return -EHOSTUNREACH;
+	}
+	endpoint_format(&target, dest, sizeof dest);
+	rc = supervisor_tunnel(sock, family, &target, &res);
+	if (rc < 0)
+		log_error("pid %d fd %d: %s via the proxy: %s", pid, fd, dest,
+			  res.why ? res.why : strerror(-rc));
+	else
+		log_info("pid %d fd %d: %s via the proxy: ok (supervised)", pid,
+			 fd, dest);
+	return rc;
+}
+
+static void supervisor_log(struct supervisor_call *call,
+			   const struct endpoint *ep, const char *what)
+{
+	char dest[ENDPOINT_TEXT_MAX];
+
+	if (log_enabled(LOG_INFO))
+		log_info("pid %d fd %d: %s %s", (int)call->notif.pid,
+			 (int)call->notif.data.args[0],
+			 endpoint_format(ep, dest, sizeof dest), what);
+}
+
+/* A stream socket: connect() is routed; sending with MSG_FASTOPEN to a
+ * destination that is not direct is refused; other sends go on. */
+static int supervisor_stream(struct supervisor_call *call, int sock, int family,
+			     const struct endpoint *ep)
+{
+	bool is_fake;
+
+	if (call->notif.data.nr != SYS_connect && !supervisor_fastopen(call))
+		return SUPERVISOR_CONTINUE;
+	if (!sv.cfg.valid) {
+		supervisor_log(call, ep, "refused: config error");
+		return -EACCES;
+	}
+	if (supervisor_is_proxy(ep))
+		return SUPERVISOR_CONTINUE;
+	is_fake = supervisor_is_fake(ep);
+	switch (route_classify(&sv.cfg, ep, is_fake)) {
+	case ROUTE_DIRECT:
+		supervisor_log(call, ep, "direct");
+		return SUPERVISOR_CONTINUE;
+	case ROUTE_BLOCK:
+		supervisor_log(call, ep, "refused by rule");
+		return -EACCES;
+	case ROUTE_PROXY:
+		break;
+	}
+	if (call->notif.data.nr != SYS_connect) {
+		supervisor_log(call, ep,
+			       "refused: TCP Fast Open is not carried");
+		return -EOPNOTSUPP;
+	}
+	return supervisor_proxy(call, sock, family, ep, is_fake);
+}
+
+/* A datagram socket: direct destinations only (UDP is not carried yet). */
+static int supervisor_datagram(struct supervisor_call *call,
+			       const struct endpoint *ep)
+{
+	char dest[ENDPOINT_TEXT_MAX];
+	enum route_decision way = ROUTE_BLOCK;
+
+	if (sv.cfg.valid) {
+		way = route_classify_proto(&sv.cfg, ep, supervisor_is_fake(ep),
+					   RULE_PROTO_UDP);
+		if (way == ROUTE_PROXY && sv.cfg.udp_mode == UDP_DIRECT &&
+		    !supervisor_is_fake(ep))
+			way = ROUTE_DIRECT;
+	}
+	if (way == ROUTE_DIRECT || supervisor_is_proxy(ep))
+		return SUPERVISOR_CONTINUE;
+	log_error("pid %d fd %d: UDP to %s refused: %s", (int)call->notif.pid,
+		  (int)call->notif.data.args[0],
+		  endpoint_format(ep, dest, sizeof dest),
+		  way == ROUTE_BLOCK ? "blocked by rule"
+				     : "a supervised program's UDP is not "
+				       "carried yet");
+	return -EACCES;
+}
+
+/* The verdict for a call on the copy sock of the caller's descriptor. */
+static int supervisor_decide(struct supervisor_call *call, int sock)
+{
+	struct sockaddr_storage ss;
+	struct endpoint ep;
+	int family, type;
+	socklen_t len = sizeof family;
+	long n;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0 ||
+	    (family != AF_INET && family != AF_INET6))
+		return SUPERVISOR_CONTINUE;
+	len = sizeof type;
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM))
+		return SUPERVISOR_CONTINUE;
+	n = supervisor_destination(call, family, &ss);
+	if (!supervisor_valid(call))
+		return -ENOENT; /* gone: the answer will not be delivered */
+	if (n <= 0 || endpoint_from_sockaddr(&ep, (struct sockaddr *)&ss,
+					     (socklen_t)n) < 0)
+		return SUPERVISOR_CONTINUE; /* the kernel judges it */
+	if (type == SOCK_STREAM)
+		return supervisor_stream(call, sock, family, &ep);
+	return supervisor_datagram(call, &ep);
+}
+
+static void supervisor_answer(const struct supervisor_call *call, int verdict)
+{
+	struct seccomp_notif_resp resp = {.id = call->notif.id};
+
+	if (verdict == SUPERVISOR_CONTINUE)
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else
+		resp.error = verdict; /* 0 or -errno */
+	/* ENOENT: the caller left the call (killed, or a signal). */
+	ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+/* The process (thread group) of thread tid: pidfd_open() takes only a
+ * process's leader before Linux 6.9. Returns it, or tid when unknown. */
+static pid_t supervisor_tgid(pid_t tid)
+{
+	char path[64], buf[512], *at;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tid;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return tid;
+	buf[n] = '\0';
+	at = strstr(buf, "\nTgid:");
+	return at ? (pid_t)atoi(at + 7) : tid;
+}
+
+static void *supervisor_handle(void *arg)
+{
+	struct supervisor_call *call = arg;
+	int verdict = SUPERVISOR_CONTINUE;
+	int sock;
+
+	call->pidfd = (int)syscall(SYS_pidfd_open,
+				   supervisor_tgid((pid_t)call->notif.pid), 0);
+	sock = call->pidfd < 0 ? -1
+			       : (int)syscall(SYS_pidfd_getfd, call->pidfd,
+					      (int)call->notif.data.args[0], 0);
+	if (sock >= 0) {
+		verdict = supervisor_decide(call, sock);
+		close(sock);
+	} else if (errno != EBADF && errno != ESRCH) {
+		log_error("pid %d: cannot examine its descriptor %d: %s",
+			  (int)call->notif.pid, (int)call->notif.data.args[0],
+			  strerror(errno));
+		verdict = -EACCES; /* fail closed */
+	}
+	if (verdict != -ENOENT)
+		supervisor_answer(call, verdict);
+	if (call->pidfd >= 0)
+		close(call->pidfd);
+	free(call);
+	sem_post(&sv.slots);
+	return NULL;
+}
+
+/* ---- the loop ---- */
+
+/* Receive one notification and start its thread. Returns 0, or -1 when
+ * the listener is gone. */
+static int supervisor_receive(void)
+{
+	struct supervisor_call *call;
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	while (sem_wait(&sv.slots) != 0)
+		;
+	call = calloc(1, sizeof(*call));
+	if (!call) {
+		sem_post(&sv.slots);
+		return 0;
+	}
+	if (ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_RECV, &call->notif) != 0) {
+		int err = errno;
+
+		free(call);
+		sem_post(&sv.slots);
+		/* ENOENT: the caller left before we read it. */
+		return err == ENOENT || err == EINTR ? 0 : -1;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	if (pthread_create(&thread, &attr, supervisor_handle, call) != 0)
+		supervisor_handle(call); /* inline: slower, still correct */
+	pthread_attr_destroy(&attr);
+	return 0;
+}
+
+static void supervisor_serve(int channel, pid_t program)
+{
+	pid_t self = getpid();
+	char ack = 'A';
+
+	supervisor_detach(channel);
+	channel = 3;
+	if (write(channel, &self, sizeof self) != (ssize_t)sizeof self)
+		_exit(1);
+	sv.listener = supervisor_take_listener(channel, program);
+	if (sv.listener < 0)
+		_exit(0); /* the program side gave up */
+	supervisor_load();
+	sem_init(&sv.slots, 0, SUPERVISOR_THREADS);
+	if (write(channel, &ack, 1) != 1)
+		_exit(1);
+	close(channel);
+	for (;;) {
+		struct pollfd p = {.fd = sv.listener, .events = POLLIN};
+
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p.revents & POLLIN) {
+			if (supervisor_receive() < 0)
+				break;
+		} else if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			break;
+		}
+	}
+	/* The program tree is gone; threads still answering are moot. */
+	_exit(0);
+}

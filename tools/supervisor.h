@@ -1,0 +1,20 @@
+/* supervisor.h — run a statically linked program under a seccomp filter
+ * whose connect() calls a supervisor process carries (see supervisor.c). */
+#ifndef SOCKSIFY_SUPERVISOR_H
+#define SOCKSIFY_SUPERVISOR_H
+
+#include <stddef.h>
+
+/* Whether this kernel has what the supervisor needs (seccomp user
+ * notification, pidfd_open, pidfd_getfd). Returns 0, or -1 with why (the
+ * missing piece and its error) written into why[0..cap). */
+int supervisor_available(char *why, size_t cap);
+
+/* Start the supervisor, install the filter in this process and exec
+ * argv[0] (searched in PATH) with library prepended to LD_PRELOAD (NULL:
+ * LD_PRELOAD untouched). Returns only on failure, with the exit status the
+ * wrapper uses (126, or 127 when argv[0] is not found), the reason on
+ * stderr. */
+int supervisor_exec(const char *library, char *const argv[]);
+
+#endif
