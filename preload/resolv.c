@@ -156,8 +156,9 @@ static long resolv_answer(const uint8_t *query, size_t len, uint8_t *reply,
 		rc = resolv_refuse(&q, "only A, AAAA and PTR are answered",
 				   reply, cap);
 	if (rc > 0)
-		log_debug("DNS query %s type %u answered locally (%ld bytes)",
-			  q.name, q.qtype, rc);
+		log_debug(
+		    "DNS query %s type %u: reply made locally (%ld bytes)",
+		    q.name, q.qtype, rc);
 	return rc == -ENOSPC ? -EMSGSIZE : rc;
 }
 
