@@ -12,6 +12,8 @@
  *   - class IN, type A / AAAA: the addresses getaddrinfo gives the name
  *     (/etc/hosts, else the fake address of that family); a numeric name is
  *     its own answer; NOERROR without data when the family has none;
+ *     REFUSED when the fake range is full or the config invalid (as
+ *     hostent.c, never TRY_AGAIN: retrying cannot help);
  *   - type PTR of a fake address: its name (NXDOMAIN when the fake range
  *     holds no name for it);
  *   - anything else (SRV, MX, TXT, PTR of a real address, another class):
@@ -111,8 +113,8 @@ static long resolv_addresses(const struct config *cfg,
 	rc = resolve_addresses(cfg, q->name, af, 0, addrs, &count);
 	if (rc == EAI_NONAME)
 		return resolv_error(q, DNSMSG_NXDOMAIN, reply, cap);
-	if (rc != 0)
-		return resolv_error(q, DNSMSG_SERVFAIL, reply, cap);
+	if (rc != 0) /* logged; REFUSED, not SERVFAIL: retrying cannot help */
+		return resolv_error(q, DNSMSG_REFUSED, reply, cap);
 	return dnsmsg_build_addresses(q, addrs, count, RESOLV_TTL, reply, cap);
 }
 
