@@ -26,11 +26,11 @@
  *
  * UDP: sendto() with a destination, sendmsg() and sendmmsg() and connect()
  * on a datagram socket are let through when the destination is direct and
- * refused with EACCES otherwise (UDP through the proxy and DNS are not
- * carried yet). A stream socket's sendto/sendmsg with MSG_FASTOPEN (a
- * connect in disguise) to a destination that is not direct fails with
- * EOPNOTSUPP. Anything else (other families, types, a descriptor that is
- * no socket) goes to the kernel as it is. */
+ * refused with EACCES otherwise (sendmmsg: when every message's is direct) (UDP
+ * through the proxy and DNS are not carried yet). A stream socket's
+ * sendto/sendmsg with MSG_FASTOPEN (a connect in disguise) to a destination
+ * that is not direct fails with EOPNOTSUPP. Anything else (other families,
+ * types, a descriptor that is no socket) goes to the kernel as it is. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -411,28 +411,9 @@ static bool supervisor_valid(const struct supervisor_call *call)
 	return ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-/* The destinations of a sendmmsg(): every message's. Returns the first that
- * is an address of family (or a length <= 0 when none is). */
-static long supervisor_mmsg_name(struct supervise_mem *mem,
-				 const struct seccomp_data *d, int family,
-				 struct sockaddr_storage *ss)
-{
-	uint64_t count =
-	    d->args[2] < SUPERVISOR_MMSG_MAX ? d->args[2] : SUPERVISOR_MMSG_MAX;
-	long rc = 0;
-
-	for (uint64_t i = 0; i < count; i++) {
-		rc = supervise_read_msg_name(
-		    mem, d->args[1] + i * sizeof(struct mmsghdr), ss);
-		if (rc > 0 && ss->ss_family == family)
-			return rc;
-	}
-	return rc > 0 ? 0 : rc;
-}
-
 /* The destination the call names, into ss. Returns its length, 0 when it
  * names none, or -errno. */
-static long supervisor_destination(struct supervisor_call *call, int family,
+static long supervisor_destination(struct supervisor_call *call,
 				   struct sockaddr_storage *ss)
 {
 	struct supervise_mem mem = {.read = supervisor_mem_read, .ctx = call};
@@ -447,8 +428,6 @@ static long supervisor_destination(struct supervisor_call *call, int family,
 					       ss);
 	case SYS_sendmsg:
 		return supervise_read_msg_name(&mem, d->args[1], ss);
-	case SYS_sendmmsg:
-		return supervisor_mmsg_name(&mem, d, family, ss);
 	default:
 		return 0;
 	}
@@ -652,12 +631,56 @@ static int supervisor_datagram(struct supervisor_call *call,
 	return -EACCES;
 }
 
+/* The verdict for a destination ep of the call on sock. */
+static int supervisor_judge(struct supervisor_call *call, int sock, int family,
+			    int type, const struct endpoint *ep)
+{
+	if (type == SOCK_STREAM)
+		return supervisor_stream(call, sock, family, ep);
+	return supervisor_datagram(call, ep);
+}
+
+/* sendmmsg(): every message's destination is judged, up to the kernel's own
+ * limit on their number (the low 32 bits of vlen, at most UIO_MAXIOV); the
+ * first one that is not let through refuses the whole call. */
+static int supervisor_mmsg(struct supervisor_call *call, int sock, int family,
+			   int type)
+{
+	struct supervise_mem mem = {.read = supervisor_mem_read, .ctx = call};
+	const struct seccomp_data *d = &call->notif.data;
+	uint32_t count = (uint32_t)d->args[2];
+	struct sockaddr_storage ss;
+	struct endpoint ep;
+	int verdict;
+	long n;
+
+	if (type == SOCK_STREAM && !supervisor_fastopen(call))
+		return SUPERVISOR_CONTINUE;
+	if (count > SUPERVISOR_MMSG_MAX)
+		count = SUPERVISOR_MMSG_MAX;
+	for (uint32_t i = 0; i < count; i++) {
+		n = supervise_read_msg_name(
+		    &mem, d->args[1] + (uint64_t)i * sizeof(struct mmsghdr),
+		    &ss);
+		if (n < 0)
+			break; /* the kernel stops at this message too */
+		if (n == 0 ||
+		    endpoint_from_sockaddr(&ep, (struct sockaddr *)&ss,
+					   (socklen_t)n) < 0)
+			continue; /* the kernel judges it */
+		verdict = supervisor_judge(call, sock, family, type, &ep);
+		if (verdict != SUPERVISOR_CONTINUE)
+			return verdict;
+	}
+	return SUPERVISOR_CONTINUE;
+}
+
 /* The verdict for a call on the copy sock of the caller's descriptor. */
 static int supervisor_decide(struct supervisor_call *call, int sock)
 {
 	struct sockaddr_storage ss;
 	struct endpoint ep;
-	int family, type;
+	int family, type, verdict;
 	socklen_t len = sizeof family;
 	long n;
 
@@ -668,15 +691,18 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM))
 		return SUPERVISOR_CONTINUE;
-	n = supervisor_destination(call, family, &ss);
+	if (call->notif.data.nr == SYS_sendmmsg) {
+		verdict = supervisor_mmsg(call, sock, family, type);
+		/* gone: the answer will not be delivered */
+		return supervisor_valid(call) ? verdict : -ENOENT;
+	}
+	n = supervisor_destination(call, &ss);
 	if (!supervisor_valid(call))
 		return -ENOENT; /* gone: the answer will not be delivered */
 	if (n <= 0 || endpoint_from_sockaddr(&ep, (struct sockaddr *)&ss,
 					     (socklen_t)n) < 0)
 		return SUPERVISOR_CONTINUE; /* the kernel judges it */
-	if (type == SOCK_STREAM)
-		return supervisor_stream(call, sock, family, &ep);
-	return supervisor_datagram(call, &ep);
+	return supervisor_judge(call, sock, family, type, &ep);
 }
 
 static void supervisor_answer(const struct supervisor_call *call, int verdict)

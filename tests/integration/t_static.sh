@@ -68,6 +68,31 @@ out=$(sfy -q -f "$SFY_TMP/direct.conf" "$STATIC" udp 127.0.0.1 "$dead")
 expect_eq "UDP direct" "$out" ok
 say "UDP: refused unless direct"
 
+# sendmmsg: every message's destination is judged. The first is direct, the
+# second is not: the whole call is refused and nothing reaches 127.0.0.5.
+write_conf "$SFY_TMP/mmsg.conf" "proxy socks5h://127.0.0.1:$DANTED_PORT" \
+	"direct 127.0.0.1/32"
+uport=$(free_port)
+"$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.5", int(sys.argv[1])))
+s.settimeout(5)
+print(s.recv(100).decode())' "$uport" >"$SFY_TMP/udp5.out" &
+lpid=$!
+sleep 0.3
+out=$(sfy -q -f "$SFY_TMP/mmsg.conf" "$STATIC" mmsg 127.0.0.1 127.0.0.5 \
+	"$uport")
+expect_eq "sendmmsg, the second message not direct" "$out" EACCES
+"$PYTHON" -c '
+import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"end",
+	("127.0.0.5", int(sys.argv[1])))' "$uport"
+wait $lpid
+expect_eq "sendmmsg: nothing reached 127.0.0.5" "$(cat "$SFY_TMP/udp5.out")" \
+	end
+say "sendmmsg: every destination judged"
+
 # A fake address handed out by a dynamic program the static one runs (it
 # gets the library through LD_PRELOAD, and the session's name map): the
 # supervisor maps it back to the name, which only danted can resolve.

@@ -9,6 +9,9 @@
  *                                    errno name (EACCES, ECONNREFUSED ...)
  *   staticnet udp IP PORT            one datagram by sendto; prints "ok" or
  *                                    the errno name
+ *   staticnet mmsg IP1 IP2 PORT      one sendmmsg() of two datagrams, to
+ *                                    IP1 then IP2; prints "ok" or the
+ *                                    errno name
  *   staticnet exit N [TAG]           exit with status N at once
  *   staticnet via PORT CMD [ARG]...  run CMD (a child: a dynamic program
  *                                    gets the library), read an IP
@@ -192,6 +195,30 @@ static int udp(const char *ip, const char *port)
 	return 0;
 }
 
+static int mmsg(const char *ip1, const char *ip2, const char *port)
+{
+	struct sockaddr_storage ss[2];
+	socklen_t len[2] = {address(ip1, port, &ss[0]),
+			    address(ip2, port, &ss[1])};
+	static char byte[] = "x";
+	struct iovec iov = {.iov_base = byte, .iov_len = 1};
+	struct mmsghdr msgs[2];
+	int fd = socket(ss[0].ss_family, SOCK_DGRAM, 0);
+
+	memset(msgs, 0, sizeof msgs);
+	for (int i = 0; i < 2; i++) {
+		msgs[i].msg_hdr.msg_name = &ss[i];
+		msgs[i].msg_hdr.msg_namelen = len[i];
+		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	if (sendmmsg(fd, msgs, 2, 0) == 2)
+		printf("ok\n");
+	else
+		printf("%s\n", errno_name(errno));
+	return 0;
+}
+
 /* The "via" mode: the address comes from a child's output. */
 static int via(const char *port, char **cmd)
 {
@@ -236,6 +263,8 @@ int main(int argc, char **argv)
 		return via(argv[2], argv + 3);
 	if (argc == 4 && strcmp(argv[1], "udp") == 0)
 		return udp(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "mmsg") == 0)
+		return mmsg(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "errno") == 0) {
 		fd = dial(argv[2], argv[3], 0);
 		printf("%s\n", fd >= 0 ? "ok" : errno_name(-fd));
