@@ -60,6 +60,12 @@
 #include "supervisor.h"
 #include "tunnel.h"
 
+/* Linux 5.19: once the supervisor has received a notification, the caller
+ * waits for the answer killably only (a signal does not interrupt it). */
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 #define SUPERVISOR_THREADS  64
 #define SUPERVISOR_MMSG_MAX 1024 /* UIO_MAXIOV: sendmmsg's own limit */
 #define SUPERVISOR_SHM_DIR  "/dev/shm"
@@ -130,7 +136,13 @@ int supervisor_available(char *why, size_t cap)
 
 static void supervisor_serve(int channel, pid_t program);
 
-/* Install the filter; returns the listener or -errno. */
+/* Install the filter; returns the listener or -errno. A signal must not
+ * interrupt a connect the supervisor is carrying: the program's handler
+ * would run, libc would re-issue the connect (or the program would) while
+ * a handler thread is still mid-handshake on the same socket (EISCONN, a
+ * corrupted handshake). So the wait is killable only, where the kernel
+ * knows how (5.19); an older one refuses the flag (EINVAL) and the filter
+ * goes in without it (README, Limits). */
 static int supervisor_install(void)
 {
 	struct sock_filter insns[SUPERVISE_FILTER_MAX];
@@ -146,7 +158,12 @@ static int supervisor_install(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -errno;
 	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER |
+			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+			  &prog);
+	if (fd < 0 && errno == EINVAL)
+		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	return fd < 0 ? -errno : fd;
 }
 
