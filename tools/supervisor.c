@@ -333,8 +333,26 @@ static void supervisor_attach_names(void)
 	}
 }
 
+/* SOCKSIFY_LOG_FILE as an absolute path: the log opens it for each line,
+ * and the supervisor leaves for / after loading. NULL when unset. */
+static const char *supervisor_log_file(char *buf, size_t cap)
+{
+	const char *path = supervisor_env("SOCKSIFY_LOG_FILE");
+	size_t len;
+
+	if (!path || path[0] == '/' || !getcwd(buf, cap))
+		return path;
+	len = strlen(buf);
+	if ((size_t)snprintf(buf + len, cap - len, "/%s", path) >= cap - len)
+		return path; /* too long to hold: the log falls back on fd 2 */
+	return buf;
+}
+
+/* Read the config and set up the log, both named relative to the caller's
+ * directory: before supervisor_leave_cwd(). */
 static void supervisor_load(void)
 {
+	char log_file[4096];
 	struct config_env env = {
 	    .conf_file = supervisor_env("SOCKSIFY_CONF"),
 	    .proxy_url = supervisor_env("SOCKSIFY_PROXY"),
@@ -346,7 +364,8 @@ static void supervisor_load(void)
 
 	log_set_io(&supervisor_sys_io);
 	config_load(&sv.cfg, &env, &supervisor_sys_io);
-	log_setup(sv.cfg.log_level, supervisor_env("SOCKSIFY_LOG_FILE"));
+	log_setup(sv.cfg.log_level,
+		  supervisor_log_file(log_file, sizeof log_file));
 	if (!sv.cfg.valid) {
 		log_error("config error: %s; every connection will be refused",
 			  sv.cfg.error);
@@ -374,9 +393,9 @@ static int supervisor_take_listener(int channel, pid_t program)
 	return fd;
 }
 
-/* Leave the caller's terminal, pipes and directory alone: the supervisor
- * must not keep a pipe the caller reads open (only fd 2, for the log,
- * stays), nor take the terminal's signals. */
+/* Leave the caller's terminal and pipes alone: the supervisor must not keep
+ * a pipe the caller reads open (only fd 2, for the log, stays), nor take
+ * the terminal's signals. */
 static void supervisor_detach(int channel)
 /* channel ends up as fd 3 */
 {
@@ -393,10 +412,16 @@ static void supervisor_detach(int channel)
 	dup2(channel, 3);
 	syscall(SYS_close_range, 4, ~0u, 0);
 	setsid();
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Leave the caller's directory (once the config and the log, which may be
+ * named relative to it, are loaded). */
+static void supervisor_leave_cwd(void)
+{
 	if (chdir("/") != 0) {
 		/* stay where we are */
 	}
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* ---- one notification ---- */
@@ -831,6 +856,7 @@ static void supervisor_serve(int channel, pid_t program)
 	if (sv.listener < 0)
 		_exit(0); /* the program side gave up */
 	supervisor_load();
+	supervisor_leave_cwd();
 	sem_init(&sv.slots, 0, SUPERVISOR_THREADS);
 	if (write(channel, &ack, 1) != 1)
 		_exit(1);

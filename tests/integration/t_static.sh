@@ -27,6 +27,15 @@ expect_via_danted "static connect by IP" "$HTTP_PORT" \
 expect_via_danted "static non-blocking connect" "$HTTP_PORT" \
 	sfy -f "$conf" "$STATIC" nonblock 127.0.0.1 "$HTTP_PORT"
 
+# A config file and a log file named relative to the caller's directory
+# (the supervisor leaves for / only once it has read and opened them).
+in_tmp() { (cd "$SFY_TMP" && "$@"); }
+SOCKSIFY_LOG_FILE=sv.log expect_via_danted "static, relative -f" \
+	"$HTTP_PORT" in_tmp sfy -v -f socksify.conf "$STATIC" get 127.0.0.1 \
+	"$HTTP_PORT"
+expect_contains "relative SOCKSIFY_LOG_FILE" "$(cat "$SFY_TMP/sv.log")" \
+	"via the proxy: ok (supervised)"
+
 # A refused route: EACCES, and nothing reaches danted.
 before=$(danted_connects_to "$HTTP_PORT")
 out=$(sfy -q -f "$conf" "$STATIC" errno 127.0.0.2 "$HTTP_PORT")
