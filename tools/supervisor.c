@@ -81,6 +81,7 @@
 /* What every handler thread reads; written before the first thread. */
 struct supervisor {
 	int listener;
+	int program; /* a pidfd of the program (the exec'd process), or -1 */
 	struct config cfg;
 	bool have_ipv4, have_ipv6; /* the first proxy's addresses */
 	struct endpoint proxy_ipv4, proxy_ipv6;
@@ -378,24 +379,44 @@ static void supervisor_load(void)
 /* Take the listener from the program's process: it installed the filter
  * and wrote the listener's number on channel. A sendmsg() with SCM_RIGHTS
  * cannot carry it: the filter would hand that very call to us. Returns the
- * listener or -1. */
+ * listener or -1; the pidfd of the program, kept to see it exit, goes into
+ * sv.program. */
 static int supervisor_take_listener(int channel, pid_t program)
 {
-	int number, pidfd, fd;
+	int number, fd;
 
+	sv.program = -1;
 	if (read(channel, &number, sizeof number) != (ssize_t)sizeof number)
 		return -1;
-	pidfd = (int)syscall(SYS_pidfd_open, program, 0);
-	if (pidfd < 0)
+	sv.program = (int)syscall(SYS_pidfd_open, program, 0);
+	if (sv.program < 0)
 		return -1;
-	fd = (int)syscall(SYS_pidfd_getfd, pidfd, number, 0);
-	close(pidfd);
+	fd = (int)syscall(SYS_pidfd_getfd, sv.program, number, 0);
+	if (fd < 0) {
+		close(sv.program);
+		sv.program = -1;
+	}
 	return fd;
 }
 
+/* The program has exited: let the caller's stderr go, so that a caller
+ * reading it (out=$(socksify prog 2>&1)) is not held up by what the
+ * program left running. The log goes on to SOCKSIFY_LOG_FILE if set. */
+static void supervisor_release_stderr(void)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, 2);
+		close(null);
+	}
+	close(sv.program);
+	sv.program = -1;
+}
+
 /* Leave the caller's terminal and pipes alone: the supervisor must not keep
- * a pipe the caller reads open (only fd 2, for the log, stays), nor take
- * the terminal's signals. */
+ * a pipe the caller reads open (only fd 2, for the log, stays until the
+ * program exits), nor take the terminal's signals. */
 static void supervisor_detach(int channel)
 /* channel ends up as fd 3 */
 {
@@ -862,17 +883,22 @@ static void supervisor_serve(int channel, pid_t program)
 		_exit(1);
 	close(channel);
 	for (;;) {
-		struct pollfd p = {.fd = sv.listener, .events = POLLIN};
+		struct pollfd p[2] = {
+		    {.fd = sv.listener, .events = POLLIN},
+		    {.fd = sv.program, .events = POLLIN}, /* -1: ignored */
+		};
 
-		if (poll(&p, 1, -1) < 0) {
+		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (p.revents & POLLIN) {
+		if (p[1].revents)
+			supervisor_release_stderr();
+		if (p[0].revents & POLLIN) {
 			if (supervisor_receive() < 0)
 				break;
-		} else if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		} else if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			break;
 		}
 	}

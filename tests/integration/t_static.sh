@@ -132,4 +132,15 @@ while pgrep -f "supervise .*$marker" >/dev/null && [ $n -lt 40 ]; do
 done
 expect_eq "no supervisor left" "$(pgrep -f "supervise .*$marker" | wc -l)" 0
 say "the supervisor leaves with the program tree"
+
+# The caller's stderr is let go once the program exits, though a child it
+# left behind (stdio on /dev/null) keeps the supervisor running: a caller
+# that reads the output, stderr too, is not held up by that child.
+start=$(date +%s%N)
+out=$(sfy -f "$conf" "$STATIC" via "$HTTP_PORT" sh -c \
+	"(sleep 3) </dev/null >/dev/null 2>&1 & echo 127.0.0.1" 2>&1)
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_contains "stderr let go: output" "$out" "$HTTP_TOKEN"
+[ $ms -lt 2000 ] || fail "\$(...) waited ${ms} ms for a child of the program"
+say "stderr let go when the program exits (${ms} ms)"
 sfy_pass
