@@ -832,8 +832,8 @@ static void *supervisor_handle(void *arg)
 
 /* ---- the loop ---- */
 
-/* Receive one notification and start its thread. Returns 0, or -1 when
- * the listener is gone. */
+/* Receive one notification and start its thread. Returns 0, or -1 (logged)
+ * when the supervisor cannot go on. */
 static int supervisor_receive(void)
 {
 	struct supervisor_call *call;
@@ -853,7 +853,13 @@ static int supervisor_receive(void)
 		free(call);
 		sem_post(&sv.slots);
 		/* ENOENT: the caller left before we read it. */
-		return err == ENOENT || err == EINTR ? 0 : -1;
+		if (err == ENOENT || err == EINTR)
+			return 0;
+		log_error("cannot receive notifications: %s; the supervisor "
+			  "stops, and every later connect of the program tree "
+			  "fails with ENOSYS",
+			  strerror(err));
+		return -1;
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -891,6 +897,10 @@ static void supervisor_serve(int channel, pid_t program)
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
+			log_error("poll on the listener: %s; the supervisor "
+				  "stops, and every later connect of the "
+				  "program tree fails with ENOSYS",
+				  strerror(errno));
 			break;
 		}
 		if (p[1].revents)
