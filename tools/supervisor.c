@@ -840,8 +840,14 @@ static int supervisor_receive(void)
 	pthread_attr_t attr;
 	pthread_t thread;
 
-	while (sem_wait(&sv.slots) != 0)
-		;
+	while (sem_wait(&sv.slots) != 0) {
+		if (errno != EINTR) {
+			log_error("waiting for a free handler slot: %s; the "
+				  "supervisor stops",
+				  strerror(errno));
+			return -1;
+		}
+	}
 	call = calloc(1, sizeof(*call));
 	if (!call) {
 		sem_post(&sv.slots);
