@@ -108,3 +108,19 @@ long supervise_read_msg_name(const struct supervise_mem *mem, uint64_t msg_addr,
 	return supervise_read_sockaddr(mem, (uint64_t)(uintptr_t)msg.msg_name,
 				       msg.msg_namelen, ss);
 }
+
+int supervise_msg_has_name(const struct supervise_mem *mem, uint64_t msg_addr)
+{
+	/* msg_name and msg_namelen only: the head of the msghdr. */
+	const size_t head = offsetof(struct msghdr, msg_namelen) +
+			    sizeof(((struct msghdr *)0)->msg_namelen);
+	struct msghdr msg;
+	long got;
+
+	if (msg_addr == 0)
+		return -EFAULT;
+	got = mem->read(mem->ctx, msg_addr, &msg, head);
+	if (got != (long)head)
+		return got < 0 ? (int)got : -EFAULT;
+	return msg.msg_name != NULL && msg.msg_namelen != 0;
+}

@@ -45,4 +45,10 @@ long supervise_read_sockaddr(const struct supervise_mem *mem, uint64_t addr,
 long supervise_read_msg_name(const struct supervise_mem *mem, uint64_t msg_addr,
 			     struct sockaddr_storage *ss);
 
+/* Whether the msghdr of sendmsg() at msg_addr names a destination (msg_name
+ * set and msg_namelen not 0; the kernel ignores a name of length 0), read
+ * from its first two fields only. Returns 1 or 0, or -EFAULT when they
+ * cannot be read. */
+int supervise_msg_has_name(const struct supervise_mem *mem, uint64_t msg_addr);
+
 #endif

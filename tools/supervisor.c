@@ -832,6 +832,17 @@ static void *supervisor_handle(void *arg)
 
 /* ---- the loop ---- */
 
+/* A sendmsg() that names no destination (the common case: AF_UNIX,
+ * connected sockets) goes to the kernel at once, without a thread: the
+ * thread would find no destination to judge either. */
+static bool supervisor_nameless_sendmsg(struct supervisor_call *call)
+{
+	struct supervise_mem mem = {.read = supervisor_mem_read, .ctx = call};
+
+	return call->notif.data.nr == SYS_sendmsg &&
+	       supervise_msg_has_name(&mem, call->notif.data.args[1]) == 0;
+}
+
 /* Receive one notification and start its thread. Returns 0, or -1 (logged)
  * when the supervisor cannot go on. */
 static int supervisor_receive(void)
@@ -866,6 +877,12 @@ static int supervisor_receive(void)
 			  "fails with ENOSYS",
 			  strerror(err));
 		return -1;
+	}
+	if (supervisor_nameless_sendmsg(call)) {
+		supervisor_answer(call, SUPERVISOR_CONTINUE);
+		free(call);
+		sem_post(&sv.slots);
+		return 0;
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

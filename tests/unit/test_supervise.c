@@ -193,6 +193,34 @@ START_TEST(read_msg_name)
 }
 END_TEST
 
+START_TEST(msg_has_name)
+{
+	struct msghdr msg = {0};
+
+	memory_len = sizeof memory;
+	msg.msg_name = (void *)(uintptr_t)(BASE + 256);
+	msg.msg_namelen = sizeof(struct sockaddr_in);
+	memcpy(memory, &msg, sizeof msg);
+	ck_assert_int_eq(supervise_msg_has_name(&mem, BASE), 1);
+	/* A name of length 0 is no name. */
+	msg.msg_namelen = 0;
+	memcpy(memory, &msg, sizeof msg);
+	ck_assert_int_eq(supervise_msg_has_name(&mem, BASE), 0);
+	/* No name (the common case: AF_UNIX, connected sockets). */
+	msg.msg_name = NULL;
+	msg.msg_namelen = sizeof(struct sockaddr_in);
+	memcpy(memory, &msg, sizeof msg);
+	ck_assert_int_eq(supervise_msg_has_name(&mem, BASE), 0);
+	/* Only the head is read: a msghdr cut short after msg_namelen. */
+	memory_len = offsetof(struct msghdr, msg_namelen) + sizeof(socklen_t);
+	ck_assert_int_eq(supervise_msg_has_name(&mem, BASE), 0);
+	/* Unreadable. */
+	ck_assert_int_eq(supervise_msg_has_name(&mem, 0), -EFAULT);
+	memory_len = offsetof(struct msghdr, msg_namelen);
+	ck_assert_int_eq(supervise_msg_has_name(&mem, BASE), -EFAULT);
+}
+END_TEST
+
 static Suite *supervise_suite(void)
 {
 	Suite *s = suite_create("supervise");
@@ -207,6 +235,7 @@ static Suite *supervise_suite(void)
 	tcase_add_test(tc, no_room);
 	tcase_add_test(mtc, read_sockaddr);
 	tcase_add_test(mtc, read_msg_name);
+	tcase_add_test(mtc, msg_has_name);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, mtc);
 	return s;
