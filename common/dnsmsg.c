@@ -17,9 +17,8 @@
 #define OPCODE_SHIFT 3
 #define POINTER_BITS 0xC0
 #define QUESTION_PTR 0xC00C /* a pointer to offset 12: the question's name */
-#define MAX_HOPS                                                               \
-	64 /* pointers followed in one name (also bounded                      \
-	    * by "backwards only") */
+/* Pointers followed in one name (also bounded by "backwards only"). */
+#define MAX_HOPS 64
 
 static uint16_t get16(const uint8_t *p)
 {
