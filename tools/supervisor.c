@@ -694,6 +694,26 @@ static int supervisor_datagram(struct supervisor_call *call,
 	return -EACCES;
 }
 
+/* The destination ss (n bytes, as read) of the call on a socket of family
+ * and type, into ep. An IPv4 datagram socket sends to an address of family
+ * AF_UNSPEC as to an AF_INET one (udp_sendmsg), so it is judged as one (a
+ * connect() to AF_UNSPEC dissolves the association instead). Returns 0, or
+ * -1 when there is nothing to judge (the kernel judges the call). */
+static int supervisor_endpoint(const struct supervisor_call *call,
+			       struct sockaddr_storage *ss, long n, int family,
+			       int type, struct endpoint *ep)
+{
+	if (n <= 0)
+		return -1;
+	if (ss->ss_family == AF_UNSPEC && family == AF_INET &&
+	    type == SOCK_DGRAM && call->notif.data.nr != SYS_connect &&
+	    (size_t)n >= sizeof(struct sockaddr_in))
+		ss->ss_family = AF_INET;
+	if (endpoint_from_sockaddr(ep, (struct sockaddr *)ss, (socklen_t)n) < 0)
+		return -1;
+	return 0;
+}
+
 /* The verdict for a destination ep of the call on sock. */
 static int supervisor_judge(struct supervisor_call *call, int sock, int family,
 			    int type, const struct endpoint *ep)
@@ -727,9 +747,7 @@ static int supervisor_mmsg(struct supervisor_call *call, int sock, int family,
 		    &ss);
 		if (n < 0)
 			break; /* the kernel stops at this message too */
-		if (n == 0 ||
-		    endpoint_from_sockaddr(&ep, (struct sockaddr *)&ss,
-					   (socklen_t)n) < 0)
+		if (supervisor_endpoint(call, &ss, n, family, type, &ep) < 0)
 			continue; /* the kernel judges it */
 		verdict = supervisor_judge(call, sock, family, type, &ep);
 		if (verdict != SUPERVISOR_CONTINUE)
@@ -762,8 +780,7 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	n = supervisor_destination(call, &ss);
 	if (!supervisor_valid(call))
 		return -ENOENT; /* gone: the answer will not be delivered */
-	if (n <= 0 || endpoint_from_sockaddr(&ep, (struct sockaddr *)&ss,
-					     (socklen_t)n) < 0)
+	if (supervisor_endpoint(call, &ss, n, family, type, &ep) < 0)
 		return SUPERVISOR_CONTINUE; /* the kernel judges it */
 	return supervisor_judge(call, sock, family, type, &ep);
 }

@@ -93,14 +93,17 @@ sleep 0.3
 out=$(sfy -q -f "$SFY_TMP/mmsg.conf" "$STATIC" mmsg 127.0.0.1 127.0.0.5 \
 	"$uport")
 expect_eq "sendmmsg, the second message not direct" "$out" EACCES
+# An IPv4 socket takes a destination of family AF_UNSPEC as AF_INET.
+out=$(sfy -q -f "$SFY_TMP/mmsg.conf" "$STATIC" unspec 127.0.0.5 "$uport")
+expect_eq "sendto AF_UNSPEC, not direct" "$out" EACCES
 "$PYTHON" -c '
 import socket, sys
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"end",
 	("127.0.0.5", int(sys.argv[1])))' "$uport"
 wait $lpid
-expect_eq "sendmmsg: nothing reached 127.0.0.5" "$(cat "$SFY_TMP/udp5.out")" \
-	end
-say "sendmmsg: every destination judged"
+expect_eq "sendmmsg, AF_UNSPEC: nothing reached 127.0.0.5" \
+	"$(cat "$SFY_TMP/udp5.out")" end
+say "sendmmsg: every destination judged; AF_UNSPEC judged as AF_INET"
 
 # A fake address handed out by a dynamic program the static one runs (it
 # gets the library through LD_PRELOAD, and the session's name map): the

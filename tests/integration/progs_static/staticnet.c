@@ -9,6 +9,9 @@
  *                                    errno name (EACCES, ECONNREFUSED ...)
  *   staticnet udp IP PORT            one datagram by sendto; prints "ok" or
  *                                    the errno name
+ *   staticnet unspec IP PORT         the same, the address's family
+ *                                    AF_UNSPEC (an IPv4 socket takes it as
+ *                                    AF_INET)
  *   staticnet mmsg IP1 IP2 PORT      one sendmmsg() of two datagrams, to
  *                                    IP1 then IP2; prints "ok" or the
  *                                    errno name
@@ -182,11 +185,14 @@ static int threads(const char *ip, const char *port, int count)
 	return ok == count ? 0 : 1;
 }
 
-static int udp(const char *ip, const char *port)
+static int udp(const char *ip, const char *port, int unspec)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = address(ip, port, &ss);
 	int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+
+	if (unspec)
+		ss.ss_family = AF_UNSPEC;
 
 	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) == 1)
 		printf("ok\n");
@@ -262,7 +268,9 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "via") == 0)
 		return via(argv[2], argv + 3);
 	if (argc == 4 && strcmp(argv[1], "udp") == 0)
-		return udp(argv[2], argv[3]);
+		return udp(argv[2], argv[3], 0);
+	if (argc == 4 && strcmp(argv[1], "unspec") == 0)
+		return udp(argv[2], argv[3], 1);
 	if (argc == 5 && strcmp(argv[1], "mmsg") == 0)
 		return mmsg(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "errno") == 0) {
