@@ -99,6 +99,14 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(system), "system", NULL, true},
     {SLOT(popen), "popen", NULL, true},
     {SLOT(openat), "openat", NULL, true},
+    {SLOT(res_query), "res_query", NULL, false},
+    {SLOT(res_search), "res_search", NULL, false},
+    {SLOT(res_querydomain), "res_querydomain", NULL, false},
+    {SLOT(res_send), "res_send", NULL, false},
+    {SLOT(res_nquery), "res_nquery", NULL, false},
+    {SLOT(res_nsearch), "res_nsearch", NULL, false},
+    {SLOT(res_nquerydomain), "res_nquerydomain", NULL, false},
+    {SLOT(res_nsend), "res_nsend", NULL, false},
 };
 
 static bool real_is_ours(void *addr);

@@ -22,6 +22,8 @@
 /* Hooks are the only symbols the library exports. */
 #define SOCKSIFY_EXPORT __attribute__((visibility("default")))
 
+struct __res_state;
+
 struct real_functions {
 	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len);
 	int (*getpeername)(int fd, struct sockaddr *sa, socklen_t *len);
@@ -132,6 +134,28 @@ struct real_functions {
 	FILE *(*popen)(const char *command, const char *mode);
 	int (*execveat)(int dirfd, const char *path, char *const argv[],
 			char *const envp[], int flags); /* NULL before 2.34 */
+
+	/* libresolv's query calls (resolv.c); NULL before glibc 2.34 unless
+	 * the program links libresolv. */
+	int (*res_query)(const char *name, int class, int type,
+			 unsigned char *answer, int anslen);
+	int (*res_search)(const char *name, int class, int type,
+			  unsigned char *answer, int anslen);
+	int (*res_querydomain)(const char *name, const char *domain, int class,
+			       int type, unsigned char *answer, int anslen);
+	int (*res_send)(const unsigned char *msg, int msglen,
+			unsigned char *answer, int anslen);
+	int (*res_nquery)(struct __res_state *statp, const char *name,
+			  int class, int type, unsigned char *answer,
+			  int anslen);
+	int (*res_nsearch)(struct __res_state *statp, const char *name,
+			   int class, int type, unsigned char *answer,
+			   int anslen);
+	int (*res_nquerydomain)(struct __res_state *statp, const char *name,
+				const char *domain, int class, int type,
+				unsigned char *answer, int anslen);
+	int (*res_nsend)(struct __res_state *statp, const unsigned char *msg,
+			 int msglen, unsigned char *answer, int anslen);
 
 	/* common/'s own files (config, log, fake-DNS table): see real_sys_io.
 	 * read, write and close are above. */
