@@ -1,7 +1,8 @@
 /* dnsmsg.h — DNS messages (RFC 1035) for answering queries locally: parse a
  * query (header and its one question), build the reply a recursive resolver
  * would send (A, AAAA, PTR answers, or an rcode without data), build a query
- * (so that res_query() and the seccomp supervisor share one answering path),
+ * (so that res_query() shares res_send()'s answering path; the seccomp
+ * supervisor is meant to answer static programs' queries with it too),
  * and convert in-addr.arpa / ip6.arpa names to addresses and back.
  *
  * Pure: no I/O, no allocation, no errno writes. Parsers are told how many

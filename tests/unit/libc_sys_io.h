@@ -7,4 +7,9 @@
 
 extern const struct sys_io libc_sys_io;
 
+/* The calls of a struct hidden_io (hidden.h), from libc: F_DUPFD_CLOEXEC
+ * at or above floor (the new fd or -errno), and close. */
+int libc_dup_from(int fd, int floor);
+void libc_close(int fd);
+
 #endif

@@ -14,6 +14,7 @@
 #include "fdreg.h"
 #include "fdtab.h"
 #include "hidden.h"
+#include "libc_sys_io.h"
 
 /* What the two test subsystems heard, as "a:close 5;b:close 5;". */
 static char heard[1024];
@@ -117,24 +118,12 @@ static const struct fdreg_subsystem sub_b = {
 
 static int id_a, id_b;
 
-static int sys_dup_from(int fd, int floor)
-{
-	int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
-
-	return moved < 0 ? -errno : moved;
-}
-
-static void sys_close(int fd)
-{
-	close(fd);
-}
-
 static unsigned long sys_limit(void)
 {
 	return 1024;
 }
 
-static const struct hidden_io sys = {sys_dup_from, sys_close, sys_limit};
+static const struct hidden_io sys = {libc_dup_from, libc_close, sys_limit};
 
 /* Register once per process (CK_FORK=no runs every test in one). */
 static void setup(void)

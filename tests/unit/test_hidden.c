@@ -11,28 +11,17 @@
 #include "fdreg.h"
 #include "fdtab.h"
 #include "hidden.h"
+#include "libc_sys_io.h"
 
 static unsigned long limit = 1024;
 static int moves, last_from = -1, last_to = -1, refuse;
-
-static int sys_dup_from(int fd, int floor)
-{
-	int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor);
-
-	return moved < 0 ? -errno : moved;
-}
-
-static void sys_close(int fd)
-{
-	close(fd);
-}
 
 static unsigned long sys_limit(void)
 {
 	return limit;
 }
 
-static const struct hidden_io sys = {sys_dup_from, sys_close, sys_limit};
+static const struct hidden_io sys = {libc_dup_from, libc_close, sys_limit};
 
 static int owner_moved(int from, int to)
 {

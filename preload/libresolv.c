@@ -1,4 +1,4 @@
-/* resolv.c — libresolv's query calls for remote DNS: res_query, res_search,
+/* libresolv.c — libresolv's query calls for remote DNS: res_query, res_search,
  * res_querydomain, res_send, their res_n* forms and the __res_* names that
  * programs built before glibc 2.34 call. Inside libc these build a DNS packet
  * and send it to the nameserver with no hook on the way, so with remote DNS
