@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "dnsmsg.h"
+#include "netaddr.h"
 
 #define FLAG_QR	     0x80 /* in byte 2 */
 #define FLAG_RD	     0x01 /* in byte 2 */
@@ -287,18 +288,6 @@ int dnsmsg_reply_status(const uint8_t *buf, size_t len, unsigned *rcode,
 	return 0;
 }
 
-/* The value of a hex digit, or -1. */
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* True when name[0..len) ends with suffix (case-insensitive); *stem then
  * holds the length before it. */
 static bool has_suffix(const char *name, size_t len, const char *suffix,
@@ -346,7 +335,7 @@ static int reverse_ipv6(const char *s, size_t len, struct endpoint *ep)
 	if (len != 64)
 		return -EINVAL;
 	for (i = 0; i < 32; i++) {
-		int v = hex_value(s[2 * i]);
+		int v = netaddr_hex_digit(s[2 * i]);
 
 		if (v < 0 || s[2 * i + 1] != '.')
 			return -EINVAL;

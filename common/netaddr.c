@@ -205,3 +205,14 @@ int portrange_parse(const char *text, uint16_t *lo, uint16_t *hi)
 	*hi = b;
 	return 0;
 }
+
+int netaddr_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -29,4 +29,7 @@ uint32_t netmask_size(const struct netmask *net);
 /* Parse "80" or "6000-6010" into [*lo, *hi]. Returns 0 or -EINVAL. */
 int portrange_parse(const char *text, uint16_t *lo, uint16_t *hi);
 
+/* The value of the hex digit c (either case), or -1. */
+int netaddr_hex_digit(char c);
+
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "netaddr.h"
+
 static const struct {
 	const char *name;
 	enum proxy_type type;
@@ -66,17 +68,6 @@ static int parse_scheme(struct proxy *p, const char *url, char *err,
 	    "unsupported scheme: use socks4, socks4a, socks5 or socks5h");
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode in into out (capacity PROXY_CREDENTIAL_MAX + 1, then
  * NUL-terminated). Returns the decoded length, or -EINVAL for a bad escape,
  * a decoded NUL byte, or more than PROXY_CREDENTIAL_MAX bytes. */
@@ -92,8 +83,8 @@ static int percent_decode(struct span in, char *out)
 
 			if (in.len - i < 3)
 				return -EINVAL;
-			hi = hex_value(in.text[i + 1]);
-			lo = hex_value(in.text[i + 2]);
+			hi = netaddr_hex_digit(in.text[i + 1]);
+			lo = netaddr_hex_digit(in.text[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = hi * 16 + lo;

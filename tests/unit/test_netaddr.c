@@ -190,6 +190,19 @@ END_TEST
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+START_TEST(hex_digits)
+{
+	ck_assert_int_eq(netaddr_hex_digit('0'), 0);
+	ck_assert_int_eq(netaddr_hex_digit('9'), 9);
+	ck_assert_int_eq(netaddr_hex_digit('a'), 10);
+	ck_assert_int_eq(netaddr_hex_digit('F'), 15);
+	ck_assert_int_eq(netaddr_hex_digit('g'), -1);
+	ck_assert_int_eq(netaddr_hex_digit('/'), -1);
+	ck_assert_int_eq(netaddr_hex_digit(':'), -1);
+	ck_assert_int_eq(netaddr_hex_digit('\0'), -1);
+}
+END_TEST
+
 static Suite *netaddr_suite(void)
 {
 	Suite *s = suite_create("netaddr");
@@ -201,6 +214,7 @@ static Suite *netaddr_suite(void)
 	tcase_add_test(tc, contains_ipv6);
 	tcase_add_test(tc, contains_any_and_names);
 	tcase_add_test(tc, sizes);
+	tcase_add_test(tc, hex_digits);
 	tcase_add_loop_test(tc, ports_good, 0, COUNT(good_ports));
 	tcase_add_loop_test(tc, ports_bad, 0, COUNT(bad_ports));
 	suite_add_tcase(s, tc);
