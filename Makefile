@@ -43,7 +43,7 @@ PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
 # Statically linked test programs (the supervisor's, t_static.sh).
 PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 # The files `make format` rewrites and `make format-check` checks.
-FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.c \
+FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.[ch] \
 			tests/unit/*.[ch] tests/integration/progs/*.c \
 			tests/integration/progs_static/*.c))
 CLANG_FORMAT ?= clang-format
@@ -84,7 +84,8 @@ $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
 		-Wl,--version-script=$(B)/exports.map -o $@ $(filter %.o,$^) $(LDLIBS_SO)
 
-$(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o $(COMMON_OBJ)
+$(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o \
+		$(B)/tools/libc_io.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)

@@ -620,3 +620,31 @@ out:
 	errno = saved_errno;
 	return removed;
 }
+
+bool fakedns_in_ranges(const struct netmask *v4, const struct netmask *v6,
+		       const struct endpoint *ep)
+{
+	if (ep->kind == ENDPOINT_IPV4)
+		return netmask_contains(v4, ep);
+	if (ep->kind == ENDPOINT_IPV6)
+		return netmask_contains(v6, ep);
+	return false;
+}
+
+bool fakedns_unfake(struct fakedns *table, const struct netmask *v4,
+		    const struct netmask *v6, const struct endpoint *ep,
+		    struct endpoint *name)
+{
+	char buf[ENDPOINT_NAME_MAX + 1];
+	long index, len;
+
+	if (!table || !fakedns_in_ranges(v4, v6, ep))
+		return false;
+	index = fakedns_addr_to_index(ep->kind == ENDPOINT_IPV4 ? v4 : v6, ep);
+	if (index < 0)
+		return false;
+	len = fakedns_name(table, (uint32_t)index, buf, sizeof buf);
+	if (len < 0)
+		return false;
+	return endpoint_set_name(name, buf, (size_t)len, ep->port) == 0;
+}

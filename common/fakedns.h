@@ -61,6 +61,17 @@ int fakedns_index_to_addr(const struct netmask *range, uint32_t index,
 long fakedns_addr_to_index(const struct netmask *range,
 			   const struct endpoint *ep);
 
+/* True when ep (an IP endpoint) lies in the fake range of its family. */
+bool fakedns_in_ranges(const struct netmask *v4, const struct netmask *v6,
+		       const struct endpoint *ep);
+
+/* When ep is an address in a fake range whose index holds a name in table
+ * (NULL: none), write the name endpoint (ep's port) to name and return
+ * true. */
+bool fakedns_unfake(struct fakedns *table, const struct netmask *v4,
+		    const struct netmask *v6, const struct endpoint *ep,
+		    struct endpoint *name);
+
 /* Remove stale table files of this user in dir: "socksify-UID-PID-*" whose
  * PID is no longer alive. Called by the code that names the files, before
  * it attaches a new one (fakedns_attach does not call it). Only regular

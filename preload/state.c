@@ -27,17 +27,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proxyaddr.h"
 #include "real.h"
 #include "state.h"
 
 #define STATE_SESSION_MAX 64
 #define STATE_SHM_DIR	  "/dev/shm"
-
-/* The first proxy's addresses: both families when its name has both. */
-struct proxy_addresses {
-	bool have_ipv4, have_ipv6;
-	struct endpoint ipv4, ipv6;
-};
 
 static struct config state_config;
 static struct proxy_addresses state_proxy;
@@ -80,54 +75,15 @@ static void state_keep_session(const char *session)
 	memcpy(state_session, session, len + 1);
 }
 
-/* Remember one resolved address, the first of each family. */
-static void state_add_proxy_address(const struct endpoint *ep)
-{
-	if (ep->kind == ENDPOINT_IPV4 && !state_proxy.have_ipv4) {
-		state_proxy.ipv4 = *ep;
-		state_proxy.have_ipv4 = true;
-	} else if (ep->kind == ENDPOINT_IPV6 && !state_proxy.have_ipv6) {
-		state_proxy.ipv6 = *ep;
-		state_proxy.have_ipv6 = true;
-	}
-}
-
 /* Resolve the proxy's host name once with libc's own resolver. Failure is
  * logged; every proxied connection then fails with EHOSTUNREACH. */
-static void state_resolve_proxy_name(const struct endpoint *addr)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
-	struct addrinfo *list, *ai;
-	struct endpoint ep;
-	int rc;
-
-	rc = real.getaddrinfo(addr->u.name, NULL, &hints, &list);
-	if (rc != 0) {
-		log_error("cannot resolve the proxy's host name %s: %s",
-			  addr->u.name, gai_strerror(rc));
-		return;
-	}
-	for (ai = list; ai; ai = ai->ai_next) {
-		if (endpoint_from_sockaddr(&ep, ai->ai_addr, ai->ai_addrlen) <
-		    0)
-			continue;
-		ep.port = addr->port;
-		state_add_proxy_address(&ep);
-	}
-	real.freeaddrinfo(list);
-}
-
 static void state_resolve_proxy(const struct config *cfg)
 {
-	const struct endpoint *addr;
+	const struct proxy_resolver resolver = {real.getaddrinfo,
+						real.freeaddrinfo};
 
-	if (cfg->proxy_count == 0)
-		return;
-	addr = &cfg->proxies[0].addr;
-	if (addr->kind == ENDPOINT_NAME)
-		state_resolve_proxy_name(addr);
-	else
-		state_add_proxy_address(addr);
+	if (cfg->proxy_count > 0)
+		proxyaddr_find(&state_proxy, &cfg->proxies[0].addr, &resolver);
 }
 
 /* The once-routine: configuration from the environment, the log, the
@@ -168,18 +124,8 @@ const struct config *socksify_config(void)
 
 int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss)
 {
-	socklen_t len = 0;
-
 	socksify_config();
-	if (state_proxy.have_ipv4)
-		len = endpoint_to_sockaddr(&state_proxy.ipv4, family, ss);
-	else if (state_proxy.have_ipv6 && family == AF_INET)
-		return -EAFNOSUPPORT;
-	else if (state_proxy.have_ipv6)
-		len = endpoint_to_sockaddr(&state_proxy.ipv6, family, ss);
-	else
-		return -EHOSTUNREACH;
-	return len > 0 ? (int)len : -EAFNOSUPPORT;
+	return proxyaddr_sockaddr(&state_proxy, family, ss);
 }
 
 bool socksify_is_proxy(const struct endpoint *ep)
@@ -188,9 +134,7 @@ bool socksify_is_proxy(const struct endpoint *ep)
 
 	if (!cfg->valid)
 		return false;
-	return (state_proxy.have_ipv4 &&
-		endpoint_equal(ep, &state_proxy.ipv4)) ||
-	       (state_proxy.have_ipv6 && endpoint_equal(ep, &state_proxy.ipv6));
+	return proxyaddr_is(&state_proxy, ep);
 }
 
 /* Join (or create) the session's table file; before creating one, remove
@@ -261,31 +205,15 @@ bool socksify_is_fake(const struct endpoint *ep)
 {
 	const struct config *cfg = socksify_config();
 
-	if (!cfg->valid || !cfg->remote_dns)
-		return false;
-	if (ep->kind == ENDPOINT_IPV4)
-		return netmask_contains(&cfg->fake_ipv4, ep);
-	if (ep->kind == ENDPOINT_IPV6)
-		return netmask_contains(&cfg->fake_ipv6, ep);
-	return false;
+	return cfg->valid && cfg->remote_dns &&
+	       fakedns_in_ranges(&cfg->fake_ipv4, &cfg->fake_ipv6, ep);
 }
 
 bool socksify_unfake(const struct endpoint *ep, struct endpoint *name)
 {
 	const struct config *cfg = socksify_config();
-	char buf[ENDPOINT_NAME_MAX + 1];
-	struct fakedns *table;
-	long index, len;
 
-	if (!socksify_is_fake(ep))
-		return false;
-	index = fakedns_addr_to_index(
-	    ep->kind == ENDPOINT_IPV4 ? &cfg->fake_ipv4 : &cfg->fake_ipv6, ep);
-	table = socksify_fakedns();
-	if (index < 0 || !table)
-		return false;
-	len = fakedns_name(table, (uint32_t)index, buf, sizeof buf);
-	if (len < 0)
-		return false;
-	return endpoint_set_name(name, buf, (size_t)len, ep->port) == 0;
+	return socksify_is_fake(ep) &&
+	       fakedns_unfake(socksify_fakedns(), &cfg->fake_ipv4,
+			      &cfg->fake_ipv6, ep, name);
 }

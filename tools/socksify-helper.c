@@ -40,19 +40,11 @@
 
 #include "config.h"
 #include "handshake.h"
+#include "libc_io.h"
 #include "log.h"
 #include "proxyurl.h"
 #include "supervisor.h"
 #include "sys_io.h"
-
-/* The helper hooks nothing, so common/ reads files with libc itself. */
-static const struct sys_io helper_sys_io = {
-    .openat = openat,
-    .read = read,
-    .write = write,
-    .close = close,
-    .fstat = fstat,
-};
 
 /* getenv() as config_env_read() takes it (an empty value counts). */
 static const char *helper_env(const char *name)
@@ -72,7 +64,7 @@ static int check_config_level(enum log_level *level)
 		return 1;
 	}
 	config_env_read(&env, helper_env);
-	rc = config_load(cfg, &env, &helper_sys_io);
+	rc = config_load(cfg, &env, &libc_sys_io);
 	if (rc < 0 || !cfg->valid)
 		fprintf(stderr, "socksify: %s\n", cfg->error);
 	else if (cfg->world_readable_secret)
@@ -193,14 +185,6 @@ static int check_elf(const char *path)
 
 #define PROBE_TIMEOUT_MS 3000
 
-static const struct socket_io libc_io = {
-    .connect = connect,
-    .send = send,
-    .recv = recv,
-    .poll = poll,
-    .getsockopt = getsockopt,
-};
-
 /* The proxy's address as an IP endpoint (a host name is resolved here).
  * Returns 0, or an EAI_* code. */
 static int probe_address(const struct proxy *p, struct endpoint *ep)
@@ -239,12 +223,12 @@ static int probe_once(const struct proxy *p, const struct endpoint *self,
 	*connected = 0;
 	if (fd < 0)
 		return -errno;
-	rc = netio_connect(&libc_io, fd, (struct sockaddr *)&ss, len,
+	rc = netio_connect(&libc_socket_io, fd, (struct sockaddr *)&ss, len,
 			   netio_now_ms() + PROBE_TIMEOUT_MS);
 	if (rc == 0) {
 		*connected = 1;
 		handshake_init(hs, p, self, HANDSHAKE_CONNECT);
-		rc = handshake_run(hs, &libc_io, fd,
+		rc = handshake_run(hs, &libc_socket_io, fd,
 				   netio_now_ms() + PROBE_TIMEOUT_MS);
 	}
 	close(fd);
@@ -357,7 +341,7 @@ static int preflight(const char *path)
 		return 3;
 	}
 	/* -v: which mode this run uses, where the run's log goes. */
-	log_set_io(&helper_sys_io);
+	log_set_io(&libc_sys_io);
 	log_setup(level, getenv("SOCKSIFY_LOG_FILE"));
 	log_info("%s: mode: %s", path ? path : "(builtin)",
 		 verdict == ELF_STATIC

@@ -54,7 +54,9 @@
 
 #include "config.h"
 #include "fakedns.h"
+#include "libc_io.h"
 #include "log.h"
+#include "proxyaddr.h"
 #include "route.h"
 #include "supervise.h"
 #include "supervisor.h"
@@ -83,29 +85,12 @@ struct supervisor {
 	int listener;
 	int program; /* a pidfd of the program (the exec'd process), or -1 */
 	struct config cfg;
-	bool have_ipv4, have_ipv6; /* the first proxy's addresses */
-	struct endpoint proxy_ipv4, proxy_ipv6;
-	struct fakedns *table; /* NULL without remote DNS */
+	struct proxy_addresses proxy; /* the first proxy's addresses */
+	struct fakedns *table;	      /* NULL without remote DNS */
 	sem_t slots;
 };
 
 static struct supervisor sv;
-
-static const struct sys_io supervisor_sys_io = {
-    .openat = openat,
-    .read = read,
-    .write = write,
-    .close = close,
-    .fstat = fstat,
-};
-
-static const struct socket_io supervisor_socket_io = {
-    .connect = connect,
-    .send = send,
-    .recv = recv,
-    .poll = poll,
-    .getsockopt = getsockopt,
-};
 
 /* ---- the program's side ---- */
 
@@ -266,47 +251,14 @@ static const char *supervisor_env(const char *name)
 	return value && *value ? value : NULL;
 }
 
-static void supervisor_add_proxy(const struct endpoint *ep)
-{
-	if (ep->kind == ENDPOINT_IPV4 && !sv.have_ipv4) {
-		sv.proxy_ipv4 = *ep;
-		sv.have_ipv4 = true;
-	} else if (ep->kind == ENDPOINT_IPV6 && !sv.have_ipv6) {
-		sv.proxy_ipv6 = *ep;
-		sv.have_ipv6 = true;
-	}
-}
-
 /* The first proxy's addresses, its name resolved here (the supervisor is
  * outside the filter and has no preload). */
 static void supervisor_resolve_proxy(void)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *list, *ai;
-	const struct endpoint *addr;
-	struct endpoint ep;
-	int rc;
+	const struct proxy_resolver resolver = {getaddrinfo, freeaddrinfo};
 
-	if (sv.cfg.proxy_count == 0)
-		return;
-	addr = &sv.cfg.proxies[0].addr;
-	if (addr->kind != ENDPOINT_NAME) {
-		supervisor_add_proxy(addr);
-		return;
-	}
-	rc = getaddrinfo(addr->u.name, NULL, &hints, &list);
-	if (rc != 0) {
-		log_error("cannot resolve the proxy's host name %s: %s",
-			  addr->u.name, gai_strerror(rc));
-		return;
-	}
-	for (ai = list; ai; ai = ai->ai_next) {
-		if (endpoint_from_sockaddr(&ep, ai->ai_addr, ai->ai_addrlen) <
-		    0)
-			continue;
-		ep.port = addr->port;
-		supervisor_add_proxy(&ep);
-	}
-	freeaddrinfo(list);
+	if (sv.cfg.proxy_count > 0)
+		proxyaddr_find(&sv.proxy, &sv.cfg.proxies[0].addr, &resolver);
 }
 
 /* Join the session's fake-DNS map, the file the library attaches to
@@ -324,8 +276,7 @@ static void supervisor_attach_names(void)
 		return;
 	snprintf(path, sizeof path, "%s/socksify-%u-%s", SUPERVISOR_SHM_DIR,
 		 (unsigned)getuid(), session);
-	rc = fakedns_attach(&supervisor_sys_io, &sv.table, path,
-			    sv.cfg.fake_entries);
+	rc = fakedns_attach(&libc_sys_io, &sv.table, path, sv.cfg.fake_entries);
 	if (rc < 0) {
 		log_warn("fake DNS table %s unusable (%s); fake addresses "
 			 "cannot be carried",
@@ -354,17 +305,11 @@ static const char *supervisor_log_file(char *buf, size_t cap)
 static void supervisor_load(void)
 {
 	char log_file[4096];
-	struct config_env env = {
-	    .conf_file = supervisor_env("SOCKSIFY_CONF"),
-	    .proxy_url = supervisor_env("SOCKSIFY_PROXY"),
-	    .log_level = supervisor_env("SOCKSIFY_LOG"),
-	    .pipeline = supervisor_env("SOCKSIFY_PIPELINE"),
-	    .xdg_config_home = supervisor_env("XDG_CONFIG_HOME"),
-	    .home = supervisor_env("HOME"),
-	};
+	struct config_env env;
 
-	log_set_io(&supervisor_sys_io);
-	config_load(&sv.cfg, &env, &supervisor_sys_io);
+	log_set_io(&libc_sys_io);
+	config_env_read(&env, supervisor_env);
+	config_load(&sv.cfg, &env, &libc_sys_io);
 	log_setup(sv.cfg.log_level,
 		  supervisor_log_file(log_file, sizeof log_file));
 	if (!sv.cfg.valid) {
@@ -510,57 +455,25 @@ static bool supervisor_fastopen(struct supervisor_call *call)
 
 static bool supervisor_is_proxy(const struct endpoint *ep)
 {
-	return (sv.have_ipv4 && endpoint_equal(ep, &sv.proxy_ipv4)) ||
-	       (sv.have_ipv6 && endpoint_equal(ep, &sv.proxy_ipv6));
+	return proxyaddr_is(&sv.proxy, ep);
 }
 
 static bool supervisor_is_fake(const struct endpoint *ep)
 {
-	if (!sv.cfg.valid || !sv.cfg.remote_dns)
-		return false;
-	if (ep->kind == ENDPOINT_IPV4)
-		return netmask_contains(&sv.cfg.fake_ipv4, ep);
-	if (ep->kind == ENDPOINT_IPV6)
-		return netmask_contains(&sv.cfg.fake_ipv6, ep);
-	return false;
+	return sv.cfg.valid && sv.cfg.remote_dns &&
+	       fakedns_in_ranges(&sv.cfg.fake_ipv4, &sv.cfg.fake_ipv6, ep);
 }
 
 /* The name behind a fake address, into name. */
 static bool supervisor_unfake(const struct endpoint *ep, struct endpoint *name)
 {
-	char buf[ENDPOINT_NAME_MAX + 1];
-	long index, len;
-
-	index = fakedns_addr_to_index(
-	    ep->kind == ENDPOINT_IPV4 ? &sv.cfg.fake_ipv4 : &sv.cfg.fake_ipv6,
-	    ep);
-	if (index < 0 || !sv.table)
-		return false;
-	len = fakedns_name(sv.table, (uint32_t)index, buf, sizeof buf);
-	if (len < 0)
-		return false;
-	return endpoint_set_name(name, buf, (size_t)len, ep->port) == 0;
+	return fakedns_unfake(sv.table, &sv.cfg.fake_ipv4, &sv.cfg.fake_ipv6,
+			      ep, name);
 }
 
 /* The verdict of a call: CONTINUE (let the kernel run it), or an answer
  * (0 or -errno). */
 #define SUPERVISOR_CONTINUE 1
-
-/* The first proxy's address in family. Returns its length or -errno. */
-static int supervisor_proxy_sockaddr(int family, struct sockaddr_storage *ss)
-{
-	socklen_t len;
-
-	if (sv.have_ipv4)
-		len = endpoint_to_sockaddr(&sv.proxy_ipv4, family, ss);
-	else if (sv.have_ipv6 && family == AF_INET)
-		return -EAFNOSUPPORT;
-	else if (sv.have_ipv6)
-		len = endpoint_to_sockaddr(&sv.proxy_ipv6, family, ss);
-	else
-		return -EHOSTUNREACH;
-	return len > 0 ? (int)len : -EAFNOSUPPORT;
-}
 
 /* Run the chain on sock, the supervisor's copy of the program's socket
  * (one open file: its flags are the program's), non-blocking for the run,
@@ -572,7 +485,7 @@ static int supervisor_tunnel(int sock, int family,
 {
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 	struct sockaddr_storage proxy;
-	int len = supervisor_proxy_sockaddr(family, &proxy);
+	int len = proxyaddr_sockaddr(&sv.proxy, family, &proxy);
 	int flags, rc;
 
 	if (len < 0) {
@@ -587,7 +500,7 @@ static int supervisor_tunnel(int sock, int family,
 	if (!(flags & O_NONBLOCK) &&
 	    fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	rc = tunnel_open(&supervisor_socket_io, &sv.cfg, sock,
+	rc = tunnel_open(&libc_socket_io, &sv.cfg, sock,
 			 (const struct sockaddr *)&proxy, (socklen_t)len,
 			 target, HANDSHAKE_CONNECT, res);
 	if (!(flags & O_NONBLOCK))

@@ -121,6 +121,34 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* A fake address leads back to its name, with its port; an address
+ * outside the ranges, an index with no name, or no table, to nothing. */
+START_TEST(unfake_names_fake_addresses)
+{
+	struct fakedns *t = attach_anon(16);
+	struct netmask v4, v6;
+	struct endpoint ep, name;
+
+	ck_assert_int_eq(netmask_parse(&v4, "240.0.0.0/4"), 0);
+	ck_assert_int_eq(netmask_parse(&v6, "fd5c:6f63:6b73::/48"), 0);
+	ck_assert_int_eq(fakedns_lookup(t, "example.com", 11), 0);
+	ck_assert_int_eq(fakedns_index_to_addr(&v6, 0, &ep), 0);
+	ep.port = 443;
+	ck_assert(fakedns_in_ranges(&v4, &v6, &ep));
+	ck_assert(fakedns_unfake(t, &v4, &v6, &ep, &name));
+	ck_assert_int_eq(name.kind, ENDPOINT_NAME);
+	ck_assert_str_eq(name.u.name, "example.com");
+	ck_assert_uint_eq(name.port, 443);
+	ck_assert(!fakedns_unfake(NULL, &v4, &v6, &ep, &name));
+	ck_assert_int_eq(fakedns_index_to_addr(&v4, 5, &ep), 0);
+	ck_assert(!fakedns_unfake(t, &v4, &v6, &ep, &name)); /* no name */
+	ck_assert_int_eq(endpoint_parse_ip(&ep, "192.0.2.1"), 0);
+	ck_assert(!fakedns_in_ranges(&v4, &v6, &ep));
+	ck_assert(!fakedns_unfake(t, &v4, &v6, &ep, &name));
+	fakedns_detach(t);
+}
+END_TEST
+
 START_TEST(case_and_trailing_dot)
 {
 	struct fakedns *t = attach_anon(16);
@@ -668,6 +696,7 @@ static Suite *fakedns_suite(void)
 	TCase *addresses = tcase_create("addresses");
 
 	tcase_add_test(names, round_trip);
+	tcase_add_test(names, unfake_names_fake_addresses);
 	tcase_add_test(names, case_and_trailing_dot);
 	tcase_add_test(names, bad_names);
 	tcase_add_test(names, exhaustion);

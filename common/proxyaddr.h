@@ -1,0 +1,43 @@
+/* proxyaddr.h — where the first proxy of a chain lives: its address, or the
+ * addresses its host name resolves to (the first of each family), looked
+ * up once by whoever builds the run's state (the library, the supervisor)
+ * with the resolver it is given. */
+#ifndef SOCKSIFY_PROXYADDR_H
+#define SOCKSIFY_PROXYADDR_H
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "endpoint.h"
+
+struct proxy_addresses {
+	bool have_ipv4, have_ipv6;
+	struct endpoint ipv4, ipv6;
+};
+
+/* libc's name lookup as the caller reaches it (the library passes its
+ * `real` functions, never its own hooks). */
+struct proxy_resolver {
+	int (*getaddrinfo)(const char *node, const char *service,
+			   const struct addrinfo *hints, struct addrinfo **res);
+	void (*freeaddrinfo)(struct addrinfo *res);
+};
+
+/* Fill pa (zeroed first) with addr itself, or with the first IPv4 and IPv6
+ * address its host name resolves to, each with addr's port. Returns 0, or
+ * the getaddrinfo error (logged; pa then holds nothing). */
+int proxyaddr_find(struct proxy_addresses *pa, const struct endpoint *addr,
+		   const struct proxy_resolver *resolver);
+
+/* pa's address as a socket address of family (an IPv4 proxy is given as
+ * ::ffff:a.b.c.d for AF_INET6). Returns the length, -EAFNOSUPPORT when an
+ * AF_INET socket must reach an IPv6-only proxy, or -EHOSTUNREACH when pa
+ * holds nothing. */
+int proxyaddr_sockaddr(const struct proxy_addresses *pa, int family,
+		       struct sockaddr_storage *ss);
+
+/* True when ep is one of pa's addresses (port included). */
+bool proxyaddr_is(const struct proxy_addresses *pa, const struct endpoint *ep);
+
+#endif
