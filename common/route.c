@@ -81,13 +81,13 @@ enum route_decision route_classify(const struct config *cfg,
 
 const char *route_name(enum route_decision d)
 {
-	switch (d) {
-	case ROUTE_DIRECT:
-		return "direct";
-	case ROUTE_PROXY:
-		return "proxy";
-	case ROUTE_BLOCK:
-		return "block";
-	}
-	return "unknown";
+	static const char *const names[] = {
+	    [ROUTE_DIRECT] = "direct",
+	    [ROUTE_PROXY] = "proxy",
+	    [ROUTE_BLOCK] = "block",
+	};
+
+	if ((unsigned)d >= sizeof names / sizeof names[0])
+		return "unknown";
+	return names[d];
 }
