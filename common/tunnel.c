@@ -277,6 +277,15 @@ int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
 
 	tunnel_run_init(&tr, cfg, dest, cmd, netio_now_ms());
 	rc = tunnel_run_connect(&tr, io, fd, first_proxy, first_len);
+	/* A connect in progress cannot be done yet: wait before the first
+	 * step rather than ask the kernel twice. */
+	if (rc == 0 && tr.phase == TUNNEL_CONNECTING) {
+		rc = netio_wait(io, fd, POLLOUT, tr.deadline_ms);
+		if (rc < 0 && rc != -ETIMEDOUT)
+			rc = tunnel_run_abandon(&tr, -rc);
+		else
+			rc = 0; /* a timeout is the next step's to report */
+	}
 	if (rc == 0)
 		rc = netio_drive(&tunnel_run_job, &tr, io, fd);
 	*res = tr.res;
