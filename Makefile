@@ -27,7 +27,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 	    -Wdouble-promotion -Wnested-externs
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
-	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -MMD -MP
+	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -Itools -MMD -MP
 LDLIBS_SO = -ldl -lpthread
 
 B        ?= build
@@ -53,7 +53,9 @@ EXPORTS     := preload/exports.txt
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o)
+# The suites' helpers, and libc's I/O tables (tools/libc_io.c, shared with
+# socksify-helper).
+UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o) $(B)/tools/libc_io.o
 PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
 PROG_STATIC_BIN := $(PROG_STATIC_SRC:tests/integration/progs_static/%.c=$(B)/progs_static/%)
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "libc_sys_io.h"
+#include "libc_io.h"
 
 static struct config cfg;
 

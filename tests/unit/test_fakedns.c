@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "fakedns.h"
-#include "libc_sys_io.h"
+#include "libc_io.h"
 
 #define LEN(s)	 strlen(s)
 #define PATH_CAP 256

@@ -14,7 +14,7 @@
 #include "fdreg.h"
 #include "fdtab.h"
 #include "hidden.h"
-#include "libc_sys_io.h"
+#include "libc_hidden_io.h"
 
 /* What the two test subsystems heard, as "a:close 5;b:close 5;". */
 static char heard[1024];

@@ -11,7 +11,7 @@
 #include "fdreg.h"
 #include "fdtab.h"
 #include "hidden.h"
-#include "libc_sys_io.h"
+#include "libc_hidden_io.h"
 
 static unsigned long limit = 1024;
 static int moves, last_from = -1, last_to = -1, refuse;

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "libc_sys_io.h"
+#include "libc_io.h"
 #include "log.h"
 
 #define LINE_MAX_BYTES 512
