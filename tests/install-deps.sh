@@ -7,4 +7,5 @@ apt-get install -y -q --no-install-recommends \
 	build-essential clang clang-format pkg-config check valgrind \
 	dante-server microsocks \
 	curl wget netcat-openbsd python3 nodejs dnsutils socat iproute2 procps \
-	passwd util-linux ca-certificates python3-pyftpdlib
+	passwd util-linux ca-certificates python3-pyftpdlib \
+	golang-go golang-golang-x-net-dev liburing-dev tinyproxy
