@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "endpoint.h"
+#include "tunnel.h"
 #include "hooks.h"
 
 /* Records alive (running, or failed with the error not yet reported). */
@@ -54,6 +55,7 @@ static inline bool async_idle(void)
  * at once. */
 #define ASYNC_STARTED 1
 int async_connect_start(int fd, const struct config *cfg,
+			const struct tunnel_path *path, unsigned chain,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,
 			const struct endpoint *target);

@@ -51,6 +51,7 @@ static void start_abort(struct async_rec *rec)
 }
 
 int async_connect_start(int fd, const struct config *cfg,
+			const struct tunnel_path *path, unsigned chain,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,
 			const struct endpoint *target)
@@ -73,8 +74,9 @@ int async_connect_start(int fd, const struct config *cfg,
 		async_lock_release();
 		return -err;
 	}
-	tunnel_run_init(&rec->run, cfg, target, HANDSHAKE_CONNECT,
-			netio_now_ms());
+	tunnel_run_init_path(&rec->run, cfg, path, target, HANDSHAKE_CONNECT,
+			     netio_now_ms());
+	rec->chain = chain;
 	rec_watch(rec, POLLOUT, EPOLL_CTL_ADD);
 	async_lock_release();
 	async_helper_wake();

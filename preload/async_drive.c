@@ -17,6 +17,8 @@
 #include "async_internal.h"
 #include "bind.h"
 #include "fdtab.h"
+#include "group.h"
+#include "state.h"
 #include "log.h"
 #include "real.h"
 
@@ -88,13 +90,12 @@ void rec_signal(struct async_rec *rec)
 static void rec_log(const struct async_rec *rec, int rc)
 {
 	char dest[ENDPOINT_TEXT_MAX], via[ASYNC_PROXY_TEXT];
-	const struct config *cfg = rec->run.cfg;
 	int fd = rec->nalias ? rec->alias[0] : -1;
 
 	if (!log_enabled(rc == 0 ? LOG_INFO : LOG_ERROR))
 		return;
 	endpoint_format(&rec->run.dest, dest, sizeof dest);
-	proxyurl_format(&cfg->proxies[0], via, sizeof via);
+	proxyurl_format(&rec->run.path.hops[0], via, sizeof via);
 	if (rc == 0)
 		log_info("fd %d: %s via %s: ok (asynchronous)", fd, dest, via);
 	else
@@ -112,6 +113,11 @@ void rec_finish(struct async_rec *rec, int rc)
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 
 	rec_log(rec, rc);
+	if (rc == 0)
+		health_mark_up(socksify_health(), rec->chain);
+	else if (group_proxy_failed(-rc, &rec->run.res, rec->run.path.count))
+		health_mark_down(socksify_health(), rec->chain,
+				 netio_now_ms() + rec->run.cfg->down_time_ms);
 	if (rc == 0) {
 		for (int i = 0; i < rec->nalias; i++)
 			fdtab_set(rec->alias[i], &entry);

@@ -42,6 +42,7 @@ struct async_rec {
 	int error;	       /* positive errno once failed */
 	struct endpoint asked; /* what the program connected to */
 	struct tunnel_run run;
+	unsigned chain; /* cfg->chains index the run goes through */
 };
 
 /* ---- async_record.c ---- */

@@ -6,10 +6,12 @@
  * (config), or behind its own module (fdtab, fakedns). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 
 #include "async.h"
 #include "bind.h"
 #include "fdtab.h"
+#include "group.h"
 #include "hooks.h"
 #include "log.h"
 #include "real.h"
@@ -19,13 +21,45 @@
 #include "udp.h"
 
 #define PROXY_TEXT_MAX 600
+/* "URL (chain NAME, rule FILE:LINE)" for log lines. */
+#define VIA_TEXT_MAX (PROXY_TEXT_MAX + 2 * CONFIG_NAME_MAX + 300)
 
-/* Text of the first proxy for log lines (never with its password). */
-static const char *proxy_text(const struct config *cfg, char *buf, size_t cap)
+/* How a connection goes: the rule's choice, and the attempt under way. */
+struct stream_way {
+	const struct config *cfg;
+	struct route_choice choice;
+	unsigned chain; /* the chain of this attempt */
+	struct tunnel_path path;
+	bool several; /* the plan holds more than one chain */
+};
+
+/* Text of the attempt's first proxy for log lines (never with its
+ * password), with the chain, group and rule that chose it when a rule or
+ * group did. */
+static const char *via_text(const struct stream_way *way, char *buf, size_t cap)
 {
-	if (cfg->proxy_count == 0)
+	const struct config *cfg = way->cfg;
+	const struct route_target chain = {TARGET_CHAIN, way->chain};
+	char url[PROXY_TEXT_MAX], name[PROXY_TEXT_MAX], group[PROXY_TEXT_MAX];
+	int rule = way->choice.rule;
+
+	if (way->path.count == 0)
 		return "(no proxy)";
-	return proxyurl_format(&cfg->proxies[0], buf, cap);
+	proxyurl_format(&way->path.hops[0], url, sizeof url);
+	if (rule < 0 && way->choice.via.kind == TARGET_CHAIN &&
+	    way->chain == CONFIG_DEFAULT_CHAIN)
+		snprintf(buf, cap, "%s", url);
+	else if (way->choice.via.kind == TARGET_GROUP)
+		snprintf(buf, cap, "%s (chain %s of group %s, rule line %d)",
+			 url, config_target_name(cfg, chain, name, sizeof name),
+			 config_target_name(cfg, way->choice.via, group,
+					    sizeof group),
+			 rule >= 0 ? (int)cfg->rules[rule].line : 0);
+	else
+		snprintf(buf, cap, "%s (chain %s, rule line %d)", url,
+			 config_target_name(cfg, chain, name, sizeof name),
+			 rule >= 0 ? (int)cfg->rules[rule].line : 0);
+	return buf;
 }
 
 /* Remember that fd is proxied and what it asked for, so that getpeername()
@@ -46,7 +80,7 @@ static void stream_record(int fd, const struct endpoint *asked)
  * (connect to AF_UNSPEC) so nothing the program writes can reach it, and the
  * socket can connect again, as after a failed kernel connect.
  * Returns 0 or -errno; *nonblocking says what the program had. */
-static int stream_tunnel(int fd, const struct config *cfg,
+static int stream_tunnel(int fd, const struct stream_way *way,
 			 const struct sockaddr_storage *proxy, socklen_t len,
 			 const struct endpoint *target, bool *nonblocking,
 			 struct tunnel_result *res)
@@ -60,8 +94,9 @@ static int stream_tunnel(int fd, const struct config *cfg,
 	*nonblocking = flags & O_NONBLOCK;
 	if (!*nonblocking && real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	rc = tunnel_open(&real_io, cfg, fd, (const struct sockaddr *)proxy, len,
-			 target, HANDSHAKE_CONNECT, res);
+	rc = tunnel_open_path(&real_io, way->cfg, &way->path, fd,
+			      (const struct sockaddr *)proxy, len, target,
+			      HANDSHAKE_CONNECT, res);
 	if (!*nonblocking)
 		real.fcntl(fd, F_SETFL, flags);
 	/* A socket that was already connected (or connecting) is left alone:
@@ -74,7 +109,7 @@ static int stream_tunnel(int fd, const struct config *cfg,
 /* Start the handshake in the background when the config allows it and the
  * program's socket is non-blocking. Returns 0 with *started set (then
  * *nonblocking is true; false: take the synchronous path), or -errno. */
-static int stream_try_async(int fd, const struct config *cfg,
+static int stream_try_async(int fd, const struct stream_way *way,
 			    const struct sockaddr_storage *proxy, socklen_t len,
 			    const struct endpoint *asked,
 			    const struct endpoint *target, bool *nonblocking,
@@ -83,68 +118,130 @@ static int stream_try_async(int fd, const struct config *cfg,
 	int flags, rc;
 
 	*started = false;
-	if (!cfg->async_connect)
+	if (!way->cfg->async_connect)
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))
 		return 0;
 	*nonblocking = true;
-	rc = async_connect_start(fd, cfg, (const struct sockaddr *)proxy, len,
-				 asked, target);
+	rc = async_connect_start(fd, way->cfg, &way->path, way->chain,
+				 (const struct sockaddr *)proxy, len, asked,
+				 target);
 	*started = rc > 0; /* async_connect_start: 1 = started */
 	return rc < 0 ? rc : 0;
 }
 
-/* The proxied path. target is what the proxy is asked for: the name behind
- * a fake address, or the address itself; may_defer: see stream_connect.
- * Returns 0 or -errno (logged). */
-static int stream_proxy(int fd, int domain, const struct config *cfg,
-			const struct endpoint *asked, bool is_fake,
-			bool may_defer, bool *nonblocking)
+/* The attempt's first proxy as a socket address of domain, or -errno
+ * (logged). */
+static int stream_proxy_address(int fd, int domain,
+				const struct stream_way *way, const char *dest,
+				struct sockaddr_storage *proxy)
 {
-	char dest[ENDPOINT_TEXT_MAX], via[PROXY_TEXT_MAX];
+	char via[VIA_TEXT_MAX];
+	int len = socksify_chain_sockaddr(way->chain, domain, proxy);
+
+	if (len < 0)
+		log_error("fd %d: %s via %s: %s", fd, dest,
+			  via_text(way, via, sizeof via),
+			  len == -EAFNOSUPPORT
+			      ? "an IPv4 socket cannot reach an IPv6 proxy"
+			      : "the proxy's address is unknown");
+	return len;
+}
+
+/* After a failed attempt: a chain that failed for a reason of its own is
+ * marked down for down_time; one whose last proxy blamed the destination
+ * is not. Returns true when the next chain of the plan may be tried. */
+static bool stream_note_failure(const struct stream_way *way, int rc,
+				const struct tunnel_result *res)
+{
+	if (rc == -EISCONN || rc == -EALREADY ||
+	    !group_proxy_failed(-rc, res, way->path.count))
+		return false;
+	health_mark_down(socksify_health(), way->chain,
+			 netio_now_ms() + way->cfg->down_time_ms);
+	return true;
+}
+
+/* One attempt through way->chain. target is what the proxy is asked for:
+ * the name behind a fake address, or the address itself; may_defer: see
+ * stream_connect. Returns 0 or -errno (logged); *retry says whether the
+ * next chain may be tried. */
+static int stream_attempt(int fd, int domain, const struct stream_way *way,
+			  const struct endpoint *asked,
+			  const struct endpoint *target, bool may_defer,
+			  bool *nonblocking, bool *retry)
+{
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
 	struct tunnel_result res = {.hop = -1, .why = NULL};
-	struct endpoint target = *asked;
 	struct sockaddr_storage proxy;
 	bool started = false;
 	int len, rc = 0;
 
-	endpoint_format(asked, dest, sizeof dest);
-	if (is_fake && !socksify_unfake(asked, &target)) {
-		log_error("fd %d: %s refused: a fake address with no name "
-			  "(from another socksify session?)",
-			  fd, dest);
-		return -EHOSTUNREACH;
-	}
-	endpoint_format(&target, dest, sizeof dest);
-	proxy_text(cfg, via, sizeof via);
-	len = socksify_proxy_sockaddr(domain, &proxy);
-	if (len < 0) {
-		log_error("fd %d: %s via %s: %s", fd, dest, via,
-			  len == -EAFNOSUPPORT
-			      ? "an IPv4 socket cannot reach an IPv6 proxy"
-			      : "the proxy's address is unknown");
+	*retry = true;
+	endpoint_format(target, dest, sizeof dest);
+	len = stream_proxy_address(fd, domain, way, dest, &proxy);
+	if (len < 0)
 		return len;
-	}
 	if (may_defer)
-		rc = stream_try_async(fd, cfg, &proxy, (socklen_t)len, asked,
-				      &target, nonblocking, &started);
+		rc = stream_try_async(fd, way, &proxy, (socklen_t)len, asked,
+				      target, nonblocking, &started);
 	if (rc < 0)
 		log_error("fd %d: %s via %s: connecting to the proxy failed",
-			  fd, dest, via);
+			  fd, dest, via_text(way, via, sizeof via));
 	if (rc < 0 || started)
 		return rc;
-	rc = stream_tunnel(fd, cfg, &proxy, (socklen_t)len, &target,
-			   nonblocking, &res);
+	rc = stream_tunnel(fd, way, &proxy, (socklen_t)len, target, nonblocking,
+			   &res);
 	if (rc < 0) {
-		log_error("fd %d: %s via %s: %s", fd, dest, via,
-			  res.why ? res.why : "failed");
+		*retry = stream_note_failure(way, rc, &res);
+		log_error("fd %d: %s via %s: %s%s", fd, dest,
+			  via_text(way, via, sizeof via),
+			  res.why ? res.why : "failed",
+			  *retry && way->several ? " (marked down)" : "");
 		return rc;
 	}
+	health_mark_up(socksify_health(), way->chain);
 	stream_record(fd, asked);
-	bind_note_connect(fd, &target, &res.bound);
-	log_info("fd %d: %s via %s: ok", fd, dest, via);
+	bind_note_connect(fd, target, &res.bound);
+	log_info("fd %d: %s via %s: ok", fd, dest,
+		 via_text(way, via, sizeof via));
 	return 0;
+}
+
+/* The proxied path: the chains of the choice's plan in turn, while one
+ * fails for a reason of its own, within one connect deadline. A plan of
+ * one chain may run in the background (may_defer); a plan of several runs
+ * here, so that it can fail over. Returns 0 or -errno (logged). */
+static int stream_proxy(int fd, int domain, struct stream_way *way,
+			const struct endpoint *asked,
+			const struct endpoint *target, bool may_defer,
+			bool *nonblocking)
+{
+	const struct config *cfg = way->cfg;
+	uint64_t now = netio_now_ms();
+	struct group_plan plan;
+	bool retry = false;
+	int rc = -EHOSTUNREACH;
+	unsigned i;
+
+	group_plan(cfg, socksify_health(), way->choice.via, now, &plan);
+	way->several = plan.count > 1;
+	if (way->several)
+		way->path.limit_ms =
+		    now + cfg->connect_timeout_ms + cfg->handshake_timeout_ms;
+	for (i = 0; i < plan.count; i++) {
+		way->chain = plan.chains[i];
+		way->path.hops =
+		    config_chain_hops(cfg, way->chain, &way->path.count);
+		rc = stream_attempt(fd, domain, way, asked, target,
+				    may_defer && !way->several, nonblocking,
+				    &retry);
+		if (rc == 0 || !retry ||
+		    (way->several && netio_now_ms() >= way->path.limit_ms))
+			break;
+	}
+	return rc;
 }
 
 /* Refusal when the configuration is broken: every connection fails. */
@@ -170,14 +267,33 @@ static void stream_log(int fd, const struct endpoint *asked, const char *what)
 			 endpoint_format(asked, dest, sizeof dest), what);
 }
 
+/* The name behind a fake address into target (asked itself when not
+ * fake). Returns 0, or -EHOSTUNREACH (logged) for a fake address without
+ * a name. */
+static int stream_target(int fd, const struct endpoint *asked, bool is_fake,
+			 struct endpoint *target)
+{
+	char dest[ENDPOINT_TEXT_MAX];
+
+	*target = *asked;
+	if (!is_fake || socksify_unfake(asked, target))
+		return 0;
+	log_error("fd %d: %s refused: a fake address with no name "
+		  "(from another socksify session?)",
+		  fd, endpoint_format(asked, dest, sizeof dest));
+	return -EHOSTUNREACH;
+}
+
 int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		   bool may_defer, enum stream_outcome *outcome,
 		   bool *nonblocking)
 {
 	const struct config *cfg = socksify_config();
+	struct stream_way way = {.cfg = cfg};
 	struct fdtab_entry entry;
-	struct endpoint asked;
+	struct endpoint asked, target;
 	bool is_fake;
+	int rc;
 
 	*outcome = STREAM_DIRECT;
 	if (endpoint_from_sockaddr(&asked, sa, len) < 0)
@@ -191,18 +307,23 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		return 0;
 	}
 	is_fake = socksify_is_fake(&asked);
-	switch (route_classify(cfg, &asked, is_fake)) {
+	rc = stream_target(fd, &asked, is_fake, &target);
+	if (rc < 0)
+		return rc;
+	switch (route_select(
+	    cfg, &asked, target.kind == ENDPOINT_NAME ? target.u.name : NULL,
+	    is_fake, RULE_PROTO_TCP, &way.choice)) {
 	case ROUTE_DIRECT:
 		stream_log(fd, &asked, "direct");
 		return 0;
 	case ROUTE_BLOCK:
-		stream_log(fd, &asked, "refused by rule");
+		stream_log(fd, &target, "refused by rule");
 		return -EACCES;
 	case ROUTE_PROXY:
 		break;
 	}
 	*outcome = STREAM_PROXIED;
-	return stream_proxy(fd, domain, cfg, &asked, is_fake, may_defer,
+	return stream_proxy(fd, domain, &way, &asked, &target, may_defer,
 			    nonblocking);
 }
 

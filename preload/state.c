@@ -35,7 +35,9 @@
 #define STATE_SHM_DIR	  "/dev/shm"
 
 static struct config state_config;
-static struct proxy_addresses state_proxy;
+/* The first proxy of each chain (state_proxy[0]: the default chain's). */
+static struct proxy_addresses state_proxy[CONFIG_MAX_CHAINS];
+static struct health *state_health;
 static char state_session[STATE_SESSION_MAX + 1];
 static __thread bool state_loading __attribute__((tls_model("initial-exec")));
 
@@ -75,15 +77,48 @@ static void state_keep_session(const char *session)
 	memcpy(state_session, session, len + 1);
 }
 
-/* Resolve the proxy's host name once with libc's own resolver. Failure is
- * logged; every proxied connection then fails with EHOSTUNREACH. */
+/* Resolve each chain's first proxy once with libc's own resolver. Failure
+ * is logged; every connection through that chain then fails with
+ * EHOSTUNREACH. */
 static void state_resolve_proxy(const struct config *cfg)
 {
 	const struct proxy_resolver resolver = {real.getaddrinfo,
 						real.freeaddrinfo};
+	const struct proxy *hops;
+	unsigned i, count;
 
-	if (cfg->proxy_count > 0)
-		proxyaddr_find(&state_proxy, &cfg->proxies[0].addr, &resolver);
+	for (i = 0; i < cfg->chain_count && i < CONFIG_MAX_CHAINS; i++) {
+		hops = config_chain_hops(cfg, i, &count);
+		if (count > 0)
+			proxyaddr_find(&state_proxy[i], &hops[0].addr,
+				       &resolver);
+	}
+}
+
+/* The health table of the run's groups: the session's file beside the
+ * fake-DNS map, else anonymous memory shared with fork children. Without
+ * groups there is nothing to share. Failure is logged: chains then count
+ * as up and down marks are dropped. */
+static void state_attach_health(const struct config *cfg)
+{
+	char path[sizeof STATE_SHM_DIR + STATE_SESSION_MAX + 40];
+	int rc = -ENOENT;
+
+	if (cfg->group_count == 0)
+		return;
+	if (state_session[0]) {
+		snprintf(path, sizeof path, "%s/socksify-%u-%s-health",
+			 STATE_SHM_DIR, (unsigned)getuid(), state_session);
+		rc = health_attach(&real_sys_io, path, &state_health);
+	}
+	if (rc < 0)
+		rc = health_attach(&real_sys_io, NULL, &state_health);
+	if (rc < 0) {
+		log_warn("proxy health table unusable (%s); dead group members "
+			 "are not remembered",
+			 strerror(-rc));
+		state_health = NULL;
+	}
 }
 
 /* The once-routine: configuration from the environment, the log, the
@@ -108,6 +143,7 @@ static void state_load(void)
 			 state_config.source);
 	state_keep_session(state_env("SOCKSIFY_SESSION"));
 	state_resolve_proxy(&state_config);
+	state_attach_health(&state_config);
 }
 
 const struct config *socksify_config(void)
@@ -124,17 +160,35 @@ const struct config *socksify_config(void)
 
 int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss)
 {
+	return socksify_chain_sockaddr(CONFIG_DEFAULT_CHAIN, family, ss);
+}
+
+int socksify_chain_sockaddr(unsigned chain, int family,
+			    struct sockaddr_storage *ss)
+{
 	socksify_config();
-	return proxyaddr_sockaddr(&state_proxy, family, ss);
+	if (chain >= CONFIG_MAX_CHAINS)
+		return -EHOSTUNREACH;
+	return proxyaddr_sockaddr(&state_proxy[chain], family, ss);
 }
 
 bool socksify_is_proxy(const struct endpoint *ep)
 {
 	const struct config *cfg = socksify_config();
+	unsigned i;
 
 	if (!cfg->valid)
 		return false;
-	return proxyaddr_is(&state_proxy, ep);
+	for (i = 0; i < cfg->chain_count && i < CONFIG_MAX_CHAINS; i++)
+		if (proxyaddr_is(&state_proxy[i], ep))
+			return true;
+	return false;
+}
+
+struct health *socksify_health(void)
+{
+	socksify_config();
+	return state_health;
 }
 
 /* Join (or create) the session's table file; before creating one, remove
