@@ -10,6 +10,7 @@
 
 #include "async.h"
 #include "bind.h"
+#include "directset.h"
 #include "fdtab.h"
 #include "group.h"
 #include "hooks.h"
@@ -310,9 +311,15 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 	rc = stream_target(fd, &asked, is_fake, &target);
 	if (rc < 0)
 		return rc;
-	switch (route_select(
-	    cfg, &asked, target.kind == ENDPOINT_NAME ? target.u.name : NULL,
-	    is_fake, RULE_PROTO_TCP, &way.choice)) {
+	route_select(cfg, &asked,
+		     target.kind == ENDPOINT_NAME ? target.u.name : NULL,
+		     is_fake, RULE_PROTO_TCP, &way.choice);
+	if (way.choice.decision == ROUTE_PROXY && !is_fake &&
+	    directset_contains(&asked)) {
+		stream_log(fd, &asked, "direct (resolved for a direct name)");
+		return 0;
+	}
+	switch (way.choice.decision) {
 	case ROUTE_DIRECT:
 		stream_log(fd, &asked, "direct");
 		return 0;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "addrinfo.h"
+#include "directset.h"
 #include "fakedns.h"
 #include "hosts.h"
 #include "log.h"
@@ -211,6 +212,18 @@ enum route_decision resolve_rule(const struct config *cfg, const char *name)
 	return choice.decision;
 }
 
+/* Remember the addresses of a direct name, so that their connects go
+ * direct too. */
+static void resolve_note_direct(const struct addrinfo *res)
+{
+	struct endpoint ep;
+
+	for (; res; res = res->ai_next)
+		if (endpoint_from_sockaddr(&ep, res->ai_addr,
+					   res->ai_addrlen) == 0)
+			directset_add(&ep);
+}
+
 /* Real DNS for a name a direct rule sends around the proxy: libc's
  * getaddrinfo, its addresses into out[*count]. Returns 0 or its EAI_*. */
 static int resolve_real(const char *name, int family, int flags,
@@ -225,6 +238,7 @@ static int resolve_real(const char *name, int family, int flags,
 	*count = 0;
 	if (rc != 0)
 		return rc;
+	resolve_note_direct(res);
 	for (ai = res; ai && *count < ADDRINFO_MAX_ADDRS; ai = ai->ai_next)
 		if (endpoint_from_sockaddr(&out[*count], ai->ai_addr,
 					   ai->ai_addrlen) == 0)
@@ -287,7 +301,10 @@ int resolve_getaddrinfo(const char *node, const char *service,
 	case ROUTE_BLOCK:
 		return EAI_NONAME;
 	case ROUTE_DIRECT:
-		return real.getaddrinfo(node, service, hints, res);
+		rc = real.getaddrinfo(node, service, hints, res);
+		if (rc == 0)
+			resolve_note_direct(*res);
+		return rc;
 	case ROUTE_PROXY:
 		break;
 	}

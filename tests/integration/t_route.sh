@@ -1,0 +1,152 @@
+#!/bin/sh
+# The routing model: host-name rules (a domain direct with real DNS, a
+# domain refused at lookup, a domain through a three-proxy chain danted →
+# microsocks → our server, the rest through the default proxy), a failover
+# group whose first member is black-holed and second refuses, remembered
+# across the processes of one run, and round-robin over two proxies across
+# 16 threads and across processes.
+#
+# The client runs in a network namespace whose resolv.conf names a DNS
+# responder on the host side of the veth: a name that socksify resolves
+# locally shows up in its record, a name sent to the proxy does not.
+. "$(dirname "$0")/lib.sh"
+sfy_init
+need danted microsocks curl ip
+[ -x "$PROGS/threads" ] || fail "no $PROGS/threads (run make)"
+make_netns
+mkdir -p "/etc/netns/$NS" || fail "mkdir /etc/netns/$NS"
+printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$HOST_ADDR" \
+	>"/etc/netns/$NS/resolv.conf"
+start_dns "$HOST_ADDR" "$HOST_ADDR" 53
+start_http
+start_danted none "$HOST_ADDR"
+start_microsocks
+
+# A second web server on the host side of the veth: the one a direct
+# connection reaches (the DNS responder answers every name with it).
+DIRECT_DIR=$SFY_TMP/direct-www
+mkdir -p "$DIRECT_DIR"
+DIRECT_TOKEN=direct-$$-$(date +%s%N)
+printf '%s\n' "$DIRECT_TOKEN" >"$DIRECT_DIR/index.html"
+DIRECT_PORT=$(free_port)
+"$PYTHON" -m http.server -b "$HOST_ADDR" -d "$DIRECT_DIR" "$DIRECT_PORT" \
+	>"$SFY_TMP/direct-http.log" 2>&1 &
+track $!
+wait_port "$HOST_ADDR" "$DIRECT_PORT"
+
+start_fault ok --serve relay --target "127.0.0.1:$HTTP_PORT"
+LAST_REC=$FAULT_REC
+conf=$SFY_TMP/route.conf
+write_conf "$conf" "proxy socks5h://$HOST_ADDR:$DANTED_PORT" \
+	"chain three socks5://$HOST_ADDR:$DANTED_PORT socks5://127.0.0.1:$MS_PORT socks5h://127.0.0.1:$FAULT_PORT" \
+	"direct .direct.test" \
+	"block ads.blocked.test" \
+	"route *.chain.test via three" \
+	"direct none"
+dns_asked() {
+	grep -c "$1" "$DNS_REC" | tr -d ' '
+}
+ns_curl() {
+	in_ns "$SOCKSIFY" -f "$conf" curl -sS --max-time 20 "$@"
+}
+
+# The test can fail: without the rule the name would be faked and sent to
+# danted, which cannot resolve it.
+out=$(ns_curl "http://www.direct.test:$DIRECT_PORT/") ||
+	fail "direct name: curl failed: $out"
+expect_eq "direct name: page of the direct server" "$out" "$DIRECT_TOKEN"
+expect_gt "direct name: asked the DNS server" "$(dns_asked www.direct.test)" 0
+expect_eq "direct name: danted never saw it" \
+	"$(danted_connects_to "$DIRECT_PORT")" 0
+say "direct .direct.test: real DNS, direct connection"
+
+ns_curl "http://ads.blocked.test:$HTTP_PORT/" >/dev/null 2>&1
+expect_eq "blocked name: curl cannot resolve it" "$?" 6
+expect_eq "blocked name: no DNS query" "$(dns_asked ads.blocked.test)" 0
+say "block ads.blocked.test: the lookup fails, nothing sent"
+
+before=$(danted_connects_to "$HTTP_PORT")
+out=$(ns_curl "http://$TARGET_NAME:$HTTP_PORT/") ||
+	fail "default chain: curl failed: $out"
+expect_eq "default chain: page" "$out" "$HTTP_TOKEN"
+expect_eq "default chain: no DNS query" "$(dns_asked "$TARGET_NAME")" 0
+expect_eq "default chain: danted asked for the target" \
+	"$(wait_count $((before + 1)) danted_connects_to "$HTTP_PORT")" \
+	$((before + 1))
+say "other names: the default proxy (danted), name sent to it"
+
+out=$(ns_curl "http://web.chain.test:$HTTP_PORT/") ||
+	fail "chain: curl failed: $out"
+expect_eq "chain: page" "$out" "$HTTP_TOKEN"
+expect_eq "chain: no DNS query" "$(dns_asked web.chain.test)" 0
+expect_eq "chain: danted asked for microsocks" \
+	"$(wait_count 1 danted_connects_to "$MS_PORT")" 1
+grep -q "atyp=3 host=web.chain.test port=$HTTP_PORT" "$LAST_REC" ||
+	fail "chain: the last hop did not get the name: $(cat "$LAST_REC")"
+say "*.chain.test: danted → microsocks → last hop, name at the last hop"
+
+# Failover: the first member is black-holed (packets to 198.19.255.1 leave
+# on a veth whose other end drops them), the second refuses (nothing listens on the
+# namespace's 127.0.0.1:9), the third is danted. The first connect waits out
+# connect_timeout once; the second process of the same run goes straight to
+# danted, because the members are marked down in the run's shared table.
+in_ns ip link add sfyhole type veth peer name sfysink || fail "hole link"
+in_ns ip link set sfyhole up || fail "hole up"
+in_ns ip link set sfysink up || fail "sink up"
+in_ns ip addr add 198.19.255.254/24 dev sfyhole || fail "hole addr"
+# A fixed neighbour: the SYN leaves on the veth, and the other end, which
+# has no address, drops it without a word.
+in_ns ip neigh add 198.19.255.1 lladdr 02:00:00:00:00:01 dev sfyhole ||
+	fail "hole neighbour"
+log=$SFY_TMP/failover.log
+write_conf "$conf" "proxy socks5h://$HOST_ADDR:$DANTED_PORT" \
+	"connect_timeout 1" \
+	"group fo failover socks5h://198.19.255.1:1080 socks5h://127.0.0.1:9 default" \
+	"route .socksify.test via fo" "direct none"
+start=$(date +%s%N)
+out=$(in_ns env SOCKSIFY_LOG_FILE="$log" "$SOCKSIFY" -v -f "$conf" sh -c \
+	"curl -sS --max-time 20 http://$TARGET_NAME:$HTTP_PORT/ &&
+	 curl -sS --max-time 20 http://$TARGET_NAME:$HTTP_PORT/") ||
+	fail "failover: curl failed: $out $(cat "$log")"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_eq "failover: two pages" "$out" "$HTTP_TOKEN
+$HTTP_TOKEN"
+expect_eq "failover: black-holed member tried once" \
+	"$(grep -c '198.19.255.1:1080.*timed out (marked down)' "$log")" 1
+expect_eq "failover: refusing member tried once" \
+	"$(grep -c '127.0.0.1:9 .*(marked down)' "$log")" 1
+expect_eq "failover: both pages through danted" \
+	"$(grep -c "via socks5h://$HOST_ADDR:$DANTED_PORT.*: ok" "$log")" 2
+grep -q "via socks5h://$HOST_ADDR:$DANTED_PORT (chain default of group fo, rule line 4): ok" "$log" ||
+	fail "failover: the log does not name the group: $(cat "$log")"
+[ "$ms" -lt 5000 ] || fail "failover took $ms ms (connect_timeout is 1 s)"
+say "failover: black hole and refusal skipped once per run (${ms} ms)"
+
+# Round-robin over two of our servers (echo), across 16 threads of one
+# process, then across 4 processes of one run: the turns are shared, so the
+# split is exact.
+start_fault ok
+RR1=$FAULT_REC
+P1=$FAULT_PORT
+start_fault ok
+RR2=$FAULT_REC
+P2=$FAULT_PORT
+write_conf "$conf" "proxy socks5h://127.0.0.1:1" \
+	"group rr round-robin socks5h://127.0.0.1:$P1 socks5h://127.0.0.1:$P2" \
+	"route .rr.test via rr"
+requests() {
+	grep -c 'socks5 request' "$1" | tr -d ' '
+}
+sfy -f "$conf" "$PROGS/threads" echo.rr.test 7 16 4 >"$SFY_TMP/rr.out" 2>&1 ||
+	fail "round-robin threads: $(tail -5 "$SFY_TMP/rr.out")"
+expect_eq "round-robin threads: first server" "$(requests "$RR1")" 32
+expect_eq "round-robin threads: second server" "$(requests "$RR2")" 32
+: >"$RR1"
+: >"$RR2"
+sfy -f "$conf" sh -c "for i in 1 2 3 4; do
+	\"$PROGS/threads\" echo.rr.test 7 1 4 >\"$SFY_TMP/rr\$i.out\" 2>&1 &
+done; wait" || fail "round-robin processes"
+expect_eq "round-robin processes: first server" "$(requests "$RR1")" 8
+expect_eq "round-robin processes: second server" "$(requests "$RR2")" 8
+say "round-robin: 32/32 over 16 threads, 8/8 over 4 processes"
+sfy_pass
