@@ -269,16 +269,20 @@ static void stream_log(int fd, const struct endpoint *asked, const char *what)
 }
 
 /* The name behind a fake address into target (asked itself when not
- * fake). Returns 0, or -EHOSTUNREACH (logged) for a fake address without
- * a name. */
-static int stream_target(int fd, const struct endpoint *asked, bool is_fake,
-			 struct endpoint *target)
+ * fake); a fake address without a name leaves target ENDPOINT_NONE. */
+static void stream_target(const struct endpoint *asked, bool is_fake,
+			  struct endpoint *target)
+{
+	*target = *asked;
+	if (is_fake && !socksify_unfake(asked, target))
+		target->kind = ENDPOINT_NONE;
+}
+
+/* Refusal of a fake address without a name. */
+static int stream_nameless(int fd, const struct endpoint *asked)
 {
 	char dest[ENDPOINT_TEXT_MAX];
 
-	*target = *asked;
-	if (!is_fake || socksify_unfake(asked, target))
-		return 0;
 	log_error("fd %d: %s refused: a fake address with no name "
 		  "(from another socksify session?)",
 		  fd, endpoint_format(asked, dest, sizeof dest));
@@ -294,7 +298,6 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 	struct fdtab_entry entry;
 	struct endpoint asked, target;
 	bool is_fake;
-	int rc;
 
 	*outcome = STREAM_DIRECT;
 	if (endpoint_from_sockaddr(&asked, sa, len) < 0)
@@ -308,9 +311,7 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		return 0;
 	}
 	is_fake = socksify_is_fake(&asked);
-	rc = stream_target(fd, &asked, is_fake, &target);
-	if (rc < 0)
-		return rc;
+	stream_target(&asked, is_fake, &target);
 	route_select(cfg, &asked,
 		     target.kind == ENDPOINT_NAME ? target.u.name : NULL,
 		     is_fake, RULE_PROTO_TCP, &way.choice);
@@ -324,11 +325,14 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		stream_log(fd, &asked, "direct");
 		return 0;
 	case ROUTE_BLOCK:
-		stream_log(fd, &target, "refused by rule");
+		stream_log(fd, target.kind == ENDPOINT_NONE ? &asked : &target,
+			   "refused by rule");
 		return -EACCES;
 	case ROUTE_PROXY:
 		break;
 	}
+	if (target.kind == ENDPOINT_NONE)
+		return stream_nameless(fd, &asked);
 	*outcome = STREAM_PROXIED;
 	return stream_proxy(fd, domain, &way, &asked, &target, may_defer,
 			    nonblocking);
