@@ -36,6 +36,7 @@ wait_port "$HOST_ADDR" "$DIRECT_PORT"
 
 start_fault ok --serve relay --target "127.0.0.1:$HTTP_PORT"
 LAST_REC=$FAULT_REC
+LAST_PORT=$FAULT_PORT
 conf=$SFY_TMP/route.conf
 write_conf "$conf" "proxy socks5h://$HOST_ADDR:$DANTED_PORT" \
 	"chain three socks5://$HOST_ADDR:$DANTED_PORT socks5://127.0.0.1:$MS_PORT socks5h://127.0.0.1:$FAULT_PORT" \
@@ -84,6 +85,17 @@ expect_eq "chain: danted asked for microsocks" \
 grep -q "atyp=3 host=web.chain.test port=$HTTP_PORT" "$LAST_REC" ||
 	fail "chain: the last hop did not get the name: $(cat "$LAST_REC")"
 say "*.chain.test: danted → microsocks → last hop, name at the last hop"
+
+# --explain says the same without connecting.
+out=$(sfy -f "$conf" --explain web.chain.test:80) || fail "--explain: $out"
+expect_contains "--explain: the rule" "$out" \
+	"rule: line 5: route .chain.test via three"
+expect_contains "--explain: the hops" "$out" \
+	"chain three: socks5://$HOST_ADDR:$DANTED_PORT -> socks5://127.0.0.1:$MS_PORT -> socks5h://127.0.0.1:$LAST_PORT"
+out=$(sfy -f "$conf" --explain ads.blocked.test) || fail "--explain: $out"
+expect_contains "--explain: a blocked name" "$out" \
+	"lookup: refused (EAI_NONAME)"
+say "--explain: rule and hops"
 
 # Failover: the first member is black-holed (packets to 198.19.255.1 leave
 # on a veth whose other end drops them), the second refuses (nothing listens on the
