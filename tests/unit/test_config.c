@@ -1059,7 +1059,14 @@ START_TEST(example_file)
 	ck_assert_msg(config_parse(&cfg, enabled, n, "example") == 0, "%s",
 		      cfg.error);
 	ck_assert_int_eq(config_finish(&cfg), 0);
-	ck_assert_uint_eq(cfg.rule_count, 8);
+	ck_assert_uint_eq(cfg.rule_count, 12);
+	ck_assert_int_eq(cfg.rules[8].action, RULE_DIRECT);
+	ck_assert_str_eq(cfg.rules[8].host.name, "corp.example");
+	ck_assert_int_eq(cfg.rules[11].action, RULE_VIA);
+	ck_assert_int_eq(cfg.rules[11].via.kind, TARGET_GROUP);
+	ck_assert_uint_eq(cfg.group_count, 2);
+	ck_assert_uint_eq(cfg.down_time_ms, 30000);
+	ck_assert_uint_eq(cfg.race_delay_ms, 250);
 	ck_assert_int_eq(cfg.rules[6].proto, RULE_PROTO_UDP);
 	ck_assert_uint_eq(cfg.rules[6].port_min, 53);
 	ck_assert_int_eq(cfg.rules[7].action, RULE_BLOCK);
