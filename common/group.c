@@ -2,6 +2,7 @@
 #include "group.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Spread a turn counter over members (splitmix64's finaliser): turns
@@ -86,4 +87,37 @@ bool group_proxy_failed(int err, const struct tunnel_result *res,
 	    (unsigned)res->hop + 1 != hop_count)
 		return true;
 	return err != ENETUNREACH && err != EHOSTUNREACH && err != ECONNREFUSED;
+}
+
+const char *group_describe(const struct config *cfg,
+			   const struct route_choice *choice, unsigned chain,
+			   char *buf, size_t cap)
+{
+	const struct route_target self = {TARGET_CHAIN, chain};
+	char url[CONFIG_URL_TEXT_MAX], name[CONFIG_URL_TEXT_MAX];
+	char group[CONFIG_URL_TEXT_MAX];
+	const struct proxy *hops;
+	unsigned count;
+	int line = choice->rule >= 0 ? (int)cfg->rules[choice->rule].line : 0;
+
+	hops = config_chain_hops(cfg, chain, &count);
+	if (count == 0 || cap == 0) {
+		snprintf(buf, cap, "(no proxy)");
+		return buf;
+	}
+	proxyurl_format(&hops[0], url, sizeof url);
+	if (choice->rule < 0 && choice->via.kind == TARGET_CHAIN &&
+	    chain == CONFIG_DEFAULT_CHAIN)
+		snprintf(buf, cap, "%s", url);
+	else if (choice->via.kind == TARGET_GROUP)
+		snprintf(
+		    buf, cap, "%s (chain %s of group %s, rule line %d)", url,
+		    config_target_name(cfg, self, name, sizeof name),
+		    config_target_name(cfg, choice->via, group, sizeof group),
+		    line);
+	else
+		snprintf(buf, cap, "%s (chain %s, rule line %d)", url,
+			 config_target_name(cfg, self, name, sizeof name),
+			 line);
+	return buf;
 }

@@ -6,10 +6,12 @@
 #define SOCKSIFY_GROUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "health.h"
+#include "route.h"
 #include "tunnel.h"
 
 /* Most chains one plan holds: every chain at most once. */
@@ -41,5 +43,12 @@ void group_plan(const struct config *cfg, struct health *h,
  * program gets that errno. */
 bool group_proxy_failed(int err, const struct tunnel_result *res,
 			unsigned hop_count);
+
+/* Describe an attempt through chain for log lines: its first proxy's URL
+ * (never a password), followed, when a rule or a group chose it, by
+ * "(chain NAME[ of group G], rule line N)". Returns buf. */
+const char *group_describe(const struct config *cfg,
+			   const struct route_choice *choice, unsigned chain,
+			   char *buf, size_t cap);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "async.h"
 #include "bind.h"
@@ -31,36 +32,16 @@ struct stream_way {
 	struct route_choice choice;
 	unsigned chain; /* the chain of this attempt */
 	struct tunnel_path path;
-	bool several; /* the plan holds more than one chain */
+	bool several;		/* the plan holds more than one chain */
+	struct group_plan plan; /* the chains to try, in order */
+	unsigned at;		/* plan.chains[at] is this attempt's */
+	int domain;		/* the socket's family */
 };
 
-/* Text of the attempt's first proxy for log lines (never with its
- * password), with the chain, group and rule that chose it when a rule or
- * group did. */
+/* Text of the attempt for log lines (group_describe). */
 static const char *via_text(const struct stream_way *way, char *buf, size_t cap)
 {
-	const struct config *cfg = way->cfg;
-	const struct route_target chain = {TARGET_CHAIN, way->chain};
-	char url[PROXY_TEXT_MAX], name[PROXY_TEXT_MAX], group[PROXY_TEXT_MAX];
-	int rule = way->choice.rule;
-
-	if (way->path.count == 0)
-		return "(no proxy)";
-	proxyurl_format(&way->path.hops[0], url, sizeof url);
-	if (rule < 0 && way->choice.via.kind == TARGET_CHAIN &&
-	    way->chain == CONFIG_DEFAULT_CHAIN)
-		snprintf(buf, cap, "%s", url);
-	else if (way->choice.via.kind == TARGET_GROUP)
-		snprintf(buf, cap, "%s (chain %s of group %s, rule line %d)",
-			 url, config_target_name(cfg, chain, name, sizeof name),
-			 config_target_name(cfg, way->choice.via, group,
-					    sizeof group),
-			 rule >= 0 ? (int)cfg->rules[rule].line : 0);
-	else
-		snprintf(buf, cap, "%s (chain %s, rule line %d)", url,
-			 config_target_name(cfg, chain, name, sizeof name),
-			 rule >= 0 ? (int)cfg->rules[rule].line : 0);
-	return buf;
+	return group_describe(way->cfg, &way->choice, way->chain, buf, cap);
 }
 
 /* Remember that fd is proxied and what it asked for, so that getpeername()
@@ -116,6 +97,7 @@ static int stream_try_async(int fd, const struct stream_way *way,
 			    const struct endpoint *target, bool *nonblocking,
 			    bool *started)
 {
+	struct group_plan rest = {.all_down = way->plan.all_down};
 	int flags, rc;
 
 	*started = false;
@@ -125,9 +107,13 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	if (flags < 0 || !(flags & O_NONBLOCK))
 		return 0;
 	*nonblocking = true;
-	rc = async_connect_start(fd, way->cfg, &way->path, way->chain,
-				 (const struct sockaddr *)proxy, len, asked,
-				 target);
+	/* The background run goes on from this attempt's chain. */
+	rest.count = way->plan.count - way->at;
+	memcpy(rest.chains, way->plan.chains + way->at,
+	       rest.count * sizeof(rest.chains[0]));
+	rc = async_connect_start(fd, way->cfg, &way->choice, &rest, &way->path,
+				 way->domain, (const struct sockaddr *)proxy,
+				 len, asked, target);
 	*started = rc > 0; /* async_connect_start: 1 = started */
 	return rc < 0 ? rc : 0;
 }
@@ -211,9 +197,9 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 }
 
 /* The proxied path: the chains of the choice's plan in turn, while one
- * fails for a reason of its own, within one connect deadline. A plan of
- * one chain may run in the background (may_defer); a plan of several runs
- * here, so that it can fail over. Returns 0 or -errno (logged). */
+ * fails for a reason of its own, within one connect deadline. With
+ * may_defer the attempts run in the background (async_drive.c goes on
+ * with the plan there). Returns 0 or -errno (logged). */
 static int stream_proxy(int fd, int domain, struct stream_way *way,
 			const struct endpoint *asked,
 			const struct endpoint *target, bool may_defer,
@@ -221,23 +207,23 @@ static int stream_proxy(int fd, int domain, struct stream_way *way,
 {
 	const struct config *cfg = way->cfg;
 	uint64_t now = netio_now_ms();
-	struct group_plan plan;
 	bool retry = false;
 	int rc = -EHOSTUNREACH;
 	unsigned i;
 
-	group_plan(cfg, socksify_health(), way->choice.via, now, &plan);
-	way->several = plan.count > 1;
+	group_plan(cfg, socksify_health(), way->choice.via, now, &way->plan);
+	way->several = way->plan.count > 1;
+	way->domain = domain;
 	if (way->several)
 		way->path.limit_ms =
 		    now + cfg->connect_timeout_ms + cfg->handshake_timeout_ms;
-	for (i = 0; i < plan.count; i++) {
-		way->chain = plan.chains[i];
+	for (i = 0; i < way->plan.count; i++) {
+		way->at = i;
+		way->chain = way->plan.chains[i];
 		way->path.hops =
 		    config_chain_hops(cfg, way->chain, &way->path.count);
-		rc = stream_attempt(fd, domain, way, asked, target,
-				    may_defer && !way->several, nonblocking,
-				    &retry);
+		rc = stream_attempt(fd, domain, way, asked, target, may_defer,
+				    nonblocking, &retry);
 		if (rc == 0 || !retry ||
 		    (way->several && netio_now_ms() >= way->path.limit_ms))
 			break;

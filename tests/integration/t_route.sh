@@ -126,13 +126,43 @@ $HTTP_TOKEN"
 expect_eq "failover: black-holed member tried once" \
 	"$(grep -c '198.19.255.1:1080.*timed out (marked down)' "$log")" 1
 expect_eq "failover: refusing member tried once" \
-	"$(grep -c '127.0.0.1:9 .*(marked down)' "$log")" 1
+	"$(grep -c '127.0.0.1:9[: ].*(marked down)' "$log")" 1
 expect_eq "failover: both pages through danted" \
 	"$(grep -c "via socks5h://$HOST_ADDR:$DANTED_PORT.*: ok" "$log")" 2
 grep -q "via socks5h://$HOST_ADDR:$DANTED_PORT (chain default of group fo, rule line 4): ok" "$log" ||
 	fail "failover: the log does not name the group: $(cat "$log")"
 [ "$ms" -lt 5000 ] || fail "failover took $ms ms (connect_timeout is 1 s)"
 say "failover: black hole and refusal skipped once per run (${ms} ms)"
+
+# Failover on a blocking socket (the handshake runs inside connect()):
+# general failure (REP 1) is the proxy's own, so the next member is tried;
+# "host unreachable" (REP 4) blames the destination: no failover, the
+# program gets EHOSTUNREACH and the next member is never asked.
+start_fault rep --rep 1
+GF_PORT=$FAULT_PORT
+start_fault rep --rep 4
+HU_PORT=$FAULT_PORT
+HU_REC=$FAULT_REC
+start_fault ok
+OK_REC=$FAULT_REC
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT" \
+	"group gf failover socks5h://127.0.0.1:$GF_PORT default" \
+	"group hu failover socks5h://127.0.0.1:$HU_PORT default" \
+	"route .gf.test via gf" "route .hu.test via hu"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -s blocking x.gf.test 4600)
+expect_eq "blocking failover after a general failure" "$out" "OK
+ECHO blocking"
+grep -q "atyp=3 host=x.gf.test port=4600" "$OK_REC" ||
+	fail "the next member did not get the name: $(cat "$OK_REC")"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" x.hu.test 4601)
+expect_eq "host unreachable: no failover" "$out" EHOSTUNREACH
+grep -q "host=x.hu.test" "$HU_REC" || fail "first member not asked"
+grep -q "host=x.hu.test" "$OK_REC" &&
+	fail "failed over on a destination's fault: $(cat "$OK_REC")"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -n -s nonblocking y.gf.test 4602)
+expect_eq "non-blocking failover" "$out" "OK
+ECHO nonblocking"
+say "failover: general failure fails over, host unreachable does not"
 
 # Round-robin over two of our servers (echo), across 16 threads of one
 # process, then across 4 processes of one run: the turns are shared, so the
