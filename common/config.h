@@ -82,7 +82,7 @@ struct chain {
 
 enum group_mode {
 	GROUP_FAILOVER,
-	GROUP_RACE, /* today: failover (see socksify.conf.example) */
+	GROUP_RACE, /* failover, race_delay per non-last member */
 	GROUP_ROUND_ROBIN,
 	GROUP_RANDOM,
 };

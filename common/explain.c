@@ -166,7 +166,8 @@ static const char *explain_mode(enum group_mode mode)
 	static const char *const words[] = {
 	    [GROUP_FAILOVER] = "failover: members in order, the next one "
 			       "when a member fails on its own",
-	    [GROUP_RACE] = "race (today as failover)",
+	    [GROUP_RACE] = "race: members in order, each but the last given "
+			   "race_delay to accept",
 	    [GROUP_ROUND_ROBIN] = "round-robin: each connection starts at "
 				  "the next member",
 	    [GROUP_RANDOM] = "random: each connection starts at a random "

@@ -69,6 +69,9 @@ void group_plan(const struct config *cfg, struct health *h,
 	unsigned all[GROUP_PLAN_MAX], n = 0, i;
 
 	memset(plan, 0, sizeof(*plan));
+	plan->race = target.kind == TARGET_GROUP &&
+		     target.index < cfg->group_count &&
+		     cfg->groups[target.index].mode == GROUP_RACE;
 	group_collect(cfg, h, target, all, &n);
 	for (i = 0; i < n; i++)
 		if (!health_is_down(h, all[i], now_ms))
@@ -78,6 +81,12 @@ void group_plan(const struct config *cfg, struct health *h,
 	memcpy(plan->chains, all, n * sizeof(all[0]));
 	plan->count = n;
 	plan->all_down = true;
+}
+
+unsigned group_connect_ms(const struct config *cfg,
+			  const struct group_plan *plan, unsigned at)
+{
+	return plan->race && at + 1 < plan->count ? cfg->race_delay_ms : 0;
 }
 
 bool group_proxy_failed(int err, const struct tunnel_result *res,

@@ -21,6 +21,7 @@ struct group_plan {
 	unsigned chains[GROUP_PLAN_MAX]; /* indices into cfg->chains */
 	unsigned count;
 	bool all_down; /* every chain was down: all are tried again */
+	bool race;     /* a race group: see group_connect_ms() */
 };
 
 /* Plan a connection to target. A chain is tried alone. A group's members
@@ -33,6 +34,14 @@ struct group_plan {
 void group_plan(const struct config *cfg, struct health *h,
 		struct route_target target, uint64_t now_ms,
 		struct group_plan *plan);
+
+/* The TCP connect timeout for the attempt at plan->chains[at]: in a race
+ * group every member but the last gets race_delay to accept before the
+ * next one is tried (and, when it does not, it is marked down like a
+ * failed one, so later connects go straight to a live member); 0 means
+ * connect_timeout. */
+unsigned group_connect_ms(const struct config *cfg,
+			  const struct group_plan *plan, unsigned at);
 
 /* After a chain failed with err (positive) and res: true when the failure
  * is the proxy's own — a TCP connect or handshake failure, a reset, a

@@ -135,7 +135,9 @@ void tunnel_run_init_path(struct tunnel_run *tr, const struct config *cfg,
 	tr->dest = *dest;
 	tr->cmd = cmd;
 	tr->phase = TUNNEL_CONNECTING;
-	tr->deadline_ms = run_deadline(tr, now_ms, cfg->connect_timeout_ms);
+	tr->deadline_ms = run_deadline(
+	    tr, now_ms,
+	    path->connect_ms ? path->connect_ms : cfg->connect_timeout_ms);
 	tr->res.hop = -1;
 	if (path->count == 0 || path->count > CONFIG_MAX_PROXIES) {
 		run_fail(tr, EINVAL, "no proxy is configured");
@@ -148,7 +150,7 @@ void tunnel_run_init(struct tunnel_run *tr, const struct config *cfg,
 		     const struct endpoint *dest, enum handshake_cmd cmd,
 		     uint64_t now_ms)
 {
-	const struct tunnel_path path = {cfg->proxies, cfg->proxy_count, 0};
+	const struct tunnel_path path = {cfg->proxies, cfg->proxy_count, 0, 0};
 
 	tunnel_run_init_path(tr, cfg, &path, dest, cmd, now_ms);
 }
@@ -320,7 +322,7 @@ int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
 		const struct endpoint *dest, enum handshake_cmd cmd,
 		struct tunnel_result *res)
 {
-	const struct tunnel_path path = {cfg->proxies, cfg->proxy_count, 0};
+	const struct tunnel_path path = {cfg->proxies, cfg->proxy_count, 0, 0};
 
 	return tunnel_open_path(io, cfg, &path, fd, first_proxy, first_len,
 				dest, cmd, res);

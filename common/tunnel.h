@@ -40,6 +40,7 @@ struct tunnel_path {
 	const struct proxy *hops;
 	unsigned count;
 	uint64_t limit_ms;
+	unsigned connect_ms; /* TCP connect timeout; 0: connect_timeout */
 };
 
 enum tunnel_phase {

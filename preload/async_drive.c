@@ -157,7 +157,8 @@ static int rec_next_chain(struct async_rec *rec)
 	const struct config *cfg = rec->run.cfg;
 	struct tunnel_path path = {.limit_ms = rec->run.path.limit_ms};
 	struct endpoint target = rec->run.dest;
-	unsigned chain = rec->plan.chains[rec->plan_next++];
+	unsigned at = rec->plan_next++;
+	unsigned chain = rec->plan.chains[at];
 	struct sockaddr_storage proxy;
 	int len = socksify_chain_sockaddr(chain, rec->domain, &proxy);
 
@@ -169,6 +170,7 @@ static int rec_next_chain(struct async_rec *rec)
 	    errno != EINPROGRESS && errno != EINTR)
 		return -errno;
 	path.hops = config_chain_hops(cfg, chain, &path.count);
+	path.connect_ms = group_connect_ms(cfg, &rec->plan, at);
 	tunnel_run_init_path(&rec->run, cfg, &path, &target, HANDSHAKE_CONNECT,
 			     netio_now_ms());
 	rec->chain = chain;

@@ -222,6 +222,7 @@ static int stream_proxy(int fd, int domain, struct stream_way *way,
 		way->chain = way->plan.chains[i];
 		way->path.hops =
 		    config_chain_hops(cfg, way->chain, &way->path.count);
+		way->path.connect_ms = group_connect_ms(cfg, &way->plan, i);
 		rc = stream_attempt(fd, domain, way, asked, target, may_defer,
 				    nonblocking, &retry);
 		if (rc == 0 || !retry ||

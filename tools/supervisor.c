@@ -545,12 +545,14 @@ static int supervisor_tunnel(int sock, int family, unsigned chain,
 	return rc;
 }
 
-/* One attempt through chain. Returns 0 or -errno (logged); *retry says
- * whether the next chain of the plan may be tried. */
+/* One attempt through plan->chains[at]. Returns 0 or -errno (logged); *retry
+ * says whether the next chain of the plan may be tried. */
 static int supervisor_attempt(struct supervisor_call *call, int sock,
-			      int family, unsigned chain, uint64_t limit_ms,
+			      int family, const struct group_plan *plan,
+			      unsigned at, uint64_t limit_ms,
 			      const struct endpoint *target, bool *retry)
 {
+	unsigned chain = plan->chains[at];
 	char dest[ENDPOINT_TEXT_MAX], via[CONFIG_URL_TEXT_MAX];
 	struct tunnel_result res = {.hop = -1, .why = NULL};
 	int pid = (int)call->notif.pid, fd = (int)call->notif.data.args[0];
@@ -559,6 +561,7 @@ static int supervisor_attempt(struct supervisor_call *call, int sock,
 	int rc;
 
 	path.hops = config_chain_hops(&sv.cfg, chain, &path.count);
+	path.connect_ms = group_connect_ms(&sv.cfg, plan, at);
 	endpoint_format(target, dest, sizeof dest);
 	/* The default chain keeps its old words, "via the proxy". */
 	name = chain == CONFIG_DEFAULT_CHAIN
@@ -601,7 +604,7 @@ static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
 
 	group_plan(&sv.cfg, sv.health, via, now, &plan);
 	for (i = 0; i < plan.count; i++) {
-		rc = supervisor_attempt(call, sock, family, plan.chains[i],
+		rc = supervisor_attempt(call, sock, family, &plan, i,
 					plan.count > 1 ? limit : 0, target,
 					&retry);
 		if (rc == 0 || !retry || netio_now_ms() >= limit)

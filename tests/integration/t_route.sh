@@ -134,6 +134,27 @@ grep -q "via socks5h://$HOST_ADDR:$DANTED_PORT (chain default of group fo, rule 
 [ "$ms" -lt 5000 ] || fail "failover took $ms ms (connect_timeout is 1 s)"
 say "failover: black hole and refusal skipped once per run (${ms} ms)"
 
+# Race: the black-holed member gets race_delay (300 ms), not the 10 s
+# connect_timeout, before danted is tried; a later process of the run goes
+# straight to danted.
+log=$SFY_TMP/race.log
+write_conf "$conf" "proxy socks5h://$HOST_ADDR:$DANTED_PORT" \
+	"connect_timeout 10" "race_delay 300ms" \
+	"group rc race socks5h://198.19.255.1:1080 default" \
+	"route .socksify.test via rc" "direct none"
+start=$(date +%s%N)
+out=$(in_ns env SOCKSIFY_LOG_FILE="$log" "$SOCKSIFY" -v -f "$conf" sh -c \
+	"curl -sS --max-time 20 http://$TARGET_NAME:$HTTP_PORT/ &&
+	 curl -sS --max-time 20 http://$TARGET_NAME:$HTTP_PORT/") ||
+	fail "race: curl failed: $out $(cat "$log")"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_eq "race: two pages" "$out" "$HTTP_TOKEN
+$HTTP_TOKEN"
+expect_eq "race: black-holed member tried once" \
+	"$(grep -c '198.19.255.1:1080.*timed out (marked down)' "$log")" 1
+[ "$ms" -lt 4000 ] || fail "race took $ms ms (race_delay is 300 ms)"
+say "race: black hole given 300 ms once (${ms} ms for two fetches)"
+
 # Failover on a blocking socket (the handshake runs inside connect()):
 # general failure (REP 1) is the proxy's own, so the next member is tried;
 # "host unreachable" (REP 4) blames the destination: no failover, the

@@ -223,6 +223,28 @@ START_TEST(shared_file)
 }
 END_TEST
 
+START_TEST(race_head_start)
+{
+	struct group_plan plan;
+
+	setup_text("chain a socks5h://10.0.0.1\n"
+		   "chain b socks5h://10.0.0.2\n"
+		   "group r race a b default\n"
+		   "group f failover a b\n"
+		   "race_delay 100ms\n");
+	group_plan(&cfg, h, (struct route_target){TARGET_GROUP, 0}, 1000,
+		   &plan);
+	ck_assert(plan.race);
+	ck_assert_uint_eq(group_connect_ms(&cfg, &plan, 0), 100);
+	ck_assert_uint_eq(group_connect_ms(&cfg, &plan, 1), 100);
+	ck_assert_uint_eq(group_connect_ms(&cfg, &plan, 2), 0); /* the last */
+	group_plan(&cfg, h, (struct route_target){TARGET_GROUP, 1}, 1000,
+		   &plan);
+	ck_assert(!plan.race);
+	ck_assert_uint_eq(group_connect_ms(&cfg, &plan, 0), 0);
+}
+END_TEST
+
 static const struct {
 	int err;
 	bool negotiating;
@@ -268,6 +290,7 @@ static Suite *group_suite(void)
 	tcase_add_test(tc, nested_groups);
 	tcase_add_test(tc, no_health_table);
 	tcase_add_test(tc, shared_file);
+	tcase_add_test(tc, race_head_start);
 	tcase_add_loop_test(tc, who_failed, 0, sizeof blame / sizeof blame[0]);
 	suite_add_tcase(s, tc);
 	return s;
