@@ -107,8 +107,14 @@ static void state_attach_health(const struct config *cfg)
 	if (cfg->group_count == 0)
 		return;
 	if (state_session[0]) {
+		struct stat st;
+
 		snprintf(path, sizeof path, "%s/socksify-%u-%s-health",
 			 STATE_SHM_DIR, (unsigned)getuid(), state_session);
+		/* The first process of a run removes what ended runs left. */
+		if (lstat(path, &st) < 0)
+			fakedns_collect_stale(STATE_SHM_DIR,
+					      (unsigned)getuid());
 		rc = health_attach(&real_sys_io, path, &state_health);
 	}
 	if (rc < 0)
