@@ -185,6 +185,37 @@ expect_eq "non-blocking failover" "$out" "OK
 ECHO nonblocking"
 say "failover: general failure fails over, host unreachable does not"
 
+# IPv6 hops: a chain whose proxy is [::1] carries AF_INET6 sockets; an
+# AF_INET socket cannot reach it, so a group goes on to its IPv4 member
+# (without marking the IPv6 one down: it is the socket's family).
+start_fault ok --listen ::1
+V6_REC=$FAULT_REC
+V6_PORT=$FAULT_PORT
+start_fault ok
+V4_REC=$FAULT_REC
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT" \
+	"chain v6 socks5h://[::1]:$V6_PORT" \
+	"group mixed failover v6 default" \
+	"route .v6.test via mixed"
+# One run, so that a down mark would be seen by the third connect.
+out=$(sfy -f "$conf" sh -c "
+	\"$PROGS/connect_errno\" -6 -s six a.v6.test 4700
+	\"$PROGS/connect_errno\" -4 -s four b.v6.test 4701
+	\"$PROGS/connect_errno\" -6 -s again c.v6.test 4702")
+expect_eq "IPv6, IPv4, IPv6 sockets" "$out" "OK
+ECHO six
+OK
+ECHO four
+OK
+ECHO again"
+grep -q "host=a.v6.test port=4700" "$V6_REC" ||
+	fail "the [::1] proxy did not get the name: $(cat "$V6_REC")"
+grep -q "host=b.v6.test port=4701" "$V4_REC" ||
+	fail "the IPv4 member did not get the name: $(cat "$V4_REC")"
+grep -q "host=c.v6.test port=4702" "$V6_REC" ||
+	fail "the [::1] member was marked down: $(cat "$V6_REC")"
+say "IPv6 hop: AF_INET6 sockets through [::1], AF_INET ones to the next member"
+
 # Round-robin over two of our servers (echo), across 16 threads of one
 # process, then across 4 processes of one run: the turns are shared, so the
 # split is exact.
