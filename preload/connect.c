@@ -173,9 +173,13 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	if (may_defer)
 		rc = stream_try_async(fd, way, &proxy, (socklen_t)len, asked,
 				      target, nonblocking, &started);
-	if (rc < 0)
-		log_error("fd %d: %s via %s: connecting to the proxy failed",
-			  fd, dest, via_text(way, via, sizeof via));
+	if (rc < 0) {
+		/* The TCP connect to the proxy failed at once: its own. */
+		*retry = stream_note_failure(way, rc, &res);
+		log_error("fd %d: %s via %s: connecting to the proxy failed%s",
+			  fd, dest, via_text(way, via, sizeof via),
+			  *retry && way->several ? " (marked down)" : "");
+	}
 	if (rc < 0 || started)
 		return rc;
 	rc = stream_tunnel(fd, way, &proxy, (socklen_t)len, target, nonblocking,
