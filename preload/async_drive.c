@@ -150,7 +150,8 @@ void rec_watch(struct async_rec *rec, short events, int op)
 
 /* Start the next chain of rec's plan on its socket: the failed connection
  * dissolved, a TCP connect to the chain's first proxy under way, a new run
- * within the same deadline limit. Returns 0, or -errno when it cannot. */
+ * within the same deadline limit. Returns 0, or -errno when it cannot (a
+ * connect refused at once marks the chain down). */
 static int rec_next_chain(struct async_rec *rec)
 {
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
@@ -163,12 +164,17 @@ static int rec_next_chain(struct async_rec *rec)
 	int len = socksify_chain_sockaddr(chain, rec->domain, &proxy);
 
 	if (len < 0)
-		return len;
+		return len; /* this socket cannot reach it: not its fault */
 	real.connect(rec->priv, &unspec, sizeof unspec);
 	if (real.connect(rec->priv, (const struct sockaddr *)&proxy,
 			 (socklen_t)len) < 0 &&
-	    errno != EINPROGRESS && errno != EINTR)
-		return -errno;
+	    errno != EINPROGRESS && errno != EINTR) {
+		len = -errno;
+		health_mark_down(socksify_health(), chain,
+				 netio_now_ms() + cfg->down_time_ms);
+		log_debug("async: chain %u refused at once", chain);
+		return len;
+	}
 	path.hops = config_chain_hops(cfg, chain, &path.count);
 	path.connect_ms = group_connect_ms(cfg, &rec->plan, at);
 	tunnel_run_init_path(&rec->run, cfg, &path, &target, HANDSHAKE_CONNECT,
@@ -184,6 +190,7 @@ static int rec_next_chain(struct async_rec *rec)
 static bool rec_failover(struct async_rec *rec, int rc)
 {
 	const struct config *cfg = rec->run.cfg;
+	bool logged = false;
 
 	if (!group_proxy_failed(-rc, &rec->run.res, rec->run.path.count))
 		return false;
@@ -192,7 +199,9 @@ static bool rec_failover(struct async_rec *rec, int rc)
 	while (rec->plan_next < rec->plan.count &&
 	       (!rec->run.path.limit_ms ||
 		netio_now_ms() < rec->run.path.limit_ms)) {
-		rec_log(rec, rc, " (marked down)"); /* this member's */
+		if (!logged)
+			rec_log(rec, rc, " (marked down)");
+		logged = true;
 		if (rec_next_chain(rec) == 0)
 			return true;
 	}
