@@ -280,6 +280,24 @@ static int stream_nameless(int fd, const struct endpoint *asked)
 	return -EHOSTUNREACH;
 }
 
+/* The rules' choice for asked (target: the name behind a fake address),
+ * into *choice. Returns its decision, or ROUTE_DIRECT for a real address a
+ * direct name resolved to (choice then keeps the rules' own). */
+static enum route_decision stream_choose(const struct config *cfg,
+					 const struct endpoint *asked,
+					 const struct endpoint *target,
+					 bool is_fake,
+					 struct route_choice *choice)
+{
+	enum route_decision d = route_select(
+	    cfg, asked, target->kind == ENDPOINT_NAME ? target->u.name : NULL,
+	    is_fake, RULE_PROTO_TCP, choice);
+
+	if (d == ROUTE_PROXY && !is_fake && directset_contains(asked))
+		return ROUTE_DIRECT;
+	return d;
+}
+
 int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		   bool may_defer, enum stream_outcome *outcome,
 		   bool *nonblocking)
@@ -303,17 +321,12 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 	}
 	is_fake = socksify_is_fake(&asked);
 	stream_target(&asked, is_fake, &target);
-	route_select(cfg, &asked,
-		     target.kind == ENDPOINT_NAME ? target.u.name : NULL,
-		     is_fake, RULE_PROTO_TCP, &way.choice);
-	if (way.choice.decision == ROUTE_PROXY && !is_fake &&
-	    directset_contains(&asked)) {
-		stream_log(fd, &asked, "direct (resolved for a direct name)");
-		return 0;
-	}
-	switch (way.choice.decision) {
+	switch (stream_choose(cfg, &asked, &target, is_fake, &way.choice)) {
 	case ROUTE_DIRECT:
-		stream_log(fd, &asked, "direct");
+		stream_log(fd, &asked,
+			   way.choice.decision == ROUTE_DIRECT
+			       ? "direct"
+			       : "direct (resolved for a direct name)");
 		return 0;
 	case ROUTE_BLOCK:
 		stream_log(fd, target.kind == ENDPOINT_NONE ? &asked : &target,
