@@ -45,7 +45,8 @@
 
 #define FAKEDNS_MAGIC	     0x534b4644u /* "SKFD" */
 #define FAKEDNS_VERSION	     1u
-#define FAKEDNS_NAME_MAX     255
+#define FAKEDNS_NAME_MAX     253 /* DNS: 255 on the wire, 253 as text */
+#define FAKEDNS_LABEL_MAX    63
 #define FAKEDNS_CAPACITY_MAX (1u << 24)
 /* How long a reader spins on an entry that is referenced but not ready. */
 #define FAKEDNS_READY_SPINS 4096
@@ -310,11 +311,25 @@ uint32_t fakedns_capacity(const struct fakedns *table)
 
 /* ---- names ----------------------------------------------------------- */
 
-/* Normalise name into key: ASCII lower case, one trailing dot dropped.
- * Returns the key's length, -EINVAL (empty, or an embedded NUL) or
- * -ENAMETOOLONG. */
+/* True for a byte a host name label may hold: ASCII letters, digits, '-'
+ * and '_' (service labels), and bytes of 0x80 and above (a UTF-8 name the
+ * proxy may convert). Controls, spaces and other ASCII punctuation (':',
+ * '@', '/', '%', ...) never belong in a host name. */
+static bool fakedns_label_byte_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c >= 0x80;
+}
+
+/* Normalise name into key, once and completely: a single trailing dot
+ * dropped (the root), ASCII lower case. Returns the key's length, or
+ * -EINVAL for an empty name or label ("", ".", ".a", "a..b", "a..") or a
+ * byte no host name holds, -ENAMETOOLONG for a name above 253 bytes or a
+ * label above 63. */
 static long fakedns_normalise(const char *name, size_t len, char *key)
 {
+	size_t label = 0;
+
 	if (len > 0 && name[len - 1] == '.')
 		len--;
 	if (len == 0)
@@ -322,13 +337,21 @@ static long fakedns_normalise(const char *name, size_t len, char *key)
 	if (len > FAKEDNS_NAME_MAX)
 		return -ENAMETOOLONG;
 	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
+		unsigned char c = (unsigned char)name[i];
 
-		if (c == '\0')
+		if (c == '.') {
+			if (label == 0)
+				return -EINVAL;
+			label = 0;
+		} else if (!fakedns_label_byte_ok(c)) {
 			return -EINVAL;
-		key[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		} else if (++label > FAKEDNS_LABEL_MAX) {
+			return -ENAMETOOLONG;
+		}
+		key[i] =
+		    (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
 	}
-	return (long)len;
+	return label == 0 ? -EINVAL : (long)len;
 }
 
 /* 32-bit FNV-1a. */

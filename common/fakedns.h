@@ -37,9 +37,12 @@ int fakedns_attach(const struct sys_io *io, struct fakedns **out,
 /* Unmap (tests; the library keeps its table for the process lifetime). */
 void fakedns_detach(struct fakedns *table);
 
-/* The index for name (case-insensitive, a trailing dot ignored), inserted
- * when absent. Returns the index (>= 0), -ENOSPC when the table is full,
- * -EINVAL for an empty name, -ENAMETOOLONG beyond 255 bytes. */
+/* The index for name, inserted when absent. The name is normalised once:
+ * ASCII lower case, one trailing (root) dot dropped. Returns the index
+ * (>= 0), -ENOSPC when the table is full, -EINVAL for what is no host
+ * name (empty, an empty label as in "a..b" or "a..", a control, space or
+ * ASCII punctuation other than '-' and '_'), -ENAMETOOLONG for a name
+ * above 253 bytes or a label above 63. */
 long fakedns_lookup(struct fakedns *table, const char *name, size_t len);
 
 /* Copy the name for index into buf (NUL-terminated). Returns its length, or

@@ -158,34 +158,60 @@ START_TEST(case_and_trailing_dot)
 	ck_assert_int_eq(fakedns_lookup(t, "www.example.com", 15), i);
 	ck_assert_int_eq(fakedns_lookup(t, "www.EXAMPLE.com.", 16), i);
 	assert_name(t, i, "www.example.com");
-	/* Only one dot is dropped. */
-	ck_assert_int_eq(fakedns_lookup(t, "www.example.com..", 17), 1);
-	assert_name(t, 1, "www.example.com.");
+	/* Only one dot is dropped: "a.." has an empty label, no name. */
+	ck_assert_int_eq(fakedns_lookup(t, "www.example.com..", 17), -EINVAL);
+	ck_assert_int_eq(fakedns_lookup(t, "www.example.com.", 16), i);
+	ck_assert_int_eq(fakedns_count(t), 1);
 	/* Non-ASCII bytes are kept as they are. */
-	ck_assert_int_eq(fakedns_lookup(t, "\xc3\x84.de", 5), 2);
-	ck_assert_int_eq(fakedns_lookup(t, "\xc3\xa4.de", 5), 3);
+	ck_assert_int_eq(fakedns_lookup(t, "\xc3\x84.de", 5), 1);
+	ck_assert_int_eq(fakedns_lookup(t, "\xc3\xa4.de", 5), 2);
+	/* Service labels keep their underscore. */
+	ck_assert_int_eq(fakedns_lookup(t, "_srv._tcp.Example.com", 21), 3);
+	assert_name(t, 3, "_srv._tcp.example.com");
 	ck_assert_int_eq(fakedns_count(t), 4);
 	fakedns_detach(t);
 }
 END_TEST
 
+/* A name of n bytes: labels of 63 'a's (the last one shorter) joined by
+ * dots, NUL-terminated in buf (cap > n). */
+static void long_name(char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (i % 64 == 63) ? '.' : 'a';
+	buf[n] = '\0';
+}
+
 START_TEST(bad_names)
 {
+	static const char *const bad[] = {
+	    ".",     "..",     ".a",	 "a..",	 "a..b",   "a.b..",
+	    "a b",   "a\tb",   "a/b",	 "a:80", "u@host", "a%2e",
+	    "a\x7f", "a\x1b[", "host,b", "(x)",	 "a\\.b",  "*.test",
+	};
 	struct fakedns *t = attach_anon(16);
 	char name[300];
 
 	ck_assert_int_eq(fakedns_lookup(t, "", 0), -EINVAL);
-	ck_assert_int_eq(fakedns_lookup(t, ".", 1), -EINVAL);
 	ck_assert_int_eq(fakedns_lookup(t, "a\0b", 3), -EINVAL);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(fakedns_lookup(t, bad[i], strlen(bad[i])) ==
+				  -EINVAL,
+			      "accepted '%s'", bad[i]);
+	/* A label of 64 bytes is one too many. */
 	memset(name, 'a', sizeof(name));
-	ck_assert_int_eq(fakedns_lookup(t, name, 256), -ENAMETOOLONG);
+	ck_assert_int_eq(fakedns_lookup(t, name, 64), -ENAMETOOLONG);
 	ck_assert_int_eq(fakedns_count(t), 0);
-	ck_assert_int_eq(fakedns_lookup(t, name, 255), 0);
-	name[255] = '.';
-	ck_assert_int_eq(fakedns_lookup(t, name, 256), 0);
-	name[255] = '\0';
-	assert_name(t, 0, name);
-	ck_assert_int_eq(fakedns_count(t), 1);
+	ck_assert_int_eq(fakedns_lookup(t, name, 63), 0);
+	/* 254 bytes of name is one too many; 253 (plus the root dot) fits. */
+	long_name(name, 254);
+	ck_assert_int_eq(fakedns_lookup(t, name, 254), -ENAMETOOLONG);
+	name[253] = '.';
+	ck_assert_int_eq(fakedns_lookup(t, name, 254), 1);
+	ck_assert_int_eq(fakedns_lookup(t, name, 253), 1);
+	name[253] = '\0';
+	assert_name(t, 1, name);
+	ck_assert_int_eq(fakedns_count(t), 2);
 	fakedns_detach(t);
 }
 END_TEST
