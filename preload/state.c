@@ -68,8 +68,9 @@ static void state_keep_session(const char *session)
 		if (!state_session_char_ok(session[i]))
 			break;
 	if (i < len || len > STATE_SESSION_MAX) {
-		log_warn("ignoring unsafe SOCKSIFY_SESSION; fake DNS names "
-			 "stay private to this process and its children");
+		log_error("ignoring unsafe SOCKSIFY_SESSION: falling back to "
+			  "a fake DNS table private to this process and its "
+			  "children");
 		return;
 	}
 	memcpy(state_session, session, len + 1);
@@ -155,9 +156,10 @@ static int state_attach_session(const struct config *cfg)
 	rc =
 	    fakedns_attach(&real_sys_io, &state_table, path, cfg->fake_entries);
 	if (rc < 0)
-		log_warn("fake DNS table %s unusable (%s); names stay private "
-			 "to this process and its children",
-			 path, strerror(-rc));
+		log_error("fake DNS table %s unusable (%s): falling back to a "
+			  "table private to this process and its children; "
+			  "programs it execs will not share its fake names",
+			  path, strerror(-rc));
 	return rc;
 }
 

@@ -11,8 +11,9 @@
  *                              both checks above in one run (the wrapper's
  *                              start-up cost is mostly process starts), then
  *                              print the session id for the fake-DNS map,
- *                              "WRAPPERPID-SECONDS"; exit 1 on a config
- *                              error, 3 when PATH cannot take the preload
+ *                              "WRAPPERPID-" and 32 random hex digits;
+ *                              exit 1 on a config error (or no random
+ *                              bytes), 3 when PATH cannot take the preload
  *                              (4 instead of 3 when PATH is statically
  *                              linked and the supervisor can carry it)
  *   socksify-helper supervise LIBRARY PROGRAM [ARG]...
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -317,9 +319,49 @@ static int static_unsupported(char *why, size_t cap)
 	return supervisor_available(why, cap) != 0;
 }
 
-/* The wrapper's one call before exec: config, program, session id. The
- * wrapper execs the program in its own process, so our parent's PID is the
- * program's PID: stale session files are recognised by it. */
+#define SESSION_RANDOM_BYTES 16
+
+/* Fill buf with len random bytes from the kernel (getrandom, bounded
+ * retries on EINTR). Returns 0 or -errno. */
+static int random_bytes(unsigned char *buf, size_t len)
+{
+	size_t done = 0;
+
+	for (int tries = 0; done < len && tries < 16; tries++) {
+		ssize_t n = getrandom(buf + done, len - done, 0);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+	return done == len ? 0 : -EIO;
+}
+
+/* Print the session id: the program's PID (the wrapper execs the program in
+ * its own process, so our parent's PID is the program's: stale session
+ * files are recognised by it) and 128 random bits, so that no other user
+ * can name the map file before the program creates it. Returns 0, or 1
+ * (reported) when the kernel gives no random bytes. */
+static int print_session_id(void)
+{
+	unsigned char bits[SESSION_RANDOM_BYTES];
+	int rc = random_bytes(bits, sizeof bits);
+
+	if (rc < 0) {
+		fprintf(stderr,
+			"socksify: no random bytes for the session id: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	printf("%ld-", (long)getppid());
+	for (size_t i = 0; i < sizeof bits; i++)
+		printf("%02x", bits[i]);
+	printf("\n");
+	return 0;
+}
+
+/* The wrapper's one call before exec: config, program, session id. */
 static int preflight(const char *path)
 {
 	enum elf_verdict verdict = ELF_PRELOAD;
@@ -347,7 +389,8 @@ static int preflight(const char *path)
 		 verdict == ELF_STATIC
 		     ? "seccomp supervisor (statically linked)"
 		     : "library (LD_PRELOAD)");
-	printf("%ld-%lld\n", (long)getppid(), (long long)time(NULL));
+	if (print_session_id() != 0)
+		return 1;
 	return verdict == ELF_STATIC ? 4 : 0;
 }
 
