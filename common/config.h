@@ -126,7 +126,7 @@ struct config_env {
 void config_env_read(struct config_env *env, const char *(*get)(const char *));
 
 /* Built-in defaults: socks5h://127.0.0.1:1080, remote DNS, fake ranges
- * 240.0.0.0/4 and fd5c:6f63:6b73::/48, 65536 names, loopback direct,
+ * 240.0.0.0/4 and fd5c:6f63:6b73::/48, 16777216 names, loopback direct,
  * 10 s connect, 10 s handshake, asynchronous non-blocking connects, log
  * level error. */
 void config_defaults(struct config *cfg);

@@ -64,7 +64,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg.fake_ipv6.prefix, 48);
 	ck_assert_uint_eq(cfg.fake_ipv6.addr[0], 0xfd);
 	ck_assert_uint_eq(cfg.fake_ipv6.addr[5], 0x73);
-	ck_assert_uint_eq(cfg.fake_entries, 65536);
+	ck_assert_uint_eq(cfg.fake_entries, 16777216);
 	ck_assert_uint_eq(cfg.rule_count, 0);
 	ck_assert(cfg.default_direct);
 	ck_assert_uint_eq(cfg.connect_timeout_ms, 10000);

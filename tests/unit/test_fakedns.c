@@ -430,6 +430,91 @@ START_TEST(join_rejects_wrong_size)
 }
 END_TEST
 
+/* Write count 32-bit words of value into path at offset. */
+static void scribble(const char *path, off_t offset, uint32_t value,
+		     size_t count)
+{
+	int fd = open(path, O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	for (size_t i = 0; i < count; i++)
+		ck_assert_int_eq(pwrite(fd, &value, sizeof value,
+					offset + (off_t)(i * sizeof value)),
+				 (ssize_t)sizeof value);
+	close(fd);
+}
+
+/* Another process of the same user scribbles over the header and then the
+ * whole table after we attached: our geometry stays what it was checked to
+ * be; lookups fail or answer, never touch memory outside the mapping. */
+START_TEST(damaged_after_attach)
+{
+	struct fakedns *t = NULL, *other = NULL;
+	char path[PATH_CAP], buf[256];
+	struct stat st;
+
+	make_tmpdir();
+	path_in_tmpdir(path, sizeof(path), "map");
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), 0);
+	ck_assert_int_eq(fakedns_lookup(t, "a.test", 6), 0);
+	/* Every header word after the magic: capacity, sizes, count. */
+	scribble(path, 4, 0x7fffffff, 7);
+	ck_assert_uint_eq(fakedns_capacity(t), 16);
+	ck_assert_uint_eq(fakedns_count(t), 16);
+	ck_assert_int_eq(fakedns_lookup(t, "a.test", 6), 0);
+	ck_assert_int_eq(fakedns_lookup(t, "b.test", 6), -ENOSPC);
+	assert_name(t, 0, "a.test");
+	ck_assert_int_eq(fakedns_name(t, 15, buf, sizeof buf), -ENOENT);
+	ck_assert_int_eq(fakedns_name(t, 0x7ffffff0, buf, sizeof buf), -ENOENT);
+	/* A damaged file is not joined. */
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &other, path, 16),
+			 -EINVAL);
+	/* Everything after the header: slots and entries, all ones. */
+	ck_assert_int_eq(stat(path, &st), 0);
+	scribble(path, 4096, 0xffffffff, ((size_t)st.st_size - 4096) / 4);
+	scribble(path, 20, 3, 1); /* count: three names claimed */
+	/* Each name gets an entry (3, 4) but no empty slot to be found by. */
+	ck_assert_int_eq(fakedns_lookup(t, "a.test", 6), -ENOSPC);
+	ck_assert_int_eq(fakedns_lookup(t, "c.test", 6), -ENOSPC);
+	assert_name(t, 3, "a.test");
+	assert_name(t, 4, "c.test");
+	for (uint32_t i = 0; i < 16; i++)
+		if (i != 3 && i != 4)
+			ck_assert_int_lt(fakedns_name(t, i, buf, sizeof buf),
+					 0);
+	fakedns_detach(t);
+	remove_tmpdir();
+}
+END_TEST
+
+/* A file cut short (by its owner) is never joined: its size no longer
+ * matches the geometry its header claims. */
+START_TEST(join_rejects_truncated)
+{
+	static const off_t cuts[] = {4096, 8192, 1 << 20};
+	struct fakedns *t = NULL;
+	char path[PATH_CAP];
+	struct stat st;
+
+	make_tmpdir();
+	path_in_tmpdir(path, sizeof(path), "map");
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 100000), 0);
+	ck_assert_int_eq(fakedns_lookup(t, "kept.test", 9), 0);
+	fakedns_detach(t);
+	ck_assert_int_eq(stat(path, &st), 0);
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		ck_assert_int_eq(truncate(path, st.st_size - cuts[i]), 0);
+		t = NULL;
+		ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16),
+				 -EINVAL);
+		ck_assert_ptr_null(t);
+	}
+	ck_assert_int_eq(truncate(path, 4096), 0);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), -EINVAL);
+	remove_tmpdir();
+}
+END_TEST
+
 START_TEST(attach_preserves_errno)
 {
 	struct fakedns *t = NULL;
@@ -735,6 +820,8 @@ static Suite *fakedns_suite(void)
 	tcase_add_test(sharing, concurrent_creators);
 	tcase_add_test(sharing, join_rejects_bad_files);
 	tcase_add_test(sharing, join_rejects_wrong_size);
+	tcase_add_test(sharing, damaged_after_attach);
+	tcase_add_test(sharing, join_rejects_truncated);
 	tcase_add_test(sharing, attach_preserves_errno);
 	tcase_add_test(sharing, attach_goes_through_the_table);
 	tcase_add_test(sharing, threads_agree);
