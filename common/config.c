@@ -166,11 +166,12 @@ static int check_chain(struct config *cfg)
 }
 
 /* The name map cannot hold more names than either range has addresses
- * (the network address itself is never handed out). */
+ * (neither the network address nor the range's last one is handed out:
+ * see fakedns_index_to_addr). */
 static void cap_fake_entries(struct config *cfg)
 {
-	uint32_t v4 = netmask_size(&cfg->fake_ipv4) - 1;
-	uint32_t v6 = netmask_size(&cfg->fake_ipv6) - 1;
+	uint32_t v4 = netmask_size(&cfg->fake_ipv4) - 2;
+	uint32_t v6 = netmask_size(&cfg->fake_ipv6) - 2;
 
 	if (cfg->fake_entries > v4)
 		cfg->fake_entries = v4;

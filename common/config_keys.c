@@ -102,7 +102,8 @@ static bool nets_overlap(const struct netmask *a, const struct netmask *b)
 }
 
 /* Parse a fake range of the given family: it must hold the network address
- * plus at least FAKE_ENTRIES_MIN names and must not touch loopback. */
+ * and the last address (never handed out) plus at least FAKE_ENTRIES_MIN
+ * names and must not touch loopback. */
 static int parse_fake_range(struct config_parser *ps, const char *text,
 			    int family, struct netmask *out)
 {
@@ -114,7 +115,7 @@ static int parse_fake_range(struct config_parser *ps, const char *text,
 				     family == AF_INET ? "IPv4" : "IPv6",
 				     family == AF_INET ? "240.0.0.0/4"
 						       : "fd5c:6f63:6b73::/48");
-	if (netmask_size(&net) < FAKE_ENTRIES_MIN + 1)
+	if (netmask_size(&net) < FAKE_ENTRIES_MIN + 2)
 		return config_reject(
 		    ps, "%s range too small: it must hold %u names", key,
 		    FAKE_ENTRIES_MIN);

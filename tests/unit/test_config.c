@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fakedns.h"
 #include "libc_io.h"
 
 static struct config cfg;
@@ -485,16 +486,33 @@ START_TEST(chain_consistency)
 }
 END_TEST
 
+/* Every index below fake_entries has an address in both ranges. */
+static void assert_last_index_fits(void)
+{
+	struct endpoint ep;
+
+	ck_assert_int_eq(
+	    fakedns_index_to_addr(&cfg.fake_ipv4, cfg.fake_entries - 1, &ep),
+	    0);
+	ck_assert_int_eq(
+	    fakedns_index_to_addr(&cfg.fake_ipv6, cfg.fake_entries - 1, &ep),
+	    0);
+}
+
 START_TEST(fake_entries_capped_by_ranges)
 {
+	/* 32 addresses: neither the network's nor the last one is used. */
 	parse_ok("fake_ipv4 10.0.0.0/27\n");
-	ck_assert_uint_eq(cfg.fake_entries, 31);
+	ck_assert_uint_eq(cfg.fake_entries, 30);
+	assert_last_index_fits();
 	parse_ok("fake_ipv6 fd00::/120\nfake_entries 100\n");
 	ck_assert_uint_eq(cfg.fake_entries, 100);
 	parse_ok("fake_ipv6 fd00::/120\nfake_entries 1000\n");
-	ck_assert_uint_eq(cfg.fake_entries, 255);
+	ck_assert_uint_eq(cfg.fake_entries, 254);
+	assert_last_index_fits();
 	parse_ok("fake_entries 16777216\n");
 	ck_assert_uint_eq(cfg.fake_entries, 16777216);
+	assert_last_index_fits();
 }
 END_TEST
 
