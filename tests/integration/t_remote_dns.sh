@@ -178,6 +178,30 @@ expect_eq "fake_entries 16, 20 names" "$out" "16 4 b'still\n'"
 grep -q "atyp=3 host=n0.socksify.test port=4717" "$FAULT_REC" ||
 	fail "map full: old name not sent: $(cat "$FAULT_REC")"
 
+# A long run does not run out of names (it did after 65,536): 70,000
+# names in one process, all distinct addresses; a later process of the run
+# finds the last one at the same address (the grown map is shared).
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT"
+out=$(sfy -f "$conf" sh -c '
+"$1" -c "
+import socket
+seen = set()
+failed = 0
+for i in range(70000):
+    try:
+        a = socket.getaddrinfo(\"n%d.many.socksify.test\" % i, 80,
+                               socket.AF_INET, socket.SOCK_STREAM)
+        seen.add(a[0][4][0])
+    except socket.gaierror:
+        failed += 1
+print(len(seen), failed, a[0][4][0])"
+getent ahostsv4 n69999.many.socksify.test | head -n 1 | cut -d " " -f 1
+' sh "$PYTHON" 2>&1)
+set -- $out
+[ $# = 4 ] || fail "70,000 names: $out"
+expect_eq "70,000 names: distinct addresses, failures" "$1 $2" "70000 0"
+expect_eq "the last name, from another process of the run" "$4" "$3"
+
 # A custom fake range is honoured.
 write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT" \
 	"fake_ipv4 100.64.0.0/10"
