@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fakedns.h"
@@ -115,6 +118,41 @@ START_TEST(segments_fill_exactly)
 }
 END_TEST
 
+/* Under a tight RLIMIT_AS (room for a segment, not for 2^24 names) an
+ * anonymous table still comes, with one segment. In a child: the limit
+ * stays there. */
+START_TEST(tight_address_space)
+{
+	pid_t pid;
+	int status;
+
+	if (under_valgrind())
+		return;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit limit;
+		struct fakedns *t = NULL;
+		long vm = status_kib("VmSize:");
+
+		if (vm < 0)
+			_exit(2);
+		limit.rlim_cur = limit.rlim_max =
+		    ((rlim_t)vm << 10) + ((rlim_t)1 << 30);
+		if (setrlimit(RLIMIT_AS, &limit) != 0 ||
+		    fakedns_attach(&libc_sys_io, &t, NULL, 1u << 24) != 0)
+			_exit(3);
+		if (fakedns_capacity(t) != 65536 ||
+		    fakedns_lookup(t, "still.works.test", 16) != 0)
+			_exit(4);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *many_suite(void)
 {
 	Suite *s = suite_create("fakedns_many");
@@ -123,6 +161,7 @@ static Suite *many_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, a_million_names);
 	tcase_add_test(tc, segments_fill_exactly);
+	tcase_add_test(tc, tight_address_space);
 	suite_add_tcase(s, tc);
 	return s;
 }
