@@ -4,6 +4,7 @@
  * valgrind (minutes there, and nothing it checks is new to it). */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,89 @@ START_TEST(tight_address_space)
 }
 END_TEST
 
+#define EDGE_THREADS 4
+#define EDGE_NAMES   3000
+#define EDGE_PREFILL (65536 - 1000)
+
+static pthread_barrier_t edge_start;
+
+struct edge_arg {
+	struct fakedns *table;
+	unsigned id;
+	long seen[EDGE_NAMES];
+};
+
+static int edge_name(char *buf, size_t cap, unsigned n)
+{
+	return snprintf(buf, cap, "edge-%u.many.socksify.test", n);
+}
+
+/* Insert every name, each thread in its own order, recording the index. */
+static void *edge_body(void *p)
+{
+	struct edge_arg *arg = p;
+	char name[64];
+
+	pthread_barrier_wait(&edge_start);
+	for (unsigned k = 0; k < EDGE_NAMES; k++) {
+		unsigned n = (k * 7 + arg->id * 331) % EDGE_NAMES;
+		int len = edge_name(name, sizeof name, n);
+
+		arg->seen[n] = fakedns_lookup(arg->table, name, (size_t)len);
+	}
+	return NULL;
+}
+
+/* Threads racing over the first segment's end: every index any of them
+ * was given leads back to its own name (an address never has two names),
+ * and a later lookup agrees with the name's entry. */
+START_TEST(threads_across_a_segment_boundary)
+{
+	static struct edge_arg args[EDGE_THREADS];
+	pthread_t threads[EDGE_THREADS];
+	struct fakedns *t = NULL;
+	char name[64], back[256];
+
+	if (under_valgrind())
+		return;
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, NULL, 1u << 20), 0);
+	for (uint32_t i = 0; i < EDGE_PREFILL; i++) {
+		int len = name_of(name, sizeof name, i);
+
+		ck_assert_int_eq(fakedns_lookup(t, name, (size_t)len), i);
+	}
+	pthread_barrier_init(&edge_start, NULL, EDGE_THREADS);
+	for (unsigned i = 0; i < EDGE_THREADS; i++) {
+		args[i].table = t;
+		args[i].id = i;
+		ck_assert_int_eq(
+		    pthread_create(&threads[i], NULL, edge_body, &args[i]), 0);
+	}
+	for (unsigned i = 0; i < EDGE_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	pthread_barrier_destroy(&edge_start);
+	for (unsigned n = 0; n < EDGE_NAMES; n++) {
+		int len = edge_name(name, sizeof name, n);
+		long again = fakedns_lookup(t, name, (size_t)len);
+
+		ck_assert_int_ge(again, EDGE_PREFILL);
+		ck_assert_int_eq(
+		    fakedns_name(t, (uint32_t)again, back, sizeof back), len);
+		ck_assert_str_eq(back, name);
+		for (unsigned i = 0; i < EDGE_THREADS; i++) {
+			ck_assert_int_ge(args[i].seen[n], EDGE_PREFILL);
+			ck_assert_int_eq(fakedns_name(t,
+						      (uint32_t)args[i].seen[n],
+						      back, sizeof back),
+					 len);
+			ck_assert_str_eq(back, name);
+		}
+	}
+	ck_assert_uint_gt(fakedns_count(t), 65536);
+	fakedns_detach(t);
+}
+END_TEST
+
 static Suite *many_suite(void)
 {
 	Suite *s = suite_create("fakedns_many");
@@ -162,6 +246,7 @@ static Suite *many_suite(void)
 	tcase_add_test(tc, a_million_names);
 	tcase_add_test(tc, segments_fill_exactly);
 	tcase_add_test(tc, tight_address_space);
+	tcase_add_test(tc, threads_across_a_segment_boundary);
 	suite_add_tcase(s, tc);
 	return s;
 }
