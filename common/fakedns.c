@@ -57,6 +57,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,7 @@
 #define FAKEDNS_CAPACITY_MAX	(1u << 24)
 #define FAKEDNS_SEGMENT_ENTRIES 65536u
 #define FAKEDNS_HEADER_BYTES	4096u /* segments start page-aligned */
+#define FAKEDNS_FIT_MIN		16u   /* the least a file is cut down to */
 /* How long a joiner waits for the creator to size and publish the file. */
 #define FAKEDNS_JOIN_STEP_NS 5000000L
 #define FAKEDNS_JOIN_STEPS   400
@@ -219,15 +221,45 @@ static void fakedns_pause(void)
 	nanosleep(&step, NULL);
 }
 
+/* The capacity a new table file gets: capacity, lowered (a segment at a
+ * time, then by halves, down to FAKEDNS_FIT_MIN) until the whole table fits
+ * in half the space free on the file's file system now. Pages of the file
+ * are allocated as names are written, and a write to a full tmpfs is a
+ * SIGBUS; /dev/shm is often small (64 MiB in containers) and shared with
+ * other programs. */
+static uint32_t fakedns_fit_capacity(int fd, uint32_t capacity)
+{
+	struct fakedns_geometry geo;
+	struct statfs fs;
+	uint64_t room;
+
+	if (fstatfs(fd, &fs) < 0)
+		return capacity;
+	room = (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize / 2;
+	while (capacity > FAKEDNS_FIT_MIN &&
+	       (fakedns_layout(capacity, &geo) < 0 || geo.size > room)) {
+		if (capacity > FAKEDNS_SEGMENT_ENTRIES)
+			capacity = (capacity - 1) / FAKEDNS_SEGMENT_ENTRIES *
+				   FAKEDNS_SEGMENT_ENTRIES;
+		else
+			capacity /= 2;
+	}
+	return capacity < FAKEDNS_FIT_MIN ? FAKEDNS_FIT_MIN : capacity;
+}
+
 /* Lay out a new table of capacity names, map it (the file fd, sized here,
- * or anonymous memory when fd is -1), initialise and publish it. Returns 0
- * or -errno. */
+ * or anonymous memory when fd is -1), initialise and publish it. A file's
+ * capacity is first fitted to its file system. Returns 0 or -errno. */
 static int fakedns_map_new(int fd, uint32_t capacity, struct fakedns **out)
 {
 	int flags = MAP_SHARED | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
 	struct fakedns_geometry geo;
 	void *map;
-	int rc = fakedns_layout(capacity, &geo);
+	int rc;
+
+	if (fd >= 0 && capacity > 0 && capacity <= FAKEDNS_CAPACITY_MAX)
+		capacity = fakedns_fit_capacity(fd, capacity);
+	rc = fakedns_layout(capacity, &geo);
 
 	if (rc < 0)
 		return rc;

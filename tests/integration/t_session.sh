@@ -4,7 +4,8 @@
 # random bits, so no one can create the file first; and when the shared
 # map is unusable all the same, the fallback to a private table is logged
 # at error level (shown by default). No proxy is contacted: only names are
-# resolved, each by its own exec'd getent process.
+# resolved, each by its own exec'd getent process. The map file also fits
+# a small /dev/shm.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need getent mkfifo chown
@@ -83,4 +84,29 @@ case $out in
 *) fail "no fake address from the private table: $out" ;;
 esac
 say "fallback logged: $(printf '%s\n' "$out" | grep unusable)"
+# A small /dev/shm (64 MiB in containers; 4 MiB here, in a mount namespace
+# of our own): the map file is cut down to half the free space, and a run
+# that fills it gets EAI_MEMORY for new names, never SIGBUS.
+need unshare mount stat
+out=$(unshare -m sh -c '
+mount -t tmpfs -o size=4m tmpfs /dev/shm || exit 99
+"$1" -f "$2" "$3" -c "
+import socket
+ok = failed = 0
+for i in range(20000):
+    try:
+        socket.getaddrinfo(\"n%d.small.socksify.test\" % i, 80, socket.AF_INET)
+        ok += 1
+    except socket.gaierror:
+        failed += 1
+print(ok, failed)" 2>/dev/null
+echo "$?"
+stat -c %s /dev/shm/socksify-*' sh "$SOCKSIFY" "$conf" "$PYTHON")
+set -- $out
+[ $# = 4 ] || fail "small /dev/shm: $out"
+expect_eq "small /dev/shm: exit status" "$3" 0
+[ "$1" -ge 16 ] && [ "$2" -gt 0 ] && [ $(($1 + $2)) = 20000 ] ||
+	fail "small /dev/shm: $1 names answered, $2 refused"
+[ "$4" -le 2097152 ] || fail "small /dev/shm: a map file of $4 bytes"
+say "4 MiB /dev/shm: $1 names fit, $2 refused, file $4 bytes"
 sfy_pass
