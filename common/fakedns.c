@@ -624,11 +624,12 @@ long fakedns_lookup(struct fakedns *table, const char *name, size_t len)
 	if (n >= 0)
 		return n;
 	n = fakedns_claim(table, key, (size_t)klen);
-	if (n == -ENOSPC) /* full; but the name may have just been added */
-		n = fakedns_find(table, hash, key, (size_t)klen);
-	if (n < 0)
-		return n == -ENOENT ? -ENOSPC : n;
-	return fakedns_publish(table, (uint32_t)n, hash, key, (size_t)klen);
+	if (n >= 0)
+		return fakedns_publish(table, (uint32_t)n, hash, key,
+				       (size_t)klen);
+	/* Full; but another process may have just added the name. */
+	n = fakedns_find(table, hash, key, (size_t)klen);
+	return n >= 0 ? n : -ENOSPC;
 }
 
 long fakedns_name(struct fakedns *table, uint32_t index, char *buf, size_t cap)
