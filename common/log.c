@@ -54,15 +54,18 @@ bool log_enabled(enum log_level level)
 	return level != LOG_NONE && (int)level <= current;
 }
 
-/* Replace control characters in the message body with '?', so that a name
- * the program passed us (possibly hostile) can neither split our line nor
- * drive the terminal. */
+/* Replace every byte that is not printable ASCII in the message body with
+ * '?', so that a name the program passed us (possibly hostile) can neither
+ * split our line nor drive the terminal: C0 controls, DEL, and every byte
+ * from 0x80 up (0x9b is the 8-bit CSI; C1 controls hide in UTF-8 too). The
+ * test is by value, not isprint(), whose answer depends on the program's
+ * locale. The length is kept, so truncation stays where it was. */
 static void log_sanitise(char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (c < 0x20 || c == 0x7f)
+		if (c < 0x20 || c >= 0x7f)
 			text[i] = '?';
 	}
 }

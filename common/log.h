@@ -30,8 +30,9 @@ void log_setup(enum log_level level, const char *path);
 bool log_enabled(enum log_level level);
 
 /* Write one line, "socksify[PID]: " + message + "\n", at most 512 bytes
- * (longer ones end in "...\n"). Control characters in the message become
- * '?', so a hostile name cannot forge lines. %m sees the caller's errno. */
+ * (longer ones end in "...\n"). Every byte of the message that is not
+ * printable ASCII (controls, DEL, 0x80 and up) becomes '?', so a hostile name
+ * can neither forge lines nor drive a terminal. %m sees the caller's errno. */
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -168,6 +168,21 @@ START_TEST(newlines_and_controls)
 }
 END_TEST
 
+/* Bytes from 0x80 up are not printable either: 0x9b is the 8-bit CSI that
+ * many terminals obey like ESC [, and a lone UTF-8 byte proves nothing. */
+START_TEST(eight_bit_bytes_escaped)
+{
+	char want[256];
+
+	log_setup(LOG_INFO, logfile);
+	log_info("csi\x9b"
+		 "31mred \x80\xc3\xa9\xff end");
+	snprintf(want, sizeof(want), "%scsi?31mred ???? end\n", prefix());
+	read_log();
+	ck_assert_str_eq(content, want);
+}
+END_TEST
+
 START_TEST(errno_preserved)
 {
 	log_setup(LOG_INFO, logfile);
@@ -302,6 +317,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, long_message_truncated);
 	tcase_add_test(tc, message_at_limit_not_truncated);
 	tcase_add_test(tc, newlines_and_controls);
+	tcase_add_test(tc, eight_bit_bytes_escaped);
 	tcase_add_test(tc, errno_preserved);
 	tcase_add_test(tc, percent_m_sees_callers_errno);
 	tcase_add_test(tc, stderr_destination);
