@@ -122,7 +122,8 @@ struct config_env {
 };
 
 /* Fill env (system_conf NULL) from the environment variables named above,
- * each read with get (getenv, or a wrapper that treats "" as unset). */
+ * each read with get (getenv or secure_getenv, or a wrapper that treats ""
+ * as unset). */
 void config_env_read(struct config_env *env, const char *(*get)(const char *));
 
 /* Built-in defaults: socks5h://127.0.0.1:1080, remote DNS, fake ranges
