@@ -29,8 +29,8 @@ Modes (SOCKS5 unless said otherwise):
   banner      success reply and --banner text in one send, then serve
   udp         like ok, and UDP ASSOCIATE is served by a relay of our own
               (see udp_associate); --relay-zero replies BND.ADDR 0.0.0.0
-  bindname    BIND: first reply 127.0.0.1:4242, then (after --delay) a
-              second reply naming a host, peer.socksify.test:5555; then
+  bindname    BIND with both replies naming hosts: proxy.socksify.test:4242
+              first, then (after --delay) peer.socksify.test:5555; then
               sends "bindname-hello" and records the line it gets back
 SOCKS4 connections get a reply with status --rep4 (0x5a = granted) in modes
 ok/rep4/banner; in other modes they get the same fault where one applies.
@@ -323,14 +323,15 @@ def udp_associate(sock):
 
 
 def bind_named_peer(sock):
-    """BIND whose second reply names the peer by host name (ATYP 3): the
-    client must still give accept() a usable address. A line each way
-    proves the connection was handed over."""
-    sock.sendall(success_reply())
-    time.sleep(ARGS.delay)
-    name = b"peer.socksify.test"
-    sock.sendall(bytes([5, 0, 0, 3, len(name)]) + name +
-                 struct.pack("!H", 5555))
+    """BIND whose replies name the bound address and the peer by host
+    name (ATYP 3): the client must still give getsockname() and accept()
+    usable addresses. A line each way proves the connection was handed
+    over."""
+    for name, port in ((b"proxy.socksify.test", 4242),
+                       (b"peer.socksify.test", 5555)):
+        sock.sendall(bytes([5, 0, 0, 3, len(name)]) + name +
+                     struct.pack("!H", port))
+        time.sleep(ARGS.delay)
     sock.sendall(b"bindname-hello\n")
     line = b""
     while not line.endswith(b"\n") and len(line) < 256:
