@@ -248,13 +248,15 @@ static int apply_env_pipeline(struct config *cfg, const char *text)
 /* SOCKSIFY_LOG overrides the file's level. */
 static int apply_env_log_level(struct config *cfg, const char *text)
 {
+	char shown[CONFIG_SHOWN_MAX];
+
 	if (!text || !text[0])
 		return 0;
 	if (config_parse_log_level(text, &cfg->log_level) < 0)
 		return config_fail(cfg,
 				   "SOCKSIFY_LOG: unknown level '%.32s' (use "
 				   "none, error, warn, info or debug)",
-				   text);
+				   proxyurl_redact(text, shown, sizeof(shown)));
 	return 0;
 }
 

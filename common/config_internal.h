@@ -25,6 +25,9 @@
 #define CONFIG_REASON_MAX 256
 /* Room for proxyurl_parse()'s reason why a URL is bad. */
 #define CONFIG_WHY_MAX 160
+/* Room for a value quoted in an error, its password hidden
+ * (proxyurl_redact); the message cuts it shorter. */
+#define CONFIG_SHOWN_MAX 128
 /* Most digits in a number; nine always fit an unsigned long. */
 #define CONFIG_DIGITS_MAX 9
 

@@ -16,6 +16,11 @@
 #define FAKE_ENTRIES_MIN 16u
 #define FAKE_ENTRIES_MAX 16777216u
 
+/* A value quoted in an error, with any password in it hidden (a mistyped
+ * line may hold "alice:S3cr3t@host"): a temporary buffer for one call. */
+#define SHOWN(value)                                                           \
+	proxyurl_redact((value), (char[CONFIG_SHOWN_MAX]){0}, CONFIG_SHOWN_MAX)
+
 /* "proxy URL [pipeline]". The word after the URL is never quoted in an
  * error: a mistyped line may have put a password there. */
 static int key_proxy(struct config_parser *ps, char **args, unsigned n)
@@ -190,12 +195,12 @@ static int parse_rule(struct config_parser *ps, char **args, unsigned n,
 		    ps,
 		    "bad network '%.64s': expected a CIDR prefix, "
 		    "an address or *",
-		    args[0]);
+		    SHOWN(args[0]));
 	if (n == 3 && portrange_parse(args[2], &r.port_min, &r.port_max) < 0)
 		return config_reject(ps,
 				     "bad port '%.32s': expected P or P-Q "
 				     "within 0..65535",
-				     args[2]);
+				     SHOWN(args[2]));
 	if (cfg->rule_count >= CONFIG_MAX_RULES)
 		return config_reject(ps, "more than %d direct/block rules",
 				     CONFIG_MAX_RULES);
@@ -220,7 +225,7 @@ static int parse_timeout(struct config_parser *ps, const char *text,
 		return config_reject(ps,
 				     "bad time '%.32s': seconds (\"2.5\") or "
 				     "milliseconds (\"500ms\"), 1ms to 1 hour",
-				     text);
+				     SHOWN(text));
 	return 0;
 }
 

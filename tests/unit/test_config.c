@@ -404,6 +404,11 @@ START_TEST(errors_never_quote_passwords)
 	    "proxy socks5h://u@h SECRETPW\n",
 	    "proxy socks5h://u:SECRETPW@h pipeline extra\n",
 	    "proxy socks5h://u:SECRETPW%@h\n",
+	    "direct alice:SECRETPW@host\n",
+	    "block SECRETPW@host port 22\n",
+	    "direct 10.0.0.0/8 port u:SECRETPW@h\n",
+	    "connect_timeout socks5h://u:SECRETPW@h\n",
+	    "handshake_timeout u:SECRETPW@h\n",
 	};
 	size_t i;
 
@@ -412,6 +417,19 @@ START_TEST(errors_never_quote_passwords)
 		ck_assert_msg(!strstr(cfg.error, "SECRET"), "leaked: %s",
 			      cfg.error);
 	}
+}
+END_TEST
+
+/* A value that holds user information is still quoted, its password
+ * hidden, so the line can be found and fixed. */
+START_TEST(errors_quote_values_redacted)
+{
+	ck_assert_int_eq(parse("direct alice:S3cr3t@host\n"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: bad network 'alice:***@host': "
+				    "expected a CIDR prefix, an address or *");
+	ck_assert_int_eq(parse("block * port S3cr3t@host\n"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: bad port '***@host': expected "
+				    "P or P-Q within 0..65535");
 }
 END_TEST
 
@@ -885,6 +903,11 @@ START_TEST(environment_overrides)
 	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	ck_assert_str_eq(cfg.error, "SOCKSIFY_LOG: unknown level 'loud' (use "
 				    "none, error, warn, info or debug)");
+	env.log_level = "u:SECRETPW@h";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error,
+			 "SOCKSIFY_LOG: unknown level 'u:***@h' (use "
+			 "none, error, warn, info or debug)");
 	/* A valid env level still applies when the file is broken. */
 	write_file("a.conf", "oops\n", 0600, conf);
 	env.log_level = "none";
@@ -1086,6 +1109,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, errors, 0, COUNT(bad_files));
 	tcase_add_test(tc, long_line_and_nul);
 	tcase_add_test(tc, errors_never_quote_passwords);
+	tcase_add_test(tc, errors_quote_values_redacted);
 	tcase_add_loop_test(tc, remote_dns_modes, 0, COUNT(dns_cases));
 	tcase_add_test(tc, remote_dns_looks_at_last_proxy);
 	tcase_add_test(tc, chain_consistency);
