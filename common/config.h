@@ -119,6 +119,10 @@ struct config_env {
 	/* The system-wide file; NULL means "/etc/socksify.conf" (tests
 	 * point it elsewhere). */
 	const char *system_conf;
+	/* SOCKSIFY_PROXY_FILE: a file of ours, private (0600), that holds the
+	 * proxy URL in proxy_url's place, so that a password stays out of
+	 * every process's environment (the wrapper writes it for -x). */
+	const char *proxy_file;
 };
 
 /* Fill env (system_conf NULL) from the environment variables named above,

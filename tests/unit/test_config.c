@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_internal.h"
 #include "libc_io.h"
 
 static struct config cfg;
@@ -1030,6 +1031,74 @@ static const char *env_by_name(const char *name)
 	return strcmp(name, "HOME") == 0 ? NULL : name;
 }
 
+/* Load with SOCKSIFY_PROXY_FILE naming tmpdir/rel; the error never holds
+ * the file's text. Returns config_load()'s result. */
+static int load_proxy_file(const char *rel)
+{
+	struct config_env env = {.proxy_file = under(rel), .system_conf = ""};
+	int rc = config_load(&cfg, &env, &libc_sys_io);
+
+	ck_assert_msg(!strstr(cfg.error, "SECRET"), "leaked: %s", cfg.error);
+	return rc;
+}
+
+/* The file's error for rel, which must fail. */
+static const char *proxy_file_error(const char *rel)
+{
+	ck_assert_int_eq(load_proxy_file(rel), -EINVAL);
+	ck_assert(!cfg.valid);
+	return cfg.error;
+}
+
+START_TEST(proxy_file)
+{
+	struct config_env env = {.system_conf = ""};
+	char path[512], url[CONFIG_PROXY_URL_MAX];
+
+	make_tmpdir();
+	write_file("p.url", " socks5h://u:SECRETPW@127.0.0.1:2080\n", 0600,
+		   path);
+	ck_assert_int_eq(load_proxy_file("p.url"), 0);
+	ck_assert_uint_eq(cfg.proxy_count, 1);
+	ck_assert_str_eq(proxy_text(0), "socks5h://u@127.0.0.1:2080");
+	ck_assert_str_eq(cfg.proxies[0].password, "SECRETPW");
+	/* Both variables: which one was meant? */
+	env.proxy_file = path;
+	env.proxy_url = "socks5h://127.0.0.1:1";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_PROXY and SOCKSIFY_PROXY_FILE "
+				    "are both set: set only one");
+	/* Someone else may own it (checked here without root). */
+	ck_assert_int_eq(config_file_read_proxy(&cfg, path, geteuid() + 1,
+						&libc_sys_io, url, sizeof(url)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cfg.error, "owned by another user"));
+	ck_assert_int_eq(config_file_read_proxy(&cfg, path, geteuid(),
+						&libc_sys_io, url, sizeof(url)),
+			 0);
+	ck_assert_str_eq(url, "socks5h://u:SECRETPW@127.0.0.1:2080");
+	ck_assert_int_eq(symlink(path, under("link.url")), 0);
+	ck_assert_ptr_nonnull(
+	    strstr(proxy_file_error("link.url"), "cannot read"));
+	write_file("open.url", "socks5h://u:SECRETPW@h\n", 0640, NULL);
+	ck_assert_ptr_nonnull(
+	    strstr(proxy_file_error("open.url"), "other users can read"));
+	write_file("two.url", "socks5h://u:SECRETPW@h\nsocks5h://h\n", 0600,
+		   NULL);
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("two.url"), "one line"));
+	write_file("empty.url", "\n", 0600, NULL);
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("empty.url"), "empty"));
+	write_file("bad.url", "socks5h://u:SECRETPW@h:0", 0600, NULL);
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("bad.url"),
+				     "SOCKSIFY_PROXY_FILE: bad proxy URL: bad "
+				     "port"));
+	ck_assert_ptr_nonnull(
+	    strstr(proxy_file_error("none.url"), "cannot read"));
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("."), "not a regular"));
+	remove_tree();
+}
+END_TEST
+
 START_TEST(environment_read_names_each_variable)
 {
 	struct config_env env;
@@ -1041,6 +1110,7 @@ START_TEST(environment_read_names_each_variable)
 	ck_assert_str_eq(env.log_level, "SOCKSIFY_LOG");
 	ck_assert_str_eq(env.pipeline, "SOCKSIFY_PIPELINE");
 	ck_assert_str_eq(env.xdg_config_home, "XDG_CONFIG_HOME");
+	ck_assert_str_eq(env.proxy_file, "SOCKSIFY_PROXY_FILE");
 	ck_assert_ptr_null(env.home);
 	ck_assert_ptr_null(env.system_conf);
 }
@@ -1131,6 +1201,7 @@ static Suite *config_suite(void)
 			    COUNT(secret_cases));
 	tcase_add_test(files, example_file);
 	tcase_add_test(files, environment_read_names_each_variable);
+	tcase_add_test(files, proxy_file);
 	suite_add_tcase(s, files);
 	return s;
 }
