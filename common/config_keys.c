@@ -250,6 +250,22 @@ static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
 			    &ps->cfg->async_connect);
 }
 
+/* "async_handshakes N": how many handshakes may be in flight at once. */
+static int key_async_handshakes(struct config_parser *ps, char **args,
+				unsigned n)
+{
+	unsigned long value;
+
+	(void)n;
+	if (config_lex_unsigned(args[0], &value) < 0 || value < 1 ||
+	    value > CONFIG_ASYNC_HANDSHAKES_MAX)
+		return config_reject(
+		    ps, "async_handshakes must be a number from 1 to %u",
+		    CONFIG_ASYNC_HANDSHAKES_MAX);
+	ps->cfg->async_handshakes = (unsigned)value;
+	return 0;
+}
+
 static int key_log_level(struct config_parser *ps, char **args, unsigned n)
 {
 	(void)n;
@@ -320,6 +336,7 @@ static const struct config_key {
     {"handshake_timeout", 1, 1, key_handshake_timeout},
     {"async_connect", 1, 1, key_async_connect},
     {"log_level", 1, 1, key_log_level},
+    {"async_handshakes", 1, 1, key_async_handshakes},
 };
 
 /* A mistyped line may hold a URL with a password: quote the key only when

@@ -31,6 +31,23 @@ static void parse_ok(const char *text)
 	ck_assert(cfg.valid);
 }
 
+START_TEST(async_handshakes_limit)
+{
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.async_handshakes, 512);
+	parse_ok("async_handshakes 1");
+	ck_assert_uint_eq(cfg.async_handshakes, 1);
+	parse_ok("async_handshakes 65535");
+	ck_assert_uint_eq(cfg.async_handshakes, 65535);
+	ck_assert_int_eq(parse("async_handshakes 0"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: async_handshakes must be a "
+				    "number from 1 to 65535");
+	ck_assert_int_eq(parse("async_handshakes 65536"), -EINVAL);
+	ck_assert_int_eq(parse("async_handshakes many"), -EINVAL);
+	ck_assert_int_eq(parse("async_handshakes"), -EINVAL);
+}
+END_TEST
+
 START_TEST(async_connect_switch)
 {
 	parse_ok("async_connect off");
@@ -1186,6 +1203,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, fake_entries_capped_by_ranges);
 	tcase_add_test(tc, log_level_names);
 	tcase_add_test(tc, async_connect_switch);
+	tcase_add_test(tc, async_handshakes_limit);
 	tcase_add_loop_test(tc, rule_protocols, 0, COUNT(rule_cases));
 	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
 	tcase_add_test(tc, pipeline_per_proxy);
