@@ -29,6 +29,9 @@
 
 /* Without pidfd_open (Linux < 5.3) the reaper asks every so often. */
 #define PROXYFILE_POLL_SECONDS 1
+#define PROXYFILE_ENV	       "SOCKSIFY_PROXY="
+
+extern char **environ;
 
 /* $XDG_RUNTIME_DIR when it is an absolute path to a directory of ours that
  * no one else can enter, else /dev/shm (memory, never disk), else /tmp. */
@@ -99,6 +102,18 @@ static void wait_for_exit(int pidfd, pid_t owner)
 		sleep(PROXYFILE_POLL_SECONDS);
 }
 
+/* The reaper outlives the wrapper, and inherited SOCKSIFY_PROXY from it:
+ * clear the password where /proc/PID/environ would still show it (the
+ * strings themselves, at the top of our stack). */
+static void scrub_proxy_env(void)
+{
+	size_t prefix = strlen(PROXYFILE_ENV);
+
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, PROXYFILE_ENV, prefix) == 0)
+			explicit_bzero(*e + prefix, strlen(*e + prefix));
+}
+
 /* The reaper: leave the caller's session, descriptors and directory, wait
  * for owner to exit, remove path. Never returns. */
 static void __attribute__((noreturn))
@@ -106,6 +121,7 @@ reaper_run(int pidfd, pid_t owner, const char *path)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+	scrub_proxy_env();
 	setsid();
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);

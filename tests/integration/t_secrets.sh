@@ -10,6 +10,7 @@ user=bob
 pw=S3cr3t-$$-$(date +%N)
 start_http
 start_microsocks "$user" "$pw"
+ms_pid=${SFY_PIDS##* } # its command line holds the password, by design
 url=http://127.0.0.1:$HTTP_PORT/
 conf=$SFY_TMP/direct-none.conf
 write_conf "$conf" "direct none"
@@ -50,6 +51,21 @@ while [ -e "$file" ] && [ $n -lt 30 ]; do
 done
 [ -e "$file" ] && fail "$file left behind after the run"
 say "password: authenticated, in no environment or command line, file removed"
+
+# While a run is under way no process of the machine but microsocks shows
+# the password in its command line or environment: not the program, not
+# the reaper that will remove the file. (grep reads the password from a
+# file: on its own command line it would find itself.)
+printf '%s\n' "$pw" >"$SFY_TMP/pw.pattern"
+sfy -f "$conf" -x "socks5h://$user:$pw@127.0.0.1:$MS_PORT" \
+	sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1"; exec sleep 2' sh \
+	"$SFY_TMP/ready" 2>"$SFY_TMP/bg.err" &
+track $!
+wait_file "$SFY_TMP/ready"
+found=$(grep -a -l -F -f "$SFY_TMP/pw.pattern" /proc/[0-9]*/cmdline \
+	/proc/[0-9]*/environ 2>/dev/null | grep -v "^/proc/$ms_pid/")
+[ -z "$found" ] || fail "the password is visible in $found"
+say "during a run: the password is in no process's cmdline or environ"
 
 # The password did authenticate: a wrong one fails (closed, not direct).
 if sfy -f "$conf" -x "socks5h://$user:wrong@127.0.0.1:$MS_PORT" \
