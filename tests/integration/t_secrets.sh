@@ -67,6 +67,19 @@ found=$(grep -a -l -F -f "$SFY_TMP/pw.pattern" /proc/[0-9]*/cmdline \
 [ -z "$found" ] || fail "the password is visible in $found"
 say "during a run: the password is in no process's cmdline or environ"
 
+# The wrapper itself starts again without -x URL before its real work: a
+# stand-in helper records the command line of the wrapper that runs it.
+printf '%s\n' '#!/bin/sh' \
+	'tr "\0" " " </proc/$PPID/cmdline >"$SFY_TMP_OUT"' 'exit 1' \
+	>"$SFY_TMP/helper.sh"
+chmod 755 "$SFY_TMP/helper.sh"
+SFY_TMP_OUT=$SFY_TMP/wrapper.cmdline SOCKSIFY_HELPER=$SFY_TMP/helper.sh \
+	sfy -v -x "socks5h://$user:$pw@127.0.0.1:$MS_PORT" true 2>/dev/null
+expect_contains "the wrapper's command line" \
+	"$(cat "$SFY_TMP/wrapper.cmdline")" "socksify -v true"
+no_secret "the wrapper's command line" "$SFY_TMP/wrapper.cmdline"
+say "the wrapper's command line lost -x URL before its real work"
+
 # The password did authenticate: a wrong one fails (closed, not direct).
 if sfy -f "$conf" -x "socks5h://$user:wrong@127.0.0.1:$MS_PORT" \
 	curl -sS --max-time 10 "$url" >"$SFY_TMP/wrong.out" 2>&1; then
