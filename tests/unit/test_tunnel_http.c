@@ -260,6 +260,8 @@ START_TEST(http_then_socks)
 	ck_assert_uint_eq(res.bound.port, 12345);
 	ck_assert_mem_eq(peer.got, req_hop2, sizeof(req_hop2) - 1);
 	ck_assert_mem_eq(peer.got + sizeof(req_hop2) - 1, greet, sizeof(greet));
+	ck_assert_mem_eq(peer.got + sizeof(req_hop2) - 1 + sizeof(greet),
+			 req_final, sizeof(req_final));
 }
 END_TEST
 
