@@ -33,6 +33,21 @@ out=$(sfy -f "$conf" "$PROGS/connect_errno" -n 127.0.0.1 "$closed" 2>/dev/null)
 expect_eq "tinyproxy cannot connect (500), non-blocking" "$out" ECONNABORTED
 say "tinyproxy: ok"
 
+# A static program: the supervisor runs the same chain machine.
+STATIC=$SFY_BUILD/progs_static/staticnet
+if "$SOCKSIFY_HELPER" preflight "$STATIC" >/dev/null 2>&1 ||
+	[ $? = 4 ]; then
+	before=$(tiny_connects_to "127.0.0.1:$HTTP_PORT")
+	out=$(sfy -f "$conf" "$STATIC" get 127.0.0.1 "$HTTP_PORT") ||
+		fail "static program via tinyproxy"
+	expect_contains "static program via tinyproxy" "$out" "$HTTP_TOKEN"
+	expect_eq "tinyproxy got the static program's CONNECT" \
+		"$(tiny_connects_to "127.0.0.1:$HTTP_PORT")" $((before + 1))
+	say "static program via tinyproxy: ok"
+else
+	say "no supervisor here: static case left out"
+fi
+
 plain_tiny=$TINY_PORT
 plain_log=$TINY_LOG
 start_tinyproxy alice 's3cret'
