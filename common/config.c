@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "config_internal.h"
@@ -33,6 +34,7 @@ void config_defaults(struct config *cfg)
 	cfg->connect_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->handshake_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->async_connect = true;
+	cfg->async_handshakes = CONFIG_ASYNC_HANDSHAKES_DEFAULT;
 	cfg->log_level = LOG_ERROR;
 	cfg->valid = true;
 }
@@ -233,8 +235,10 @@ int config_finish(struct config *cfg)
 	cap_fake_entries(cfg);
 	return 0;
 }
-/* SOCKSIFY_PROXY / -x: one proxy that replaces the whole chain. */
-static int apply_env_proxy(struct config *cfg, const char *url)
+/* SOCKSIFY_PROXY / -x: one proxy that replaces the whole chain. origin
+ * names where the URL came from in messages. */
+static int apply_env_proxy(struct config *cfg, const char *url,
+			   const char *origin)
 {
 	struct proxy p;
 	char why[CONFIG_WHY_MAX];
@@ -242,13 +246,35 @@ static int apply_env_proxy(struct config *cfg, const char *url)
 	if (!url || !url[0])
 		return 0;
 	if (proxyurl_parse(&p, url, why, sizeof(why)) < 0)
-		return config_fail(cfg, "SOCKSIFY_PROXY: bad proxy URL: %s",
-				   why);
+		return config_fail(cfg, "%s: bad proxy URL: %s", origin, why);
 	memset(cfg->proxies, 0, sizeof(cfg->proxies));
 	cfg->proxies[0] = p;
 	cfg->proxy_count = 1;
 	explicit_bzero(&p, sizeof(p));
 	return 0;
+}
+
+/* SOCKSIFY_PROXY_FILE: the proxy URL read from a private file, in place of
+ * SOCKSIFY_PROXY (both at once is an error: which one was meant?). */
+static int apply_env_proxy_file(struct config *cfg,
+				const struct config_env *env,
+				const struct sys_io *io)
+{
+	char url[CONFIG_PROXY_URL_MAX];
+	int rc;
+
+	if (!env->proxy_file || !env->proxy_file[0])
+		return apply_env_proxy(cfg, env->proxy_url, "SOCKSIFY_PROXY");
+	if (env->proxy_url && env->proxy_url[0])
+		return config_fail(cfg,
+				   "SOCKSIFY_PROXY and SOCKSIFY_PROXY_FILE "
+				   "are both set: set only one");
+	rc = config_file_read_proxy(cfg, env->proxy_file, (unsigned)geteuid(),
+				    io, url, sizeof(url));
+	if (rc == 0)
+		rc = apply_env_proxy(cfg, url, "SOCKSIFY_PROXY_FILE");
+	explicit_bzero(url, sizeof(url));
+	return rc;
 }
 
 /* SOCKSIFY_PIPELINE: "1" pipelines every proxy of the chain (the file's
@@ -270,13 +296,15 @@ static int apply_env_pipeline(struct config *cfg, const char *text)
 /* SOCKSIFY_LOG overrides the file's level. */
 static int apply_env_log_level(struct config *cfg, const char *text)
 {
+	char shown[CONFIG_SHOWN_MAX];
+
 	if (!text || !text[0])
 		return 0;
 	if (config_parse_log_level(text, &cfg->log_level) < 0)
 		return config_fail(cfg,
 				   "SOCKSIFY_LOG: unknown level '%.32s' (use "
 				   "none, error, warn, info or debug)",
-				   text);
+				   proxyurl_redact(text, shown, sizeof(shown)));
 	return 0;
 }
 
@@ -289,6 +317,7 @@ void config_env_read(struct config_env *env, const char *(*get)(const char *))
 	    .pipeline = get("SOCKSIFY_PIPELINE"),
 	    .xdg_config_home = get("XDG_CONFIG_HOME"),
 	    .home = get("HOME"),
+	    .proxy_file = get("SOCKSIFY_PROXY_FILE"),
 	};
 }
 
@@ -304,7 +333,7 @@ int config_load(struct config *cfg, const struct config_env *env,
 		env = &no_env;
 	rc = config_file_load(cfg, env, io);
 	if (rc == 0)
-		rc = apply_env_proxy(cfg, env->proxy_url);
+		rc = apply_env_proxy_file(cfg, env, io);
 	if (rc == 0)
 		rc = apply_env_pipeline(cfg, env->pipeline);
 	if (rc == 0)

@@ -409,6 +409,28 @@ const char *proxyurl_format(const struct proxy *p, char *buf, size_t cap)
 	return buf;
 }
 
+const char *proxyurl_redact(const char *text, char *buf, size_t cap)
+{
+	const char *at = strrchr(text, '@');
+	const char *info = text, *sep, *colon;
+	int user_len;
+
+	if (!buf || cap == 0)
+		return buf;
+	if (!at) {
+		snprintf(buf, cap, "%s", text);
+		return buf;
+	}
+	sep = strstr(text, "://");
+	if (sep && sep < at)
+		info = sep + 3;
+	colon = memchr(info, ':', (size_t)(at - info));
+	user_len = colon ? (int)(colon - info) + 1 : 0;
+	snprintf(buf, cap, "%.*s%.*s***%s", (int)(info - text), text, user_len,
+		 info, at);
+	return buf;
+}
+
 bool proxy_sends_names(const struct proxy *p)
 {
 	return p->type == PROXY_SOCKS5H || p->type == PROXY_SOCKS4A ||

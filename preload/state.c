@@ -41,10 +41,15 @@ static __thread bool state_loading __attribute__((tls_model("initial-exec")));
 
 static struct fakedns *state_table;
 
-/* getenv(), with an empty value treated as unset. */
+/* secure_getenv(), with an empty value treated as unset. Every variable
+ * the library reads comes through here: in a program that runs with more
+ * privilege than its caller (setuid, setgid, file capabilities: libc's
+ * "secure execution"), the caller's SOCKSIFY_* settings, HOME and
+ * XDG_CONFIG_HOME are ignored, so they cannot choose the proxy, the
+ * config file or a log file for it. */
 static const char *state_env(const char *name)
 {
-	const char *value = getenv(name);
+	const char *value = secure_getenv(name);
 
 	return value && *value ? value : NULL;
 }

@@ -11,7 +11,12 @@
  *                              both checks above in one run (the wrapper's
  *                              start-up cost is mostly process starts), then
  *                              print the session id for the fake-DNS map,
- *                              "WRAPPERPID-SECONDS"; exit 1 on a config
+ *                              "WRAPPERPID-SECONDS", and, when
+ *                              SOCKSIFY_PROXY holds a password, on a second
+ *                              line the name of the private file that now
+ *                              holds the URL (proxyfile.c), for the wrapper
+ *                              to export as SOCKSIFY_PROXY_FILE in its
+ *                              place; exit 1 on a config
  *                              error, 3 when PATH cannot take the preload
  *                              (4 instead of 3 when PATH is statically
  *                              linked and the supervisor can carry it)
@@ -20,16 +25,17 @@
  *                              (supervisor.c), LIBRARY in its LD_PRELOAD
  *                              for any dynamic program it runs
  *   socksify-helper version    print the version
- *   socksify-helper probe URL  tell whether the proxy at URL accepts a
- *                              pipelined SOCKS5 handshake (greeting, auth
- *                              and request in one write): exit 0 when it
- *                              does, 1 when it does not, 2 when it cannot
- *                              tell (bad URL, SOCKS4, cannot connect, or
- *                              even an ordinary handshake fails)
+ *   socksify-helper probe [URL]
+ *                              (URL, or SOCKSIFY_PROBE_URL: the wrapper
+ *                              passes it there, out of ps) tell whether the
+ * proxy at URL accepts a pipelined SOCKS5 handshake (greeting, auth and request
+ * in one write): exit 0 when it does, 1 when it does not, 2 when it cannot tell
+ * (bad URL, SOCKS4, cannot connect, or even an ordinary handshake fails)
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +48,7 @@
 #include "handshake.h"
 #include "libc_io.h"
 #include "log.h"
+#include "proxyfile.h"
 #include "proxyurl.h"
 #include "supervisor.h"
 #include "sys_io.h"
@@ -323,6 +330,35 @@ static int static_unsupported(char *why, size_t cap)
 	return supervisor_available(why, cap) != 0;
 }
 
+/* When SOCKSIFY_PROXY holds a password, move the URL into a private file
+ * of the run (removed when the program exits) whose name goes into path;
+ * path is "" when there is nothing to hide. Returns 0, or 1 after saying
+ * why the file could not be made. */
+static int hide_proxy_password(char *path, size_t cap)
+{
+	const char *url = getenv("SOCKSIFY_PROXY");
+	struct proxy p;
+	bool secret;
+	int rc;
+
+	path[0] = '\0';
+	if (!url || !url[0] || proxyurl_parse(&p, url, NULL, 0) < 0)
+		return 0;
+	secret = p.password_len > 0;
+	explicit_bzero(&p, sizeof(p));
+	if (!secret)
+		return 0;
+	rc = proxyfile_create(url, getppid(), path, cap);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr,
+		"socksify: cannot hand the proxy password over in a private "
+		"file: %s; refusing to put it in the environment\n",
+		strerror(-rc));
+	path[0] = '\0';
+	return 1;
+}
+
 /* The wrapper's one call before exec: config, program, session id. The
  * wrapper execs the program in its own process, so our parent's PID is the
  * program's PID: stale session files are recognised by it. */
@@ -330,7 +366,7 @@ static int preflight(const char *path)
 {
 	enum elf_verdict verdict = ELF_PRELOAD;
 	enum log_level level = LOG_ERROR;
-	char why[256];
+	char why[256], proxy_file[PATH_MAX];
 
 	if (check_config_level(&level) != 0)
 		return 1;
@@ -353,7 +389,11 @@ static int preflight(const char *path)
 		 verdict == ELF_STATIC
 		     ? "seccomp supervisor (statically linked)"
 		     : "library (LD_PRELOAD)");
+	if (hide_proxy_password(proxy_file, sizeof(proxy_file)) != 0)
+		return 1;
 	printf("%ld-%lld\n", (long)getppid(), (long long)time(NULL));
+	if (proxy_file[0])
+		printf("%s\n", proxy_file);
 	return verdict == ELF_STATIC ? 4 : 0;
 }
 
@@ -369,12 +409,14 @@ int main(int argc, char **argv)
 		return check_elf(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "probe") == 0)
 		return probe(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "probe") == 0)
+		return probe(helper_env("SOCKSIFY_PROBE_URL"));
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {
 		printf("socksify %s\n", SOCKSIFY_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
-			"preflight [PATH] | probe URL | version |\n"
+			"preflight [PATH] | probe [URL] | version |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;
 }

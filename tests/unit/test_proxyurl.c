@@ -266,6 +266,48 @@ START_TEST(format_truncates)
 }
 END_TEST
 
+/* Text as a user may have typed it, and what an error message shows. */
+static const struct {
+	const char *text, *shown;
+} redact_cases[] = {
+    {"socks5h://alice:S3cr3t@host:1080", "socks5h://alice:***@host:1080"},
+    {"alice:S3cr3t@host", "alice:***@host"},
+    {"S3cr3t@host", "***@host"},
+    {"socks5://S3cr3t@h", "socks5://***@h"},
+    {"a:pa@ss:S3cr3t@h", "a:***@h"},
+    {"u:S3cr3t@", "u:***@"},
+    {"@host", "***@host"},
+    {"10.0.0.0/33", "10.0.0.0/33"},
+    {"[::1]:1080", "[::1]:1080"},
+    {"", ""},
+};
+
+START_TEST(redact)
+{
+	char buf[64];
+
+	ck_assert_str_eq(
+	    proxyurl_redact(redact_cases[_i].text, buf, sizeof(buf)),
+	    redact_cases[_i].shown);
+	ck_assert_ptr_null(strstr(buf, "S3cr3t"));
+}
+END_TEST
+
+/* A buffer too small cuts the redacted text, never shows the secret. */
+START_TEST(redact_truncates)
+{
+	char buf[10];
+
+	ck_assert_str_eq(
+	    proxyurl_redact("socks5h://u:S3cr3t@h", buf, sizeof(buf)),
+	    "socks5h:/");
+	ck_assert_str_eq(proxyurl_redact("u:S3cr3t@host", buf, 6), "u:***");
+	buf[0] = 'x';
+	ck_assert_ptr_eq(proxyurl_redact("u:S3cr3t@h", buf, 0), buf);
+	ck_assert_int_eq(buf[0], 'x');
+}
+END_TEST
+
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *proxyurl_suite(void)
@@ -281,6 +323,8 @@ static Suite *proxyurl_suite(void)
 	tcase_add_test(tc, small_error_buffer);
 	tcase_add_test(tc, kind_predicates);
 	tcase_add_test(tc, format_truncates);
+	tcase_add_loop_test(tc, redact, 0, COUNT(redact_cases));
+	tcase_add_test(tc, redact_truncates);
 	suite_add_tcase(s, tc);
 	return s;
 }
