@@ -1,14 +1,14 @@
 #!/bin/sh
 # HTTP CONNECT proxies (http://): Debian's tinyproxy alone, with Basic
 # authentication, by address and by name (remote DNS), in chains with
-# danted on either side; our faulthttp.py for what tinyproxy never does:
+# danted on either side and of three hops (danted, tinyproxy, microsocks); our faulthttp.py for what tinyproxy never does:
 # early data right after the reply (must reach the program: no byte past
 # the head is read), a reply a byte at a time, refusals and malformed
 # replies mapped to errno, a proxy on [::1]; UDP and BIND refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_http.sh"
 sfy_init
-need tinyproxy danted curl
+need tinyproxy danted microsocks curl
 start_http
 start_tinyproxy
 conf=$SFY_TMP/http.conf
@@ -88,6 +88,21 @@ expect_gt "danted was asked for tinyproxy" \
 expect_gt "tinyproxy was given the name" \
 	"$(tiny_connects_to "$TARGET_NAME:$HTTP_PORT")" "$named_before"
 say "chains http → socks, socks → http: ok"
+
+# Three hops: danted → tinyproxy → microsocks.
+start_microsocks
+write_conf "$conf" "proxy socks5://127.0.0.1:$DANTED_PORT" \
+	"proxy http://127.0.0.1:$TINY_PORT" "proxy socks5://127.0.0.1:$MS_PORT" \
+	"direct none"
+before=$(danted_connects_to "$TINY_PORT")
+out=$(sfy -f "$conf" curl -sS --max-time 20 "$url") || fail "three hops"
+expect_contains "chain danted → tinyproxy → microsocks" "$out" "$HTTP_TOKEN"
+expect_eq "danted was asked for tinyproxy" \
+	"$(wait_count $((before + 1)) danted_connects_to "$TINY_PORT")" \
+	$((before + 1))
+expect_eq "tinyproxy was asked for microsocks" \
+	"$(tiny_connects_to "127.0.0.1:$MS_PORT")" 1
+say "three hops socks → http → socks: ok"
 
 # --- faulthttp ------------------------------------------------------------
 token=early-$$-$(date +%N)
