@@ -1,10 +1,12 @@
 #!/bin/sh
-# HTTP CONNECT proxies (http://): Debian's tinyproxy alone, with Basic
-# authentication, by address and by name (remote DNS), in chains with
-# danted on either side and of three hops (danted, tinyproxy, microsocks); our faulthttp.py for what tinyproxy never does:
-# early data right after the reply (must reach the program: no byte past
-# the head is read), a reply a byte at a time, refusals and malformed
-# replies mapped to errno, a proxy on [::1]; UDP and BIND refused.
+# HTTP CONNECT proxies (http://): Debian's tinyproxy alone (a dynamic and
+# a static program), with Basic authentication, by address and by name
+# (remote DNS), in chains with danted on either side and of three hops
+# (danted, tinyproxy, microsocks); our faulthttp.py for what tinyproxy
+# never does: early data right after the reply (must reach the program: no
+# byte past the head is read), a reply a byte at a time, refusals and
+# malformed replies mapped to errno, a proxy on [::1]; UDP and BIND
+# refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_http.sh"
 sfy_init
