@@ -131,12 +131,15 @@ static int finish_remote_dns(struct config *cfg)
 	case REMOTE_DNS_AUTO:
 		break;
 	}
-	cfg->remote_dns = proxy_sends_names(last);
+	/* An http:// proxy always takes names; with remote DNS off it just
+	 * never gets one, since names are then resolved locally. */
+	cfg->remote_dns =
+	    cfg->remote_dns_mode != REMOTE_DNS_OFF && proxy_sends_names(last);
 	return 0;
 }
 
 /* Each hop must be able to express the next hop's address: SOCKS4 carries
- * only IPv4, and host names only as SOCKS4a. */
+ * only IPv4, and host names only as SOCKS4a; SOCKS5 and HTTP carry all. */
 static int check_chain(struct config *cfg)
 {
 	char prefix[sizeof(cfg->source) + 2];
@@ -146,7 +149,7 @@ static int check_chain(struct config *cfg)
 		const struct proxy *hop = &cfg->proxies[i];
 		enum endpoint_kind next = cfg->proxies[i + 1].addr.kind;
 
-		if (proxy_is_socks5(hop))
+		if (proxy_is_socks5(hop) || proxy_is_http(hop))
 			continue;
 		if (next == ENDPOINT_IPV6)
 			return config_fail(
@@ -195,11 +198,30 @@ static int finish_udp(struct config *cfg)
 		cfg->udp_mode = one_socks5 ? UDP_PROXY : UDP_BLOCK;
 	if (cfg->udp_mode != UDP_PROXY || one_socks5)
 		return 0;
-	return config_fail(cfg, "%sudp proxy needs a single socks5 proxy: %s",
-			   source_prefix(cfg, prefix, sizeof(prefix)),
-			   cfg->proxy_count > 1
-			       ? "UDP cannot cross a proxy chain"
-			       : "SOCKS4 has no UDP");
+	return config_fail(
+	    cfg, "%sudp proxy needs a single socks5 proxy: %s",
+	    source_prefix(cfg, prefix, sizeof(prefix)),
+	    cfg->proxy_count > 1 ? "UDP cannot cross a proxy chain"
+	    : proxy_is_http(&cfg->proxies[0])
+		? "an http proxy has no UDP (HTTP CONNECT is TCP "
+		  "only)"
+		: "SOCKS4 has no UDP");
+}
+
+/* "bind on" asks the last proxy of the chain for BIND, which HTTP CONNECT
+ * does not have. */
+static int finish_bind(struct config *cfg)
+{
+	char prefix[sizeof(cfg->source) + 2];
+
+	if (!cfg->bind_on ||
+	    !proxy_is_http(&cfg->proxies[cfg->proxy_count - 1]))
+		return 0;
+	return config_fail(cfg,
+			   "%sbind on needs a SOCKS proxy last in the chain: "
+			   "an http proxy cannot accept connections for us "
+			   "(HTTP CONNECT has no BIND)",
+			   source_prefix(cfg, prefix, sizeof(prefix)));
 }
 
 int config_finish(struct config *cfg)
@@ -209,7 +231,7 @@ int config_finish(struct config *cfg)
 	if (cfg->proxy_count == 0 || cfg->proxy_count > CONFIG_MAX_PROXIES)
 		return config_fail(cfg, "no proxy configured");
 	if (finish_remote_dns(cfg) < 0 || check_chain(cfg) < 0 ||
-	    finish_udp(cfg) < 0)
+	    finish_udp(cfg) < 0 || finish_bind(cfg) < 0)
 		return -EINVAL;
 	cap_fake_entries(cfg);
 	return 0;

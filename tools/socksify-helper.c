@@ -286,6 +286,12 @@ static int probe(const char *url)
 		return 2;
 	}
 	proxyurl_format(&p, shown, sizeof(shown));
+	if (proxy_is_http(&p)) {
+		printf("%s: HTTP CONNECT is a single request: there is nothing "
+		       "to pipeline\n",
+		       shown);
+		return 2;
+	}
 	if (!proxy_is_socks5(&p)) {
 		printf("%s: SOCKS4 has a single message: there is nothing to "
 		       "pipeline\n",

@@ -295,9 +295,9 @@ static const struct {
     {"log_level INFO\n",
      "t.conf:1: log_level must be none, error, warn, info or debug"},
     {"remote_dns yes\n", "t.conf:1: remote_dns must be auto, on or off"},
-    {"proxy http://h:1\n",
+    {"proxy https://h:1\n",
      "t.conf:1: bad proxy URL: unsupported scheme: use socks4, socks4a, "
-     "socks5 or socks5h"},
+     "socks5, socks5h or http"},
     {"log_level info\nproxy 127.0.0.1:1080\n",
      "t.conf:2: bad proxy URL: missing scheme: expected "
      "socks5h://host:port"},
@@ -522,6 +522,34 @@ START_TEST(chain_consistency)
 }
 END_TEST
 
+/* An http:// proxy takes names and reaches any next hop (IPv6, names);
+ * remote_dns off keeps its type and only turns off the fake addresses;
+ * bind on needs a SOCKS proxy last. */
+START_TEST(http_proxies)
+{
+	parse_ok("proxy http://u:pw@10.0.0.1:3128\n");
+	ck_assert_int_eq(cfg.proxies[0].type, PROXY_HTTP);
+	ck_assert(cfg.remote_dns);
+	ck_assert_str_eq(cfg.proxies[0].password, "pw");
+	parse_ok("remote_dns on\nproxy http://[::1]:8080\n");
+	ck_assert(cfg.remote_dns);
+	parse_ok("remote_dns off\nproxy http://10.0.0.1\n");
+	ck_assert(!cfg.remote_dns);
+	ck_assert_int_eq(cfg.proxies[0].type, PROXY_HTTP);
+	parse_ok("proxy http://10.0.0.1\nproxy socks5h://[::1]\n"
+		 "proxy http://next.example:3128\n");
+	ck_assert_uint_eq(cfg.proxy_count, 3);
+	parse_ok("bind on\nproxy http://10.0.0.1\nproxy socks5h://h\n");
+	ck_assert_int_eq(parse("bind on\nproxy http://10.0.0.1:3128\n"), 0);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+	ck_assert_str_eq(cfg.error,
+			 "bind on needs a SOCKS proxy last in the chain: an "
+			 "http proxy cannot accept connections for us (HTTP "
+			 "CONNECT has no BIND)");
+	ck_assert_int_eq(parse("proxy https://10.0.0.1\n"), -EINVAL);
+}
+END_TEST
+
 /* Every index below fake_entries has an address in both ranges. */
 static void assert_last_index_fits(void)
 {
@@ -632,6 +660,11 @@ static const struct {
     {"udp block\n", UDP_BLOCK, NULL},
     {"udp block\nproxy socks4://h\n", UDP_BLOCK, NULL},
     {"udp direct\nudp auto\n", UDP_PROXY, NULL}, /* the last line wins */
+    {"proxy http://h:3128\n", UDP_BLOCK, NULL},
+    {"udp direct\nproxy http://h:3128\n", UDP_DIRECT, NULL},
+    {"udp proxy\nproxy http://h:3128\n", 0,
+     "udp proxy needs a single socks5 proxy: an http proxy has no UDP "
+     "(HTTP CONNECT is TCP only)"},
 };
 
 START_TEST(udp_modes)
@@ -841,7 +874,7 @@ START_TEST(load_errors)
 	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s:3: bad proxy URL: unsupported scheme: use socks4, "
-		 "socks4a, socks5 or socks5h",
+		 "socks4a, socks5, socks5h or http",
 		 conf);
 	ck_assert_str_eq(cfg.error, want);
 	ck_assert_str_eq(cfg.source, conf);
@@ -1218,6 +1251,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, remote_dns_modes, 0, COUNT(dns_cases));
 	tcase_add_test(tc, remote_dns_looks_at_last_proxy);
 	tcase_add_test(tc, chain_consistency);
+	tcase_add_test(tc, http_proxies);
 	tcase_add_test(tc, fake_entries_capped_by_ranges);
 	tcase_add_test(tc, log_level_names);
 	tcase_add_test(tc, async_connect_switch);

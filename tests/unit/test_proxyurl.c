@@ -45,6 +45,16 @@ static const struct {
      "socks4a://me@h.example:4"},
     {"socks5h://localhost", PROXY_SOCKS5H, "localhost:1080", NULL, NULL,
      "socks5h://localhost:1080"},
+    {"http://127.0.0.1:3128", PROXY_HTTP, "127.0.0.1:3128", NULL, NULL,
+     "http://127.0.0.1:3128"},
+    {"HTTP://proxy.example/", PROXY_HTTP, "proxy.example:1080", NULL, NULL,
+     "http://proxy.example:1080"},
+    {"http://[::1]:8080", PROXY_HTTP, "[::1]:8080", NULL, NULL,
+     "http://[::1]:8080"},
+    {"http://bob:p%3As%40ss@[2001:db8::1]:3128", PROXY_HTTP,
+     "[2001:db8::1]:3128", "bob", "p:s@ss", "http://bob@[2001:db8::1]:3128"},
+    {"http://bob@h:1", PROXY_HTTP, "h:1", "bob", NULL, "http://bob@h:1"},
+    {"http://bob:@h:1", PROXY_HTTP, "h:1", "bob", NULL, "http://bob@h:1"},
 };
 
 START_TEST(parse_good)
@@ -82,7 +92,10 @@ static const struct {
     {"", "empty"},
     {"127.0.0.1:1080", "expected socks5h://host:port"},
     {"user:pw@127.0.0.1:1080", "expected socks5h://host:port"},
-    {"http://127.0.0.1:8080", "scheme"},
+    {"https://127.0.0.1:8080", "scheme"},
+    {"http://a%3Ab:pw@host", "cannot hold ':'"},
+    {"http://:pw@host", "empty user"},
+    {"http://u:p%00@host", "percent"},
     {"socks://127.0.0.1", "scheme"},
     {"socks5hh://127.0.0.1", "scheme"},
     {"socks5h://", "missing host"},
@@ -235,6 +248,10 @@ START_TEST(kind_predicates)
 	ck_assert(!proxy_sends_names(&p) && proxy_is_socks5(&p));
 	p.type = PROXY_SOCKS5H;
 	ck_assert(proxy_sends_names(&p) && proxy_is_socks5(&p));
+	ck_assert(!proxy_is_http(&p));
+	p.type = PROXY_HTTP;
+	ck_assert(proxy_sends_names(&p) && !proxy_is_socks5(&p) &&
+		  proxy_is_http(&p));
 }
 END_TEST
 
