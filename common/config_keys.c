@@ -102,7 +102,8 @@ static bool nets_overlap(const struct netmask *a, const struct netmask *b)
 }
 
 /* Parse a fake range of the given family: it must hold the network address
- * plus at least FAKE_ENTRIES_MIN names and must not touch loopback. */
+ * and the last address (never handed out) plus at least FAKE_ENTRIES_MIN
+ * names and must not touch loopback. */
 static int parse_fake_range(struct config_parser *ps, const char *text,
 			    int family, struct netmask *out)
 {
@@ -114,7 +115,7 @@ static int parse_fake_range(struct config_parser *ps, const char *text,
 				     family == AF_INET ? "IPv4" : "IPv6",
 				     family == AF_INET ? "240.0.0.0/4"
 						       : "fd5c:6f63:6b73::/48");
-	if (netmask_size(&net) < FAKE_ENTRIES_MIN + 1)
+	if (netmask_size(&net) < FAKE_ENTRIES_MIN + 2)
 		return config_reject(
 		    ps, "%s range too small: it must hold %u names", key,
 		    FAKE_ENTRIES_MIN);
@@ -169,7 +170,7 @@ int config_parse_timeout(struct config_parser *ps, const char *text,
 		return config_reject(ps,
 				     "bad time '%.32s': seconds (\"2.5\") or "
 				     "milliseconds (\"500ms\"), 1ms to 1 hour",
-				     text);
+				     SHOWN(text));
 	return 0;
 }
 
@@ -193,6 +194,22 @@ static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
 	(void)n;
 	return parse_on_off(ps, args[0], "async_connect",
 			    &ps->cfg->async_connect);
+}
+
+/* "async_handshakes N": how many handshakes may be in flight at once. */
+static int key_async_handshakes(struct config_parser *ps, char **args,
+				unsigned n)
+{
+	unsigned long value;
+
+	(void)n;
+	if (config_lex_unsigned(args[0], &value) < 0 || value < 1 ||
+	    value > CONFIG_ASYNC_HANDSHAKES_MAX)
+		return config_reject(
+		    ps, "async_handshakes must be a number from 1 to %u",
+		    CONFIG_ASYNC_HANDSHAKES_MAX);
+	ps->cfg->async_handshakes = (unsigned)value;
+	return 0;
 }
 
 static int key_log_level(struct config_parser *ps, char **args, unsigned n)
@@ -270,6 +287,7 @@ static const struct config_key {
     {"route", 3, 6, config_key_route},
     {"down_time", 1, 1, config_key_down_time},
     {"race_delay", 1, 1, config_key_race_delay},
+    {"async_handshakes", 1, 1, key_async_handshakes},
 };
 
 /* A mistyped line may hold a URL with a password: quote the key only when

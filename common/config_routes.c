@@ -50,7 +50,7 @@ static int parse_match(struct config_parser *ps, const char *text,
 			     "bad match '%.64s': expected *, an address, a "
 			     "CIDR prefix or a host name (host.example, "
 			     ".example, *.example)",
-			     text);
+			     SHOWN(text));
 }
 
 /* A direct host-name rule decides when the name is looked up, before any
@@ -88,7 +88,7 @@ static int add_rule(struct config_parser *ps, char **args, unsigned n,
 		return config_reject(ps,
 				     "bad port '%.32s': expected P or P-Q "
 				     "within 0..65535",
-				     args[2]);
+				     SHOWN(args[2]));
 	if (check_direct_host(ps, r) < 0)
 		return -EINVAL;
 	if (cfg->rule_count >= CONFIG_MAX_RULES)
@@ -182,7 +182,7 @@ static int parse_target(struct config_parser *ps, const char *name,
 	return config_reject(ps,
 			     "unknown chain or group '%s' (define it above "
 			     "this line)",
-			     name);
+			     SHOWN(name));
 }
 
 /* "route MATCH [port P|P-Q] [tcp|udp] via NAME". */

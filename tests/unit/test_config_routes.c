@@ -170,6 +170,13 @@ END_TEST
 
 START_TEST(password_never_quoted)
 {
+	ck_assert_int_eq(parse("route a:s3cret@h via default\n"), -EINVAL);
+	ck_assert_ptr_null(strstr(cfg.error, "s3cret"));
+	ck_assert_int_eq(parse("route .x via a:s3cret@h\n"), -EINVAL);
+	ck_assert_ptr_null(strstr(cfg.error, "s3cret"));
+	ck_assert_int_eq(parse("route .x port s3cret@h via default\n"),
+			 -EINVAL);
+	ck_assert_ptr_null(strstr(cfg.error, "s3cret"));
 	ck_assert_int_eq(parse("group g failover socks5h://u:s3cret@h:x\n"),
 			 -EINVAL);
 	ck_assert_ptr_null(strstr(cfg.error, "s3cret"));
