@@ -10,8 +10,9 @@
 # responder on the host side of the veth: a name that socksify resolves
 # locally shows up in its record, a name sent to the proxy does not.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_http.sh"
 sfy_init
-need danted microsocks curl ip
+need danted microsocks curl ip tinyproxy
 [ -x "$PROGS/threads" ] || fail "no $PROGS/threads (run make)"
 make_netns
 mkdir -p "/etc/netns/$NS" || fail "mkdir /etc/netns/$NS"
@@ -215,6 +216,20 @@ grep -q "host=b.v6.test port=4701" "$V4_REC" ||
 grep -q "host=c.v6.test port=4702" "$V6_REC" ||
 	fail "the [::1] member was marked down: $(cat "$V6_REC")"
 say "IPv6 hop: AF_INET6 sockets through [::1], AF_INET ones to the next member"
+
+# An HTTP CONNECT proxy as a group member: the refusing SOCKS member is
+# skipped, tinyproxy carries the connection (by address: a route rule for
+# 127.0.0.1 on the web server's port).
+start_tinyproxy
+write_conf "$conf" "proxy socks5h://127.0.0.1:1" \
+	"group hf failover socks5h://127.0.0.1:9 http://127.0.0.1:$TINY_PORT" \
+	"route 127.0.0.1 port $HTTP_PORT via hf" "direct none"
+out=$(sfy -f "$conf" curl -sS --max-time 20 "http://127.0.0.1:$HTTP_PORT/") ||
+	fail "http member: curl failed: $out"
+expect_eq "http member: page" "$out" "$HTTP_TOKEN"
+expect_eq "http member: tinyproxy asked" \
+	"$(wait_count 1 tiny_connects_to "127.0.0.1:$HTTP_PORT")" 1
+say "failover to an HTTP CONNECT member (tinyproxy)"
 
 # Round-robin over two of our servers (echo), across 16 threads of one
 # process, then across 4 processes of one run: the turns are shared, so the
