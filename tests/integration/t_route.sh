@@ -1,10 +1,12 @@
 #!/bin/sh
 # The routing model: host-name rules (a domain direct with real DNS, a
 # domain refused at lookup, a domain through a three-proxy chain danted →
-# microsocks → our server, the rest through the default proxy), a failover
-# group whose first member is black-holed and second refuses, remembered
-# across the processes of one run, and round-robin over two proxies across
-# 16 threads and across processes.
+# microsocks → our server, the rest through the default proxy), --explain,
+# a failover group whose first member is black-holed and second refuses,
+# remembered across the processes of one run, a race group, failover on
+# the proxy's own failure but not on the destination's, an IPv6 hop, an
+# HTTP CONNECT member, and round-robin over two proxies across 16 threads
+# and across processes.
 #
 # The client runs in a network namespace whose resolv.conf names a DNS
 # responder on the host side of the veth: a name that socksify resolves
