@@ -33,6 +33,7 @@
  * types, a descriptor that is no socket) goes to the kernel as it is. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <netdb.h>
@@ -60,6 +61,8 @@
 #include "route.h"
 #include "supervise.h"
 #include "supervisor.h"
+#include "supervisor_dns.h"
+#include "supervisor_sockets.h"
 #include "tunnel.h"
 
 /* Linux 5.19: once the supervisor has received a notification, the caller
@@ -319,6 +322,8 @@ static void supervisor_load(void)
 	}
 	supervisor_resolve_proxy();
 	supervisor_attach_names();
+	if (sv.cfg.remote_dns)
+		supervisor_dns_start(&sv.cfg, sv.table);
 }
 
 /* Take the listener from the program's process: it installed the filter
@@ -472,8 +477,245 @@ static bool supervisor_unfake(const struct endpoint *ep, struct endpoint *name)
 }
 
 /* The verdict of a call: CONTINUE (let the kernel run it), or an answer
- * (0 or -errno). */
-#define SUPERVISOR_CONTINUE 1
+ * (the call's result, >= 0, or -errno). */
+#define SUPERVISOR_CONTINUE INT_MIN
+
+static void supervisor_log(struct supervisor_call *call,
+			   const struct endpoint *ep, const char *what);
+
+/* ---- sockets connected elsewhere: the table, DNS, getpeername ---- */
+
+#define SUPERVISOR_DATAGRAM_MAX 65536
+
+static long supervisor_mem_write(const struct supervisor_call *call,
+				 uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = {.iov_base = (void *)buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr,
+			       .iov_len = len};
+	ssize_t n =
+	    process_vm_writev((pid_t)call->notif.pid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+static uint64_t supervisor_inode(int sock)
+{
+	struct stat st;
+
+	if (fstat(sock, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/* Remember that the socket sock (of family) shows peer; responder is the
+ * DNS responder it really talks to (NULL: none). */
+static void supervisor_remember(int sock, int family,
+				const struct endpoint *peer,
+				const struct endpoint *responder)
+{
+	struct supervisor_socket entry = {.family = family, .peer = *peer};
+
+	if (responder)
+		entry.responder = *responder;
+	supervisor_sockets_put(supervisor_inode(sock), &entry);
+}
+
+/* Write the address of ep, as a socket address of family, to the caller's
+ * (addr, *len_addr) pair the way the kernel does (truncated; the full
+ * length written back). Returns 0 or -errno. */
+static long supervisor_put_address(const struct supervisor_call *call,
+				   const struct endpoint *ep, int family,
+				   uint64_t addr, uint64_t len_addr)
+{
+	struct supervise_mem mem = {.read = supervisor_mem_read,
+				    .ctx = (void *)call};
+	struct sockaddr_storage ss;
+	socklen_t full = endpoint_to_sockaddr(ep, family, &ss);
+	int32_t len;
+
+	if (full == 0)
+		return -EAFNOSUPPORT;
+	if (mem.read(mem.ctx, len_addr, &len, sizeof len) != (long)sizeof len)
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	if ((uint32_t)len > full)
+		len = (int32_t)full;
+	if (!supervisor_valid(call))
+		return -ENOENT;
+	if (len > 0 && supervisor_mem_write(call, addr, &ss, (size_t)len) < 0)
+		return -EFAULT;
+	len = (int32_t)full;
+	return supervisor_mem_write(call, len_addr, &len, sizeof len);
+}
+
+/* The responder's socket address for a socket of family and type. */
+static int supervisor_responder(int family, int type, struct endpoint *ep,
+				struct sockaddr_storage *ss)
+{
+	if (supervisor_dns_responder(family, type, ep) < 0)
+		return -EAFNOSUPPORT;
+	return (int)endpoint_to_sockaddr(ep, family, ss);
+}
+
+/* Wait (bounded) for a connect in progress on sock to end. */
+static int supervisor_connect_wait(int sock)
+{
+	struct pollfd p = {.fd = sock, .events = POLLOUT};
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 5000) <= 0)
+		return -ETIMEDOUT;
+	if (getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		return -errno;
+	return -err;
+}
+
+/* connect() to a nameserver: the program's socket is connected to the
+ * responder instead, and remembered with the nameserver as its peer. */
+static int supervisor_dns_connect(struct supervisor_call *call, int sock,
+				  int family, int type,
+				  const struct endpoint *server)
+{
+	struct sockaddr_storage ss;
+	struct endpoint responder;
+	int len = supervisor_responder(family, type, &responder, &ss);
+	int rc = 0;
+
+	if (len <= 0)
+		return -EACCES;
+	if (connect(sock, (struct sockaddr *)&ss, (socklen_t)len) != 0)
+		rc = errno == EINPROGRESS ? supervisor_connect_wait(sock)
+					  : -errno;
+	if (rc < 0) {
+		supervisor_log(call, server,
+			       "refused: the DNS responder is "
+			       "unreachable");
+		return rc;
+	}
+	supervisor_remember(sock, family, server, &responder);
+	supervisor_log(call, server, "DNS: answered by the supervisor");
+	return 0;
+}
+
+/* sendto() to a nameserver on a datagram socket: the supervisor sends the
+ * query to the responder itself, from the program's socket. Returns the
+ * bytes sent or -errno. */
+static int supervisor_dns_sendto(struct supervisor_call *call, int sock,
+				 int family, const struct endpoint *server)
+{
+	const struct seccomp_data *d = &call->notif.data;
+	struct sockaddr_storage ss;
+	struct endpoint responder;
+	int len = supervisor_responder(family, SOCK_DGRAM, &responder, &ss);
+	uint8_t *buf;
+	ssize_t n;
+
+	if (len <= 0)
+		return -EACCES;
+	if (d->args[2] > SUPERVISOR_DATAGRAM_MAX)
+		return -EMSGSIZE;
+	buf = malloc(d->args[2] + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = supervisor_mem_read(call, d->args[1], buf, (size_t)d->args[2]);
+	if (n == (ssize_t)d->args[2] && supervisor_valid(call))
+		n = sendto(sock, buf, (size_t)d->args[2],
+			   (int)d->args[3] | MSG_NOSIGNAL,
+			   (struct sockaddr *)&ss, (socklen_t)len);
+	else
+		n = -1, errno = EFAULT;
+	free(buf);
+	if (n < 0)
+		return -errno;
+	supervisor_remember(sock, family, server, &responder);
+	return (int)n;
+}
+
+/* A call naming a nameserver (port 53 of /etc/resolv.conf) under remote
+ * DNS. */
+static int supervisor_dns(struct supervisor_call *call, int sock, int family,
+			  int type, const struct endpoint *server)
+{
+	switch (call->notif.data.nr) {
+	case SYS_connect:
+		return supervisor_dns_connect(call, sock, family, type, server);
+	case SYS_sendto:
+		if (type == SOCK_DGRAM)
+			return supervisor_dns_sendto(call, sock, family,
+						     server);
+		break;
+	default:
+		break;
+	}
+	supervisor_log(call, server,
+		       "DNS refused: only connect() and sendto() to a "
+		       "nameserver are carried");
+	return -EACCES;
+}
+
+/* recvfrom() on a socket talking to the responder: received here, so that
+ * the responder's replies show the nameserver as their source (glibc and
+ * Go check it). Returns the length or -errno. */
+static int supervisor_recvfrom(struct supervisor_call *call, int sock,
+			       const struct supervisor_socket *known)
+{
+	const struct seccomp_data *d = &call->notif.data;
+	size_t cap = d->args[2] < SUPERVISOR_DATAGRAM_MAX
+			 ? (size_t)d->args[2]
+			 : SUPERVISOR_DATAGRAM_MAX;
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof from;
+	struct endpoint source;
+	uint8_t *buf = malloc(cap + 1);
+	ssize_t n;
+	long rc;
+
+	if (!buf)
+		return -ENOMEM;
+	n = recvfrom(sock, buf, cap, (int)d->args[3], (struct sockaddr *)&from,
+		     &from_len);
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	/* The responder's replies come from the nameserver; anything else
+	 * (an unconnected socket) from where it came. */
+	if (endpoint_from_sockaddr(&source, (struct sockaddr *)&from,
+				   from_len) < 0 ||
+	    endpoint_equal(&source, &known->responder))
+		source = known->peer;
+	rc = supervisor_valid(call) ? 0 : -ENOENT;
+	if (rc == 0)
+		rc = supervisor_mem_write(call, d->args[1], buf,
+					  (size_t)n < cap ? (size_t)n : cap);
+	free(buf);
+	if (rc == 0 && d->args[5] != 0)
+		rc = supervisor_put_address(call, &source, known->family,
+					    d->args[4], d->args[5]);
+	return rc < 0 ? (int)rc : (int)n;
+}
+
+/* getpeername() and recvfrom() on a socket of the table; CONTINUE for any
+ * other socket. */
+static int supervisor_known(struct supervisor_call *call, int sock)
+{
+	const struct seccomp_data *d = &call->notif.data;
+	struct supervisor_socket known;
+
+	if (!supervisor_sockets_get(supervisor_inode(sock), &known))
+		return SUPERVISOR_CONTINUE;
+	if (d->nr == SYS_getpeername)
+		return (int)supervisor_put_address(
+		    call, &known.peer, known.family, d->args[1], d->args[2]);
+	if (known.responder.kind == ENDPOINT_NONE)
+		return SUPERVISOR_CONTINUE;
+	return supervisor_recvfrom(call, sock, &known);
+}
 
 /* Run the chain on sock, the supervisor's copy of the program's socket
  * (one open file: its flags are the program's), non-blocking for the run,
@@ -534,6 +776,8 @@ static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
 	else
 		log_info("pid %d fd %d: %s via the proxy: ok (supervised)", pid,
 			 fd, dest);
+	if (rc == 0)
+		supervisor_remember(sock, family, asked, NULL);
 	return rc;
 }
 
@@ -598,7 +842,10 @@ static int supervisor_datagram(struct supervisor_call *call,
 	}
 	if (way == ROUTE_DIRECT || supervisor_is_proxy(ep))
 		return SUPERVISOR_CONTINUE;
-	log_error("pid %d fd %d: UDP to %s refused: %s", (int)call->notif.pid,
+	/* A connect() sends nothing; glibc's getaddrinfo makes one to each
+	 * address it sorts (RFC 3484), and takes a refusal in its stride. */
+	log_write(call->notif.data.nr == SYS_connect ? LOG_INFO : LOG_ERROR,
+		  "pid %d fd %d: UDP to %s refused: %s", (int)call->notif.pid,
 		  (int)call->notif.data.args[0],
 		  endpoint_format(ep, dest, sizeof dest),
 		  way == ROUTE_BLOCK ? "blocked by rule"
@@ -631,6 +878,9 @@ static int supervisor_endpoint(const struct supervisor_call *call,
 static int supervisor_judge(struct supervisor_call *call, int sock, int family,
 			    int type, const struct endpoint *ep)
 {
+	if (sv.cfg.valid && sv.cfg.remote_dns && supervisor_dns_is_server(ep) &&
+	    (type == SOCK_DGRAM || call->notif.data.nr == SYS_connect))
+		return supervisor_dns(call, sock, family, type, ep);
 	if (type == SOCK_STREAM)
 		return supervisor_stream(call, sock, family, ep);
 	return supervisor_datagram(call, ep);
@@ -678,6 +928,9 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	socklen_t len = sizeof family;
 	long n;
 
+	if (call->notif.data.nr == SYS_getpeername ||
+	    call->notif.data.nr == SYS_recvfrom)
+		return supervisor_known(call, sock);
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0 ||
 	    (family != AF_INET && family != AF_INET6))
 		return SUPERVISOR_CONTINUE;
@@ -704,8 +957,10 @@ static void supervisor_answer(const struct supervisor_call *call, int verdict)
 
 	if (verdict == SUPERVISOR_CONTINUE)
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else if (verdict >= 0)
+		resp.val = verdict;
 	else
-		resp.error = verdict; /* 0 or -errno */
+		resp.error = verdict;
 	/* ENOENT: the caller left the call (killed, or a signal). */
 	ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
@@ -807,6 +1062,11 @@ static int supervisor_receive(void)
 			  "fails with ENOSYS",
 			  strerror(err));
 		return -1;
+	}
+	/* getpeername() never waits: answered on this thread. */
+	if (call->notif.data.nr == SYS_getpeername) {
+		supervisor_handle(call);
+		return 0;
 	}
 	if (supervisor_nameless_sendmsg(call)) {
 		supervisor_answer(call, SUPERVISOR_CONTINUE);

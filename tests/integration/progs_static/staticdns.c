@@ -1,0 +1,103 @@
+/* staticdns.c — a statically linked client that resolves names itself
+ * (static glibc reads /etc/resolv.conf and queries the nameserver), for
+ * t_static_dns.sh under the supervisor.
+ *
+ *   staticdns resolve NAME       getaddrinfo(NAME); one address a line
+ *   staticdns get NAME PORT      getaddrinfo, connect to the first address
+ *                                that answers, one HTTP/1.0 GET, the reply
+ *                                on stdout; then "peer ADDR" (getpeername)
+ *                                on stderr
+ *   staticdns tcp NAME           the same lookup with "options use-vc" in
+ *                                force (RES_USEVC: DNS over TCP)
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *addr_text(const struct sockaddr *sa, char *buf, size_t cap)
+{
+	const void *a =
+	    sa->sa_family == AF_INET
+		? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+		: (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+	return inet_ntop(sa->sa_family, a, buf, (socklen_t)cap) ? buf : "?";
+}
+
+static int resolve(const char *name)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	char buf[INET6_ADDRSTRLEN];
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+
+	if (rc != 0) {
+		fprintf(stderr, "getaddrinfo %s: %s\n", name, gai_strerror(rc));
+		return 1;
+	}
+	for (ai = res; ai; ai = ai->ai_next)
+		printf("%s\n", addr_text(ai->ai_addr, buf, sizeof buf));
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void relay(int fd)
+{
+	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	char buf[4096];
+	ssize_t n;
+
+	if (write(fd, req, sizeof req - 1) != (ssize_t)sizeof req - 1)
+		return;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+}
+
+static int get(const char *name, const char *port)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+	char buf[INET6_ADDRSTRLEN];
+	int rc = getaddrinfo(name, port, &hints, &res), fd = -1;
+
+	if (rc != 0) {
+		fprintf(stderr, "getaddrinfo %s: %s\n", name, gai_strerror(rc));
+		return 1;
+	}
+	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			perror("connect");
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return 1;
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+		fprintf(stderr, "peer %s\n",
+			addr_text((struct sockaddr *)&peer, buf, sizeof buf));
+	relay(fd);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "resolve") == 0)
+		return resolve(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "get") == 0)
+		return get(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "tcp") == 0) {
+		setenv("RES_OPTIONS", "use-vc", 1);
+		return resolve(argv[2]);
+	}
+	fprintf(stderr, "usage: staticdns resolve|tcp NAME | get NAME PORT\n");
+	return 2;
+}
