@@ -9,6 +9,8 @@
  *                                on stderr
  *   staticdns tcp NAME           the same lookup with "options use-vc" in
  *                                force (RES_USEVC: DNS over TCP)
+ *   staticdns exec CMD [ARG]...  exec CMD: a dynamic program under the
+ *                                supervisor's filter (and the library)
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -98,6 +100,12 @@ int main(int argc, char **argv)
 		setenv("RES_OPTIONS", "use-vc", 1);
 		return resolve(argv[2]);
 	}
-	fprintf(stderr, "usage: staticdns resolve|tcp NAME | get NAME PORT\n");
+	if (argc >= 3 && strcmp(argv[1], "exec") == 0) {
+		execvp(argv[2], argv + 2);
+		perror(argv[2]);
+		return 127;
+	}
+	fprintf(stderr, "usage: staticdns resolve|tcp NAME | get NAME PORT | "
+			"exec CMD [ARG]...\n");
 	return 2;
 }
