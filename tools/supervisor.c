@@ -400,7 +400,8 @@ static void supervisor_leave_cwd(void)
 /* A notified call, as a handler thread sees it. */
 struct supervisor_call {
 	struct seccomp_notif notif;
-	int pidfd; /* the caller's */
+	int pidfd;		      /* the caller's */
+	struct supervisor_call *next; /* in the handlers' queue */
 };
 
 static long supervisor_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -1015,6 +1016,96 @@ static void *supervisor_handle(void *arg)
 	return NULL;
 }
 
+/* ---- the handler threads ---- */
+
+/* Handler threads start on demand, up to SUPERVISOR_THREADS, and stay,
+ * waiting for the next call: a thread per call would cost a clone, a stack
+ * and a scheduling delay on every connect. A call is queued, and a thread
+ * is started whenever more calls wait than threads do, so no call waits
+ * behind another one's slow handshake. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct supervisor_call *head, *tail;
+	unsigned queued, idle, started;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
+
+/* The next call, waiting for one. Called with the lock held. */
+static struct supervisor_call *supervisor_next(void)
+{
+	struct supervisor_call *call;
+
+	while (!pool.head) {
+		pool.idle++;
+		pthread_cond_wait(&pool.more, &pool.lock);
+		pool.idle--;
+	}
+	call = pool.head;
+	pool.head = call->next;
+	if (!pool.head)
+		pool.tail = NULL;
+	pool.queued--;
+	return call;
+}
+
+static void *supervisor_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		struct supervisor_call *call = supervisor_next();
+
+		pthread_mutex_unlock(&pool.lock);
+		supervisor_handle(call);
+		pthread_mutex_lock(&pool.lock);
+	}
+	return NULL;
+}
+
+static bool supervisor_start_worker(void)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	bool ok;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	ok = pthread_create(&thread, &attr, supervisor_worker, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	return ok;
+}
+
+/* Queue call for a handler thread (started when none is free). With no
+ * thread at all (none could be started), it is handled here: slower,
+ * still correct. */
+static void supervisor_submit(struct supervisor_call *call)
+{
+	bool spawn;
+
+	pthread_mutex_lock(&pool.lock);
+	call->next = NULL;
+	if (pool.tail)
+		pool.tail->next = call;
+	else
+		pool.head = call;
+	pool.tail = call;
+	pool.queued++;
+	spawn = pool.queued > pool.idle && pool.started < SUPERVISOR_THREADS;
+	if (spawn)
+		pool.started++;
+	pthread_cond_signal(&pool.more);
+	pthread_mutex_unlock(&pool.lock);
+	if (!spawn || supervisor_start_worker())
+		return;
+	pthread_mutex_lock(&pool.lock);
+	pool.started--;
+	call = pool.started == 0 && pool.head ? supervisor_next() : NULL;
+	pthread_mutex_unlock(&pool.lock);
+	if (call)
+		supervisor_handle(call);
+}
+
 /* ---- the loop ---- */
 
 /* A sendmsg() that names no destination (the common case: AF_UNIX,
@@ -1033,8 +1124,6 @@ static bool supervisor_nameless_sendmsg(struct supervisor_call *call)
 static int supervisor_receive(void)
 {
 	struct supervisor_call *call;
-	pthread_attr_t attr;
-	pthread_t thread;
 
 	while (sem_wait(&sv.slots) != 0) {
 		if (errno != EINTR) {
@@ -1074,12 +1163,7 @@ static int supervisor_receive(void)
 		sem_post(&sv.slots);
 		return 0;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	if (pthread_create(&thread, &attr, supervisor_handle, call) != 0)
-		supervisor_handle(call); /* inline: slower, still correct */
-	pthread_attr_destroy(&attr);
+	supervisor_submit(call);
 	return 0;
 }
 
