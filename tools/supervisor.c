@@ -71,6 +71,9 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
+/* pidfd_open() of any thread of a process (Linux 6.9; O_EXCL's value). */
+#define SUPERVISOR_PIDFD_THREAD O_EXCL
+
 #define SUPERVISOR_THREADS  64
 #define SUPERVISOR_MMSG_MAX 1024 /* UIO_MAXIOV: sendmmsg's own limit */
 #define SUPERVISOR_SHM_DIR  "/dev/shm"
@@ -987,14 +990,30 @@ static pid_t supervisor_tgid(pid_t tid)
 	return at ? (pid_t)atoi(at + 7) : tid;
 }
 
+/* A pidfd for the caller's process, opened by its thread id where the
+ * kernel allows (PIDFD_THREAD, Linux 6.9), else by its thread group's
+ * leader (read from /proc). */
+static int supervisor_pidfd(pid_t tid)
+{
+	static bool no_thread_pidfd; /* learnt once, by any thread */
+	int fd;
+
+	if (!__atomic_load_n(&no_thread_pidfd, __ATOMIC_RELAXED)) {
+		fd = (int)syscall(SYS_pidfd_open, tid, SUPERVISOR_PIDFD_THREAD);
+		if (fd >= 0 || errno != EINVAL)
+			return fd;
+		__atomic_store_n(&no_thread_pidfd, true, __ATOMIC_RELAXED);
+	}
+	return (int)syscall(SYS_pidfd_open, supervisor_tgid(tid), 0);
+}
+
 static void *supervisor_handle(void *arg)
 {
 	struct supervisor_call *call = arg;
 	int verdict = SUPERVISOR_CONTINUE;
 	int sock;
 
-	call->pidfd = (int)syscall(SYS_pidfd_open,
-				   supervisor_tgid((pid_t)call->notif.pid), 0);
+	call->pidfd = supervisor_pidfd((pid_t)call->notif.pid);
 	sock = call->pidfd < 0 ? -1
 			       : (int)syscall(SYS_pidfd_getfd, call->pidfd,
 					      (int)call->notif.data.args[0], 0);
