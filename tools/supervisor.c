@@ -942,6 +942,10 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM))
 		return SUPERVISOR_CONTINUE;
+	/* A datagram socket may be connected again, elsewhere: what the
+	 * table said of it no longer holds (a stream socket cannot be). */
+	if (call->notif.data.nr == SYS_connect && type == SOCK_DGRAM)
+		supervisor_sockets_forget(supervisor_inode(sock));
 	if (call->notif.data.nr == SYS_sendmmsg) {
 		verdict = supervisor_mmsg(call, sock, family, type);
 		/* gone: the answer will not be delivered */

@@ -71,6 +71,21 @@ void supervisor_sockets_put(uint64_t ino, const struct supervisor_socket *s)
 	pthread_mutex_unlock(&sockets_lock);
 }
 
+void supervisor_sockets_forget(uint64_t ino)
+{
+	struct sockets_slot *slot;
+
+	if (ino == 0)
+		return;
+	pthread_mutex_lock(&sockets_lock);
+	slot = sockets_slot_for(ino);
+	if (slot->ino == ino) {
+		slot->ino = 0;
+		slot->stamp = 0;
+	}
+	pthread_mutex_unlock(&sockets_lock);
+}
+
 bool supervisor_sockets_get(uint64_t ino, struct supervisor_socket *s)
 {
 	struct sockets_slot *slot;

@@ -20,6 +20,9 @@ struct supervisor_socket {
 /* Record (or replace) the entry of the socket with inode ino. */
 void supervisor_sockets_put(uint64_t ino, const struct supervisor_socket *s);
 
+/* Drop the entry of inode ino, if any (a datagram socket connected anew). */
+void supervisor_sockets_forget(uint64_t ino);
+
 /* The entry of inode ino, into *s. Returns whether there is one. */
 bool supervisor_sockets_get(uint64_t ino, struct supervisor_socket *s);
 
