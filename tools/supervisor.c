@@ -1142,6 +1142,32 @@ static bool supervisor_nameless_sendmsg(struct supervisor_call *call)
 	       supervise_msg_has_name(&mem, call->notif.data.args[1]) == 0;
 }
 
+/* A recvfrom() on a socket that does not talk to the DNS responder (any
+ * socket but a few) goes to the kernel at once, without a handler thread:
+ * only the responder's replies are received by the supervisor. */
+static bool supervisor_unknown_recvfrom(struct supervisor_call *call)
+{
+	struct supervisor_socket known;
+	bool unknown = false;
+	int pidfd, sock;
+
+	if (call->notif.data.nr != SYS_recvfrom)
+		return false;
+	pidfd = supervisor_pidfd((pid_t)call->notif.pid);
+	if (pidfd < 0)
+		return false;
+	sock = (int)syscall(SYS_pidfd_getfd, pidfd,
+			    (int)call->notif.data.args[0], 0);
+	if (sock >= 0) {
+		unknown =
+		    !supervisor_sockets_get(supervisor_inode(sock), &known) ||
+		    known.responder.kind == ENDPOINT_NONE;
+		close(sock);
+	}
+	close(pidfd);
+	return unknown;
+}
+
 /* Receive one notification and start its thread. Returns 0, or -1 (logged)
  * when the supervisor cannot go on. */
 static int supervisor_receive(void)
@@ -1180,7 +1206,8 @@ static int supervisor_receive(void)
 		supervisor_handle(call);
 		return 0;
 	}
-	if (supervisor_nameless_sendmsg(call)) {
+	if (supervisor_nameless_sendmsg(call) ||
+	    supervisor_unknown_recvfrom(call)) {
 		supervisor_answer(call, SUPERVISOR_CONTINUE);
 		free(call);
 		sem_post(&sv.slots);
