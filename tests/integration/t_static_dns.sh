@@ -53,6 +53,14 @@ expect_contains "AAAA answered with a fake address" "$out" "fd5c:6f63:6b73:"
 out=$(in_resolv "$SOCKSIFY" -f "$conf" "$STATIC" tcp "$TARGET_NAME") ||
 	fail "lookup over TCP: $out"
 expect_contains "over TCP: the same fake address" "$out" "$peer"
+# A query made by hand on a connected UDP socket: the reply seems to come
+# from the nameserver (glibc and Go may check), getpeername shows it too.
+out=$(in_resolv "$SOCKSIFY" -f "$conf" "$STATIC" query 127.0.0.54 \
+	"$TARGET_NAME") || fail "query by hand: $out"
+expect_contains "recvfrom: the reply's source" "$out" "from 127.0.0.54 53"
+expect_contains "getpeername: the nameserver" "$out" "peer 127.0.0.54 53"
+expect_contains "one answer" "$out" "answers 1"
+say "UDP query by hand: source and peer are the nameserver's"
 sleep 0.3
 expect_eq "remote DNS: nothing reached the nameserver" "$(queries)" "$dns_before"
 say "static DNS (UDP and TCP) answered by the supervisor, no packet out"

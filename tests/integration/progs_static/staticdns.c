@@ -9,10 +9,16 @@
  *                                on stderr
  *   staticdns tcp NAME           the same lookup with "options use-vc" in
  *                                force (RES_USEVC: DNS over TCP)
+ *   staticdns query IP NAME      one A query by hand: a UDP socket
+ *                                connected to IP port 53, send, then
+ *                                recvfrom; prints "from ADDR PORT" (the
+ *                                reply's source), "peer ADDR PORT"
+ *                                (getpeername) and "answers N"
  *   staticdns exec CMD [ARG]...  exec CMD: a dynamic program under the
  *                                supervisor's filter (and the library)
  */
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <netdb.h>
 #include <resolv.h>
 #include <stdio.h>
@@ -90,6 +96,47 @@ static int get(const char *name, const char *port)
 	return 0;
 }
 
+static int port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET
+			 ? ((const struct sockaddr_in *)ss)->sin_port
+			 : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static int query(const char *ip, const char *name)
+{
+	struct sockaddr_in ns = {.sin_family = AF_INET, .sin_port = htons(53)};
+	struct sockaddr_storage from, peer;
+	socklen_t from_len = sizeof from, peer_len = sizeof peer;
+	unsigned char q[512], reply[512];
+	char buf[INET6_ADDRSTRLEN];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), qlen;
+	ssize_t n;
+
+	qlen = res_mkquery(QUERY, name, C_IN, T_A, NULL, 0, NULL, q, sizeof q);
+	if (fd < 0 || qlen < 0 || inet_pton(AF_INET, ip, &ns.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&ns, sizeof ns) != 0 ||
+	    send(fd, q, (size_t)qlen, 0) != qlen) {
+		perror("query");
+		return 1;
+	}
+	n = recvfrom(fd, reply, sizeof reply, 0, (struct sockaddr *)&from,
+		     &from_len);
+	if (n < 12 || getpeername(fd, (struct sockaddr *)&peer, &peer_len)) {
+		perror("reply");
+		return 1;
+	}
+	printf("from %s %d\n",
+	       addr_text((struct sockaddr *)&from, buf, sizeof buf),
+	       port_of(&from));
+	printf("peer %s %d\n",
+	       addr_text((struct sockaddr *)&peer, buf, sizeof buf),
+	       port_of(&peer));
+	printf("answers %d\n", reply[6] << 8 | reply[7]);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "resolve") == 0)
@@ -100,6 +147,8 @@ int main(int argc, char **argv)
 		setenv("RES_OPTIONS", "use-vc", 1);
 		return resolve(argv[2]);
 	}
+	if (argc == 4 && strcmp(argv[1], "query") == 0)
+		return query(argv[2], argv[3]);
 	if (argc >= 3 && strcmp(argv[1], "exec") == 0) {
 		execvp(argv[2], argv + 2);
 		perror(argv[2]);
