@@ -26,11 +26,18 @@
  *
  * UDP: sendto() with a destination, sendmsg() and sendmmsg() and connect()
  * on a datagram socket are let through when the destination is direct and
- * refused with EACCES otherwise (sendmmsg: when every message's is direct) (UDP
- * through the proxy and DNS are not carried yet). A stream socket's
- * sendto/sendmsg with MSG_FASTOPEN (a connect in disguise) to a destination
- * that is not direct fails with EOPNOTSUPP. Anything else (other families,
- * types, a descriptor that is no socket) goes to the kernel as it is. */
+ * refused with EACCES otherwise (sendmmsg: when every message's is direct);
+ * UDP is not carried through the proxy. A stream socket's sendto/sendmsg
+ * with MSG_FASTOPEN (a connect in disguise) to a destination that is not
+ * direct fails with EOPNOTSUPP. Anything else (other families, types, a
+ * descriptor that is no socket) goes to the kernel as it is.
+ *
+ * DNS: under remote DNS, a connect() (UDP or TCP) or UDP sendto() to a
+ * nameserver of /etc/resolv.conf goes to the supervisor's own responder
+ * (supervisor_dns.c) instead. The sockets the supervisor connected
+ * elsewhere (the proxy, the responder) are remembered by inode
+ * (supervisor_sockets.c), and getpeername() and recvfrom() on them are
+ * answered here, so the program sees the peer it asked for. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -830,7 +837,8 @@ static int supervisor_stream(struct supervisor_call *call, int sock, int family,
 	return supervisor_proxy(call, sock, family, ep, is_fake);
 }
 
-/* A datagram socket: direct destinations only (UDP is not carried yet). */
+/* A datagram socket: direct destinations only (UDP is not carried through
+ * the proxy; DNS to a nameserver never gets here under remote DNS). */
 static int supervisor_datagram(struct supervisor_call *call,
 			       const struct endpoint *ep)
 {
@@ -853,8 +861,9 @@ static int supervisor_datagram(struct supervisor_call *call,
 		  (int)call->notif.data.args[0],
 		  endpoint_format(ep, dest, sizeof dest),
 		  way == ROUTE_BLOCK ? "blocked by rule"
-				     : "a supervised program's UDP is not "
-				       "carried yet");
+				     : "a supervised program's UDP goes out "
+				       "only to direct destinations (DNS "
+				       "is answered by the supervisor)");
 	return -EACCES;
 }
 
