@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnsanswer.h"
 #include "dnsmsg.h"
 #include "log.h"
 #include "supervisor_dns.h"
@@ -46,78 +47,27 @@ static struct {
 
 /* ---- answering ---- */
 
-static long dns_refuse(const struct dnsmsg_query *q, const char *why,
-		       uint8_t *reply, size_t cap)
-{
-	log_warn("DNS query %s type %u class %u refused: %s (supervised "
-		 "program; no packet sent)",
-		 q->name, q->qtype, q->qclass, why);
-	return dnsmsg_build_error(q, DNSMSG_REFUSED, reply, cap);
-}
-
-/* A or AAAA: the name's fake address of that family (or the literal). */
-static long dns_addresses(const struct dnsmsg_query *q, uint8_t *reply,
-			  size_t cap)
-{
-	const struct netmask *range = q->qtype == DNSMSG_TYPE_AAAA
-					  ? &dns.cfg->fake_ipv6
-					  : &dns.cfg->fake_ipv4;
-	struct endpoint ep;
-	long index;
-
-	if (q->name_len == 0)
-		return dns_refuse(q, "the root has no address", reply, cap);
-	if (endpoint_parse_ip(&ep, q->name) == 0)
-		return dnsmsg_build_addresses(q, &ep, 1, DNS_TTL, reply, cap);
-	if (!dns.table)
-		return dns_refuse(q, "no fake-address map", reply, cap);
-	index = fakedns_lookup(dns.table, q->name, q->name_len);
-	if (index < 0 || fakedns_index_to_addr(range, (uint32_t)index, &ep) < 0)
-		return dns_refuse(q, "the fake address range is full", reply,
-				  cap);
-	return dnsmsg_build_addresses(q, &ep, 1, DNS_TTL, reply, cap);
-}
-
-/* PTR: the name of a fake address. */
-static long dns_ptr(const struct dnsmsg_query *q, uint8_t *reply, size_t cap)
-{
-	struct endpoint ep, name;
-
-	if (dnsmsg_reverse_to_addr(q->name, q->name_len, &ep) < 0 ||
-	    !fakedns_in_ranges(&dns.cfg->fake_ipv4, &dns.cfg->fake_ipv6, &ep))
-		return dns_refuse(q, "PTR of an address that is not fake",
-				  reply, cap);
-	if (!fakedns_unfake(dns.table, &dns.cfg->fake_ipv4, &dns.cfg->fake_ipv6,
-			    &ep, &name))
-		return dnsmsg_build_error(q, DNSMSG_NXDOMAIN, reply, cap);
-	return dnsmsg_build_ptr(q, name.u.name, DNS_TTL, reply, cap);
-}
-
 long supervisor_dns_answer(const uint8_t *query, size_t len, uint8_t *reply,
 			   size_t cap)
 {
+	const struct dnsanswer_map map = {.fake_ipv4 = &dns.cfg->fake_ipv4,
+					  .fake_ipv6 = &dns.cfg->fake_ipv6,
+					  .table = dns.table,
+					  .ttl = DNS_TTL};
 	struct dnsmsg_query q;
-	long rc = dnsmsg_parse_query(query, len, &q);
+	const char *why;
+	long rc = dnsanswer_reply(&map, query, len, reply, cap, &why);
 
-	if (rc == -EPROTO)
+	if (rc <= 0)
 		return -1;
-	if (rc == -EOPNOTSUPP)
-		rc = dnsmsg_build_error(&q, DNSMSG_NOTIMP, reply, cap);
-	else if (rc < 0)
-		rc = dnsmsg_build_error(&q, DNSMSG_FORMERR, reply, cap);
-	else if (q.qclass != DNSMSG_CLASS_IN)
-		rc = dns_refuse(&q, "class is not IN", reply, cap);
-	else if (q.qtype == DNSMSG_TYPE_A || q.qtype == DNSMSG_TYPE_AAAA)
-		rc = dns_addresses(&q, reply, cap);
-	else if (q.qtype == DNSMSG_TYPE_PTR)
-		rc = dns_ptr(&q, reply, cap);
-	else
-		rc = dns_refuse(&q, "only A, AAAA and PTR are answered", reply,
-				cap);
-	if (rc > 0)
-		log_debug("DNS query %s type %u: answered by the supervisor",
-			  q.name, q.qtype);
-	return rc > 0 ? rc : -1;
+	if (why && dnsmsg_parse_query(query, len, &q) > 0)
+		log_warn("DNS query %s type %u class %u refused: %s "
+			 "(supervised program; no packet sent)",
+			 q.name, q.qtype, q.qclass, why);
+	else if (log_enabled(LOG_DEBUG))
+		log_debug("DNS query: answered by the supervisor (%ld bytes)",
+			  rc);
+	return rc;
 }
 
 /* ---- the nameservers ---- */
