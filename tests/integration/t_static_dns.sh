@@ -19,10 +19,11 @@ start_danted none
 start_dns 198.18.99.7 127.0.0.54 53
 printf 'nameserver 127.0.0.54\noptions timeout:1 attempts:1\n' \
 	>"$SFY_TMP/resolv.conf"
-# in_resolv CMD... — CMD with our resolv.conf as /etc/resolv.conf.
+# in_resolv CMD... — CMD with our resolv.conf (RESOLV, default
+# $SFY_TMP/resolv.conf) as /etc/resolv.conf.
 in_resolv() {
 	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && shift &&
-		exec "$@"' sh "$SFY_TMP/resolv.conf" "$@"
+		exec "$@"' sh "${RESOLV:-$SFY_TMP/resolv.conf}" "$@"
 }
 conf=$SFY_TMP/socksify.conf
 write_conf "$conf" "proxy socks5h://127.0.0.1:$DANTED_PORT"
@@ -53,6 +54,12 @@ expect_contains "AAAA answered with a fake address" "$out" "fd5c:6f63:6b73:"
 out=$(in_resolv "$SOCKSIFY" -f "$conf" "$STATIC" tcp "$TARGET_NAME") ||
 	fail "lookup over TCP: $out"
 expect_contains "over TCP: the same fake address" "$out" "$peer"
+# An IPv6 nameserver (nothing listens on [::1]:53): the responder on ::1.
+printf 'nameserver ::1\noptions timeout:1 attempts:1\n' >"$SFY_TMP/resolv6.conf"
+out=$(RESOLV=$SFY_TMP/resolv6.conf in_resolv "$SOCKSIFY" -f "$conf" "$STATIC" \
+	resolve "$TARGET_NAME") || fail "IPv6 nameserver: $out"
+expect_contains "IPv6 nameserver: the same fake address" "$out" "$peer"
+
 # A query made by hand on a connected UDP socket: the reply seems to come
 # from the nameserver (glibc and Go may check), getpeername shows it too.
 out=$(in_resolv "$SOCKSIFY" -f "$conf" "$STATIC" query 127.0.0.54 \
