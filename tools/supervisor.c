@@ -334,6 +334,8 @@ static void supervisor_load(void)
 	supervisor_attach_names();
 	if (sv.cfg.remote_dns)
 		supervisor_dns_start(&sv.cfg, sv.table);
+	else
+		supervisor_dns_read_servers();
 }
 
 /* Take the listener from the program's process: it installed the filter
@@ -669,6 +671,23 @@ static int supervisor_dns(struct supervisor_call *call, int sock, int family,
 	return -EACCES;
 }
 
+/* Remote DNS off: a program's own DNS goes to the nameserver direct, as
+ * libc's resolver does under the library, unless a rule blocks it. */
+static int supervisor_local_dns(struct supervisor_call *call, int type,
+				const struct endpoint *server)
+{
+	enum rule_proto proto =
+	    type == SOCK_STREAM ? RULE_PROTO_TCP : RULE_PROTO_UDP;
+
+	if (route_classify_proto(&sv.cfg, server, false, proto) ==
+	    ROUTE_BLOCK) {
+		supervisor_log(call, server, "DNS refused by rule");
+		return -EACCES;
+	}
+	supervisor_log(call, server, "DNS direct (remote DNS off)");
+	return SUPERVISOR_CONTINUE;
+}
+
 /* recvfrom() on a socket talking to the responder: received here, so that
  * the responder's replies show the nameserver as their source (glibc and
  * Go check it). Returns the length or -errno. */
@@ -891,9 +910,13 @@ static int supervisor_endpoint(const struct supervisor_call *call,
 static int supervisor_judge(struct supervisor_call *call, int sock, int family,
 			    int type, const struct endpoint *ep)
 {
-	if (sv.cfg.valid && sv.cfg.remote_dns && supervisor_dns_is_server(ep) &&
-	    (type == SOCK_DGRAM || call->notif.data.nr == SYS_connect))
-		return supervisor_dns(call, sock, family, type, ep);
+	if (sv.cfg.valid &&
+	    (type == SOCK_DGRAM || call->notif.data.nr == SYS_connect)) {
+		if (sv.cfg.remote_dns && supervisor_dns_is_server(ep))
+			return supervisor_dns(call, sock, family, type, ep);
+		if (!sv.cfg.remote_dns && supervisor_dns_is_nameserver(ep))
+			return supervisor_local_dns(call, type, ep);
+	}
 	if (type == SOCK_STREAM)
 		return supervisor_stream(call, sock, family, ep);
 	return supervisor_datagram(call, ep);

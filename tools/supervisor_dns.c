@@ -72,7 +72,7 @@ long supervisor_dns_answer(const uint8_t *query, size_t len, uint8_t *reply,
 
 /* ---- the nameservers ---- */
 
-static void dns_read_servers(void)
+void supervisor_dns_read_servers(void)
 {
 	char text[8192];
 	ssize_t n = 0;
@@ -88,8 +88,11 @@ static void dns_read_servers(void)
 
 bool supervisor_dns_is_server(const struct endpoint *ep)
 {
-	if (!dns.running)
-		return false;
+	return dns.running && supervisor_dns_is_nameserver(ep);
+}
+
+bool supervisor_dns_is_nameserver(const struct endpoint *ep)
+{
 	for (size_t i = 0; i < dns.server_count; i++)
 		if (endpoint_equal(&dns.servers[i], ep))
 			return true;
@@ -281,7 +284,7 @@ int supervisor_dns_start(const struct config *cfg, struct fakedns *table)
 
 	dns.cfg = cfg;
 	dns.table = table;
-	dns_read_servers();
+	supervisor_dns_read_servers();
 	for (int i = 0; i < DNS_LISTENERS; i++)
 		dns.fd[i] = dns_listen(family[i], type[i], &dns.bound[i]);
 	if (dns.fd[DNS_UDP4] < 0 || dns.fd[DNS_TCP4] < 0) {

@@ -18,8 +18,15 @@
  * outlive it. Returns 0, or -errno (logged): then no query is redirected. */
 int supervisor_dns_start(const struct config *cfg, struct fakedns *table);
 
+/* Read the nameservers of /etc/resolv.conf (supervisor_dns_start() does it
+ * too). */
+void supervisor_dns_read_servers(void);
+
 /* Whether ep is one of the nameservers (port 53) and the responder runs. */
 bool supervisor_dns_is_server(const struct endpoint *ep);
+
+/* Whether ep is one of the nameservers (port 53), responder or not. */
+bool supervisor_dns_is_nameserver(const struct endpoint *ep);
 
 /* The responder's address for a socket of family (AF_INET, AF_INET6) and
  * type (SOCK_STREAM, SOCK_DGRAM), into ep. Returns 0, or -EAFNOSUPPORT. */

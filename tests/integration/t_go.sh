@@ -8,7 +8,8 @@
 # whose name goes to danted). Cases: a static Go binary (CGO_ENABLED=0),
 # one GET, and 20 parallel GETs from one process; an MX/TXT lookup, refused
 # cleanly; the cgo build (dynamic; its connects are Go's raw system calls)
-# started by a static program, so under the supervisor's filter.
+# started by a static program, so under the supervisor's filter. With
+# remote DNS off, the queries go to the nameserver direct.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need danted ip
@@ -78,4 +79,13 @@ expect_via_danted "cgo Go GET by name (under the filter)" "$HTTP_PORT" \
 sleep 0.3
 expect_eq "no query reached the nameserver" "$(queries)" "$dns_before"
 say "no DNS packet left the namespace"
+
+# Remote DNS off, no rule for the nameserver: Go's queries go to it direct,
+# as libc's resolver's do under the library.
+write_conf "$SFY_TMP/local.conf" "proxy socks5://$HOST_ADDR:$DANTED_PORT"
+out=$(in_ns "$SOCKSIFY" -f "$SFY_TMP/local.conf" "$GOSTATIC" resolve \
+	"$TARGET_NAME" 2>&1)
+expect_eq "remote DNS off: the nameserver's answer" "$out" 198.18.99.7
+[ "$(queries)" -gt "$dns_before" ] || fail "remote DNS off: no query seen"
+say "remote DNS off: Go's queries reach the nameserver, direct"
 sfy_pass
