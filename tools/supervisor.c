@@ -689,8 +689,8 @@ static int supervisor_local_dns(struct supervisor_call *call, int type,
 }
 
 /* recvfrom() on a socket talking to the responder: received here, so that
- * the responder's replies show the nameserver as their source (glibc and
- * Go check it). Returns the length or -errno. */
+ * the responder's replies show the nameserver as their source (a resolver
+ * may check it). Returns the length or -errno. */
 static int supervisor_recvfrom(struct supervisor_call *call, int sock,
 			       const struct supervisor_socket *known)
 {
