@@ -688,6 +688,55 @@ static int supervisor_local_dns(struct supervisor_call *call, int type,
 	return SUPERVISOR_CONTINUE;
 }
 
+/* The milliseconds a receive on sock may wait (SO_RCVTIMEO), -1: forever. */
+static long supervisor_recv_timeout(int sock)
+{
+	struct timeval tv;
+	socklen_t len = sizeof tv;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) != 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return -1;
+	return (long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* recvfrom() on the copy sock as the program asked. A blocking one waits in
+ * steps, checking the caller is still there: a caller that was killed must
+ * not leave a handler thread waiting for ever. Returns what recvfrom()
+ * does, errno set on -1 (ENOENT: the caller left). */
+static ssize_t supervisor_recv_wait(struct supervisor_call *call, int sock,
+				    void *buf, size_t cap, int flags,
+				    struct sockaddr_storage *from,
+				    socklen_t *from_len)
+{
+	long left = supervisor_recv_timeout(sock);
+	int fl = fcntl(sock, F_GETFL);
+	ssize_t n;
+
+	if ((flags & MSG_DONTWAIT) || fl < 0 || (fl & O_NONBLOCK))
+		return recvfrom(sock, buf, cap, flags, (struct sockaddr *)from,
+				from_len);
+	for (;;) {
+		struct pollfd p = {.fd = sock, .events = POLLIN};
+		int step = left < 0 || left > 250 ? 250 : (int)left;
+
+		if (poll(&p, 1, step) > 0) {
+			n = recvfrom(sock, buf, cap, flags | MSG_DONTWAIT,
+				     (struct sockaddr *)from, from_len);
+			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+				return n;
+		}
+		if (!supervisor_valid(call)) {
+			errno = ENOENT;
+			return -1;
+		}
+		if (left >= 0 && (left -= step) <= 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+}
+
 /* recvfrom() on a socket talking to the responder: received here, so that
  * the responder's replies show the nameserver as their source (a resolver
  * may check it). Returns the length or -errno. */
@@ -707,8 +756,8 @@ static int supervisor_recvfrom(struct supervisor_call *call, int sock,
 
 	if (!buf)
 		return -ENOMEM;
-	n = recvfrom(sock, buf, cap, (int)d->args[3], (struct sockaddr *)&from,
-		     &from_len);
+	n = supervisor_recv_wait(call, sock, buf, cap, (int)d->args[3], &from,
+				 &from_len);
 	if (n < 0) {
 		free(buf);
 		return -errno;
