@@ -106,6 +106,11 @@ static void state_load(void)
 		log_warn("%s holds a proxy password that other users can read; "
 			 "make it private with chmod 600",
 			 state_config.source);
+	if (real_guard_state() == REAL_GUARD_FALLBACK)
+		log_warn("under a seccomp filter, and the guard's trampoline "
+			 "page cannot be mapped: under the guard, each of the "
+			 "library's connects pays a round trip to the "
+			 "supervisor");
 	state_keep_session(state_env("SOCKSIFY_SESSION"));
 	state_resolve_proxy(&state_config);
 }
