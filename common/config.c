@@ -33,6 +33,7 @@ void config_defaults(struct config *cfg)
 	cfg->connect_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->handshake_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->async_connect = true;
+	cfg->guard = true;
 	cfg->log_level = LOG_ERROR;
 	cfg->valid = true;
 }

@@ -296,6 +296,13 @@ static int key_bind_peer(struct config_parser *ps, char **args, unsigned n)
 	return i < 0 ? i : 0;
 }
 
+/* "guard on|off": the seccomp filter for dynamic programs too. */
+static int key_guard(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	return parse_on_off(ps, args[0], "guard", &ps->cfg->guard);
+}
+
 static const struct config_key {
 	const char *name;
 	unsigned min_args, max_args;
@@ -315,6 +322,7 @@ static const struct config_key {
     {"handshake_timeout", 1, 1, key_handshake_timeout},
     {"async_connect", 1, 1, key_async_connect},
     {"log_level", 1, 1, key_log_level},
+    {"guard", 1, 1, key_guard},
 };
 
 /* A mistyped line may hold a URL with a password: quote the key only when

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,6 +55,7 @@
 
 #include "config.h"
 #include "fakedns.h"
+#include "guardpage.h"
 #include "libc_io.h"
 #include "log.h"
 #include "proxyaddr.h"
@@ -68,9 +70,11 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-#define SUPERVISOR_THREADS  64
-#define SUPERVISOR_MMSG_MAX 1024 /* UIO_MAXIOV: sendmmsg's own limit */
-#define SUPERVISOR_SHM_DIR  "/dev/shm"
+#define SUPERVISOR_THREADS     64
+#define SUPERVISOR_MMSG_MAX    1024 /* UIO_MAXIOV: sendmmsg's own limit */
+#define SUPERVISOR_SHM_DIR     "/dev/shm"
+#define SUPERVISOR_NAMESERVERS 3 /* MAXNS: what libc reads */
+#define SUPERVISOR_RESOLV_CONF "/etc/resolv.conf"
 
 #if defined(__x86_64__)
 #define SUPERVISOR_ARCH AUDIT_ARCH_X86_64
@@ -88,6 +92,11 @@ struct supervisor {
 	struct proxy_addresses proxy; /* the first proxy's addresses */
 	struct fakedns *table;	      /* NULL without remote DNS */
 	sem_t slots;
+	/* Without remote DNS: /etc/resolv.conf's nameservers, which libc's
+	 * own resolver (inside a dynamic program under the guard, where no
+	 * hook sees it) queries directly, as without the guard. */
+	struct endpoint nameservers[SUPERVISOR_NAMESERVERS];
+	unsigned nameserver_count;
 };
 
 static struct supervisor sv;
@@ -120,6 +129,33 @@ int supervisor_available(char *why, size_t cap)
 	return 0;
 }
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+int supervisor_guard_page_free(char *why, size_t cap)
+{
+	void *want = (void *)(uintptr_t)GUARD_PAGE_ADDR;
+	void *page =
+	    mmap(want, GUARD_PAGE_SIZE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (page == MAP_FAILED) {
+		snprintf(why, cap, "the trampoline page at %#llx: %s",
+			 (unsigned long long)GUARD_PAGE_ADDR, strerror(errno));
+		return -1;
+	}
+	munmap(page, GUARD_PAGE_SIZE);
+	if (page != want) {
+		snprintf(why, cap,
+			 "the trampoline page at %#llx: MAP_FIXED_NOREPLACE "
+			 "unknown to this kernel",
+			 (unsigned long long)GUARD_PAGE_ADDR);
+		return -1;
+	}
+	return 0;
+}
+
 static void supervisor_serve(int channel, pid_t program);
 
 /* Install the filter; returns the listener or -errno. A signal must not
@@ -128,13 +164,16 @@ static void supervisor_serve(int channel, pid_t program);
  * a handler thread is still mid-handshake on the same socket (EISCONN, a
  * corrupted handshake). So the wait is killable only, where the kernel
  * knows how (5.19); an older one refuses the flag (EINVAL) and the filter
- * goes in without it (README, Limits). */
+ * goes in without it (README, Limits). The filter is the guard's (calls
+ * from the trampoline page allowed) for static programs too: a dynamic
+ * program one runs maps the page, and its library then pays no round
+ * trip. */
 static int supervisor_install(void)
 {
-	struct sock_filter insns[SUPERVISE_FILTER_MAX];
+	struct sock_filter insns[SUPERVISE_GUARD_FILTER_MAX];
 	struct sock_fprog prog;
-	long n = supervise_filter_build(insns, SUPERVISE_FILTER_MAX,
-					SUPERVISOR_ARCH);
+	long n = supervise_guard_build(insns, SUPERVISE_GUARD_FILTER_MAX,
+				       SUPERVISOR_ARCH, GUARD_PAGE_ADDR);
 	int fd;
 
 	if (n < 0)
@@ -218,8 +257,8 @@ int supervisor_exec(const char *library, char *const argv[])
 	listener = supervisor_install();
 	if (listener < 0) {
 		fprintf(stderr,
-			"socksify: %s is statically linked and the seccomp "
-			"filter cannot be installed (%s); refusing\n",
+			"socksify: %s: the seccomp filter cannot be installed "
+			"(%s); refusing\n",
 			argv[0], strerror(-listener));
 		return 126;
 	}
@@ -285,6 +324,43 @@ static void supervisor_attach_names(void)
 	}
 }
 
+/* Without remote DNS, note resolv.conf's nameservers ("nameserver ADDRESS"
+ * lines, the first SUPERVISOR_NAMESERVERS), port 53. */
+static void supervisor_read_nameservers(void)
+{
+	char line[512], word[16], addr[128];
+	FILE *f;
+
+	if (sv.cfg.remote_dns)
+		return;
+	f = fopen(SUPERVISOR_RESOLV_CONF, "re");
+	if (!f)
+		return;
+	while (sv.nameserver_count < SUPERVISOR_NAMESERVERS &&
+	       fgets(line, sizeof line, f)) {
+		struct endpoint *ep = &sv.nameservers[sv.nameserver_count];
+
+		if (sscanf(line, " %15s %127s", word, addr) != 2 ||
+		    strcmp(word, "nameserver") != 0)
+			continue;
+		if (endpoint_parse_ip(ep, addr) < 0)
+			continue;
+		ep->port = 53;
+		sv.nameserver_count++;
+	}
+	fclose(f);
+}
+
+/* A UDP query to one of those nameservers: let through, as libc's own
+ * resolver sends it when remote DNS is off. */
+static bool supervisor_is_nameserver(const struct endpoint *ep)
+{
+	for (unsigned i = 0; i < sv.nameserver_count; i++)
+		if (endpoint_equal(&sv.nameservers[i], ep))
+			return true;
+	return false;
+}
+
 /* SOCKSIFY_LOG_FILE as an absolute path: the log opens it for each line,
  * and the supervisor leaves for / after loading. NULL when unset. */
 static const char *supervisor_log_file(char *buf, size_t cap)
@@ -319,6 +395,7 @@ static void supervisor_load(void)
 	}
 	supervisor_resolve_proxy();
 	supervisor_attach_names();
+	supervisor_read_nameservers();
 }
 
 /* Take the listener from the program's process: it installed the filter
@@ -596,7 +673,8 @@ static int supervisor_datagram(struct supervisor_call *call,
 		    !supervisor_is_fake(ep))
 			way = ROUTE_DIRECT;
 	}
-	if (way == ROUTE_DIRECT || supervisor_is_proxy(ep))
+	if (way == ROUTE_DIRECT || supervisor_is_proxy(ep) ||
+	    supervisor_is_nameserver(ep))
 		return SUPERVISOR_CONTINUE;
 	log_error("pid %d fd %d: UDP to %s refused: %s", (int)call->notif.pid,
 		  (int)call->notif.data.args[0],
@@ -685,6 +763,9 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM))
 		return SUPERVISOR_CONTINUE;
+	log_debug("pid %d fd %d: system call %d on an IP socket",
+		  (int)call->notif.pid, (int)call->notif.data.args[0],
+		  (int)call->notif.data.nr);
 	if (call->notif.data.nr == SYS_sendmmsg) {
 		verdict = supervisor_mmsg(call, sock, family, type);
 		/* gone: the answer will not be delivered */
