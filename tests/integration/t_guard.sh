@@ -114,4 +114,23 @@ case $log in
 *"on an IP socket"* | *supervised*) fail "the library's connect went to the supervisor: $log" ;;
 esac
 say "the library's connects pass the filter (no supervisor round trip)"
+
+# Remote DNS off: libc's own resolver queries resolv.conf's nameserver
+# itself (a connect and send inside libc, which reach the supervisor); they
+# are let through, as without the guard. From a namespace whose
+# resolv.conf names a responder on the host side of its veth.
+need ip getent
+make_netns
+mkdir -p "/etc/netns/$NS"
+printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$HOST_ADDR" \
+	>"/etc/netns/$NS/resolv.conf"
+start_dns 198.18.99.7 "$HOST_ADDR" 53
+write_conf "$SFY_TMP/local-dns.conf" "proxy socks5://127.0.0.1:$dead" \
+	"remote_dns off"
+out=$(in_ns "$SOCKSIFY" -q -f "$SFY_TMP/local-dns.conf" getent ahostsv4 \
+	local.socksify.test)
+expect_contains "remote DNS off: libc's lookup answered" "$out" 198.18.99.7
+grep -q "name=local.socksify.test" "$DNS_REC" ||
+	fail "remote DNS off: the nameserver saw no query"
+say "remote DNS off: libc's queries to the nameserver go through"
 sfy_pass
