@@ -34,6 +34,14 @@ http_hits() {
 
 out=$(sfy -v -f "$conf" /bin/true 2>&1)
 expect_contains "-v names the mode" "$out" "mode: library+guard"
+# Turned off: a warning (without -v), and the mode is the library's.
+out=$(SOCKSIFY_GUARD=off "$SOCKSIFY" -f "$conf" /bin/true 2>&1)
+expect_contains "guard off warns" "$out" "warning: guard off"
+out=$(sfy -v -f "$SFY_TMP/off.conf" /bin/true 2>&1)
+expect_contains "guard off in the config: mode" "$out" \
+	"mode: library (LD_PRELOAD)"
+out=$(sfy -q -f "$SFY_TMP/off.conf" /bin/true 2>&1)
+expect_eq "guard off, -q: no warning" "$out" ""
 
 # no_leak WHAT WANT CMD... — CMD prints WANT (its errno), and the target
 # saw nothing.
