@@ -75,15 +75,23 @@ static void state_keep_session(const char *session)
 	memcpy(state_session, session, len + 1);
 }
 
-/* Resolve the proxy's host name once with libc's own resolver. Failure is
- * logged; every proxied connection then fails with EHOSTUNREACH. */
+/* Resolve the proxy's host name once with libc's own resolver, unless the
+ * supervisor looked it up already (SOCKSIFY_PROXY_RESOLVED, under the
+ * guard, whose filter would refuse libc's DNS query under remote DNS).
+ * Failure is logged; every proxied connection then fails with
+ * EHOSTUNREACH. */
 static void state_resolve_proxy(const struct config *cfg)
 {
 	const struct proxy_resolver resolver = {real.getaddrinfo,
 						real.freeaddrinfo};
+	const char *given = state_env("SOCKSIFY_PROXY_RESOLVED");
 
-	if (cfg->proxy_count > 0)
-		proxyaddr_find(&state_proxy, &cfg->proxies[0].addr, &resolver);
+	if (cfg->proxy_count == 0)
+		return;
+	if (given && proxyaddr_from_text(&state_proxy, &cfg->proxies[0].addr,
+					 given) == 0)
+		return;
+	proxyaddr_find(&state_proxy, &cfg->proxies[0].addr, &resolver);
 }
 
 /* The once-routine: configuration from the environment, the log, the

@@ -31,6 +31,7 @@
  * sendto/sendmsg with MSG_FASTOPEN (a connect in disguise) to a destination
  * that is not direct fails with EOPNOTSUPP. Anything else (other families,
  * types, a descriptor that is no socket) goes to the kernel as it is. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -100,6 +101,16 @@ struct supervisor {
 };
 
 static struct supervisor sv;
+
+/* The supervisor's word that it is ready, with the first proxy's addresses
+ * when its host name was looked up (proxyaddr_to_text; "" otherwise): the
+ * program's library takes them from SOCKSIFY_PROXY_RESOLVED instead of
+ * asking libc, whose DNS query the filter would judge as the program's own
+ * (and refuse under remote DNS). */
+struct supervisor_ready {
+	char ack;
+	char proxy[ENDPOINT_NAME_MAX + 2 * INET6_ADDRSTRLEN + 8];
+};
 
 /* ---- the program's side ---- */
 
@@ -238,7 +249,7 @@ static void supervisor_set_preload(const char *library)
 int supervisor_exec(const char *library, char *const argv[])
 {
 	int channel[2], listener, err;
-	char ack;
+	struct supervisor_ready ready;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
@@ -265,7 +276,7 @@ int supervisor_exec(const char *library, char *const argv[])
 	err = 0;
 	if (write(channel[0], &listener, sizeof listener) !=
 		(ssize_t)sizeof listener ||
-	    read(channel[0], &ack, 1) != 1)
+	    read(channel[0], &ready, sizeof ready) != (ssize_t)sizeof ready)
 		err = -EPIPE;
 	close(listener);
 	close(channel[0]);
@@ -274,6 +285,9 @@ int supervisor_exec(const char *library, char *const argv[])
 			strerror(-err));
 		return 126;
 	}
+	ready.proxy[sizeof ready.proxy - 1] = '\0';
+	if (ready.proxy[0])
+		setenv("SOCKSIFY_PROXY_RESOLVED", ready.proxy, 1);
 	supervisor_set_preload(library);
 	execvp(argv[0], argv);
 	err = errno;
@@ -907,7 +921,7 @@ static int supervisor_receive(void)
 static void supervisor_serve(int channel, pid_t program)
 {
 	pid_t self = getpid();
-	char ack = 'A';
+	struct supervisor_ready ready = {.ack = 'A'};
 
 	supervisor_detach(channel);
 	channel = 3;
@@ -919,7 +933,11 @@ static void supervisor_serve(int channel, pid_t program)
 	supervisor_load();
 	supervisor_leave_cwd();
 	sem_init(&sv.slots, 0, SUPERVISOR_THREADS);
-	if (write(channel, &ack, 1) != 1)
+	if (sv.cfg.valid && sv.cfg.proxy_count > 0 &&
+	    proxyaddr_to_text(&sv.proxy, &sv.cfg.proxies[0].addr, ready.proxy,
+			      sizeof ready.proxy) < 0)
+		ready.proxy[0] = '\0';
+	if (write(channel, &ready, sizeof ready) != (ssize_t)sizeof ready)
 		_exit(1);
 	close(channel);
 	for (;;) {

@@ -132,13 +132,23 @@ make_netns
 mkdir -p "/etc/netns/$NS"
 printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$HOST_ADDR" \
 	>"/etc/netns/$NS/resolv.conf"
-start_dns 198.18.99.7 "$HOST_ADDR" 53
+start_dns "$HOST_ADDR" "$HOST_ADDR" 53
 write_conf "$SFY_TMP/local-dns.conf" "proxy socks5://127.0.0.1:$dead" \
 	"remote_dns off"
 out=$(in_ns "$SOCKSIFY" -q -f "$SFY_TMP/local-dns.conf" getent ahostsv4 \
 	local.socksify.test)
-expect_contains "remote DNS off: libc's lookup answered" "$out" 198.18.99.7
+expect_contains "remote DNS off: libc's lookup answered" "$out" "$HOST_ADDR"
 grep -q "name=local.socksify.test" "$DNS_REC" ||
 	fail "remote DNS off: the nameserver saw no query"
 say "remote DNS off: libc's queries to the nameserver go through"
+
+# Remote DNS on, the proxy named by a host name only that nameserver knows
+# (it answers every name with the host side, where a second danted
+# listens): the supervisor looks it up, outside the filter, and hands the
+# library the address (SOCKSIFY_PROXY_RESOLVED); libc's own query from the
+# program would be refused by the guard.
+start_danted none "$HOST_ADDR"
+expect_via_danted "proxy by host name" "$HTTP_PORT" in_ns "$SOCKSIFY" -q \
+	-x "socks5h://proxy.socksify.test:$DANTED_PORT" curl -sS --max-time 10 \
+	"http://$TARGET_NAME:$HTTP_PORT/"
 sfy_pass
