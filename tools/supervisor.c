@@ -250,6 +250,7 @@ int supervisor_exec(const char *library, char *const argv[])
 {
 	int channel[2], listener, err;
 	struct supervisor_ready ready;
+	char pid_text[24];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
@@ -265,6 +266,9 @@ int supervisor_exec(const char *library, char *const argv[])
 	/* Yama (ptrace_scope 1) lets only an ancestor read our memory and
 	 * take our descriptors, unless we name the supervisor. */
 	prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0);
+	/* ... and so does each process of the tree (preload/real.c). */
+	snprintf(pid_text, sizeof pid_text, "%ld", (long)pid);
+	setenv("SOCKSIFY_SUPERVISOR_PID", pid_text, 1);
 	listener = supervisor_install();
 	if (listener < 0) {
 		fprintf(stderr,
