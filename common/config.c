@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "config_internal.h"
@@ -14,7 +15,7 @@
 #define CONFIG_DEFAULT_PROXY_HOST   "127.0.0.1"
 #define CONFIG_DEFAULT_FAKE_IPV4    "240.0.0.0/4"
 #define CONFIG_DEFAULT_FAKE_IPV6    "fd5c:6f63:6b73::/48"
-#define CONFIG_DEFAULT_FAKE_ENTRIES 65536u
+#define CONFIG_DEFAULT_FAKE_ENTRIES 16777216u
 #define CONFIG_DEFAULT_TIMEOUT_MS   (10u * CONFIG_MS_PER_SECOND)
 
 void config_defaults(struct config *cfg)
@@ -33,6 +34,7 @@ void config_defaults(struct config *cfg)
 	cfg->connect_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->handshake_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->async_connect = true;
+	cfg->async_handshakes = CONFIG_ASYNC_HANDSHAKES_DEFAULT;
 	cfg->guard = true;
 	cfg->log_level = LOG_ERROR;
 	cfg->valid = true;
@@ -130,12 +132,15 @@ static int finish_remote_dns(struct config *cfg)
 	case REMOTE_DNS_AUTO:
 		break;
 	}
-	cfg->remote_dns = proxy_sends_names(last);
+	/* An http:// proxy always takes names; with remote DNS off it just
+	 * never gets one, since names are then resolved locally. */
+	cfg->remote_dns =
+	    cfg->remote_dns_mode != REMOTE_DNS_OFF && proxy_sends_names(last);
 	return 0;
 }
 
 /* Each hop must be able to express the next hop's address: SOCKS4 carries
- * only IPv4, and host names only as SOCKS4a. */
+ * only IPv4, and host names only as SOCKS4a; SOCKS5 and HTTP carry all. */
 static int check_chain(struct config *cfg)
 {
 	char prefix[sizeof(cfg->source) + 2];
@@ -145,7 +150,7 @@ static int check_chain(struct config *cfg)
 		const struct proxy *hop = &cfg->proxies[i];
 		enum endpoint_kind next = cfg->proxies[i + 1].addr.kind;
 
-		if (proxy_is_socks5(hop))
+		if (proxy_is_socks5(hop) || proxy_is_http(hop))
 			continue;
 		if (next == ENDPOINT_IPV6)
 			return config_fail(
@@ -167,11 +172,12 @@ static int check_chain(struct config *cfg)
 }
 
 /* The name map cannot hold more names than either range has addresses
- * (the network address itself is never handed out). */
+ * (neither the network address nor the range's last one is handed out:
+ * see fakedns_index_to_addr). */
 static void cap_fake_entries(struct config *cfg)
 {
-	uint32_t v4 = netmask_size(&cfg->fake_ipv4) - 1;
-	uint32_t v6 = netmask_size(&cfg->fake_ipv6) - 1;
+	uint32_t v4 = netmask_size(&cfg->fake_ipv4) - 2;
+	uint32_t v6 = netmask_size(&cfg->fake_ipv6) - 2;
 
 	if (cfg->fake_entries > v4)
 		cfg->fake_entries = v4;
@@ -193,11 +199,30 @@ static int finish_udp(struct config *cfg)
 		cfg->udp_mode = one_socks5 ? UDP_PROXY : UDP_BLOCK;
 	if (cfg->udp_mode != UDP_PROXY || one_socks5)
 		return 0;
-	return config_fail(cfg, "%sudp proxy needs a single socks5 proxy: %s",
-			   source_prefix(cfg, prefix, sizeof(prefix)),
-			   cfg->proxy_count > 1
-			       ? "UDP cannot cross a proxy chain"
-			       : "SOCKS4 has no UDP");
+	return config_fail(
+	    cfg, "%sudp proxy needs a single socks5 proxy: %s",
+	    source_prefix(cfg, prefix, sizeof(prefix)),
+	    cfg->proxy_count > 1 ? "UDP cannot cross a proxy chain"
+	    : proxy_is_http(&cfg->proxies[0])
+		? "an http proxy has no UDP (HTTP CONNECT is TCP "
+		  "only)"
+		: "SOCKS4 has no UDP");
+}
+
+/* "bind on" asks the last proxy of the chain for BIND, which HTTP CONNECT
+ * does not have. */
+static int finish_bind(struct config *cfg)
+{
+	char prefix[sizeof(cfg->source) + 2];
+
+	if (!cfg->bind_on ||
+	    !proxy_is_http(&cfg->proxies[cfg->proxy_count - 1]))
+		return 0;
+	return config_fail(cfg,
+			   "%sbind on needs a SOCKS proxy last in the chain: "
+			   "an http proxy cannot accept connections for us "
+			   "(HTTP CONNECT has no BIND)",
+			   source_prefix(cfg, prefix, sizeof(prefix)));
 }
 
 int config_finish(struct config *cfg)
@@ -207,13 +232,15 @@ int config_finish(struct config *cfg)
 	if (cfg->proxy_count == 0 || cfg->proxy_count > CONFIG_MAX_PROXIES)
 		return config_fail(cfg, "no proxy configured");
 	if (finish_remote_dns(cfg) < 0 || check_chain(cfg) < 0 ||
-	    finish_udp(cfg) < 0)
+	    finish_udp(cfg) < 0 || finish_bind(cfg) < 0)
 		return -EINVAL;
 	cap_fake_entries(cfg);
 	return 0;
 }
-/* SOCKSIFY_PROXY / -x: one proxy that replaces the whole chain. */
-static int apply_env_proxy(struct config *cfg, const char *url)
+/* SOCKSIFY_PROXY / -x: one proxy that replaces the whole chain. origin
+ * names where the URL came from in messages. */
+static int apply_env_proxy(struct config *cfg, const char *url,
+			   const char *origin)
 {
 	struct proxy p;
 	char why[CONFIG_WHY_MAX];
@@ -221,13 +248,35 @@ static int apply_env_proxy(struct config *cfg, const char *url)
 	if (!url || !url[0])
 		return 0;
 	if (proxyurl_parse(&p, url, why, sizeof(why)) < 0)
-		return config_fail(cfg, "SOCKSIFY_PROXY: bad proxy URL: %s",
-				   why);
+		return config_fail(cfg, "%s: bad proxy URL: %s", origin, why);
 	memset(cfg->proxies, 0, sizeof(cfg->proxies));
 	cfg->proxies[0] = p;
 	cfg->proxy_count = 1;
 	explicit_bzero(&p, sizeof(p));
 	return 0;
+}
+
+/* SOCKSIFY_PROXY_FILE: the proxy URL read from a private file, in place of
+ * SOCKSIFY_PROXY (both at once is an error: which one was meant?). */
+static int apply_env_proxy_file(struct config *cfg,
+				const struct config_env *env,
+				const struct sys_io *io)
+{
+	char url[CONFIG_PROXY_URL_MAX];
+	int rc;
+
+	if (!env->proxy_file || !env->proxy_file[0])
+		return apply_env_proxy(cfg, env->proxy_url, "SOCKSIFY_PROXY");
+	if (env->proxy_url && env->proxy_url[0])
+		return config_fail(cfg,
+				   "SOCKSIFY_PROXY and SOCKSIFY_PROXY_FILE "
+				   "are both set: set only one");
+	rc = config_file_read_proxy(cfg, env->proxy_file, (unsigned)geteuid(),
+				    io, url, sizeof(url));
+	if (rc == 0)
+		rc = apply_env_proxy(cfg, url, "SOCKSIFY_PROXY_FILE");
+	explicit_bzero(url, sizeof(url));
+	return rc;
 }
 
 /* SOCKSIFY_PIPELINE: "1" pipelines every proxy of the chain (the file's
@@ -249,13 +298,15 @@ static int apply_env_pipeline(struct config *cfg, const char *text)
 /* SOCKSIFY_LOG overrides the file's level. */
 static int apply_env_log_level(struct config *cfg, const char *text)
 {
+	char shown[CONFIG_SHOWN_MAX];
+
 	if (!text || !text[0])
 		return 0;
 	if (config_parse_log_level(text, &cfg->log_level) < 0)
 		return config_fail(cfg,
 				   "SOCKSIFY_LOG: unknown level '%.32s' (use "
 				   "none, error, warn, info or debug)",
-				   text);
+				   proxyurl_redact(text, shown, sizeof(shown)));
 	return 0;
 }
 
@@ -268,6 +319,7 @@ void config_env_read(struct config_env *env, const char *(*get)(const char *))
 	    .pipeline = get("SOCKSIFY_PIPELINE"),
 	    .xdg_config_home = get("XDG_CONFIG_HOME"),
 	    .home = get("HOME"),
+	    .proxy_file = get("SOCKSIFY_PROXY_FILE"),
 	};
 }
 
@@ -283,7 +335,7 @@ int config_load(struct config *cfg, const struct config_env *env,
 		env = &no_env;
 	rc = config_file_load(cfg, env, io);
 	if (rc == 0)
-		rc = apply_env_proxy(cfg, env->proxy_url);
+		rc = apply_env_proxy_file(cfg, env, io);
 	if (rc == 0)
 		rc = apply_env_pipeline(cfg, env->pipeline);
 	if (rc == 0)

@@ -14,6 +14,10 @@
 #define CONFIG_MAX_PROXIES 8
 #define CONFIG_MAX_RULES   64
 #define CONFIG_ERROR_MAX   512
+/* async_handshakes: records for handshakes in flight at once. The library's
+ * descriptor map holds a record's index + 1 in 16 bits. */
+#define CONFIG_ASYNC_HANDSHAKES_DEFAULT 512
+#define CONFIG_ASYNC_HANDSHAKES_MAX	65535
 
 enum log_level {
 	LOG_NONE = 0,
@@ -97,6 +101,9 @@ struct config {
 	/* A non-blocking connect() returns EINPROGRESS at once and the
 	 * handshake runs in the background (default on). */
 	bool async_connect;
+	/* How many of them may be in flight at once; beyond that a
+	 * non-blocking connect() runs its handshake before it returns. */
+	unsigned async_handshakes;
 	enum log_level log_level;
 	bool log_level_set; /* given in the file (env still overrides) */
 
@@ -124,16 +131,21 @@ struct config_env {
 	/* The system-wide file; NULL means "/etc/socksify.conf" (tests
 	 * point it elsewhere). */
 	const char *system_conf;
+	/* SOCKSIFY_PROXY_FILE: a file of ours, private (0600), that holds the
+	 * proxy URL in proxy_url's place, so that a password stays out of
+	 * every process's environment (the wrapper writes it for -x). */
+	const char *proxy_file;
 };
 
 /* Fill env (system_conf NULL) from the environment variables named above,
- * each read with get (getenv, or a wrapper that treats "" as unset). */
+ * each read with get (getenv or secure_getenv, or a wrapper that treats ""
+ * as unset). */
 void config_env_read(struct config_env *env, const char *(*get)(const char *));
 
 /* Built-in defaults: socks5h://127.0.0.1:1080, remote DNS, fake ranges
- * 240.0.0.0/4 and fd5c:6f63:6b73::/48, 65536 names, loopback direct,
- * 10 s connect, 10 s handshake, asynchronous non-blocking connects, log
- * level error. */
+ * 240.0.0.0/4 and fd5c:6f63:6b73::/48, 16777216 names, loopback direct,
+ * 10 s connect, 10 s handshake, asynchronous non-blocking connects (512 at
+ * once), log level error. */
 void config_defaults(struct config *cfg);
 
 /* Parse config text (the whole file). filename is used in messages only.

@@ -182,3 +182,84 @@ int config_file_load(struct config *cfg, const struct config_env *env,
 	copy_truncated(cfg->source, sizeof(cfg->source), path);
 	return load_file(cfg, path, io);
 }
+
+/* Why the proxy file's status makes it unsafe to trust, or NULL. */
+static const char *proxy_file_unsafe(const struct stat *st, unsigned euid)
+{
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_uid != euid)
+		return "owned by another user";
+	if (st->st_mode & (S_IRWXG | S_IRWXO))
+		return "other users can read or write it (chmod 600 it)";
+	return NULL;
+}
+
+/* Cut the blanks and line ends around text[0..len). Returns the length
+ * left; *start gets the first byte kept. */
+static size_t trim_blanks(char *text, size_t len, char **start)
+{
+	static const char blanks[] = " \t\r\n";
+
+	while (len > 0 && memchr(blanks, text[len - 1], sizeof(blanks) - 1))
+		len--;
+	*start = text;
+	while (len > 0 && memchr(blanks, **start, sizeof(blanks) - 1)) {
+		(*start)++;
+		len--;
+	}
+	return len;
+}
+
+/* Read the open proxy file fd into url[0..cap). Returns NULL, or why not. */
+static const char *proxy_file_text(const struct sys_io *io, int fd, char *url,
+				   size_t cap)
+{
+	char *text = NULL, *start;
+	long len = read_all(io, fd, &text);
+	const char *why = NULL;
+	size_t kept;
+
+	if (len < 0)
+		return strerror((int)-len);
+	kept = trim_blanks(text, (size_t)len, &start);
+	if (kept == 0)
+		why = "empty";
+	else if (memchr(start, '\n', kept) || memchr(start, '\0', kept))
+		why = "expected one line: the proxy URL";
+	else if (kept >= cap)
+		why = "URL too long";
+	else {
+		memcpy(url, start, kept);
+		url[kept] = '\0';
+	}
+	explicit_bzero(text, (size_t)len);
+	free(text);
+	return why;
+}
+
+int config_file_read_proxy(struct config *cfg, const char *path, unsigned euid,
+			   const struct sys_io *io, char *url, size_t cap)
+{
+	struct stat st;
+	const char *why;
+	int fd;
+
+	fd = io->openat(AT_FDCWD, path,
+			O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0)
+		return config_fail(cfg,
+				   "SOCKSIFY_PROXY_FILE %s: cannot read: %s",
+				   path, strerror(errno));
+	if (io->fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else
+		why = proxy_file_unsafe(&st, euid);
+	if (!why)
+		why = proxy_file_text(io, fd, url, cap);
+	io->close(fd);
+	if (why)
+		return config_fail(cfg, "SOCKSIFY_PROXY_FILE %s: %s", path,
+				   why);
+	return 0;
+}

@@ -25,6 +25,12 @@
 #define CONFIG_REASON_MAX 256
 /* Room for proxyurl_parse()'s reason why a URL is bad. */
 #define CONFIG_WHY_MAX 160
+/* Room for a value quoted in an error, its password hidden
+ * (proxyurl_redact); the message cuts it shorter. */
+#define CONFIG_SHOWN_MAX 128
+/* Longest proxy URL a SOCKSIFY_PROXY_FILE may hold, plus the NUL: user and
+ * password at most 255 bytes each, percent-encoded, and a host name. */
+#define CONFIG_PROXY_URL_MAX 2048
 /* Most digits in a number; nine always fit an unsigned long. */
 #define CONFIG_DIGITS_MAX 9
 
@@ -83,5 +89,13 @@ int config_keys_apply(struct config_parser *ps, char **words, unsigned count);
  * with cfg->error set. */
 int config_file_load(struct config *cfg, const struct config_env *env,
 		     const struct sys_io *io);
+
+/* The proxy URL held in the file path (SOCKSIFY_PROXY_FILE): the file must
+ * be a regular file owned by euid that no other user can read or write,
+ * holding one line (a final newline and blanks around it are dropped).
+ * Writes the URL into url[0..cap). Returns 0, or -EINVAL with cfg->error
+ * set (the file's name and why, never its text). The caller clears url. */
+int config_file_read_proxy(struct config *cfg, const char *path, unsigned euid,
+			   const struct sys_io *io, char *url, size_t cap);
 
 #endif

@@ -16,6 +16,11 @@
 #define FAKE_ENTRIES_MIN 16u
 #define FAKE_ENTRIES_MAX 16777216u
 
+/* A value quoted in an error, with any password in it hidden (a mistyped
+ * line may hold "alice:S3cr3t@host"): a temporary buffer for one call. */
+#define SHOWN(value)                                                           \
+	proxyurl_redact((value), (char[CONFIG_SHOWN_MAX]){0}, CONFIG_SHOWN_MAX)
+
 /* "proxy URL [pipeline]". The word after the URL is never quoted in an
  * error: a mistyped line may have put a password there. */
 static int key_proxy(struct config_parser *ps, char **args, unsigned n)
@@ -102,7 +107,8 @@ static bool nets_overlap(const struct netmask *a, const struct netmask *b)
 }
 
 /* Parse a fake range of the given family: it must hold the network address
- * plus at least FAKE_ENTRIES_MIN names and must not touch loopback. */
+ * and the last address (never handed out) plus at least FAKE_ENTRIES_MIN
+ * names and must not touch loopback. */
 static int parse_fake_range(struct config_parser *ps, const char *text,
 			    int family, struct netmask *out)
 {
@@ -114,7 +120,7 @@ static int parse_fake_range(struct config_parser *ps, const char *text,
 				     family == AF_INET ? "IPv4" : "IPv6",
 				     family == AF_INET ? "240.0.0.0/4"
 						       : "fd5c:6f63:6b73::/48");
-	if (netmask_size(&net) < FAKE_ENTRIES_MIN + 1)
+	if (netmask_size(&net) < FAKE_ENTRIES_MIN + 2)
 		return config_reject(
 		    ps, "%s range too small: it must hold %u names", key,
 		    FAKE_ENTRIES_MIN);
@@ -190,12 +196,12 @@ static int parse_rule(struct config_parser *ps, char **args, unsigned n,
 		    ps,
 		    "bad network '%.64s': expected a CIDR prefix, "
 		    "an address or *",
-		    args[0]);
+		    SHOWN(args[0]));
 	if (n == 3 && portrange_parse(args[2], &r.port_min, &r.port_max) < 0)
 		return config_reject(ps,
 				     "bad port '%.32s': expected P or P-Q "
 				     "within 0..65535",
-				     args[2]);
+				     SHOWN(args[2]));
 	if (cfg->rule_count >= CONFIG_MAX_RULES)
 		return config_reject(ps, "more than %d direct/block rules",
 				     CONFIG_MAX_RULES);
@@ -220,7 +226,7 @@ static int parse_timeout(struct config_parser *ps, const char *text,
 		return config_reject(ps,
 				     "bad time '%.32s': seconds (\"2.5\") or "
 				     "milliseconds (\"500ms\"), 1ms to 1 hour",
-				     text);
+				     SHOWN(text));
 	return 0;
 }
 
@@ -243,6 +249,22 @@ static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
 	(void)n;
 	return parse_on_off(ps, args[0], "async_connect",
 			    &ps->cfg->async_connect);
+}
+
+/* "async_handshakes N": how many handshakes may be in flight at once. */
+static int key_async_handshakes(struct config_parser *ps, char **args,
+				unsigned n)
+{
+	unsigned long value;
+
+	(void)n;
+	if (config_lex_unsigned(args[0], &value) < 0 || value < 1 ||
+	    value > CONFIG_ASYNC_HANDSHAKES_MAX)
+		return config_reject(
+		    ps, "async_handshakes must be a number from 1 to %u",
+		    CONFIG_ASYNC_HANDSHAKES_MAX);
+	ps->cfg->async_handshakes = (unsigned)value;
+	return 0;
 }
 
 static int key_log_level(struct config_parser *ps, char **args, unsigned n)
@@ -322,6 +344,7 @@ static const struct config_key {
     {"handshake_timeout", 1, 1, key_handshake_timeout},
     {"async_connect", 1, 1, key_async_connect},
     {"log_level", 1, 1, key_log_level},
+    {"async_handshakes", 1, 1, key_async_handshakes},
     {"guard", 1, 1, key_guard},
 };
 

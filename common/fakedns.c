@@ -1,32 +1,52 @@
 /* fakedns.c — the lock-free, shared name ↔ index map behind remote DNS.
  *
- * The mapping (a file or anonymous memory, MAP_SHARED) holds:
+ * The mapping (a file or anonymous memory, MAP_SHARED) holds a header page
+ * and then segments of up to FAKEDNS_SEGMENT_ENTRIES names each:
  *
- *   +---------------------+  offset 0
- *   | struct fakedns      |  magic, version, capacity, index_size, count
- *   +---------------------+  sizeof(struct fakedns)
- *   | index[index_size]   |  _Atomic uint32_t: 0 = empty, else entry + 1
- *   +---------------------+
- *   | entry[capacity]     |  { ready, len, name[255] }, claimed in order
- *   +---------------------+
+ *   +------------------------+  offset 0
+ *   | struct fakedns_header  |  magic, version, capacity, segment_entries,
+ *   |                        |  segment_slots, count (one 4 KiB page)
+ *   +------------------------+  FAKEDNS_HEADER_BYTES
+ *   | segment 0:             |
+ *   |   index[segment_slots] |  _Atomic uint32_t: 0 = empty, else local + 1
+ *   |   entry[segment_ent.]  |  { ready, len, name[253] }
+ *   +------------------------+  + segment_bytes (page-aligned)
+ *   | segment 1 ...          |
+ *   +------------------------+
  *
- * An entry number is the name's index. Entries are claimed densely from
- * the front by a compare-and-swap on count, so the pages touched grow with
- * the names used, not with the capacity. The index is an open-addressing
- * hash table (linear probing, at least twice as many slots as entries) whose
- * slots go from empty to an entry exactly once and never change again.
+ * The whole capacity is laid out (and the address space reserved) when the
+ * table is made, but the file is sparse and the memory MAP_NORESERVE: a
+ * page costs memory only once it is written, so the cost grows with the
+ * names used. Entry number n (the name's index) lives in segment
+ * n / segment_entries. Entries are claimed densely from the front by a
+ * compare-and-swap on count, so segments fill one after the other.
  *
- * Insert: claim an entry, write the name, publish ready=1 (release), then
- * compare-and-swap the empty slot to point at it. A writer that loses the
- * swap looks at what won: the same name means the other writer's index is
- * the answer (ours stays behind as an unreachable duplicate); another name
- * means probing goes on. Nothing ever waits on another process, so a
- * process killed mid-insert, a fork at any moment, or a signal handler that
- * interrupts an insert cannot wedge the table.
+ * Each segment's index is an open-addressing hash table (linear probing,
+ * at least twice as many slots as the segment's entries) of that segment's
+ * entries only; a slot goes from empty to an entry exactly once and never
+ * changes again. A lookup searches the index of every segment in use
+ * (count tells which), then inserts: claim an entry, write the name,
+ * publish ready=1 (release), then compare-and-swap an empty slot of the
+ * entry's segment to point at it. A writer that loses the swap looks at
+ * what won: the same name means the other writer's index is the answer
+ * (ours stays behind as an unreachable duplicate that still leads back to
+ * the name); another name means probing goes on. Two processes inserting
+ * one name just as a segment fills may put it in two segments: the name
+ * then has two addresses, both leading back to it. An entry is written
+ * once, by the one process that claimed it, so an address never gets two
+ * names. Nothing ever waits on another process, so a process killed
+ * mid-insert, a fork at any moment, or a signal handler that interrupts an
+ * insert cannot wedge the table.
  *
- * Every number read from the mapping (slot values, count, lengths) is
- * checked against the capacity before use: a damaged file can give wrong
- * answers but not make us read outside the mapping. */
+ * Trust: the geometry (capacity, segment sizes, mapping size) is checked
+ * against the file's size once, at attach, and kept in the process-local
+ * handle; it is never read from the mapping again. Every number read from
+ * the mapping afterwards (count, slot values, lengths) is checked against
+ * that snapshot before use, so another process that scribbles over the
+ * file can make lookups fail or answer wrongly but cannot make us read or
+ * write outside the mapping. Truncating the file after attach cannot be
+ * defended against without a SIGBUS handler: only the file's owner (the
+ * same user) can do it; see README. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,31 +57,36 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fakedns.h"
 #include "sys_io.h"
 
-#define FAKEDNS_MAGIC	     0x534b4644u /* "SKFD" */
-#define FAKEDNS_VERSION	     1u
-#define FAKEDNS_NAME_MAX     255
-#define FAKEDNS_CAPACITY_MAX (1u << 24)
-/* How long a reader spins on an entry that is referenced but not ready. */
-#define FAKEDNS_READY_SPINS 4096
+#define FAKEDNS_MAGIC		0x534b4644u /* "SKFD" */
+#define FAKEDNS_VERSION		2u	    /* 2: segments */
+#define FAKEDNS_NAME_MAX	253 /* DNS: 255 on the wire, 253 as text */
+#define FAKEDNS_LABEL_MAX	63
+#define FAKEDNS_CAPACITY_MAX	(1u << 24)
+#define FAKEDNS_SEGMENT_ENTRIES 65536u
+#define FAKEDNS_HEADER_BYTES	4096u /* segments start page-aligned */
+#define FAKEDNS_FIT_MIN		16u   /* the least a file is cut down to */
 /* How long a joiner waits for the creator to size and publish the file. */
 #define FAKEDNS_JOIN_STEP_NS 5000000L
 #define FAKEDNS_JOIN_STEPS   400
 #define FAKEDNS_OPEN_TRIES   3
 
-/* The header at offset 0 of the mapping; the opaque handle points here. */
-struct fakedns {
+/* The header at offset 0 of the mapping. Only magic and count are read
+ * after attach; the rest is checked once. */
+struct fakedns_header {
 	_Atomic uint32_t magic; /* published last, with release order */
 	uint32_t version;
 	uint32_t capacity;
-	uint32_t index_size;	/* a power of two >= 2 * capacity */
-	_Atomic uint32_t count; /* entries claimed, never above capacity */
-	uint32_t reserved[3];
+	uint32_t segment_entries; /* min(capacity, FAKEDNS_SEGMENT_ENTRIES) */
+	uint32_t segment_slots;	  /* a power of two >= 2 * segment_entries */
+	_Atomic uint32_t count;	  /* entries claimed, never above capacity */
+	uint32_t reserved[2];
 };
 
 struct fakedns_entry {
@@ -70,63 +95,120 @@ struct fakedns_entry {
 	char name[FAKEDNS_NAME_MAX]; /* normalised, not NUL-terminated */
 };
 
+/* Where everything is, for a table of capacity names. */
+struct fakedns_geometry {
+	uint32_t capacity;
+	uint32_t segment_entries;
+	uint32_t segment_slots;
+	uint32_t segments;
+	size_t segment_bytes;
+	size_t size; /* of the whole mapping */
+};
+
+/* The process-local handle: the mapping and the geometry checked at
+ * attach. It sits in a private page of its own, read-only once filled. */
+struct fakedns {
+	struct fakedns_header *header;
+	struct fakedns_geometry geo;
+};
+
 /* ---- layout ---------------------------------------------------------- */
 
-/* Compute the index size and mapping size for capacity.
- * Returns 0, or -EINVAL for a capacity of 0 or above the maximum. */
-static int fakedns_layout(uint32_t capacity, uint32_t *index_size, size_t *size)
+static uint64_t fakedns_round_page(uint64_t bytes)
 {
-	uint64_t slots = 2, bytes;
+	return (bytes + FAKEDNS_HEADER_BYTES - 1) &
+	       ~(uint64_t)(FAKEDNS_HEADER_BYTES - 1);
+}
+
+/* Compute the geometry for capacity. Returns 0, or -EINVAL for a capacity
+ * of 0 or above the maximum, -ENOMEM when it cannot be addressed here. */
+static int fakedns_layout(uint32_t capacity, struct fakedns_geometry *geo)
+{
+	uint64_t slots = 2, segment, size;
+	uint32_t entries;
 
 	if (capacity == 0 || capacity > FAKEDNS_CAPACITY_MAX)
 		return -EINVAL;
-	while (slots < 2 * (uint64_t)capacity)
+	entries = capacity < FAKEDNS_SEGMENT_ENTRIES ? capacity
+						     : FAKEDNS_SEGMENT_ENTRIES;
+	while (slots < 2 * (uint64_t)entries)
 		slots *= 2;
-	bytes = sizeof(struct fakedns) + slots * sizeof(_Atomic uint32_t) +
-		(uint64_t)capacity * sizeof(struct fakedns_entry);
-	if (bytes > SIZE_MAX)
+	segment = fakedns_round_page(slots * sizeof(_Atomic uint32_t) +
+				     (uint64_t)entries *
+					 sizeof(struct fakedns_entry));
+	geo->segments = (capacity + entries - 1) / entries;
+	size = FAKEDNS_HEADER_BYTES + segment * geo->segments;
+	if (size > SIZE_MAX || size > (uint64_t)INT64_MAX)
 		return -ENOMEM;
-	*index_size = (uint32_t)slots;
-	*size = (size_t)bytes;
+	geo->capacity = capacity;
+	geo->segment_entries = entries;
+	geo->segment_slots = (uint32_t)slots;
+	geo->segment_bytes = (size_t)segment;
+	geo->size = (size_t)size;
 	return 0;
 }
 
-static _Atomic uint32_t *fakedns_index(struct fakedns *t)
+/* The index of segment s (s < geo.segments). */
+static _Atomic uint32_t *fakedns_index(const struct fakedns *t, uint32_t s)
 {
-	return (_Atomic uint32_t *)(t + 1);
+	char *base = (char *)t->header + FAKEDNS_HEADER_BYTES;
+
+	return (_Atomic uint32_t *)(base + (size_t)s * t->geo.segment_bytes);
 }
 
-static struct fakedns_entry *fakedns_entry(struct fakedns *t, uint32_t n)
+/* Entry number n (n < geo.capacity). */
+static struct fakedns_entry *fakedns_entry(const struct fakedns *t, uint32_t n)
 {
-	char *base = (char *)fakedns_index(t);
+	uint32_t s = n / t->geo.segment_entries;
+	char *entries = (char *)fakedns_index(t, s) +
+			(size_t)t->geo.segment_slots * sizeof(_Atomic uint32_t);
 
-	base += (size_t)t->index_size * sizeof(_Atomic uint32_t);
-	return (struct fakedns_entry *)base + n;
+	return (struct fakedns_entry *)entries + n % t->geo.segment_entries;
 }
 
 /* Fill a fresh (zeroed) mapping's header and publish it. */
-static void fakedns_init(struct fakedns *t, uint32_t capacity,
-			 uint32_t index_size)
+static void fakedns_init(struct fakedns_header *h,
+			 const struct fakedns_geometry *geo)
 {
-	t->version = FAKEDNS_VERSION;
-	t->capacity = capacity;
-	t->index_size = index_size;
-	atomic_store_explicit(&t->count, 0, memory_order_relaxed);
-	atomic_store_explicit(&t->magic, FAKEDNS_MAGIC, memory_order_release);
+	h->version = FAKEDNS_VERSION;
+	h->capacity = geo->capacity;
+	h->segment_entries = geo->segment_entries;
+	h->segment_slots = geo->segment_slots;
+	atomic_store_explicit(&h->count, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->magic, FAKEDNS_MAGIC, memory_order_release);
 }
 
-/* Check a published header against the size of what was mapped.
- * Returns 0 or -EINVAL. */
-static int fakedns_validate(struct fakedns *t, size_t mapped)
+/* Check a published header against the size of what was mapped and take
+ * the geometry from it, once. Returns 0 or -EINVAL. */
+static int fakedns_validate(const struct fakedns_header *h, size_t mapped,
+			    struct fakedns_geometry *geo)
 {
-	uint32_t index_size;
-	size_t size;
+	uint32_t version = h->version, capacity = h->capacity;
+	uint32_t entries = h->segment_entries, slots = h->segment_slots;
 
-	if (t->version != FAKEDNS_VERSION ||
-	    fakedns_layout(t->capacity, &index_size, &size) < 0)
+	if (version != FAKEDNS_VERSION || fakedns_layout(capacity, geo) < 0)
 		return -EINVAL;
-	if (index_size != t->index_size || size != mapped)
+	if (entries != geo->segment_entries || slots != geo->segment_slots ||
+	    geo->size != mapped)
 		return -EINVAL;
+	return 0;
+}
+
+/* Wrap a validated mapping in a handle of its own (a private page, made
+ * read-only). Returns 0 or -errno; the mapping is the caller's to undo. */
+static int fakedns_handle(struct fakedns_header *h,
+			  const struct fakedns_geometry *geo,
+			  struct fakedns **out)
+{
+	struct fakedns *t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (t == MAP_FAILED)
+		return -errno;
+	t->header = h;
+	t->geo = *geo;
+	mprotect(t, sizeof(*t), PROT_READ);
+	*out = t;
 	return 0;
 }
 
@@ -139,27 +221,58 @@ static void fakedns_pause(void)
 	nanosleep(&step, NULL);
 }
 
-/* Lay out a new table of capacity slots, map it (the file fd, sized here,
- * or anonymous memory when fd is -1), initialise and publish it. Returns 0
- * or -errno. */
+/* The capacity a new table file gets: capacity, lowered (a segment at a
+ * time, then by halves, down to FAKEDNS_FIT_MIN) until the whole table fits
+ * in half the space free on the file's file system now. Pages of the file
+ * are allocated as names are written, and a write to a full tmpfs is a
+ * SIGBUS; /dev/shm is often small (64 MiB in containers) and shared with
+ * other programs. */
+static uint32_t fakedns_fit_capacity(int fd, uint32_t capacity)
+{
+	struct fakedns_geometry geo;
+	struct statfs fs;
+	uint64_t room;
+
+	if (fstatfs(fd, &fs) < 0)
+		return capacity;
+	room = (uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize / 2;
+	while (capacity > FAKEDNS_FIT_MIN &&
+	       (fakedns_layout(capacity, &geo) < 0 || geo.size > room)) {
+		if (capacity > FAKEDNS_SEGMENT_ENTRIES)
+			capacity = (capacity - 1) / FAKEDNS_SEGMENT_ENTRIES *
+				   FAKEDNS_SEGMENT_ENTRIES;
+		else
+			capacity /= 2;
+	}
+	return capacity < FAKEDNS_FIT_MIN ? FAKEDNS_FIT_MIN : capacity;
+}
+
+/* Lay out a new table of capacity names, map it (the file fd, sized here,
+ * or anonymous memory when fd is -1), initialise and publish it. A file's
+ * capacity is first fitted to its file system. Returns 0 or -errno. */
 static int fakedns_map_new(int fd, uint32_t capacity, struct fakedns **out)
 {
-	int flags = fd < 0 ? MAP_SHARED | MAP_ANONYMOUS : MAP_SHARED;
-	uint32_t index_size;
-	size_t size;
+	int flags = MAP_SHARED | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
+	struct fakedns_geometry geo;
 	void *map;
-	int rc = fakedns_layout(capacity, &index_size, &size);
+	int rc;
+
+	if (fd >= 0 && capacity > 0 && capacity <= FAKEDNS_CAPACITY_MAX)
+		capacity = fakedns_fit_capacity(fd, capacity);
+	rc = fakedns_layout(capacity, &geo);
 
 	if (rc < 0)
 		return rc;
-	if (fd >= 0 && ftruncate(fd, (off_t)size) < 0)
+	if (fd >= 0 && ftruncate(fd, (off_t)geo.size) < 0)
 		return -errno;
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+	map = mmap(NULL, geo.size, PROT_READ | PROT_WRITE, flags, fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
-	fakedns_init(map, capacity, index_size);
-	*out = map;
-	return 0;
+	fakedns_init(map, &geo);
+	rc = fakedns_handle(map, &geo, out);
+	if (rc < 0)
+		munmap(map, geo.size);
+	return rc;
 }
 
 /* Wait (bounded) until the file someone else created has been sized, and
@@ -168,20 +281,19 @@ static int fakedns_map_new(int fd, uint32_t capacity, struct fakedns **out)
  * reached a plausible size. */
 static long fakedns_wait_size(const struct sys_io *io, int fd)
 {
-	size_t max_size;
-	uint32_t slots;
+	struct fakedns_geometry max;
 	struct stat st;
 
-	fakedns_layout(FAKEDNS_CAPACITY_MAX, &slots, &max_size);
+	fakedns_layout(FAKEDNS_CAPACITY_MAX, &max);
 	for (int step = 0; step < FAKEDNS_JOIN_STEPS; step++) {
 		if (io->fstat(fd, &st) < 0)
 			return -errno;
 		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 		    (st.st_mode & 077) != 0)
 			return -EPERM;
-		if ((uint64_t)st.st_size > max_size)
+		if ((uint64_t)st.st_size > max.size)
 			return -EINVAL;
-		if ((size_t)st.st_size >= sizeof(struct fakedns))
+		if ((size_t)st.st_size >= FAKEDNS_HEADER_BYTES)
 			return (long)st.st_size;
 		fakedns_pause();
 	}
@@ -190,14 +302,15 @@ static long fakedns_wait_size(const struct sys_io *io, int fd)
 
 /* Wait (bounded) for the creator to publish the header, then validate it.
  * Returns 0 or -EINVAL. */
-static int fakedns_wait_magic(struct fakedns *t, size_t mapped)
+static int fakedns_wait_magic(const struct fakedns_header *h, size_t mapped,
+			      struct fakedns_geometry *geo)
 {
 	for (int step = 0; step < FAKEDNS_JOIN_STEPS; step++) {
 		uint32_t magic =
-		    atomic_load_explicit(&t->magic, memory_order_acquire);
+		    atomic_load_explicit(&h->magic, memory_order_acquire);
 
 		if (magic == FAKEDNS_MAGIC)
-			return fakedns_validate(t, mapped);
+			return fakedns_validate(h, mapped, geo);
 		if (magic != 0)
 			return -EINVAL;
 		fakedns_pause();
@@ -211,6 +324,7 @@ static int fakedns_join(const struct sys_io *io, const char *path,
 			struct fakedns **out)
 {
 	int fd = io->openat(AT_FDCWD, path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	struct fakedns_geometry geo;
 	long size;
 	void *map;
 	int rc;
@@ -222,19 +336,18 @@ static int fakedns_join(const struct sys_io *io, const char *path,
 		io->close(fd);
 		return (int)size;
 	}
-	map =
-	    mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_NORESERVE, fd, 0);
 	rc = map == MAP_FAILED ? -errno : 0;
 	io->close(fd);
 	if (rc < 0)
 		return rc;
-	rc = fakedns_wait_magic(map, (size_t)size);
-	if (rc < 0) {
+	rc = fakedns_wait_magic(map, (size_t)size, &geo);
+	if (rc == 0)
+		rc = fakedns_handle(map, &geo, out);
+	if (rc < 0)
 		munmap(map, (size_t)size);
-		return rc;
-	}
-	*out = map;
-	return 0;
+	return rc;
 }
 
 /* Create the file exclusively, or join it when it exists. Returns 0 or
@@ -263,10 +376,16 @@ static int fakedns_attach_file(const struct sys_io *io, struct fakedns **out,
 	return rc;
 }
 
-/* An anonymous table, shared with the children forked after this call. */
+/* An anonymous table, shared with the children forked after this call.
+ * When the address space for all of capacity is not there (a tight
+ * RLIMIT_AS), one segment is better than none. */
 static int fakedns_attach_anonymous(struct fakedns **out, uint32_t capacity)
 {
-	return fakedns_map_new(-1, capacity, out);
+	int rc = fakedns_map_new(-1, capacity, out);
+
+	if (rc == -ENOMEM && capacity > FAKEDNS_SEGMENT_ENTRIES)
+		rc = fakedns_map_new(-1, FAKEDNS_SEGMENT_ENTRIES, out);
+	return rc;
 }
 
 /* See fakedns.h. errno is left as it was. Besides the documented errors:
@@ -289,32 +408,46 @@ int fakedns_attach(const struct sys_io *io, struct fakedns **out,
 
 void fakedns_detach(struct fakedns *table)
 {
-	uint32_t index_size;
-	size_t size;
-
-	if (table && fakedns_layout(table->capacity, &index_size, &size) == 0)
-		munmap(table, size);
+	if (!table)
+		return;
+	munmap(table->header, table->geo.size);
+	munmap(table, sizeof(*table));
 }
 
 uint32_t fakedns_count(const struct fakedns *table)
 {
-	uint32_t n = atomic_load_explicit(&table->count, memory_order_acquire);
+	uint32_t n =
+	    atomic_load_explicit(&table->header->count, memory_order_acquire);
 
-	return n < table->capacity ? n : table->capacity;
+	return n < table->geo.capacity ? n : table->geo.capacity;
 }
 
 uint32_t fakedns_capacity(const struct fakedns *table)
 {
-	return table->capacity;
+	return table->geo.capacity;
 }
 
 /* ---- names ----------------------------------------------------------- */
 
-/* Normalise name into key: ASCII lower case, one trailing dot dropped.
- * Returns the key's length, -EINVAL (empty, or an embedded NUL) or
- * -ENAMETOOLONG. */
+/* True for a byte a host name label may hold: ASCII letters, digits, '-'
+ * and '_' (service labels), and bytes of 0x80 and above (a UTF-8 name the
+ * proxy may convert). Controls, spaces and other ASCII punctuation (':',
+ * '@', '/', '%', ...) never belong in a host name. */
+static bool fakedns_label_byte_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c >= 0x80;
+}
+
+/* Normalise name into key, once and completely: a single trailing dot
+ * dropped (the root), ASCII lower case. Returns the key's length, or
+ * -EINVAL for an empty name or label ("", ".", ".a", "a..b", "a..") or a
+ * byte no host name holds, -ENAMETOOLONG for a name above 253 bytes or a
+ * label above 63. */
 static long fakedns_normalise(const char *name, size_t len, char *key)
 {
+	size_t label = 0;
+
 	if (len > 0 && name[len - 1] == '.')
 		len--;
 	if (len == 0)
@@ -322,13 +455,21 @@ static long fakedns_normalise(const char *name, size_t len, char *key)
 	if (len > FAKEDNS_NAME_MAX)
 		return -ENAMETOOLONG;
 	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
+		unsigned char c = (unsigned char)name[i];
 
-		if (c == '\0')
+		if (c == '.') {
+			if (label == 0)
+				return -EINVAL;
+			label = 0;
+		} else if (!fakedns_label_byte_ok(c)) {
 			return -EINVAL;
-		key[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		} else if (++label > FAKEDNS_LABEL_MAX) {
+			return -ENAMETOOLONG;
+		}
+		key[i] =
+		    (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
 	}
-	return (long)len;
+	return label == 0 ? -EINVAL : (long)len;
 }
 
 /* 32-bit FNV-1a. */
@@ -343,44 +484,97 @@ static uint32_t fakedns_hash(const char *key, size_t len)
 	return h;
 }
 
-/* The entry a slot value refers to, once it is ready (bounded spin), or
- * NULL when the value is out of range or the entry never became ready. */
-static struct fakedns_entry *fakedns_ready_entry(struct fakedns *t,
-						 uint32_t slot_value)
+/* The entry number a slot value of segment s refers to, or -1 when the
+ * value is out of range (a damaged index). */
+static long fakedns_slot_entry(const struct fakedns *t, uint32_t s,
+			       uint32_t slot_value)
 {
-	struct fakedns_entry *e;
+	uint64_t n;
 
-	if (slot_value == 0 || slot_value - 1 >= t->capacity)
-		return NULL;
-	e = fakedns_entry(t, slot_value - 1);
-	for (int spin = 0; spin < FAKEDNS_READY_SPINS; spin++) {
-		if (atomic_load_explicit(&e->ready, memory_order_acquire))
-			return e;
-	}
-	return NULL;
+	if (slot_value == 0 || slot_value > t->geo.segment_entries)
+		return -1;
+	n = (uint64_t)s * t->geo.segment_entries + slot_value - 1;
+	return n < t->geo.capacity ? (long)n : -1;
 }
 
-/* True when the slot value refers to a ready entry holding key. */
-static bool fakedns_slot_holds(struct fakedns *t, uint32_t slot_value,
-			       const char *key, size_t len)
+/* The entry n when it is ready (its name written) and its length sane,
+ * else NULL. A slot is published after its entry (release/acquire), so a
+ * slot's entry is always ready unless the file was damaged. */
+static struct fakedns_entry *fakedns_ready_entry(const struct fakedns *t,
+						 uint32_t n)
 {
-	struct fakedns_entry *e = fakedns_ready_entry(t, slot_value);
+	struct fakedns_entry *e = fakedns_entry(t, n);
 
-	return e && e->len == len && memcmp(e->name, key, len) == 0;
+	if (atomic_load_explicit(&e->ready, memory_order_acquire) != 1)
+		return NULL;
+	if (e->len == 0 || e->len > FAKEDNS_NAME_MAX)
+		return NULL;
+	return e;
+}
+
+/* The entry number when slot_value of segment s refers to key, else -1. */
+static long fakedns_slot_holds(const struct fakedns *t, uint32_t s,
+			       uint32_t slot_value, const char *key, size_t len)
+{
+	long n = fakedns_slot_entry(t, s, slot_value);
+	struct fakedns_entry *e = n < 0 ? NULL : fakedns_ready_entry(t, n);
+
+	return e && e->len == len && memcmp(e->name, key, len) == 0 ? n : -1;
+}
+
+/* Look key up in segment s's index. Returns its entry number, or -ENOENT
+ * (an empty slot ends the probe: slots never empty again). */
+static long fakedns_segment_find(const struct fakedns *t, uint32_t s,
+				 uint32_t hash, const char *key, size_t len)
+{
+	_Atomic uint32_t *index = fakedns_index(t, s);
+	uint32_t mask = t->geo.segment_slots - 1;
+
+	for (uint32_t probe = 0; probe <= mask; probe++) {
+		uint32_t value = atomic_load_explicit(
+		    &index[(hash + probe) & mask], memory_order_acquire);
+		long n;
+
+		if (value == 0)
+			return -ENOENT;
+		n = fakedns_slot_holds(t, s, value, key, len);
+		if (n >= 0)
+			return n;
+	}
+	return -ENOENT;
+}
+
+/* Look key up in every segment in use. Returns its entry number or
+ * -ENOENT. */
+static long fakedns_find(const struct fakedns *t, uint32_t hash,
+			 const char *key, size_t len)
+{
+	uint32_t used = fakedns_count(t);
+	uint32_t segments =
+	    (used + t->geo.segment_entries - 1) / t->geo.segment_entries;
+
+	for (uint32_t s = 0; s < segments; s++) {
+		long n = fakedns_segment_find(t, s, hash, key, len);
+
+		if (n >= 0)
+			return n;
+	}
+	return -ENOENT;
 }
 
 /* Claim the next free entry and write key into it.
  * Returns its number, or -ENOSPC when all entries are taken. */
-static long fakedns_claim(struct fakedns *t, const char *key, size_t len)
+static long fakedns_claim(const struct fakedns *t, const char *key, size_t len)
 {
-	uint32_t n = atomic_load_explicit(&t->count, memory_order_relaxed);
+	_Atomic uint32_t *count = &t->header->count;
+	uint32_t n = atomic_load_explicit(count, memory_order_relaxed);
 	struct fakedns_entry *e;
 
 	do {
-		if (n >= t->capacity)
+		if (n >= t->geo.capacity)
 			return -ENOSPC;
 	} while (!atomic_compare_exchange_weak_explicit(
-	    &t->count, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
+	    count, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
 	e = fakedns_entry(t, n);
 	e->len = (uint8_t)len;
 	memcpy(e->name, key, len);
@@ -388,50 +582,30 @@ static long fakedns_claim(struct fakedns *t, const char *key, size_t len)
 	return n;
 }
 
-/* Try to put our entry into the empty slot. *mine holds the entry claimed
- * so far (-1 for none yet). Returns the index when the slot is now ours, or
- * -EAGAIN with *value updated to what the slot holds (someone was faster),
- * or -ENOSPC when no entry was free and the slot is still empty. */
-static long fakedns_fill_slot(struct fakedns *t, _Atomic uint32_t *slot,
-			      uint32_t *value, long *mine, const char *key,
-			      size_t len)
+/* Publish entry n (holding key) in its segment's index. Returns the index
+ * of key: n, or the entry of a writer that published key first; -ENOSPC
+ * when the index has no empty slot (only a damaged file). */
+static long fakedns_publish(const struct fakedns *t, uint32_t n, uint32_t hash,
+			    const char *key, size_t len)
 {
-	if (*mine < 0)
-		*mine = fakedns_claim(t, key, len);
-	if (*mine < 0) {
-		/* Full; but the name may have just been inserted here. */
-		*value = atomic_load_explicit(slot, memory_order_acquire);
-		return *value ? -EAGAIN : -ENOSPC;
-	}
-	if (atomic_compare_exchange_strong_explicit(
-		slot, value, (uint32_t)*mine + 1, memory_order_acq_rel,
-		memory_order_acquire))
-		return *mine;
-	return -EAGAIN;
-}
-
-/* Find key in the index, inserting it at the first empty slot. */
-static long fakedns_insert(struct fakedns *t, const char *key, size_t len)
-{
-	_Atomic uint32_t *index = fakedns_index(t);
-	uint32_t mask = t->index_size - 1;
-	uint32_t hash = fakedns_hash(key, len);
-	long mine = -1;
+	uint32_t s = n / t->geo.segment_entries;
+	uint32_t mine = n % t->geo.segment_entries + 1;
+	_Atomic uint32_t *index = fakedns_index(t, s);
+	uint32_t mask = t->geo.segment_slots - 1;
 
 	for (uint32_t probe = 0; probe <= mask; probe++) {
 		_Atomic uint32_t *slot = &index[(hash + probe) & mask];
 		uint32_t value =
 		    atomic_load_explicit(slot, memory_order_acquire);
+		long other;
 
-		if (value == 0) {
-			long rc =
-			    fakedns_fill_slot(t, slot, &value, &mine, key, len);
-
-			if (rc != -EAGAIN)
-				return rc;
-		}
-		if (fakedns_slot_holds(t, value, key, len))
-			return (long)value - 1;
+		if (value == 0 && atomic_compare_exchange_strong_explicit(
+				      slot, &value, mine, memory_order_acq_rel,
+				      memory_order_acquire))
+			return n;
+		other = fakedns_slot_holds(t, s, value, key, len);
+		if (other >= 0)
+			return other;
 	}
 	return -ENOSPC;
 }
@@ -440,27 +614,42 @@ long fakedns_lookup(struct fakedns *table, const char *name, size_t len)
 {
 	char key[FAKEDNS_NAME_MAX];
 	long klen = fakedns_normalise(name, len, key);
+	uint32_t hash;
+	long n;
 
 	if (klen < 0)
 		return klen;
-	return fakedns_insert(table, key, (size_t)klen);
+	hash = fakedns_hash(key, (size_t)klen);
+	n = fakedns_find(table, hash, key, (size_t)klen);
+	if (n >= 0)
+		return n;
+	n = fakedns_claim(table, key, (size_t)klen);
+	if (n >= 0)
+		return fakedns_publish(table, (uint32_t)n, hash, key,
+				       (size_t)klen);
+	/* Full; but another process may have just added the name. */
+	n = fakedns_find(table, hash, key, (size_t)klen);
+	return n >= 0 ? n : -ENOSPC;
 }
 
 long fakedns_name(struct fakedns *table, uint32_t index, char *buf, size_t cap)
 {
 	struct fakedns_entry *e;
+	size_t len;
 
 	if (index >= fakedns_count(table))
 		return -ENOENT;
-	e = fakedns_entry(table, index);
-	if (!atomic_load_explicit(&e->ready, memory_order_acquire) ||
-	    e->len == 0)
+	e = fakedns_ready_entry(table, index);
+	if (!e)
 		return -ENOENT;
-	if (cap < (size_t)e->len + 1)
+	len = e->len; /* read once: another process may scribble on it */
+	if (len == 0 || len > FAKEDNS_NAME_MAX)
+		return -ENOENT;
+	if (cap < len + 1)
 		return -ENOSPC;
-	memcpy(buf, e->name, e->len);
-	buf[e->len] = '\0';
-	return e->len;
+	memcpy(buf, e->name, len);
+	buf[len] = '\0';
+	return (long)len;
 }
 
 /* ---- addresses ------------------------------------------------------- */

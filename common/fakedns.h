@@ -8,7 +8,10 @@
  * (shared with fork children only). It is lock-free: entries are claimed with
  * atomic operations, so it is safe in threads, across fork, in signal
  * handlers, and when a process dies mid-insert. It never evicts: once full,
- * new names fail (an address handed out must never change its meaning). */
+ * new names fail (an address handed out must never change its meaning).
+ * The whole capacity is reserved as address space up front (about 268
+ * bytes a name: 4.2 GiB for 2^24 names) but costs memory only as names
+ * are added, in segments of 65,536 names. */
 #ifndef SOCKSIFY_FAKEDNS_H
 #define SOCKSIFY_FAKEDNS_H
 
@@ -20,15 +23,20 @@
 #include "netaddr.h"
 #include "sys_io.h"
 
-struct fakedns; /* opaque; points into the shared mapping */
+/* Opaque and process-local: the mapping and its geometry, checked once at
+ * attach and never read from the (writable by others) mapping again. */
+struct fakedns;
 
 /* Map the table. io: the calls that open, examine and close the file (see
  * sys_io.h; unused for an anonymous table). path: a file to create (mode 0600,
  * O_NOFOLLOW) or join; NULL for an anonymous shared mapping. capacity: the
  * number of names. A file created with another capacity is joined with the
  * capacity it has. A file being created by another process is waited for (about
- * 2 s at most). Returns 0 or -errno, errno itself untouched: -EINVAL for a bad
- * capacity (0 or above 2^24) or a file whose size or header is wrong,
+ * 2 s at most). An anonymous table that cannot get the address space for
+ * capacity (RLIMIT_AS) gets one segment (65,536 names) instead. Returns 0
+ * or -errno, errno itself untouched: -EINVAL for a bad capacity (0 or
+ * above 2^24) or a file whose size or header is wrong (an older format,
+ * damaged, or cut short),
  * -EPERM for a file that is not a 0600 regular file of ours, -ELOOP for a
  * symbolic link. Any error means: use another table (anonymous). */
 int fakedns_attach(const struct sys_io *io, struct fakedns **out,
@@ -37,9 +45,12 @@ int fakedns_attach(const struct sys_io *io, struct fakedns **out,
 /* Unmap (tests; the library keeps its table for the process lifetime). */
 void fakedns_detach(struct fakedns *table);
 
-/* The index for name (case-insensitive, a trailing dot ignored), inserted
- * when absent. Returns the index (>= 0), -ENOSPC when the table is full,
- * -EINVAL for an empty name, -ENAMETOOLONG beyond 255 bytes. */
+/* The index for name, inserted when absent. The name is normalised once:
+ * ASCII lower case, one trailing (root) dot dropped. Returns the index
+ * (>= 0), -ENOSPC when the table is full, -EINVAL for what is no host
+ * name (empty, an empty label as in "a..b" or "a..", a control, space or
+ * ASCII punctuation other than '-' and '_'), -ENAMETOOLONG for a name
+ * above 253 bytes or a label above 63. */
 long fakedns_lookup(struct fakedns *table, const char *name, size_t len);
 
 /* Copy the name for index into buf (NUL-terminated). Returns its length, or

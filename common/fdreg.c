@@ -165,6 +165,8 @@ void fdreg_fork_parent(void)
 void fdreg_fork_child(void)
 {
 	atomic_store_explicit(&fdreg_pid, getpid(), memory_order_relaxed);
+	/* First: the subsystems' handlers write entries themselves. */
+	fdtab_fork_child();
 	for (unsigned i = fdreg_n(); i-- > 0;)
 		if (fdreg_table[i]->fork_child)
 			fdreg_table[i]->fork_child();

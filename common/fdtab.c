@@ -12,11 +12,22 @@
  * was odd or changed under it. Because every word is an atomic, a torn read
  * is detected, never undefined behaviour.
  *
- * A writer that finds the counter odd for too long assumes its holder will
- * never finish (a thread that did not survive fork(), or the very thread a
- * signal handler interrupted) and takes the slot over. The chunks are
- * private memory, so a fork child inherits a copy of the table, which is
- * right: it inherits the descriptors too. */
+ * A writer never takes over a slot another writer holds: two writers
+ * interleaving their words would leave an entry that no one wrote, and a
+ * reader could accept it. Who can find a slot held:
+ *  - another live thread, usually for a few nanoseconds: the writer spins,
+ *    yields, then sleeps, and gives up with -EAGAIN after FDTAB_WAIT_NS (the
+ *    holder was descheduled that long; the caller treats the entry as not
+ *    recorded);
+ *  - a signal handler that interrupted its own thread's write of the very
+ *    slot: waiting would never end, so each thread keeps a chain of the
+ *    slots it is writing (fdtab_holds, in its stack frames) and a nested
+ *    write of one of them fails at once with -EAGAIN;
+ *  - a fork child, when a thread that does not exist in the child was
+ *    writing: fdtab_fork_child() empties such slots (their content is
+ *    half written) and frees them.
+ * The chunks are private memory, so a fork child inherits a copy of the
+ * table, which is right: it inherits the descriptors too. */
 #include <errno.h>
 #include <sched.h>
 #include <stdalign.h>
@@ -25,6 +36,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fdtab.h"
 
@@ -32,10 +44,14 @@
 #define FDTAB_CHUNK	 (1u << FDTAB_CHUNK_BITS)
 #define FDTAB_TOP	 (FDTAB_MAX_FD / FDTAB_CHUNK)
 #define FDTAB_WORDS	 ((sizeof(struct fdtab_entry) + 7) / 8)
-/* Busy-wait rounds before yielding, and yields before giving up. */
+/* Busy-wait rounds before yielding, and yields before a reader gives up
+ * or a writer starts to sleep. */
 #define FDTAB_SPINS	 64
 #define FDTAB_YIELDS	 256
 #define FDTAB_READ_TRIES (FDTAB_SPINS + FDTAB_YIELDS)
+/* How long a writer waits for a slot another thread holds, and its naps. */
+#define FDTAB_WAIT_NS 1000000000L
+#define FDTAB_NAP_NS  100000L
 
 struct fdtab_slot {
 	_Atomic uint32_t seq;
@@ -50,6 +66,24 @@ union fdtab_image {
 };
 
 static _Atomic(struct fdtab_slot *) fdtab_top[FDTAB_TOP];
+
+/* A write this thread has in progress (claimed, or about to be), and the
+ * one it interrupted: a signal handler's write nests inside its thread's. */
+struct fdtab_hold {
+	struct fdtab_slot *slot;
+	struct fdtab_hold *outer;
+};
+
+/* The innermost write of this thread. initial-exec: reading it allocates
+ * nothing, so a signal handler may. */
+static _Thread_local struct fdtab_hold *fdtab_holds
+    __attribute__((tls_model("initial-exec")));
+
+/* A writer's wait for a slot another thread holds. */
+struct fdtab_wait {
+	unsigned attempt;
+	struct timespec start;
+};
 
 /* Pause between attempts: spin first, then let the holder run. */
 static void fdtab_backoff(unsigned attempt)
@@ -90,38 +124,116 @@ static struct fdtab_slot *fdtab_chunk_create(unsigned fd)
 	return expected;
 }
 
-/* Claim slot for writing. Returns the odd counter value now held. */
-static uint32_t fdtab_write_begin(struct fdtab_slot *slot)
+/* True when this thread (an outer frame: the code a signal handler
+ * interrupted) is writing slot. */
+static bool fdtab_held_here(const struct fdtab_slot *slot)
 {
-	uint32_t cur = atomic_load_explicit(&slot->seq, memory_order_relaxed);
-	unsigned attempt = 0;
+	for (const struct fdtab_hold *h = fdtab_holds; h; h = h->outer)
+		if (h->slot == slot)
+			return true;
+	return false;
+}
 
+static long fdtab_elapsed_ns(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000000000L +
+	       (now.tv_nsec - start->tv_nsec);
+}
+
+/* One round of a writer's wait for a slot another thread holds: spin, then
+ * yield, then nap, all within FDTAB_WAIT_NS. Returns 0 to try again, or
+ * -EAGAIN when the time is up. All of it is async-signal-safe. */
+static int fdtab_wait(struct fdtab_wait *w)
+{
+	static const struct timespec nap = {0, FDTAB_NAP_NS};
+	unsigned attempt = w->attempt++;
+
+	if (attempt < FDTAB_SPINS)
+		return 0;
+	if (attempt == FDTAB_SPINS)
+		clock_gettime(CLOCK_MONOTONIC, &w->start);
+	if (attempt < FDTAB_SPINS + FDTAB_YIELDS) {
+		sched_yield();
+		return 0;
+	}
+	if (fdtab_elapsed_ns(&w->start) >= FDTAB_WAIT_NS)
+		return -EAGAIN;
+	nanosleep(&nap, NULL);
+	return 0;
+}
+
+/* Forget this thread's innermost write (hold). */
+static void fdtab_unhold(struct fdtab_hold *hold)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	fdtab_holds = hold->outer;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Claim slot for writing, with hold (in the caller's frame) telling this
+ * thread's signal handlers so. Returns 0 with *seq the odd counter value
+ * now held, or -EAGAIN (nothing held): this thread is writing the slot
+ * already (we run in a signal handler that interrupted that write), or
+ * another thread held it for longer than FDTAB_WAIT_NS. */
+static int fdtab_write_begin(struct fdtab_slot *slot, struct fdtab_hold *hold,
+			     uint32_t *seq)
+{
+	struct fdtab_wait wait = {0};
+	uint32_t cur;
+
+	if (fdtab_held_here(slot))
+		return -EAGAIN;
+	/* Published before the claim: a handler that runs once the counter
+	 * is ours must find it here. */
+	hold->slot = slot;
+	hold->outer = fdtab_holds;
+	fdtab_holds = hold;
+	atomic_signal_fence(memory_order_seq_cst);
+	cur = atomic_load_explicit(&slot->seq, memory_order_relaxed);
 	for (;;) {
-		/* Even: free. Odd for too long: take it over (see above). */
-		bool stuck = attempt >= FDTAB_SPINS + FDTAB_YIELDS;
-
-		if ((!(cur & 1) || stuck) &&
+		if (!(cur & 1) &&
 		    atomic_compare_exchange_weak_explicit(
-			&slot->seq, &cur, cur + (cur & 1) + 1,
-			memory_order_acq_rel, memory_order_relaxed))
+			&slot->seq, &cur, cur + 1, memory_order_acq_rel,
+			memory_order_relaxed))
 			break;
-		fdtab_backoff(attempt++);
+		if ((cur & 1) && fdtab_wait(&wait) < 0) {
+			fdtab_unhold(hold);
+			return -EAGAIN;
+		}
 		cur = atomic_load_explicit(&slot->seq, memory_order_relaxed);
 	}
 	atomic_thread_fence(memory_order_release);
-	return cur + (cur & 1) + 1;
+	*seq = cur + 1;
+	return 0;
 }
 
-/* Store image into slot under the sequence lock. */
-static void fdtab_write(struct fdtab_slot *slot, const union fdtab_image *img)
+/* Release slot (claimed with hold at odd counter seq). */
+static void fdtab_write_end(struct fdtab_slot *slot, struct fdtab_hold *hold,
+			    uint32_t seq)
 {
-	uint32_t seq = fdtab_write_begin(slot);
+	atomic_store_explicit(&slot->seq, seq + 1, memory_order_release);
+	fdtab_unhold(hold);
+}
 
+/* Store image into slot under the sequence lock. Returns 0 or -EAGAIN
+ * (see fdtab_write_begin). */
+static int fdtab_write(struct fdtab_slot *slot, const union fdtab_image *img)
+{
+	struct fdtab_hold hold;
+	uint32_t seq;
+	int rc = fdtab_write_begin(slot, &hold, &seq);
+
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < FDTAB_WORDS; i++)
 		atomic_store_explicit(&slot->words[i], img->words[i],
 				      memory_order_relaxed);
 	atomic_store_explicit(&slot->stamp, 0, memory_order_relaxed);
-	atomic_store_explicit(&slot->seq, seq + 1, memory_order_release);
+	fdtab_write_end(slot, &hold, seq);
+	return 0;
 }
 
 /* Copy slot into img consistently. Returns false when no stable copy could
@@ -174,7 +286,7 @@ static int fdtab_slot_make(int fd, struct fdtab_slot **slot)
 }
 
 /* Record e for fd. When e->inode is 0 the descriptor's current inode is
- * recorded instead. Returns 0, -EBADF or -ENOMEM. */
+ * recorded instead. Returns 0, -EBADF, -ENOMEM or -EAGAIN. */
 int fdtab_set(int fd, const struct fdtab_entry *e)
 {
 	union fdtab_image img;
@@ -187,8 +299,7 @@ int fdtab_set(int fd, const struct fdtab_entry *e)
 	img.entry = *e;
 	if (img.entry.inode == 0)
 		img.entry.inode = fdtab_inode(fd);
-	fdtab_write(slot, &img);
-	return 0;
+	return fdtab_write(slot, &img);
 }
 
 /* fd's slot, or NULL when fd is out of range or its chunk was never made. */
@@ -256,7 +367,9 @@ int fdtab_get(int fd, struct fdtab_entry *out)
 }
 
 /* Empty one slot, skipping the write when it is empty already (the common
- * case: close() of a descriptor we never proxied). */
+ * case: close() of a descriptor we never proxied). A slot that cannot be
+ * claimed (-EAGAIN) keeps its entry: the write that holds it was recording
+ * one for this very descriptor, as if it had come after the clear. */
 static void fdtab_clear_slot(struct fdtab_slot *slot)
 {
 	union fdtab_image img;
@@ -265,7 +378,7 @@ static void fdtab_clear_slot(struct fdtab_slot *slot)
 	if (!(seq & 1) && fdtab_slot_flags(slot) == 0)
 		return;
 	memset(&img, 0, sizeof(img));
-	fdtab_write(slot, &img);
+	(void)fdtab_write(slot, &img);
 }
 
 /* Visit the slots of [lo, hi] in order, one existing chunk at a time (a
@@ -342,15 +455,19 @@ void fdtab_copy(int from, int to)
 }
 
 /* Change slot's flags under the write lock: clear, then set. With
- * only_if_clear, nothing changes (and false comes back) when any bit of set
- * is there already. An entry left without flags is emptied. */
-static bool fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
-			 bool only_if_clear)
+ * only_if_clear, nothing changes (and -EBUSY comes back) when any bit of
+ * set is there already. An entry left without flags is emptied. Returns 0,
+ * -EBUSY or -EAGAIN (see fdtab_write_begin). */
+static int fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
+			bool only_if_clear)
 {
-	uint32_t seq = fdtab_write_begin(slot);
+	struct fdtab_hold hold;
 	union fdtab_image img;
+	uint32_t seq;
 	bool ok;
 
+	if (fdtab_write_begin(slot, &hold, &seq) < 0)
+		return -EAGAIN;
 	for (size_t i = 0; i < FDTAB_WORDS; i++)
 		img.words[i] =
 		    atomic_load_explicit(&slot->words[i], memory_order_relaxed);
@@ -363,8 +480,8 @@ static bool fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
 			atomic_store_explicit(&slot->words[i], img.words[i],
 					      memory_order_relaxed);
 	}
-	atomic_store_explicit(&slot->seq, seq + 1, memory_order_release);
-	return ok;
+	fdtab_write_end(slot, &hold, seq);
+	return ok ? 0 : -EBUSY;
 }
 
 int fdtab_claim(int fd, uint32_t flag)
@@ -374,7 +491,7 @@ int fdtab_claim(int fd, uint32_t flag)
 
 	if (rc < 0)
 		return rc;
-	return fdtab_modify(slot, 0, flag, true) ? 0 : -EBUSY;
+	return fdtab_modify(slot, 0, flag, true);
 }
 
 void fdtab_unflag(int fd, uint32_t flag)
@@ -382,7 +499,7 @@ void fdtab_unflag(int fd, uint32_t flag)
 	struct fdtab_slot *slot = fdtab_slot_of(fd);
 
 	if (slot && fdtab_flags(fd) & flag)
-		fdtab_modify(slot, flag, 0, false);
+		(void)fdtab_modify(slot, flag, 0, false);
 }
 
 void fdtab_unflag_all(uint32_t flag)
@@ -411,4 +528,33 @@ bool fdtab_due(int fd, uint64_t now_ms, uint64_t interval_ms)
 	return atomic_compare_exchange_strong_explicit(
 	    &slot->stamp, &last, now_ms ? now_ms : 1, memory_order_relaxed,
 	    memory_order_relaxed);
+}
+
+/* Free slot if a thread that is gone was writing it: empty the half-written
+ * entry and make the counter even. Returns 1 when it did. */
+static unsigned fdtab_free_orphan(struct fdtab_slot *slot)
+{
+	uint32_t seq = atomic_load_explicit(&slot->seq, memory_order_relaxed);
+
+	if (!(seq & 1) || fdtab_held_here(slot))
+		return 0;
+	for (size_t i = 0; i < FDTAB_WORDS; i++)
+		atomic_store_explicit(&slot->words[i], 0, memory_order_relaxed);
+	atomic_store_explicit(&slot->stamp, 0, memory_order_relaxed);
+	atomic_store_explicit(&slot->seq, seq + 1, memory_order_release);
+	return 1;
+}
+
+unsigned fdtab_fork_child(void)
+{
+	unsigned freed = 0;
+
+	for (unsigned top = 0; top < FDTAB_TOP; top++) {
+		struct fdtab_slot *chunk =
+		    atomic_load_explicit(&fdtab_top[top], memory_order_acquire);
+
+		for (unsigned i = 0; chunk && i < FDTAB_CHUNK; i++)
+			freed += fdtab_free_orphan(&chunk[i]);
+	}
+	return freed;
 }

@@ -54,7 +54,12 @@ struct fdtab_entry {
 };
 
 /* Record e for fd. When e->inode is 0, fd's current inode is recorded.
- * Returns 0, -EBADF for a negative or huge fd (>= FDTAB_MAX_FD), -ENOMEM. */
+ * Returns 0, -EBADF for a negative or huge fd (>= FDTAB_MAX_FD), -ENOMEM,
+ * or -EAGAIN when the entry could not be written: a signal handler that
+ * interrupted its own thread's write of fd's entry, or another thread that
+ * held it for more than a second (descheduled). Nothing is written then:
+ * the caller treats fd as not recorded. Writers never take a slot over, so
+ * an entry is always one writer's whole. */
 int fdtab_set(int fd, const struct fdtab_entry *e);
 
 /* Copy fd's entry to out. Returns 0 or -ENOENT (no entry, or the inode no
@@ -70,10 +75,12 @@ uint32_t fdtab_flags(int fd);
 
 /* Set flag in fd's entry unless it is set already (a claim: of several
  * threads, exactly one gets 0). Other fields stay. Returns 0, -EBUSY when
- * the flag was set, -EBADF, -ENOMEM. */
+ * the flag was set, -EBADF, -ENOMEM, -EAGAIN (as fdtab_set). */
 int fdtab_claim(int fd, uint32_t flag);
 
-/* Clear flag (a claim) in fd's entry; an entry left without flags goes. */
+/* Clear flag (a claim) in fd's entry; an entry left without flags goes.
+ * This, fdtab_clear and fdtab_copy leave the entry as it is where
+ * fdtab_set would fail with -EAGAIN. */
 void fdtab_unflag(int fd, uint32_t flag);
 
 /* Clear flag in every entry (a fork child drops claims held by threads
@@ -82,6 +89,13 @@ void fdtab_unflag_all(uint32_t flag);
 
 /* The lowest fd in [lo, hi] whose flags include any of mask, or -1. */
 int fdtab_next(unsigned lo, unsigned hi, uint32_t mask);
+
+/* In a fork child, before anything else touches the table: free the slots
+ * that threads which did not survive the fork were writing (their entries,
+ * half written, are emptied); this thread's own writes, if fork() ran in a
+ * signal handler that interrupted one, are left to finish. Returns the
+ * number of slots freed. Single-threaded use only. */
+unsigned fdtab_fork_child(void);
 
 /* Rate limiter beside each entry: true (and the time recorded) when at
  * least interval_ms passed since the last true answer for fd's current

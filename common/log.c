@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -29,6 +31,9 @@ static _Atomic int log_level = LOG_ERROR;
  * log_set_io() names them. */
 static const struct sys_io *_Atomic log_io;
 static char log_path[LOG_PATH_MAX]; /* "" means fd 2 */
+/* The file at log_path was refused (see log_open_file): fd 2 from then on,
+ * and the warning that says so is written once. */
+static _Atomic bool log_file_refused;
 
 void log_set_io(const struct sys_io *io)
 {
@@ -42,8 +47,13 @@ void log_setup(enum log_level level, const char *path)
 	/* A path we cannot hold whole would name another file: use fd 2. */
 	if (len >= sizeof(log_path))
 		len = 0;
+	/* /dev/stderr is a symbolic link (to /proc/self/fd/2), which the
+	 * file rule refuses; it means fd 2, so say so directly. */
+	if (path && strcmp(path, "/dev/stderr") == 0)
+		len = 0;
 	memcpy(log_path, path ? path : "", len);
 	log_path[len] = '\0';
+	atomic_store_explicit(&log_file_refused, false, memory_order_relaxed);
 	atomic_store_explicit(&log_level, level, memory_order_release);
 }
 
@@ -54,15 +64,18 @@ bool log_enabled(enum log_level level)
 	return level != LOG_NONE && (int)level <= current;
 }
 
-/* Replace control characters in the message body with '?', so that a name
- * the program passed us (possibly hostile) can neither split our line nor
- * drive the terminal. */
+/* Replace every byte that is not printable ASCII in the message body with
+ * '?', so that a name the program passed us (possibly hostile) can neither
+ * split our line nor drive the terminal: C0 controls, DEL, and every byte
+ * from 0x80 up (0x9b is the 8-bit CSI; C1 controls hide in UTF-8 too). The
+ * test is by value, not isprint(), whose answer depends on the program's
+ * locale. The length is kept, so truncation stays where it was. */
 static void log_sanitise(char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (c < 0x20 || c == 0x7f)
+		if (c < 0x20 || c >= 0x7f)
 			text[i] = '?';
 	}
 }
@@ -112,28 +125,90 @@ static void log_emit(const struct sys_io *io, int fd, const char *line,
 	}
 }
 
+/* Format a line of our own (see log_format). */
+static size_t __attribute__((format(printf, 2, 3)))
+log_line(char *line, const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	len = log_format(line, fmt, ap);
+	va_end(ap);
+	return len;
+}
+
+/* Open the log file for one line: appending, never following a symbolic
+ * link (it could name a file of someone else's choosing), never blocking
+ * (a FIFO without a reader). Returns the descriptor; -1 when it cannot be
+ * opened; -2 when it is refused, with *why set: a symbolic link, or a file
+ * another user owns (character devices such as /dev/null excepted: they
+ * are no one's log to spoil). */
+static int log_open_file(const struct sys_io *io, const char **why)
+{
+	struct stat st;
+	int fd = io->openat(AT_FDCWD, log_path,
+			    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+			    0600);
+
+	if (fd < 0) {
+		*why = "it is a symbolic link";
+		return errno == ELOOP ? -2 : -1;
+	}
+	if (!io->fstat || io->fstat(fd, &st) < 0) {
+		io->close(fd);
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode) && st.st_uid != geteuid()) {
+		io->close(fd);
+		*why = "another user owns it";
+		return -2;
+	}
+	return fd;
+}
+
+/* The log file was refused: say so on fd 2, once, and use fd 2 from now
+ * on. */
+static void log_refuse_file(const struct sys_io *io, const char *why)
+{
+	char line[LOG_LINE_MAX + 1];
+	size_t len;
+
+	if (atomic_exchange_explicit(&log_file_refused, true,
+				     memory_order_relaxed))
+		return;
+	len = log_line(line, "not logging to %s: %s; logging to stderr",
+		       log_path, why);
+	log_emit(io, STDERR_FILENO, line, len);
+}
+
 /* Send the line to the configured destination. A file is opened for this
  * line only (see log.h); when it cannot be opened the line is dropped
- * rather than sent to a descriptor the program owns. */
+ * rather than sent to a descriptor the program owns, and when it is
+ * refused the line goes to fd 2. */
 static void log_deliver(const char *line, size_t len)
 {
 	const struct sys_io *io =
 	    atomic_load_explicit(&log_io, memory_order_acquire);
+	const char *why = NULL;
 	int fd;
 
 	if (!io)
 		return;
-	if (log_path[0] == '\0') {
-		log_emit(io, STDERR_FILENO, line, len);
-		return;
+	if (log_path[0] != '\0' &&
+	    !atomic_load_explicit(&log_file_refused, memory_order_relaxed)) {
+		fd = log_open_file(io, &why);
+		if (fd == -1)
+			return;
+		if (fd >= 0) {
+			log_emit(io, fd, line, len);
+			io->close(fd);
+			return;
+		}
+		log_refuse_file(io, why);
 	}
-	fd = io->openat(AT_FDCWD, log_path,
-			O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-			0600);
-	if (fd < 0)
-		return;
-	log_emit(io, fd, line, len);
-	io->close(fd);
+	log_emit(io, STDERR_FILENO, line, len);
 }
 
 void log_write(enum log_level level, const char *fmt, ...)

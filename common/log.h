@@ -18,20 +18,24 @@
  * from its very first call. Safe to call at any time, from any thread. */
 void log_set_io(const struct sys_io *io);
 
-/* Set the level and the destination: path NULL means fd 2; otherwise the
- * file is opened (O_APPEND|O_CREAT|O_CLOEXEC) for each line and closed
- * again, so a program that closes or reuses descriptors can never receive
- * our lines; a line whose file cannot be opened is dropped. The path is
- * copied (a path of 4096 bytes or more means fd 2). Call it during
- * initialisation, before other threads log: it is not synchronised with
- * log_write(). Until it is called the level is LOG_ERROR, to fd 2. */
+/* Set the level and the destination: path NULL (or "/dev/stderr") means
+ * fd 2; otherwise the file is opened (O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW,
+ * 0600) for each line and closed again, so a program that closes or reuses
+ * descriptors can never receive our lines; a line whose file cannot be
+ * opened is dropped. A symbolic link, or a file another user owns (not a
+ * character device), is refused: one warning, then every line, goes to
+ * fd 2. The path is copied (a path of 4096 bytes or more means fd 2).
+ * Call it during initialisation, before other threads log: it is not
+ * synchronised with log_write(). Until it is called the level is
+ * LOG_ERROR, to fd 2. */
 void log_setup(enum log_level level, const char *path);
 
 bool log_enabled(enum log_level level);
 
 /* Write one line, "socksify[PID]: " + message + "\n", at most 512 bytes
- * (longer ones end in "...\n"). Control characters in the message become
- * '?', so a hostile name cannot forge lines. %m sees the caller's errno. */
+ * (longer ones end in "...\n"). Every byte of the message that is not
+ * printable ASCII (controls, DEL, 0x80 and up) becomes '?', so a hostile name
+ * can neither forge lines nor drive a terminal. %m sees the caller's errno. */
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -1,4 +1,5 @@
-/* proxyurl.c — parse and print SOCKS proxy URLs in curl's syntax:
+/* proxyurl.c — parse and print proxy URLs (SOCKS, HTTP CONNECT) in curl's
+ * syntax:
  * SCHEME://[USER[:PASSWORD]@]HOST[:PORT][/]
  * Error texts never quote the user or password. */
 #include "proxyurl.h"
@@ -14,10 +15,9 @@ static const struct {
 	const char *name;
 	enum proxy_type type;
 } schemes[] = {
-    {"socks4", PROXY_SOCKS4},
-    {"socks4a", PROXY_SOCKS4A},
-    {"socks5", PROXY_SOCKS5},
-    {"socks5h", PROXY_SOCKS5H},
+    {"socks4", PROXY_SOCKS4}, {"socks4a", PROXY_SOCKS4A},
+    {"socks5", PROXY_SOCKS5}, {"socks5h", PROXY_SOCKS5H},
+    {"http", PROXY_HTTP},
 };
 
 /* A piece of the URL being parsed: text[0..len), not NUL-terminated. */
@@ -63,9 +63,9 @@ static int parse_scheme(struct proxy *p, const char *url, char *err,
 			return (int)(len + 3);
 		}
 	}
-	return fail(
-	    err, errcap,
-	    "unsupported scheme: use socks4, socks4a, socks5 or socks5h");
+	return fail(err, errcap,
+		    "unsupported scheme: use socks4, socks4a, socks5, socks5h "
+		    "or http");
 }
 
 /* Percent-decode in into out (capacity PROXY_CREDENTIAL_MAX + 1, then
@@ -120,11 +120,29 @@ static int decode_field(struct span in, char *out, uint8_t *out_len,
 	return 0;
 }
 
+/* HTTP Basic authentication (RFC 7617): the user name cannot hold a ':',
+ * the password may be empty or left out ("user@" as curl takes it). */
+static int parse_http_password(struct proxy *p, struct span pass, char *err,
+			       size_t errcap)
+{
+	if (memchr(p->user, ':', p->user_len))
+		return fail(err, errcap,
+			    "an http proxy user name cannot hold ':' (Basic "
+			    "authentication)");
+	if (pass.len == 0)
+		return 0;
+	return decode_field(pass, p->password, &p->password_len, "password",
+			    err, errcap);
+}
+
 /* The password rules differ by protocol: SOCKS4 has none, RFC 1929 needs
- * 1..255 bytes. has_colon says whether "user:" was written at all. */
+ * 1..255 bytes, HTTP Basic takes 0..255. has_colon says whether "user:" was
+ * written at all. */
 static int parse_password(struct proxy *p, struct span pass, bool has_colon,
 			  char *err, size_t errcap)
 {
+	if (proxy_is_http(p))
+		return parse_http_password(p, pass, err, errcap);
 	if (!proxy_is_socks5(p)) {
 		if (has_colon)
 			return fail(err, errcap, "socks4 has no password");
@@ -391,12 +409,40 @@ const char *proxyurl_format(const struct proxy *p, char *buf, size_t cap)
 	return buf;
 }
 
+const char *proxyurl_redact(const char *text, char *buf, size_t cap)
+{
+	const char *at = strrchr(text, '@');
+	const char *info = text, *sep, *colon;
+	int user_len;
+
+	if (!buf || cap == 0)
+		return buf;
+	if (!at) {
+		snprintf(buf, cap, "%s", text);
+		return buf;
+	}
+	sep = strstr(text, "://");
+	if (sep && sep < at)
+		info = sep + 3;
+	colon = memchr(info, ':', (size_t)(at - info));
+	user_len = colon ? (int)(colon - info) + 1 : 0;
+	snprintf(buf, cap, "%.*s%.*s***%s", (int)(info - text), text, user_len,
+		 info, at);
+	return buf;
+}
+
 bool proxy_sends_names(const struct proxy *p)
 {
-	return p->type == PROXY_SOCKS5H || p->type == PROXY_SOCKS4A;
+	return p->type == PROXY_SOCKS5H || p->type == PROXY_SOCKS4A ||
+	       p->type == PROXY_HTTP;
 }
 
 bool proxy_is_socks5(const struct proxy *p)
 {
 	return p->type == PROXY_SOCKS5 || p->type == PROXY_SOCKS5H;
+}
+
+bool proxy_is_http(const struct proxy *p)
+{
+	return p->type == PROXY_HTTP;
 }

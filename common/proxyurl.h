@@ -1,4 +1,5 @@
-/* proxyurl.h — a SOCKS proxy as written in curl's URL syntax. */
+/* proxyurl.h — a SOCKS or HTTP CONNECT proxy as written in curl's URL
+ * syntax. */
 #ifndef SOCKSIFY_PROXYURL_H
 #define SOCKSIFY_PROXYURL_H
 
@@ -16,6 +17,8 @@ enum proxy_type {
 	PROXY_SOCKS4A, /* socks4a:// names sent to the proxy */
 	PROXY_SOCKS5,  /* socks5://  names resolved locally */
 	PROXY_SOCKS5H, /* socks5h:// names sent to the proxy */
+	PROXY_HTTP,    /* http://    HTTP CONNECT (RFC 9110 9.3.6), names
+			* sent to the proxy, Basic authentication */
 };
 
 struct proxy {
@@ -32,9 +35,11 @@ struct proxy {
 };
 
 /* Parse "socks5h://user:pass@host:port". Accepted schemes: socks4, socks4a,
- * socks5, socks5h (case-insensitive); IPv6 hosts in brackets; user and
+ * socks5, socks5h, http (case-insensitive); IPv6 hosts in brackets; user and
  * password percent-decoded (1..255 bytes each for SOCKS5; SOCKS4 takes the
- * user as its USERID and refuses a password); port 1..65535, default 1080.
+ * user as its USERID and refuses a password; HTTP takes a user without ':'
+ * and a password of 0..255 bytes, which may be left out); port 1..65535,
+ * default 1080 for every scheme (as curl).
  * A trailing "/" is allowed; any other path, query or fragment is an error.
  * On failure returns -EINVAL and writes a one-line reason to err. */
 int proxyurl_parse(struct proxy *p, const char *url, char *err, size_t errcap);
@@ -43,10 +48,22 @@ int proxyurl_parse(struct proxy *p, const char *url, char *err, size_t errcap);
  * Returns buf. */
 const char *proxyurl_format(const struct proxy *p, char *buf, size_t cap);
 
+/* Copy text, which may be a URL or any value a user typed, into buf[0..cap)
+ * with the secret part of its user information hidden, for error messages.
+ * The user information is what comes before the last '@' (after a
+ * "scheme://" when there is one): its password, after the first ':',
+ * becomes "***" ("alice:***@host"); without a ':' all of it does ("***@host"),
+ * since it may be a password alone. Text without '@' is copied unchanged.
+ * The result is cut to fit and always NUL-terminated. Returns buf. */
+const char *proxyurl_redact(const char *text, char *buf, size_t cap);
+
 /* True for the types that send host names to the proxy. */
 bool proxy_sends_names(const struct proxy *p);
 
 /* True for SOCKS5 and SOCKS5H. */
 bool proxy_is_socks5(const struct proxy *p);
+
+/* True for an HTTP CONNECT proxy. */
+bool proxy_is_http(const struct proxy *p);
 
 #endif

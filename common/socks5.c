@@ -265,6 +265,10 @@ long socks5_parse_reply(const uint8_t *buf, size_t len, size_t *need,
 	*need = (size_t)total;
 	if (len < (size_t)total)
 		return 0;
+	/* A name with a NUL inside is not the name it claims to be. */
+	if (buf[3] == SOCKS5_ATYP_DOMAIN &&
+	    memchr(buf + SOCKS5_REPLY_HEAD + 1, '\0', buf[4]))
+		return -EPROTO;
 	*rep = buf[1];
 	socks5_get_bound(buf, bound);
 	return total;

@@ -57,8 +57,9 @@ long socks5_build_request(uint8_t *buf, size_t cap, uint8_t cmd,
 /* Parse a reply. Returns bytes consumed (> 0) with *rep and *bound set; 0
  * with *need set to the total bytes required so far when short (first 5, then
  * the exact length once ATYP and a name length are known); -EPROTO for a
- * wrong version, non-zero RSV, unknown ATYP or zero-length name. A non-zero
- * REP is still a parsed reply: map it with socks5_reply_errno(). */
+ * wrong version, non-zero RSV, unknown ATYP, a zero-length name or a name
+ * holding a NUL byte. A non-zero REP is still a parsed reply: map it with
+ * socks5_reply_errno(). */
 long socks5_parse_reply(const uint8_t *buf, size_t len, size_t *need,
 			uint8_t *rep, struct endpoint *bound);
 

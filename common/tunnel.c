@@ -8,8 +8,8 @@
 
 /* ---- hop protocols ---- */
 
-/* What the chain needs of one hop's protocol. A new kind of proxy (HTTP
- * CONNECT, GSSAPI, ...) adds its state to union tunnel_hop, one table like
+/* What the chain needs of one hop's protocol. A new kind of proxy
+ * (GSSAPI, ...) adds its state to union tunnel_hop, one table like
  * tunnel_socks below, and a case in tunnel_protocol_of(); the chain, its
  * deadlines and both drivers stay as they are. */
 struct tunnel_protocol {
@@ -63,11 +63,43 @@ static const struct tunnel_protocol tunnel_socks = {
     .outcome = socks_outcome,
 };
 
-/* The protocol proxy speaks: SOCKS for every type a proxy URL has today. */
+static void http_init(union tunnel_hop *hop, const struct proxy *proxy,
+		      const struct endpoint *want, enum handshake_cmd cmd)
+{
+	httphop_init(&hop->http, proxy, want, cmd);
+}
+
+static int http_step(union tunnel_hop *hop, const struct socket_io *io, int fd,
+		     short *events)
+{
+	return httphop_step(&hop->http, io, fd, events);
+}
+
+static int http_abandon(union tunnel_hop *hop, int err)
+{
+	return httphop_abandon(&hop->http, err);
+}
+
+/* CONNECT's reply names no bound address: bound stays ENDPOINT_NONE. */
+static void http_outcome(const union tunnel_hop *hop, struct tunnel_result *res)
+{
+	if (hop->http.state == HTTPHOP_DONE)
+		memset(&res->bound, 0, sizeof(res->bound));
+	else
+		res->why = hop->http.why;
+}
+
+static const struct tunnel_protocol tunnel_http = {
+    .init = http_init,
+    .step = http_step,
+    .abandon = http_abandon,
+    .outcome = http_outcome,
+};
+
+/* The protocol proxy speaks. */
 static const struct tunnel_protocol *tunnel_protocol_of(const struct proxy *p)
 {
-	(void)p;
-	return &tunnel_socks;
+	return proxy_is_http(p) ? &tunnel_http : &tunnel_socks;
 }
 
 /* ---- the machine ---- */

@@ -10,7 +10,8 @@
  * (netio_drive()). So each decision and each log message exists once.
  *
  * A hop's protocol is pluggable (struct tunnel_protocol in tunnel.c): SOCKS
- * (handshake.h) is the only one today. Whatever the protocol, no byte after
+ * (handshake.h) or HTTP CONNECT (httphop.h), each hop its own, so a chain
+ * may mix them in any order. Whatever the protocol, no byte after
  * the last proxy's reply is consumed: it belongs to the application. */
 #ifndef SOCKSIFY_TUNNEL_H
 #define SOCKSIFY_TUNNEL_H
@@ -21,6 +22,7 @@
 #include "config.h"
 #include "endpoint.h"
 #include "handshake.h"
+#include "httphop.h"
 #include "netio.h"
 
 struct tunnel_result {
@@ -39,6 +41,7 @@ enum tunnel_phase {
 /* The state of the current hop's negotiation, one member per protocol. */
 union tunnel_hop {
 	struct handshake socks; /* SOCKS4, SOCKS4a, SOCKS5, SOCKS5h */
+	struct httphop http;	/* HTTP CONNECT */
 };
 
 struct tunnel_protocol; /* one hop's protocol; defined in tunnel.c */

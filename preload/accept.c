@@ -44,6 +44,24 @@ static int accept_set_nonblock(int fd, int flags)
 	return real.fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
 
+/* The peer accept() reports for a BIND on a socket of family domain: the
+ * address the proxy's second reply named, or, when that reply named a host
+ * (or an address the family cannot express), the family's unspecified
+ * address with the port the reply gave. The caller's address is then
+ * always filled, and getpeername() gives the same answer. */
+static struct endpoint accept_shown_peer(const struct endpoint *peer,
+					 int domain)
+{
+	struct sockaddr_storage ss;
+	struct endpoint shown;
+
+	if (endpoint_to_sockaddr(peer, domain, &ss) > 0)
+		return *peer;
+	endpoint_parse_ip(&shown, domain == AF_INET6 ? "::" : "0.0.0.0");
+	shown.port = peer->port;
+	return shown;
+}
+
 /* Put the BIND's control connection on descriptor fd (the wake-up
  * connection just accepted, which goes), with the flags accept4() was
  * given. Returns 0 or -errno; on failure fd is closed. */
@@ -88,11 +106,19 @@ static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 		return got;
 	}
 	real.getsockopt(got, SOL_SOCKET, SO_DOMAIN, &domain, &domain_len);
+	if (domain != AF_INET6)
+		domain = AF_INET;
+	h.peer = accept_shown_peer(&h.peer, domain);
+	/* Fill the caller's address first: should that fail, the handover
+	 * fails with it and nothing is left half done. */
+	if (!h.error && sa && len) {
+		rc = endpoint_copy_sockaddr(&h.peer, domain, sa, len);
+		if (rc < 0)
+			h.error = -rc;
+	}
 	rc = accept_handover(got, &h, flags);
 	if (rc < 0)
 		return (int)hook_return(rc);
-	if (sa && len)
-		endpoint_copy_sockaddr(&h.peer, domain, sa, len);
 	errno = saved_errno;
 	return got;
 }

@@ -44,7 +44,7 @@ void async_fd_closing(int fd)
 void async_fd_closing_range(unsigned first, unsigned last)
 {
 	async_lock_acquire();
-	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+	for (unsigned i = 0; i < async_rec_count(); i++) {
 		struct async_rec *rec = async_rec_at(i);
 
 		for (int a = rec->nalias - 1;

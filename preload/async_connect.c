@@ -19,7 +19,8 @@
 
 /* Claim a record for fd and mask its existing epoll registrations (lock
  * held). Returns the record, RUNNING and counted, or NULL. */
-static struct async_rec *start_record(int fd, const struct endpoint *asked)
+static struct async_rec *start_record(int fd, const struct endpoint *asked,
+				      unsigned capacity)
 {
 	struct async_rec *rec;
 	struct stat st;
@@ -27,7 +28,7 @@ static struct async_rec *start_record(int fd, const struct endpoint *asked)
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !async_helper_ensure())
 		return NULL;
-	rec = rec_claim(fd, asked);
+	rec = rec_claim(fd, asked, capacity);
 	if (!rec)
 		return NULL;
 	n = async_epoll_mask_existing((unsigned long)st.st_ino, rec->regs,
@@ -60,7 +61,7 @@ int async_connect_start(int fd, const struct config *cfg,
 
 	real_init();
 	async_lock_acquire();
-	rec = start_record(fd, asked);
+	rec = start_record(fd, asked, cfg->async_handshakes);
 	if (!rec) {
 		async_lock_release();
 		return 0;

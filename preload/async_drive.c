@@ -166,7 +166,7 @@ static int helper_timeout(void)
 {
 	uint64_t nearest = UINT64_MAX;
 
-	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+	for (unsigned i = 0; i < async_rec_count(); i++) {
 		const struct async_rec *rec = async_rec_at(i);
 
 		if (rec->state == REC_RUNNING &&
@@ -181,7 +181,7 @@ static void helper_expire(void)
 {
 	uint64_t now = netio_now_ms();
 
-	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+	for (unsigned i = 0; i < async_rec_count(); i++) {
 		struct async_rec *rec = async_rec_at(i);
 
 		if (rec->state == REC_RUNNING &&

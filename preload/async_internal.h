@@ -23,9 +23,10 @@
 #include "endpoint.h"
 #include "tunnel.h"
 
-#define ASYNC_RECORDS 512 /* handshakes in flight at once */
-#define ASYNC_ALIASES 8	  /* the program's duplicates of one socket */
-#define ASYNC_REGS    16  /* epoll registrations of one socket */
+/* The pool holds cfg->async_handshakes records (config key
+ * async_handshakes), mapped at the first asynchronous connect. */
+#define ASYNC_ALIASES 8	 /* the program's duplicates of one socket */
+#define ASYNC_REGS    16 /* epoll registrations of one socket */
 
 enum async_state { REC_FREE, REC_RUNNING, REC_FAILED };
 
@@ -48,7 +49,10 @@ struct async_rec {
 
 void async_lock_acquire(void);
 void async_lock_release(void);
-/* Record i of the pool (i < ASYNC_RECORDS; lock held to use it). */
+/* How many records have been handed out so far: the pool's records
+ * [0, count) are the only ones in use or used before (lock held). */
+unsigned async_rec_count(void);
+/* Record i of the pool (i < async_rec_count(); lock held to use it). */
 struct async_rec *async_rec_at(unsigned i);
 /* Lock and return fd's record when it still belongs to it, else NULL (and
  * the lock is not held). */
@@ -57,9 +61,13 @@ struct async_rec *async_lock_rec(int fd);
 int rec_alias_index(const struct async_rec *rec, int fd);
 unsigned rec_index(const struct async_rec *rec);
 /* A free record for the program's socket fd, RUNNING and counted, with
- * fd its one alias (lock held). NULL when fd is out of range or no record
- * (or no memory for the map) is free. */
-struct async_rec *rec_claim(int fd, const struct endpoint *asked);
+ * fd its one alias (lock held). The first claim maps the pool with
+ * capacity records (1..CONFIG_ASYNC_HANDSHAKES_MAX; anything else means
+ * the default); later ones keep it. NULL when fd is out of range, no
+ * memory can be mapped, or every record is busy: that is logged once per
+ * process (the connect then runs its handshake synchronously). */
+struct async_rec *rec_claim(int fd, const struct endpoint *asked,
+			    unsigned capacity);
 /* Forget rec: its descriptors leave the map; the slot becomes free (lock
  * held). */
 void rec_free(struct async_rec *rec);

@@ -1,5 +1,12 @@
 /* async_record.c — the records of asynchronous handshakes (see async.h):
- * a static pool, the map from descriptor number to record, the lock.
+ * the pool, the map from descriptor number to record, the lock.
+ *
+ * The pool holds as many records as the configuration allows
+ * (async_handshakes, 512 by default); it is mapped at the first
+ * asynchronous connect, without reserving memory, and records are handed
+ * out in order, so only the pages of records ever used are touched. When
+ * every record is busy a connect runs synchronously; the first time, the
+ * log says so.
  *
  * A record lives from connect() until the handshake succeeds, or, after a
  * failure, until the error has been reported once (SO_ERROR, a read or a
@@ -17,14 +24,23 @@
 
 #include "async_internal.h"
 #include "fdtab.h"
+#include "log.h"
 #include "real.h"
+
+_Static_assert(CONFIG_ASYNC_HANDSHAKES_MAX <= UINT16_MAX,
+	       "the descriptor map holds a record's index + 1 in 16 bits");
 
 /* async_wait_settled_locked(): one-second rounds, an hour at most. */
 #define ASYNC_SETTLE_ROUNDS 3600
 
 _Atomic int async_live;
 
-static struct async_rec async_recs[ASYNC_RECORDS];
+/* Written once under the lock, before any descriptor maps to a record
+ * (the map's release store orders it for lock-free readers). */
+static struct async_rec *async_recs;
+static unsigned async_capacity; /* records mapped */
+static unsigned async_used;	/* records [0, async_used) handed out once */
+static bool async_full_told;	/* the pool was full, and the log said so */
 static _Atomic(uint16_t *) async_map;
 /* Lock order: before bind_lock (see async_internal.h and fdops.c). */
 static pthread_mutex_t async_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,9 +57,34 @@ void async_lock_release(void)
 	pthread_mutex_unlock(&async_lock);
 }
 
+unsigned async_rec_count(void)
+{
+	return async_used;
+}
+
 struct async_rec *async_rec_at(unsigned i)
 {
-	return &async_recs[i % ASYNC_RECORDS];
+	return &async_recs[i];
+}
+
+/* Map the pool with capacity records on first use (lock held). Returns
+ * false when it cannot be. */
+static bool async_pool_ensure(unsigned capacity)
+{
+	void *m;
+
+	if (async_recs)
+		return true;
+	if (capacity == 0 || capacity > CONFIG_ASYNC_HANDSHAKES_MAX)
+		capacity = CONFIG_ASYNC_HANDSHAKES_DEFAULT;
+	m = mmap(NULL, (size_t)capacity * sizeof(struct async_rec),
+		 PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	async_recs = m;
+	async_capacity = capacity;
+	return true;
 }
 
 /* ---- the descriptor map ---- */
@@ -112,23 +153,43 @@ struct async_rec *async_lock_rec(int fd)
 
 /* ---- record life ---- */
 
-/* A free slot no poll waiter still uses, or NULL. */
+/* rec, free, made ready for a new handshake. */
+static struct async_rec *rec_reset(struct async_rec *rec)
+{
+	rec->gen++;
+	rec->priv = -1;
+	rec->efd = -1;
+	rec->nalias = 0;
+	rec->nregs = 0;
+	rec->error = 0;
+	return rec;
+}
+
+/* A free slot no poll waiter still uses (one used before, else the next
+ * never used), or NULL. */
 static struct async_rec *rec_alloc(void)
 {
-	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+	for (unsigned i = 0; i < async_used; i++) {
 		struct async_rec *rec = &async_recs[i];
 
-		if (rec->state == REC_FREE && rec->pollers == 0) {
-			rec->gen++;
-			rec->priv = -1;
-			rec->efd = -1;
-			rec->nalias = 0;
-			rec->nregs = 0;
-			rec->error = 0;
-			return rec;
-		}
+		if (rec->state == REC_FREE && rec->pollers == 0)
+			return rec_reset(rec);
 	}
+	if (async_used < async_capacity)
+		return rec_reset(&async_recs[async_used++]);
 	return NULL;
+}
+
+/* Every record is busy: say so, once per process. */
+static void rec_tell_full(void)
+{
+	if (async_full_told)
+		return;
+	async_full_told = true;
+	log_warn("all %u asynchronous handshake slots are busy: non-blocking "
+		 "connects beyond them run their handshake inside connect() "
+		 "(raise async_handshakes; said once)",
+		 async_capacity);
 }
 
 unsigned rec_index(const struct async_rec *rec)
@@ -155,15 +216,19 @@ void rec_free(struct async_rec *rec)
 	rec_close_efd_if_unused(rec);
 }
 
-struct async_rec *rec_claim(int fd, const struct endpoint *asked)
+struct async_rec *rec_claim(int fd, const struct endpoint *asked,
+			    unsigned capacity)
 {
 	struct async_rec *rec;
 
-	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD || !async_map_ensure())
+	if (fd < 0 || (unsigned)fd >= FDTAB_MAX_FD || !async_map_ensure() ||
+	    !async_pool_ensure(capacity))
 		return NULL;
 	rec = rec_alloc();
-	if (!rec)
+	if (!rec) {
+		rec_tell_full();
 		return NULL;
+	}
 	rec->asked = *asked;
 	rec->alias[0] = fd;
 	rec->nalias = 1;
@@ -225,7 +290,8 @@ void async_record_after_fork_child(void (*close_private)(struct async_rec *))
 {
 	pthread_mutex_init(&async_lock, NULL);
 	pthread_cond_init(&async_ended, NULL);
-	for (unsigned i = 0; i < ASYNC_RECORDS; i++) {
+	async_full_told = false; /* a new process: told once more if full */
+	for (unsigned i = 0; i < async_used; i++) {
 		struct async_rec *rec = &async_recs[i];
 
 		rec->pollers = 0;

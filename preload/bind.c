@@ -191,7 +191,10 @@ static enum bind_address_class bind_classify(const struct endpoint *ep)
 
 /* The proxy's address as a BND.ADDR of 0.0.0.0 means it: the peer of the
  * control connection for a single proxy, the last proxy's literal address
- * for a chain. bnd keeps its port. */
+ * for a chain. bnd keeps its port. A BND.ADDR that names a host is taken
+ * the same way (we resolve no name the proxy sends): getsockname() must
+ * never fall back to the socket's local address, which is not where the
+ * remote host can connect. */
 static void bind_fill_unspecified(const struct config *cfg, int ctrl,
 				  struct endpoint *bnd)
 {
@@ -201,6 +204,10 @@ static void bind_fill_unspecified(const struct config *cfg, int ctrl,
 	struct endpoint proxy;
 	uint16_t port = bnd->port;
 
+	if (bnd->kind == ENDPOINT_NAME) {
+		endpoint_parse_ip(bnd, "0.0.0.0");
+		bnd->port = port;
+	}
 	if (!bind_is_wildcard(bnd))
 		return;
 	if (cfg->proxy_count == 1) {

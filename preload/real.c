@@ -183,7 +183,7 @@ static void real_name_supervisor(void)
 
 static void real_find_supervisor(void)
 {
-	const char *text = getenv("SOCKSIFY_SUPERVISOR_PID");
+	const char *text = secure_getenv("SOCKSIFY_SUPERVISOR_PID");
 	char *end;
 	long pid;
 

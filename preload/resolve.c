@@ -9,8 +9,9 @@
  * EAI_FAIL: libc must not query DNS behind a broken proxy setup.
  *
  * Error codes chosen: the fake range full → EAI_MEMORY (logged: no more
- * names can ever be handed out in this session); an empty or over-long name
- * (> 255 bytes, which no proxy can carry) → EAI_NONAME; an invalid config or
+ * names can ever be handed out in this session); what is no host name
+ * (empty, an empty label, a label above 63 bytes, a name above 253, bytes
+ * no host name holds: see fakedns_lookup) → EAI_NONAME; an invalid config or
  * no fake-DNS table → EAI_FAIL (logged).
  *
  * Thread safety: the config is read-only, the fake-DNS table is lock-free,
@@ -160,7 +161,7 @@ static int resolve_fake(const struct config *cfg, const char *name, int family,
 	}
 	index = fakedns_lookup(table, name, strlen(name));
 	if (index < 0 && index != -ENOSPC)
-		return EAI_NONAME; /* empty or longer than 255 bytes */
+		return EAI_NONAME; /* not a host name */
 	if (index >= 0 && family != AF_INET6)
 		fake_add(&cfg->fake_ipv4, index, out, count);
 	if (index >= 0 && family != AF_INET)

@@ -41,10 +41,15 @@ static __thread bool state_loading __attribute__((tls_model("initial-exec")));
 
 static struct fakedns *state_table;
 
-/* getenv(), with an empty value treated as unset. */
+/* secure_getenv(), with an empty value treated as unset. Every variable
+ * the library reads comes through here: in a program that runs with more
+ * privilege than its caller (setuid, setgid, file capabilities: libc's
+ * "secure execution"), the caller's SOCKSIFY_* settings, HOME and
+ * XDG_CONFIG_HOME are ignored, so they cannot choose the proxy, the
+ * config file or a log file for it. */
 static const char *state_env(const char *name)
 {
-	const char *value = getenv(name);
+	const char *value = secure_getenv(name);
 
 	return value && *value ? value : NULL;
 }
@@ -68,8 +73,9 @@ static void state_keep_session(const char *session)
 		if (!state_session_char_ok(session[i]))
 			break;
 	if (i < len || len > STATE_SESSION_MAX) {
-		log_warn("ignoring unsafe SOCKSIFY_SESSION; fake DNS names "
-			 "stay private to this process and its children");
+		log_error("ignoring unsafe SOCKSIFY_SESSION: falling back to "
+			  "a fake DNS table private to this process and its "
+			  "children");
 		return;
 	}
 	memcpy(state_session, session, len + 1);
@@ -168,9 +174,10 @@ static int state_attach_session(const struct config *cfg)
 	rc =
 	    fakedns_attach(&real_sys_io, &state_table, path, cfg->fake_entries);
 	if (rc < 0)
-		log_warn("fake DNS table %s unusable (%s); names stay private "
-			 "to this process and its children",
-			 path, strerror(-rc));
+		log_error("fake DNS table %s unusable (%s): falling back to a "
+			  "table private to this process and its children; "
+			  "programs it execs will not share its fake names",
+			  path, strerror(-rc));
 	return rc;
 }
 

@@ -11,8 +11,14 @@
  *                              both checks above in one run (the wrapper's
  *                              start-up cost is mostly process starts), then
  *                              print the session id for the fake-DNS map,
- *                              "WRAPPERPID-SECONDS"; exit 1 on a config
- *                              error, 3 when PATH cannot take the preload
+ *                              "WRAPPERPID-" and 32 random hex digits,
+ *                              and, when SOCKSIFY_PROXY holds a password,
+ *                              on a second line the name of the private
+ *                              file that now holds the URL (proxyfile.c),
+ *                              for the wrapper to export as
+ *                              SOCKSIFY_PROXY_FILE in its place; exit 1 on
+ *                              a config error (or no random bytes), 3 when
+ *                              PATH cannot take the preload
  *                              (4 instead of 3 when PATH is statically
  *                              linked and the supervisor can carry it; 5
  *                              when PATH is dynamically linked and runs
@@ -23,20 +29,22 @@
  *                              (a dynamic PROGRAM under the guard, and any
  *                              dynamic program a static one runs)
  *   socksify-helper version    print the version
- *   socksify-helper probe URL  tell whether the proxy at URL accepts a
- *                              pipelined SOCKS5 handshake (greeting, auth
- *                              and request in one write): exit 0 when it
- *                              does, 1 when it does not, 2 when it cannot
- *                              tell (bad URL, SOCKS4, cannot connect, or
- *                              even an ordinary handshake fails)
+ *   socksify-helper probe [URL]
+ *                              (URL, or SOCKSIFY_PROBE_URL: the wrapper
+ *                              passes it there, out of ps) tell whether the
+ * proxy at URL accepts a pipelined SOCKS5 handshake (greeting, auth and request
+ * in one write): exit 0 when it does, 1 when it does not, 2 when it cannot tell
+ * (bad URL, SOCKS4, cannot connect, or even an ordinary handshake fails)
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +53,7 @@
 #include "handshake.h"
 #include "libc_io.h"
 #include "log.h"
+#include "proxyfile.h"
 #include "proxyurl.h"
 #include "supervisor.h"
 #include "sys_io.h"
@@ -289,6 +298,12 @@ static int probe(const char *url)
 		return 2;
 	}
 	proxyurl_format(&p, shown, sizeof(shown));
+	if (proxy_is_http(&p)) {
+		printf("%s: HTTP CONNECT is a single request: there is nothing "
+		       "to pipeline\n",
+		       shown);
+		return 2;
+	}
 	if (!proxy_is_socks5(&p)) {
 		printf("%s: SOCKS4 has a single message: there is nothing to "
 		       "pipeline\n",
@@ -327,6 +342,80 @@ static int static_unsupported(char *why, size_t cap)
 		return 1;
 	}
 	return supervisor_available(why, cap) != 0;
+}
+
+#define SESSION_RANDOM_BYTES 16
+#define SESSION_ID_MAX	     (24 + 2 * SESSION_RANDOM_BYTES)
+
+/* Fill buf with len random bytes from the kernel (getrandom, bounded
+ * retries on EINTR). Returns 0 or -errno. */
+static int random_bytes(unsigned char *buf, size_t len)
+{
+	size_t done = 0;
+
+	for (int tries = 0; done < len && tries < 16; tries++) {
+		ssize_t n = getrandom(buf + done, len - done, 0);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+	return done == len ? 0 : -EIO;
+}
+
+/* Make the session id in buf (SESSION_ID_MAX bytes): the program's PID
+ * (the wrapper execs the program in its own process, so our parent's PID
+ * is the program's: stale session files are recognised by it) and 128
+ * random bits, so that no other user can name the map file before the
+ * program creates it. Returns 0, or 1 (reported) when the kernel gives no
+ * random bytes. */
+static int make_session_id(char *buf)
+{
+	unsigned char bits[SESSION_RANDOM_BYTES];
+	int rc = random_bytes(bits, sizeof bits);
+	int used;
+
+	if (rc < 0) {
+		fprintf(stderr,
+			"socksify: no random bytes for the session id: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	used = snprintf(buf, SESSION_ID_MAX, "%ld-", (long)getppid());
+	for (size_t i = 0; i < sizeof bits; i++)
+		used += snprintf(buf + used, SESSION_ID_MAX - (size_t)used,
+				 "%02x", bits[i]);
+	return 0;
+}
+
+/* When SOCKSIFY_PROXY holds a password, move the URL into a private file
+ * of the run (removed when the program exits) whose name goes into path;
+ * path is "" when there is nothing to hide. Returns 0, or 1 after saying
+ * why the file could not be made. */
+static int hide_proxy_password(char *path, size_t cap)
+{
+	const char *url = getenv("SOCKSIFY_PROXY");
+	struct proxy p;
+	bool secret;
+	int rc;
+
+	path[0] = '\0';
+	if (!url || !url[0] || proxyurl_parse(&p, url, NULL, 0) < 0)
+		return 0;
+	secret = p.password_len > 0;
+	explicit_bzero(&p, sizeof(p));
+	if (!secret)
+		return 0;
+	rc = proxyfile_create(url, getppid(), path, cap);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr,
+		"socksify: cannot hand the proxy password over in a private "
+		"file: %s; refusing to put it in the environment\n",
+		strerror(-rc));
+	path[0] = '\0';
+	return 1;
 }
 
 /* The guard for a dynamic program: wanted (the config's guard, which
@@ -370,15 +459,13 @@ static const char *preflight_mode(enum elf_verdict verdict, bool guard)
 		     : "library (LD_PRELOAD)";
 }
 
-/* The wrapper's one call before exec: config, program, session id. The
- * wrapper execs the program in its own process, so our parent's PID is the
- * program's PID: stale session files are recognised by it. */
+/* The wrapper's one call before exec: config, program, session id. */
 static int preflight(const char *path)
 {
 	enum elf_verdict verdict = ELF_PRELOAD;
 	struct config_gist gist = {.level = LOG_ERROR, .guard = true};
 	bool guard = false;
-	char why[256];
+	char why[256], proxy_file[PATH_MAX], session[SESSION_ID_MAX];
 
 	if (check_config_gist(&gist) != 0)
 		return 1;
@@ -401,7 +488,12 @@ static int preflight(const char *path)
 		guard = guard_wanted(gist.guard);
 	log_info("%s: mode: %s", path ? path : "(builtin)",
 		 preflight_mode(verdict, guard));
-	printf("%ld-%lld\n", (long)getppid(), (long long)time(NULL));
+	if (make_session_id(session) != 0 ||
+	    hide_proxy_password(proxy_file, sizeof(proxy_file)) != 0)
+		return 1;
+	printf("%s\n", session);
+	if (proxy_file[0])
+		printf("%s\n", proxy_file);
 	if (verdict == ELF_STATIC)
 		return 4;
 	return guard ? 5 : 0;
@@ -419,12 +511,14 @@ int main(int argc, char **argv)
 		return check_elf(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "probe") == 0)
 		return probe(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "probe") == 0)
+		return probe(helper_env("SOCKSIFY_PROBE_URL"));
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {
 		printf("socksify %s\n", SOCKSIFY_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
-			"preflight [PATH] | probe URL | version |\n"
+			"preflight [PATH] | probe [URL] | version |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;
 }

@@ -335,9 +335,9 @@ static void supervisor_attach_names(void)
 		 (unsigned)getuid(), session);
 	rc = fakedns_attach(&libc_sys_io, &sv.table, path, sv.cfg.fake_entries);
 	if (rc < 0) {
-		log_warn("fake DNS table %s unusable (%s); fake addresses "
-			 "cannot be carried",
-			 path, strerror(-rc));
+		log_error("fake DNS table %s unusable (%s); fake addresses "
+			  "cannot be carried",
+			  path, strerror(-rc));
 		sv.table = NULL;
 	}
 }

@@ -29,6 +29,9 @@ Modes (SOCKS5 unless said otherwise):
   banner      success reply and --banner text in one send, then serve
   udp         like ok, and UDP ASSOCIATE is served by a relay of our own
               (see udp_associate); --relay-zero replies BND.ADDR 0.0.0.0
+  bindname    BIND with both replies naming hosts: proxy.socksify.test:4242
+              first, then (after --delay) peer.socksify.test:5555; then
+              sends "bindname-hello" and records the line it gets back
 SOCKS4 connections get a reply with status --rep4 (0x5a = granted) in modes
 ok/rep4/banner; in other modes they get the same fault where one applies.
 --serve echo: echo bytes back; --serve relay --target HOST:PORT: relay to a
@@ -319,6 +322,26 @@ def udp_associate(sock):
     relay.close()
 
 
+def bind_named_peer(sock):
+    """BIND whose replies name the bound address and the peer by host
+    name (ATYP 3): the client must still give getsockname() and accept()
+    usable addresses. A line each way proves the connection was handed
+    over."""
+    for name, port in ((b"proxy.socksify.test", 4242),
+                       (b"peer.socksify.test", 5555)):
+        sock.sendall(bytes([5, 0, 0, 3, len(name)]) + name +
+                     struct.pack("!H", port))
+        time.sleep(ARGS.delay)
+    sock.sendall(b"bindname-hello\n")
+    line = b""
+    while not line.endswith(b"\n") and len(line) < 256:
+        chunk = sock.recv(256)
+        if not chunk:
+            break
+        line += chunk
+    record("bind answer %s" % line.decode("latin-1").strip())
+
+
 def handle_socks5(sock):
     methods = socks5_greeting(sock)
     if ARGS.mode == "closegreet":
@@ -331,6 +354,9 @@ def handle_socks5(sock):
     cmd = socks5_request(sock)
     if ARGS.mode == "udp" and cmd == 3:
         udp_associate(sock)
+        return
+    if ARGS.mode == "bindname" and cmd == 2:
+        bind_named_peer(sock)
         return
     socks5_reply(sock)
 

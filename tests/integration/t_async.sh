@@ -111,4 +111,17 @@ if out=$(timeout 60 "$SOCKSIFY" -f "$conf" "$PROGS/asyncconn" 127.0.0.1 \
 fi
 expect_contains "async_connect off" "$out" "during the handshake"
 say "async_connect off: synchronous, as asked"
+
+# A pool of 2 slots (async_handshakes 2) and 6 connects at once: those
+# beyond the limit run synchronously (connect() returns 0, connected),
+# every connection still works, and the log says so once, not once per
+# connect.
+write_conf "$conf" "proxy socks5h://127.0.0.1:$RELAY_PORT" "direct none" \
+	"async_handshakes 2"
+out=$(SOCKSIFY_LOG=warn timeout 60 "$SOCKSIFY" -f "$conf" \
+	"$PROGS/asyncconn" 127.0.0.1 "$ECHO_PORT" 6 et 2>&1)
+expect_contains "async_handshakes 2" "$out" "ok 6,"
+expect_eq "pool-full warnings" \
+	"$(printf '%s\n' "$out" | grep -c 'all 2 asynchronous handshake slots are busy')" 1
+say "async_handshakes 2: the rest synchronous, said once"
 sfy_pass

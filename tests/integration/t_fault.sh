@@ -172,4 +172,23 @@ expect_eq "IPv6 destination" "$out" "OK
 ECHO v6"
 grep -q "atyp=4 host=::1 port=$DEST_PORT" "$FAULT_REC" ||
 	fail "IPv6 request not ATYP 4: $(cat "$FAULT_REC")"
+
+# BIND whose replies name hosts: getsockname() must give the proxy's address
+# (never the local one) with the port of the first reply, accept() must
+# still fill the caller's address (the unspecified address with the port
+# of the second), and the connection must be handed over.
+start_fault bindname --delay 0.2
+write_conf "$conf" "proxy socks5://127.0.0.1:$FAULT_PORT" "direct none" \
+	"bind on"
+out=$(timeout 20 "$SOCKSIFY" -f "$conf" "$PROGS/bindtest" once \
+	"$SFY_TMP/bindname.addr" 2>"$SFY_TMP/case.err") ||
+	fail "bindname: bindtest failed: $out $(cat "$SFY_TMP/case.err")"
+expect_eq "BIND peer named by the proxy" "$out" "peer 0.0.0.0 5555
+line bindname-hello"
+expect_eq "BIND address named by the proxy" \
+	"$(cat "$SFY_TMP/bindname.addr")" "127.0.0.1 4242"
+wait_count 1 grep -c "bind answer got bindname-hello" "$FAULT_REC" >/dev/null
+grep -q "bind answer got bindname-hello" "$FAULT_REC" ||
+	fail "bindname: no answer through the BIND: $(cat "$FAULT_REC")"
+stop_pid "$FAULT_PID"
 sfy_pass

@@ -132,23 +132,31 @@ print(socket.getaddrinfo(None, 80, socket.AF_INET, socket.SOCK_STREAM, 0,
 expect_eq "case, trailing dot, AI_PASSIVE" "$out" "True
 ('0.0.0.0', 80)"
 
-# Names of 255 bytes go out whole; 256 bytes are refused before anything is
-# sent (SOCKS5 carries at most 255).
+# Names of 253 bytes (DNS's longest, with or without the root dot) go out
+# whole; 254 bytes, an empty label ("a..") or a byte no host name holds are
+# refused with EAI_NONAME before anything is sent.
 label=$(printf '%063d' 0 | tr 0 a)
-n255=$label.$label.$label.$label
+n253=$label.$label.$label.$(printf '%061d' 0 | tr 0 a)
 : >"$FAULT_REC"
-out=$(sfy -f "$conf" "$PROGS/connect_errno" -s long "$n255" 4715)
-expect_eq "a 255-byte name" "$out" "OK
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -s long "$n253" 4715)
+expect_eq "a 253-byte name" "$out" "OK
 ECHO long"
-grep -q "atyp=3 host=$n255 port=4715" "$FAULT_REC" ||
-	fail "255-byte name not sent whole: $(cat "$FAULT_REC")"
+out=$(sfy -f "$conf" "$PROGS/connect_errno" -s long. "$n253." 4715)
+expect_eq "a 253-byte name and the root dot" "$out" "OK
+ECHO long."
+grep -q "atyp=3 host=$n253 port=4715" "$FAULT_REC" ||
+	fail "253-byte name not sent whole: $(cat "$FAULT_REC")"
+grep -q "atyp=3 host=$n253[.]" "$FAULT_REC" &&
+	fail "the root dot reached the proxy: $(cat "$FAULT_REC")"
+nonames="Name or service not known" # glibc's EAI_NONAME text
 : >"$FAULT_REC"
-out=$(sfy -f "$conf" "$PROGS/connect_errno" "${n255}x" 4716 2>/dev/null)
-case $out in
-EAI*) ;;
-*) fail "a 256-byte name: $out" ;;
-esac
-[ -s "$FAULT_REC" ] && fail "a 256-byte name reached the proxy: $(cat "$FAULT_REC")"
+for bad in "${n253}x" "$TARGET_NAME.." "a..$TARGET_NAME" "a b.test" \
+	"user@$TARGET_NAME"; do
+	out=$(sfy -f "$conf" "$PROGS/connect_errno" "$bad" 4716 2>/dev/null)
+	expect_eq "refused name '$(printf '%.20s' "$bad")...'" "$out" \
+		"EAI $nonames"
+done
+[ -s "$FAULT_REC" ] && fail "a refused name reached the proxy: $(cat "$FAULT_REC")"
 
 # A full name map refuses new names (never a direct lookup) and keeps the
 # names it has.
@@ -169,6 +177,30 @@ print(ok, failed, s.recv(10))' 2>/dev/null)
 expect_eq "fake_entries 16, 20 names" "$out" "16 4 b'still\n'"
 grep -q "atyp=3 host=n0.socksify.test port=4717" "$FAULT_REC" ||
 	fail "map full: old name not sent: $(cat "$FAULT_REC")"
+
+# A long run does not run out of names (it did after 65,536): 70,000
+# names in one process, all distinct addresses; a later process of the run
+# finds the last one at the same address (the grown map is shared).
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT"
+out=$(sfy -f "$conf" sh -c '
+"$1" -c "
+import socket
+seen = set()
+failed = 0
+for i in range(70000):
+    try:
+        a = socket.getaddrinfo(\"n%d.many.socksify.test\" % i, 80,
+                               socket.AF_INET, socket.SOCK_STREAM)
+        seen.add(a[0][4][0])
+    except socket.gaierror:
+        failed += 1
+print(len(seen), failed, a[0][4][0])"
+getent ahostsv4 n69999.many.socksify.test | head -n 1 | cut -d " " -f 1
+' sh "$PYTHON" 2>&1)
+set -- $out
+[ $# = 4 ] || fail "70,000 names: $out"
+expect_eq "70,000 names: distinct addresses, failures" "$1 $2" "70000 0"
+expect_eq "the last name, from another process of the run" "$4" "$3"
 
 # A custom fake range is honoured.
 write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT" \

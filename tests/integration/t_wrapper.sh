@@ -31,7 +31,7 @@ bad_config() {
 bad=$SFY_TMP/bad.conf
 write_conf "$bad" "# a comment" "" "frobnicate yes"
 bad_config "unknown key" "$bad:3:" -f "$bad"
-write_conf "$bad" "proxy http://127.0.0.1:3128"
+write_conf "$bad" "proxy ftp://127.0.0.1:3128"
 bad_config "bad proxy URL" "$bad:1:" -f "$bad"
 write_conf "$bad" "proxy socks5://127.0.0.1:1080" "direct 10.0.0.0/33"
 bad_config "bad CIDR" "$bad:2:" -f "$bad"

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_internal.h"
+#include "fakedns.h"
 #include "libc_io.h"
 
 static struct config cfg;
@@ -29,6 +31,23 @@ static void parse_ok(const char *text)
 	ck_assert_msg(config_finish(&cfg) == 0, "%s", cfg.error);
 	ck_assert(cfg.valid);
 }
+
+START_TEST(async_handshakes_limit)
+{
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.async_handshakes, 512);
+	parse_ok("async_handshakes 1");
+	ck_assert_uint_eq(cfg.async_handshakes, 1);
+	parse_ok("async_handshakes 65535");
+	ck_assert_uint_eq(cfg.async_handshakes, 65535);
+	ck_assert_int_eq(parse("async_handshakes 0"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: async_handshakes must be a "
+				    "number from 1 to 65535");
+	ck_assert_int_eq(parse("async_handshakes 65536"), -EINVAL);
+	ck_assert_int_eq(parse("async_handshakes many"), -EINVAL);
+	ck_assert_int_eq(parse("async_handshakes"), -EINVAL);
+}
+END_TEST
 
 START_TEST(async_connect_switch)
 {
@@ -77,7 +96,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg.fake_ipv6.prefix, 48);
 	ck_assert_uint_eq(cfg.fake_ipv6.addr[0], 0xfd);
 	ck_assert_uint_eq(cfg.fake_ipv6.addr[5], 0x73);
-	ck_assert_uint_eq(cfg.fake_entries, 65536);
+	ck_assert_uint_eq(cfg.fake_entries, 16777216);
 	ck_assert_uint_eq(cfg.rule_count, 0);
 	ck_assert(cfg.default_direct);
 	ck_assert_uint_eq(cfg.connect_timeout_ms, 10000);
@@ -289,9 +308,9 @@ static const struct {
     {"log_level INFO\n",
      "t.conf:1: log_level must be none, error, warn, info or debug"},
     {"remote_dns yes\n", "t.conf:1: remote_dns must be auto, on or off"},
-    {"proxy http://h:1\n",
+    {"proxy https://h:1\n",
      "t.conf:1: bad proxy URL: unsupported scheme: use socks4, socks4a, "
-     "socks5 or socks5h"},
+     "socks5, socks5h or http"},
     {"log_level info\nproxy 127.0.0.1:1080\n",
      "t.conf:2: bad proxy URL: missing scheme: expected "
      "socks5h://host:port"},
@@ -417,6 +436,11 @@ START_TEST(errors_never_quote_passwords)
 	    "proxy socks5h://u@h SECRETPW\n",
 	    "proxy socks5h://u:SECRETPW@h pipeline extra\n",
 	    "proxy socks5h://u:SECRETPW%@h\n",
+	    "direct alice:SECRETPW@host\n",
+	    "block SECRETPW@host port 22\n",
+	    "direct 10.0.0.0/8 port u:SECRETPW@h\n",
+	    "connect_timeout socks5h://u:SECRETPW@h\n",
+	    "handshake_timeout u:SECRETPW@h\n",
 	};
 	size_t i;
 
@@ -425,6 +449,19 @@ START_TEST(errors_never_quote_passwords)
 		ck_assert_msg(!strstr(cfg.error, "SECRET"), "leaked: %s",
 			      cfg.error);
 	}
+}
+END_TEST
+
+/* A value that holds user information is still quoted, its password
+ * hidden, so the line can be found and fixed. */
+START_TEST(errors_quote_values_redacted)
+{
+	ck_assert_int_eq(parse("direct alice:S3cr3t@host\n"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: bad network 'alice:***@host': "
+				    "expected a CIDR prefix, an address or *");
+	ck_assert_int_eq(parse("block * port S3cr3t@host\n"), -EINVAL);
+	ck_assert_str_eq(cfg.error, "t.conf:1: bad port '***@host': expected "
+				    "P or P-Q within 0..65535");
 }
 END_TEST
 
@@ -498,16 +535,61 @@ START_TEST(chain_consistency)
 }
 END_TEST
 
+/* An http:// proxy takes names and reaches any next hop (IPv6, names);
+ * remote_dns off keeps its type and only turns off the fake addresses;
+ * bind on needs a SOCKS proxy last. */
+START_TEST(http_proxies)
+{
+	parse_ok("proxy http://u:pw@10.0.0.1:3128\n");
+	ck_assert_int_eq(cfg.proxies[0].type, PROXY_HTTP);
+	ck_assert(cfg.remote_dns);
+	ck_assert_str_eq(cfg.proxies[0].password, "pw");
+	parse_ok("remote_dns on\nproxy http://[::1]:8080\n");
+	ck_assert(cfg.remote_dns);
+	parse_ok("remote_dns off\nproxy http://10.0.0.1\n");
+	ck_assert(!cfg.remote_dns);
+	ck_assert_int_eq(cfg.proxies[0].type, PROXY_HTTP);
+	parse_ok("proxy http://10.0.0.1\nproxy socks5h://[::1]\n"
+		 "proxy http://next.example:3128\n");
+	ck_assert_uint_eq(cfg.proxy_count, 3);
+	parse_ok("bind on\nproxy http://10.0.0.1\nproxy socks5h://h\n");
+	ck_assert_int_eq(parse("bind on\nproxy http://10.0.0.1:3128\n"), 0);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+	ck_assert_str_eq(cfg.error,
+			 "bind on needs a SOCKS proxy last in the chain: an "
+			 "http proxy cannot accept connections for us (HTTP "
+			 "CONNECT has no BIND)");
+	ck_assert_int_eq(parse("proxy https://10.0.0.1\n"), -EINVAL);
+}
+END_TEST
+
+/* Every index below fake_entries has an address in both ranges. */
+static void assert_last_index_fits(void)
+{
+	struct endpoint ep;
+
+	ck_assert_int_eq(
+	    fakedns_index_to_addr(&cfg.fake_ipv4, cfg.fake_entries - 1, &ep),
+	    0);
+	ck_assert_int_eq(
+	    fakedns_index_to_addr(&cfg.fake_ipv6, cfg.fake_entries - 1, &ep),
+	    0);
+}
+
 START_TEST(fake_entries_capped_by_ranges)
 {
+	/* 32 addresses: neither the network's nor the last one is used. */
 	parse_ok("fake_ipv4 10.0.0.0/27\n");
-	ck_assert_uint_eq(cfg.fake_entries, 31);
+	ck_assert_uint_eq(cfg.fake_entries, 30);
+	assert_last_index_fits();
 	parse_ok("fake_ipv6 fd00::/120\nfake_entries 100\n");
 	ck_assert_uint_eq(cfg.fake_entries, 100);
 	parse_ok("fake_ipv6 fd00::/120\nfake_entries 1000\n");
-	ck_assert_uint_eq(cfg.fake_entries, 255);
+	ck_assert_uint_eq(cfg.fake_entries, 254);
+	assert_last_index_fits();
 	parse_ok("fake_entries 16777216\n");
 	ck_assert_uint_eq(cfg.fake_entries, 16777216);
+	assert_last_index_fits();
 }
 END_TEST
 
@@ -591,6 +673,11 @@ static const struct {
     {"udp block\n", UDP_BLOCK, NULL},
     {"udp block\nproxy socks4://h\n", UDP_BLOCK, NULL},
     {"udp direct\nudp auto\n", UDP_PROXY, NULL}, /* the last line wins */
+    {"proxy http://h:3128\n", UDP_BLOCK, NULL},
+    {"udp direct\nproxy http://h:3128\n", UDP_DIRECT, NULL},
+    {"udp proxy\nproxy http://h:3128\n", 0,
+     "udp proxy needs a single socks5 proxy: an http proxy has no UDP "
+     "(HTTP CONNECT is TCP only)"},
 };
 
 START_TEST(udp_modes)
@@ -800,7 +887,7 @@ START_TEST(load_errors)
 	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s:3: bad proxy URL: unsupported scheme: use socks4, "
-		 "socks4a, socks5 or socks5h",
+		 "socks4a, socks5, socks5h or http",
 		 conf);
 	ck_assert_str_eq(cfg.error, want);
 	ck_assert_str_eq(cfg.source, conf);
@@ -898,6 +985,11 @@ START_TEST(environment_overrides)
 	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
 	ck_assert_str_eq(cfg.error, "SOCKSIFY_LOG: unknown level 'loud' (use "
 				    "none, error, warn, info or debug)");
+	env.log_level = "u:SECRETPW@h";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error,
+			 "SOCKSIFY_LOG: unknown level 'u:***@h' (use "
+			 "none, error, warn, info or debug)");
 	/* A valid env level still applies when the file is broken. */
 	write_file("a.conf", "oops\n", 0600, conf);
 	env.log_level = "none";
@@ -1020,6 +1112,74 @@ static const char *env_by_name(const char *name)
 	return strcmp(name, "HOME") == 0 ? NULL : name;
 }
 
+/* Load with SOCKSIFY_PROXY_FILE naming tmpdir/rel; the error never holds
+ * the file's text. Returns config_load()'s result. */
+static int load_proxy_file(const char *rel)
+{
+	struct config_env env = {.proxy_file = under(rel), .system_conf = ""};
+	int rc = config_load(&cfg, &env, &libc_sys_io);
+
+	ck_assert_msg(!strstr(cfg.error, "SECRET"), "leaked: %s", cfg.error);
+	return rc;
+}
+
+/* The file's error for rel, which must fail. */
+static const char *proxy_file_error(const char *rel)
+{
+	ck_assert_int_eq(load_proxy_file(rel), -EINVAL);
+	ck_assert(!cfg.valid);
+	return cfg.error;
+}
+
+START_TEST(proxy_file)
+{
+	struct config_env env = {.system_conf = ""};
+	char path[512], url[CONFIG_PROXY_URL_MAX];
+
+	make_tmpdir();
+	write_file("p.url", " socks5h://u:SECRETPW@127.0.0.1:2080\n", 0600,
+		   path);
+	ck_assert_int_eq(load_proxy_file("p.url"), 0);
+	ck_assert_uint_eq(cfg.proxy_count, 1);
+	ck_assert_str_eq(proxy_text(0), "socks5h://u@127.0.0.1:2080");
+	ck_assert_str_eq(cfg.proxies[0].password, "SECRETPW");
+	/* Both variables: which one was meant? */
+	env.proxy_file = path;
+	env.proxy_url = "socks5h://127.0.0.1:1";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_PROXY and SOCKSIFY_PROXY_FILE "
+				    "are both set: set only one");
+	/* Someone else may own it (checked here without root). */
+	ck_assert_int_eq(config_file_read_proxy(&cfg, path, geteuid() + 1,
+						&libc_sys_io, url, sizeof(url)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cfg.error, "owned by another user"));
+	ck_assert_int_eq(config_file_read_proxy(&cfg, path, geteuid(),
+						&libc_sys_io, url, sizeof(url)),
+			 0);
+	ck_assert_str_eq(url, "socks5h://u:SECRETPW@127.0.0.1:2080");
+	ck_assert_int_eq(symlink(path, under("link.url")), 0);
+	ck_assert_ptr_nonnull(
+	    strstr(proxy_file_error("link.url"), "cannot read"));
+	write_file("open.url", "socks5h://u:SECRETPW@h\n", 0640, NULL);
+	ck_assert_ptr_nonnull(
+	    strstr(proxy_file_error("open.url"), "other users can read"));
+	write_file("two.url", "socks5h://u:SECRETPW@h\nsocks5h://h\n", 0600,
+		   NULL);
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("two.url"), "one line"));
+	write_file("empty.url", "\n", 0600, NULL);
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("empty.url"), "empty"));
+	write_file("bad.url", "socks5h://u:SECRETPW@h:0", 0600, NULL);
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("bad.url"),
+				     "SOCKSIFY_PROXY_FILE: bad proxy URL: bad "
+				     "port"));
+	ck_assert_ptr_nonnull(
+	    strstr(proxy_file_error("none.url"), "cannot read"));
+	ck_assert_ptr_nonnull(strstr(proxy_file_error("."), "not a regular"));
+	remove_tree();
+}
+END_TEST
+
 START_TEST(environment_read_names_each_variable)
 {
 	struct config_env env;
@@ -1031,6 +1191,7 @@ START_TEST(environment_read_names_each_variable)
 	ck_assert_str_eq(env.log_level, "SOCKSIFY_LOG");
 	ck_assert_str_eq(env.pipeline, "SOCKSIFY_PIPELINE");
 	ck_assert_str_eq(env.xdg_config_home, "XDG_CONFIG_HOME");
+	ck_assert_str_eq(env.proxy_file, "SOCKSIFY_PROXY_FILE");
 	ck_assert_ptr_null(env.home);
 	ck_assert_ptr_null(env.system_conf);
 }
@@ -1099,12 +1260,15 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, errors, 0, COUNT(bad_files));
 	tcase_add_test(tc, long_line_and_nul);
 	tcase_add_test(tc, errors_never_quote_passwords);
+	tcase_add_test(tc, errors_quote_values_redacted);
 	tcase_add_loop_test(tc, remote_dns_modes, 0, COUNT(dns_cases));
 	tcase_add_test(tc, remote_dns_looks_at_last_proxy);
 	tcase_add_test(tc, chain_consistency);
+	tcase_add_test(tc, http_proxies);
 	tcase_add_test(tc, fake_entries_capped_by_ranges);
 	tcase_add_test(tc, log_level_names);
 	tcase_add_test(tc, async_connect_switch);
+	tcase_add_test(tc, async_handshakes_limit);
 	tcase_add_loop_test(tc, rule_protocols, 0, COUNT(rule_cases));
 	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
 	tcase_add_test(tc, pipeline_per_proxy);
@@ -1121,6 +1285,7 @@ static Suite *config_suite(void)
 			    COUNT(secret_cases));
 	tcase_add_test(files, example_file);
 	tcase_add_test(files, environment_read_names_each_variable);
+	tcase_add_test(files, proxy_file);
 	suite_add_tcase(s, files);
 	return s;
 }

@@ -158,34 +158,60 @@ START_TEST(case_and_trailing_dot)
 	ck_assert_int_eq(fakedns_lookup(t, "www.example.com", 15), i);
 	ck_assert_int_eq(fakedns_lookup(t, "www.EXAMPLE.com.", 16), i);
 	assert_name(t, i, "www.example.com");
-	/* Only one dot is dropped. */
-	ck_assert_int_eq(fakedns_lookup(t, "www.example.com..", 17), 1);
-	assert_name(t, 1, "www.example.com.");
+	/* Only one dot is dropped: "a.." has an empty label, no name. */
+	ck_assert_int_eq(fakedns_lookup(t, "www.example.com..", 17), -EINVAL);
+	ck_assert_int_eq(fakedns_lookup(t, "www.example.com.", 16), i);
+	ck_assert_int_eq(fakedns_count(t), 1);
 	/* Non-ASCII bytes are kept as they are. */
-	ck_assert_int_eq(fakedns_lookup(t, "\xc3\x84.de", 5), 2);
-	ck_assert_int_eq(fakedns_lookup(t, "\xc3\xa4.de", 5), 3);
+	ck_assert_int_eq(fakedns_lookup(t, "\xc3\x84.de", 5), 1);
+	ck_assert_int_eq(fakedns_lookup(t, "\xc3\xa4.de", 5), 2);
+	/* Service labels keep their underscore. */
+	ck_assert_int_eq(fakedns_lookup(t, "_srv._tcp.Example.com", 21), 3);
+	assert_name(t, 3, "_srv._tcp.example.com");
 	ck_assert_int_eq(fakedns_count(t), 4);
 	fakedns_detach(t);
 }
 END_TEST
 
+/* A name of n bytes: labels of 63 'a's (the last one shorter) joined by
+ * dots, NUL-terminated in buf (cap > n). */
+static void long_name(char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (i % 64 == 63) ? '.' : 'a';
+	buf[n] = '\0';
+}
+
 START_TEST(bad_names)
 {
+	static const char *const bad[] = {
+	    ".",     "..",     ".a",	 "a..",	 "a..b",   "a.b..",
+	    "a b",   "a\tb",   "a/b",	 "a:80", "u@host", "a%2e",
+	    "a\x7f", "a\x1b[", "host,b", "(x)",	 "a\\.b",  "*.test",
+	};
 	struct fakedns *t = attach_anon(16);
 	char name[300];
 
 	ck_assert_int_eq(fakedns_lookup(t, "", 0), -EINVAL);
-	ck_assert_int_eq(fakedns_lookup(t, ".", 1), -EINVAL);
 	ck_assert_int_eq(fakedns_lookup(t, "a\0b", 3), -EINVAL);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(fakedns_lookup(t, bad[i], strlen(bad[i])) ==
+				  -EINVAL,
+			      "accepted '%s'", bad[i]);
+	/* A label of 64 bytes is one too many. */
 	memset(name, 'a', sizeof(name));
-	ck_assert_int_eq(fakedns_lookup(t, name, 256), -ENAMETOOLONG);
+	ck_assert_int_eq(fakedns_lookup(t, name, 64), -ENAMETOOLONG);
 	ck_assert_int_eq(fakedns_count(t), 0);
-	ck_assert_int_eq(fakedns_lookup(t, name, 255), 0);
-	name[255] = '.';
-	ck_assert_int_eq(fakedns_lookup(t, name, 256), 0);
-	name[255] = '\0';
-	assert_name(t, 0, name);
-	ck_assert_int_eq(fakedns_count(t), 1);
+	ck_assert_int_eq(fakedns_lookup(t, name, 63), 0);
+	/* 254 bytes of name is one too many; 253 (plus the root dot) fits. */
+	long_name(name, 254);
+	ck_assert_int_eq(fakedns_lookup(t, name, 254), -ENAMETOOLONG);
+	name[253] = '.';
+	ck_assert_int_eq(fakedns_lookup(t, name, 254), 1);
+	ck_assert_int_eq(fakedns_lookup(t, name, 253), 1);
+	name[253] = '\0';
+	assert_name(t, 1, name);
+	ck_assert_int_eq(fakedns_count(t), 2);
 	fakedns_detach(t);
 }
 END_TEST
@@ -400,6 +426,91 @@ START_TEST(join_rejects_wrong_size)
 	t = NULL;
 	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), -EINVAL);
 	ck_assert_ptr_null(t);
+	remove_tmpdir();
+}
+END_TEST
+
+/* Write count 32-bit words of value into path at offset. */
+static void scribble(const char *path, off_t offset, uint32_t value,
+		     size_t count)
+{
+	int fd = open(path, O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	for (size_t i = 0; i < count; i++)
+		ck_assert_int_eq(pwrite(fd, &value, sizeof value,
+					offset + (off_t)(i * sizeof value)),
+				 (ssize_t)sizeof value);
+	close(fd);
+}
+
+/* Another process of the same user scribbles over the header and then the
+ * whole table after we attached: our geometry stays what it was checked to
+ * be; lookups fail or answer, never touch memory outside the mapping. */
+START_TEST(damaged_after_attach)
+{
+	struct fakedns *t = NULL, *other = NULL;
+	char path[PATH_CAP], buf[256];
+	struct stat st;
+
+	make_tmpdir();
+	path_in_tmpdir(path, sizeof(path), "map");
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), 0);
+	ck_assert_int_eq(fakedns_lookup(t, "a.test", 6), 0);
+	/* Every header word after the magic: capacity, sizes, count. */
+	scribble(path, 4, 0x7fffffff, 7);
+	ck_assert_uint_eq(fakedns_capacity(t), 16);
+	ck_assert_uint_eq(fakedns_count(t), 16);
+	ck_assert_int_eq(fakedns_lookup(t, "a.test", 6), 0);
+	ck_assert_int_eq(fakedns_lookup(t, "b.test", 6), -ENOSPC);
+	assert_name(t, 0, "a.test");
+	ck_assert_int_eq(fakedns_name(t, 15, buf, sizeof buf), -ENOENT);
+	ck_assert_int_eq(fakedns_name(t, 0x7ffffff0, buf, sizeof buf), -ENOENT);
+	/* A damaged file is not joined. */
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &other, path, 16),
+			 -EINVAL);
+	/* Everything after the header: slots and entries, all ones. */
+	ck_assert_int_eq(stat(path, &st), 0);
+	scribble(path, 4096, 0xffffffff, ((size_t)st.st_size - 4096) / 4);
+	scribble(path, 20, 3, 1); /* count: three names claimed */
+	/* Each name gets an entry (3, 4) but no empty slot to be found by. */
+	ck_assert_int_eq(fakedns_lookup(t, "a.test", 6), -ENOSPC);
+	ck_assert_int_eq(fakedns_lookup(t, "c.test", 6), -ENOSPC);
+	assert_name(t, 3, "a.test");
+	assert_name(t, 4, "c.test");
+	for (uint32_t i = 0; i < 16; i++)
+		if (i != 3 && i != 4)
+			ck_assert_int_lt(fakedns_name(t, i, buf, sizeof buf),
+					 0);
+	fakedns_detach(t);
+	remove_tmpdir();
+}
+END_TEST
+
+/* A file cut short (by its owner) is never joined: its size no longer
+ * matches the geometry its header claims. */
+START_TEST(join_rejects_truncated)
+{
+	static const off_t cuts[] = {4096, 8192, 1 << 20};
+	struct fakedns *t = NULL;
+	char path[PATH_CAP];
+	struct stat st;
+
+	make_tmpdir();
+	path_in_tmpdir(path, sizeof(path), "map");
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 100000), 0);
+	ck_assert_int_eq(fakedns_lookup(t, "kept.test", 9), 0);
+	fakedns_detach(t);
+	ck_assert_int_eq(stat(path, &st), 0);
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		ck_assert_int_eq(truncate(path, st.st_size - cuts[i]), 0);
+		t = NULL;
+		ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16),
+				 -EINVAL);
+		ck_assert_ptr_null(t);
+	}
+	ck_assert_int_eq(truncate(path, 4096), 0);
+	ck_assert_int_eq(fakedns_attach(&libc_sys_io, &t, path, 16), -EINVAL);
 	remove_tmpdir();
 }
 END_TEST
@@ -709,6 +820,8 @@ static Suite *fakedns_suite(void)
 	tcase_add_test(sharing, concurrent_creators);
 	tcase_add_test(sharing, join_rejects_bad_files);
 	tcase_add_test(sharing, join_rejects_wrong_size);
+	tcase_add_test(sharing, damaged_after_attach);
+	tcase_add_test(sharing, join_rejects_truncated);
 	tcase_add_test(sharing, attach_preserves_errno);
 	tcase_add_test(sharing, attach_goes_through_the_table);
 	tcase_add_test(sharing, threads_agree);

@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -360,6 +363,169 @@ START_TEST(reader_never_sees_torn_entry)
 }
 END_TEST
 
+/* entry_for(port) with every other word stamped too (inode, the UDP
+ * fields), so that a mix of two entries shows wherever the cut falls. The
+ * inode is explicit: no fstat() between the writes. */
+static struct fdtab_entry entry_stamped(uint16_t port)
+{
+	struct fdtab_entry e = entry_for(port);
+
+	e.inode = port;
+	e.udp.id = port;
+	e.udp.control = port;
+	e.udp.owner = port;
+	e.udp.relay_len = port;
+	memset(&e.udp.relay, (int)(port & 0xff), sizeof(e.udp.relay));
+	return e;
+}
+
+/* True when e is exactly entry_stamped(p) for p one of want[0..n). */
+static int entry_stamped_whole(const struct fdtab_entry *e,
+			       const uint16_t *want, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct fdtab_entry w = entry_stamped(want[i]);
+
+		if (memcmp(e, &w, sizeof(w)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+#define SIGNAL_SECONDS 1.5
+#define SIGNAL_BUSY    200
+
+static int signal_fd;
+static volatile sig_atomic_t signal_busy, signal_wrote;
+
+/* A handler that rewrites the descriptor the interrupted code is writing:
+ * it must never take the slot over mid-write. */
+static void rewrite_from_handler(int sig)
+{
+	struct fdtab_entry e = entry_stamped(22222);
+	int saved = errno, rc;
+
+	(void)sig;
+	rc = fdtab_set(signal_fd, &e);
+	if (rc == -EAGAIN)
+		signal_busy++;
+	else if (rc == 0)
+		signal_wrote++;
+	errno = saved;
+}
+
+/* A write interrupted by a signal whose handler writes the same slot: the
+ * handler's write fails with -EAGAIN (its own thread holds the slot), and
+ * the entry is always one writer's whole, never a mix. */
+START_TEST(signal_handler_never_tears_entry)
+{
+	static const uint16_t both[] = {11111, 22222};
+	struct sigaction sa, old_sa;
+	struct itimerval tick = {{0, 50}, {0, 50}}, off = {{0, 0}, {0, 0}};
+	struct fdtab_entry mine = entry_stamped(11111), got;
+	double deadline = now_seconds() + SIGNAL_SECONDS;
+	long torn = 0, rounds = 0;
+
+	signal_fd = new_socket();
+	signal_busy = signal_wrote = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = rewrite_from_handler;
+	sa.sa_flags = SA_RESTART;
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, &old_sa), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &tick, NULL), 0);
+	while (signal_busy < SIGNAL_BUSY && now_seconds() < deadline) {
+		for (int i = 0; i < 256; i++, rounds++) {
+			if (fdtab_set(signal_fd, &mine) != 0)
+				continue;
+			if (fdtab_get_unchecked(signal_fd, &got) == 0 &&
+			    !entry_stamped_whole(&got, both, 2))
+				torn++;
+		}
+	}
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &off, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGALRM, &old_sa, NULL), 0);
+	ck_assert_msg(torn == 0,
+		      "%ld torn entries in %ld writes (%d handler "
+		      "writes refused, %d done)",
+		      torn, rounds, (int)signal_busy, (int)signal_wrote);
+	/* The race was run: some signals landed inside a write. */
+	ck_assert_int_gt(signal_busy, 0);
+	close(signal_fd);
+}
+END_TEST
+
+#define FORK_ROUNDS 400
+
+/* One fork child: free the slots of writers that did not survive the fork,
+ * then the entry must be writable at once and whole. Exit status: 0 when
+ * nothing was mid-write, 1 when a slot was freed, 2 on failure. */
+static void fork_child_check(int fd)
+{
+	static const uint16_t any[] = {11111, 22222, 33333};
+	struct fdtab_entry e = entry_stamped(33333), got;
+	unsigned freed = fdtab_fork_child();
+	double t0 = now_seconds();
+
+	if (fdtab_get_unchecked(fd, &got) == 0 &&
+	    !entry_stamped_whole(&got, any, 3))
+		_exit(2);
+	if (fdtab_set(fd, &e) != 0 || now_seconds() - t0 > 0.5 ||
+	    fdtab_get_unchecked(fd, &got) != 0 ||
+	    !entry_stamped_whole(&got, any + 2, 1))
+		_exit(2);
+	_exit(freed > 0 ? 1 : 0);
+}
+
+/* Rewrite one descriptor's stamped entry as fast as possible. */
+static void *stamped_writer(void *p)
+{
+	struct hammer *h = p;
+	struct fdtab_entry e[2] = {entry_stamped(11111), entry_stamped(22222)};
+	unsigned round = 0;
+
+	while (!atomic_load(&h->stop))
+		fdtab_set(h->fd, &e[round++ & 1]);
+	return NULL;
+}
+
+/* fork() while another thread writes an entry: that thread does not exist
+ * in the child, so its half-written slot would stay held for ever (every
+ * write in the child waiting a second, then failing). The fork-child hook
+ * frees it; the child writes at once. Forks until a child caught the
+ * writer mid-write (bounded). */
+START_TEST(fork_frees_slots_of_vanished_writers)
+{
+	struct hammer h = {.fd = new_socket()};
+	double deadline = now_seconds() + 10;
+	int caught = 0, bad = 0, rounds = 0, status;
+	pthread_t writer;
+	pid_t pid;
+
+	atomic_store(&h.stop, false);
+	ck_assert_int_eq(pthread_create(&writer, NULL, stamped_writer, &h), 0);
+	while (caught == 0 && rounds < FORK_ROUNDS &&
+	       now_seconds() < deadline) {
+		rounds++;
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			fork_child_check(h.fd);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFEXITED(status));
+		if (WEXITSTATUS(status) == 1)
+			caught++;
+		else if (WEXITSTATUS(status) != 0)
+			bad++;
+	}
+	atomic_store(&h.stop, true);
+	ck_assert_int_eq(pthread_join(writer, NULL), 0);
+	ck_assert_msg(bad == 0, "%d of %d children failed", bad, rounds);
+	ck_assert_msg(caught > 0, "no fork caught the writer in %d rounds",
+		      rounds);
+	close(h.fd);
+}
+END_TEST
+
 START_TEST(flags_and_unchecked_get)
 {
 	int fd = new_socket();
@@ -495,6 +661,8 @@ static Suite *fdtab_suite(void)
 	tcase_set_timeout(threads, 60);
 	tcase_add_test(threads, threads_write_different_fds);
 	tcase_add_test(threads, reader_never_sees_torn_entry);
+	tcase_add_test(threads, signal_handler_never_tears_entry);
+	tcase_add_test(threads, fork_frees_slots_of_vanished_writers);
 	suite_add_tcase(s, threads);
 	return s;
 }

@@ -168,6 +168,21 @@ START_TEST(newlines_and_controls)
 }
 END_TEST
 
+/* Bytes from 0x80 up are not printable either: 0x9b is the 8-bit CSI that
+ * many terminals obey like ESC [, and a lone UTF-8 byte proves nothing. */
+START_TEST(eight_bit_bytes_escaped)
+{
+	char want[256];
+
+	log_setup(LOG_INFO, logfile);
+	log_info("csi\x9b"
+		 "31mred \x80\xc3\xa9\xff end");
+	snprintf(want, sizeof(want), "%scsi?31mred ???? end\n", prefix());
+	read_log();
+	ck_assert_str_eq(content, want);
+}
+END_TEST
+
 START_TEST(errno_preserved)
 {
 	log_setup(LOG_INFO, logfile);
@@ -240,6 +255,149 @@ START_TEST(overlong_path_uses_stderr)
 }
 END_TEST
 
+/* Run log lines with fd 2 sent to the file errfile; returns what reached
+ * it (in content). */
+static char errfile[160];
+
+static void stderr_to_file(int *saved)
+{
+	int fd;
+
+	snprintf(errfile, sizeof(errfile), "%s/stderr", tmpdir);
+	fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	*saved = dup(2);
+	ck_assert_int_ge(*saved, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	close(fd);
+}
+
+static size_t stderr_back(int saved)
+{
+	int fd;
+	ssize_t n;
+
+	dup2(saved, 2);
+	close(saved);
+	memset(content, 0, sizeof(content));
+	fd = open(errfile, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, content, sizeof(content) - 1);
+	close(fd);
+	unlink(errfile);
+	ck_assert_int_ge(n, 0);
+	return (size_t)n;
+}
+
+/* How many times needle occurs in content. */
+static int count_in_content(const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = content; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* A symbolic link as the log file is refused (it may point at a file of
+ * someone else's choosing): the lines go to stderr, with one warning. */
+START_TEST(symlink_log_file_refused)
+{
+	char target[160], link[160];
+	int saved, fd;
+
+	snprintf(target, sizeof(target), "%s/target", tmpdir);
+	snprintf(link, sizeof(link), "%s/link", tmpdir);
+	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(symlink(target, link), 0);
+	stderr_to_file(&saved);
+	log_setup(LOG_INFO, link);
+	log_info("first");
+	log_info("second");
+	stderr_back(saved);
+	ck_assert_int_eq(file_size(target), 0);
+	ck_assert_int_eq(count_in_content("symbolic link"), 1);
+	ck_assert_int_eq(count_in_content("]: first\n"), 1);
+	ck_assert_int_eq(count_in_content("]: second\n"), 1);
+	/* A dangling link is not followed to create its target either. */
+	unlink(target);
+	stderr_to_file(&saved);
+	log_setup(LOG_INFO, link);
+	log_info("third");
+	stderr_back(saved);
+	ck_assert_int_eq(access(target, F_OK), -1);
+	ck_assert_int_eq(count_in_content("]: third\n"), 1);
+	unlink(link);
+}
+END_TEST
+
+/* A file another user owns is refused, even for root (a user's file is
+ * not ours to append to): lines go to stderr, with one warning. */
+START_TEST(foreign_log_file_refused)
+{
+	char foreign[160];
+	int saved, fd;
+
+	snprintf(foreign, sizeof(foreign), "%s/foreign", tmpdir);
+	fd = open(foreign, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	if (geteuid() != 0) {
+		unlink(foreign);
+		return; /* only root can give a file away */
+	}
+	ck_assert_int_eq(chown(foreign, 65534, 65534), 0);
+	ck_assert_int_eq(chmod(foreign, 0666), 0);
+	stderr_to_file(&saved);
+	log_setup(LOG_INFO, foreign);
+	log_info("not there");
+	log_info("nor there");
+	stderr_back(saved);
+	ck_assert_int_eq(file_size(foreign), 0);
+	ck_assert_int_eq(count_in_content("another user"), 1);
+	ck_assert_int_eq(count_in_content("]: not there\n"), 1);
+	ck_assert_int_eq(count_in_content("]: nor there\n"), 1);
+	/* Our own file in the same place is used. */
+	ck_assert_int_eq(chown(foreign, geteuid(), getegid()), 0);
+	stderr_to_file(&saved);
+	log_setup(LOG_INFO, foreign);
+	log_info("ours");
+	ck_assert_uint_eq(stderr_back(saved), 0);
+	ck_assert_int_gt(file_size(foreign), 0);
+	unlink(foreign);
+}
+END_TEST
+
+/* Character devices are no one's log file to steal: /dev/null (owned by
+ * root) takes the lines quietly, and /dev/stderr (a symbolic link) means
+ * fd 2. */
+START_TEST(character_devices_allowed)
+{
+	int saved;
+
+	stderr_to_file(&saved);
+	log_setup(LOG_INFO, "/dev/null");
+	log_info("into the void");
+	ck_assert_uint_eq(stderr_back(saved), 0);
+	stderr_to_file(&saved);
+	log_setup(LOG_INFO, "/dev/stderr");
+	log_info("plain stderr");
+	stderr_back(saved);
+	ck_assert_int_eq(count_in_content("]: plain stderr\n"), 1);
+	ck_assert_int_eq(count_in_content("refus"), 0);
+}
+END_TEST
+
 /* A table that records what the log asks of it and writes nothing. */
 static int counted_writes, counted_fd;
 static char counted_line[LINE_MAX_BYTES + 1];
@@ -302,10 +460,14 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, long_message_truncated);
 	tcase_add_test(tc, message_at_limit_not_truncated);
 	tcase_add_test(tc, newlines_and_controls);
+	tcase_add_test(tc, eight_bit_bytes_escaped);
 	tcase_add_test(tc, errno_preserved);
 	tcase_add_test(tc, percent_m_sees_callers_errno);
 	tcase_add_test(tc, stderr_destination);
 	tcase_add_test(tc, overlong_path_uses_stderr);
+	tcase_add_test(tc, symlink_log_file_refused);
+	tcase_add_test(tc, foreign_log_file_refused);
+	tcase_add_test(tc, character_devices_allowed);
 	tcase_add_test(tc, lines_go_through_the_table);
 	tcase_add_test(tc, no_table_drops_lines);
 	suite_add_tcase(s, tc);

@@ -12,6 +12,8 @@
 
 #include "async_internal.h"
 #include "fdtab.h"
+#include "libc_io.h"
+#include "log.h"
 #include "real.h"
 
 /* real_init() finishes with the library's registration (preload/fdops.c),
@@ -21,6 +23,35 @@ void preload_register(void)
 }
 
 static const struct endpoint asked = {.kind = ENDPOINT_IPV4, .port = 80};
+
+/* The pool's size as configured (async_handshakes) for every test: not the
+ * default, so that the pool is seen to follow it. The first claim of the
+ * process maps the pool (tests may share one process: CK_FORK=no). */
+#define TEST_RECORDS 37
+
+/* Lines the log wrote to fd 2, counted, the last one kept. */
+static int log_lines;
+static char log_last[600];
+
+static ssize_t counting_write(int fd, const void *buf, size_t len)
+{
+	size_t keep = len < sizeof(log_last) - 1 ? len : sizeof(log_last) - 1;
+
+	if (fd == 2) {
+		log_lines++;
+		memcpy(log_last, buf, keep);
+		log_last[keep] = '\0';
+	}
+	return (ssize_t)len;
+}
+
+static const struct sys_io counting_io = {
+    .openat = openat,
+    .read = read,
+    .write = counting_write,
+    .close = close,
+    .fstat = fstat,
+};
 
 static void setup(void)
 {
@@ -51,7 +82,7 @@ START_TEST(claim_maps_descriptor_and_counts)
 
 	ck_assert(async_idle());
 	async_lock_acquire();
-	rec = rec_claim(7, &asked);
+	rec = rec_claim(7, &asked, TEST_RECORDS);
 	async_lock_release();
 	ck_assert_ptr_nonnull(rec);
 	ck_assert_int_eq(rec->state, REC_RUNNING);
@@ -72,8 +103,8 @@ END_TEST
 START_TEST(claim_refuses_bad_descriptors)
 {
 	async_lock_acquire();
-	ck_assert_ptr_null(rec_claim(-1, &asked));
-	ck_assert_ptr_null(rec_claim((int)FDTAB_MAX_FD, &asked));
+	ck_assert_ptr_null(rec_claim(-1, &asked, TEST_RECORDS));
+	ck_assert_ptr_null(rec_claim((int)FDTAB_MAX_FD, &asked, TEST_RECORDS));
 	async_lock_release();
 	ck_assert(async_idle());
 }
@@ -84,7 +115,7 @@ START_TEST(aliases_follow_duplicates)
 	struct async_rec *rec;
 
 	async_lock_acquire();
-	rec = rec_claim(10, &asked);
+	rec = rec_claim(10, &asked, TEST_RECORDS);
 	ck_assert(rec_add_alias(rec, 11));
 	ck_assert(rec_add_alias(rec, 11)); /* already there */
 	ck_assert_int_eq(rec->nalias, 2);
@@ -108,7 +139,7 @@ START_TEST(aliases_are_bounded)
 	struct async_rec *rec;
 
 	async_lock_acquire();
-	rec = rec_claim(100, &asked);
+	rec = rec_claim(100, &asked, TEST_RECORDS);
 	for (int i = 1; i < ASYNC_ALIASES; i++)
 		ck_assert(rec_add_alias(rec, 100 + i));
 	ck_assert(!rec_add_alias(rec, 100 + ASYNC_ALIASES));
@@ -127,7 +158,7 @@ START_TEST(removing_alias_drops_its_registrations)
 	struct async_rec *rec;
 
 	async_lock_acquire();
-	rec = rec_claim(20, &asked);
+	rec = rec_claim(20, &asked, TEST_RECORDS);
 	rec_add_alias(rec, 21);
 	rec->regs[0] = (struct async_reg){.epfd = 5, .tfd = 20};
 	rec->regs[1] = (struct async_reg){.epfd = 5, .tfd = 21};
@@ -141,26 +172,52 @@ START_TEST(removing_alias_drops_its_registrations)
 }
 END_TEST
 
-START_TEST(pool_is_bounded_and_slots_are_reused)
+/* Claim every record of the pool (lock held), for descriptors from 1000;
+ * one more claim must fail. */
+static void fill_pool(struct async_rec **recs)
 {
-	static struct async_rec *recs[ASYNC_RECORDS];
-	uint32_t gen;
-
-	async_lock_acquire();
-	for (int i = 0; i < ASYNC_RECORDS; i++) {
-		recs[i] = rec_claim(1000 + i, &asked);
+	for (int i = 0; i < TEST_RECORDS; i++) {
+		recs[i] = rec_claim(1000 + i, &asked, TEST_RECORDS);
 		ck_assert_ptr_nonnull(recs[i]);
 	}
-	ck_assert_ptr_null(rec_claim(5000, &asked));
+	ck_assert_uint_eq(async_rec_count(), TEST_RECORDS);
+	ck_assert_ptr_null(rec_claim(5000, &asked, TEST_RECORDS));
+}
+
+START_TEST(pool_is_bounded_and_slots_are_reused)
+{
+	static struct async_rec *recs[TEST_RECORDS];
+	uint32_t gen;
+
+	log_set_io(&counting_io);
+	log_setup(LOG_WARN, NULL);
+	log_lines = 0;
+	async_lock_acquire();
+	fill_pool(recs);
+	/* A later capacity does not resize the pool. */
+	ck_assert_ptr_null(rec_claim(5001, &asked, TEST_RECORDS * 2));
+	ck_assert_int_eq(log_lines, 1); /* told once, not at every connect */
+	ck_assert_ptr_nonnull(strstr(log_last, "all 37 asynchronous handshake "
+					       "slots are busy"));
+	ck_assert_ptr_nonnull(strstr(log_last, "async_handshakes"));
 	gen = recs[3]->gen;
 	release(recs[3]);
-	recs[3] = rec_claim(5000, &asked);
+	recs[3] = rec_claim(5000, &asked, TEST_RECORDS);
 	ck_assert_ptr_nonnull(recs[3]);
 	ck_assert_uint_eq(recs[3]->gen, gen + 1);
-	for (int i = 0; i < ASYNC_RECORDS; i++)
+	for (int i = 0; i < TEST_RECORDS; i++)
 		release(recs[i]);
 	async_lock_release();
 	ck_assert(async_idle());
+	/* A fork child is another process: it is told again. */
+	async_record_after_fork_child(NULL);
+	async_lock_acquire();
+	fill_pool(recs);
+	for (int i = 0; i < TEST_RECORDS; i++)
+		release(recs[i]);
+	async_lock_release();
+	ck_assert_int_eq(log_lines, 2);
+	log_set_io(&libc_sys_io);
 }
 END_TEST
 
@@ -170,7 +227,7 @@ START_TEST(eventfd_closes_only_when_unused)
 	int efd;
 
 	async_lock_acquire();
-	rec = rec_claim(30, &asked);
+	rec = rec_claim(30, &asked, TEST_RECORDS);
 	efd = eventfd(0, EFD_CLOEXEC);
 	rec->efd = efd;
 	rec->pollers = 1;
@@ -190,7 +247,7 @@ START_TEST(settle_wait_returns_when_nothing_runs)
 	struct async_rec *rec;
 
 	async_lock_acquire();
-	rec = rec_claim(40, &asked);
+	rec = rec_claim(40, &asked, TEST_RECORDS);
 	rec_settled(); /* as rec_stop does */
 	rec->state = REC_FAILED;
 	async_wait_settled_locked(); /* would wait a second per round */
@@ -217,10 +274,10 @@ START_TEST(fork_child_drops_running_records)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	async_lock_acquire();
-	running = rec_claim(50, &asked);
+	running = rec_claim(50, &asked, TEST_RECORDS);
 	running->priv = sv[0];
 	running->pollers = 2;
-	failed = rec_claim(51, &asked);
+	failed = rec_claim(51, &asked, TEST_RECORDS);
 	rec_settled();
 	failed->state = REC_FAILED;
 	async_lock_release();

@@ -45,6 +45,16 @@ static const struct {
      "socks4a://me@h.example:4"},
     {"socks5h://localhost", PROXY_SOCKS5H, "localhost:1080", NULL, NULL,
      "socks5h://localhost:1080"},
+    {"http://127.0.0.1:3128", PROXY_HTTP, "127.0.0.1:3128", NULL, NULL,
+     "http://127.0.0.1:3128"},
+    {"HTTP://proxy.example/", PROXY_HTTP, "proxy.example:1080", NULL, NULL,
+     "http://proxy.example:1080"},
+    {"http://[::1]:8080", PROXY_HTTP, "[::1]:8080", NULL, NULL,
+     "http://[::1]:8080"},
+    {"http://bob:p%3As%40ss@[2001:db8::1]:3128", PROXY_HTTP,
+     "[2001:db8::1]:3128", "bob", "p:s@ss", "http://bob@[2001:db8::1]:3128"},
+    {"http://bob@h:1", PROXY_HTTP, "h:1", "bob", NULL, "http://bob@h:1"},
+    {"http://bob:@h:1", PROXY_HTTP, "h:1", "bob", NULL, "http://bob@h:1"},
 };
 
 START_TEST(parse_good)
@@ -82,7 +92,10 @@ static const struct {
     {"", "empty"},
     {"127.0.0.1:1080", "expected socks5h://host:port"},
     {"user:pw@127.0.0.1:1080", "expected socks5h://host:port"},
-    {"http://127.0.0.1:8080", "scheme"},
+    {"https://127.0.0.1:8080", "scheme"},
+    {"http://a%3Ab:pw@host", "cannot hold ':'"},
+    {"http://:pw@host", "empty user"},
+    {"http://u:p%00@host", "percent"},
     {"socks://127.0.0.1", "scheme"},
     {"socks5hh://127.0.0.1", "scheme"},
     {"socks5h://", "missing host"},
@@ -235,6 +248,10 @@ START_TEST(kind_predicates)
 	ck_assert(!proxy_sends_names(&p) && proxy_is_socks5(&p));
 	p.type = PROXY_SOCKS5H;
 	ck_assert(proxy_sends_names(&p) && proxy_is_socks5(&p));
+	ck_assert(!proxy_is_http(&p));
+	p.type = PROXY_HTTP;
+	ck_assert(proxy_sends_names(&p) && !proxy_is_socks5(&p) &&
+		  proxy_is_http(&p));
 }
 END_TEST
 
@@ -246,6 +263,48 @@ START_TEST(format_truncates)
 	ck_assert_int_eq(
 	    proxyurl_parse(&p, "socks5h://u:pw@example.org", NULL, 0), 0);
 	ck_assert_str_eq(proxyurl_format(&p, buf, sizeof(buf)), "socks5h://u");
+}
+END_TEST
+
+/* Text as a user may have typed it, and what an error message shows. */
+static const struct {
+	const char *text, *shown;
+} redact_cases[] = {
+    {"socks5h://alice:S3cr3t@host:1080", "socks5h://alice:***@host:1080"},
+    {"alice:S3cr3t@host", "alice:***@host"},
+    {"S3cr3t@host", "***@host"},
+    {"socks5://S3cr3t@h", "socks5://***@h"},
+    {"a:pa@ss:S3cr3t@h", "a:***@h"},
+    {"u:S3cr3t@", "u:***@"},
+    {"@host", "***@host"},
+    {"10.0.0.0/33", "10.0.0.0/33"},
+    {"[::1]:1080", "[::1]:1080"},
+    {"", ""},
+};
+
+START_TEST(redact)
+{
+	char buf[64];
+
+	ck_assert_str_eq(
+	    proxyurl_redact(redact_cases[_i].text, buf, sizeof(buf)),
+	    redact_cases[_i].shown);
+	ck_assert_ptr_null(strstr(buf, "S3cr3t"));
+}
+END_TEST
+
+/* A buffer too small cuts the redacted text, never shows the secret. */
+START_TEST(redact_truncates)
+{
+	char buf[10];
+
+	ck_assert_str_eq(
+	    proxyurl_redact("socks5h://u:S3cr3t@h", buf, sizeof(buf)),
+	    "socks5h:/");
+	ck_assert_str_eq(proxyurl_redact("u:S3cr3t@host", buf, 6), "u:***");
+	buf[0] = 'x';
+	ck_assert_ptr_eq(proxyurl_redact("u:S3cr3t@h", buf, 0), buf);
+	ck_assert_int_eq(buf[0], 'x');
 }
 END_TEST
 
@@ -264,6 +323,8 @@ static Suite *proxyurl_suite(void)
 	tcase_add_test(tc, small_error_buffer);
 	tcase_add_test(tc, kind_predicates);
 	tcase_add_test(tc, format_truncates);
+	tcase_add_loop_test(tc, redact, 0, COUNT(redact_cases));
+	tcase_add_test(tc, redact_truncates);
 	suite_add_tcase(s, tc);
 	return s;
 }

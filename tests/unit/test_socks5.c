@@ -334,6 +334,33 @@ START_TEST(reply_malformed)
 }
 END_TEST
 
+/* A name with a NUL byte inside is not the name it claims to be (the UDP
+ * path rejects it too): the reply is a protocol error, for CONNECT and BIND
+ * alike, wherever the NUL sits. */
+START_TEST(reply_domain_with_nul)
+{
+	static const uint8_t inner[] = {5, 0, 0, 3, 4, 'h', 0, 's', 't', 0, 53};
+	static const uint8_t first[] = {5, 0, 0, 3, 4, 0, 'o', 's', 't', 0, 53};
+	static const uint8_t last[] = {5, 0, 0, 3, 4, 'h', 'o', 's', 0, 0, 53};
+	struct endpoint bound;
+	uint8_t rep;
+	size_t need;
+
+	ck_assert_int_eq(
+	    socks5_parse_reply(inner, sizeof(inner), &need, &rep, &bound),
+	    -EPROTO);
+	ck_assert_int_eq(
+	    socks5_parse_reply(first, sizeof(first), &need, &rep, &bound),
+	    -EPROTO);
+	ck_assert_int_eq(
+	    socks5_parse_reply(last, sizeof(last), &need, &rep, &bound),
+	    -EPROTO);
+	/* Short of the whole name it still asks for more. */
+	ck_assert_int_eq(socks5_parse_reply(inner, 7, &need, &rep, &bound), 0);
+	ck_assert_uint_eq(need, sizeof(inner));
+}
+END_TEST
+
 static const int rep_errno_table[] = {
     [0x00] = 0,		  [0x01] = ECONNABORTED, [0x02] = EACCES,
     [0x03] = ENETUNREACH, [0x04] = EHOSTUNREACH, [0x05] = ECONNREFUSED,
@@ -380,6 +407,7 @@ static Suite *socks5_suite(void)
 	tcase_add_test(dec, reply_domain_split_and_coalesced);
 	tcase_add_test(dec, reply_nonzero_rep_is_parsed);
 	tcase_add_test(dec, reply_malformed);
+	tcase_add_test(dec, reply_domain_with_nul);
 	tcase_add_loop_test(codes, reply_code_mapping, 0, 256);
 	suite_add_tcase(s, enc);
 	suite_add_tcase(s, dec);

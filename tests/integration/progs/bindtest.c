@@ -132,8 +132,12 @@ static int wait_readable_select(int fd, int ms)
 static int accept_checked(int fd, struct sockaddr_in *peer)
 {
 	socklen_t len = sizeof *peer;
-	int c = accept4(fd, (struct sockaddr *)peer, &len,
-			SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int c;
+
+	/* Not zeros: an address accept() left unset must show. */
+	memset(peer, 0xaa, sizeof *peer);
+	c = accept4(fd, (struct sockaddr *)peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (c < 0)
 		die("accept4");
@@ -142,6 +146,20 @@ static int accept_checked(int fd, struct sockaddr_in *peer)
 	check(len == sizeof *peer && peer->sin_family == AF_INET,
 	      "accept gives an IPv4 peer");
 	return c;
+}
+
+/* getpeername() on the accepted socket names the peer accept() named. */
+static void check_same_peer(int c, const struct sockaddr_in *peer)
+{
+	struct sockaddr_in again;
+	socklen_t len = sizeof again;
+
+	memset(&again, 0x55, sizeof again);
+	check(getpeername(c, (struct sockaddr *)&again, &len) == 0 &&
+		  len == sizeof again && again.sin_family == AF_INET &&
+		  again.sin_port == peer->sin_port &&
+		  again.sin_addr.s_addr == peer->sin_addr.s_addr,
+	      "getpeername names the peer accept() named");
 }
 
 /* Read up to a newline (bounded by time and size). */
@@ -222,6 +240,7 @@ static int run_once(const char *addr_file, int unbound)
 		      : wait_readable_epoll(fd, 30000),
 	      "the listener reports readable");
 	c = accept_checked(fd, &peer);
+	check_same_peer(c, &peer);
 	inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
 	printf("peer %s %d\n", ip, ntohs(peer.sin_port));
 	read_line(c, line, sizeof line);
