@@ -27,8 +27,10 @@
 
 #if defined(__x86_64__)
 /* nr in rdi, arguments in rsi, rdx, rcx, r8, r9 and on the stack; the
- * kernel wants nr in rax and arguments in rdi, rsi, rdx, r10, r8, r9. */
+ * kernel wants nr in rax and arguments in rdi, rsi, rdx, r10, r8, r9.
+ * Called and returned from as any function, so a shadow stack is kept. */
 static const unsigned char trampoline_stub[] = {
+    0xf3, 0x0f, 0x1e, 0xfa,	  /* endbr64 (a no-op without CET's IBT) */
     0x48, 0x89, 0xf8,		  /* mov  %rdi,%rax */
     0x48, 0x89, 0xf7,		  /* mov  %rsi,%rdi */
     0x48, 0x89, 0xd6,		  /* mov  %rdx,%rsi */
