@@ -385,6 +385,8 @@ case_3() {
 			env LD_PRELOAD="$BUILD/libsocksify.so" /bin/true
 		start_sample 3 socksify "$per" "$TOP/tools/socksify" -q \
 			-x "$URL_none" /bin/true
+		start_sample 3 socksify-noguard "$per" env SOCKSIFY_GUARD=off \
+			"$TOP/tools/socksify" -q -x "$URL_none" /bin/true
 		[ $HAVE_PC = 1 ] && start_sample 3 proxychains4 "$per" \
 			proxychains4 -q -f "$TMP/pc-none.conf" /bin/true
 		[ $HAVE_TS = 1 ] && start_sample 3 torsocks "$per" \
