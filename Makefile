@@ -75,7 +75,17 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
 	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench
 
-all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN) $(PROG_STATIC_BIN)
+# The Go test programs (t_go.sh), built only where Debian's golang-go is
+# installed: GOPATH mode, every cache under build/go (a clean clone, no
+# network, no $HOME).
+GO	   := $(shell command -v go 2>/dev/null)
+GO_ENV	   := GO111MODULE=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local \
+	      GOCACHE=$(CURDIR)/build/go/cache GOPATH=$(CURDIR)/build/go \
+	      HOME=$(CURDIR)/build/go
+PROG_GO_BIN := $(if $(GO),$(B)/progs_go/gohttp-static $(B)/progs_go/gohttp-cgo)
+
+all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN) $(PROG_STATIC_BIN) \
+	$(PROG_GO_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -95,6 +105,7 @@ $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
 
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o \
 		$(B)/tools/proxyfile.o \
+		$(B)/tools/supervisor_dns.o $(B)/tools/supervisor_sockets.o \
 		$(B)/tools/libc_io.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
 
@@ -121,6 +132,15 @@ $(B)/progs/uringconnect: PROG_LIBS = -luring
 $(B)/progs_static/%: tests/integration/progs_static/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -static -o $@ $< -lpthread
+
+# CGO_ENABLED=0: a static binary with Go's own resolver; =1: a dynamic one.
+$(B)/progs_go/gohttp-static: tests/integration/progs_go/main.go
+	@mkdir -p $(@D) build/go
+	$(call say,GO,$@)$(GO_ENV) CGO_ENABLED=0 $(GO) build -o $@ $<
+
+$(B)/progs_go/gohttp-cgo: tests/integration/progs_go/main.go
+	@mkdir -p $(@D) build/go
+	$(call say,GO,$@)$(GO_ENV) CGO_ENABLED=1 CC=gcc $(GO) build -o $@ $<
 
 unit-tests: $(UNIT_BIN)
 

@@ -418,3 +418,78 @@ long dnsmsg_addr_to_reverse(const struct endpoint *ep, char *buf, size_t cap)
 	}
 	return rc < 0 ? rc : (long)used;
 }
+
+#define DNSMSG_PORT 53
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Whether ep is already among out[0..n). */
+static bool server_known(const struct endpoint *out, size_t n,
+			 const struct endpoint *ep)
+{
+	for (size_t i = 0; i < n; i++)
+		if (endpoint_equal(&out[i], ep))
+			return true;
+	return false;
+}
+
+/* The address of one line line[0..len) when it is "nameserver ADDR". */
+static int resolv_conf_line(const char *line, size_t len, struct endpoint *ep)
+{
+	static const char keyword[] = "nameserver";
+	const size_t klen = sizeof keyword - 1;
+	char addr[64];
+	size_t i, n = 0;
+
+	if (len <= klen || memcmp(line, keyword, klen) != 0 ||
+	    !is_blank(line[klen]))
+		return -EINVAL;
+	for (i = klen; i < len && is_blank(line[i]); i++)
+		;
+	while (i < len && !is_blank(line[i]) && line[i] != '%' &&
+	       n < sizeof addr - 1)
+		addr[n++] = line[i++];
+	addr[n] = '\0';
+	if (endpoint_parse_ip(ep, addr) < 0)
+		return -EINVAL;
+	ep->port = DNSMSG_PORT;
+	return 0;
+}
+
+/* 127.0.0.1 and ::1, port 53, as far as cap allows. */
+static size_t resolv_conf_defaults(struct endpoint *out, size_t cap)
+{
+	static const char *const loopback[] = {"127.0.0.1", "::1"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < 2 && n < cap; i++) {
+		endpoint_parse_ip(&out[n], loopback[i]);
+		out[n++].port = DNSMSG_PORT;
+	}
+	return n;
+}
+
+size_t dnsmsg_resolv_conf_servers(const char *text, size_t len,
+				  struct endpoint *out, size_t cap)
+{
+	struct endpoint ep;
+	size_t pos = 0, n = 0;
+	bool named = false;
+
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *end = memchr(line, '\n', len - pos);
+		size_t line_len = end ? (size_t)(end - line) : len - pos;
+
+		pos += line_len + 1;
+		if (resolv_conf_line(line, line_len, &ep) < 0)
+			continue;
+		named = true;
+		if (n < cap && !server_known(out, n, &ep))
+			out[n++] = ep;
+	}
+	return named ? n : resolv_conf_defaults(out, cap);
+}

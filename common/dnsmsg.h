@@ -112,6 +112,17 @@ int dnsmsg_reply_status(const uint8_t *buf, size_t len, unsigned *rcode,
  * 0), or -EINVAL for any other name (a partial one included). */
 int dnsmsg_reverse_to_addr(const char *name, size_t len, struct endpoint *ep);
 
+/* The nameservers of a resolv.conf held in text[0..len) (not NUL-terminated),
+ * as IP endpoints with port 53, into out[0..cap), in file order, duplicates
+ * dropped. A line "nameserver ADDR" (keyword and address separated by
+ * spaces or tabs, anything after the address ignored) names one; an IPv6
+ * address may carry a "%zone", which is dropped; lines that are comments
+ * ('#' or ';' first), other keywords and unparsable addresses are skipped.
+ * A file naming none means 127.0.0.1 and ::1, as glibc and Go assume.
+ * Returns the number written (at most cap). */
+size_t dnsmsg_resolv_conf_servers(const char *text, size_t len,
+				  struct endpoint *out, size_t cap);
+
 /* The reverse name of ep (IPv4 or IPv6), without a trailing dot, into
  * buf (NUL-terminated). Returns its length, -ENOSPC, or -EINVAL. */
 long dnsmsg_addr_to_reverse(const struct endpoint *ep, char *buf, size_t cap);

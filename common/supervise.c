@@ -52,19 +52,22 @@ long supervise_filter_build(struct sock_filter *out, size_t cap, uint32_t arch)
 	    /* 3 */ LOAD(SECCOMP_DATA_NR),
 	    /* 4 */ JSET(SUPERVISE_X32_BIT, 0, 1),
 	    /* 5 */ RET_ERRNO(ENOSYS),
-	    /* 6 */ JEQ(SYS_connect, 8, 0),	   /* -> 15 */
-	    /* 7 */ JEQ(SYS_sendmsg, 7, 0),	   /* -> 15 */
-	    /* 8 */ JEQ(SYS_sendmmsg, 6, 0),	   /* -> 15 */
-	    /* 9 */ JEQ(SYS_io_uring_setup, 6, 0), /* -> 16 */
-	    /* 10 */ JEQ(SYS_sendto, 0, 6),	   /* -> 17 */
-	    /* sendto: notify only when it names a destination (arg 4). */
-	    /* 11 */ LOAD(SECCOMP_DATA_ARG_LO(4)),
-	    /* 12 */ JEQ(0, 0, 2), /* -> 15 */
-	    /* 13 */ LOAD(SECCOMP_DATA_ARG_HI(4)),
-	    /* 14 */ JEQ(0, 2, 0), /* -> 17 */
-	    /* 15 */ RET_NOTIFY,
-	    /* 16 */ RET_ERRNO(ENOSYS),
-	    /* 17 */ RET_ALLOW,
+	    /* 6 */ JEQ(SYS_connect, 10, 0),	    /* -> 17 */
+	    /* 7 */ JEQ(SYS_sendmsg, 9, 0),	    /* -> 17 */
+	    /* 8 */ JEQ(SYS_sendmmsg, 8, 0),	    /* -> 17 */
+	    /* 9 */ JEQ(SYS_getpeername, 7, 0),	    /* -> 17 */
+	    /* 10 */ JEQ(SYS_io_uring_setup, 7, 0), /* -> 18 */
+	    /* 11 */ JEQ(SYS_sendto, 1, 0),	    /* -> 13 */
+	    /* 12 */ JEQ(SYS_recvfrom, 0, 6),	    /* -> 19 */
+	    /* sendto, recvfrom: notify only when they name an address
+	     * (arg 4: the destination, or where to put the source). */
+	    /* 13 */ LOAD(SECCOMP_DATA_ARG_LO(4)),
+	    /* 14 */ JEQ(0, 0, 2), /* -> 17 */
+	    /* 15 */ LOAD(SECCOMP_DATA_ARG_HI(4)),
+	    /* 16 */ JEQ(0, 2, 0), /* -> 19 */
+	    /* 17 */ RET_NOTIFY,
+	    /* 18 */ RET_ERRNO(ENOSYS),
+	    /* 19 */ RET_ALLOW,
 	};
 	size_t n = sizeof prog / sizeof prog[0];
 

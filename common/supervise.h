@@ -4,10 +4,12 @@
  *
  * The filter sends connect() to the supervisor (user notification), and
  * sendto() with a destination, sendmsg() and sendmmsg() too, so that UDP to
- * a destination that is not direct can be refused; io_uring_setup() fails
- * with ENOSYS (its submissions would go around every check); a system call
- * of another architecture (i386, x32) fails with ENOSYS. Everything else is
- * allowed. */
+ * a destination that is not direct can be refused, getpeername() and
+ * recvfrom() with a source address, so that a socket the supervisor
+ * connected elsewhere shows the peer the program asked for; io_uring_setup()
+ * fails with ENOSYS (its submissions would go around every check); a system
+ * call of another architecture (i386, x32) fails with ENOSYS. Everything else
+ * is allowed. */
 #ifndef SOCKSIFY_SUPERVISE_H
 #define SOCKSIFY_SUPERVISE_H
 

@@ -26,14 +26,22 @@
  *
  * UDP: sendto() with a destination, sendmsg() and sendmmsg() and connect()
  * on a datagram socket are let through when the destination is direct and
- * refused with EACCES otherwise (sendmmsg: when every message's is direct) (UDP
- * through the proxy and DNS are not carried yet). A stream socket's
- * sendto/sendmsg with MSG_FASTOPEN (a connect in disguise) to a destination
- * that is not direct fails with EOPNOTSUPP. Anything else (other families,
- * types, a descriptor that is no socket) goes to the kernel as it is. */
+ * refused with EACCES otherwise (sendmmsg: when every message's is direct);
+ * UDP is not carried through the proxy. A stream socket's sendto/sendmsg
+ * with MSG_FASTOPEN (a connect in disguise) to a destination that is not
+ * direct fails with EOPNOTSUPP. Anything else (other families, types, a
+ * descriptor that is no socket) goes to the kernel as it is.
+ *
+ * DNS: under remote DNS, a connect() (UDP or TCP) or UDP sendto() to a
+ * nameserver of /etc/resolv.conf goes to the supervisor's own responder
+ * (supervisor_dns.c) instead. The sockets the supervisor connected
+ * elsewhere (the proxy, the responder) are remembered by inode
+ * (supervisor_sockets.c), and getpeername() and recvfrom() on them are
+ * answered here, so the program sees the peer it asked for. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <netdb.h>
@@ -63,6 +71,8 @@
 #include "route.h"
 #include "supervise.h"
 #include "supervisor.h"
+#include "supervisor_dns.h"
+#include "supervisor_sockets.h"
 #include "tunnel.h"
 
 /* Linux 5.19: once the supervisor has received a notification, the caller
@@ -71,11 +81,12 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-#define SUPERVISOR_THREADS     64
-#define SUPERVISOR_MMSG_MAX    1024 /* UIO_MAXIOV: sendmmsg's own limit */
-#define SUPERVISOR_SHM_DIR     "/dev/shm"
-#define SUPERVISOR_NAMESERVERS 3 /* MAXNS: what libc reads */
-#define SUPERVISOR_RESOLV_CONF "/etc/resolv.conf"
+/* pidfd_open() of any thread of a process (Linux 6.9; O_EXCL's value). */
+#define SUPERVISOR_PIDFD_THREAD O_EXCL
+
+#define SUPERVISOR_THREADS  64
+#define SUPERVISOR_MMSG_MAX 1024 /* UIO_MAXIOV: sendmmsg's own limit */
+#define SUPERVISOR_SHM_DIR  "/dev/shm"
 
 #if defined(__x86_64__)
 #define SUPERVISOR_ARCH AUDIT_ARCH_X86_64
@@ -93,11 +104,6 @@ struct supervisor {
 	struct proxy_addresses proxy; /* the first proxy's addresses */
 	struct fakedns *table;	      /* NULL without remote DNS */
 	sem_t slots;
-	/* Without remote DNS: /etc/resolv.conf's nameservers, which libc's
-	 * own resolver (inside a dynamic program under the guard, where no
-	 * hook sees it) queries directly, as without the guard. */
-	struct endpoint nameservers[SUPERVISOR_NAMESERVERS];
-	unsigned nameserver_count;
 };
 
 static struct supervisor sv;
@@ -342,43 +348,6 @@ static void supervisor_attach_names(void)
 	}
 }
 
-/* Without remote DNS, note resolv.conf's nameservers ("nameserver ADDRESS"
- * lines, the first SUPERVISOR_NAMESERVERS), port 53. */
-static void supervisor_read_nameservers(void)
-{
-	char line[512], word[16], addr[128];
-	FILE *f;
-
-	if (sv.cfg.remote_dns)
-		return;
-	f = fopen(SUPERVISOR_RESOLV_CONF, "re");
-	if (!f)
-		return;
-	while (sv.nameserver_count < SUPERVISOR_NAMESERVERS &&
-	       fgets(line, sizeof line, f)) {
-		struct endpoint *ep = &sv.nameservers[sv.nameserver_count];
-
-		if (sscanf(line, " %15s %127s", word, addr) != 2 ||
-		    strcmp(word, "nameserver") != 0)
-			continue;
-		if (endpoint_parse_ip(ep, addr) < 0)
-			continue;
-		ep->port = 53;
-		sv.nameserver_count++;
-	}
-	fclose(f);
-}
-
-/* A UDP query to one of those nameservers: let through, as libc's own
- * resolver sends it when remote DNS is off. */
-static bool supervisor_is_nameserver(const struct endpoint *ep)
-{
-	for (unsigned i = 0; i < sv.nameserver_count; i++)
-		if (endpoint_equal(&sv.nameservers[i], ep))
-			return true;
-	return false;
-}
-
 /* SOCKSIFY_LOG_FILE as an absolute path: the log opens it for each line,
  * and the supervisor leaves for / after loading. NULL when unset. */
 static const char *supervisor_log_file(char *buf, size_t cap)
@@ -413,7 +382,10 @@ static void supervisor_load(void)
 	}
 	supervisor_resolve_proxy();
 	supervisor_attach_names();
-	supervisor_read_nameservers();
+	if (sv.cfg.remote_dns)
+		supervisor_dns_start(&sv.cfg, sv.table);
+	else
+		supervisor_dns_read_servers();
 }
 
 /* Take the listener from the program's process: it installed the filter
@@ -490,7 +462,8 @@ static void supervisor_leave_cwd(void)
 /* A notified call, as a handler thread sees it. */
 struct supervisor_call {
 	struct seccomp_notif notif;
-	int pidfd; /* the caller's */
+	int pidfd;		      /* the caller's */
+	struct supervisor_call *next; /* in the handlers' queue */
 };
 
 static long supervisor_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -567,8 +540,311 @@ static bool supervisor_unfake(const struct endpoint *ep, struct endpoint *name)
 }
 
 /* The verdict of a call: CONTINUE (let the kernel run it), or an answer
- * (0 or -errno). */
-#define SUPERVISOR_CONTINUE 1
+ * (the call's result, >= 0, or -errno). */
+#define SUPERVISOR_CONTINUE INT_MIN
+
+static void supervisor_log(struct supervisor_call *call,
+			   const struct endpoint *ep, const char *what);
+
+/* ---- sockets connected elsewhere: the table, DNS, getpeername ---- */
+
+#define SUPERVISOR_DATAGRAM_MAX 65536
+
+static long supervisor_mem_write(const struct supervisor_call *call,
+				 uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = {.iov_base = (void *)buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr,
+			       .iov_len = len};
+	ssize_t n =
+	    process_vm_writev((pid_t)call->notif.pid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+static uint64_t supervisor_inode(int sock)
+{
+	struct stat st;
+
+	if (fstat(sock, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+/* Remember that the socket sock (of family) shows peer; responder is the
+ * DNS responder it really talks to (NULL: none). */
+static void supervisor_remember(int sock, int family,
+				const struct endpoint *peer,
+				const struct endpoint *responder)
+{
+	struct supervisor_socket entry = {.family = family, .peer = *peer};
+
+	if (responder)
+		entry.responder = *responder;
+	supervisor_sockets_put(supervisor_inode(sock), &entry);
+}
+
+/* Write the address of ep, as a socket address of family, to the caller's
+ * (addr, *len_addr) pair the way the kernel does (truncated; the full
+ * length written back). Returns 0 or -errno. */
+static long supervisor_put_address(const struct supervisor_call *call,
+				   const struct endpoint *ep, int family,
+				   uint64_t addr, uint64_t len_addr)
+{
+	struct supervise_mem mem = {.read = supervisor_mem_read,
+				    .ctx = (void *)call};
+	struct sockaddr_storage ss;
+	socklen_t full = endpoint_to_sockaddr(ep, family, &ss);
+	int32_t len;
+
+	if (full == 0)
+		return -EAFNOSUPPORT;
+	if (mem.read(mem.ctx, len_addr, &len, sizeof len) != (long)sizeof len)
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	if ((uint32_t)len > full)
+		len = (int32_t)full;
+	if (!supervisor_valid(call))
+		return -ENOENT;
+	if (len > 0 && supervisor_mem_write(call, addr, &ss, (size_t)len) < 0)
+		return -EFAULT;
+	len = (int32_t)full;
+	return supervisor_mem_write(call, len_addr, &len, sizeof len);
+}
+
+/* The responder's socket address for a socket of family and type. */
+static int supervisor_responder(int family, int type, struct endpoint *ep,
+				struct sockaddr_storage *ss)
+{
+	if (supervisor_dns_responder(family, type, ep) < 0)
+		return -EAFNOSUPPORT;
+	return (int)endpoint_to_sockaddr(ep, family, ss);
+}
+
+/* Wait (bounded) for a connect in progress on sock to end. */
+static int supervisor_connect_wait(int sock)
+{
+	struct pollfd p = {.fd = sock, .events = POLLOUT};
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&p, 1, 5000) <= 0)
+		return -ETIMEDOUT;
+	if (getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		return -errno;
+	return -err;
+}
+
+/* connect() to a nameserver: the program's socket is connected to the
+ * responder instead, and remembered with the nameserver as its peer. */
+static int supervisor_dns_connect(struct supervisor_call *call, int sock,
+				  int family, int type,
+				  const struct endpoint *server)
+{
+	struct sockaddr_storage ss;
+	struct endpoint responder;
+	int len = supervisor_responder(family, type, &responder, &ss);
+	int rc = 0;
+
+	if (len <= 0)
+		return -EACCES;
+	if (connect(sock, (struct sockaddr *)&ss, (socklen_t)len) != 0)
+		rc = errno == EINPROGRESS ? supervisor_connect_wait(sock)
+					  : -errno;
+	if (rc < 0) {
+		supervisor_log(call, server,
+			       "refused: the DNS responder is "
+			       "unreachable");
+		return rc;
+	}
+	supervisor_remember(sock, family, server, &responder);
+	supervisor_log(call, server, "DNS: answered by the supervisor");
+	return 0;
+}
+
+/* sendto() to a nameserver on a datagram socket: the supervisor sends the
+ * query to the responder itself, from the program's socket. Returns the
+ * bytes sent or -errno. */
+static int supervisor_dns_sendto(struct supervisor_call *call, int sock,
+				 int family, const struct endpoint *server)
+{
+	const struct seccomp_data *d = &call->notif.data;
+	struct sockaddr_storage ss;
+	struct endpoint responder;
+	int len = supervisor_responder(family, SOCK_DGRAM, &responder, &ss);
+	uint8_t *buf;
+	ssize_t n;
+
+	if (len <= 0)
+		return -EACCES;
+	if (d->args[2] > SUPERVISOR_DATAGRAM_MAX)
+		return -EMSGSIZE;
+	buf = malloc(d->args[2] + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = supervisor_mem_read(call, d->args[1], buf, (size_t)d->args[2]);
+	if (n == (ssize_t)d->args[2] && supervisor_valid(call))
+		n = sendto(sock, buf, (size_t)d->args[2],
+			   (int)d->args[3] | MSG_NOSIGNAL,
+			   (struct sockaddr *)&ss, (socklen_t)len);
+	else
+		n = -1, errno = EFAULT;
+	free(buf);
+	if (n < 0)
+		return -errno;
+	supervisor_remember(sock, family, server, &responder);
+	return (int)n;
+}
+
+/* A call naming a nameserver (port 53 of /etc/resolv.conf) under remote
+ * DNS. */
+static int supervisor_dns(struct supervisor_call *call, int sock, int family,
+			  int type, const struct endpoint *server)
+{
+	switch (call->notif.data.nr) {
+	case SYS_connect:
+		return supervisor_dns_connect(call, sock, family, type, server);
+	case SYS_sendto:
+		if (type == SOCK_DGRAM)
+			return supervisor_dns_sendto(call, sock, family,
+						     server);
+		break;
+	default:
+		break;
+	}
+	supervisor_log(call, server,
+		       "DNS refused: only connect() and sendto() to a "
+		       "nameserver are carried");
+	return -EACCES;
+}
+
+/* Remote DNS off: a program's own DNS goes to the nameserver direct, as
+ * libc's resolver does under the library, unless a rule blocks it. */
+static int supervisor_local_dns(struct supervisor_call *call, int type,
+				const struct endpoint *server)
+{
+	enum rule_proto proto =
+	    type == SOCK_STREAM ? RULE_PROTO_TCP : RULE_PROTO_UDP;
+
+	if (route_classify_proto(&sv.cfg, server, false, proto) ==
+	    ROUTE_BLOCK) {
+		supervisor_log(call, server, "DNS refused by rule");
+		return -EACCES;
+	}
+	supervisor_log(call, server, "DNS direct (remote DNS off)");
+	return SUPERVISOR_CONTINUE;
+}
+
+/* The milliseconds a receive on sock may wait (SO_RCVTIMEO), -1: forever. */
+static long supervisor_recv_timeout(int sock)
+{
+	struct timeval tv;
+	socklen_t len = sizeof tv;
+
+	if (getsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) != 0 ||
+	    (tv.tv_sec == 0 && tv.tv_usec == 0))
+		return -1;
+	return (long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* recvfrom() on the copy sock as the program asked. A blocking one waits in
+ * steps, checking the caller is still there: a caller that was killed must
+ * not leave a handler thread waiting for ever. Returns what recvfrom()
+ * does, errno set on -1 (ENOENT: the caller left). */
+static ssize_t supervisor_recv_wait(struct supervisor_call *call, int sock,
+				    void *buf, size_t cap, int flags,
+				    struct sockaddr_storage *from,
+				    socklen_t *from_len)
+{
+	long left = supervisor_recv_timeout(sock);
+	int fl = fcntl(sock, F_GETFL);
+	ssize_t n;
+
+	if ((flags & MSG_DONTWAIT) || fl < 0 || (fl & O_NONBLOCK))
+		return recvfrom(sock, buf, cap, flags, (struct sockaddr *)from,
+				from_len);
+	for (;;) {
+		struct pollfd p = {.fd = sock, .events = POLLIN};
+		int step = left < 0 || left > 250 ? 250 : (int)left;
+
+		if (poll(&p, 1, step) > 0) {
+			n = recvfrom(sock, buf, cap, flags | MSG_DONTWAIT,
+				     (struct sockaddr *)from, from_len);
+			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+				return n;
+		}
+		if (!supervisor_valid(call)) {
+			errno = ENOENT;
+			return -1;
+		}
+		if (left >= 0 && (left -= step) <= 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+}
+
+/* recvfrom() on a socket talking to the responder: received here, so that
+ * the responder's replies show the nameserver as their source (a resolver
+ * may check it). Returns the length or -errno. */
+static int supervisor_recvfrom(struct supervisor_call *call, int sock,
+			       const struct supervisor_socket *known)
+{
+	const struct seccomp_data *d = &call->notif.data;
+	size_t cap = d->args[2] < SUPERVISOR_DATAGRAM_MAX
+			 ? (size_t)d->args[2]
+			 : SUPERVISOR_DATAGRAM_MAX;
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof from;
+	struct endpoint source;
+	uint8_t *buf = malloc(cap + 1);
+	ssize_t n;
+	long rc;
+
+	if (!buf)
+		return -ENOMEM;
+	n = supervisor_recv_wait(call, sock, buf, cap, (int)d->args[3], &from,
+				 &from_len);
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	/* The responder's replies come from the nameserver; anything else
+	 * (an unconnected socket) from where it came. */
+	if (endpoint_from_sockaddr(&source, (struct sockaddr *)&from,
+				   from_len) < 0 ||
+	    endpoint_equal(&source, &known->responder))
+		source = known->peer;
+	rc = supervisor_valid(call) ? 0 : -ENOENT;
+	if (rc == 0)
+		rc = supervisor_mem_write(call, d->args[1], buf,
+					  (size_t)n < cap ? (size_t)n : cap);
+	free(buf);
+	if (rc == 0 && d->args[5] != 0)
+		rc = supervisor_put_address(call, &source, known->family,
+					    d->args[4], d->args[5]);
+	return rc < 0 ? (int)rc : (int)n;
+}
+
+/* getpeername() and recvfrom() on a socket of the table; CONTINUE for any
+ * other socket. */
+static int supervisor_known(struct supervisor_call *call, int sock)
+{
+	const struct seccomp_data *d = &call->notif.data;
+	struct supervisor_socket known;
+
+	if (!supervisor_sockets_get(supervisor_inode(sock), &known))
+		return SUPERVISOR_CONTINUE;
+	if (d->nr == SYS_getpeername)
+		return (int)supervisor_put_address(
+		    call, &known.peer, known.family, d->args[1], d->args[2]);
+	if (known.responder.kind == ENDPOINT_NONE)
+		return SUPERVISOR_CONTINUE;
+	return supervisor_recvfrom(call, sock, &known);
+}
 
 /* Run the chain on sock, the supervisor's copy of the program's socket
  * (one open file: its flags are the program's), non-blocking for the run,
@@ -629,6 +905,8 @@ static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
 	else
 		log_info("pid %d fd %d: %s via the proxy: ok (supervised)", pid,
 			 fd, dest);
+	if (rc == 0)
+		supervisor_remember(sock, family, asked, NULL);
 	return rc;
 }
 
@@ -677,7 +955,8 @@ static int supervisor_stream(struct supervisor_call *call, int sock, int family,
 	return supervisor_proxy(call, sock, family, ep, is_fake);
 }
 
-/* A datagram socket: direct destinations only (UDP is not carried yet). */
+/* A datagram socket: direct destinations only (UDP is not carried through
+ * the proxy; DNS to a nameserver never gets here under remote DNS). */
 static int supervisor_datagram(struct supervisor_call *call,
 			       const struct endpoint *ep)
 {
@@ -691,15 +970,18 @@ static int supervisor_datagram(struct supervisor_call *call,
 		    !supervisor_is_fake(ep))
 			way = ROUTE_DIRECT;
 	}
-	if (way == ROUTE_DIRECT || supervisor_is_proxy(ep) ||
-	    supervisor_is_nameserver(ep))
+	if (way == ROUTE_DIRECT || supervisor_is_proxy(ep))
 		return SUPERVISOR_CONTINUE;
-	log_error("pid %d fd %d: UDP to %s refused: %s", (int)call->notif.pid,
+	/* A connect() sends nothing; glibc's getaddrinfo makes one to each
+	 * address it sorts (RFC 3484), and takes a refusal in its stride. */
+	log_write(call->notif.data.nr == SYS_connect ? LOG_INFO : LOG_ERROR,
+		  "pid %d fd %d: UDP to %s refused: %s", (int)call->notif.pid,
 		  (int)call->notif.data.args[0],
 		  endpoint_format(ep, dest, sizeof dest),
 		  way == ROUTE_BLOCK ? "blocked by rule"
-				     : "a supervised program's UDP is not "
-				       "carried yet");
+				     : "a supervised program's UDP goes out "
+				       "only to direct destinations (DNS "
+				       "is answered by the supervisor)");
 	return -EACCES;
 }
 
@@ -727,6 +1009,13 @@ static int supervisor_endpoint(const struct supervisor_call *call,
 static int supervisor_judge(struct supervisor_call *call, int sock, int family,
 			    int type, const struct endpoint *ep)
 {
+	if (sv.cfg.valid &&
+	    (type == SOCK_DGRAM || call->notif.data.nr == SYS_connect)) {
+		if (sv.cfg.remote_dns && supervisor_dns_is_server(ep))
+			return supervisor_dns(call, sock, family, type, ep);
+		if (!sv.cfg.remote_dns && supervisor_dns_is_nameserver(ep))
+			return supervisor_local_dns(call, type, ep);
+	}
 	if (type == SOCK_STREAM)
 		return supervisor_stream(call, sock, family, ep);
 	return supervisor_datagram(call, ep);
@@ -774,6 +1063,9 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	socklen_t len = sizeof family;
 	long n;
 
+	if (call->notif.data.nr == SYS_getpeername ||
+	    call->notif.data.nr == SYS_recvfrom)
+		return supervisor_known(call, sock);
 	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0 ||
 	    (family != AF_INET && family != AF_INET6))
 		return SUPERVISOR_CONTINUE;
@@ -784,6 +1076,10 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	log_debug("pid %d fd %d: system call %d on an IP socket",
 		  (int)call->notif.pid, (int)call->notif.data.args[0],
 		  (int)call->notif.data.nr);
+	/* A datagram socket may be connected again, elsewhere: what the
+	 * table said of it no longer holds (a stream socket cannot be). */
+	if (call->notif.data.nr == SYS_connect && type == SOCK_DGRAM)
+		supervisor_sockets_forget(supervisor_inode(sock));
 	if (call->notif.data.nr == SYS_sendmmsg) {
 		verdict = supervisor_mmsg(call, sock, family, type);
 		/* gone: the answer will not be delivered */
@@ -803,8 +1099,10 @@ static void supervisor_answer(const struct supervisor_call *call, int verdict)
 
 	if (verdict == SUPERVISOR_CONTINUE)
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else if (verdict >= 0)
+		resp.val = verdict;
 	else
-		resp.error = verdict; /* 0 or -errno */
+		resp.error = verdict;
 	/* ENOENT: the caller left the call (killed, or a signal). */
 	ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
@@ -830,14 +1128,30 @@ static pid_t supervisor_tgid(pid_t tid)
 	return at ? (pid_t)atoi(at + 7) : tid;
 }
 
+/* A pidfd for the caller's process, opened by its thread id where the
+ * kernel allows (PIDFD_THREAD, Linux 6.9), else by its thread group's
+ * leader (read from /proc). */
+static int supervisor_pidfd(pid_t tid)
+{
+	static bool no_thread_pidfd; /* learnt once, by any thread */
+	int fd;
+
+	if (!__atomic_load_n(&no_thread_pidfd, __ATOMIC_RELAXED)) {
+		fd = (int)syscall(SYS_pidfd_open, tid, SUPERVISOR_PIDFD_THREAD);
+		if (fd >= 0 || errno != EINVAL)
+			return fd;
+		__atomic_store_n(&no_thread_pidfd, true, __ATOMIC_RELAXED);
+	}
+	return (int)syscall(SYS_pidfd_open, supervisor_tgid(tid), 0);
+}
+
 static void *supervisor_handle(void *arg)
 {
 	struct supervisor_call *call = arg;
 	int verdict = SUPERVISOR_CONTINUE;
 	int sock;
 
-	call->pidfd = (int)syscall(SYS_pidfd_open,
-				   supervisor_tgid((pid_t)call->notif.pid), 0);
+	call->pidfd = supervisor_pidfd((pid_t)call->notif.pid);
 	sock = call->pidfd < 0 ? -1
 			       : (int)syscall(SYS_pidfd_getfd, call->pidfd,
 					      (int)call->notif.data.args[0], 0);
@@ -859,6 +1173,96 @@ static void *supervisor_handle(void *arg)
 	return NULL;
 }
 
+/* ---- the handler threads ---- */
+
+/* Handler threads start on demand, up to SUPERVISOR_THREADS, and stay,
+ * waiting for the next call: a thread per call would cost a clone, a stack
+ * and a scheduling delay on every connect. A call is queued, and a thread
+ * is started whenever more calls wait than threads do, so no call waits
+ * behind another one's slow handshake. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct supervisor_call *head, *tail;
+	unsigned queued, idle, started;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
+
+/* The next call, waiting for one. Called with the lock held. */
+static struct supervisor_call *supervisor_next(void)
+{
+	struct supervisor_call *call;
+
+	while (!pool.head) {
+		pool.idle++;
+		pthread_cond_wait(&pool.more, &pool.lock);
+		pool.idle--;
+	}
+	call = pool.head;
+	pool.head = call->next;
+	if (!pool.head)
+		pool.tail = NULL;
+	pool.queued--;
+	return call;
+}
+
+static void *supervisor_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		struct supervisor_call *call = supervisor_next();
+
+		pthread_mutex_unlock(&pool.lock);
+		supervisor_handle(call);
+		pthread_mutex_lock(&pool.lock);
+	}
+	return NULL;
+}
+
+static bool supervisor_start_worker(void)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	bool ok;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	ok = pthread_create(&thread, &attr, supervisor_worker, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	return ok;
+}
+
+/* Queue call for a handler thread (started when none is free). With no
+ * thread at all (none could be started), it is handled here: slower,
+ * still correct. */
+static void supervisor_submit(struct supervisor_call *call)
+{
+	bool spawn;
+
+	pthread_mutex_lock(&pool.lock);
+	call->next = NULL;
+	if (pool.tail)
+		pool.tail->next = call;
+	else
+		pool.head = call;
+	pool.tail = call;
+	pool.queued++;
+	spawn = pool.queued > pool.idle && pool.started < SUPERVISOR_THREADS;
+	if (spawn)
+		pool.started++;
+	pthread_cond_signal(&pool.more);
+	pthread_mutex_unlock(&pool.lock);
+	if (!spawn || supervisor_start_worker())
+		return;
+	pthread_mutex_lock(&pool.lock);
+	pool.started--;
+	call = pool.started == 0 && pool.head ? supervisor_next() : NULL;
+	pthread_mutex_unlock(&pool.lock);
+	if (call)
+		supervisor_handle(call);
+}
+
 /* ---- the loop ---- */
 
 /* A sendmsg() that names no destination (the common case: AF_UNIX,
@@ -872,13 +1276,37 @@ static bool supervisor_nameless_sendmsg(struct supervisor_call *call)
 	       supervise_msg_has_name(&mem, call->notif.data.args[1]) == 0;
 }
 
+/* A recvfrom() on a socket that does not talk to the DNS responder (any
+ * socket but a few) goes to the kernel at once, without a handler thread:
+ * only the responder's replies are received by the supervisor. */
+static bool supervisor_unknown_recvfrom(struct supervisor_call *call)
+{
+	struct supervisor_socket known;
+	bool unknown = false;
+	int pidfd, sock;
+
+	if (call->notif.data.nr != SYS_recvfrom)
+		return false;
+	pidfd = supervisor_pidfd((pid_t)call->notif.pid);
+	if (pidfd < 0)
+		return false;
+	sock = (int)syscall(SYS_pidfd_getfd, pidfd,
+			    (int)call->notif.data.args[0], 0);
+	if (sock >= 0) {
+		unknown =
+		    !supervisor_sockets_get(supervisor_inode(sock), &known) ||
+		    known.responder.kind == ENDPOINT_NONE;
+		close(sock);
+	}
+	close(pidfd);
+	return unknown;
+}
+
 /* Receive one notification and start its thread. Returns 0, or -1 (logged)
  * when the supervisor cannot go on. */
 static int supervisor_receive(void)
 {
 	struct supervisor_call *call;
-	pthread_attr_t attr;
-	pthread_t thread;
 
 	while (sem_wait(&sv.slots) != 0) {
 		if (errno != EINTR) {
@@ -907,18 +1335,19 @@ static int supervisor_receive(void)
 			  strerror(err));
 		return -1;
 	}
-	if (supervisor_nameless_sendmsg(call)) {
+	/* getpeername() never waits: answered on this thread. */
+	if (call->notif.data.nr == SYS_getpeername) {
+		supervisor_handle(call);
+		return 0;
+	}
+	if (supervisor_nameless_sendmsg(call) ||
+	    supervisor_unknown_recvfrom(call)) {
 		supervisor_answer(call, SUPERVISOR_CONTINUE);
 		free(call);
 		sem_post(&sv.slots);
 		return 0;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	if (pthread_create(&thread, &attr, supervisor_handle, call) != 0)
-		supervisor_handle(call); /* inline: slower, still correct */
-	pthread_attr_destroy(&attr);
+	supervisor_submit(call);
 	return 0;
 }
 

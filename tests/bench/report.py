@@ -23,6 +23,8 @@ NAMES = {
     "proxychains4": "proxychains4",
     "torsocks": "torsocks",
     "dante": "Dante socksify",
+    "go-socks5": "Go, its own SOCKS5 dialer (x/net/proxy)",
+    "go-supervised": "**Go (static) under the supervisor**",
 }
 
 
@@ -168,11 +170,30 @@ def case6(data):
             table(data["6"], cols, "rate", higher_better=True)]
 
 
+def case7(data):
+    def per(s):
+        return float(s["wall_ms"]) * 1e3 / float(s["conns"])
+    out = []
+    if "7-conn" in data:
+        cols = [("wall", "µs per connect/echo/close", per, 0)]
+        out += ["### Case 7a: a Go client, sequential connect/echo/close "
+                "through danted, no delay (the floor: Go's own SOCKS5 "
+                "dialer)\n",
+                table(data["7-conn"], cols, "wall", floor_name="go-socks5")]
+    if "7-par" in data:
+        cols = [("wall", "wall ms (20 connects + echo)", f("wall_ms"), 0)]
+        out += ["### Case 7b: a Go client, 20 concurrent connects, delayed "
+                "proxy\n",
+                table(data["7-par"], cols, "wall", floor_name="go-socks5")]
+    return out
+
+
 def main():
     data = load(sys.argv[1])
     parts = []
     for case, fn in (("1-none", case1), ("2", case2), ("3", case3),
-                     ("4", case4), ("5", case5), ("6", case6)):
+                     ("4", case4), ("5", case5), ("6", case6),
+                     ("7-conn", case7)):
         if case in data:
             parts += fn(data)
     print("\n".join(parts))

@@ -27,7 +27,7 @@ case $BUILD in
 esac
 ROUNDS=${BENCH_ROUNDS:-5}
 DELAY_MS=${BENCH_DELAY_MS:-20}
-CASES=${BENCH_CASES:-1 2 3 4 5 6}
+CASES=${BENCH_CASES:-1 2 3 4 5 6 7}
 TARGET=198.18.1.1
 PROXY_OUT=198.18.0.3
 
@@ -151,6 +151,26 @@ build_tools() {
 		$cc $flags -o "$BIN/spawnrun" "$HERE/spawnrun.c" &&
 		$cc $flags -shared -fPIC -o "$BIN/empty.so" "$HERE/empty.c" ||
 		die "cannot compile the bench tools"
+	build_gobench
+}
+
+# Case 7's Go client (static: CGO_ENABLED=0), with Debian's golang-go and
+# golang-golang-x-net-dev (its SOCKS5 dialer); case 7 is skipped without.
+build_gobench() {
+	HAVE_GO=0
+	command -v go >/dev/null || {
+		say "golang-go not installed: case 7 skipped"
+		return
+	}
+	mkdir -p "$TMP/go"
+	if (cd "$HERE/gobench" && GO111MODULE=off GOFLAGS= GOPROXY=off \
+		GOPATH="$TMP/go:/usr/share/gocode" HOME="$TMP/go" \
+		GOCACHE="$TOP/build/go/cache" CGO_ENABLED=0 \
+		go build -o "$BIN/gobench" main.go) 2>"$TMP/gobench.err"; then
+		HAVE_GO=1
+	else
+		say "cannot build the Go client (golang-golang-x-net-dev?): case 7 skipped"
+	fi
 }
 
 # start_server NAME MODE IP [BYTES] — benchsrv in the targets' namespace,
@@ -426,6 +446,34 @@ case_6() {
 	for r in $(seq "$BULK_ROUNDS"); do
 		for who in $(rotate "$r" $(contenders udp)); do
 			sample 6 "$who" none 30 udp -n 20000 -t 3 "$TARGET" "$PORT_udp"
+		done
+	done
+}
+
+# go_sample CASE CONTENDER KIND TIMEOUT MODE ARGS... — gobench MODE, either
+# dialing SOCKS5 itself (go-socks5) or under socksify's supervisor.
+go_sample() {
+	c=$1 who=$2 kind=$3 limit=$4 mode=$5
+	shift 5
+	eval "port=\$PROXY_$kind url=\$URL_$kind"
+	case $who in
+	go-socks5) set -- "$BIN/gobench" "$mode" -x "127.0.0.1:$port" "$@" ;;
+	go-supervised) set -- "$TOP/tools/socksify" -q -x "$url" \
+		"$BIN/gobench" "$mode" "$@" ;;
+	esac
+	{ timeout -k 2 "$limit" "$@" 2>>"$TMP/client.err" ||
+		echo "error=exit-$?"; } | sed "s/^/$c\t$who\t/" >>"$SAMPLES"
+}
+
+case_7() {
+	[ "$HAVE_GO" = 1 ] || return 0
+	say "case 7: a static Go client under the supervisor vs Go's own SOCKS5 dialer"
+	for r in $(seq "$ROUNDS"); do
+		for who in $(rotate "$r" go-socks5 go-supervised); do
+			go_sample 7-conn "$who" none 120 conn -n 1000 "$TARGET" \
+				"$PORT_echo"
+			go_sample 7-par "$who" relay_none 60 par -c 20 "$TARGET" \
+				"$PORT_echo"
 		done
 	done
 }

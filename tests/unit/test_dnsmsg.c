@@ -423,6 +423,61 @@ END_TEST
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* resolv.conf: nameserver lines in order, comments, zones, duplicates, junk. */
+START_TEST(resolv_conf_servers)
+{
+	static const char text[] = "# nameserver 9.9.9.9\n"
+				   "; nameserver 8.8.8.8\n"
+				   "search example.org\n"
+				   "nameserver\t10.0.0.1  # first\n"
+				   "nameserver fe80::1%eth0\n"
+				   "nameserver 10.0.0.1\n"
+				   "nameserver not-an-address\n"
+				   "nameservers 10.9.9.9\n"
+				   " nameserver 10.8.8.8\n"
+				   "nameserver 2001:db8::53\r\n"
+				   "nameserver 10.0.0.4";
+	struct endpoint out[8], want;
+	char buf[ENDPOINT_TEXT_MAX];
+	static const char *const expect[] = {
+	    "10.0.0.1:53", "[fe80::1]:53", "[2001:db8::53]:53", "10.0.0.4:53"};
+	size_t n = dnsmsg_resolv_conf_servers(text, strlen(text), out, 8);
+
+	ck_assert_uint_eq(n, 4);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(endpoint_format(&out[i], buf, sizeof buf),
+				 expect[i]);
+	/* Room for two: the first two. */
+	ck_assert_uint_eq(
+	    dnsmsg_resolv_conf_servers(text, strlen(text), out, 2), 2);
+	endpoint_parse_ip(&want, "fe80::1");
+	want.port = 53;
+	ck_assert(endpoint_equal(&out[1], &want));
+	/* Not NUL-terminated: the length is the end. */
+	ck_assert_uint_eq(
+	    dnsmsg_resolv_conf_servers("nameserver 10.1.1.1x", 19, out, 8), 1);
+	ck_assert_str_eq(endpoint_format(&out[0], buf, sizeof buf),
+			 "10.1.1.1:53");
+}
+END_TEST
+
+/* No nameserver line: the loopback defaults glibc and Go use. */
+START_TEST(resolv_conf_defaults)
+{
+	static const char text[] = "search example.org\noptions ndots:2\n";
+	struct endpoint out[4];
+	char buf[ENDPOINT_TEXT_MAX];
+
+	ck_assert_uint_eq(
+	    dnsmsg_resolv_conf_servers(text, strlen(text), out, 4), 2);
+	ck_assert_str_eq(endpoint_format(&out[0], buf, sizeof buf),
+			 "127.0.0.1:53");
+	ck_assert_str_eq(endpoint_format(&out[1], buf, sizeof buf), "[::1]:53");
+	ck_assert_uint_eq(dnsmsg_resolv_conf_servers("", 0, out, 1), 1);
+	ck_assert_uint_eq(dnsmsg_resolv_conf_servers("", 0, out, 0), 0);
+}
+END_TEST
+
 static Suite *dnsmsg_suite(void)
 {
 	Suite *s = suite_create("dnsmsg");
@@ -439,6 +494,8 @@ static Suite *dnsmsg_suite(void)
 	tcase_add_loop_test(tc, reverse_table, 0, COUNT(reverse_cases));
 	tcase_add_test(tc, addr_to_reverse_limits);
 	tcase_add_test(tc, reply_status);
+	tcase_add_test(tc, resolv_conf_servers);
+	tcase_add_test(tc, resolv_conf_defaults);
 	suite_add_tcase(s, tc);
 	return s;
 }

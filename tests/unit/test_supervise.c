@@ -67,6 +67,20 @@ START_TEST(connect_is_notified)
 	ck_assert_uint_eq(verdict(SYS_connect, 0), SECCOMP_RET_USER_NOTIF);
 	ck_assert_uint_eq(verdict(SYS_sendmsg, 0), SECCOMP_RET_USER_NOTIF);
 	ck_assert_uint_eq(verdict(SYS_sendmmsg, 0), SECCOMP_RET_USER_NOTIF);
+	ck_assert_uint_eq(verdict(SYS_getpeername, 0), SECCOMP_RET_USER_NOTIF);
+}
+END_TEST
+
+/* recvfrom: only when it asks for the source address (arg 4). */
+START_TEST(recvfrom_only_with_an_address)
+{
+	ck_assert_uint_eq(verdict(SYS_recvfrom, 0), SECCOMP_RET_ALLOW);
+	ck_assert_uint_eq(verdict(SYS_recvfrom, 0x7fff12345678ull),
+			  SECCOMP_RET_USER_NOTIF);
+	ck_assert_uint_eq(verdict(SYS_recvfrom, 0x100000000ull),
+			  SECCOMP_RET_USER_NOTIF);
+	ck_assert_uint_eq(verdict(SYS_recvmsg, 0), SECCOMP_RET_ALLOW);
+	ck_assert_uint_eq(verdict(SYS_getsockname, 0), SECCOMP_RET_ALLOW);
 }
 END_TEST
 
@@ -85,7 +99,7 @@ START_TEST(others_allowed)
 {
 	ck_assert_uint_eq(verdict(SYS_read, 0), SECCOMP_RET_ALLOW);
 	ck_assert_uint_eq(verdict(SYS_socket, 0), SECCOMP_RET_ALLOW);
-	ck_assert_uint_eq(verdict(SYS_recvfrom, 7), SECCOMP_RET_ALLOW);
+	ck_assert_uint_eq(verdict(SYS_recvfrom, 0), SECCOMP_RET_ALLOW);
 	ck_assert_uint_eq(verdict(SYS_write, 7), SECCOMP_RET_ALLOW);
 }
 END_TEST
@@ -230,6 +244,7 @@ static Suite *supervise_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, connect_is_notified);
 	tcase_add_test(tc, sendto_only_with_a_destination);
+	tcase_add_test(tc, recvfrom_only_with_an_address);
 	tcase_add_test(tc, others_allowed);
 	tcase_add_test(tc, bypasses_closed);
 	tcase_add_test(tc, no_room);

@@ -1,0 +1,33 @@
+/* dnsanswer.h — the reply to a DNS query under remote DNS, from the fake
+ * map alone (the seccomp supervisor's responder: its programs read
+ * /etc/hosts themselves before they ask a nameserver). Pure: no I/O beyond
+ * the shared map, no errno writes, no logging (the caller logs why). */
+#ifndef SOCKSIFY_DNSANSWER_H
+#define SOCKSIFY_DNSANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fakedns.h"
+#include "netaddr.h"
+
+struct dnsanswer_map {
+	const struct netmask *fake_ipv4, *fake_ipv6;
+	struct fakedns *table; /* NULL: no map (every name refused) */
+	uint32_t ttl;
+};
+
+/* The reply to the query in query[0..len), into reply[0..cap):
+ *   - class IN, A or AAAA: the name's fake address of that family (a
+ *     numeric name is its own answer, when of that family);
+ *   - PTR of a fake address: its name (NXDOMAIN when it holds none);
+ *   - anything else (MX, TXT, SRV, PTR of a real address, another class),
+ *     a full map, no map, the root: REFUSED, with *why saying why;
+ *   - a malformed query: FORMERR; an opcode other than QUERY: NOTIMP.
+ * *why is NULL unless the question was refused. Returns the reply's
+ * length, -EPROTO when there is nothing to answer (too short, or a
+ * response), -ENOSPC when the reply does not fit. */
+long dnsanswer_reply(const struct dnsanswer_map *map, const uint8_t *query,
+		     size_t len, uint8_t *reply, size_t cap, const char **why);
+
+#endif
