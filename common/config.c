@@ -12,11 +12,13 @@
 #include "config_internal.h"
 
 /* The built-in defaults (see config_defaults() in config.h). */
-#define CONFIG_DEFAULT_PROXY_HOST   "127.0.0.1"
-#define CONFIG_DEFAULT_FAKE_IPV4    "240.0.0.0/4"
-#define CONFIG_DEFAULT_FAKE_IPV6    "fd5c:6f63:6b73::/48"
-#define CONFIG_DEFAULT_FAKE_ENTRIES 16777216u
-#define CONFIG_DEFAULT_TIMEOUT_MS   (10u * CONFIG_MS_PER_SECOND)
+#define CONFIG_DEFAULT_PROXY_HOST    "127.0.0.1"
+#define CONFIG_DEFAULT_FAKE_IPV4     "240.0.0.0/4"
+#define CONFIG_DEFAULT_FAKE_IPV6     "fd5c:6f63:6b73::/48"
+#define CONFIG_DEFAULT_FAKE_ENTRIES  16777216u
+#define CONFIG_DEFAULT_TIMEOUT_MS    (10u * CONFIG_MS_PER_SECOND)
+#define CONFIG_DEFAULT_DOWN_TIME_MS  (30u * CONFIG_MS_PER_SECOND)
+#define CONFIG_DEFAULT_RACE_DELAY_MS 250u
 
 void config_defaults(struct config *cfg)
 {
@@ -31,6 +33,9 @@ void config_defaults(struct config *cfg)
 	netmask_parse(&cfg->fake_ipv6, CONFIG_DEFAULT_FAKE_IPV6);
 	cfg->fake_entries = CONFIG_DEFAULT_FAKE_ENTRIES;
 	cfg->default_direct = true;
+	cfg->chain_count = 1; /* chains[0]: the default chain */
+	cfg->down_time_ms = CONFIG_DEFAULT_DOWN_TIME_MS;
+	cfg->race_delay_ms = CONFIG_DEFAULT_RACE_DELAY_MS;
 	cfg->connect_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->handshake_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->async_connect = true;
@@ -87,6 +92,7 @@ int config_parse(struct config *cfg, const char *text, size_t len,
 		size_t line_len = nl ? (size_t)(nl - text) - pos : len - pos;
 
 		line_no++;
+		ps.line = line_no;
 		if (config_parse_line(&ps, text + pos, line_len) < 0)
 			return config_fail(cfg, "%s:%u: %s", filename, line_no,
 					   ps.reason);
@@ -105,11 +111,12 @@ static const char *source_prefix(const struct config *cfg, char *buf,
 	return buf;
 }
 
-/* Turn remote_dns_mode into remote_dns, adjusting the last proxy's type so
- * that proxy_sends_names() alone says whether names go to the proxy. */
-static int finish_remote_dns(struct config *cfg)
+/* Apply remote_dns_mode to a chain's last proxy: "on" makes a socks5 one
+ * socks5h, "off" the reverse (and socks4a socks4). Returns 0, or -EINVAL
+ * when "on" meets a socks4 proxy. */
+static int adjust_last_hop(struct config *cfg, struct proxy *last,
+			   const char *chain)
 {
-	struct proxy *last = &cfg->proxies[cfg->proxy_count - 1];
 	char prefix[sizeof(cfg->source) + 2];
 
 	switch (cfg->remote_dns_mode) {
@@ -118,8 +125,9 @@ static int finish_remote_dns(struct config *cfg)
 			return config_fail(
 			    cfg,
 			    "%sremote_dns on: socks4 cannot "
-			    "carry host names; use socks4a",
-			    source_prefix(cfg, prefix, sizeof(prefix)));
+			    "carry host names; use socks4a%s%s",
+			    source_prefix(cfg, prefix, sizeof(prefix)),
+			    chain[0] ? " in chain " : "", chain);
 		if (last->type == PROXY_SOCKS5)
 			last->type = PROXY_SOCKS5H;
 		break;
@@ -132,42 +140,90 @@ static int finish_remote_dns(struct config *cfg)
 	case REMOTE_DNS_AUTO:
 		break;
 	}
+	return 0;
+}
+
+/* Turn remote_dns_mode into remote_dns, adjusting each chain's last
+ * proxy's type so that proxy_sends_names() alone says whether names go to
+ * the proxy. The default chain decides "auto"; then every named chain must
+ * carry names too, since a name rule or group may send a name through it. */
+static int finish_remote_dns(struct config *cfg)
+{
+	char prefix[sizeof(cfg->source) + 2];
+	unsigned i;
+
+	if (adjust_last_hop(cfg, &cfg->proxies[cfg->proxy_count - 1], "") < 0)
+		return -EINVAL;
 	/* An http:// proxy always takes names; with remote DNS off it just
 	 * never gets one, since names are then resolved locally. */
 	cfg->remote_dns =
-	    cfg->remote_dns_mode != REMOTE_DNS_OFF && proxy_sends_names(last);
+	    cfg->remote_dns_mode != REMOTE_DNS_OFF &&
+	    proxy_sends_names(&cfg->proxies[cfg->proxy_count - 1]);
+	for (i = 1; i < cfg->chain_count; i++) {
+		const struct chain *c = &cfg->chains[i];
+		struct proxy *last = &cfg->chain_hops[c->first + c->count - 1];
+		char url[CONFIG_URL_TEXT_MAX];
+
+		if (adjust_last_hop(cfg, last, c->name) < 0)
+			return -EINVAL;
+		if (cfg->remote_dns && !proxy_sends_names(last))
+			return config_fail(
+			    cfg,
+			    "%sremote DNS is on but %s%s cannot carry "
+			    "host names; use socks5h:// or socks4a://",
+			    source_prefix(cfg, prefix, sizeof(prefix)),
+			    c->name[0] ? "chain " : "",
+			    c->name[0]
+				? c->name
+				: proxyurl_format(last, url, sizeof url));
+	}
 	return 0;
 }
 
 /* Each hop must be able to express the next hop's address: SOCKS4 carries
  * only IPv4, and host names only as SOCKS4a; SOCKS5 and HTTP carry all. */
-static int check_chain(struct config *cfg)
+static int check_hops(struct config *cfg, const struct proxy *hops,
+		      unsigned count, const char *chain)
 {
 	char prefix[sizeof(cfg->source) + 2];
+	const char *in = chain[0] ? " of chain " : "";
 	unsigned i;
 
-	for (i = 0; i + 1 < cfg->proxy_count; i++) {
-		const struct proxy *hop = &cfg->proxies[i];
-		enum endpoint_kind next = cfg->proxies[i + 1].addr.kind;
+	for (i = 0; i + 1 < count; i++) {
+		const struct proxy *hop = &hops[i];
+		enum endpoint_kind next = hops[i + 1].addr.kind;
 
 		if (proxy_is_socks5(hop) || proxy_is_http(hop))
 			continue;
 		if (next == ENDPOINT_IPV6)
 			return config_fail(
 			    cfg,
-			    "%sproxy %u is socks4: it cannot "
+			    "%sproxy %u%s%s is socks4: it cannot "
 			    "reach the IPv6 address of proxy %u",
 			    source_prefix(cfg, prefix, sizeof(prefix)), i + 1,
-			    i + 2);
+			    in, chain, i + 2);
 		if (next == ENDPOINT_NAME && hop->type == PROXY_SOCKS4)
 			return config_fail(
 			    cfg,
-			    "%sproxy %u is socks4: it cannot "
+			    "%sproxy %u%s%s is socks4: it cannot "
 			    "reach the host name of proxy %u; "
 			    "use socks4a",
 			    source_prefix(cfg, prefix, sizeof(prefix)), i + 1,
-			    i + 2);
+			    in, chain, i + 2);
 	}
+	return 0;
+}
+
+static int check_chain(struct config *cfg)
+{
+	unsigned i;
+
+	if (check_hops(cfg, cfg->proxies, cfg->proxy_count, "") < 0)
+		return -EINVAL;
+	for (i = 1; i < cfg->chain_count; i++)
+		if (check_hops(cfg, &cfg->chain_hops[cfg->chains[i].first],
+			       cfg->chains[i].count, cfg->chains[i].name) < 0)
+			return -EINVAL;
 	return 0;
 }
 
@@ -292,6 +348,8 @@ static int apply_env_pipeline(struct config *cfg, const char *text)
 		return config_fail(cfg, "SOCKSIFY_PIPELINE: expected 0 or 1");
 	for (i = 0; i < cfg->proxy_count; i++)
 		cfg->proxies[i].pipeline = true;
+	for (i = 0; i < cfg->chain_hop_count; i++)
+		cfg->chain_hops[i].pipeline = true;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "match.h"
 #include "netaddr.h"
 #include "proxyurl.h"
 #include "sys_io.h"
@@ -14,6 +15,15 @@
 #define CONFIG_MAX_PROXIES 8
 #define CONFIG_MAX_RULES   64
 #define CONFIG_ERROR_MAX   512
+/* Named chains and groups ("chain NAME URL...", "group NAME MODE ..."). */
+#define CONFIG_NAME_MAX	      32 /* a chain's or group's name, with its NUL */
+#define CONFIG_MAX_CHAINS     16 /* index 0 is the default chain */
+#define CONFIG_MAX_CHAIN_HOPS 32 /* the proxies of every named chain */
+#define CONFIG_MAX_GROUPS     16
+#define CONFIG_MAX_MEMBERS    8 /* of one group */
+#define CONFIG_DEFAULT_CHAIN  0
+/* A proxy URL as proxyurl_format() writes it (no password). */
+#define CONFIG_URL_TEXT_MAX 600
 /* async_handshakes: records for handshakes in flight at once. The library's
  * descriptor map holds a record's index + 1 in 16 bits. */
 #define CONFIG_ASYNC_HANDSHAKES_DEFAULT 512
@@ -30,6 +40,19 @@ enum log_level {
 enum rule_action {
 	RULE_DIRECT, /* connect without the proxy */
 	RULE_BLOCK,  /* refuse with EACCES */
+	RULE_VIA,    /* "route MATCH ... via NAME": through that chain/group */
+};
+
+/* Where a proxied connection goes: a chain (chains[index], 0 being the
+ * default chain of the proxy lines) or a group (groups[index]). */
+enum target_kind {
+	TARGET_CHAIN = 0,
+	TARGET_GROUP,
+};
+
+struct route_target {
+	enum target_kind kind;
+	unsigned index;
 };
 
 /* Which transport a rule applies to ("direct NET port 53 udp"). */
@@ -39,14 +62,41 @@ enum rule_proto {
 	RULE_PROTO_UDP,
 };
 
-/* "direct 10.0.0.0/8 port 22" — matches when the address lies in net, the
- * port in [port_min, port_max] (0..65535 when no port was given) and the
- * transport is proto (any when not given). */
+/* "direct 10.0.0.0/8 port 22" — matches when the address lies in net (or,
+ * for a host-name rule, the name fits host), the port in [port_min,
+ * port_max] (0..65535 when no port was given) and the transport is proto
+ * (any when not given). */
 struct rule {
 	enum rule_action action;
-	struct netmask net;
+	struct netmask net; /* AF_UNSPEC: "*" or a host-name rule */
 	uint16_t port_min, port_max;
 	enum rule_proto proto;
+	struct host_pattern host; /* set for "host.example", ".example" */
+	struct route_target via;  /* RULE_VIA */
+	unsigned line;		  /* in the file, for --explain and the log */
+};
+
+/* "chain NAME URL [URL ...]": hops chain_hops[first .. first + count).
+ * chains[0] is the default chain, whose hops are cfg->proxies. A group
+ * member given as a URL is a chain of its own with an empty name. */
+struct chain {
+	char name[CONFIG_NAME_MAX];
+	unsigned first, count;
+};
+
+enum group_mode {
+	GROUP_FAILOVER,
+	GROUP_RACE, /* failover, race_delay per non-last member */
+	GROUP_ROUND_ROBIN,
+	GROUP_RANDOM,
+};
+
+/* "group NAME MODE MEMBER...": members are chains or earlier groups. */
+struct group {
+	char name[CONFIG_NAME_MAX];
+	enum group_mode mode;
+	unsigned member_count;
+	struct route_target members[CONFIG_MAX_MEMBERS];
 };
 
 /* What UDP to a destination routed via the proxy does. */
@@ -86,6 +136,17 @@ struct config {
 	struct rule rules[CONFIG_MAX_RULES];
 	unsigned rule_count;
 	bool default_direct; /* add 127.0.0.0/8 and ::1 as direct */
+
+	/* Named chains (chains[0] stands for the proxy lines above) and
+	 * groups; rules name them with "route ... via NAME". */
+	struct chain chains[CONFIG_MAX_CHAINS];
+	unsigned chain_count; /* at least 1: the default chain */
+	struct proxy chain_hops[CONFIG_MAX_CHAIN_HOPS];
+	unsigned chain_hop_count;
+	struct group groups[CONFIG_MAX_GROUPS];
+	unsigned group_count;
+	unsigned down_time_ms;	/* a failed group member rests this long */
+	unsigned race_delay_ms; /* race groups: wait before the next member */
 
 	/* UDP policy; config_finish() turns UDP_AUTO into one of the others.
 	 * UDP_PROXY with a SOCKS4 proxy or a chain is a config error. */
@@ -173,6 +234,18 @@ int config_load(struct config *cfg, const struct config_env *env,
 /* Derive settings that depend on others (remote_dns from its mode) and
  * check consistency (names over a socks4 hop, ...). Returns 0 or -EINVAL. */
 int config_finish(struct config *cfg);
+
+/* The hops of chains[index] (the proxy lines for CONFIG_DEFAULT_CHAIN) and
+ * their number in *count. */
+const struct proxy *config_chain_hops(const struct config *cfg, unsigned index,
+				      unsigned *count);
+
+/* The name of a target for messages: the chain's or group's name,
+ * "default" for the default chain, or a URL member's proxy URL (no
+ * password) written into buf. */
+const char *config_target_name(const struct config *cfg,
+			       struct route_target target, char *buf,
+			       size_t cap);
 
 /* Parse a level name. Returns 0 or -EINVAL. */
 int config_parse_log_level(const char *text, enum log_level *out);

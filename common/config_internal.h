@@ -20,7 +20,7 @@
 /* Longest line, its newline not counted, plus one for the NUL. */
 #define CONFIG_LINE_MAX 4096
 /* Most words on one line: a key and its values. */
-#define CONFIG_WORDS_MAX 8
+#define CONFIG_WORDS_MAX 16
 /* Longest reason for a rejected line (without the "file:line: " prefix). */
 #define CONFIG_REASON_MAX 256
 /* Room for proxyurl_parse()'s reason why a URL is bad. */
@@ -39,10 +39,17 @@
 #define CONFIG_TIMEOUT_MIN_MS 1u
 #define CONFIG_TIMEOUT_MAX_MS (3600u * CONFIG_MS_PER_SECOND)
 
+/* A value quoted in an error, with any password in it hidden (a mistyped
+ * line may hold "alice:S3cr3t@host"): a temporary buffer for one call.
+ * (config_keys.c, config_routes.c) */
+#define SHOWN(value)                                                           \
+	proxyurl_redact((value), (char[CONFIG_SHOWN_MAX]){0}, CONFIG_SHOWN_MAX)
+
 /* The state while parsing one text. */
 struct config_parser {
 	struct config *cfg;
 	bool saw_proxy; /* the first proxy line replaces the default chain */
+	unsigned line;	/* the line being parsed, from 1 */
 	char reason[CONFIG_REASON_MAX];
 };
 
@@ -80,6 +87,26 @@ int config_lex_duration_ms(const char *text, unsigned *ms);
 /* Apply one line's words: words[0] names the key, the rest are its values.
  * Returns 0 or -EINVAL with ps->reason (never quoting a password). */
 int config_keys_apply(struct config_parser *ps, char **words, unsigned count);
+
+/* A duration value for a key (config_lex_duration_ms), or the line
+ * rejected. Returns 0 or -EINVAL. */
+int config_parse_timeout(struct config_parser *ps, const char *text,
+			 unsigned *out);
+
+/* ---- config_routes.c: rules, chains, groups ---------------------------- */
+
+/* "direct|block MATCH [port P|P-Q] [tcp|udp]" (args after the key); "direct
+ * none" only drops the default loopback rules, as any direct line does.
+ * Returns 0 or -EINVAL with ps->reason. */
+int config_parse_rule(struct config_parser *ps, char **args, unsigned n,
+		      enum rule_action action);
+
+/* The keys "route", "chain", "group", "down_time", "race_delay". */
+int config_key_route(struct config_parser *ps, char **args, unsigned n);
+int config_key_chain(struct config_parser *ps, char **args, unsigned n);
+int config_key_group(struct config_parser *ps, char **args, unsigned n);
+int config_key_down_time(struct config_parser *ps, char **args, unsigned n);
+int config_key_race_delay(struct config_parser *ps, char **args, unsigned n);
 
 /* ---- config_file.c --------------------------------------------------- */
 

@@ -16,11 +16,6 @@
 #define FAKE_ENTRIES_MIN 16u
 #define FAKE_ENTRIES_MAX 16777216u
 
-/* A value quoted in an error, with any password in it hidden (a mistyped
- * line may hold "alice:S3cr3t@host"): a temporary buffer for one call. */
-#define SHOWN(value)                                                           \
-	proxyurl_redact((value), (char[CONFIG_SHOWN_MAX]){0}, CONFIG_SHOWN_MAX)
-
 /* "proxy URL [pipeline]". The word after the URL is never quoted in an
  * error: a mistyped line may have put a password there. */
 static int key_proxy(struct config_parser *ps, char **args, unsigned n)
@@ -158,68 +153,17 @@ static int key_fake_entries(struct config_parser *ps, char **args, unsigned n)
 	return 0;
 }
 
-/* The transport named by a rule's last word, or RULE_PROTO_ANY when that
- * word is not "tcp" or "udp". */
-static enum rule_proto parse_rule_proto(const char *word)
-{
-	if (strcmp(word, "tcp") == 0)
-		return RULE_PROTO_TCP;
-	if (strcmp(word, "udp") == 0)
-		return RULE_PROTO_UDP;
-	return RULE_PROTO_ANY;
-}
-
-/* "direct|block NET [port P|P-Q] [tcp|udp]"; "direct none" only drops the
- * default loopback rules, as does any other direct line. The transport
- * word can only come last, after NET or after the port. */
-static int parse_rule(struct config_parser *ps, char **args, unsigned n,
-		      enum rule_action action)
-{
-	struct config *cfg = ps->cfg;
-	struct rule r = {
-	    .action = action, .port_min = 0, .port_max = UINT16_MAX};
-
-	if (action == RULE_DIRECT) {
-		cfg->default_direct = false;
-		if (n == 1 && strcmp(args[0], "none") == 0)
-			return 0;
-	}
-	if (n == 2 || n == 4) {
-		r.proto = parse_rule_proto(args[n - 1]);
-		if (r.proto != RULE_PROTO_ANY)
-			n--;
-	}
-	if (n == 2 || n == 4 || (n == 3 && strcmp(args[1], "port") != 0))
-		return config_reject(ps, "expected NET [port P|P-Q] [tcp|udp]");
-	if (netmask_parse(&r.net, args[0]) < 0)
-		return config_reject(
-		    ps,
-		    "bad network '%.64s': expected a CIDR prefix, "
-		    "an address or *",
-		    SHOWN(args[0]));
-	if (n == 3 && portrange_parse(args[2], &r.port_min, &r.port_max) < 0)
-		return config_reject(ps,
-				     "bad port '%.32s': expected P or P-Q "
-				     "within 0..65535",
-				     SHOWN(args[2]));
-	if (cfg->rule_count >= CONFIG_MAX_RULES)
-		return config_reject(ps, "more than %d direct/block rules",
-				     CONFIG_MAX_RULES);
-	cfg->rules[cfg->rule_count++] = r;
-	return 0;
-}
-
 static int key_direct(struct config_parser *ps, char **args, unsigned n)
 {
-	return parse_rule(ps, args, n, RULE_DIRECT);
+	return config_parse_rule(ps, args, n, RULE_DIRECT);
 }
 
 static int key_block(struct config_parser *ps, char **args, unsigned n)
 {
-	return parse_rule(ps, args, n, RULE_BLOCK);
+	return config_parse_rule(ps, args, n, RULE_BLOCK);
 }
 
-static int parse_timeout(struct config_parser *ps, const char *text,
+int config_parse_timeout(struct config_parser *ps, const char *text,
 			 unsigned *out)
 {
 	if (config_lex_duration_ms(text, out) < 0)
@@ -234,14 +178,15 @@ static int key_connect_timeout(struct config_parser *ps, char **args,
 			       unsigned n)
 {
 	(void)n;
-	return parse_timeout(ps, args[0], &ps->cfg->connect_timeout_ms);
+	return config_parse_timeout(ps, args[0], &ps->cfg->connect_timeout_ms);
 }
 
 static int key_handshake_timeout(struct config_parser *ps, char **args,
 				 unsigned n)
 {
 	(void)n;
-	return parse_timeout(ps, args[0], &ps->cfg->handshake_timeout_ms);
+	return config_parse_timeout(ps, args[0],
+				    &ps->cfg->handshake_timeout_ms);
 }
 
 static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
@@ -344,6 +289,11 @@ static const struct config_key {
     {"handshake_timeout", 1, 1, key_handshake_timeout},
     {"async_connect", 1, 1, key_async_connect},
     {"log_level", 1, 1, key_log_level},
+    {"chain", 2, CONFIG_WORDS_MAX - 2, config_key_chain},
+    {"group", 3, CONFIG_WORDS_MAX - 2, config_key_group},
+    {"route", 3, 6, config_key_route},
+    {"down_time", 1, 1, config_key_down_time},
+    {"race_delay", 1, 1, config_key_race_delay},
     {"async_handshakes", 1, 1, key_async_handshakes},
     {"guard", 1, 1, key_guard},
 };

@@ -3,6 +3,7 @@
 
 #include "dnsanswer.h"
 #include "dnsmsg.h"
+#include "route.h"
 
 static long refuse(const struct dnsmsg_query *q, const char *reason,
 		   uint8_t *reply, size_t cap, const char **why)
@@ -18,6 +19,7 @@ static long addresses(const struct dnsanswer_map *map,
 {
 	const struct netmask *range =
 	    q->qtype == DNSMSG_TYPE_AAAA ? map->fake_ipv6 : map->fake_ipv4;
+	struct route_choice choice;
 	struct endpoint ep;
 	long index;
 
@@ -25,6 +27,9 @@ static long addresses(const struct dnsanswer_map *map,
 		return refuse(q, "the root has no address", reply, cap, why);
 	if (endpoint_parse_ip(&ep, q->name) == 0)
 		return dnsmsg_build_addresses(q, &ep, 1, map->ttl, reply, cap);
+	if (map->rules && route_lookup(map->rules, q->name, q->name_len,
+				       &choice) == ROUTE_BLOCK)
+		return dnsmsg_build_error(q, DNSMSG_NXDOMAIN, reply, cap);
 	if (!map->table)
 		return refuse(q, "no fake-address map", reply, cap, why);
 	index = fakedns_lookup(map->table, q->name, q->name_len);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "fakedns.h"
 #include "netaddr.h"
 
@@ -15,11 +16,15 @@ struct dnsanswer_map {
 	const struct netmask *fake_ipv4, *fake_ipv6;
 	struct fakedns *table; /* NULL: no map (every name refused) */
 	uint32_t ttl;
+	/* The host-name rules (NULL: none): a name a block rule refuses at
+	 * lookup gets NXDOMAIN, as getaddrinfo gets EAI_NONAME. */
+	const struct config *rules;
 };
 
 /* The reply to the query in query[0..len), into reply[0..cap):
  *   - class IN, A or AAAA: the name's fake address of that family (a
- *     numeric name is its own answer, when of that family);
+ *     numeric name is its own answer, when of that family); NXDOMAIN for
+ *     a name map->rules blocks;
  *   - PTR of a fake address: its name (NXDOMAIN when it holds none);
  *   - anything else (MX, TXT, SRV, PTR of a real address, another class),
  *     a full map, no map, the root: REFUSED, with *why saying why;

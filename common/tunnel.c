@@ -117,6 +117,7 @@ static int run_fail(struct tunnel_run *tr, int err, const char *why)
 static int run_hop_failed(struct tunnel_run *tr, int err)
 {
 	run_fail(tr, err, NULL);
+	tr->res.negotiating = true;
 	tr->protocol->outcome(&tr->state, &tr->res);
 	return -err;
 }
@@ -128,11 +129,10 @@ static int run_hop_failed(struct tunnel_run *tr, int err)
  * final destination. Returns 0 or -errno. */
 static int run_start_hop(struct tunnel_run *tr)
 {
-	const struct config *cfg = tr->cfg;
-	const struct proxy *p = &cfg->proxies[tr->hop];
-	bool last = tr->hop + 1 == cfg->proxy_count;
+	const struct proxy *p = &tr->path.hops[tr->hop];
+	bool last = tr->hop + 1 == tr->path.count;
 	const struct endpoint *want =
-	    last ? &tr->dest : &cfg->proxies[tr->hop + 1].addr;
+	    last ? &tr->dest : &tr->path.hops[tr->hop + 1].addr;
 
 	tr->phase = TUNNEL_HOP;
 	tr->res.hop = (int)tr->hop;
@@ -146,29 +146,53 @@ static int run_start_hop(struct tunnel_run *tr)
 	return 0;
 }
 
-void tunnel_run_init(struct tunnel_run *tr, const struct config *cfg,
-		     const struct endpoint *dest, enum handshake_cmd cmd,
-		     uint64_t now_ms)
+/* now_ms + ms, but no later than the path's limit. */
+static uint64_t run_deadline(const struct tunnel_run *tr, uint64_t now_ms,
+			     unsigned ms)
+{
+	uint64_t at = now_ms + ms;
+
+	return tr->path.limit_ms && tr->path.limit_ms < at ? tr->path.limit_ms
+							   : at;
+}
+
+void tunnel_run_init_path(struct tunnel_run *tr, const struct config *cfg,
+			  const struct tunnel_path *path,
+			  const struct endpoint *dest, enum handshake_cmd cmd,
+			  uint64_t now_ms)
 {
 	memset(tr, 0, sizeof(*tr));
 	tr->cfg = cfg;
+	tr->path = *path;
 	tr->dest = *dest;
 	tr->cmd = cmd;
 	tr->phase = TUNNEL_CONNECTING;
-	tr->deadline_ms = now_ms + cfg->connect_timeout_ms;
+	tr->deadline_ms = run_deadline(
+	    tr, now_ms,
+	    path->connect_ms ? path->connect_ms : cfg->connect_timeout_ms);
 	tr->res.hop = -1;
-	if (cfg->proxy_count == 0 || cfg->proxy_count > CONFIG_MAX_PROXIES) {
+	if (path->count == 0 || path->count > CONFIG_MAX_PROXIES) {
 		run_fail(tr, EINVAL, "no proxy is configured");
 		return;
 	}
 	tr->res.hop = 0;
 }
 
+void tunnel_run_init(struct tunnel_run *tr, const struct config *cfg,
+		     const struct endpoint *dest, enum handshake_cmd cmd,
+		     uint64_t now_ms)
+{
+	const struct tunnel_path path = {cfg->proxies, cfg->proxy_count, 0, 0};
+
+	tunnel_run_init_path(tr, cfg, &path, dest, cmd, now_ms);
+}
+
 /* The TCP connect is over: the handshake deadline, covering all hops,
  * starts now. */
 static int run_connected(struct tunnel_run *tr, uint64_t now_ms)
 {
-	tr->deadline_ms = now_ms + tr->cfg->handshake_timeout_ms;
+	tr->deadline_ms =
+	    run_deadline(tr, now_ms, tr->cfg->handshake_timeout_ms);
 	return run_start_hop(tr);
 }
 
@@ -215,7 +239,7 @@ static int run_hop(struct tunnel_run *tr, const struct socket_io *io, int fd,
 	if (rc < 0)
 		return run_hop_failed(tr, -rc);
 	tr->protocol->outcome(&tr->state, &tr->res);
-	if (++tr->hop == tr->cfg->proxy_count) {
+	if (++tr->hop == tr->path.count) {
 		tr->phase = TUNNEL_DONE;
 		tr->res.hop = -1;
 		tr->res.why = NULL;
@@ -299,15 +323,16 @@ static const struct netio_job tunnel_run_job = {
     .abandon = run_job_abandon,
 };
 
-int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
-		const struct sockaddr *first_proxy, socklen_t first_len,
-		const struct endpoint *dest, enum handshake_cmd cmd,
-		struct tunnel_result *res)
+int tunnel_open_path(const struct socket_io *io, const struct config *cfg,
+		     const struct tunnel_path *path, int fd,
+		     const struct sockaddr *first_proxy, socklen_t first_len,
+		     const struct endpoint *dest, enum handshake_cmd cmd,
+		     struct tunnel_result *res)
 {
 	struct tunnel_run tr;
 	int rc;
 
-	tunnel_run_init(&tr, cfg, dest, cmd, netio_now_ms());
+	tunnel_run_init_path(&tr, cfg, path, dest, cmd, netio_now_ms());
 	rc = tunnel_run_connect(&tr, io, fd, first_proxy, first_len);
 	/* A connect in progress cannot be done yet: wait before the first
 	 * step rather than ask the kernel twice. */
@@ -322,4 +347,15 @@ int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
 		rc = netio_drive(&tunnel_run_job, &tr, io, fd);
 	*res = tr.res;
 	return rc;
+}
+
+int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
+		const struct sockaddr *first_proxy, socklen_t first_len,
+		const struct endpoint *dest, enum handshake_cmd cmd,
+		struct tunnel_result *res)
+{
+	const struct tunnel_path path = {cfg->proxies, cfg->proxy_count, 0, 0};
+
+	return tunnel_open_path(io, cfg, &path, fd, first_proxy, first_len,
+				dest, cmd, res);
 }

@@ -16,6 +16,7 @@
 #ifndef SOCKSIFY_TUNNEL_H
 #define SOCKSIFY_TUNNEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -29,6 +30,19 @@ struct tunnel_result {
 	struct endpoint bound; /* last hop's BND.ADDR/PORT */
 	int hop;	       /* index of the proxy that failed, or -1 */
 	const char *why;       /* static text for the log when it failed */
+	/* It failed while negotiating with proxy hop (after the TCP connect
+	 * to the first proxy): a reply, a reset or a timeout of that hop. */
+	bool negotiating;
+};
+
+/* The proxies a run goes through, and the latest time any of its deadlines
+ * may be (0: none besides the configured timeouts). A group's members
+ * share one such limit, so failing over never extends a connect. */
+struct tunnel_path {
+	const struct proxy *hops;
+	unsigned count;
+	uint64_t limit_ms;
+	unsigned connect_ms; /* TCP connect timeout; 0: connect_timeout */
 };
 
 enum tunnel_phase {
@@ -48,6 +62,7 @@ struct tunnel_protocol; /* one hop's protocol; defined in tunnel.c */
 
 struct tunnel_run {
 	const struct config *cfg; /* read-only; must outlive the run */
+	struct tunnel_path path;  /* its hops live in cfg */
 	struct endpoint dest;
 	enum handshake_cmd cmd;
 	enum tunnel_phase phase;
@@ -58,6 +73,12 @@ struct tunnel_run {
 	struct tunnel_result res;
 	int error; /* positive errno once TUNNEL_FAILED */
 };
+
+/* tunnel_run_init() through path (copied) instead of the default chain. */
+void tunnel_run_init_path(struct tunnel_run *tr, const struct config *cfg,
+			  const struct tunnel_path *path,
+			  const struct endpoint *dest, enum handshake_cmd cmd,
+			  uint64_t now_ms);
 
 /* Prepare tr for dest (copied) through cfg's chain. Deadlines:
  * cfg->connect_timeout_ms from now_ms for the TCP connect to proxies[0],
@@ -99,5 +120,13 @@ int tunnel_open(const struct socket_io *io, const struct config *cfg, int fd,
 		const struct sockaddr *first_proxy, socklen_t first_len,
 		const struct endpoint *dest, enum handshake_cmd cmd,
 		struct tunnel_result *res);
+
+/* tunnel_open() through path instead of the default chain; first_proxy
+ * is path->hops[0]'s address. */
+int tunnel_open_path(const struct socket_io *io, const struct config *cfg,
+		     const struct tunnel_path *path, int fd,
+		     const struct sockaddr *first_proxy, socklen_t first_len,
+		     const struct endpoint *dest, enum handshake_cmd cmd,
+		     struct tunnel_result *res);
 
 #endif

@@ -35,6 +35,8 @@
 
 #include "config.h"
 #include "endpoint.h"
+#include "group.h"
+#include "tunnel.h"
 #include "hooks.h"
 
 /* Records alive (running, or failed with the error not yet reported). */
@@ -45,15 +47,22 @@ static inline bool async_idle(void)
 	return atomic_load_explicit(&async_live, memory_order_acquire) == 0;
 }
 
-/* Start the asynchronous path on the program's socket fd. proxy/len is
- * proxies[0]'s address in fd's family; asked is what the program asked for
- * (recorded for getpeername), target what the proxy is asked for.
- * Returns ASYNC_STARTED when started (connect() must return
+/* Start the asynchronous path on the program's socket fd, through the
+ * first chain of plan (path: its hops and the plan's deadline limit); when
+ * it fails for a reason of its own the next chains are tried in turn, in
+ * the background too (domain: fd's family, for their addresses); choice
+ * is the rule's, for the log. proxy/len
+ * is the first chain's first proxy's address in fd's family; asked is what the
+ * program asked for (recorded for getpeername), target what the proxy is asked
+ * for. Returns ASYNC_STARTED when started (connect() must return
  * -1/EINPROGRESS), 0 when it cannot be done asynchronously (the caller takes
  * the synchronous path), or -errno when the TCP connect to the proxy failed
  * at once. */
 #define ASYNC_STARTED 1
 int async_connect_start(int fd, const struct config *cfg,
+			const struct route_choice *choice,
+			const struct group_plan *plan,
+			const struct tunnel_path *path, int domain,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,
 			const struct endpoint *target);

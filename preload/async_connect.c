@@ -52,6 +52,9 @@ static void start_abort(struct async_rec *rec)
 }
 
 int async_connect_start(int fd, const struct config *cfg,
+			const struct route_choice *choice,
+			const struct group_plan *plan,
+			const struct tunnel_path *path, int domain,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,
 			const struct endpoint *target)
@@ -74,8 +77,13 @@ int async_connect_start(int fd, const struct config *cfg,
 		async_lock_release();
 		return -err;
 	}
-	tunnel_run_init(&rec->run, cfg, target, HANDSHAKE_CONNECT,
-			netio_now_ms());
+	tunnel_run_init_path(&rec->run, cfg, path, target, HANDSHAKE_CONNECT,
+			     netio_now_ms());
+	rec->plan = *plan;
+	rec->choice = *choice;
+	rec->chain = plan->chains[0];
+	rec->plan_next = 1;
+	rec->domain = domain;
 	rec_watch(rec, POLLOUT, EPOLL_CTL_ADD);
 	async_lock_release();
 	async_helper_wake();

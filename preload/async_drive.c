@@ -17,12 +17,14 @@
 #include "async_internal.h"
 #include "bind.h"
 #include "fdtab.h"
+#include "group.h"
+#include "state.h"
 #include "log.h"
 #include "real.h"
 
 #define ASYNC_WAKE	    UINT64_MAX /* helper epoll data of the wake eventfd */
-#define ASYNC_PROXY_TEXT    600	       /* a proxy's URL in a log line */
-#define ASYNC_HELPER_EVENTS 64	       /* events taken per epoll_wait */
+#define ASYNC_PROXY_TEXT    1200 /* a proxy URL and its chain, group, rule */
+#define ASYNC_HELPER_EVENTS 64	 /* events taken per epoll_wait */
 #define ASYNC_HELPER_STACK  (128 * 1024) /* the helper thread's stack */
 
 /* The helper's state, under async_lock. */
@@ -84,22 +86,22 @@ void rec_signal(struct async_rec *rec)
 		log_debug("async: eventfd write failed");
 }
 
-/* Log a finished handshake like the synchronous path does. */
-static void rec_log(const struct async_rec *rec, int rc)
+/* Log a finished handshake like the synchronous path does; note ends a
+ * failure's line. */
+static void rec_log(const struct async_rec *rec, int rc, const char *note)
 {
 	char dest[ENDPOINT_TEXT_MAX], via[ASYNC_PROXY_TEXT];
-	const struct config *cfg = rec->run.cfg;
 	int fd = rec->nalias ? rec->alias[0] : -1;
 
 	if (!log_enabled(rc == 0 ? LOG_INFO : LOG_ERROR))
 		return;
 	endpoint_format(&rec->run.dest, dest, sizeof dest);
-	proxyurl_format(&cfg->proxies[0], via, sizeof via);
+	group_describe(rec->run.cfg, &rec->choice, rec->chain, via, sizeof via);
 	if (rc == 0)
 		log_info("fd %d: %s via %s: ok (asynchronous)", fd, dest, via);
 	else
-		log_error("fd %d: %s via %s: %s", fd, dest, via,
-			  rec->run.res.why ? rec->run.res.why : "failed");
+		log_error("fd %d: %s via %s: %s%s", fd, dest, via,
+			  rec->run.res.why ? rec->run.res.why : "failed", note);
 }
 
 /* The handshake ended with rc (0 or -errno). Success: the descriptors are
@@ -111,7 +113,9 @@ void rec_finish(struct async_rec *rec, int rc)
 	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = rec->asked};
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 
-	rec_log(rec, rc);
+	rec_log(rec, rc, "");
+	if (rc == 0)
+		health_mark_up(socksify_health(), rec->chain);
 	if (rc == 0) {
 		for (int i = 0; i < rec->nalias; i++)
 			fdtab_set(rec->alias[i], &entry);
@@ -144,6 +148,66 @@ void rec_watch(struct async_rec *rec, short events, int op)
 		rec_finish(rec, -errno);
 }
 
+/* Start the next chain of rec's plan on its socket: the failed connection
+ * dissolved, a TCP connect to the chain's first proxy under way, a new run
+ * within the same deadline limit. Returns 0, or -errno when it cannot (a
+ * connect refused at once marks the chain down). */
+static int rec_next_chain(struct async_rec *rec)
+{
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	const struct config *cfg = rec->run.cfg;
+	struct tunnel_path path = {.limit_ms = rec->run.path.limit_ms};
+	struct endpoint target = rec->run.dest;
+	unsigned at = rec->plan_next++;
+	unsigned chain = rec->plan.chains[at];
+	struct sockaddr_storage proxy;
+	int len = socksify_chain_sockaddr(chain, rec->domain, &proxy);
+
+	if (len < 0)
+		return len; /* this socket cannot reach it: not its fault */
+	real.connect(rec->priv, &unspec, sizeof unspec);
+	if (real.connect(rec->priv, (const struct sockaddr *)&proxy,
+			 (socklen_t)len) < 0 &&
+	    errno != EINPROGRESS && errno != EINTR) {
+		len = -errno;
+		health_mark_down(socksify_health(), chain,
+				 netio_now_ms() + cfg->down_time_ms);
+		log_debug("async: chain %u refused at once", chain);
+		return len;
+	}
+	path.hops = config_chain_hops(cfg, chain, &path.count);
+	path.connect_ms = group_connect_ms(cfg, &rec->plan, at);
+	tunnel_run_init_path(&rec->run, cfg, &path, &target, HANDSHAKE_CONNECT,
+			     netio_now_ms());
+	rec->chain = chain;
+	rec_watch(rec, POLLOUT, EPOLL_CTL_MOD);
+	return 0;
+}
+
+/* The run failed with rc: mark its chain down when the failure was its
+ * own, and go on with the next chain of the plan while there is one and
+ * time is left. Returns true when a next chain runs. */
+static bool rec_failover(struct async_rec *rec, int rc)
+{
+	const struct config *cfg = rec->run.cfg;
+	bool logged = false;
+
+	if (!group_proxy_failed(-rc, &rec->run.res, rec->run.path.count))
+		return false;
+	health_mark_down(socksify_health(), rec->chain,
+			 netio_now_ms() + cfg->down_time_ms);
+	while (rec->plan_next < rec->plan.count &&
+	       (!rec->run.path.limit_ms ||
+		netio_now_ms() < rec->run.path.limit_ms)) {
+		if (!logged)
+			rec_log(rec, rc, " (marked down)");
+		logged = true;
+		if (rec_next_chain(rec) == 0)
+			return true;
+	}
+	return false;
+}
+
 void rec_advance(struct async_rec *rec)
 {
 	short events = 0;
@@ -155,7 +219,7 @@ void rec_advance(struct async_rec *rec)
 			     netio_now_ms(), &events);
 	if (rc == -EAGAIN)
 		rec_watch(rec, events, EPOLL_CTL_MOD);
-	else
+	else if (rc == 0 || !rec_failover(rec, rc))
 		rec_finish(rec, rc);
 }
 

@@ -43,6 +43,11 @@ struct async_rec {
 	int error;	       /* positive errno once failed */
 	struct endpoint asked; /* what the program connected to */
 	struct tunnel_run run;
+	unsigned chain;		/* cfg->chains index the run goes through */
+	struct group_plan plan; /* the chains to try; chain is one of them */
+	unsigned plan_next;	/* the next chain of plan to try */
+	int domain;		/* the socket's family */
+	struct route_choice choice; /* the rule's, for the log */
 };
 
 /* ---- async_record.c ---- */

@@ -6,10 +6,14 @@
  * (config), or behind its own module (fdtab, fakedns). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "async.h"
 #include "bind.h"
+#include "directset.h"
 #include "fdtab.h"
+#include "group.h"
 #include "hooks.h"
 #include "log.h"
 #include "real.h"
@@ -19,13 +23,25 @@
 #include "udp.h"
 
 #define PROXY_TEXT_MAX 600
+/* "URL (chain NAME, rule FILE:LINE)" for log lines. */
+#define VIA_TEXT_MAX (PROXY_TEXT_MAX + 2 * CONFIG_NAME_MAX + 300)
 
-/* Text of the first proxy for log lines (never with its password). */
-static const char *proxy_text(const struct config *cfg, char *buf, size_t cap)
+/* How a connection goes: the rule's choice, and the attempt under way. */
+struct stream_way {
+	const struct config *cfg;
+	struct route_choice choice;
+	unsigned chain; /* the chain of this attempt */
+	struct tunnel_path path;
+	bool several;		/* the plan holds more than one chain */
+	struct group_plan plan; /* the chains to try, in order */
+	unsigned at;		/* plan.chains[at] is this attempt's */
+	int domain;		/* the socket's family */
+};
+
+/* Text of the attempt for log lines (group_describe). */
+static const char *via_text(const struct stream_way *way, char *buf, size_t cap)
 {
-	if (cfg->proxy_count == 0)
-		return "(no proxy)";
-	return proxyurl_format(&cfg->proxies[0], buf, cap);
+	return group_describe(way->cfg, &way->choice, way->chain, buf, cap);
 }
 
 /* Remember that fd is proxied and what it asked for, so that getpeername()
@@ -46,7 +62,7 @@ static void stream_record(int fd, const struct endpoint *asked)
  * (connect to AF_UNSPEC) so nothing the program writes can reach it, and the
  * socket can connect again, as after a failed kernel connect.
  * Returns 0 or -errno; *nonblocking says what the program had. */
-static int stream_tunnel(int fd, const struct config *cfg,
+static int stream_tunnel(int fd, const struct stream_way *way,
 			 const struct sockaddr_storage *proxy, socklen_t len,
 			 const struct endpoint *target, bool *nonblocking,
 			 struct tunnel_result *res)
@@ -60,8 +76,9 @@ static int stream_tunnel(int fd, const struct config *cfg,
 	*nonblocking = flags & O_NONBLOCK;
 	if (!*nonblocking && real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	rc = tunnel_open(&real_io, cfg, fd, (const struct sockaddr *)proxy, len,
-			 target, HANDSHAKE_CONNECT, res);
+	rc = tunnel_open_path(&real_io, way->cfg, &way->path, fd,
+			      (const struct sockaddr *)proxy, len, target,
+			      HANDSHAKE_CONNECT, res);
 	if (!*nonblocking)
 		real.fcntl(fd, F_SETFL, flags);
 	/* A socket that was already connected (or connecting) is left alone:
@@ -74,77 +91,149 @@ static int stream_tunnel(int fd, const struct config *cfg,
 /* Start the handshake in the background when the config allows it and the
  * program's socket is non-blocking. Returns 0 with *started set (then
  * *nonblocking is true; false: take the synchronous path), or -errno. */
-static int stream_try_async(int fd, const struct config *cfg,
+static int stream_try_async(int fd, const struct stream_way *way,
 			    const struct sockaddr_storage *proxy, socklen_t len,
 			    const struct endpoint *asked,
 			    const struct endpoint *target, bool *nonblocking,
 			    bool *started)
 {
+	struct group_plan rest = {.all_down = way->plan.all_down};
 	int flags, rc;
 
 	*started = false;
-	if (!cfg->async_connect)
+	if (!way->cfg->async_connect)
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))
 		return 0;
 	*nonblocking = true;
-	rc = async_connect_start(fd, cfg, (const struct sockaddr *)proxy, len,
-				 asked, target);
+	/* The background run goes on from this attempt's chain. */
+	rest.count = way->plan.count - way->at;
+	memcpy(rest.chains, way->plan.chains + way->at,
+	       rest.count * sizeof(rest.chains[0]));
+	rc = async_connect_start(fd, way->cfg, &way->choice, &rest, &way->path,
+				 way->domain, (const struct sockaddr *)proxy,
+				 len, asked, target);
 	*started = rc > 0; /* async_connect_start: 1 = started */
 	return rc < 0 ? rc : 0;
 }
 
-/* The proxied path. target is what the proxy is asked for: the name behind
- * a fake address, or the address itself; may_defer: see stream_connect.
- * Returns 0 or -errno (logged). */
-static int stream_proxy(int fd, int domain, const struct config *cfg,
-			const struct endpoint *asked, bool is_fake,
-			bool may_defer, bool *nonblocking)
+/* The attempt's first proxy as a socket address of domain, or -errno
+ * (logged). */
+static int stream_proxy_address(int fd, int domain,
+				const struct stream_way *way, const char *dest,
+				struct sockaddr_storage *proxy)
 {
-	char dest[ENDPOINT_TEXT_MAX], via[PROXY_TEXT_MAX];
+	char via[VIA_TEXT_MAX];
+	int len = socksify_chain_sockaddr(way->chain, domain, proxy);
+
+	if (len < 0)
+		log_error("fd %d: %s via %s: %s", fd, dest,
+			  via_text(way, via, sizeof via),
+			  len == -EAFNOSUPPORT
+			      ? "an IPv4 socket cannot reach an IPv6 proxy"
+			      : "the proxy's address is unknown");
+	return len;
+}
+
+/* After a failed attempt: a chain that failed for a reason of its own is
+ * marked down for down_time; one whose last proxy blamed the destination
+ * is not. Returns true when the next chain of the plan may be tried. */
+static bool stream_note_failure(const struct stream_way *way, int rc,
+				const struct tunnel_result *res)
+{
+	if (rc == -EISCONN || rc == -EALREADY ||
+	    !group_proxy_failed(-rc, res, way->path.count))
+		return false;
+	health_mark_down(socksify_health(), way->chain,
+			 netio_now_ms() + way->cfg->down_time_ms);
+	return true;
+}
+
+/* One attempt through way->chain. target is what the proxy is asked for:
+ * the name behind a fake address, or the address itself; may_defer: see
+ * stream_connect. Returns 0 or -errno (logged); *retry says whether the
+ * next chain may be tried. */
+static int stream_attempt(int fd, int domain, const struct stream_way *way,
+			  const struct endpoint *asked,
+			  const struct endpoint *target, bool may_defer,
+			  bool *nonblocking, bool *retry)
+{
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
 	struct tunnel_result res = {.hop = -1, .why = NULL};
-	struct endpoint target = *asked;
 	struct sockaddr_storage proxy;
 	bool started = false;
 	int len, rc = 0;
 
-	endpoint_format(asked, dest, sizeof dest);
-	if (is_fake && !socksify_unfake(asked, &target)) {
-		log_error("fd %d: %s refused: a fake address with no name "
-			  "(from another socksify session?)",
-			  fd, dest);
-		return -EHOSTUNREACH;
-	}
-	endpoint_format(&target, dest, sizeof dest);
-	proxy_text(cfg, via, sizeof via);
-	len = socksify_proxy_sockaddr(domain, &proxy);
-	if (len < 0) {
-		log_error("fd %d: %s via %s: %s", fd, dest, via,
-			  len == -EAFNOSUPPORT
-			      ? "an IPv4 socket cannot reach an IPv6 proxy"
-			      : "the proxy's address is unknown");
+	*retry = true;
+	endpoint_format(target, dest, sizeof dest);
+	len = stream_proxy_address(fd, domain, way, dest, &proxy);
+	if (len < 0)
 		return len;
-	}
 	if (may_defer)
-		rc = stream_try_async(fd, cfg, &proxy, (socklen_t)len, asked,
-				      &target, nonblocking, &started);
-	if (rc < 0)
-		log_error("fd %d: %s via %s: connecting to the proxy failed",
-			  fd, dest, via);
+		rc = stream_try_async(fd, way, &proxy, (socklen_t)len, asked,
+				      target, nonblocking, &started);
+	if (rc < 0) {
+		/* The TCP connect to the proxy failed at once: its own. */
+		*retry = stream_note_failure(way, rc, &res);
+		log_error("fd %d: %s via %s: connecting to the proxy failed%s",
+			  fd, dest, via_text(way, via, sizeof via),
+			  *retry && way->several ? " (marked down)" : "");
+	}
 	if (rc < 0 || started)
 		return rc;
-	rc = stream_tunnel(fd, cfg, &proxy, (socklen_t)len, &target,
-			   nonblocking, &res);
+	rc = stream_tunnel(fd, way, &proxy, (socklen_t)len, target, nonblocking,
+			   &res);
 	if (rc < 0) {
-		log_error("fd %d: %s via %s: %s", fd, dest, via,
-			  res.why ? res.why : "failed");
+		*retry = stream_note_failure(way, rc, &res);
+		log_error("fd %d: %s via %s: %s%s", fd, dest,
+			  via_text(way, via, sizeof via),
+			  res.why ? res.why : "failed",
+			  *retry && way->several ? " (marked down)" : "");
 		return rc;
 	}
+	health_mark_up(socksify_health(), way->chain);
 	stream_record(fd, asked);
-	bind_note_connect(fd, &target, &res.bound);
-	log_info("fd %d: %s via %s: ok", fd, dest, via);
+	bind_note_connect(fd, target, &res.bound);
+	log_info("fd %d: %s via %s: ok", fd, dest,
+		 via_text(way, via, sizeof via));
 	return 0;
+}
+
+/* The proxied path: the chains of the choice's plan in turn, while one
+ * fails for a reason of its own, within one connect deadline. With
+ * may_defer the attempts run in the background (async_drive.c goes on
+ * with the plan there). Returns 0 or -errno (logged). */
+static int stream_proxy(int fd, int domain, struct stream_way *way,
+			const struct endpoint *asked,
+			const struct endpoint *target, bool may_defer,
+			bool *nonblocking)
+{
+	const struct config *cfg = way->cfg;
+	uint64_t now = netio_now_ms();
+	bool retry = false;
+	int rc = -EHOSTUNREACH;
+	unsigned i;
+
+	group_plan(cfg, socksify_health(), way->choice.via, now, &way->plan);
+	way->several = way->plan.count > 1;
+	way->domain = domain;
+	if (way->several)
+		way->path.limit_ms =
+		    now + cfg->connect_timeout_ms + cfg->handshake_timeout_ms;
+	for (i = 0; i < way->plan.count; i++) {
+		way->at = i;
+		way->chain = way->plan.chains[i];
+		way->path.hops =
+		    config_chain_hops(cfg, way->chain, &way->path.count);
+		way->path.connect_ms = group_connect_ms(cfg, &way->plan, i);
+		rc = stream_attempt(fd, domain, way, asked, target, may_defer,
+				    nonblocking, &retry);
+		if (rc == 0 || !retry ||
+		    (way->several && netio_now_ms() >= way->path.limit_ms))
+			break;
+	}
+	return rc;
 }
 
 /* Refusal when the configuration is broken: every connection fails. */
@@ -170,13 +259,53 @@ static void stream_log(int fd, const struct endpoint *asked, const char *what)
 			 endpoint_format(asked, dest, sizeof dest), what);
 }
 
+/* The name behind a fake address into target (asked itself when not
+ * fake); a fake address without a name leaves target ENDPOINT_NONE. */
+static void stream_target(const struct endpoint *asked, bool is_fake,
+			  struct endpoint *target)
+{
+	*target = *asked;
+	if (is_fake && !socksify_unfake(asked, target))
+		target->kind = ENDPOINT_NONE;
+}
+
+/* Refusal of a fake address without a name. */
+static int stream_nameless(int fd, const struct endpoint *asked)
+{
+	char dest[ENDPOINT_TEXT_MAX];
+
+	log_error("fd %d: %s refused: a fake address with no name "
+		  "(from another socksify session?)",
+		  fd, endpoint_format(asked, dest, sizeof dest));
+	return -EHOSTUNREACH;
+}
+
+/* The rules' choice for asked (target: the name behind a fake address),
+ * into *choice. Returns its decision, or ROUTE_DIRECT for a real address a
+ * direct name resolved to (choice then keeps the rules' own). */
+static enum route_decision stream_choose(const struct config *cfg,
+					 const struct endpoint *asked,
+					 const struct endpoint *target,
+					 bool is_fake,
+					 struct route_choice *choice)
+{
+	enum route_decision d = route_select(
+	    cfg, asked, target->kind == ENDPOINT_NAME ? target->u.name : NULL,
+	    is_fake, RULE_PROTO_TCP, choice);
+
+	if (d == ROUTE_PROXY && !is_fake && directset_contains(asked))
+		return ROUTE_DIRECT;
+	return d;
+}
+
 int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		   bool may_defer, enum stream_outcome *outcome,
 		   bool *nonblocking)
 {
 	const struct config *cfg = socksify_config();
+	struct stream_way way = {.cfg = cfg};
 	struct fdtab_entry entry;
-	struct endpoint asked;
+	struct endpoint asked, target;
 	bool is_fake;
 
 	*outcome = STREAM_DIRECT;
@@ -191,18 +320,25 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		return 0;
 	}
 	is_fake = socksify_is_fake(&asked);
-	switch (route_classify(cfg, &asked, is_fake)) {
+	stream_target(&asked, is_fake, &target);
+	switch (stream_choose(cfg, &asked, &target, is_fake, &way.choice)) {
 	case ROUTE_DIRECT:
-		stream_log(fd, &asked, "direct");
+		stream_log(fd, &asked,
+			   way.choice.decision == ROUTE_DIRECT
+			       ? "direct"
+			       : "direct (resolved for a direct name)");
 		return 0;
 	case ROUTE_BLOCK:
-		stream_log(fd, &asked, "refused by rule");
+		stream_log(fd, target.kind == ENDPOINT_NONE ? &asked : &target,
+			   "refused by rule");
 		return -EACCES;
 	case ROUTE_PROXY:
 		break;
 	}
+	if (target.kind == ENDPOINT_NONE)
+		return stream_nameless(fd, &asked);
 	*outcome = STREAM_PROXIED;
-	return stream_proxy(fd, domain, cfg, &asked, is_fake, may_defer,
+	return stream_proxy(fd, domain, &way, &asked, &target, may_defer,
 			    nonblocking);
 }
 

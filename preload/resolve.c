@@ -26,11 +26,13 @@
 #include <unistd.h>
 
 #include "addrinfo.h"
+#include "directset.h"
 #include "fakedns.h"
 #include "hosts.h"
 #include "log.h"
 #include "real.h"
 #include "resolve.h"
+#include "route.h"
 #include "state.h"
 
 #define HOSTS_PATH	     "/etc/hosts"
@@ -195,10 +197,72 @@ static void resolve_log(const char *name, const char *source,
 	log_debug("resolve %s -> %s%s", name, source, count ? text : " none");
 }
 
+enum route_decision resolve_rule(const struct config *cfg, const char *name)
+{
+	struct route_choice choice;
+
+	if (!cfg->valid ||
+	    route_lookup(cfg, name, strlen(name), &choice) == ROUTE_PROXY)
+		return ROUTE_PROXY;
+	if (log_enabled(LOG_INFO))
+		log_info("resolve %s: %s by the rule of line %u", name,
+			 choice.decision == ROUTE_DIRECT
+			     ? "resolved locally (direct)"
+			     : "refused",
+			 cfg->rules[choice.rule].line);
+	return choice.decision;
+}
+
+/* Remember the addresses of a direct name, so that their connects go
+ * direct too. */
+static void resolve_note_direct(const struct addrinfo *res)
+{
+	struct endpoint ep;
+
+	for (; res; res = res->ai_next)
+		if (endpoint_from_sockaddr(&ep, res->ai_addr,
+					   res->ai_addrlen) == 0)
+			directset_add(&ep);
+}
+
+/* Real DNS for a name a direct rule sends around the proxy: libc's
+ * getaddrinfo, its addresses into out[*count]. Returns 0 or its EAI_*. */
+static int resolve_real(const char *name, int family, int flags,
+			struct endpoint *out, size_t *count)
+{
+	struct addrinfo hints = {.ai_family = family,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = flags & (AI_V4MAPPED | AI_ALL)};
+	struct addrinfo *res, *ai;
+	int rc = real.getaddrinfo(name, NULL, &hints, &res);
+
+	*count = 0;
+	if (rc != 0)
+		return rc;
+	resolve_note_direct(res);
+	for (ai = res; ai && *count < ADDRINFO_MAX_ADDRS; ai = ai->ai_next)
+		if (endpoint_from_sockaddr(&out[*count], ai->ai_addr,
+					   ai->ai_addrlen) == 0)
+			(*count)++;
+	real.freeaddrinfo(res);
+	return *count ? 0 : EAI_NONAME;
+}
+
 int resolve_addresses(const struct config *cfg, const char *name, int family,
 		      int flags, struct endpoint *out, size_t *count)
 {
-	int rc = resolve_hosts(name, family, flags, out, count);
+	int rc;
+
+	switch (resolve_rule(cfg, name)) {
+	case ROUTE_BLOCK:
+		*count = 0;
+		return EAI_NONAME;
+	case ROUTE_DIRECT:
+		return resolve_real(name, family, flags, out, count);
+	case ROUTE_PROXY:
+		break;
+	}
+	rc = resolve_hosts(name, family, flags, out, count);
 
 	if (rc < 0)
 		return rc;
@@ -232,6 +296,19 @@ int resolve_getaddrinfo(const char *node, const char *service,
 	    (hints && hints->ai_flags & AI_NUMERICHOST))
 		return real.getaddrinfo(node, service, hints, res);
 	cfg = socksify_config();
+	/* Host-name rules: before the remote DNS test, so that a block rule
+	 * refuses the name with remote DNS off too. */
+	switch (resolve_rule(cfg, node)) {
+	case ROUTE_BLOCK:
+		return EAI_NONAME;
+	case ROUTE_DIRECT:
+		rc = real.getaddrinfo(node, service, hints, res);
+		if (rc == 0)
+			resolve_note_direct(*res);
+		return rc;
+	case ROUTE_PROXY:
+		break;
+	}
 	if (!resolve_is_ours(cfg))
 		return real.getaddrinfo(node, service, hints, res);
 	rc = addrinfo_check_hints(hints);

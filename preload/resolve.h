@@ -9,6 +9,7 @@
 
 #include "addrinfo.h"
 #include "config.h"
+#include "route.h"
 #include "endpoint.h"
 
 /* True when socksify answers name lookups itself: remote DNS is on, or the
@@ -30,6 +31,11 @@ bool resolve_is_literal(const char *name);
  * EAI_FAIL (invalid configuration or no fake-DNS table, logged). */
 int resolve_addresses(const struct config *cfg, const char *name, int family,
 		      int flags, struct endpoint *out, size_t *count);
+
+/* What the host-name rules say of a lookup of name (route_lookup, logged
+ * at info level): ROUTE_DIRECT (real DNS), ROUTE_BLOCK (the lookup fails
+ * with EAI_NONAME), or ROUTE_PROXY (as without rules). */
+enum route_decision resolve_rule(const struct config *cfg, const char *name);
 
 /* getaddrinfo() without the errno bookkeeping: libc's for literals and when
  * remote DNS is off, ours otherwise. Returns 0 or an EAI_* code. */

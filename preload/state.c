@@ -35,7 +35,9 @@
 #define STATE_SHM_DIR	  "/dev/shm"
 
 static struct config state_config;
-static struct proxy_addresses state_proxy;
+/* The first proxy of each chain (state_proxy[0]: the default chain's). */
+static struct proxy_addresses state_proxy[CONFIG_MAX_CHAINS];
+static struct health *state_health;
 static char state_session[STATE_SESSION_MAX + 1];
 static __thread bool state_loading __attribute__((tls_model("initial-exec")));
 
@@ -81,23 +83,82 @@ static void state_keep_session(const char *session)
 	memcpy(state_session, session, len + 1);
 }
 
-/* Resolve the proxy's host name once with libc's own resolver, unless the
- * supervisor looked it up already (SOCKSIFY_PROXY_RESOLVED, under the
- * guard, whose filter would refuse libc's DNS query under remote DNS).
- * Failure is logged; every proxied connection then fails with
+/* The addresses the supervisor found for addr's name: one entry of given
+ * ("NAME IPV4 IPV6" entries separated by ';', proxyaddr_to_text). */
+static bool state_proxy_given(const char *given, const struct endpoint *addr,
+			      struct proxy_addresses *pa)
+{
+	char entry[ENDPOINT_NAME_MAX + 2 * 64];
+	const char *at = given, *end;
+	size_t len;
+
+	while (at && *at) {
+		end = strchr(at, ';');
+		len = end ? (size_t)(end - at) : strlen(at);
+		if (len < sizeof entry) {
+			memcpy(entry, at, len);
+			entry[len] = '\0';
+			if (proxyaddr_from_text(pa, addr, entry) == 0)
+				return true;
+		}
+		at = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Resolve each chain's first proxy once with libc's own resolver, unless
+ * the supervisor looked it up already (SOCKSIFY_PROXY_RESOLVED, under the
+ * guard, whose filter would hand libc's DNS query to the supervisor's
+ * responder under remote DNS). Failure
+ * is logged; every connection through that chain then fails with
  * EHOSTUNREACH. */
 static void state_resolve_proxy(const struct config *cfg)
 {
 	const struct proxy_resolver resolver = {real.getaddrinfo,
 						real.freeaddrinfo};
 	const char *given = state_env("SOCKSIFY_PROXY_RESOLVED");
+	const struct proxy *hops;
+	unsigned i, count;
 
-	if (cfg->proxy_count == 0)
+	for (i = 0; i < cfg->chain_count && i < CONFIG_MAX_CHAINS; i++) {
+		hops = config_chain_hops(cfg, i, &count);
+		if (count > 0 &&
+		    !state_proxy_given(given, &hops[0].addr, &state_proxy[i]))
+			proxyaddr_find(&state_proxy[i], &hops[0].addr,
+				       &resolver);
+	}
+}
+
+/* The health table of the run's groups: the session's file beside the
+ * fake-DNS map, else anonymous memory shared with fork children. Without
+ * groups there is nothing to share. Failure is logged: chains then count
+ * as up and down marks are dropped. */
+static void state_attach_health(const struct config *cfg)
+{
+	char path[sizeof STATE_SHM_DIR + STATE_SESSION_MAX + 40];
+	int rc = -ENOENT;
+
+	if (cfg->group_count == 0)
 		return;
-	if (given && proxyaddr_from_text(&state_proxy, &cfg->proxies[0].addr,
-					 given) == 0)
-		return;
-	proxyaddr_find(&state_proxy, &cfg->proxies[0].addr, &resolver);
+	if (state_session[0]) {
+		struct stat st;
+
+		snprintf(path, sizeof path, "%s/socksify-%u-%s-health",
+			 STATE_SHM_DIR, (unsigned)getuid(), state_session);
+		/* The first process of a run removes what ended runs left. */
+		if (lstat(path, &st) < 0)
+			fakedns_collect_stale(STATE_SHM_DIR,
+					      (unsigned)getuid());
+		rc = health_attach(&real_sys_io, path, &state_health);
+	}
+	if (rc < 0)
+		rc = health_attach(&real_sys_io, NULL, &state_health);
+	if (rc < 0) {
+		log_warn("proxy health table unusable (%s); dead group members "
+			 "are not remembered",
+			 strerror(-rc));
+		state_health = NULL;
+	}
 }
 
 /* The once-routine: configuration from the environment, the log, the
@@ -127,6 +188,7 @@ static void state_load(void)
 			 "supervisor");
 	state_keep_session(state_env("SOCKSIFY_SESSION"));
 	state_resolve_proxy(&state_config);
+	state_attach_health(&state_config);
 }
 
 const struct config *socksify_config(void)
@@ -143,17 +205,35 @@ const struct config *socksify_config(void)
 
 int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss)
 {
+	return socksify_chain_sockaddr(CONFIG_DEFAULT_CHAIN, family, ss);
+}
+
+int socksify_chain_sockaddr(unsigned chain, int family,
+			    struct sockaddr_storage *ss)
+{
 	socksify_config();
-	return proxyaddr_sockaddr(&state_proxy, family, ss);
+	if (chain >= CONFIG_MAX_CHAINS)
+		return -EHOSTUNREACH;
+	return proxyaddr_sockaddr(&state_proxy[chain], family, ss);
 }
 
 bool socksify_is_proxy(const struct endpoint *ep)
 {
 	const struct config *cfg = socksify_config();
+	unsigned i;
 
 	if (!cfg->valid)
 		return false;
-	return proxyaddr_is(&state_proxy, ep);
+	for (i = 0; i < cfg->chain_count && i < CONFIG_MAX_CHAINS; i++)
+		if (proxyaddr_is(&state_proxy[i], ep))
+			return true;
+	return false;
+}
+
+struct health *socksify_health(void)
+{
+	socksify_config();
+	return state_health;
 }
 
 /* Join (or create) the session's table file; before creating one, remove

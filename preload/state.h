@@ -10,6 +10,7 @@
 #include "config.h"
 #include "endpoint.h"
 #include "fakedns.h"
+#include "health.h"
 
 /* The configuration, loaded once from the environment (SOCKSIFY_CONF,
  * SOCKSIFY_PROXY, SOCKSIFY_LOG, SOCKSIFY_LOG_FILE, XDG_CONFIG_HOME, HOME).
@@ -23,7 +24,16 @@ const struct config *socksify_config(void);
  * -EHOSTUNREACH when the proxy's host name could not be resolved. */
 int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss);
 
-/* True when ep is the first proxy itself (so connecting to it is direct). */
+/* The same for the first proxy of cfg->chains[chain]. */
+int socksify_chain_sockaddr(unsigned chain, int family,
+			    struct sockaddr_storage *ss);
+
+/* The run's chain health table (groups' down members, turns), or NULL when
+ * the config has no group or it could not be mapped. */
+struct health *socksify_health(void);
+
+/* True when ep is the first proxy of any chain (connecting to it is
+ * direct). */
 bool socksify_is_proxy(const struct endpoint *ep);
 
 /* The fake-DNS table, attached on first use: the file

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "directset.h"
 #include "fdreg.h"
 #include "hidden.h"
 #include "hooks.h"
@@ -42,6 +43,10 @@ static unsigned udp_owner; /* our registry id, for hidden descriptors */
 static int udp_decide(const struct endpoint *dest, const char **why)
 {
 	const struct config *cfg = socksify_config();
+	bool is_fake = socksify_is_fake(dest);
+	struct route_choice choice;
+	struct endpoint name;
+	enum route_decision d;
 
 	*why = "invalid configuration";
 	if (!cfg->valid)
@@ -49,8 +54,15 @@ static int udp_decide(const struct endpoint *dest, const char **why)
 	if (socksify_is_proxy(dest))
 		return UDP_WAY_DIRECT;
 	*why = "blocked by rule";
-	switch (route_classify_proto(cfg, dest, socksify_is_fake(dest),
-				     RULE_PROTO_UDP)) {
+	/* Host-name rules see the name behind a fake address; a "route ...
+	 * via" choice still sends UDP through the default proxy. */
+	d = route_select(cfg, dest,
+			 is_fake && socksify_unfake(dest, &name) ? name.u.name
+								 : NULL,
+			 is_fake, RULE_PROTO_UDP, &choice);
+	if (d == ROUTE_PROXY && !is_fake && directset_contains(dest))
+		d = ROUTE_DIRECT; /* resolved for a direct name rule */
+	switch (d) {
 	case ROUTE_DIRECT:
 		return UDP_WAY_DIRECT;
 	case ROUTE_BLOCK:

@@ -28,6 +28,10 @@
  *                              (supervisor.c), LIBRARY in its LD_PRELOAD
  *                              (a dynamic PROGRAM under the guard, and any
  *                              dynamic program a static one runs)
+ *   socksify-helper explain HOST[:PORT] [tcp|udp]
+ *                              print the rule, chain or group and proxies
+ *                              a connection to HOST would use, and why
+ *                              (explain.c); exit 1 on a config error
  *   socksify-helper version    print the version
  *   socksify-helper probe [URL]
  *                              (URL, or SOCKSIFY_PROBE_URL: the wrapper
@@ -50,6 +54,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "explain.h"
 #include "handshake.h"
 #include "libc_io.h"
 #include "log.h"
@@ -499,6 +504,34 @@ static int preflight(const char *path)
 	return guard ? 5 : 0;
 }
 
+/* ---- explain: which rule, chain or group, and proxies ---- */
+
+/* Load the configuration as the library would and print explain_route()'s
+ * text. Exit 0, 1 on a configuration error (also printed), 2 on a bad
+ * destination or transport. */
+static int explain(const char *destination, const char *transport)
+{
+	struct config *cfg = malloc(sizeof(*cfg));
+	char *text = malloc(EXPLAIN_TEXT_MAX);
+	struct config_env env;
+	int rc;
+
+	if (!cfg || !text) {
+		fprintf(stderr, "socksify: out of memory\n");
+		free(cfg);
+		free(text);
+		return 1;
+	}
+	config_env_read(&env, helper_env);
+	config_load(cfg, &env, &libc_sys_io);
+	rc = explain_route(cfg, destination, transport, text, EXPLAIN_TEXT_MAX);
+	fputs(text, rc < 0 ? stderr : stdout);
+	rc = rc < 0 ? 2 : cfg->valid ? 0 : 1;
+	free(cfg);
+	free(text);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "preflight") == 0)
@@ -511,6 +544,8 @@ int main(int argc, char **argv)
 		return check_elf(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "probe") == 0)
 		return probe(argv[2]);
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "explain") == 0)
+		return explain(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "probe") == 0)
 		return probe(helper_env("SOCKSIFY_PROBE_URL"));
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {
@@ -519,6 +554,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
 			"preflight [PATH] | probe [URL] | version |\n"
+			"       explain HOST[:PORT] [tcp|udp] |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;
 }

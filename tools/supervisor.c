@@ -64,6 +64,8 @@
 
 #include "config.h"
 #include "fakedns.h"
+#include "group.h"
+#include "health.h"
 #include "guardpage.h"
 #include "libc_io.h"
 #include "log.h"
@@ -101,8 +103,10 @@ struct supervisor {
 	int listener;
 	int program; /* a pidfd of the program (the exec'd process), or -1 */
 	struct config cfg;
-	struct proxy_addresses proxy; /* the first proxy's addresses */
-	struct fakedns *table;	      /* NULL without remote DNS */
+	/* The first proxy of each chain (proxy[0]: the default chain). */
+	struct proxy_addresses proxy[CONFIG_MAX_CHAINS];
+	struct health *health; /* the run's, shared with the library */
+	struct fakedns *table; /* NULL without remote DNS */
 	sem_t slots;
 };
 
@@ -115,8 +119,57 @@ static struct supervisor sv;
  * (and refuse under remote DNS). */
 struct supervisor_ready {
 	char ack;
-	char proxy[ENDPOINT_NAME_MAX + 2 * INET6_ADDRSTRLEN + 8];
+	char proxy[CONFIG_MAX_CHAINS *
+		   (ENDPOINT_NAME_MAX + 2 * INET6_ADDRSTRLEN + 8)];
 };
+
+/* Read exactly len bytes (a stream may hand them over in pieces). Returns
+ * 0, or -1 at end of file or on an error. */
+static int supervisor_read_full(int fd, void *buf, size_t len)
+{
+	char *at = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, at, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		at += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The ready message's text: an entry per chain whose first proxy is a
+ * host name, separated by ';'. */
+static void supervisor_ready_text(char *buf, size_t cap)
+{
+	const struct proxy *hops;
+	size_t used = 0;
+	unsigned count;
+	int n;
+
+	buf[0] = '\0';
+	for (unsigned i = 0;
+	     sv.cfg.valid && i < sv.cfg.chain_count && i < CONFIG_MAX_CHAINS;
+	     i++) {
+		hops = config_chain_hops(&sv.cfg, i, &count);
+		if (count == 0 || used + 1 >= cap)
+			continue;
+		n = proxyaddr_to_text(&sv.proxy[i], &hops[0].addr,
+				      buf + used + (used > 0),
+				      cap - used - (used > 0));
+		if (n < 0) {
+			buf[used] = '\0'; /* no half-written entry */
+			continue;
+		}
+		if (used > 0)
+			buf[used] = ';';
+		used += (size_t)n + (used > 0);
+	}
+}
 
 /* ---- the program's side ---- */
 
@@ -286,7 +339,7 @@ int supervisor_exec(const char *library, char *const argv[])
 	err = 0;
 	if (write(channel[0], &listener, sizeof listener) !=
 		(ssize_t)sizeof listener ||
-	    read(channel[0], &ready, sizeof ready) != (ssize_t)sizeof ready)
+	    supervisor_read_full(channel[0], &ready, sizeof ready) != 0)
 		err = -EPIPE;
 	close(listener);
 	close(channel[0]);
@@ -314,14 +367,37 @@ static const char *supervisor_env(const char *name)
 	return value && *value ? value : NULL;
 }
 
-/* The first proxy's addresses, its name resolved here (the supervisor is
- * outside the filter and has no preload). */
+/* Each chain's first proxy's addresses, names resolved here (the
+ * supervisor is outside the filter and has no preload). */
 static void supervisor_resolve_proxy(void)
 {
 	const struct proxy_resolver resolver = {getaddrinfo, freeaddrinfo};
+	const struct proxy *hops;
+	unsigned i, count;
 
-	if (sv.cfg.proxy_count > 0)
-		proxyaddr_find(&sv.proxy, &sv.cfg.proxies[0].addr, &resolver);
+	for (i = 0; i < sv.cfg.chain_count && i < CONFIG_MAX_CHAINS; i++) {
+		hops = config_chain_hops(&sv.cfg, i, &count);
+		if (count > 0)
+			proxyaddr_find(&sv.proxy[i], &hops[0].addr, &resolver);
+	}
+}
+
+/* Join the session's health table (preload/state.c makes the same file),
+ * so group members marked down anywhere in the run are skipped here too. */
+static void supervisor_attach_health(const char *session)
+{
+	char path[256];
+
+	if (sv.cfg.group_count == 0)
+		return;
+	if (session) {
+		snprintf(path, sizeof path, "%s/socksify-%u-%s-health",
+			 SUPERVISOR_SHM_DIR, (unsigned)getuid(), session);
+		if (health_attach(&libc_sys_io, path, &sv.health) == 0)
+			return;
+	}
+	if (health_attach(&libc_sys_io, NULL, &sv.health) < 0)
+		sv.health = NULL;
 }
 
 /* Join the session's fake-DNS map, the file the library attaches to
@@ -333,9 +409,11 @@ static void supervisor_attach_names(void)
 	char path[256];
 	int rc;
 
+	if (session && (strchr(session, '/') || strlen(session) > 64))
+		session = NULL;
+	if (sv.cfg.valid)
+		supervisor_attach_health(session);
 	if (!sv.cfg.valid || !sv.cfg.remote_dns || !session)
-		return;
-	if (strchr(session, '/') || strlen(session) > 64)
 		return;
 	snprintf(path, sizeof path, "%s/socksify-%u-%s", SUPERVISOR_SHM_DIR,
 		 (unsigned)getuid(), session);
@@ -523,7 +601,12 @@ static bool supervisor_fastopen(struct supervisor_call *call)
 
 static bool supervisor_is_proxy(const struct endpoint *ep)
 {
-	return proxyaddr_is(&sv.proxy, ep);
+	unsigned i;
+
+	for (i = 0; i < sv.cfg.chain_count && i < CONFIG_MAX_CHAINS; i++)
+		if (proxyaddr_is(&sv.proxy[i], ep))
+			return true;
+	return false;
 }
 
 static bool supervisor_is_fake(const struct endpoint *ep)
@@ -846,17 +929,18 @@ static int supervisor_known(struct supervisor_call *call, int sock)
 	return supervisor_recvfrom(call, sock, &known);
 }
 
-/* Run the chain on sock, the supervisor's copy of the program's socket
- * (one open file: its flags are the program's), non-blocking for the run,
- * the flags put back after. A failure dissolves the half-made connection
- * (connect to AF_UNSPEC), as the library does. */
-static int supervisor_tunnel(int sock, int family,
+/* Run chain's path on sock, the supervisor's copy of the program's
+ * socket, non-blocking for the handshake with the flags put back after. A
+ * failure dissolves the half-made connection (connect to AF_UNSPEC), as
+ * the library does. */
+static int supervisor_tunnel(int sock, int family, unsigned chain,
+			     const struct tunnel_path *path,
 			     const struct endpoint *target,
 			     struct tunnel_result *res)
 {
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 	struct sockaddr_storage proxy;
-	int len = proxyaddr_sockaddr(&sv.proxy, family, &proxy);
+	int len = proxyaddr_sockaddr(&sv.proxy[chain], family, &proxy);
 	int flags, rc;
 
 	if (len < 0) {
@@ -871,9 +955,9 @@ static int supervisor_tunnel(int sock, int family,
 	if (!(flags & O_NONBLOCK) &&
 	    fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
-	rc = tunnel_open(&libc_socket_io, &sv.cfg, sock,
-			 (const struct sockaddr *)&proxy, (socklen_t)len,
-			 target, HANDSHAKE_CONNECT, res);
+	rc = tunnel_open_path(&libc_socket_io, &sv.cfg, path, sock,
+			      (const struct sockaddr *)&proxy, (socklen_t)len,
+			      target, HANDSHAKE_CONNECT, res);
 	if (!(flags & O_NONBLOCK))
 		fcntl(sock, F_SETFL, flags);
 	if (rc < 0 && rc != -EISCONN && rc != -EALREADY)
@@ -881,30 +965,72 @@ static int supervisor_tunnel(int sock, int family,
 	return rc;
 }
 
-/* A TCP connect() to a destination the routes send to the proxy. */
-static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
-			    const struct endpoint *asked, bool is_fake)
+/* One attempt through plan->chains[at]. Returns 0 or -errno (logged); *retry
+ * says whether the next chain of the plan may be tried. */
+static int supervisor_attempt(struct supervisor_call *call, int sock,
+			      int family, const struct group_plan *plan,
+			      unsigned at, uint64_t limit_ms,
+			      const struct endpoint *target, bool *retry)
 {
-	char dest[ENDPOINT_TEXT_MAX];
+	unsigned chain = plan->chains[at];
+	char dest[ENDPOINT_TEXT_MAX], via[CONFIG_URL_TEXT_MAX];
 	struct tunnel_result res = {.hop = -1, .why = NULL};
-	struct endpoint target = *asked;
 	int pid = (int)call->notif.pid, fd = (int)call->notif.data.args[0];
+	struct tunnel_path path = {.limit_ms = limit_ms};
+	const char *name;
 	int rc;
 
-	if (is_fake && !supervisor_unfake(asked, &target)) {
-		log_error("pid %d fd %d: %s refused: a fake address with no "
-			  "name (from another socksify session?)",
-			  pid, fd, endpoint_format(asked, dest, sizeof dest));
-		return -EHOSTUNREACH;
-	}
-	endpoint_format(&target, dest, sizeof dest);
-	rc = supervisor_tunnel(sock, family, &target, &res);
+	path.hops = config_chain_hops(&sv.cfg, chain, &path.count);
+	path.connect_ms = group_connect_ms(&sv.cfg, plan, at);
+	endpoint_format(target, dest, sizeof dest);
+	/* The default chain keeps its old words, "via the proxy". */
+	name = chain == CONFIG_DEFAULT_CHAIN
+		   ? "the proxy"
+		   : config_target_name(
+			 &sv.cfg, (struct route_target){TARGET_CHAIN, chain},
+			 via, sizeof via);
+	rc = supervisor_tunnel(sock, family, chain, &path, target, &res);
+	*retry = rc < 0 && rc != -EISCONN && rc != -EALREADY &&
+		 group_proxy_failed(-rc, &res, path.count);
+	if (*retry)
+		health_mark_down(sv.health, chain,
+				 netio_now_ms() + sv.cfg.down_time_ms);
 	if (rc < 0)
-		log_error("pid %d fd %d: %s via the proxy: %s", pid, fd, dest,
+		log_error("pid %d fd %d: %s via %s%s: %s", pid, fd, dest,
+			  chain ? "chain " : "", name,
 			  res.why ? res.why : strerror(-rc));
-	else
-		log_info("pid %d fd %d: %s via the proxy: ok (supervised)", pid,
-			 fd, dest);
+	else {
+		health_mark_up(sv.health, chain);
+		log_info("pid %d fd %d: %s via %s%s: ok (supervised)", pid, fd,
+			 dest, chain ? "chain " : "", name);
+	}
+	return rc;
+}
+
+/* A TCP connect() to a destination the routes send through via: the
+ * chains of its plan in turn, while one fails for a reason of its own,
+ * within one connect deadline. */
+static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
+			    const struct endpoint *asked,
+			    const struct endpoint *target,
+			    struct route_target via)
+{
+	uint64_t now = netio_now_ms();
+	uint64_t limit =
+	    now + sv.cfg.connect_timeout_ms + sv.cfg.handshake_timeout_ms;
+	struct group_plan plan;
+	bool retry = false;
+	int rc = -EHOSTUNREACH;
+	unsigned i;
+
+	group_plan(&sv.cfg, sv.health, via, now, &plan);
+	for (i = 0; i < plan.count; i++) {
+		rc = supervisor_attempt(call, sock, family, &plan, i,
+					plan.count > 1 ? limit : 0, target,
+					&retry);
+		if (rc == 0 || !retry || netio_now_ms() >= limit)
+			break;
+	}
 	if (rc == 0)
 		supervisor_remember(sock, family, asked, NULL);
 	return rc;
@@ -926,6 +1052,8 @@ static void supervisor_log(struct supervisor_call *call,
 static int supervisor_stream(struct supervisor_call *call, int sock, int family,
 			     const struct endpoint *ep)
 {
+	struct route_choice choice;
+	struct endpoint target;
 	bool is_fake;
 
 	if (call->notif.data.nr != SYS_connect && !supervisor_fastopen(call))
@@ -937,7 +1065,12 @@ static int supervisor_stream(struct supervisor_call *call, int sock, int family,
 	if (supervisor_is_proxy(ep))
 		return SUPERVISOR_CONTINUE;
 	is_fake = supervisor_is_fake(ep);
-	switch (route_classify(&sv.cfg, ep, is_fake)) {
+	target = *ep;
+	if (is_fake && !supervisor_unfake(ep, &target))
+		target.kind = ENDPOINT_NONE; /* refused below, unless blocked */
+	switch (route_select(
+	    &sv.cfg, ep, target.kind == ENDPOINT_NAME ? target.u.name : NULL,
+	    is_fake, RULE_PROTO_TCP, &choice)) {
 	case ROUTE_DIRECT:
 		supervisor_log(call, ep, "direct");
 		return SUPERVISOR_CONTINUE;
@@ -952,7 +1085,13 @@ static int supervisor_stream(struct supervisor_call *call, int sock, int family,
 			       "refused: TCP Fast Open is not carried");
 		return -EOPNOTSUPP;
 	}
-	return supervisor_proxy(call, sock, family, ep, is_fake);
+	if (target.kind == ENDPOINT_NONE) {
+		supervisor_log(call, ep,
+			       "refused: a fake address with no name (from "
+			       "another socksify session?)");
+		return -EHOSTUNREACH;
+	}
+	return supervisor_proxy(call, sock, family, ep, &target, choice.via);
 }
 
 /* A datagram socket: direct destinations only (UDP is not carried through
@@ -1366,10 +1505,7 @@ static void supervisor_serve(int channel, pid_t program)
 	supervisor_load();
 	supervisor_leave_cwd();
 	sem_init(&sv.slots, 0, SUPERVISOR_THREADS);
-	if (sv.cfg.valid && sv.cfg.proxy_count > 0 &&
-	    proxyaddr_to_text(&sv.proxy, &sv.cfg.proxies[0].addr, ready.proxy,
-			      sizeof ready.proxy) < 0)
-		ready.proxy[0] = '\0';
+	supervisor_ready_text(ready.proxy, sizeof ready.proxy);
 	if (write(channel, &ready, sizeof ready) != (ssize_t)sizeof ready)
 		_exit(1);
 	close(channel);

@@ -53,7 +53,8 @@ long supervisor_dns_answer(const uint8_t *query, size_t len, uint8_t *reply,
 	const struct dnsanswer_map map = {.fake_ipv4 = &dns.cfg->fake_ipv4,
 					  .fake_ipv6 = &dns.cfg->fake_ipv6,
 					  .table = dns.table,
-					  .ttl = DNS_TTL};
+					  .ttl = DNS_TTL,
+					  .rules = dns.cfg};
 	struct dnsmsg_query q;
 	const char *why;
 	long rc = dnsanswer_reply(&map, query, len, reply, cap, &why);

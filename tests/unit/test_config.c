@@ -227,8 +227,7 @@ START_TEST(rule_limit)
 	parse_ok(text);
 	strcat(text, "direct *\n");
 	ck_assert_int_eq(parse(text), -EINVAL);
-	ck_assert_str_eq(cfg.error,
-			 "t.conf:66: more than 64 direct/block rules");
+	ck_assert_str_eq(cfg.error, "t.conf:66: more than 64 rules");
 }
 END_TEST
 
@@ -317,37 +316,45 @@ static const struct {
     {"proxy socks5h://h:70000\n",
      "t.conf:1: bad proxy URL: bad port: expected 1..65535"},
     {"direct 10.0.0.0/33\n",
-     "t.conf:1: bad network '10.0.0.0/33': expected a CIDR prefix, an "
-     "address or *"},
-    {"block example.com\n",
-     "t.conf:1: bad network 'example.com': expected a CIDR prefix, an "
-     "address or *"},
+     "t.conf:1: bad match '10.0.0.0/33': expected *, an address, a CIDR "
+     "prefix or a host name (host.example, .example, *.example)"},
+    {"block exa*mple.com\n",
+     "t.conf:1: bad match 'exa*mple.com': expected *, an address, a CIDR "
+     "prefix or a host name (host.example, .example, *.example)"},
     {"block none\n",
-     "t.conf:1: bad network 'none': expected a CIDR prefix, an address "
-     "or *"},
+     "t.conf:1: bad match 'none': expected *, an address, a CIDR "
+     "prefix or a host name (host.example, .example, *.example)"},
+    {"block 1.2.3\n",
+     "t.conf:1: bad match '1.2.3': expected *, an address, a CIDR "
+     "prefix or a host name (host.example, .example, *.example)"},
     {"direct 10.0.0.0/8 port 70000\n",
      "t.conf:1: bad port '70000': expected P or P-Q within 0..65535"},
     {"direct 10.0.0.0/8 port 9-1\n",
      "t.conf:1: bad port '9-1': expected P or P-Q within 0..65535"},
     {"direct 10.0.0.0/8 ports 80\n",
-     "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+     "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
     {"direct 10.0.0.0/8 port\n",
-     "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
-    {"block * port 1 2\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+     "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
+    {"block * port 1 2\n", "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
     {"block * port 1 udp 2\n", "t.conf:1: too many values for block"},
-    {"block * sctp\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
-    {"block * UDP\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
-    {"block * tcp udp\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
-    {"block * udp port 53\n", "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+    {"block * sctp\n", "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
+    {"block * UDP\n", "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
+    {"block * tcp udp\n", "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
+    {"block * udp port 53\n",
+     "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
     {"block * port 53 tcp,udp\n",
-     "t.conf:1: expected NET [port P|P-Q] [tcp|udp]"},
+     "t.conf:1: expected MATCH [port P|P-Q] [tcp|udp]"},
     {"direct * port udp\n",
      "t.conf:1: bad port 'udp': expected P or P-Q within 0..65535"},
     {"direct udp\n",
-     "t.conf:1: bad network 'udp': expected a CIDR prefix, an address or *"},
+     "t.conf:1: bad match 'udp': expected *, an address, a CIDR "
+     "prefix or a host name (host.example, .example, *.example)"},
     {"direct none udp\n",
-     "t.conf:1: bad network 'none': expected a CIDR prefix, an address "
-     "or *"},
+     "t.conf:1: bad match 'none': expected *, an address, a CIDR "
+     "prefix or a host name (host.example, .example, *.example)"},
+    {"direct .corp.example port 22\n",
+     "t.conf:1: a direct host-name rule takes no port or transport: the "
+     "name is resolved before either is known"},
     {"udp\n", "t.conf:1: missing value for udp"},
     {"udp on\n", "t.conf:1: udp must be auto, proxy, direct or block"},
     {"udp Proxy\n", "t.conf:1: udp must be auto, proxy, direct or block"},
@@ -389,7 +396,8 @@ static const struct {
      "(\"500ms\"), 1ms to 1 hour"},
     {"log_level debug#x\n",
      "t.conf:1: log_level must be none, error, warn, info or debug"},
-    {"block 1 2 3 4 5 6 7 8\n", "t.conf:1: too many values"},
+    {"block 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
+     "t.conf:1: too many values"},
 };
 
 START_TEST(errors)
@@ -457,8 +465,10 @@ END_TEST
 START_TEST(errors_quote_values_redacted)
 {
 	ck_assert_int_eq(parse("direct alice:S3cr3t@host\n"), -EINVAL);
-	ck_assert_str_eq(cfg.error, "t.conf:1: bad network 'alice:***@host': "
-				    "expected a CIDR prefix, an address or *");
+	ck_assert_str_eq(cfg.error,
+			 "t.conf:1: bad match 'alice:***@host': expected *, "
+			 "an address, a CIDR prefix or a host name "
+			 "(host.example, .example, *.example)");
 	ck_assert_int_eq(parse("block * port S3cr3t@host\n"), -EINVAL);
 	ck_assert_str_eq(cfg.error, "t.conf:1: bad port '***@host': expected "
 				    "P or P-Q within 0..65535");
@@ -1225,7 +1235,14 @@ START_TEST(example_file)
 	ck_assert_msg(config_parse(&cfg, enabled, n, "example") == 0, "%s",
 		      cfg.error);
 	ck_assert_int_eq(config_finish(&cfg), 0);
-	ck_assert_uint_eq(cfg.rule_count, 8);
+	ck_assert_uint_eq(cfg.rule_count, 12);
+	ck_assert_int_eq(cfg.rules[8].action, RULE_DIRECT);
+	ck_assert_str_eq(cfg.rules[8].host.name, "corp.example");
+	ck_assert_int_eq(cfg.rules[11].action, RULE_VIA);
+	ck_assert_int_eq(cfg.rules[11].via.kind, TARGET_GROUP);
+	ck_assert_uint_eq(cfg.group_count, 2);
+	ck_assert_uint_eq(cfg.down_time_ms, 30000);
+	ck_assert_uint_eq(cfg.race_delay_ms, 250);
 	ck_assert_int_eq(cfg.rules[6].proto, RULE_PROTO_UDP);
 	ck_assert_uint_eq(cfg.rules[6].port_min, 53);
 	ck_assert_int_eq(cfg.rules[7].action, RULE_BLOCK);

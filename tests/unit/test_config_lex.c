@@ -54,8 +54,10 @@ START_TEST(words_limits)
 {
 	char *text = malloc(CONFIG_LINE_MAX + 1);
 
-	ck_assert_int_eq(lex("1 2 3 4 5 6 7 8"), CONFIG_WORDS_MAX);
-	ck_assert_int_eq(lex("1 2 3 4 5 6 7 8 9"), -EINVAL);
+	ck_assert_int_eq(lex("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"),
+			 CONFIG_WORDS_MAX);
+	ck_assert_int_eq(lex("1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17"),
+			 -EINVAL);
 	ck_assert_str_eq(ps.reason, "too many values");
 
 	ck_assert_ptr_nonnull(text);

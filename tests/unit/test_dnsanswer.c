@@ -159,6 +159,29 @@ START_TEST(no_map_refused)
 }
 END_TEST
 
+START_TEST(blocked_names)
+{
+	static const char text[] = "block ads.example\nroute .x via default\n";
+	static struct config cfg;
+	uint8_t reply[512];
+	unsigned rcode, answers;
+	const char *why;
+
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_parse(&cfg, text, strlen(text), "t.conf"), 0);
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	map.rules = &cfg;
+	ask("ADS.example", DNSMSG_TYPE_A, DNSMSG_CLASS_IN, reply, &rcode,
+	    &answers, &why);
+	ck_assert_uint_eq(rcode, DNSMSG_NXDOMAIN);
+	ck_assert_uint_eq(answers, 0);
+	ask("www.x", DNSMSG_TYPE_A, DNSMSG_CLASS_IN, reply, &rcode, &answers,
+	    &why);
+	ck_assert_uint_eq(rcode, 0);
+	ck_assert_uint_eq(answers, 1);
+}
+END_TEST
+
 START_TEST(malformed_and_other_opcodes)
 {
 	uint8_t query[300], reply[512];
@@ -205,6 +228,7 @@ static Suite *dnsanswer_suite(void)
 	tcase_add_loop_test(tc, others_refused, 0,
 			    sizeof refused_cases / sizeof refused_cases[0]);
 	tcase_add_test(tc, no_map_refused);
+	tcase_add_test(tc, blocked_names);
 	tcase_add_test(tc, malformed_and_other_opcodes);
 	suite_add_tcase(s, tc);
 	return s;

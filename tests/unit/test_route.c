@@ -334,6 +334,159 @@ START_TEST(names)
 }
 END_TEST
 
+/* route_select() with the name behind a fake address. */
+static enum route_decision select_named(const char *ip_text, uint16_t port,
+					const char *name, enum rule_proto proto,
+					struct route_choice *choice)
+{
+	struct endpoint e = ep(ip_text, port);
+
+	return route_select(&cfg, &e, name, name != NULL, proto, choice);
+}
+
+static const char names_conf[] =
+    "chain corp socks5h://10.0.0.1\n"
+    "chain web socks5h://10.0.0.2\n"
+    "group both failover corp web\n"
+    "direct .lan\n"			       /* rule 0 */
+    "block ads.example\n"		       /* rule 1 */
+    "route git.corp.example port 22 via web\n" /* rule 2 */
+    "route *.corp.example via corp\n"	       /* rule 3 */
+    "block .corp.example port 25\n"	       /* rule 4: after 3 */
+    "route 10.9.0.0/16 via both\n"	       /* rule 5 */
+    "route fd00::/8 port 443 tcp via web\n"    /* rule 6 */
+    "route * port 8080 via both\n";	       /* rule 7 */
+
+START_TEST(names_pick_chains)
+{
+	struct route_choice c;
+
+	setup_text(names_conf);
+	ck_assert_int_eq(select_named("240.0.0.5", 443, "www.corp.example",
+				      RULE_PROTO_TCP, &c),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(c.rule, 3);
+	ck_assert_int_eq(c.via.kind, TARGET_CHAIN);
+	ck_assert_uint_eq(c.via.index, 1);
+	ck_assert_int_eq(select_named("240.0.0.5", 22, "GIT.corp.example.",
+				      RULE_PROTO_TCP, &c),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(c.rule, 2);
+	ck_assert_uint_eq(c.via.index, 2);
+	/* First match wins: rule 3 comes before the block on port 25. */
+	select_named("240.0.0.5", 25, "mail.corp.example", RULE_PROTO_TCP, &c);
+	ck_assert_int_eq(c.rule, 3);
+	ck_assert_int_eq(
+	    select_named("240.0.0.6", 80, "ads.example", RULE_PROTO_TCP, &c),
+	    ROUTE_BLOCK);
+	ck_assert_int_eq(c.rule, 1);
+	/* A name no rule fits: the default chain; a fake never goes direct,
+	 * even when its name fits a direct rule. */
+	ck_assert_int_eq(
+	    select_named("240.0.0.7", 80, "other.example", RULE_PROTO_TCP, &c),
+	    ROUTE_PROXY);
+	ck_assert_int_eq(c.rule, ROUTE_RULE_NONE);
+	ck_assert_uint_eq(c.via.index, CONFIG_DEFAULT_CHAIN);
+	ck_assert_int_eq(
+	    select_named("240.0.0.8", 80, "nas.lan", RULE_PROTO_TCP, &c),
+	    ROUTE_PROXY);
+	ck_assert_int_eq(c.rule, ROUTE_RULE_NONE);
+	/* "*" fits names and addresses alike. */
+	select_named("240.0.0.7", 8080, "other.example", RULE_PROTO_TCP, &c);
+	ck_assert_int_eq(c.rule, 7);
+	ck_assert_int_eq(c.via.kind, TARGET_GROUP);
+}
+END_TEST
+
+START_TEST(addresses_pick_chains)
+{
+	struct route_choice c;
+
+	setup_text(names_conf);
+	ck_assert_int_eq(select_named("10.9.1.1", 80, NULL, RULE_PROTO_TCP, &c),
+			 ROUTE_PROXY);
+	ck_assert_int_eq(c.rule, 5);
+	ck_assert_int_eq(c.via.kind, TARGET_GROUP);
+	select_named("fd01::1", 443, NULL, RULE_PROTO_TCP, &c);
+	ck_assert_int_eq(c.rule, 6);
+	select_named("fd01::1", 443, NULL, RULE_PROTO_UDP, &c);
+	ck_assert_int_eq(c.rule, ROUTE_RULE_NONE);
+	select_named("fd01::1", 444, NULL, RULE_PROTO_TCP, &c);
+	ck_assert_int_eq(c.rule, ROUTE_RULE_NONE);
+	/* A fake address in an address rule's range is not that address. */
+	select_named("10.9.1.1", 80, "x.example", RULE_PROTO_TCP, &c);
+	ck_assert_int_eq(c.rule, ROUTE_RULE_NONE);
+	/* Host rules never fit a bare address. */
+	select_named("10.0.0.99", 443, NULL, RULE_PROTO_TCP, &c);
+	ck_assert_int_eq(c.rule, ROUTE_RULE_NONE);
+}
+END_TEST
+
+START_TEST(name_endpoints)
+{
+	struct route_choice c;
+	struct endpoint e;
+
+	setup_text(names_conf);
+	ck_assert_int_eq(endpoint_set_name(&e, "a.corp.example", 14, 443), 0);
+	ck_assert_int_eq(
+	    route_select(&cfg, &e, NULL, false, RULE_PROTO_TCP, &c),
+	    ROUTE_PROXY);
+	ck_assert_int_eq(c.rule, 3);
+}
+END_TEST
+
+static enum route_decision lookup(const char *name, int *rule)
+{
+	struct route_choice c;
+	enum route_decision d = route_lookup(&cfg, name, strlen(name), &c);
+
+	*rule = c.rule;
+	return d;
+}
+
+START_TEST(lookups)
+{
+	int rule;
+
+	setup_text(names_conf);
+	ck_assert_int_eq(lookup("nas.lan", &rule), ROUTE_DIRECT);
+	ck_assert_int_eq(rule, 0);
+	ck_assert_int_eq(lookup("LAN.", &rule), ROUTE_DIRECT);
+	ck_assert_int_eq(lookup("ads.example", &rule), ROUTE_BLOCK);
+	ck_assert_int_eq(rule, 1);
+	ck_assert_int_eq(lookup("www.ads.example", &rule), ROUTE_PROXY);
+	ck_assert_int_eq(rule, ROUTE_RULE_NONE);
+	/* A fitting rule with a port leaves it to the connect. */
+	ck_assert_int_eq(lookup("git.corp.example", &rule), ROUTE_PROXY);
+	ck_assert_int_eq(rule, ROUTE_RULE_NONE);
+	ck_assert_int_eq(lookup("www.corp.example", &rule), ROUTE_PROXY);
+	ck_assert_int_eq(rule, 3);
+	/* "*" and address rules do not decide lookups. */
+	ck_assert_int_eq(lookup("example.org", &rule), ROUTE_PROXY);
+	ck_assert_int_eq(rule, ROUTE_RULE_NONE);
+	cfg.valid = false;
+	ck_assert_int_eq(lookup("nas.lan", &rule), ROUTE_BLOCK);
+}
+END_TEST
+
+START_TEST(direct_star_and_fakes)
+{
+	struct route_choice c;
+
+	setup_text("direct * port 22\nblock * port 23\n");
+	ck_assert_int_eq(
+	    select_named("240.0.0.1", 22, "h.example", RULE_PROTO_TCP, &c),
+	    ROUTE_PROXY);
+	ck_assert_int_eq(
+	    select_named("240.0.0.1", 23, "h.example", RULE_PROTO_TCP, &c),
+	    ROUTE_BLOCK);
+	ck_assert_int_eq(
+	    select_named("192.0.2.1", 22, NULL, RULE_PROTO_TCP, &c),
+	    ROUTE_DIRECT);
+}
+END_TEST
+
 static Suite *route_suite(void)
 {
 	Suite *s = suite_create("route");
@@ -354,6 +507,11 @@ static Suite *route_suite(void)
 	tcase_add_test(tc, proto_names_and_fakes);
 	tcase_add_test(tc, proto_invalid_config_blocks);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, names_pick_chains);
+	tcase_add_test(tc, addresses_pick_chains);
+	tcase_add_test(tc, name_endpoints);
+	tcase_add_test(tc, lookups);
+	tcase_add_test(tc, direct_star_and_fakes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -791,6 +791,47 @@ START_TEST(connect_deadline)
 }
 END_TEST
 
+START_TEST(path_deadlines)
+{
+	struct tunnel_path path = {fixed_cfg.proxies, 1, 0, 250};
+	short ev;
+
+	/* connect_ms replaces connect_timeout for the TCP connect. */
+	tunnel_run_init_path(&fixed_run, &fixed_cfg, &path, &fixed_dest,
+			     HANDSHAKE_CONNECT, 1000);
+	ck_assert_uint_eq(tunnel_run_deadline(&fixed_run), 1250);
+	/* limit_ms caps every deadline, the handshake's too. */
+	path.connect_ms = 0;
+	path.limit_ms = 1500;
+	tunnel_run_init_path(&fixed_run, &fixed_cfg, &path, &fixed_dest,
+			     HANDSHAKE_CONNECT, 1000);
+	ck_assert_uint_eq(tunnel_run_deadline(&fixed_run), 1500);
+	ck_assert_int_eq(fixed_step(1001, &ev), -EAGAIN);
+	ck_assert_uint_eq(tunnel_run_deadline(&fixed_run), 1500);
+	ck_assert_int_eq(fixed_step(1500, &ev), -ETIMEDOUT);
+	ck_assert(fixed_run.res.negotiating);
+}
+END_TEST
+
+START_TEST(negotiating_flag)
+{
+	static const uint8_t unreachable[] = {5, 4, 0, 1, 0, 0, 0, 0, 0, 0};
+	unsigned char skip[64];
+	short ev;
+
+	ck_assert(!fixed_run.res.negotiating);
+	ck_assert_int_eq(fixed_step(1001, &ev), -EAGAIN);
+	ck_assert_int_eq(send(fixed_sv[1], "\5\0", 2, 0), 2);
+	ck_assert_int_eq(fixed_step(1002, &ev), -EAGAIN);
+	ck_assert_int_gt(recv(fixed_sv[1], skip, sizeof skip, 0), 0);
+	ck_assert_int_eq(send(fixed_sv[1], unreachable, sizeof unreachable, 0),
+			 sizeof unreachable);
+	ck_assert_int_eq(fixed_step(1003, &ev), -EHOSTUNREACH);
+	ck_assert(fixed_run.res.negotiating);
+	ck_assert_int_eq(fixed_run.res.hop, 0);
+}
+END_TEST
+
 START_TEST(no_proxy)
 {
 	short ev;
@@ -925,6 +966,8 @@ static Suite *tunnel_suite(void)
 	tcase_add_test(fixed, handshake_deadline);
 	tcase_add_test(fixed, proxy_closes);
 	tcase_add_test(fixed, connect_deadline);
+	tcase_add_test(fixed, path_deadlines);
+	tcase_add_test(fixed, negotiating_flag);
 	tcase_add_test(fixed, no_proxy);
 	tcase_add_test(netio, netio_remaining);
 	tcase_add_test(netio, netio_wait_ready_timeout_eintr);
