@@ -5,7 +5,13 @@
 #   make check           clang build, unit tests (plain, ASan+UBSan, valgrind),
 #                        integration tests
 #   make check-unit      unit tests only (plain build)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (LIBDIR, MANDIR and the
+#                        completion dirs may be set too; see below)
+#   make uninstall       remove everything install put there (same variables)
+#   make check-man       mandoc -Tlint the man pages (doc/)
+#   make deb             build the Debian package (../socksify_*.deb)
+#   make check-deb       build, install and try it against microsocks (slow,
+#                        not part of make check; needs root)
 #   make format          clang-format every C file
 #   make format-check    fail when a C file is not as clang-format writes it
 #   make check-exports   the library exports exactly preload/exports.txt
@@ -17,8 +23,14 @@
 VERSION  := 1.0.0
 PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
-LIBDIR    = $(PREFIX)/lib/socksify
-DOCDIR    = $(PREFIX)/share/doc/socksify
+# The helper and the library live together in LIBDIR; the installed
+# wrapper is told where (Debian: the multiarch directory).
+LIBDIR   ?= $(PREFIX)/lib/socksify
+DOCDIR   ?= $(PREFIX)/share/doc/socksify
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+MAN_SRC  := doc/socksify.1 doc/socksify.conf.5
 
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -66,7 +78,8 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .SECONDARY:
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
-	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench
+	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench \
+	check-man deb check-deb
 
 # The Go test programs (t_go.sh), built only where Debian's golang-go is
 # installed: GOPATH mode, every cache under build/go (a clean clone, no
@@ -172,7 +185,7 @@ check-format:
 check-selfbind: $(B)/libsocksify.so
 	$(Q)tests/check-selfbind.sh $(B)
 
-check: all check-format check-exports check-selfbind check-clang check-unit \
+check: all check-format check-man check-exports check-selfbind check-clang check-unit \
 	check-asan check-valgrind check-integration
 
 demo: all
@@ -181,18 +194,49 @@ demo: all
 bench: all
 	tests/bench/run.sh
 
+# The installed wrapper gets LIBDIR's helper and library as defaults for
+# SOCKSIFY_HELPER and SOCKSIFY_LIBRARY (a line after "#!"), so it finds them
+# wherever LIBDIR is.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
-	install -m 755 tools/socksify $(DESTDIR)$(BINDIR)/socksify
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	sed '1a : "$${SOCKSIFY_HELPER:=$(LIBDIR)/socksify-helper}" "$${SOCKSIFY_LIBRARY:=$(LIBDIR)/libsocksify.so}"' \
+		tools/socksify >$(DESTDIR)$(BINDIR)/socksify
+	chmod 755 $(DESTDIR)$(BINDIR)/socksify
 	install -m 755 $(B)/socksify-helper $(DESTDIR)$(LIBDIR)/socksify-helper
 	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
 	install -m 644 socksify.conf.example README $(DESTDIR)$(DOCDIR)/
+	install -m 644 doc/socksify.1 $(DESTDIR)$(MANDIR)/man1/socksify.1
+	install -m 644 doc/socksify.conf.5 $(DESTDIR)$(MANDIR)/man5/socksify.conf.5
+	install -m 644 completions/socksify.bash $(DESTDIR)$(BASHCOMPDIR)/socksify
+	install -m 644 completions/_socksify $(DESTDIR)$(ZSHCOMPDIR)/_socksify
 
+# Every file install wrote, and socksify's own directories.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
-		$(DESTDIR)$(LIBDIR)/socksify-helper
+		$(DESTDIR)$(LIBDIR)/socksify-helper \
+		$(DESTDIR)$(MANDIR)/man1/socksify.1 \
+		$(DESTDIR)$(MANDIR)/man5/socksify.conf.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/socksify $(DESTDIR)$(ZSHCOMPDIR)/_socksify
 	rm -rf $(DESTDIR)$(DOCDIR)
-	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)
+	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir $(DESTDIR)$(LIBDIR)
+
+# The man pages must be lint-clean, warnings included.
+check-man:
+	@if command -v mandoc >/dev/null 2>&1; then \
+		echo "  MAN    check ($(words $(MAN_SRC)) pages)"; \
+		mandoc -Tlint -W warning $(MAN_SRC); \
+	else \
+		echo "check-man skipped: mandoc is not installed"; \
+	fi
+
+# The Debian package, built from this tree into ../ (debian/).
+deb:
+	dpkg-buildpackage -us -uc -b
+
+check-deb:
+	tests/check-deb.sh
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRC)
