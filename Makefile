@@ -27,6 +27,7 @@ BINDIR    = $(PREFIX)/bin
 # wrapper is told where (Debian: the multiarch directory).
 LIBDIR   ?= $(PREFIX)/lib/socksify
 DOCDIR   ?= $(PREFIX)/share/doc/socksify
+EXAMPLEDIR ?= $(DOCDIR)
 MANDIR   ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
@@ -39,7 +40,8 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 	    -Wdouble-promotion -Wnested-externs
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
-	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -Itools -MMD -MP
+	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -Itools -MMD -MP \
+	     $(CPPFLAGS)
 LDLIBS_SO = -ldl -lpthread
 
 B        ?= build
@@ -106,14 +108,14 @@ $(B)/exports.map: $(EXPORTS)
 		echo 'local: *; };'; } >$@
 
 $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
-	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
 		-Wl,--version-script=$(B)/exports.map -o $@ $(filter %.o,$^) $(LDLIBS_SO)
 
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o \
 		$(B)/tools/proxyfile.o $(B)/tools/shellmode.o \
 		$(B)/tools/supervisor_dns.o $(B)/tools/supervisor_sockets.o \
 		$(B)/tools/libc_io.o $(COMMON_OBJ)
-	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -197,8 +199,9 @@ bench: all
 # The installed wrapper gets LIBDIR's helper and library as defaults for
 # SOCKSIFY_HELPER and SOCKSIFY_LIBRARY (a line after "#!"), so it finds them
 # wherever LIBDIR is.
-install: all
+install: $(B)/libsocksify.so $(B)/socksify-helper
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(EXAMPLEDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	sed '1a : "$${SOCKSIFY_HELPER:=$(LIBDIR)/socksify-helper}" "$${SOCKSIFY_LIBRARY:=$(LIBDIR)/libsocksify.so}"' \
@@ -206,7 +209,8 @@ install: all
 	chmod 755 $(DESTDIR)$(BINDIR)/socksify
 	install -m 755 $(B)/socksify-helper $(DESTDIR)$(LIBDIR)/socksify-helper
 	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
-	install -m 644 socksify.conf.example README $(DESTDIR)$(DOCDIR)/
+	install -m 644 README $(DESTDIR)$(DOCDIR)/
+	install -m 644 socksify.conf.example $(DESTDIR)$(EXAMPLEDIR)/
 	install -m 644 doc/socksify.1 $(DESTDIR)$(MANDIR)/man1/socksify.1
 	install -m 644 doc/socksify.conf.5 $(DESTDIR)$(MANDIR)/man5/socksify.conf.5
 	install -m 644 completions/socksify.bash $(DESTDIR)$(BASHCOMPDIR)/socksify
@@ -219,6 +223,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/socksify.1 \
 		$(DESTDIR)$(MANDIR)/man5/socksify.conf.5 \
 		$(DESTDIR)$(BASHCOMPDIR)/socksify $(DESTDIR)$(ZSHCOMPDIR)/_socksify
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/socksify.conf.example
 	rm -rf $(DESTDIR)$(DOCDIR)
 	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir $(DESTDIR)$(LIBDIR)
 
@@ -231,12 +236,20 @@ check-man:
 		echo "check-man skipped: mandoc is not installed"; \
 	fi
 
-# The Debian package, built from this tree into ../ (debian/).
+# The Debian package, built in a copy of the tree (dpkg-buildpackage writes
+# into the parent directory and cleans build/): build/deb/*.deb, and
+# lintian's verdict on it.
+DEB_TREE := build/deb/socksify-$(VERSION)
 deb:
-	dpkg-buildpackage -us -uc -b
+	rm -rf build/deb
+	mkdir -p $(DEB_TREE)
+	tar -c --exclude=./build --exclude=./.git . | tar -x -C $(DEB_TREE)
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	lintian --fail-on error,warning build/deb/socksify_$(VERSION)_*.changes
 
 check-deb:
-	tests/check-deb.sh
+	$(Q)tests/check-deb.sh
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRC)
