@@ -5,8 +5,8 @@
 # `eval "$(socksify --shell off)"` the same command is not (the name does
 # not resolve, danted logs nothing more), `show` says off and LD_PRELOAD is
 # as before. For bash, dash and zsh (each when installed; dash at least).
-# A password in the URL is refused: it would stay in the shell's
-# environment.
+# A configuration file name that needs quoting comes through intact. A
+# password in the URL is refused: it would stay in the shell's environment.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need danted curl dash
@@ -45,6 +45,21 @@ preload=/nonexistent-before.so proxy=unset session=unset"
 	expect_eq "$sh: connects danted relayed" "$after" $((before + 1))
 	say "$sh: ok"
 done
+
+# A configuration file whose name needs quoting (a quote, a space, a $):
+# the exported name is exactly the file's, and the fetch goes through it.
+conf="$SFY_TMP/it's a \$HOME.conf"
+printf 'proxy %s\n' "$proxy" >"$conf"
+before=$(danted_connects_to "$HTTP_PORT")
+out=$(SOCKSIFY=$SOCKSIFY CONF=$conf URL=$url dash -c '
+eval "$("$SOCKSIFY" -f "$CONF" --shell on)" || exit 1
+[ "$SOCKSIFY_CONF" = "$CONF" ] || echo "conf=$SOCKSIFY_CONF"
+curl -sS --max-time 20 "$URL"' 2>"$SFY_TMP/conf.err") ||
+	fail "-f with a quoted name: $out $(cat "$SFY_TMP/conf.err")"
+expect_eq "-f with a quoted name" "$out" "$HTTP_TOKEN"
+after=$(wait_count $((before + 1)) danted_connects_to "$HTTP_PORT")
+expect_eq "-f with a quoted name: connects danted relayed" "$after" \
+	$((before + 1))
 
 # A password is refused, and nothing is printed for eval.
 out=$("$SOCKSIFY" -x "socks5h://alice:secret@127.0.0.1:$DANTED_PORT" \
