@@ -35,6 +35,21 @@ for f in share/man/man1/socksify.1 share/man/man5/socksify.conf.5 \
 	share/zsh/site-functions/_socksify share/doc/socksify/socksify.conf.example; do
 	[ -f "$prefix/$f" ] || fail "make install did not install $f"
 done
+# The installed completions load; bash's offers on/off after --shell and
+# the subcommands as a first word.
+out=$(bash -c '. "$1"; COMP_WORDS=(socksify --shell ""); COMP_CWORD=2
+_socksify; echo "${COMPREPLY[*]}"' bash \
+	"$prefix/share/bash-completion/completions/socksify") ||
+	fail "bash completion failed"
+expect_eq "bash completion after --shell" "$out" "on off"
+out=$(bash -c '. "$1"; COMP_WORDS=(socksify do); COMP_CWORD=1
+_socksify; echo "${COMPREPLY[*]}"' bash \
+	"$prefix/share/bash-completion/completions/socksify")
+expect_contains "bash completion of a first word" "$out" "doctor"
+if command -v zsh >/dev/null 2>&1; then
+	zsh -n "$prefix/share/zsh/site-functions/_socksify" ||
+		fail "zsh completion does not parse"
+fi
 # Shell mode from the installed tree: the helper finds the library beside it.
 out=$("$prefix/bin/socksify" --shell on) || fail "installed --shell on failed"
 expect_contains "installed --shell on preloads the installed library" "$out" \
