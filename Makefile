@@ -67,9 +67,10 @@ EXPORTS     := preload/exports.txt
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-# The suites' helpers, and libc's I/O tables (tools/libc_io.c, shared with
-# socksify-helper).
-UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o) $(B)/tools/libc_io.o
+# The suites' helpers, libc's I/O tables (tools/libc_io.c, shared with
+# socksify-helper) and shell mode's code (tools/shellmode.c, test_shellmode).
+UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o) $(B)/tools/libc_io.o \
+		    $(B)/tools/shellmode.o
 PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
 PROG_STATIC_BIN := $(PROG_STATIC_SRC:tests/integration/progs_static/%.c=$(B)/progs_static/%)
 
