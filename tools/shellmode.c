@@ -93,6 +93,31 @@ static bool shellmode_preloaded(const char *library)
 	return false;
 }
 
+/* A word of $LD_PRELOAD whose file name is libsocksify.so (a shell that
+ * `socksify bash` started), or NULL; copied into buf. */
+static const char *shellmode_run_library(char *buf, size_t cap)
+{
+	static const char name[] = "libsocksify.so";
+	const char *list = getenv("LD_PRELOAD");
+
+	while (list && *list) {
+		size_t len = strcspn(list, " :");
+
+		if (len >= sizeof name - 1 && len < cap &&
+		    !memcmp(list + len - (sizeof name - 1), name,
+			    sizeof name - 1) &&
+		    (len == sizeof name - 1 ||
+		     list[len - (sizeof name - 1) - 1] == '/')) {
+			memcpy(buf, list, len);
+			buf[len] = '\0';
+			return buf;
+		}
+		list += len;
+		list += strspn(list, " :");
+	}
+	return NULL;
+}
+
 /* Whether $SOCKSIFY_PROXY holds a URL with a password. */
 static bool shellmode_proxy_secret(void)
 {
@@ -221,18 +246,34 @@ int shellmode_show(FILE *out)
 	const char *conf = getenv("SOCKSIFY_CONF");
 	struct proxy p;
 	char shown[600];
+	const char *session = getenv("SOCKSIFY_SESSION");
+	char run_library[4096];
 
-	if (!library || !library[0] || !shellmode_preloaded(library)) {
-		fprintf(out, "socksify: off in this shell\n");
-		return 1;
+	if (!session)
+		session = "?";
+	if (library && library[0] && shellmode_preloaded(library)) {
+		fprintf(out, "socksify: on in this shell (session %s)\n",
+			session);
+	} else {
+		library =
+		    shellmode_run_library(run_library, sizeof run_library);
+		if (!library) {
+			fprintf(out, "socksify: off in this shell\n");
+			return 1;
+		}
+		fprintf(out,
+			"socksify: on: this shell runs under socksify "
+			"(session %s)\n",
+			session);
 	}
-	fprintf(out, "socksify: on in this shell (session %s)\n",
-		getenv("SOCKSIFY_SESSION") ? getenv("SOCKSIFY_SESSION") : "?");
 	fprintf(out, "  library: %s\n", library);
 	if (url && url[0] && proxyurl_parse(&p, url, NULL, 0) == 0) {
 		fprintf(out, "  proxy: %s\n",
 			proxyurl_format(&p, shown, sizeof(shown)));
 		explicit_bzero(&p, sizeof(p));
+	} else if (getenv("SOCKSIFY_PROXY_FILE")) {
+		fprintf(out, "  proxy: from the private file %s\n",
+			getenv("SOCKSIFY_PROXY_FILE"));
 	} else if (conf && conf[0]) {
 		fprintf(out, "  configuration: %s\n", conf);
 	} else {

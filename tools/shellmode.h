@@ -17,8 +17,9 @@ int shellmode_on(FILE *out, const char *library, const char *random_hex);
  * LD_PRELOAD, the variables it exported are unset. Returns 0. */
 int shellmode_off(FILE *out);
 
-/* Say on out whether shell mode is on in the calling shell (its
- * environment reached us). Returns 0 when on, 1 when off. */
+/* Say on out whether socksify is on in the calling shell (its environment
+ * reached us): shell mode, or a shell started by `socksify bash` (the
+ * library in LD_PRELOAD). Returns 0 when on, 1 when off. */
 int shellmode_show(FILE *out);
 
 #endif

@@ -141,6 +141,14 @@ START_TEST(show_on_and_off)
 	has("on in this shell (session 42-00)");
 	has("proxy: socks5h://bob@proxy.example:1080\n");
 	ck_assert_ptr_null(strstr(text, "pw"));
+	/* A shell that `socksify bash` started: on, without shell mode. */
+	unsetenv("SOCKSIFY_SHELL");
+	unsetenv("SOCKSIFY_PROXY");
+	ck_assert_int_eq(capture(show, NULL, NULL), 0);
+	has("on: this shell runs under socksify (session 42-00)");
+	has("library: " LIB "\n");
+	setenv("LD_PRELOAD", "/x/notlibsocksify.so /y.so", 1);
+	ck_assert_int_eq(capture(show, NULL, NULL), 1);
 }
 END_TEST
 
