@@ -1,16 +1,19 @@
 #!/bin/sh
 # check-deb.sh — build the Debian package (make deb: lintian must pass) and
-# install it with dpkg into a throw-away root: an overlay of / in a private
-# mount namespace, so the machine itself is not changed. There the installed
-# /usr/bin/socksify, with /etc/socksify.conf, must fetch a page through
-# microsocks, and fail (closed) once microsocks is gone; the man pages,
-# completions and example must be in place; dpkg -r must remove it all.
+# install it with dpkg into a throw-away root: an overlay of / in private
+# mount and network namespaces, so the machine itself is not changed (and
+# port 1080 is ours). There, with no configuration file, the installed
+# /usr/bin/socksify must fetch a page by a name only the proxy resolves
+# through microsocks on 127.0.0.1:1080 (the default proxy), and fail
+# (closed) once microsocks is gone; shell mode must work, `man socksify`
+# render, the man pages, completions and example be in place; dpkg -r must
+# remove it all.
 # Needs root, debhelper, dpkg-dev, lintian, microsocks, curl, python3.
 # Not part of "make check" (about a minute): run "make check-deb".
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 [ "$(id -u)" = 0 ] || { echo "check-deb: must run as root" >&2; exit 1; }
-for tool in dpkg-buildpackage lintian microsocks curl python3 unshare; do
+for tool in dpkg-buildpackage lintian microsocks curl python3 unshare ip; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		{ echo "check-deb: $tool is missing (tests/install-deps.sh)" >&2; exit 1; }
 done
@@ -50,22 +53,34 @@ echo "deb-token-$$" >/tmp/www/index.html
 http=$(free_port)
 python3 -m http.server -b 127.0.0.1 -d /tmp/www "$http" >/tmp/http.log 2>&1 &
 pids="$pids $!"
-ms=$(free_port)
-microsocks -i 127.0.0.1 -p "$ms" >/tmp/ms.log 2>&1 &
+ms=1080
+# microsocks alone sees the test name: its own /etc/hosts, bound in a
+# mount namespace of its own (socksify reads /etc/hosts before faking).
+{ cat /etc/hosts; echo "127.0.0.1 deb.socksify.test"; } >/tmp/ms-hosts
+unshare -m sh -c 'mount --bind /tmp/ms-hosts /etc/hosts && exec microsocks -i 127.0.0.1 -p "$1"' \
+	ms "$ms" >/tmp/ms.log 2>&1 &
 ms_pid=$!
 pids="$pids $ms_pid"
 wait_port "$http"
 wait_port "$ms"
-# "direct none": even loopback goes through the proxy, so the page can
-# only come through microsocks.
-printf 'proxy socks5://127.0.0.1:%s\ndirect none\n' "$ms" >/etc/socksify.conf
-out=$(socksify -v curl -sS --max-time 10 "http://127.0.0.1:$http/" 2>/tmp/err) ||
+# No configuration: the default proxy, socks5h://127.0.0.1:1080, resolves
+# the name; the client cannot.
+rm -f /etc/socksify.conf /root/.config/socksify/socksify.conf
+url=http://deb.socksify.test:$http/
+out=$(socksify -v curl -sS --max-time 10 "$url" 2>/tmp/err) ||
 	fail "installed socksify curl: $(cat /tmp/err)"
 [ "$out" = "deb-token-$$" ] || fail "unexpected page: $out"
-grep -q "via socks5://127.0.0.1:$ms" /tmp/err || fail "no 'via' log line: $(cat /tmp/err)"
+grep -q "via socks5h://127.0.0.1:1080" /tmp/err || fail "no 'via' log line: $(cat /tmp/err)"
 socksify --version | grep -q socksify || fail "--version"
+out=$(sh -c 'eval "$(socksify --shell on)" && curl -sS --max-time 10 "$1" &&
+	socksify show' sh "$url") || fail "shell mode: $out"
+case $out in "deb-token-$$"*"on in this shell"*) ;; *) fail "shell mode: $out" ;; esac
+if command -v man >/dev/null 2>&1; then
+	man -P cat socksify 2>/dev/null | grep -q 'shell on' || fail "man socksify"
+	man -P cat socksify.conf 2>/dev/null | grep -q 'bind_peer' || fail "man socksify.conf"
+fi
 kill "$ms_pid"; wait "$ms_pid" 2>/dev/null || :
-if socksify -q curl -sS --max-time 10 "http://127.0.0.1:$http/" >/dev/null 2>&1; then
+if socksify -q curl -sS --max-time 10 "$url" >/dev/null 2>&1; then
 	fail "fetched with the proxy gone: not closed"
 fi
 dpkg -r socksify >/tmp/dpkg.log 2>&1 || fail "dpkg -r: $(cat /tmp/dpkg.log)"
@@ -74,8 +89,9 @@ dpkg -r socksify >/tmp/dpkg.log 2>&1 || fail "dpkg -r: $(cat /tmp/dpkg.log)"
 echo "check-deb: installed package works"
 INSIDE
 
-unshare -m sh -c '
+unshare -m -n sh -c '
 	tmp=$1 deb=$2
+	ip link set lo up
 	mount -t tmpfs tmpfs "$tmp/ov"
 	mkdir "$tmp/ov/upper" "$tmp/ov/work" "$tmp/ov/root"
 	mount -t overlay overlay \
