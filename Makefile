@@ -9,7 +9,7 @@
 #                        completion dirs may be set too; see below)
 #   make uninstall       remove everything install put there (same variables)
 #   make check-man       mandoc -Tlint the man pages (doc/)
-#   make deb             build the Debian package (../socksify_*.deb)
+#   make deb             build the Debian package (build/deb/*.deb), lintian
 #   make check-deb       build, install and try it against microsocks (slow,
 #                        not part of make check; needs root)
 #   make format          clang-format every C file
@@ -226,7 +226,7 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/socksify $(DESTDIR)$(ZSHCOMPDIR)/_socksify
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/socksify.conf.example
 	rm -rf $(DESTDIR)$(DOCDIR)
-	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir $(DESTDIR)$(LIBDIR)
+	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)
 
 # The man pages must be lint-clean, warnings included.
 check-man:
