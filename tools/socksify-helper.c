@@ -30,6 +30,9 @@
  *                              a connection to HOST would use, and why
  *                              (explain.c); exit 1 on a config error
  *   socksify-helper version    print the version
+ *   socksify-helper doctor [-x URL | -f FILE] [--target HOST:PORT] [--json]
+ *                              check every configured proxy and run the
+ *                              leak self-test (doctor.c)
  *   socksify-helper probe [URL]
  *                              (URL, or SOCKSIFY_PROBE_URL: the wrapper
  *                              passes it there, out of ps) tell whether the
@@ -51,6 +54,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "doctor.h"
 #include "explain.h"
 #include "handshake.h"
 #include "libc_io.h"
@@ -278,6 +282,25 @@ static int probe_explain(const struct proxy *p, const struct endpoint *self,
 	return 2;
 }
 
+int probe_pipelining(const struct proxy *p, const struct endpoint *self,
+		     const char **why)
+{
+	struct proxy piped = *p, plain = *p;
+	struct handshake hs;
+	int connected, rc;
+
+	piped.pipeline = true;
+	rc = probe_once(&piped, self, &hs, &connected);
+	*why = connected ? hs.why : "cannot connect to the proxy";
+	if (connected && probe_understood(rc, &hs))
+		return 0;
+	if (!connected)
+		return 2;
+	plain.pipeline = false;
+	rc = probe_once(&plain, self, &hs, &connected);
+	return connected && probe_understood(rc, &hs) ? 1 : 2;
+}
+
 static int probe(const char *url)
 {
 	struct proxy p;
@@ -492,12 +515,18 @@ int main(int argc, char **argv)
 		return explain(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "probe") == 0)
 		return probe(helper_env("SOCKSIFY_PROBE_URL"));
+	if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
+		return doctor_main(argc - 1, argv + 1);
+	if (argc == 3 && strcmp(argv[1], "doctor-leak") == 0)
+		return doctor_leak_child(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {
 		printf("socksify %s\n", SOCKSIFY_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
 			"preflight [PATH] | probe [URL] | version |\n"
+			"       doctor [-x URL | -f FILE] [--target HOST:PORT] "
+			"[--json] |\n"
 			"       explain HOST[:PORT] [tcp|udp] |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;
