@@ -6,8 +6,10 @@
 # UDP relay, no BIND, no pipelining: exit 1 while the config sends UDP
 # through it, 0 with "udp block"); a dead port (refused, with the fix); a
 # wrong password (auth fails) and the right one; --json parses and agrees
-# with the exit status; a config error names FILE:LINE; and the library's
-# log line for a refused proxy points at `socksify doctor`.
+# with the exit status; a chain of two (each hop, and a CONNECT through
+# both); the leak test failing when the library hooks nothing; a config
+# error names FILE:LINE; and the library's log line for a refused proxy
+# points at `socksify doctor`.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need danted microsocks
@@ -120,6 +122,30 @@ doctor "$SFY_TMP/pw2.out" -x "$url" --target "$target" >/dev/null
 line "$SFY_TMP/pw2.out" ok auth
 line "$SFY_TMP/pw2.out" ok connect-address
 say "password: wrong one refused, right one accepted"
+
+# A chain of two proxies (danted, then microsocks): each hop's lines and
+# one CONNECT through both.
+conf=$SFY_TMP/chain.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$DANTED_PORT" \
+	"proxy socks5h://doctor:right-pass@127.0.0.1:$MS_PORT" "udp block"
+rc=$(doctor "$SFY_TMP/chain.out" -f "$conf" --target "$target")
+expect_eq "doctor, a chain: exit status ($(cat "$SFY_TMP/chain.out"))" \
+	"$rc" 0
+grep -q "^ok   chain default: connect-chain: CONNECT through all 2 hops" \
+	"$SFY_TMP/chain.out" || fail "chain: $(cat "$SFY_TMP/chain.out")"
+expect_eq "chain: tcp lines, one per hop" \
+	"$(grep -c '^ok .*: tcp: reachable' "$SFY_TMP/chain.out")" 2
+say "chain: each hop and the whole chain"
+
+# The leak test fails when the library does not carry the program: a
+# library that hooks nothing (libc itself) in its place.
+libc=$(ldd /bin/true | awk '/libc\.so/ { print $3 }')
+[ -f "$libc" ] || fail "cannot find libc.so for the leak test's control"
+rc=$(SOCKSIFY_LIBRARY=$libc doctor "$SFY_TMP/noleak.out" \
+	-x "socks5h://127.0.0.1:$DANTED_PORT")
+expect_eq "doctor with a library that does not hook: exit status" "$rc" 1
+line "$SFY_TMP/noleak.out" FAIL leak-test
+say "leak test: fails without the library"
 
 # A configuration error: FILE:LINE, exit 1, JSON too.
 bad=$SFY_TMP/bad.conf
