@@ -30,11 +30,14 @@
 
 #define DOCTOR_TCP_TIMEOUT_MS 5000
 #define DOCTOR_UDP_WAIT_MS    1500
-#define DOCTOR_LEAK_WAIT_MS   8000
-#define DOCTOR_LEAK_PORT      4242
-#define DOCTOR_LEAK_NAME      "leak-test.socksify-doctor.invalid"
-#define DOCTOR_LEAK_ADDRESS   "198.18.0.1"
-#define DOCTOR_LEAK_ADDRESS_B 198, 18, 0, 1
+/* A pipelined handshake that a strict server does not understand ends in a
+ * timeout: wait less than --probe does. */
+#define DOCTOR_PROBE_TIMEOUT_MS 1500
+#define DOCTOR_LEAK_WAIT_MS	8000
+#define DOCTOR_LEAK_PORT	4242
+#define DOCTOR_LEAK_NAME	"leak-test.socksify-doctor.invalid"
+#define DOCTOR_LEAK_ADDRESS	"198.18.0.1"
+#define DOCTOR_LEAK_ADDRESS_B	198, 18, 0, 1
 
 extern char **environ;
 
@@ -254,6 +257,14 @@ static bool check_tcp(struct doctor *d, const struct doctor_proxy *dp)
 	return false;
 }
 
+/* Errors that are the proxy's answer about a destination: the handshake
+ * itself worked. */
+static bool is_destination_answer(int rc)
+{
+	return rc == -EACCES || rc == -ECONNREFUSED || rc == -EHOSTUNREACH ||
+	       rc == -ENETUNREACH || rc == -ECONNABORTED;
+}
+
 /* Whether a handshake's failure is a refusal of our methods or our
  * credentials (the machine's texts; HTTP says 407 as EACCES). */
 static bool failed_methods(const struct tunnel_result *res)
@@ -289,20 +300,32 @@ static const char *connect_fix(int err)
 	}
 }
 
-/* Errors that are the proxy's answer about a destination: the handshake
- * itself worked. */
-static bool is_destination_answer(int rc)
+/* The handshake ended before the proxy's final reply, for a reason other
+ * than our methods or credentials: one line for it. Returns false. */
+static bool report_no_reply(struct doctor *d, const struct doctor_proxy *dp,
+			    int rc, const struct tunnel_result *res)
 {
-	return rc == -EACCES || rc == -ECONNREFUSED || rc == -EHOSTUNREACH ||
-	       rc == -ENETUNREACH || rc == -ECONNABORTED;
+	char detail[1024];
+
+	snprintf(detail, sizeof detail, "the handshake did not complete: %s",
+		 why_or_errno(res, rc));
+	report(d, dp->shown, "handshake", VERDICT_FAIL, -1, detail,
+	       rc == -ETIMEDOUT
+		   ? "the proxy accepts connections but does not answer: "
+		     "check that it is a proxy of the URL's scheme and that "
+		     "it is not overloaded"
+		   : "check that the proxy speaks the URL's scheme "
+		     "(socks5h, socks5, socks4a, socks4, http)");
+	return false;
 }
 
 /* Methods and authentication as the CONNECT handshake showed them.
- * Returns true when the handshake got past them. */
+ * Returns true when the handshake got past them (to the final reply). */
 static bool report_auth(struct doctor *d, const struct doctor_proxy *dp, int rc,
 			const struct tunnel_result *res)
 {
 	const struct proxy *p = dp->p;
+	bool got_reply = rc == 0 || is_destination_answer(rc);
 
 	if (proxy_is_socks5(p)) {
 		if (failed_methods(res)) {
@@ -315,6 +338,8 @@ static bool report_auth(struct doctor *d, const struct doctor_proxy *dp, int rc,
 				     "user:password@ in the proxy URL");
 			return false;
 		}
+		if (!got_reply)
+			return report_no_reply(d, dp, rc, res);
 		report(d, dp->shown, "methods", VERDICT_PASS, -1,
 		       p->has_auth ? "username/password offered and accepted"
 				   : "no authentication accepted",
@@ -326,6 +351,8 @@ static bool report_auth(struct doctor *d, const struct doctor_proxy *dp, int rc,
 		       "(percent-encode special characters)");
 		return false;
 	}
+	if (!got_reply)
+		return report_no_reply(d, dp, rc, res);
 	report(d, dp->shown, "auth", p->has_auth ? VERDICT_PASS : VERDICT_SKIP,
 	       -1,
 	       p->has_auth ? "credentials accepted" : "no credentials given",
@@ -584,7 +611,7 @@ static void check_pipelining(struct doctor *d, const struct doctor_proxy *dp)
 		       "only SOCKS5 handshakes can be pipelined", NULL);
 		return;
 	}
-	rc = probe_pipelining(dp->p, &dp->self, &why);
+	rc = probe_pipelining(dp->p, &dp->self, DOCTOR_PROBE_TIMEOUT_MS, &why);
 	if (rc == 0) {
 		report(d, dp->shown, "pipelining", VERDICT_PASS, -1,
 		       "pipelined handshakes accepted (the 'pipeline' option "
@@ -1026,6 +1053,9 @@ static int doctor_options(struct doctor *d, int argc, char **argv)
 		if (strcmp(arg, "-x") == 0 || strcmp(arg, "--proxy") == 0) {
 			setenv("SOCKSIFY_PROXY", value, 1);
 			unsetenv("SOCKSIFY_PROXY_FILE");
+			/* Out of ps from now on (/proc/PID/cmdline shows
+			 * our argument memory): it may hold a password. */
+			explicit_bzero(argv[i], strlen(argv[i]));
 		} else if (strcmp(arg, "-f") == 0 ||
 			   strcmp(arg, "--config") == 0) {
 			setenv("SOCKSIFY_CONF", value, 1);

@@ -19,10 +19,10 @@ int doctor_main(int argc, char **argv);
 int doctor_leak_child(const char *name);
 
 /* socksify-helper.c's pipelining probe against p at its resolved address
- * self: 0 when a pipelined handshake is understood, 1 when it is not (an
- * ordinary one is), 2 when it cannot tell; *why says what happened (static
- * text or NULL). */
+ * self, each handshake given timeout_ms: 0 when a pipelined handshake is
+ * understood, 1 when it is not (an ordinary one is), 2 when it cannot tell;
+ * *why says what happened (static text or NULL). */
 int probe_pipelining(const struct proxy *p, const struct endpoint *self,
-		     const char **why);
+		     unsigned timeout_ms, const char **why);
 
 #endif

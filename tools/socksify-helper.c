@@ -230,7 +230,7 @@ static int probe_address(const struct proxy *p, struct endpoint *ep)
  * was understood. Sets *connected. Returns handshake_run()'s result, or the
  * connect error. hs->proxy points at *p. */
 static int probe_once(const struct proxy *p, const struct endpoint *self,
-		      struct handshake *hs, int *connected)
+		      struct handshake *hs, int *connected, unsigned timeout_ms)
 {
 	struct sockaddr_storage ss;
 	int family = self->kind == ENDPOINT_IPV6 ? AF_INET6 : AF_INET;
@@ -242,12 +242,12 @@ static int probe_once(const struct proxy *p, const struct endpoint *self,
 	if (fd < 0)
 		return -errno;
 	rc = netio_connect(&libc_socket_io, fd, (struct sockaddr *)&ss, len,
-			   netio_now_ms() + PROBE_TIMEOUT_MS);
+			   netio_now_ms() + timeout_ms);
 	if (rc == 0) {
 		*connected = 1;
 		handshake_init(hs, p, self, HANDSHAKE_CONNECT);
 		rc = handshake_run(hs, &libc_socket_io, fd,
-				   netio_now_ms() + PROBE_TIMEOUT_MS);
+				   netio_now_ms() + timeout_ms);
 	}
 	close(fd);
 	return rc;
@@ -269,7 +269,7 @@ static int probe_explain(const struct proxy *p, const struct endpoint *self,
 	int connected, rc;
 
 	plain.pipeline = false;
-	rc = probe_once(&plain, self, &hs, &connected);
+	rc = probe_once(&plain, self, &hs, &connected, PROBE_TIMEOUT_MS);
 	if (connected && probe_understood(rc, &hs)) {
 		printf("%s: does not accept pipelined handshakes (pipelined: "
 		       "%s; an ordinary handshake works)\n",
@@ -283,21 +283,21 @@ static int probe_explain(const struct proxy *p, const struct endpoint *self,
 }
 
 int probe_pipelining(const struct proxy *p, const struct endpoint *self,
-		     const char **why)
+		     unsigned timeout_ms, const char **why)
 {
 	struct proxy piped = *p, plain = *p;
 	struct handshake hs;
 	int connected, rc;
 
 	piped.pipeline = true;
-	rc = probe_once(&piped, self, &hs, &connected);
+	rc = probe_once(&piped, self, &hs, &connected, timeout_ms);
 	*why = connected ? hs.why : "cannot connect to the proxy";
 	if (connected && probe_understood(rc, &hs))
 		return 0;
 	if (!connected)
 		return 2;
 	plain.pipeline = false;
-	rc = probe_once(&plain, self, &hs, &connected);
+	rc = probe_once(&plain, self, &hs, &connected, timeout_ms);
 	return connected && probe_understood(rc, &hs) ? 1 : 2;
 }
 
@@ -333,7 +333,7 @@ static int probe(const char *url)
 		return 2;
 	}
 	p.pipeline = true;
-	rc = probe_once(&p, &self, &hs, &connected);
+	rc = probe_once(&p, &self, &hs, &connected, PROBE_TIMEOUT_MS);
 	if (!connected) {
 		printf("%s: cannot connect to the proxy: %s\n", shown,
 		       strerror(-rc));

@@ -5,6 +5,7 @@
 # an echo service, BIND, pipelining, the leak self-test); microsocks (no
 # UDP relay, no BIND, no pipelining: exit 1 while the config sends UDP
 # through it, 0 with "udp block"); a dead port (refused, with the fix); a
+# port that accepts but never answers (the handshake fails); a
 # wrong password (auth fails) and the right one; --json parses and agrees
 # with the exit status; a chain of two (each hop, and a CONNECT through
 # both); the leak test failing when the library hooks nothing; a config
@@ -106,6 +107,29 @@ except OSError:
 expect_contains "library log for a refused proxy" \
 	"$(cat "$SFY_TMP/refused.err")" "check with: socksify doctor"
 say "dead port: refused, with the fix"
+
+# A port that accepts connections but never answers: one failed
+# "handshake" line (nothing claimed about methods or credentials).
+silent_pf=$SFY_TMP/silent.port
+"$PYTHON" -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(60)' "$silent_pf" &
+track $!
+wait_file "$silent_pf"
+conf=$SFY_TMP/silent.conf
+write_conf "$conf" "proxy socks5h://u:p@127.0.0.1:$(cat "$silent_pf")" \
+	"handshake_timeout 1"
+rc=$(doctor "$SFY_TMP/silent.out" -f "$conf")
+expect_eq "doctor against a silent port: exit status" "$rc" 1
+line "$SFY_TMP/silent.out" ok tcp
+line "$SFY_TMP/silent.out" FAIL handshake
+if grep -qE ': (methods|auth): ' "$SFY_TMP/silent.out"; then
+	fail "silent port: methods or auth judged: $(cat "$SFY_TMP/silent.out")"
+fi
+say "silent port: the handshake fails, nothing else is claimed"
 
 # A wrong password, then the right one.
 start_microsocks doctor right-pass
