@@ -277,8 +277,9 @@ static bool failed_auth(const struct doctor_proxy *dp, int rc,
 {
 	if (res->why && strstr(res->why, "username/password"))
 		return true;
+	/* HTTP: 407, or 401 as tinyproxy answers a wrong password. */
 	return proxy_is_http(dp->p) && rc == -EACCES && res->why &&
-	       strstr(res->why, "407");
+	       (strstr(res->why, "(407)") || strstr(res->why, "(401)"));
 }
 
 static const char *connect_fix(int err)
@@ -347,8 +348,11 @@ static bool report_auth(struct doctor *d, const struct doctor_proxy *dp, int rc,
 	}
 	if (failed_auth(dp, rc, res)) {
 		report(d, dp->shown, "auth", VERDICT_FAIL, -1, res->why,
-		       "check the user name and password in the proxy URL "
-		       "(percent-encode special characters)");
+		       p->has_auth ? "check the user name and password in the "
+				     "proxy URL (percent-encode special "
+				     "characters)"
+				   : "the proxy wants authentication: put "
+				     "user:password@ in the proxy URL");
 		return false;
 	}
 	if (!got_reply)

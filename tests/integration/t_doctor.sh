@@ -6,14 +6,16 @@
 # UDP relay, no BIND, no pipelining: exit 1 while the config sends UDP
 # through it, 0 with "udp block"); a dead port (refused, with the fix); a
 # port that accepts but never answers (the handshake fails); a
-# wrong password (auth fails) and the right one; --json parses and agrees
+# wrong password (auth fails) and the right one, for SOCKS5 and for an
+# HTTP proxy (tinyproxy: 401); --json parses and agrees
 # with the exit status; a chain of two (each hop, and a CONNECT through
 # both); the leak test failing when the library hooks nothing; a config
 # error names FILE:LINE; and the library's log line for a refused proxy
 # points at `socksify doctor`.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_http.sh"
 sfy_init
-need danted microsocks
+need danted microsocks tinyproxy
 
 # doctor OUTFILE ARGS... — run the doctor, keep its output, print status.
 doctor() {
@@ -146,6 +148,27 @@ doctor "$SFY_TMP/pw2.out" -x "$url" --target "$target" >/dev/null
 line "$SFY_TMP/pw2.out" ok auth
 line "$SFY_TMP/pw2.out" ok connect-address
 say "password: wrong one refused, right one accepted"
+
+# An HTTP CONNECT proxy (tinyproxy, Basic authentication): no UDP, BIND or
+# pipelining to check; a wrong password is a 401 (tinyproxy) or 407, the
+# right one passes.
+start_tinyproxy doctor right-pass
+rc=$(doctor "$SFY_TMP/http.out" \
+	-x "http://doctor:wrong-pass@127.0.0.1:$TINY_PORT" --target "$target")
+expect_eq "doctor, HTTP proxy, wrong password: exit status" "$rc" 1
+grep -q "^FAIL .*: auth: .*40[17].*fix: .*password" "$SFY_TMP/http.out" ||
+	fail "HTTP wrong password: $(cat "$SFY_TMP/http.out")"
+rc=$(doctor "$SFY_TMP/http2.out" \
+	-x "http://doctor:right-pass@127.0.0.1:$TINY_PORT" --target "$target")
+expect_eq "doctor, HTTP proxy: exit status ($(cat "$SFY_TMP/http2.out"))" \
+	"$rc" 0
+for check in auth connect-address connect-name; do
+	line "$SFY_TMP/http2.out" ok "$check"
+done
+for check in udp bind pipelining; do
+	line "$SFY_TMP/http2.out" skip "$check"
+done
+say "HTTP CONNECT: a wrong password refused, the rest passes"
 
 # A chain of two proxies (danted, then microsocks): each hop's lines and
 # one CONNECT through both.
