@@ -820,30 +820,57 @@ static int observer_listen(uint16_t *port)
 	return fd;
 }
 
-/* The child's environment: ours without LD_PRELOAD and SOCKSIFY_*, plus
- * the library, the observer as the proxy and an empty config file. */
-static char **leak_environment(const char *library, uint16_t port,
-			       const char *conf)
+#define LEAK_ENV_ADDED 4
+
+/* Free what leak_environment() made: env and its added strings. */
+static void leak_environment_free(char **env, size_t first)
 {
+	for (size_t i = first; i < first + LEAK_ENV_ADDED; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* "NAME=VALUE" in a new string, or NULL. */
+static char *env_entry(const char *name, const char *value)
+{
+	char *entry;
+
+	if (asprintf(&entry, "%s=%s", name, value) < 0)
+		return NULL;
+	return entry;
+}
+
+/* The child's environment: ours without LD_PRELOAD and SOCKSIFY_*, plus
+ * LEAK_ENV_ADDED strings from *first on: the library, the observer as the
+ * proxy, an empty config file and the error log level (the caller frees
+ * them with leak_environment_free). Returns NULL when out of memory. */
+static char **leak_environment(const char *library, uint16_t port,
+			       const char *conf, size_t *first)
+{
+	char proxy[64];
 	size_t n = 0, k = 0;
 	char **env;
 
+	snprintf(proxy, sizeof proxy, "socks5h://127.0.0.1:%u", port);
 	while (environ[n])
 		n++;
-	env = calloc(n + 5, sizeof(*env));
+	env = calloc(n + LEAK_ENV_ADDED + 1, sizeof(*env));
 	if (!env)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "SOCKSIFY_", 9) != 0 &&
 		    strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
 			env[k++] = environ[i];
-	if (asprintf(&env[k++], "LD_PRELOAD=%s", library) < 0 ||
-	    asprintf(&env[k++], "SOCKSIFY_PROXY=socks5h://127.0.0.1:%u", port) <
-		0 ||
-	    asprintf(&env[k++], "SOCKSIFY_CONF=%s", conf) < 0)
-		return NULL;
-	if (asprintf(&env[k++], "SOCKSIFY_LOG=error") < 0)
-		return NULL;
+	*first = k;
+	env[k] = env_entry("LD_PRELOAD", library);
+	env[k + 1] = env_entry("SOCKSIFY_PROXY", proxy);
+	env[k + 2] = env_entry("SOCKSIFY_CONF", conf);
+	env[k + 3] = env_entry("SOCKSIFY_LOG", "error");
+	for (size_t i = k; i < k + LEAK_ENV_ADDED; i++)
+		if (!env[i]) {
+			leak_environment_free(env, k);
+			return NULL;
+		}
 	return env;
 }
 
@@ -853,13 +880,14 @@ static pid_t leak_start(const char *library, uint16_t port, const char *conf)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	size_t first;
 	char **env;
 	pid_t pid;
 
 	if (n <= 0)
 		return -1;
 	self[n] = '\0';
-	env = leak_environment(library, port, conf);
+	env = leak_environment(library, port, conf, &first);
 	if (!env)
 		return -1;
 	fflush(stdout);
@@ -872,7 +900,8 @@ static pid_t leak_start(const char *library, uint16_t port, const char *conf)
 		execve(self, argv, env);
 		_exit(127);
 	}
-	return pid; /* env's strings are freed when we exit */
+	leak_environment_free(env, first);
+	return pid;
 }
 
 /* Wait for the child (it ends by itself within DOCTOR_LEAK_WAIT_MS);
