@@ -1023,6 +1023,50 @@ int doctor_leak_child(const char *name)
 
 /* ---- the run ---- */
 
+/* LD_PRELOAD without the words that name libsocksify, into buf. Returns
+ * true when there was such a word. */
+static bool preload_without_library(const char *preload, char *buf, size_t cap)
+{
+	bool found = false;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	while (*preload) {
+		size_t len = strcspn(preload, " :");
+
+		if (len && memmem(preload, len, "libsocksify", 11))
+			found = true;
+		else if (len && used + len + 2 <= cap) {
+			if (used)
+				buf[used++] = ' ';
+			memcpy(buf + used, preload, len);
+			used += len;
+			buf[used] = '\0';
+		}
+		preload += len;
+		preload += *preload ? 1 : 0;
+	}
+	return found;
+}
+
+void doctor_leave_library(char **argv)
+{
+	const char *preload = getenv("LD_PRELOAD");
+	char rest[PATH_MAX * 2];
+
+	if (!preload || !preload_without_library(preload, rest, sizeof rest))
+		return;
+	/* Our own checks must reach the proxies directly, not through the
+	 * library a socksified shell preloads: start again without it. */
+	if (rest[0])
+		setenv("LD_PRELOAD", rest, 1);
+	else
+		unsetenv("LD_PRELOAD");
+	execv("/proc/self/exe", argv);
+	/* Cannot start again: go on; the proxies' addresses are usually
+	 * direct by the library's rules (loopback). */
+}
+
 /* Parse HOST:PORT ([v6]:PORT) into the target. Returns 0 or -1. */
 static int parse_target(struct doctor *d, const char *text)
 {

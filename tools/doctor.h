@@ -13,6 +13,12 @@
  * 1 when one failed or the configuration has an error, 2 on bad usage. */
 int doctor_main(int argc, char **argv);
 
+/* When this process runs under libsocksify.so (a socksified shell), exec
+ * it again (argv: main's) with LD_PRELOAD cleared of the library, so that
+ * the checks reach the proxies directly. Returns only when there was
+ * nothing to do or the exec failed. */
+void doctor_leave_library(char **argv);
+
 /* "socksify-helper doctor-leak NAME": the leak self-test's child, run
  * under the library: look NAME up and connect to it, then connect to a
  * numeric address. Exit 0 when both connects succeeded. */

@@ -515,8 +515,10 @@ int main(int argc, char **argv)
 		return explain(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "probe") == 0)
 		return probe(helper_env("SOCKSIFY_PROBE_URL"));
-	if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
+	if (argc >= 2 && strcmp(argv[1], "doctor") == 0) {
+		doctor_leave_library(argv);
 		return doctor_main(argc - 1, argv + 1);
+	}
 	if (argc == 3 && strcmp(argv[1], "doctor-leak") == 0)
 		return doctor_leak_child(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {

@@ -9,7 +9,8 @@
 # wrong password (auth fails) and the right one, for SOCKS5 and for an
 # HTTP proxy (tinyproxy: 401); --json parses and agrees
 # with the exit status; a chain of two (each hop, and a CONNECT through
-# both); the leak test failing when the library hooks nothing; a config
+# both); the leak test failing when the library hooks nothing; a doctor
+# started under the library (it leaves it); a config
 # error names FILE:LINE; and the library's log line for a refused proxy
 # points at `socksify doctor`.
 . "$(dirname "$0")/lib.sh"
@@ -193,6 +194,19 @@ rc=$(SOCKSIFY_LIBRARY=$libc doctor "$SFY_TMP/noleak.out" \
 expect_eq "doctor with a library that does not hook: exit status" "$rc" 1
 line "$SFY_TMP/noleak.out" FAIL leak-test
 say "leak test: fails without the library"
+
+# Run from a socksified shell (the library preloaded, logging every
+# decision): the doctor leaves the library before its first connect, so
+# the library logs nothing (the leak test's child logs errors only).
+rc=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_LOG=debug \
+	doctor "$SFY_TMP/preloaded.out" -x "socks5h://127.0.0.1:$DANTED_PORT")
+expect_eq "doctor under the library: exit status ($(cat "$SFY_TMP/preloaded.out"))" \
+	"$rc" 0
+line "$SFY_TMP/preloaded.out" ok tcp
+if grep -q 'socksify\[' "$SFY_TMP/preloaded.out.err"; then
+	fail "the doctor ran under the library: $(cat "$SFY_TMP/preloaded.out.err")"
+fi
+say "socksified shell: the doctor checks directly"
 
 # A configuration error: FILE:LINE, exit 1, JSON too.
 bad=$SFY_TMP/bad.conf
