@@ -651,55 +651,64 @@ static void check_proxy(struct doctor *d, struct doctor_proxy *dp)
 	check_pipelining(d, dp);
 }
 
-/* A chain of several hops: one CONNECT through all of them. */
+/* CONNECT to dest through every hop of path (its first hop at first).
+ * Returns 0 or -errno, with res filled. */
+static int chain_open(const struct doctor *d, const struct tunnel_path *path,
+		      const struct endpoint *first, const struct endpoint *dest,
+		      struct tunnel_result *res)
+{
+	int family = endpoint_family(first);
+	struct sockaddr_storage ss;
+	socklen_t len = endpoint_to_sockaddr(first, family, &ss);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int rc;
+
+	res->why = NULL;
+	res->hop = 0;
+	if (fd < 0)
+		return -errno;
+	rc = tunnel_open_path(&libc_socket_io, d->cfg, path, fd,
+			      (struct sockaddr *)&ss, len, dest,
+			      HANDSHAKE_CONNECT, res);
+	close(fd);
+	return rc;
+}
+
+/* A chain of several hops: one CONNECT through all of them (to the
+ * target, or to the first hop itself when there is none). */
 static void check_chain(struct doctor *d, unsigned index)
 {
 	struct tunnel_path path = {.limit_ms = 0};
-	struct doctor_proxy first = {.later_hop = false};
+	struct endpoint first;
 	const struct endpoint *dest;
 	struct tunnel_result res;
 	char subject[CONFIG_URL_TEXT_MAX + 16], name[CONFIG_URL_TEXT_MAX];
 	char detail[1024];
 	double start = doctor_now_ms();
-	int fd, rc;
+	bool ok;
+	int rc;
 
 	path.hops = config_chain_hops(d->cfg, index, &path.count);
 	snprintf(subject, sizeof subject, "chain %s",
 		 config_target_name(d->cfg,
 				    (struct route_target){TARGET_CHAIN, index},
 				    name, sizeof name));
-	first.p = &path.hops[0];
-	if (resolve(&first.p->addr, &first.self) != 0)
+	if (resolve(&path.hops[0].addr, &first) != 0)
 		return; /* its first hop's line says so */
 	dest = d->have_addr	? &d->target_addr
 	       : d->have_target ? &d->target_name
-				: &first.self;
-	fd = socket(endpoint_family(&first.self),
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	{
-		struct sockaddr_storage ss;
-		socklen_t len = endpoint_to_sockaddr(
-		    &first.self, endpoint_family(&first.self), &ss);
-
-		rc = tunnel_open_path(&libc_socket_io, d->cfg, &path, fd,
-				      (struct sockaddr *)&ss, len, dest,
-				      HANDSHAKE_CONNECT, &res);
-	}
-	close(fd);
-	if (rc == 0 || (!d->have_target && is_destination_answer(rc)))
+				: &first;
+	rc = chain_open(d, &path, &first, dest, &res);
+	ok = rc == 0 || (!d->have_target && is_destination_answer(rc));
+	if (ok)
 		snprintf(detail, sizeof detail,
 			 "CONNECT through all %u hops works", path.count);
 	else
 		snprintf(detail, sizeof detail,
 			 "CONNECT through the %u hops failed at hop %d: %s",
 			 path.count, res.hop + 1, why_or_errno(&res, rc));
-	report(d, subject, "connect-chain",
-	       rc == 0 || (!d->have_target && is_destination_answer(rc))
-		   ? VERDICT_PASS
-		   : VERDICT_FAIL,
-	       doctor_now_ms() - start, detail,
+	report(d, subject, "connect-chain", ok ? VERDICT_PASS : VERDICT_FAIL,
+	       ok ? doctor_now_ms() - start : -1, detail,
 	       "see the failing hop's lines; a later hop must be reachable "
 	       "from the one before it");
 }
