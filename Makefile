@@ -121,6 +121,7 @@ $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
 
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o \
 		$(B)/tools/proxyfile.o $(B)/tools/shellmode.o \
+		$(B)/tools/doctor.o \
 		$(B)/tools/supervisor_dns.o $(B)/tools/supervisor_sockets.o \
 		$(B)/tools/libc_io.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread

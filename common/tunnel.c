@@ -113,6 +113,17 @@ static int run_fail(struct tunnel_run *tr, int err, const char *why)
 	return -err;
 }
 
+/* Why the TCP connect to the first proxy failed, for the log: a refusal
+ * means nothing listens there, so say what to check. */
+static const char *run_connect_why(int err)
+{
+	if (err == ECONNREFUSED)
+		return "connecting to the proxy failed: connection refused "
+		       "(is the proxy running at that address? check with: "
+		       "socksify doctor)";
+	return "connecting to the proxy failed";
+}
+
 /* The current hop failed with -err: record it with the hop's reason. */
 static int run_hop_failed(struct tunnel_run *tr, int err)
 {
@@ -207,7 +218,7 @@ int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
 	if (rc == -EINPROGRESS)
 		return 0;
 	if (rc < 0)
-		return run_fail(tr, -rc, "connecting to the proxy failed");
+		return run_fail(tr, -rc, run_connect_why(-rc));
 	return run_connected(tr, netio_now_ms());
 }
 
@@ -223,7 +234,7 @@ static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
 		return rc;
 	}
 	if (rc < 0)
-		return run_fail(tr, -rc, "connecting to the proxy failed");
+		return run_fail(tr, -rc, run_connect_why(-rc));
 	return run_connected(tr, now_ms);
 }
 
@@ -255,7 +266,7 @@ int tunnel_run_abandon(struct tunnel_run *tr, int err)
 		return run_fail(tr, err,
 				err == ETIMEDOUT
 				    ? "connecting to the proxy timed out"
-				    : "connecting to the proxy failed");
+				    : run_connect_why(err));
 	case TUNNEL_HOP:
 		tr->protocol->abandon(&tr->state, err);
 		return run_hop_failed(tr, err);

@@ -176,8 +176,13 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	if (rc < 0) {
 		/* The TCP connect to the proxy failed at once: its own. */
 		*retry = stream_note_failure(way, rc, &res);
-		log_error("fd %d: %s via %s: connecting to the proxy failed%s",
+		log_error("fd %d: %s via %s: connecting to the proxy "
+			  "failed%s%s",
 			  fd, dest, via_text(way, via, sizeof via),
+			  rc == -ECONNREFUSED
+			      ? ": connection refused (is the proxy running at "
+				"that address? check with: socksify doctor)"
+			      : "",
 			  *retry && way->several ? " (marked down)" : "");
 	}
 	if (rc < 0 || started)

@@ -33,6 +33,9 @@
  *                              a connection to HOST would use, and why
  *                              (explain.c); exit 1 on a config error
  *   socksify-helper version    print the version
+ *   socksify-helper doctor [-x URL | -f FILE] [--target HOST:PORT] [--json]
+ *                              check every configured proxy and run the
+ *                              leak self-test (doctor.c)
  *   socksify-helper shell on|off
  *                              print the sh code that turns socksify on or
  *                              off for the calling shell (shellmode.c)
@@ -58,6 +61,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "doctor.h"
 #include "explain.h"
 #include "handshake.h"
 #include "libc_io.h"
@@ -243,7 +247,7 @@ static int probe_address(const struct proxy *p, struct endpoint *ep)
  * was understood. Sets *connected. Returns handshake_run()'s result, or the
  * connect error. hs->proxy points at *p. */
 static int probe_once(const struct proxy *p, const struct endpoint *self,
-		      struct handshake *hs, int *connected)
+		      struct handshake *hs, int *connected, unsigned timeout_ms)
 {
 	struct sockaddr_storage ss;
 	int family = self->kind == ENDPOINT_IPV6 ? AF_INET6 : AF_INET;
@@ -255,12 +259,12 @@ static int probe_once(const struct proxy *p, const struct endpoint *self,
 	if (fd < 0)
 		return -errno;
 	rc = netio_connect(&libc_socket_io, fd, (struct sockaddr *)&ss, len,
-			   netio_now_ms() + PROBE_TIMEOUT_MS);
+			   netio_now_ms() + timeout_ms);
 	if (rc == 0) {
 		*connected = 1;
 		handshake_init(hs, p, self, HANDSHAKE_CONNECT);
 		rc = handshake_run(hs, &libc_socket_io, fd,
-				   netio_now_ms() + PROBE_TIMEOUT_MS);
+				   netio_now_ms() + timeout_ms);
 	}
 	close(fd);
 	return rc;
@@ -282,7 +286,7 @@ static int probe_explain(const struct proxy *p, const struct endpoint *self,
 	int connected, rc;
 
 	plain.pipeline = false;
-	rc = probe_once(&plain, self, &hs, &connected);
+	rc = probe_once(&plain, self, &hs, &connected, PROBE_TIMEOUT_MS);
 	if (connected && probe_understood(rc, &hs)) {
 		printf("%s: does not accept pipelined handshakes (pipelined: "
 		       "%s; an ordinary handshake works)\n",
@@ -293,6 +297,25 @@ static int probe_explain(const struct proxy *p, const struct endpoint *self,
 	       "ordinary handshake fails too (%s)\n",
 	       shown, connected && hs.why ? hs.why : strerror(-rc));
 	return 2;
+}
+
+int probe_pipelining(const struct proxy *p, const struct endpoint *self,
+		     unsigned timeout_ms, const char **why)
+{
+	struct proxy piped = *p, plain = *p;
+	struct handshake hs;
+	int connected, rc;
+
+	piped.pipeline = true;
+	rc = probe_once(&piped, self, &hs, &connected, timeout_ms);
+	*why = connected ? hs.why : "cannot connect to the proxy";
+	if (connected && probe_understood(rc, &hs))
+		return 0;
+	if (!connected)
+		return 2;
+	plain.pipeline = false;
+	rc = probe_once(&plain, self, &hs, &connected, timeout_ms);
+	return connected && probe_understood(rc, &hs) ? 1 : 2;
 }
 
 static int probe(const char *url)
@@ -327,7 +350,7 @@ static int probe(const char *url)
 		return 2;
 	}
 	p.pipeline = true;
-	rc = probe_once(&p, &self, &hs, &connected);
+	rc = probe_once(&p, &self, &hs, &connected, PROBE_TIMEOUT_MS);
 	if (!connected) {
 		printf("%s: cannot connect to the proxy: %s\n", shown,
 		       strerror(-rc));
@@ -579,7 +602,7 @@ static int shell(const char *how)
 		fprintf(stderr, "socksify: --shell takes on or off\n");
 		return 2;
 	}
-	if (check_config() != 0 ||
+	if (check_config_gist(NULL) != 0 ||
 	    shell_library(library, sizeof library) != 0)
 		return 1;
 	rc = random_bytes(bits, sizeof bits);
@@ -609,6 +632,12 @@ int main(int argc, char **argv)
 		return explain(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "probe") == 0)
 		return probe(helper_env("SOCKSIFY_PROBE_URL"));
+	if (argc >= 2 && strcmp(argv[1], "doctor") == 0) {
+		doctor_leave_library(argv);
+		return doctor_main(argc - 1, argv + 1);
+	}
+	if (argc == 3 && strcmp(argv[1], "doctor-leak") == 0)
+		return doctor_leak_child(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "shell") == 0)
 		return shell(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "show") == 0)
@@ -619,6 +648,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
 			"preflight [PATH] | probe [URL] | version |\n"
+			"       doctor [-x URL | -f FILE] [--target HOST:PORT] "
+			"[--json] |\n"
 			"       shell on|off | show |\n"
 			"       explain HOST[:PORT] [tcp|udp] |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");

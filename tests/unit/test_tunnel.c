@@ -578,7 +578,10 @@ START_TEST(loopback_proxy_refused)
 				    &res),
 			 -ECONNREFUSED);
 	ck_assert_int_eq(res.hop, 0);
-	ck_assert_str_eq(res.why, "connecting to the proxy failed");
+	ck_assert_str_eq(res.why,
+			 "connecting to the proxy failed: connection refused "
+			 "(is the proxy running at that address? check with: "
+			 "socksify doctor)");
 	close(client);
 	close(bound);
 }
