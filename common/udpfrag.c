@@ -8,7 +8,7 @@
  *	field whose value is less than the highest FRAG value processed for
  *	this fragment sequence."
  *
- * A queue belongs to one owner (the caller's descriptor: the association)
+ * A queue belongs to one owner (the caller's key for the association)
  * and one source. Positions must come 1, 2, 3, ... : UDP gives no way to
  * ask for a lost fragment again, so a gap ends the sequence, and so does a
  * position below the highest (a new sequence when it is 1). The whole is
@@ -31,16 +31,17 @@ void udpfrag_init(struct udpfrag_table *t)
 
 void udpfrag_release(struct udpfrag_queue *q)
 {
-	q->owner = -1;
+	q->busy = false;
+	q->owner = 0;
 	q->high = 0;
 	q->len = 0;
 	q->started_ms = 0;
 }
 
-void udpfrag_forget(struct udpfrag_table *t, int owner)
+void udpfrag_forget(struct udpfrag_table *t, uint64_t owner)
 {
 	for (size_t i = 0; i < UDPFRAG_QUEUES; i++)
-		if (t->q[i].owner == owner)
+		if (t->q[i].busy && t->q[i].owner == owner)
 			udpfrag_release(&t->q[i]);
 }
 
@@ -49,7 +50,7 @@ unsigned udpfrag_busy(const struct udpfrag_table *t)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < UDPFRAG_QUEUES; i++)
-		n += t->q[i].owner >= 0;
+		n += t->q[i].busy;
 	return n;
 }
 
@@ -76,33 +77,33 @@ static void expire(struct udpfrag_table *t, uint64_t now_ms)
 	for (size_t i = 0; i < UDPFRAG_QUEUES; i++) {
 		struct udpfrag_queue *q = &t->q[i];
 
-		if (q->owner >= 0 &&
-		    now_ms - q->started_ms >= UDPFRAG_TIMEOUT_MS)
+		if (q->busy && now_ms - q->started_ms >= UDPFRAG_TIMEOUT_MS)
 			udpfrag_release(q);
 	}
 }
 
 /* The queue of owner and src, or NULL. */
-static struct udpfrag_queue *find(struct udpfrag_table *t, int owner,
+static struct udpfrag_queue *find(struct udpfrag_table *t, uint64_t owner,
 				  const struct endpoint *src)
 {
 	for (size_t i = 0; i < UDPFRAG_QUEUES; i++) {
 		struct udpfrag_queue *q = &t->q[i];
 
-		if (q->owner == owner && endpoint_equal(&q->src, src))
+		if (q->busy && q->owner == owner &&
+		    endpoint_equal(&q->src, src))
 			return q;
 	}
 	return NULL;
 }
 
 /* A queue for a new sequence: a free one, else the oldest (abandoned). */
-static struct udpfrag_queue *claim(struct udpfrag_table *t, int owner,
+static struct udpfrag_queue *claim(struct udpfrag_table *t, uint64_t owner,
 				   const struct endpoint *src, uint64_t now_ms)
 {
 	struct udpfrag_queue *q = &t->q[0];
 
 	for (size_t i = 0; i < UDPFRAG_QUEUES; i++) {
-		if (t->q[i].owner < 0) {
+		if (!t->q[i].busy) {
 			q = &t->q[i];
 			break;
 		}
@@ -110,6 +111,7 @@ static struct udpfrag_queue *claim(struct udpfrag_table *t, int owner,
 			q = &t->q[i];
 	}
 	udpfrag_release(q);
+	q->busy = true;
 	q->owner = owner;
 	q->src = *src;
 	q->started_ms = now_ms;
@@ -126,7 +128,7 @@ static enum udpfrag_verdict drop(struct udpfrag_queue *q, enum udpfrag_why *why,
 	return UDPFRAG_DROPPED;
 }
 
-enum udpfrag_verdict udpfrag_add(struct udpfrag_table *t, int owner,
+enum udpfrag_verdict udpfrag_add(struct udpfrag_table *t, uint64_t owner,
 				 const struct endpoint *src, uint8_t frag,
 				 const struct iovec *iov, size_t count,
 				 size_t off, size_t len, uint64_t now_ms,

@@ -6,13 +6,15 @@
 #ifndef SOCKSIFY_UDPFRAG_H
 #define SOCKSIFY_UDPFRAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 #include "endpoint.h"
 
-/* Reassembly queues per table: one per (owner, source) sequence under way.
+/* Reassembly queues per table: one per (owner, source) sequence under way,
+ * owner being the caller's key for an association.
  * A new sequence when all are busy replaces the oldest one. */
 #define UDPFRAG_QUEUES 4
 /* The largest reassembled payload: what one UDP datagram can carry. */
@@ -24,7 +26,8 @@
 
 /* One sequence being put together. */
 struct udpfrag_queue {
-	int owner;	     /* the caller's key (a descriptor); -1: free */
+	bool busy;	     /* in use */
+	uint64_t owner;	     /* the caller's key (the association's id) */
 	struct endpoint src; /* where the fragments come from */
 	uint8_t high;	     /* the highest position taken (0: empty) */
 	uint64_t started_ms; /* when its first fragment came */
@@ -64,7 +67,7 @@ void udpfrag_init(struct udpfrag_table *t);
  * is the queue holding the whole datagram (data, len, src): the caller
  * reads it and then calls udpfrag_release(). *why says why on
  * UDPFRAG_DROPPED. */
-enum udpfrag_verdict udpfrag_add(struct udpfrag_table *t, int owner,
+enum udpfrag_verdict udpfrag_add(struct udpfrag_table *t, uint64_t owner,
 				 const struct endpoint *src, uint8_t frag,
 				 const struct iovec *iov, size_t count,
 				 size_t off, size_t len, uint64_t now_ms,
@@ -74,8 +77,8 @@ enum udpfrag_verdict udpfrag_add(struct udpfrag_table *t, int owner,
 /* Free a queue (after its whole datagram was read). */
 void udpfrag_release(struct udpfrag_queue *q);
 
-/* Abandon every queue of owner (its descriptor is closed). */
-void udpfrag_forget(struct udpfrag_table *t, int owner);
+/* Abandon every queue of owner (its association ended). */
+void udpfrag_forget(struct udpfrag_table *t, uint64_t owner);
 
 /* Queues in use (for tests and the log). */
 unsigned udpfrag_busy(const struct udpfrag_table *t);
