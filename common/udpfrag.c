@@ -11,7 +11,9 @@
  * A queue belongs to one owner (the caller's key for the association)
  * and one source. Positions must come 1, 2, 3, ... : UDP gives no way to
  * ask for a lost fragment again, so a gap ends the sequence, and so does a
- * position below the highest (a new sequence when it is 1). The whole is
+ * position below the highest (a new sequence when it is 1). Position 1
+ * always starts anew (a repeated first fragment loses nothing); a later
+ * position repeated is a duplicate, ignored. The whole is
  * bounded by UDPFRAG_MAX bytes and the table by UDPFRAG_QUEUES queues, so
  * the memory is fixed: no allocation here. */
 #include "udpfrag.h"
@@ -144,9 +146,9 @@ enum udpfrag_verdict udpfrag_add(struct udpfrag_table *t, uint64_t owner,
 	if (pos == 0)
 		return drop(NULL, why, UDPFRAG_BAD_POSITION);
 	q = find(t, owner, src);
-	if (q && pos == q->high)
+	if (q && pos == q->high && pos > 1)
 		return drop(NULL, why, UDPFRAG_DUPLICATE);
-	if (q && pos < q->high) {
+	if (q && pos <= q->high) {
 		udpfrag_release(q); /* RFC 1928: reinitialise the queue */
 		q = NULL;
 	}

@@ -63,8 +63,9 @@ void udpfrag_init(struct udpfrag_table *t);
  * string iov[0..count). Queues older than UDPFRAG_TIMEOUT_MS at now_ms are
  * abandoned first. A position below the highest taken abandons the
  * sequence (RFC 1928), and position 1 starts a new one; a skipped position
- * abandons it too (the fragment between was lost). On UDPFRAG_DONE, *done
- * is the queue holding the whole datagram (data, len, src): the caller
+ * abandons it too (the fragment between was lost); position 1 always
+ * starts a new sequence, a later position repeated is ignored. On UDPFRAG_DONE,
+ * *done is the queue holding the whole datagram (data, len, src): the caller
  * reads it and then calls udpfrag_release(). *why says why on
  * UDPFRAG_DROPPED. */
 enum udpfrag_verdict udpfrag_add(struct udpfrag_table *t, uint64_t owner,

@@ -263,13 +263,50 @@ def udp_bad_burst(relay, peer, header):
     other.close()
 
 
+def udp_frag_burst(relay, peer, header, payload):
+    """Fragmented replies (RFC 1928 section 7) for a payload starting
+    "FRAG-": the reply b"whole " + payload cut in three (in the middle of
+    the payload a big reply of 3 x 20000 bytes when it is "FRAG-BIG"),
+    sent as FRAG-INORDER: 1, 2, 3|0x80; FRAG-REORDER: 2, 1, 3|0x80;
+    FRAG-INCOMPLETE: 1, 2; FRAG-ABANDON: 1, 2 of an old reply, then 1,
+    2|0x80 of b"second " + payload; FRAG-DUP: 1, 2, 2, 3|0x80; then a
+    standalone b"marker " + payload, so a client sees what came before
+    it. Returns True when it handled the payload."""
+    whole = b"whole " + payload
+    if payload == b"FRAG-BIG":
+        whole = bytes(range(256)) * 234 + b"end"
+    third = (len(whole) + 2) // 3
+    parts = [whole[:third], whole[third:2 * third], whole[2 * third:]]
+    plans = {
+        b"FRAG-INORDER": [(1, 0), (2, 1), (0x83, 2)],
+        b"FRAG-BIG": [(1, 0), (2, 1), (0x83, 2)],
+        b"FRAG-REORDER": [(2, 1), (1, 0), (0x83, 2)],
+        b"FRAG-INCOMPLETE": [(1, 0), (2, 1)],
+        b"FRAG-DUP": [(1, 0), (2, 1), (2, 1), (0x83, 2)],
+    }
+    if payload == b"FRAG-ABANDON":
+        second = b"second " + payload
+        sends = [(1, parts[0]), (2, parts[1]),
+                 (1, second[:5]), (0x82, second[5:])]
+    elif payload in plans:
+        sends = [(frag, parts[i]) for frag, i in plans[payload]]
+    else:
+        return False
+    for frag, data in sends:
+        relay.sendto(header[:2] + bytes([frag]) + header[3:] + data, peer)
+        time.sleep(0.01)
+    relay.sendto(header + b"marker " + payload, peer)
+    return True
+
+
 def udp_associate(sock):
     """UDP ASSOCIATE served by our own relay on --listen. Every datagram
     is recorded ("udp relay frag=F atyp=A host=H port=P len=N from=IP:PORT")
     and echoed back as if from its destination. Payload "DROP" closes the
     control connection instead; payload starting "BAD" is preceded by
     udp_bad_burst(); payload starting "FROMOTHER" comes back as "other "
-    + payload from the destination's port + 1. The relay lives until the control connection ends, or
+    + payload from the destination's port + 1; payload starting "FRAG-"
+    comes back in fragments (udp_frag_burst()). The relay lives until the control connection ends, or
     (after DROP) until --hang seconds pass."""
     family = socket.AF_INET6 if ":" in ARGS.listen else socket.AF_INET
     relay = socket.socket(family, socket.SOCK_DGRAM)
@@ -315,6 +352,9 @@ def udp_associate(sock):
             continue
         if payload.startswith(b"BAD"):
             udp_bad_burst(relay, peer, header)
+        if payload.startswith(b"FRAG-") and \
+                udp_frag_burst(relay, peer, header, payload):
+            continue
         if payload.startswith(b"FROMOTHER"):
             header = udp_header(atyp, host, (dport + 1) & 0xFFFF)
             payload = b"other " + payload

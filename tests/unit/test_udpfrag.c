@@ -116,6 +116,17 @@ START_TEST(lower_position_restarts)
 }
 END_TEST
 
+START_TEST(first_position_again_restarts)
+{
+	struct udpfrag_queue *done;
+
+	ck_assert_int_eq(add(1, "lone", &done), UDPFRAG_HELD);
+	ck_assert_int_eq(add(1, "x", &done), UDPFRAG_HELD);
+	ck_assert_int_eq(add(2 | UDPFRAG_END, "y", &done), UDPFRAG_DONE);
+	expect_whole(done, "xy");
+}
+END_TEST
+
 START_TEST(timer_abandons)
 {
 	struct udpfrag_queue *done;
@@ -268,6 +279,7 @@ static Suite *udpfrag_suite(void)
 	tcase_add_test(tc, reordered_is_dropped);
 	tcase_add_test(tc, incomplete_never_delivered);
 	tcase_add_test(tc, lower_position_restarts);
+	tcase_add_test(tc, first_position_again_restarts);
 	tcase_add_test(tc, timer_abandons);
 	tcase_add_test(tc, oversized_abandons);
 	tcase_add_test(tc, queues_are_bounded);
