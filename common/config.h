@@ -118,6 +118,8 @@ enum remote_dns_mode {
 	REMOTE_DNS_AUTO, /* follow the last proxy's scheme (socks5h, socks4a) */
 	REMOTE_DNS_ON,
 	REMOTE_DNS_OFF,
+	REMOTE_DNS_RESOLVE, /* names resolved by the proxy (Tor's RESOLVE) into
+			     * real addresses, not fake ones */
 };
 
 struct config {

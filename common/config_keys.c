@@ -76,9 +76,10 @@ static int key_remote_dns(struct config_parser *ps, char **args, unsigned n)
 	    [REMOTE_DNS_AUTO] = "auto",
 	    [REMOTE_DNS_ON] = "on",
 	    [REMOTE_DNS_OFF] = "off",
+	    [REMOTE_DNS_RESOLVE] = "resolve",
 	};
 	int i = parse_word(ps, args[0], names, WORDS(names),
-			   "remote_dns must be auto, on or off");
+			   "remote_dns must be auto, on, off or resolve");
 
 	(void)n;
 	if (i >= 0)

@@ -29,6 +29,8 @@ Modes (SOCKS5 unless said otherwise):
   banner      success reply and --banner text in one send, then serve
   udp         like ok, and UDP ASSOCIATE is served by a relay of our own
               (see udp_associate); --relay-zero replies BND.ADDR 0.0.0.0
+  tor         Tor's RESOLVE (0xF0) and RESOLVE_PTR (0xF1) for the names
+              in TOR_NAMES (REP 4 for others); CONNECT as in ok
   bindname    BIND with both replies naming hosts: proxy.socksify.test:4242
               first, then (after --delay) peer.socksify.test:5555; then
               sends "bindname-hello" and records the line it gets back
@@ -49,6 +51,7 @@ import time
 
 ARGS = None
 LOCK = threading.Lock()
+REQUEST = threading.local()  # the host of this thread's SOCKS5 request
 
 
 def record(line):
@@ -163,6 +166,7 @@ def socks5_request(sock):
     port = struct.unpack("!H", recv_exact(sock, 2))[0]
     record("socks5 request ver=%d cmd=%d rsv=%d atyp=%d host=%s port=%d"
            % (ver, cmd, rsv, atyp, host, port))
+    REQUEST.host = host
     return cmd
 
 
@@ -204,6 +208,9 @@ def socks5_reply(sock):
         sock.sendall(ok[:2] + b"\x01" + ok[3:])
     elif mode == "badatyp":
         sock.sendall(bytes([5, 0, 0, 9]) + ok[4:])
+    elif mode == "tor":
+        sock.sendall(ok)
+        serve(sock)
     elif mode == "truncate":
         sock.sendall(ok[:4])
     elif mode == "hang":
@@ -382,6 +389,33 @@ def bind_named_peer(sock):
     record("bind answer %s" % line.decode("latin-1").strip())
 
 
+# What mode "tor" knows: RESOLVE (0xF0) name -> address, RESOLVE_PTR
+# (0xF1) address -> name; anything else fails with REP 4 as Tor's does.
+TOR_NAMES = {"known.socksify.test": "198.18.7.7",
+             "six.socksify.test": "2001:db8::7"}
+
+
+def tor_command(sock, cmd):
+    """Answer Tor's RESOLVE or RESOLVE_PTR for this request's host."""
+    host = REQUEST.host
+    fail = bytes([5, 4, 0, 1, 0, 0, 0, 0, 0, 0])
+    if cmd == 0xF0 and host in TOR_NAMES:
+        addr = TOR_NAMES[host]
+        if ":" in addr:
+            body = b"\x04" + socket.inet_pton(socket.AF_INET6, addr)
+        else:
+            body = b"\x01" + socket.inet_aton(addr)
+        sock.sendall(b"\x05\x00\x00" + body + b"\0\0")
+        return
+    names = {v: k for k, v in TOR_NAMES.items()}
+    if cmd == 0xF1 and host in names:
+        name = names[host].encode()
+        sock.sendall(b"\x05\x00\x00\x03" + bytes([len(name)]) + name +
+                     b"\0\0")
+        return
+    sock.sendall(fail)
+
+
 def handle_socks5(sock):
     methods = socks5_greeting(sock)
     if ARGS.mode == "closegreet":
@@ -394,6 +428,9 @@ def handle_socks5(sock):
     cmd = socks5_request(sock)
     if ARGS.mode == "udp" and cmd == 3:
         udp_associate(sock)
+        return
+    if ARGS.mode == "tor" and cmd in (0xF0, 0xF1):
+        tor_command(sock, cmd)
         return
     if ARGS.mode == "bindname" and cmd == 2:
         bind_named_peer(sock)
