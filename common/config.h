@@ -122,6 +122,14 @@ enum remote_dns_mode {
 			     * real addresses, not fake ones */
 };
 
+/* Stream isolation ("isolate"): a SOCKS5 username/password that differs
+ * per process or per run, for Tor's IsolateSOCKSAuth (see isolate.h). */
+enum isolate_mode {
+	ISOLATE_OFF,
+	ISOLATE_PID, /* one per process */
+	ISOLATE_RUN, /* one per socksify run (the session id) */
+};
+
 struct config {
 	/* The chain: proxies[0] is connected to first; the last one reaches
 	 * the destination. One entry is the common case. */
@@ -176,6 +184,7 @@ struct config {
 	bool valid;
 	char error[CONFIG_ERROR_MAX];
 	bool world_readable_secret; /* a password in a file others can read */
+	enum isolate_mode isolate;  /* default ISOLATE_OFF */
 };
 
 /* Where settings come from besides the file; any field may be NULL. */

@@ -264,6 +264,22 @@ static int key_bind_peer(struct config_parser *ps, char **args, unsigned n)
 	return i < 0 ? i : 0;
 }
 
+static int key_isolate(struct config_parser *ps, char **args, unsigned n)
+{
+	static const char *const names[] = {
+	    [ISOLATE_OFF] = "off",
+	    [ISOLATE_PID] = "pid",
+	    [ISOLATE_RUN] = "run",
+	};
+	int i = parse_word(ps, args[0], names, WORDS(names),
+			   "isolate must be off, pid or run");
+
+	(void)n;
+	if (i >= 0)
+		ps->cfg->isolate = (enum isolate_mode)i;
+	return i < 0 ? i : 0;
+}
+
 static const struct config_key {
 	const char *name;
 	unsigned min_args, max_args;
@@ -289,6 +305,7 @@ static const struct config_key {
     {"down_time", 1, 1, config_key_down_time},
     {"race_delay", 1, 1, config_key_race_delay},
     {"async_handshakes", 1, 1, key_async_handshakes},
+    {"isolate", 1, 1, key_isolate},
 };
 
 /* A mistyped line may hold a URL with a password: quote the key only when

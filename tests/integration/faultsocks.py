@@ -30,7 +30,8 @@ Modes (SOCKS5 unless said otherwise):
   udp         like ok, and UDP ASSOCIATE is served by a relay of our own
               (see udp_associate); --relay-zero replies BND.ADDR 0.0.0.0
   tor         Tor's RESOLVE (0xF0) and RESOLVE_PTR (0xF1) for the names
-              in TOR_NAMES (REP 4 for others); CONNECT as in ok
+              in TOR_NAMES (REP 4 for others); CONNECT as in ok;
+              username/password chosen when offered, any accepted
   bindname    BIND with both replies naming hosts: proxy.socksify.test:4242
               first, then (after --delay) peer.socksify.test:5555; then
               sends "bindname-hello" and records the line it gets back
@@ -189,6 +190,13 @@ def choose_method(sock, methods):
         good = mode == "auth" and user == ARGS.user and pw == ARGS.password
         sock.sendall(b"\x01\x00" if good else b"\x01\x01")
         return good
+    if mode == "tor" and 2 in methods:
+        # Tor takes username/password when offered (any: it isolates
+        # streams by them) and records them here.
+        sock.sendall(b"\x05\x02")
+        socks5_auth(sock)
+        sock.sendall(b"\x01\x00")
+        return True
     if 0 not in methods:
         sock.sendall(b"\x05\xff")
         return False
