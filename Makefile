@@ -40,6 +40,13 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 # Helpers shared by the suites (tests/unit/*.c that are not suites).
 UNIT_SUPPORT_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
+# uringconnect needs liburing (tests/install-deps.sh installs liburing-dev);
+# without it the program is not built and t_guard.sh skips its part.
+HAVE_LIBURING := $(shell printf '\043include <liburing.h>\n' | \
+		   $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+ifneq ($(HAVE_LIBURING),1)
+PROG_SRC    := $(filter-out tests/integration/progs/uringconnect.c,$(PROG_SRC))
+endif
 # Statically linked test programs (the supervisor's, t_static.sh).
 PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 # The files `make format` rewrites and `make format-check` checks.
@@ -108,7 +115,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
 
 # Suites named test_pl_*.c test preload/ code: they also link these preload
 # objects, which export no hook (so nothing interposes on the test itself).
-UNIT_PRELOAD_OBJ := $(B)/preload/async_record.o $(B)/preload/real.o
+UNIT_PRELOAD_OBJ := $(B)/preload/async_record.o $(B)/preload/real.o \
+		    $(B)/preload/trampoline.o
 
 $(B)/tests/test_pl_%: $(B)/tests/unit/test_pl_%.o $(UNIT_SUPPORT_OBJ) $(UNIT_PRELOAD_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -116,7 +124,9 @@ $(B)/tests/test_pl_%: $(B)/tests/unit/test_pl_%.o $(UNIT_SUPPORT_OBJ) $(UNIT_PRE
 
 $(B)/progs/%: tests/integration/progs/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread $(PROG_LIBS)
+
+$(B)/progs/uringconnect: PROG_LIBS = -luring
 
 # -static: glibc's static libraries come with libc6-dev.
 $(B)/progs_static/%: tests/integration/progs_static/%.c
