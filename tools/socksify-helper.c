@@ -33,6 +33,10 @@
  *                              a connection to HOST would use, and why
  *                              (explain.c); exit 1 on a config error
  *   socksify-helper version    print the version
+ *   socksify-helper shell on|off
+ *                              print the sh code that turns socksify on or
+ *                              off for the calling shell (shellmode.c)
+ *   socksify-helper show       say whether it is on in the calling shell
  *   socksify-helper probe [URL]
  *                              (URL, or SOCKSIFY_PROBE_URL: the wrapper
  *                              passes it there, out of ps) tell whether the
@@ -60,6 +64,7 @@
 #include "log.h"
 #include "proxyfile.h"
 #include "proxyurl.h"
+#include "shellmode.h"
 #include "supervisor.h"
 #include "sys_io.h"
 
@@ -532,6 +537,62 @@ static int explain(const char *destination, const char *transport)
 	return rc;
 }
 
+/* The library beside this helper (both live in one directory, built or
+ * installed), or $SOCKSIFY_LIBRARY. Returns 0, or 1 after saying why. */
+static int shell_library(char *path, size_t cap)
+{
+	const char *given = getenv("SOCKSIFY_LIBRARY");
+	ssize_t n;
+	char *slash;
+
+	if (given && given[0]) {
+		snprintf(path, cap, "%s", given);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", path, cap - 1);
+	if (n <= 0 || (size_t)n >= cap - sizeof("libsocksify.so")) {
+		fprintf(stderr, "socksify: cannot find the helper's own "
+				"directory (/proc/self/exe)\n");
+		return 1;
+	}
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "libsocksify.so");
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "socksify: cannot read %s: %s\n", path,
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* `--shell on|off`: the configuration must load, as for a run. */
+static int shell(const char *how)
+{
+	unsigned char bits[SESSION_RANDOM_BYTES];
+	char library[PATH_MAX], hex[2 * SESSION_RANDOM_BYTES + 1];
+	int rc;
+
+	if (strcmp(how, "off") == 0)
+		return shellmode_off(stdout);
+	if (strcmp(how, "on") != 0) {
+		fprintf(stderr, "socksify: --shell takes on or off\n");
+		return 2;
+	}
+	if (check_config() != 0 ||
+	    shell_library(library, sizeof library) != 0)
+		return 1;
+	rc = random_bytes(bits, sizeof bits);
+	if (rc < 0) {
+		fprintf(stderr, "socksify: no random bytes: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof bits; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+	return shellmode_on(stdout, library, hex);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "preflight") == 0)
@@ -548,12 +609,17 @@ int main(int argc, char **argv)
 		return explain(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "probe") == 0)
 		return probe(helper_env("SOCKSIFY_PROBE_URL"));
+	if (argc == 3 && strcmp(argv[1], "shell") == 0)
+		return shell(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "show") == 0)
+		return shellmode_show(stdout);
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {
 		printf("socksify %s\n", SOCKSIFY_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
 			"preflight [PATH] | probe [URL] | version |\n"
+			"       shell on|off | show |\n"
 			"       explain HOST[:PORT] [tcp|udp] |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;
