@@ -111,7 +111,8 @@ static const char *source_prefix(const struct config *cfg, char *buf,
 	return buf;
 }
 
-/* Apply remote_dns_mode to a chain's last proxy: "on" makes a socks5 one
+/* Apply remote_dns_mode to a chain's last proxy: "on" (and "resolve",
+ * which sends names too) makes a socks5 one
  * socks5h, "off" the reverse (and socks4a socks4). Returns 0, or -EINVAL
  * when "on" meets a socks4 proxy. */
 static int adjust_last_hop(struct config *cfg, struct proxy *last,
@@ -121,6 +122,7 @@ static int adjust_last_hop(struct config *cfg, struct proxy *last,
 
 	switch (cfg->remote_dns_mode) {
 	case REMOTE_DNS_ON:
+	case REMOTE_DNS_RESOLVE:
 		if (last->type == PROXY_SOCKS4)
 			return config_fail(
 			    cfg,
@@ -159,6 +161,13 @@ static int finish_remote_dns(struct config *cfg)
 	cfg->remote_dns =
 	    cfg->remote_dns_mode != REMOTE_DNS_OFF &&
 	    proxy_sends_names(&cfg->proxies[cfg->proxy_count - 1]);
+	if (cfg->remote_dns_mode == REMOTE_DNS_RESOLVE &&
+	    !proxy_is_socks5(&cfg->proxies[cfg->proxy_count - 1]))
+		return config_fail(cfg,
+				   "%sremote_dns resolve needs a SOCKS5 proxy "
+				   "(Tor's RESOLVE command) at the end of the "
+				   "default chain",
+				   source_prefix(cfg, prefix, sizeof(prefix)));
 	for (i = 1; i < cfg->chain_count; i++) {
 		const struct chain *c = &cfg->chains[i];
 		struct proxy *last = &cfg->chain_hops[c->first + c->count - 1];

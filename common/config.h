@@ -118,6 +118,16 @@ enum remote_dns_mode {
 	REMOTE_DNS_AUTO, /* follow the last proxy's scheme (socks5h, socks4a) */
 	REMOTE_DNS_ON,
 	REMOTE_DNS_OFF,
+	REMOTE_DNS_RESOLVE, /* names resolved by the proxy (Tor's RESOLVE) into
+			     * real addresses, not fake ones */
+};
+
+/* Stream isolation ("isolate"): a SOCKS5 username/password that differs
+ * per process or per run, for Tor's IsolateSOCKSAuth (see isolate.h). */
+enum isolate_mode {
+	ISOLATE_OFF,
+	ISOLATE_PID, /* one per process */
+	ISOLATE_RUN, /* one per socksify run (the session id) */
 };
 
 struct config {
@@ -179,6 +189,7 @@ struct config {
 	bool valid;
 	char error[CONFIG_ERROR_MAX];
 	bool world_readable_secret; /* a password in a file others can read */
+	enum isolate_mode isolate;  /* default ISOLATE_OFF */
 };
 
 /* Where settings come from besides the file; any field may be NULL. */

@@ -76,9 +76,10 @@ static int key_remote_dns(struct config_parser *ps, char **args, unsigned n)
 	    [REMOTE_DNS_AUTO] = "auto",
 	    [REMOTE_DNS_ON] = "on",
 	    [REMOTE_DNS_OFF] = "off",
+	    [REMOTE_DNS_RESOLVE] = "resolve",
 	};
 	int i = parse_word(ps, args[0], names, WORDS(names),
-			   "remote_dns must be auto, on or off");
+			   "remote_dns must be auto, on, off or resolve");
 
 	(void)n;
 	if (i >= 0)
@@ -263,6 +264,22 @@ static int key_bind_peer(struct config_parser *ps, char **args, unsigned n)
 	return i < 0 ? i : 0;
 }
 
+static int key_isolate(struct config_parser *ps, char **args, unsigned n)
+{
+	static const char *const names[] = {
+	    [ISOLATE_OFF] = "off",
+	    [ISOLATE_PID] = "pid",
+	    [ISOLATE_RUN] = "run",
+	};
+	int i = parse_word(ps, args[0], names, WORDS(names),
+			   "isolate must be off, pid or run");
+
+	(void)n;
+	if (i >= 0)
+		ps->cfg->isolate = (enum isolate_mode)i;
+	return i < 0 ? i : 0;
+}
+
 /* "guard on|off": the seccomp filter for dynamic programs too. */
 static int key_guard(struct config_parser *ps, char **args, unsigned n)
 {
@@ -296,6 +313,7 @@ static const struct config_key {
     {"race_delay", 1, 1, config_key_race_delay},
     {"async_handshakes", 1, 1, key_async_handshakes},
     {"guard", 1, 1, key_guard},
+    {"isolate", 1, 1, key_isolate},
 };
 
 /* A mistyped line may hold a URL with a password: quote the key only when

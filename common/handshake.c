@@ -103,7 +103,7 @@ static size_t hs_sure_len(const struct handshake *hs)
 }
 
 /* Build the request for hs->dest into buf. Returns its length or -errno:
- * -EAFNOSUPPORT (IPv6 to SOCKS4), -EOPNOTSUPP (UDP to SOCKS4),
+ * -EAFNOSUPPORT (IPv6 to SOCKS4), -EOPNOTSUPP (UDP or RESOLVE to SOCKS4),
  * -ENAMETOOLONG, -EINVAL. */
 static long hs_build_request(const struct handshake *hs, uint8_t *buf,
 			     size_t cap)
@@ -112,13 +112,15 @@ static long hs_build_request(const struct handshake *hs, uint8_t *buf,
 	    [HANDSHAKE_CONNECT] = SOCKS5_CMD_CONNECT,
 	    [HANDSHAKE_BIND] = SOCKS5_CMD_BIND,
 	    [HANDSHAKE_UDP_ASSOCIATE] = SOCKS5_CMD_UDP_ASSOCIATE,
+	    [HANDSHAKE_RESOLVE] = SOCKS5_CMD_TOR_RESOLVE,
+	    [HANDSHAKE_RESOLVE_PTR] = SOCKS5_CMD_TOR_RESOLVE_PTR,
 	};
 	const struct proxy *p = hs->proxy;
 
 	if (hs_is_socks5(hs))
 		return socks5_build_request(buf, cap, socks5_cmds[hs->cmd],
 					    &hs->dest);
-	if (hs->cmd == HANDSHAKE_UDP_ASSOCIATE)
+	if (hs->cmd != HANDSHAKE_CONNECT && hs->cmd != HANDSHAKE_BIND)
 		return -EOPNOTSUPP;
 	return socks4_build_request(
 	    buf, cap,
@@ -133,7 +135,8 @@ static const char *hs_request_error_why(long err)
 	case -EAFNOSUPPORT:
 		return "SOCKS4 cannot carry an IPv6 destination";
 	case -EOPNOTSUPP:
-		return "SOCKS4 has no UDP ASSOCIATE command";
+		return "SOCKS4 has no UDP ASSOCIATE, RESOLVE or RESOLVE_PTR "
+		       "command";
 	case -ENAMETOOLONG:
 		return "the host name is longer than SOCKS allows (255 bytes)";
 	default:

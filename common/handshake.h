@@ -37,6 +37,9 @@ enum handshake_cmd {
 	HANDSHAKE_CONNECT,
 	HANDSHAKE_BIND,
 	HANDSHAKE_UDP_ASSOCIATE,
+	HANDSHAKE_RESOLVE, /* Tor's RESOLVE (SOCKS5 only): bound = address */
+	HANDSHAKE_RESOLVE_PTR, /* Tor's RESOLVE_PTR (SOCKS5 only): bound = name
+				*/
 };
 
 /* Room for what one handshake sends at once: pipelined, a SOCKS5 greeting

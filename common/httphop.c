@@ -26,6 +26,10 @@ static const char *hh_request_error_why(long err, enum handshake_cmd cmd)
 	if (cmd == HANDSHAKE_UDP_ASSOCIATE)
 		return "an HTTP proxy cannot carry UDP (HTTP CONNECT has no "
 		       "UDP ASSOCIATE; use a SOCKS5 proxy)";
+	if (cmd == HANDSHAKE_RESOLVE || cmd == HANDSHAKE_RESOLVE_PTR)
+		return "an HTTP proxy cannot resolve names for us (HTTP "
+		       "CONNECT has no RESOLVE; use a SOCKS5 proxy such as "
+		       "Tor)";
 	if (err == -ENAMETOOLONG)
 		return "the host name is too long for an HTTP CONNECT request";
 	return "the destination cannot be written in an HTTP CONNECT request "

@@ -32,6 +32,8 @@ struct proxy {
 	/* Send greeting, auth and request in one write without waiting for
 	 * each reply (config "proxy URL pipeline" or SOCKSIFY_PIPELINE=1). */
 	bool pipeline;
+	/* user/password are isolate_apply()'s, not the URL's (isolate.h) */
+	bool isolated;
 };
 
 /* Parse "socks5h://user:pass@host:port". Accepted schemes: socks4, socks4a,

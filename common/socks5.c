@@ -175,7 +175,10 @@ long socks5_build_request(uint8_t *buf, size_t cap, uint8_t cmd,
 
 	if (alen < 0)
 		return alen;
-	if (cmd < SOCKS5_CMD_CONNECT || cmd > SOCKS5_CMD_UDP_ASSOCIATE)
+	if ((cmd < SOCKS5_CMD_CONNECT || cmd > SOCKS5_CMD_UDP_ASSOCIATE) &&
+	    cmd != SOCKS5_CMD_TOR_RESOLVE && cmd != SOCKS5_CMD_TOR_RESOLVE_PTR)
+		return -EINVAL;
+	if (cmd == SOCKS5_CMD_TOR_RESOLVE_PTR && dest->kind == ENDPOINT_NAME)
 		return -EINVAL;
 	if (cap < 3 + (size_t)alen)
 		return -ENOSPC;

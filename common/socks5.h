@@ -16,6 +16,12 @@
 #define SOCKS5_CMD_CONNECT	 0x01
 #define SOCKS5_CMD_BIND		 0x02
 #define SOCKS5_CMD_UDP_ASSOCIATE 0x03
+/* Tor's extensions (socks-extensions.txt): RESOLVE asks for the address
+ * of DST.ADDR (a name), answered in BND.ADDR; RESOLVE_PTR asks for the name
+ * of DST.ADDR (an address), answered as an ATYP 3 BND.ADDR. DST.PORT is
+ * ignored (we send 0); the connection ends after the reply. */
+#define SOCKS5_CMD_TOR_RESOLVE	   0xf0
+#define SOCKS5_CMD_TOR_RESOLVE_PTR 0xf1
 
 #define SOCKS5_ATYP_IPV4   0x01
 #define SOCKS5_ATYP_DOMAIN 0x03
@@ -49,8 +55,9 @@ long socks5_build_auth(uint8_t *buf, size_t cap, const char *user,
 long socks5_parse_auth_reply(const uint8_t *buf, size_t len, size_t *need,
 			     uint8_t *status);
 
-/* Request for cmd (CONNECT, BIND, UDP ASSOCIATE) to dest (IPv4, IPv6 or name).
- * Returns length, -ENAMETOOLONG, -EINVAL, -ENOSPC. */
+/* Request for cmd (CONNECT, BIND, UDP ASSOCIATE, Tor's RESOLVE and
+ * RESOLVE_PTR) to dest (IPv4, IPv6 or name; RESOLVE_PTR takes an address
+ * only). Returns length, -ENAMETOOLONG, -EINVAL, -ENOSPC. */
 long socks5_build_request(uint8_t *buf, size_t cap, uint8_t cmd,
 			  const struct endpoint *dest);
 

@@ -139,8 +139,8 @@ static int get_address(struct endpoint *src, uint8_t atyp, const uint8_t *addr,
  * checks run in wire order so that every byte read lies below len.
  * *src is written only on success.
  */
-long socks5_udp_parse_header(const uint8_t *buf, size_t len,
-			     struct endpoint *src)
+long socks5_udp_parse_fragment(const uint8_t *buf, size_t len,
+			       struct endpoint *src, uint8_t *frag)
 {
 	struct endpoint parsed;
 	long alen;
@@ -151,8 +151,6 @@ long socks5_udp_parse_header(const uint8_t *buf, size_t len,
 		return -EPROTO;
 	if (buf[0] != 0 || buf[1] != 0)
 		return -EPROTO;
-	if (buf[2] != 0)
-		return -EOPNOTSUPP;
 	alen = address_len(buf, len);
 	if (alen < 0)
 		return alen;
@@ -163,5 +161,23 @@ long socks5_udp_parse_header(const uint8_t *buf, size_t len,
 	if (get_address(&parsed, buf[3], buf + UDP_HEAD, port) < 0)
 		return -EPROTO;
 	*src = parsed;
+	*frag = buf[2];
 	return (long)total;
+}
+
+long socks5_udp_parse_header(const uint8_t *buf, size_t len,
+			     struct endpoint *src)
+{
+	struct endpoint parsed;
+	uint8_t frag;
+	long total = socks5_udp_parse_fragment(buf, len, &parsed, &frag);
+
+	if (!src)
+		return -EPROTO;
+	if (total < 0)
+		return total;
+	if (frag != 0)
+		return -EOPNOTSUPP;
+	*src = parsed;
+	return total;
 }

@@ -28,4 +28,10 @@ long socks5_udp_build_header(uint8_t *buf, size_t cap,
 long socks5_udp_parse_header(const uint8_t *buf, size_t len,
 			     struct endpoint *src);
 
+/* The same, accepting any FRAG: *frag receives it (0 for a standalone
+ * datagram; see udpfrag.h for the rest). Returns the header length or
+ * -EPROTO. */
+long socks5_udp_parse_fragment(const uint8_t *buf, size_t len,
+			       struct endpoint *src, uint8_t *frag);
+
 #endif

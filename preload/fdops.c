@@ -293,7 +293,7 @@ void preload_register(void)
 	udp_register();
 	bind_register(); /* lock order 2 */
 	pthread_atfork(fdreg_fork_prepare, fdreg_fork_parent, fdreg_fork_child);
-	pthread_atfork(socksify_before_fork, NULL, NULL);
+	pthread_atfork(socksify_before_fork, NULL, socksify_after_fork_child);
 }
 
 /* At load, so that the fork handlers exist before the program's threads:

@@ -183,10 +183,11 @@ static bool hostent_addr_endpoint(const void *addr, socklen_t len, int type,
 	return false;
 }
 
-/* The name behind addr when it is a fake address. Returns 0 with *ep and
+/* The name behind addr when it is a fake address (or, with remote_dns
+ * resolve, a real one the proxy names: RESOLVE_PTR). Returns 0 with *ep and
  * *name set; -ENOENT when the fake range holds no name for it (answered
- * HOST_NOT_FOUND rather than with a PTR query); HOOK_PASS when libc answers
- * (not an address, not fake, remote DNS off). */
+ * HOST_NOT_FOUND rather than with a PTR query) or the proxy gave none;
+ * HOOK_PASS when libc answers (not an address, not fake, remote DNS off). */
 static int hostent_addr_name(const void *addr, socklen_t len, int type,
 			     struct endpoint *ep, struct endpoint *name)
 {
@@ -196,8 +197,10 @@ static int hostent_addr_name(const void *addr, socklen_t len, int type,
 	if (!hostent_addr_endpoint(addr, len, type, ep))
 		return HOOK_PASS;
 	cfg = socksify_config();
-	if (!cfg->remote_dns ||
+	if (cfg->remote_dns &&
 	    !addrinfo_is_fake(&cfg->fake_ipv4, &cfg->fake_ipv6, ep))
+		return resolve_proxy_name(ep, name);
+	if (!cfg->remote_dns)
 		return HOOK_PASS;
 	return socksify_unfake(ep, name) ? 0 : -ENOENT;
 }

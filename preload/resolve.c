@@ -14,6 +14,14 @@
  * no host name holds: see fakedns_lookup) → EAI_NONAME; an invalid config or
  * no fake-DNS table → EAI_FAIL (logged).
  *
+ * remote_dns resolve: instead of fake addresses, the proxy is asked for the
+ * real one with Tor's RESOLVE command (and getnameinfo/gethostbyaddr of a
+ * real address with RESOLVE_PTR), each on a connection of its own through
+ * the default chain, closed after the reply. Its errors: a proxy without
+ * the command (REP 7) → EAI_FAIL, logged; a name it cannot resolve (REP 4
+ * or 3, as Tor answers) → EAI_NONAME; the proxy unreachable, a general
+ * failure or a timeout → EAI_AGAIN; anything else → EAI_FAIL.
+ *
  * Thread safety: the config is read-only, the fake-DNS table is lock-free,
  * /etc/hosts is read into a buffer of the calling thread. */
 #include <arpa/inet.h>
@@ -28,12 +36,14 @@
 #include "addrinfo.h"
 #include "directset.h"
 #include "fakedns.h"
+#include "hooks.h"
 #include "hosts.h"
 #include "log.h"
 #include "real.h"
 #include "resolve.h"
 #include "route.h"
 #include "state.h"
+#include "tunnel.h"
 
 #define HOSTS_PATH	     "/etc/hosts"
 #define SERVICES_ENTRY_BYTES 1024 /* room for one services entry's text */
@@ -179,6 +189,112 @@ static int resolve_fake(const struct config *cfg, const char *name, int family,
 	return 0;
 }
 
+/* One of Tor's commands (HANDSHAKE_RESOLVE, HANDSHAKE_RESOLVE_PTR) for
+ * dest through the default chain, on a connection of its own closed after
+ * the reply. Returns 0 with *answer (the reply's BND.ADDR), or -errno with
+ * *negotiating saying whether the proxy answered (logged either way). */
+static int resolve_ask_proxy(const struct config *cfg,
+			     const struct endpoint *dest,
+			     enum handshake_cmd cmd, struct endpoint *answer,
+			     bool *negotiating)
+{
+	const char *what = cmd == HANDSHAKE_RESOLVE ? "RESOLVE" : "RESOLVE_PTR";
+	char text[ENDPOINT_TEXT_MAX];
+	struct sockaddr_storage proxy;
+	struct tunnel_result res = {.why = NULL};
+	int family = AF_INET, len, fd, rc;
+
+	*negotiating = false;
+	len = socksify_proxy_sockaddr(family, &proxy);
+	if (len == -EAFNOSUPPORT)
+		len = socksify_proxy_sockaddr(family = AF_INET6, &proxy);
+	if (len < 0)
+		return len;
+	fd = real.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = tunnel_open(&real_io, cfg, fd, (struct sockaddr *)&proxy,
+			 (socklen_t)len, dest, cmd, &res);
+	real.close(fd);
+	endpoint_format(dest, text, sizeof text);
+	*negotiating = res.negotiating;
+	if (rc == -EOPNOTSUPP && res.negotiating)
+		log_error("resolve %s: the proxy does not support Tor's %s "
+			  "command (remote_dns resolve needs Tor or a proxy "
+			  "with its extensions)",
+			  text, what);
+	else if (rc < 0)
+		log_error("resolve %s: %s through the proxy failed: %s", text,
+			  what, res.why ? res.why : "failed");
+	if (rc < 0)
+		return rc;
+	*answer = res.bound;
+	return 0;
+}
+
+/* The EAI_* code for a failed resolve_ask_proxy(). */
+static int resolve_proxy_error(int err, bool negotiating)
+{
+	if (err == -EOPNOTSUPP)
+		return EAI_FAIL;
+	if (!negotiating || err == -ETIMEDOUT || err == -ECONNABORTED)
+		return EAI_AGAIN;
+	if (err == -EHOSTUNREACH || err == -ENETUNREACH)
+		return EAI_NONAME;
+	return EAI_FAIL;
+}
+
+/* remote_dns resolve: name's real address from the proxy (Tor's RESOLVE),
+ * kept when it fits family (an IPv4 one for AF_INET6 under AI_V4MAPPED).
+ * Returns 0 or an EAI_* code (see the top of the file). */
+static int resolve_proxy(const struct config *cfg, const char *name, int family,
+			 int flags, struct endpoint *out, size_t *count)
+{
+	struct endpoint dest, answer;
+	bool negotiating;
+	int rc;
+
+	*count = 0;
+	if (endpoint_set_name(&dest, name, strlen(name), 0) < 0)
+		return EAI_NONAME;
+	rc = resolve_ask_proxy(cfg, &dest, HANDSHAKE_RESOLVE, &answer,
+			       &negotiating);
+	if (rc < 0)
+		return resolve_proxy_error(rc, negotiating);
+	if (answer.kind != ENDPOINT_IPV4 && answer.kind != ENDPOINT_IPV6) {
+		log_error("resolve %s: the proxy answered RESOLVE without an "
+			  "address",
+			  name);
+		return EAI_FAIL;
+	}
+	answer.port = 0;
+	if ((answer.kind == ENDPOINT_IPV4 && family == AF_INET6 &&
+	     !(flags & AI_V4MAPPED)) ||
+	    (answer.kind == ENDPOINT_IPV6 && family == AF_INET))
+		return EAI_NONAME;
+	out[(*count)++] = answer;
+	return 0;
+}
+
+int resolve_proxy_name(const struct endpoint *addr, struct endpoint *name)
+{
+	const struct config *cfg = socksify_config();
+	struct endpoint dest = *addr;
+	bool negotiating;
+
+	if (!cfg->valid || cfg->remote_dns_mode != REMOTE_DNS_RESOLVE)
+		return HOOK_PASS;
+	dest.port = 0;
+	if (resolve_ask_proxy(cfg, &dest, HANDSHAKE_RESOLVE_PTR, name,
+			      &negotiating) < 0)
+		return -ENOENT;
+	if (name->kind != ENDPOINT_NAME) {
+		log_error("resolve_ptr: the proxy answered without a name");
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /* Log one answer at debug level: "resolve NAME -> SOURCE ADDR ADDR". */
 static void resolve_log(const char *name, const char *source,
 			const struct endpoint *addrs, size_t count)
@@ -274,6 +390,12 @@ int resolve_addresses(const struct config *cfg, const char *name, int family,
 		log_error("resolve %s: refused, configuration invalid: %s",
 			  name, cfg->error);
 		return EAI_FAIL;
+	}
+	if (cfg->remote_dns_mode == REMOTE_DNS_RESOLVE) {
+		rc = resolve_proxy(cfg, name, family, flags, out, count);
+		if (rc == 0)
+			resolve_log(name, "proxy", out, *count);
+		return rc;
 	}
 	rc = resolve_fake(cfg, name, family, flags, out, count);
 	if (rc == 0)
@@ -375,7 +497,9 @@ static int nameinfo_fake(const struct sockaddr *sa, socklen_t salen,
 
 /* getnameinfo for remote DNS: a fake address gives back its name; one in
  * the fake range without a name is answered numerically (EAI_NONAME under
- * NI_NAMEREQD) rather than asking DNS for its PTR record. */
+ * NI_NAMEREQD) rather than asking DNS for its PTR record. With remote_dns
+ * resolve a real address is asked of the proxy (RESOLVE_PTR); when that
+ * fails, the same numeric answer. */
 static int resolve_nameinfo(const struct sockaddr *sa, socklen_t salen,
 			    char *host, socklen_t hostlen, char *serv,
 			    socklen_t servlen, int flags)
@@ -389,6 +513,21 @@ static int resolve_nameinfo(const struct sockaddr *sa, socklen_t salen,
 		return real.getnameinfo(sa, salen, host, hostlen, serv, servlen,
 					flags);
 	cfg = socksify_config();
+	if (cfg->remote_dns &&
+	    !addrinfo_is_fake(&cfg->fake_ipv4, &cfg->fake_ipv6, &ep))
+		switch (resolve_proxy_name(&ep, &name)) {
+		case 0:
+			return nameinfo_fake(sa, salen, &name, host, hostlen,
+					     serv, servlen, flags);
+		case HOOK_PASS:
+			break;
+		default:
+			if (flags & NI_NAMEREQD)
+				return EAI_NONAME;
+			return real.getnameinfo(sa, salen, host, hostlen, serv,
+						servlen,
+						flags | NI_NUMERICHOST);
+		}
 	if (!cfg->remote_dns ||
 	    !addrinfo_is_fake(&cfg->fake_ipv4, &cfg->fake_ipv6, &ep))
 		return real.getnameinfo(sa, salen, host, hostlen, serv, servlen,

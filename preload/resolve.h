@@ -37,6 +37,12 @@ int resolve_addresses(const struct config *cfg, const char *name, int family,
  * with EAI_NONAME), or ROUTE_PROXY (as without rules). */
 enum route_decision resolve_rule(const struct config *cfg, const char *name);
 
+/* remote_dns resolve: the name of the real address addr, asked of the
+ * proxy with Tor's RESOLVE_PTR. Returns 0 with *name (ENDPOINT_NAME),
+ * -ENOENT when the proxy gave none (logged), HOOK_PASS when the mode is
+ * not resolve. */
+int resolve_proxy_name(const struct endpoint *addr, struct endpoint *name);
+
 /* getaddrinfo() without the errno bookkeeping: libc's for literals and when
  * remote DNS is off, ours otherwise. Returns 0 or an EAI_* code. */
 int resolve_getaddrinfo(const char *node, const char *service,

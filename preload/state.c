@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "isolate.h"
 #include "log.h"
 #include "proxyaddr.h"
 #include "real.h"
@@ -161,6 +162,32 @@ static void state_attach_health(const struct config *cfg)
 	}
 }
 
+/* Stream isolation (isolate.h): the tag of this process ("pid-PID") or
+ * run ("run-SESSION"; the pid when the wrapper set no session) into the
+ * SOCKS5 proxies' credentials. No stdio, no malloc: also called in a fork
+ * child (socksify_after_fork_child). */
+static void state_isolate(void)
+{
+	char tag[STATE_SESSION_MAX + 8], digits[12];
+	size_t n = 0, len = 0;
+	unsigned pid = (unsigned)getpid();
+
+	if (state_config.isolate == ISOLATE_RUN && state_session[0]) {
+		memcpy(tag, "run-", 4);
+		memcpy(tag + 4, state_session, strlen(state_session) + 1);
+	} else {
+		do
+			digits[n++] = (char)('0' + pid % 10);
+		while ((pid /= 10) != 0);
+		memcpy(tag, "pid-", 4);
+		len = 4;
+		while (n)
+			tag[len++] = digits[--n];
+		tag[len] = '\0';
+	}
+	isolate_apply(&state_config, tag);
+}
+
 /* The once-routine: configuration from the environment, the log, the
  * proxy's address, the session id. */
 static void state_load(void)
@@ -187,6 +214,8 @@ static void state_load(void)
 			 "library's connects pays a round trip to the "
 			 "supervisor");
 	state_keep_session(state_env("SOCKSIFY_SESSION"));
+	if (state_config.isolate != ISOLATE_OFF)
+		state_isolate();
 	state_resolve_proxy(&state_config);
 	state_attach_health(&state_config);
 }
@@ -292,6 +321,12 @@ void socksify_before_fork(void)
 
 	if (cfg->valid && cfg->remote_dns)
 		socksify_fakedns();
+}
+
+void socksify_after_fork_child(void)
+{
+	if (state_config.valid && state_config.isolate == ISOLATE_PID)
+		state_isolate();
 }
 
 /* The only work done at load, with no system call: give the log its table

@@ -46,6 +46,10 @@ struct fakedns *socksify_fakedns(void);
  * after the first time (two pthread_once checks). */
 void socksify_before_fork(void);
 
+/* pthread_atfork child handler (fdops.c): with "isolate pid", the child
+ * takes its own pid as its SOCKS5 username. */
+void socksify_after_fork_child(void);
+
 /* True when remote DNS is on and ep (an IP endpoint) lies in a fake range,
  * whether or not the table holds a name for it. */
 bool socksify_is_fake(const struct endpoint *ep);

@@ -14,7 +14,8 @@
  * buffers.
  *
  * What is delivered:
- *  - from the relay, a well-formed header with FRAG 0: the payload, with
+ *  - from the relay, a well-formed header with FRAG 0, or the last of a
+ *    sequence of fragments (see "Fragments" below): the payload, with
  *    the inner source as the sender (IPv4 as ::ffff:a.b.c.d on an AF_INET6
  *    socket; a name as its fake address; a socket connect()ed to a proxied
  *    peer takes only its peer's datagrams, as the kernel would);
@@ -24,10 +25,25 @@
  * blocking socket keeps waiting, a non-blocking one (or MSG_DONTWAIT)
  * reports EAGAIN once nothing is queued. A datagram dropped under MSG_PEEK
  * is consumed first. Dropped too: a name source when remote DNS is off or
- * the fake table is full, an IPv6 source on an AF_INET socket. */
+ * the fake table is full, an IPv6 source on an AF_INET socket.
+ *
+ * Fragments (FRAG != 0, RFC 1928 section 7) are copied out of the received
+ * string into a reassembly queue (common/udpfrag.c: one per association
+ * and source, positions 1, 2, ... in order, the high bit on the last, a
+ * 5-second timer, 64 KiB each, UDPFRAG_QUEUES in the process) and count as
+ * dropped until the last one comes; then the whole datagram is copied into
+ * the program's buffers and delivered as one. The table is static (no
+ * malloc in a hook) and guarded by a try-lock holding the locker's pid: a
+ * receive that finds it busy (another thread, or a signal handler
+ * interrupting the holder) drops its fragment, which loses that datagram
+ * but never blocks; a child after fork() takes over a lock its parent's
+ * thread held. Dropped as well: a fragment read under MSG_PEEK, and one
+ * the program's buffers could not hold whole (its sequence ends there). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hooks.h"
@@ -39,6 +55,7 @@
 #include "udp.h"
 #include "udp_io.h"
 #include "udpassoc.h"
+#include "udpfrag.h"
 
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
@@ -66,7 +83,14 @@ struct recv_state {
 	struct sockaddr_storage from;
 	struct sockaddr_storage src; /* what the program will see */
 	socklen_t src_len;
+	struct endpoint relayed; /* the relay's header: source and FRAG */
+	uint8_t frag;
 };
+
+/* The reassembly queues of the process, and their try-lock (0, or the pid
+ * of the process whose thread holds it). */
+static struct udpfrag_table frag_table;
+static atomic_int frag_lock;
 
 /* Lay out st->iov around the program's iovecs. */
 static void recv_layout(struct recv_state *st, struct iovec *space)
@@ -137,10 +161,11 @@ static long recv_relayed(struct recv_state *st, size_t got)
 	size_t have = iovec_copy_out(st->iov, st->iov_count, 0, hdr,
 				     got < sizeof hdr ? got : sizeof hdr);
 	struct endpoint src;
-	long hlen = socks5_udp_parse_header(hdr, have, &src);
+	long hlen = socks5_udp_parse_fragment(hdr, have, &src, &st->frag);
 
 	if (hlen < 0 || !recv_source(st, &src) || !recv_from_peer(st, &src))
 		return RECV_DROP;
+	st->relayed = src;
 	recv_guess = (unsigned)hlen;
 	return hlen;
 }
@@ -194,6 +219,95 @@ static ssize_t recv_deliver(struct recv_state *st, size_t got, size_t full,
 	return (ssize_t)copied;
 }
 
+/* Take the fragment table's lock without waiting: false when it is busy.
+ * A lock held by another pid is a parent's, left by fork(): taken over. */
+static bool frag_trylock(void)
+{
+	int me = (int)getpid();
+	int seen = 0;
+
+	if (atomic_compare_exchange_strong(&frag_lock, &seen, me))
+		return true;
+	if (seen == me)
+		return false;
+	return atomic_compare_exchange_strong(&frag_lock, &seen, me);
+}
+
+static void frag_unlock(void)
+{
+	atomic_store(&frag_lock, 0);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Copy the whole datagram in q to the program's buffers and fill its
+ * msghdr, as recv_deliver() does. Returns what the call returns. */
+static ssize_t frag_deliver(struct recv_state *st,
+			    const struct udpfrag_queue *q, int kernel_flags)
+{
+	struct msghdr *msg = st->msg;
+	size_t copied =
+	    iovec_copy_in(msg->msg_iov, msg->msg_iovlen, 0, q->data, q->len);
+	bool trunc = q->len > copied;
+
+	if (msg->msg_name) {
+		socklen_t want = msg->msg_namelen < st->src_len
+				     ? msg->msg_namelen
+				     : st->src_len;
+
+		memcpy(msg->msg_name, &st->src, want);
+		msg->msg_namelen = st->src_len;
+	}
+	msg->msg_flags = (kernel_flags & ~MSG_TRUNC) | (trunc ? MSG_TRUNC : 0);
+	if (st->flags & MSG_TRUNC)
+		return (ssize_t)q->len;
+	return (ssize_t)copied;
+}
+
+/* A fragment (FRAG != 0) of got bytes with an hlen-byte header, the whole
+ * wrapped datagram being n bytes: queued, or the last one completing a
+ * datagram, which is delivered. Returns the call's result, or RECV_DROP. */
+static ssize_t recv_fragment(struct recv_state *st, size_t got, size_t n,
+			     size_t hlen, int kernel_flags)
+{
+	struct udpfrag_queue *done = NULL;
+	enum udpfrag_why why = UDPFRAG_OK;
+	enum udpfrag_verdict verdict;
+	ssize_t rc = RECV_DROP;
+
+	if (st->flags & MSG_PEEK)
+		return RECV_DROP;
+	if (n > got || (kernel_flags & MSG_TRUNC)) {
+		log_debug("fd %d: UDP fragment dropped (larger than the "
+			  "buffers)",
+			  st->fd);
+		return RECV_DROP;
+	}
+	if (!frag_trylock()) {
+		log_debug("fd %d: UDP fragment dropped (reassembly busy)",
+			  st->fd);
+		return RECV_DROP;
+	}
+	verdict = udpfrag_add(&frag_table, st->e->udp.id, &st->relayed,
+			      st->frag, st->iov, st->iov_count, hlen,
+			      got - hlen, now_ms(), &done, &why);
+	if (verdict == UDPFRAG_DONE) {
+		rc = frag_deliver(st, done, kernel_flags);
+		udpfrag_release(done);
+	}
+	frag_unlock();
+	if (verdict == UDPFRAG_DROPPED)
+		log_debug("fd %d: UDP fragment %u: %s", st->fd,
+			  (unsigned)st->frag, udpfrag_why_text(why));
+	return rc;
+}
+
 /* Consume a dropped datagram that was only peeked at. */
 static void recv_consume(int fd, int flags)
 {
@@ -212,6 +326,7 @@ static ssize_t recv_once(struct recv_state *st, bool *drop)
 	size_t got, total = iovec_total(st->iov, st->iov_count);
 	long hlen;
 
+	st->frag = 0;
 	km.msg_name = &st->from;
 	km.msg_namelen = sizeof st->from;
 	km.msg_iov = st->iov;
@@ -230,6 +345,12 @@ static ssize_t recv_once(struct recv_state *st, bool *drop)
 	if (*drop)
 		return 0;
 	st->msg->msg_controllen = km.msg_controllen;
+	if (hlen > 0 && st->frag != 0) {
+		n = recv_fragment(st, got, (size_t)n, (size_t)hlen,
+				  km.msg_flags);
+		*drop = n == RECV_DROP;
+		return *drop ? 0 : n;
+	}
 	return recv_deliver(st, got, (size_t)n, (size_t)hlen, km.msg_flags);
 }
 

@@ -29,6 +29,9 @@ Modes (SOCKS5 unless said otherwise):
   banner      success reply and --banner text in one send, then serve
   udp         like ok, and UDP ASSOCIATE is served by a relay of our own
               (see udp_associate); --relay-zero replies BND.ADDR 0.0.0.0
+  tor         Tor's RESOLVE (0xF0) and RESOLVE_PTR (0xF1) for the names
+              in TOR_NAMES (REP 4 for others); CONNECT as in ok;
+              username/password chosen when offered, any accepted
   bindname    BIND with both replies naming hosts: proxy.socksify.test:4242
               first, then (after --delay) peer.socksify.test:5555; then
               sends "bindname-hello" and records the line it gets back
@@ -49,6 +52,7 @@ import time
 
 ARGS = None
 LOCK = threading.Lock()
+REQUEST = threading.local()  # the host of this thread's SOCKS5 request
 
 
 def record(line):
@@ -163,6 +167,7 @@ def socks5_request(sock):
     port = struct.unpack("!H", recv_exact(sock, 2))[0]
     record("socks5 request ver=%d cmd=%d rsv=%d atyp=%d host=%s port=%d"
            % (ver, cmd, rsv, atyp, host, port))
+    REQUEST.host = host
     return cmd
 
 
@@ -185,6 +190,13 @@ def choose_method(sock, methods):
         good = mode == "auth" and user == ARGS.user and pw == ARGS.password
         sock.sendall(b"\x01\x00" if good else b"\x01\x01")
         return good
+    if mode == "tor" and 2 in methods:
+        # Tor takes username/password when offered (any: it isolates
+        # streams by them) and records them here.
+        sock.sendall(b"\x05\x02")
+        socks5_auth(sock)
+        sock.sendall(b"\x01\x00")
+        return True
     if 0 not in methods:
         sock.sendall(b"\x05\xff")
         return False
@@ -204,6 +216,9 @@ def socks5_reply(sock):
         sock.sendall(ok[:2] + b"\x01" + ok[3:])
     elif mode == "badatyp":
         sock.sendall(bytes([5, 0, 0, 9]) + ok[4:])
+    elif mode == "tor":
+        sock.sendall(ok)
+        serve(sock)
     elif mode == "truncate":
         sock.sendall(ok[:4])
     elif mode == "hang":
@@ -263,13 +278,50 @@ def udp_bad_burst(relay, peer, header):
     other.close()
 
 
+def udp_frag_burst(relay, peer, header, payload):
+    """Fragmented replies (RFC 1928 section 7) for a payload starting
+    "FRAG-": the reply b"whole " + payload cut in three (in the middle of
+    the payload a big reply of 3 x 20000 bytes when it is "FRAG-BIG"),
+    sent as FRAG-INORDER: 1, 2, 3|0x80; FRAG-REORDER: 2, 1, 3|0x80;
+    FRAG-INCOMPLETE: 1, 2; FRAG-ABANDON: 1, 2 of an old reply, then 1,
+    2|0x80 of b"second " + payload; FRAG-DUP: 1, 2, 2, 3|0x80; then a
+    standalone b"marker " + payload, so a client sees what came before
+    it. Returns True when it handled the payload."""
+    whole = b"whole " + payload
+    if payload == b"FRAG-BIG":
+        whole = bytes(range(256)) * 234 + b"end"
+    third = (len(whole) + 2) // 3
+    parts = [whole[:third], whole[third:2 * third], whole[2 * third:]]
+    plans = {
+        b"FRAG-INORDER": [(1, 0), (2, 1), (0x83, 2)],
+        b"FRAG-BIG": [(1, 0), (2, 1), (0x83, 2)],
+        b"FRAG-REORDER": [(2, 1), (1, 0), (0x83, 2)],
+        b"FRAG-INCOMPLETE": [(1, 0), (2, 1)],
+        b"FRAG-DUP": [(1, 0), (2, 1), (2, 1), (0x83, 2)],
+    }
+    if payload == b"FRAG-ABANDON":
+        second = b"second " + payload
+        sends = [(1, parts[0]), (2, parts[1]),
+                 (1, second[:5]), (0x82, second[5:])]
+    elif payload in plans:
+        sends = [(frag, parts[i]) for frag, i in plans[payload]]
+    else:
+        return False
+    for frag, data in sends:
+        relay.sendto(header[:2] + bytes([frag]) + header[3:] + data, peer)
+        time.sleep(0.01)
+    relay.sendto(header + b"marker " + payload, peer)
+    return True
+
+
 def udp_associate(sock):
     """UDP ASSOCIATE served by our own relay on --listen. Every datagram
     is recorded ("udp relay frag=F atyp=A host=H port=P len=N from=IP:PORT")
     and echoed back as if from its destination. Payload "DROP" closes the
     control connection instead; payload starting "BAD" is preceded by
     udp_bad_burst(); payload starting "FROMOTHER" comes back as "other "
-    + payload from the destination's port + 1. The relay lives until the control connection ends, or
+    + payload from the destination's port + 1; payload starting "FRAG-"
+    comes back in fragments (udp_frag_burst()). The relay lives until the control connection ends, or
     (after DROP) until --hang seconds pass."""
     family = socket.AF_INET6 if ":" in ARGS.listen else socket.AF_INET
     relay = socket.socket(family, socket.SOCK_DGRAM)
@@ -315,6 +367,9 @@ def udp_associate(sock):
             continue
         if payload.startswith(b"BAD"):
             udp_bad_burst(relay, peer, header)
+        if payload.startswith(b"FRAG-") and \
+                udp_frag_burst(relay, peer, header, payload):
+            continue
         if payload.startswith(b"FROMOTHER"):
             header = udp_header(atyp, host, (dport + 1) & 0xFFFF)
             payload = b"other " + payload
@@ -342,6 +397,33 @@ def bind_named_peer(sock):
     record("bind answer %s" % line.decode("latin-1").strip())
 
 
+# What mode "tor" knows: RESOLVE (0xF0) name -> address, RESOLVE_PTR
+# (0xF1) address -> name; anything else fails with REP 4 as Tor's does.
+TOR_NAMES = {"known.socksify.test": "198.18.7.7",
+             "six.socksify.test": "2001:db8::7"}
+
+
+def tor_command(sock, cmd):
+    """Answer Tor's RESOLVE or RESOLVE_PTR for this request's host."""
+    host = REQUEST.host
+    fail = bytes([5, 4, 0, 1, 0, 0, 0, 0, 0, 0])
+    if cmd == 0xF0 and host in TOR_NAMES:
+        addr = TOR_NAMES[host]
+        if ":" in addr:
+            body = b"\x04" + socket.inet_pton(socket.AF_INET6, addr)
+        else:
+            body = b"\x01" + socket.inet_aton(addr)
+        sock.sendall(b"\x05\x00\x00" + body + b"\0\0")
+        return
+    names = {v: k for k, v in TOR_NAMES.items()}
+    if cmd == 0xF1 and host in names:
+        name = names[host].encode()
+        sock.sendall(b"\x05\x00\x00\x03" + bytes([len(name)]) + name +
+                     b"\0\0")
+        return
+    sock.sendall(fail)
+
+
 def handle_socks5(sock):
     methods = socks5_greeting(sock)
     if ARGS.mode == "closegreet":
@@ -354,6 +436,9 @@ def handle_socks5(sock):
     cmd = socks5_request(sock)
     if ARGS.mode == "udp" and cmd == 3:
         udp_associate(sock)
+        return
+    if ARGS.mode == "tor" and cmd in (0xF0, 0xF1):
+        tor_command(sock, cmd)
         return
     if ARGS.mode == "bindname" and cmd == 2:
         bind_named_peer(sock)

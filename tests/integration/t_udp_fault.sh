@@ -2,7 +2,8 @@
 # UDP against our own SOCKS5 server (faultsocks.py --mode udp), which runs
 # its own relay and records every wrapped datagram it gets:
 #  - a relay address of 0.0.0.0 in the reply means the proxy's address;
-#  - malformed datagrams, FRAG != 0 and datagrams from a socket other than
+#  - malformed datagrams, a lone fragment (FRAG 1, never completed: see
+#    t_udp_frag.sh) and datagrams from a socket other than
 #    the relay are dropped: the program reads only the good one;
 #  - the largest datagram for each header size (IPv4 10, IPv6 22, name
 #    7 + length) goes through, one byte more is EMSGSIZE;

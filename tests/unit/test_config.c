@@ -306,7 +306,8 @@ static const struct {
      "t.conf:1: log_level must be none, error, warn, info or debug"},
     {"log_level INFO\n",
      "t.conf:1: log_level must be none, error, warn, info or debug"},
-    {"remote_dns yes\n", "t.conf:1: remote_dns must be auto, on or off"},
+    {"remote_dns yes\n",
+     "t.conf:1: remote_dns must be auto, on, off or resolve"},
     {"proxy https://h:1\n",
      "t.conf:1: bad proxy URL: unsupported scheme: use socks4, socks4a, "
      "socks5, socks5h or http"},
@@ -514,6 +515,26 @@ START_TEST(remote_dns_modes)
 	ck_assert_int_eq(cfg.remote_dns, dns_cases[_i].remote);
 	ck_assert_int_eq(proxy_sends_names(&cfg.proxies[0]),
 			 dns_cases[_i].remote);
+}
+END_TEST
+
+/* remote_dns resolve: names go to the proxy (socks5 becomes socks5h), and
+ * the default chain must end in SOCKS5 (RESOLVE is a SOCKS5 command). */
+START_TEST(remote_dns_resolve_mode)
+{
+	parse_ok("remote_dns resolve\nproxy socks5://10.0.0.1\n");
+	ck_assert_int_eq(cfg.remote_dns_mode, REMOTE_DNS_RESOLVE);
+	ck_assert(cfg.remote_dns);
+	ck_assert_str_eq(proxy_text(0), "socks5h://10.0.0.1:1080");
+	ck_assert_int_eq(parse("remote_dns resolve\nproxy socks4a://h\n"), 0);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+	ck_assert_str_eq(cfg.error, "remote_dns resolve needs a SOCKS5 proxy "
+				    "(Tor's RESOLVE command) at the end of "
+				    "the default chain");
+	ck_assert_int_eq(parse("remote_dns resolve\nproxy http://h:8080\n"), 0);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
+	ck_assert_int_eq(parse("remote_dns resolve\nproxy socks4://h\n"), 0);
+	ck_assert_int_eq(config_finish(&cfg), -EINVAL);
 }
 END_TEST
 
@@ -1280,6 +1301,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, errors_quote_values_redacted);
 	tcase_add_loop_test(tc, remote_dns_modes, 0, COUNT(dns_cases));
 	tcase_add_test(tc, remote_dns_looks_at_last_proxy);
+	tcase_add_test(tc, remote_dns_resolve_mode);
 	tcase_add_test(tc, chain_consistency);
 	tcase_add_test(tc, http_proxies);
 	tcase_add_test(tc, fake_entries_capped_by_ranges);

@@ -324,6 +324,53 @@ START_TEST(socks5_bind_and_udp_commands)
 }
 END_TEST
 
+/* Tor's RESOLVE: a name in, the address in the reply's BND.ADDR; and
+ * RESOLVE_PTR: an address in, the name (ATYP 3) in the reply; a proxy
+ * without them answers "command not supported". */
+START_TEST(socks5_tor_resolve_commands)
+{
+	static const uint8_t req_resolve[] = {5,   0xf0, 0,   3,   11,	'e',
+					      'x', 'a',	 'm', 'p', 'l', 'e',
+					      '.', 'c',	 'o', 'm', 0,	0};
+	static const uint8_t reply_addr[] = {5,	  0,   0,  1, 93,
+					     184, 216, 34, 0, 0};
+	static const uint8_t req_ptr[] = {5, 0xf1, 0, 1, 198, 18, 0, 9, 0, 0};
+	static const uint8_t reply_name[] = {5,	  0,   0,   3,	 5, 'h',
+					     '.', 't', 'o', 'r', 0, 0};
+	static const uint8_t reply_unsupported[] = {5, 7, 0, 1, 0,
+						    0, 0, 0, 0, 0};
+	const struct peer_step resolve[] = {READ(3), SEND(method_none),
+					    READ(sizeof(req_resolve)),
+					    SEND(reply_addr), END()};
+	const struct peer_step ptr[] = {READ(3), SEND(method_none),
+					READ(sizeof(req_ptr)), SEND(reply_name),
+					END()};
+	const struct peer_step refused[] = {READ(3), SEND(method_none),
+					    READ(sizeof(req_resolve)),
+					    SEND(reply_unsupported), END()};
+	struct proxy p = proxy_socks5(0);
+	struct endpoint name = dest_name(), addr = dest_ipv4();
+	struct handshake hs;
+	struct peer peer;
+
+	name.port = 0;
+	addr.port = 0;
+	ck_assert_int_eq(
+	    run_against(resolve, &p, &name, HANDSHAKE_RESOLVE, &hs, &peer), 0);
+	assert_sent(&peer, greet_none, 3, req_resolve, sizeof(req_resolve));
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_IPV4);
+	ck_assert_mem_eq(hs.bound.u.ipv4, "\x5d\xb8\xd8\x22", 4);
+	ck_assert_int_eq(
+	    run_against(ptr, &p, &addr, HANDSHAKE_RESOLVE_PTR, &hs, &peer), 0);
+	assert_sent(&peer, greet_none, 3, req_ptr, sizeof(req_ptr));
+	ck_assert_int_eq(hs.bound.kind, ENDPOINT_NAME);
+	ck_assert_str_eq(hs.bound.u.name, "h.tor");
+	ck_assert_int_eq(
+	    run_against(refused, &p, &name, HANDSHAKE_RESOLVE, &hs, &peer),
+	    -socks5_reply_errno(7));
+}
+END_TEST
+
 /* ---- SOCKS5 failures ---- */
 
 START_TEST(socks5_truncated_reply)
@@ -676,6 +723,14 @@ START_TEST(socks4_unsupported_sends_nothing)
 	ck_assert_str_eq(hs.why, "SOCKS4 cannot carry an IPv6 destination");
 	ck_assert_int_eq(
 	    run_against(steps, &p, &d, HANDSHAKE_UDP_ASSOCIATE, &hs, &peer),
+	    -EOPNOTSUPP);
+	ck_assert_uint_eq(peer.got_len, 0);
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_RESOLVE, &hs, &peer),
+	    -EOPNOTSUPP);
+	ck_assert_uint_eq(peer.got_len, 0);
+	ck_assert_int_eq(
+	    run_against(steps, &p, &d, HANDSHAKE_RESOLVE_PTR, &hs, &peer),
 	    -EOPNOTSUPP);
 	ck_assert_uint_eq(peer.got_len, 0);
 }
@@ -1120,6 +1175,7 @@ static Suite *handshake_suite(void)
 	tcase_add_test(ok, socks5_byte_by_byte);
 	tcase_add_test(ok, socks5_coalesced_app_data);
 	tcase_add_test(ok, socks5_bind_and_udp_commands);
+	tcase_add_test(ok, socks5_tor_resolve_commands);
 	tcase_add_test(ok, step_reports_events);
 	tcase_add_test(bad, socks5_truncated_reply);
 	tcase_add_test(bad, socks5_closed_after_greeting);

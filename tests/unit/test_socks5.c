@@ -181,6 +181,22 @@ START_TEST(request_commands)
 	ck_assert_uint_eq(buf[1], 0x03);
 	ck_assert_int_eq(socks5_build_request(buf, sizeof(buf), 0x09, &ep),
 			 -EINVAL);
+	ck_assert_int_eq(socks5_build_request(buf, sizeof(buf), 0xf2, &ep),
+			 -EINVAL);
+	/* Tor's RESOLVE_PTR takes an address; RESOLVE a name (or address) */
+	ck_assert_int_eq(socks5_build_request(buf, sizeof(buf),
+					      SOCKS5_CMD_TOR_RESOLVE_PTR, &ep),
+			 10);
+	ck_assert_uint_eq(buf[1], 0xf1);
+	ck_assert_int_eq(endpoint_set_name(&ep, "a.onion", 7, 0), 0);
+	ck_assert_int_eq(
+	    socks5_build_request(buf, sizeof(buf), SOCKS5_CMD_TOR_RESOLVE, &ep),
+	    3 + 2 + 7 + 2);
+	ck_assert_uint_eq(buf[1], 0xf0);
+	ck_assert_uint_eq(buf[3], SOCKS5_ATYP_DOMAIN);
+	ck_assert_int_eq(socks5_build_request(buf, sizeof(buf),
+					      SOCKS5_CMD_TOR_RESOLVE_PTR, &ep),
+			 -EINVAL);
 }
 END_TEST
 

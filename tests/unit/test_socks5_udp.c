@@ -294,7 +294,29 @@ START_TEST(parse_frag_nonzero)
 	}
 	memcpy(buf, want_ipv4, sizeof(buf));
 	buf[2] = (uint8_t)_i;
-	ck_assert_int_eq(parse_exact(buf, 4, &src), -EOPNOTSUPP);
+	/* a truncated header is malformed whatever its FRAG */
+	ck_assert_int_eq(parse_exact(buf, 4, &src), -EPROTO);
+}
+END_TEST
+
+START_TEST(parse_fragment_reports_frag)
+{
+	struct endpoint src;
+	uint8_t buf[sizeof(want_ipv4)];
+	uint8_t frag = 0x5a;
+
+	memcpy(buf, want_ipv4, sizeof(buf));
+	buf[2] = (uint8_t)_i;
+	ck_assert_int_eq(
+	    socks5_udp_parse_fragment(buf, sizeof(buf), &src, &frag),
+	    SOCKS5_UDP_HEADER_IPV4);
+	ck_assert_uint_eq(frag, (uint8_t)_i);
+	ck_assert_int_eq(src.kind, ENDPOINT_IPV4);
+	buf[0] = 1;
+	frag = 0x5a;
+	ck_assert_int_eq(
+	    socks5_udp_parse_fragment(buf, sizeof(buf), &src, &frag), -EPROTO);
+	ck_assert_uint_eq(frag, 0x5a);
 }
 END_TEST
 
@@ -360,14 +382,12 @@ static unsigned rng_below(unsigned n)
 
 /* What the parser must answer for buf[0..len), written independently of
  * it: the header's length, or the error. */
-static long oracle(const uint8_t *buf, size_t len)
+static long oracle_any_frag(const uint8_t *buf, size_t len)
 {
 	size_t need;
 
 	if (len < 4 || buf[0] || buf[1])
 		return -EPROTO;
-	if (buf[2])
-		return -EOPNOTSUPP;
 	if (buf[3] == 1)
 		need = 10;
 	else if (buf[3] == 4)
@@ -381,6 +401,15 @@ static long oracle(const uint8_t *buf, size_t len)
 	return len < need ? -EPROTO : (long)need;
 }
 
+/* The same for socks5_udp_parse_header(): a well-formed fragment is
+ * refused with -EOPNOTSUPP. */
+static long oracle(const uint8_t *buf, size_t len)
+{
+	long rc = oracle_any_frag(buf, len);
+
+	return rc >= 0 && buf[2] ? -EOPNOTSUPP : rc;
+}
+
 /* Check one input: the answer matches the oracle, never exceeds len, and
  * an accepted header re-encodes to exactly the bytes it came from. */
 static void check_one(const uint8_t *buf, size_t len, unsigned round)
@@ -388,7 +417,12 @@ static void check_one(const uint8_t *buf, size_t len, unsigned round)
 	uint8_t again[SOCKS5_UDP_HEADER_MAX];
 	struct endpoint src;
 	long rc = parse_exact(buf, len, &src);
+	uint8_t frag;
+	long any = socks5_udp_parse_fragment(buf, len, &src, &frag);
 
+	ck_assert_msg(any == oracle_any_frag(buf, len),
+		      "round %u: fragment rc %ld want %ld", round, any,
+		      oracle_any_frag(buf, len));
 	ck_assert_msg(rc == oracle(buf, len), "round %u: rc %ld want %ld",
 		      round, rc, oracle(buf, len));
 	if (rc < 0)
@@ -522,6 +556,7 @@ static Suite *socks5_udp_suite(void)
 	tcase_add_test(dec, parse_truncated_long_name);
 	tcase_add_loop_test(dec, parse_rsv_nonzero, 0, 3);
 	tcase_add_loop_test(dec, parse_frag_nonzero, 1, 256);
+	tcase_add_loop_test(dec, parse_fragment_reports_frag, 0, 256);
 	tcase_add_loop_test(dec, parse_atyp, 0, 256);
 	tcase_add_test(dec, parse_bad_names);
 	tcase_add_test(fuzz, fuzz_random_buffers);
