@@ -118,6 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(events == POLLIN || events == POLLOUT);
 		FUZZ_CHECK(steps <= bound_steps);
 	}
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(stderr,
+			"rc %d after %zu steps, %zu of %zu bytes taken: %s\n",
+			rc, steps, fakeio.taken, fakeio.proxy_len,
+			hs.why ? hs.why : "-");
 	FUZZ_CHECK(fakeio.taken <= fakeio.proxy_len);
 	FUZZ_CHECK(fakeio.sent_len <= HANDSHAKE_OUT_MAX);
 	FUZZ_CHECK(handshake_state_name(hs.state) != NULL);

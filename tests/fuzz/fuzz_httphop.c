@@ -64,6 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(events == POLLIN || events == POLLOUT);
 		FUZZ_CHECK(steps <= bound_steps);
 	}
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(stderr,
+			"rc %d after %zu steps, %zu of %zu bytes taken: %s\n",
+			rc, steps, fakeio.taken, fakeio.proxy_len,
+			hh.why ? hh.why : "-");
 	FUZZ_CHECK(fakeio.taken <= fakeio.proxy_len);
 	if (rc < 0) {
 		FUZZ_CHECK(hh.state == HTTPHOP_FAILED && hh.error == -rc);
