@@ -15,6 +15,8 @@
 #   make format          clang-format every C file
 #   make format-check    fail when a C file is not as clang-format writes it
 #   make check-exports   the library exports exactly preload/exports.txt
+#   make fuzz            libFuzzer targets (tests/fuzz/), FUZZ_SECONDS each
+#   make check-fuzz      every fuzz target over its seed corpus, briefly
 #
 # Every common/*.c goes into the library; every tests/unit/test_*.c is one
 # Check suite linked against common/ (test_pl_*.c also against the preload
@@ -66,7 +68,7 @@ PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 # The files `make format` rewrites and `make format-check` checks.
 FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.[ch] \
 			tests/unit/*.[ch] tests/integration/progs/*.c \
-			tests/integration/progs_static/*.c))
+			tests/integration/progs_static/*.c tests/fuzz/*.[ch]))
 CLANG_FORMAT ?= clang-format
 # The symbols the library exports: the hooks, one a line.
 EXPORTS     := preload/exports.txt
@@ -89,7 +91,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
 	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench \
-	check-man deb check-deb
+	check-man deb check-deb fuzz fuzz-build check-fuzz
 
 # The Go test programs (t_go.sh), built only where Debian's golang-go is
 # installed: GOPATH mode, every cache under build/go (a clean clone, no
@@ -200,7 +202,57 @@ check-selfbind: $(B)/libsocksify.so
 	$(Q)tests/check-selfbind.sh $(B)
 
 check: all check-format check-man check-exports check-selfbind check-clang check-unit \
-	check-asan check-valgrind check-integration
+	check-fuzz check-asan check-valgrind check-integration
+
+# ---- fuzzing (libFuzzer, Debian's clang and libclang-rt-dev) ----
+# Each tests/fuzz/fuzz_NAME.c is one target linked against common/ built
+# with ASan+UBSan and coverage; its seed corpus is tests/fuzz/NAME/.
+# `make fuzz` runs every target for FUZZ_SECONDS, keeping what it finds in
+# build/fuzz/corpus/NAME (the seeds stay as committed); `make check-fuzz`
+# runs every seed and FUZZ_CHECK_RUNS mutations of them per target.
+FUZZ_CC	       ?= clang
+FUZZ_SECONDS   ?= 60
+FUZZ_CHECK_RUNS ?= 3000
+FUZZ_B	       := build/fuzz
+FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS    := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+		  -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Itests/fuzz
+FUZZ_SRC       := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES     := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_BIN       := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
+FUZZ_COMMON_OBJ := $(COMMON_SRC:%.c=$(FUZZ_B)/%.o)
+
+$(FUZZ_B)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(call say,FUZZLD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< \
+		$(FUZZ_COMMON_OBJ) -lpthread
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_B)/corpus/$$n; echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
+		$(FUZZ_B)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_B)/crash-$$n- \
+			$(FUZZ_B)/corpus/$$n tests/fuzz/$$n 2>$(FUZZ_B)/$$n.log || \
+			{ tail -40 $(FUZZ_B)/$$n.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done|cov:' $(FUZZ_B)/$$n.log | tail -3; \
+	done
+
+check-fuzz: fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+		printf '  %-6s %s\n' FUZZ $$n; \
+		rm -rf $(FUZZ_B)/check/$$n; mkdir -p $(FUZZ_B)/check/$$n; \
+		$(FUZZ_B)/fuzz_$$n -runs=$(FUZZ_CHECK_RUNS) -timeout=10 -seed=1 \
+			-artifact_prefix=$(FUZZ_B)/crash-$$n- \
+			$(FUZZ_B)/check/$$n tests/fuzz/$$n \
+			>$(FUZZ_B)/$$n.check.log 2>&1 || \
+			{ tail -40 $(FUZZ_B)/$$n.check.log; exit 1; }; \
+	done
 
 demo: all
 	tests/demo.sh

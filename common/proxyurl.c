@@ -421,8 +421,10 @@ const char *proxyurl_redact(const char *text, char *buf, size_t cap)
 		snprintf(buf, cap, "%s", text);
 		return buf;
 	}
+	/* A "://" is the scheme's only when no '@' comes before it: in
+	 * "a:pw@://..." the user information starts the text. */
 	sep = strstr(text, "://");
-	if (sep && sep < at)
+	if (sep && sep < at && !memchr(text, '@', (size_t)(sep - text)))
 		info = sep + 3;
 	colon = memchr(info, ':', (size_t)(at - info));
 	user_len = colon ? (int)(colon - info) + 1 : 0;

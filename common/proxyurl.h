@@ -53,10 +53,11 @@ const char *proxyurl_format(const struct proxy *p, char *buf, size_t cap);
 /* Copy text, which may be a URL or any value a user typed, into buf[0..cap)
  * with the secret part of its user information hidden, for error messages.
  * The user information is what comes before the last '@' (after a
- * "scheme://" when there is one): its password, after the first ':',
- * becomes "***" ("alice:***@host"); without a ':' all of it does ("***@host"),
- * since it may be a password alone. Text without '@' is copied unchanged.
- * The result is cut to fit and always NUL-terminated. Returns buf. */
+ * "scheme://" when there is one, and no '@' is before it): its password, after
+ * the first ':', becomes "***" ("alice:***@host"); without a ':' all of it does
+ * ("***@host"), since it may be a password alone. Text without '@' is copied
+ * unchanged. The result is cut to fit and always NUL-terminated. Returns buf.
+ */
 const char *proxyurl_redact(const char *text, char *buf, size_t cap);
 
 /* True for the types that send host names to the proxy. */

@@ -276,6 +276,10 @@ static const struct {
     {"socks5://S3cr3t@h", "socks5://***@h"},
     {"a:pa@ss:S3cr3t@h", "a:***@h"},
     {"u:S3cr3t@", "u:***@"},
+    /* A "://" after a secret is no scheme's (fuzz_config found it). */
+    {"a:S3cr3t@://u:S3cr3t@h", "a:***@h"},
+    {"a b://u:S3cr3t@h", "a b://u:***@h"},
+    {"://u:S3cr3t@h", "://u:***@h"},
     {"@host", "***@host"},
     {"10.0.0.0/33", "10.0.0.0/33"},
     {"[::1]:1080", "[::1]:1080"},
