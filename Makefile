@@ -183,7 +183,9 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
-	install -m 755 tools/socksify $(DESTDIR)$(BINDIR)/socksify
+	sed "s|^installed_dir=\$$|installed_dir='$(LIBDIR)'|" tools/socksify \
+		>$(B)/socksify.installed
+	install -m 755 $(B)/socksify.installed $(DESTDIR)$(BINDIR)/socksify
 	install -m 755 $(B)/socksify-helper $(DESTDIR)$(LIBDIR)/socksify-helper
 	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
 	install -m 644 socksify.conf.example README $(DESTDIR)$(DOCDIR)/

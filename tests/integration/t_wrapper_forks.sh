@@ -1,0 +1,52 @@
+#!/bin/sh
+# The wrapper forks nothing: under strace, "socksify -x URL -- /bin/true"
+# (with and without the helper and library found by the wrapper itself)
+# is exactly the exec chain wrapper -> helper -> program, with no clone,
+# fork or vfork on the way, and the program runs with the library
+# preloaded. A password in -x adds one exec (the wrapper starts itself
+# again, see README "Passwords") and the helper's reaper (two forks, so
+# that the program the helper becomes never has it as a child).
+. "$(dirname "$0")/lib.sh"
+sfy_init
+need strace
+
+# trace WHAT ARGS... — run socksify ARGS under strace into $SFY_TMP/st.
+trace() {
+	what=$1
+	shift
+	strace -f -qq -e trace=clone,clone3,fork,vfork,execve -o "$SFY_TMP/st" \
+		"$SOCKSIFY" "$@" >"$SFY_TMP/out" 2>"$SFY_TMP/err" ||
+		fail "$what: socksify failed: $(cat "$SFY_TMP/err")"
+}
+forks() {
+	grep -cE '(clone|clone3|fork|vfork)\(' "$SFY_TMP/st"
+}
+execs() {
+	grep -E 'execve\(' "$SFY_TMP/st" | grep -v ENOENT |
+		sed 's/^[0-9]* *execve("\([^"]*\)".*/\1/'
+}
+
+url=socks5h://127.0.0.1:1080
+trace "env lookup" -x "$url" -- /bin/true
+expect_eq "no fork (helper and library from the environment)" "$(forks)" 0
+expect_eq "exec chain" "$(execs | tr '\n' ' ')" \
+	"$SOCKSIFY $SOCKSIFY_HELPER /bin/true "
+
+# The wrapper finding the helper and the library itself, a program by PATH.
+(
+	unset SOCKSIFY_HELPER SOCKSIFY_LIBRARY
+	trace "own lookup" -x "$url" sh -c 'printf "%s\n" "$LD_PRELOAD"'
+)
+expect_eq "no fork (own lookup)" "$(forks)" 0
+expect_eq "own lookup: exec count" "$(execs | wc -l)" 3
+expect_eq "own lookup: the library preloaded" "$(cat "$SFY_TMP/out")" \
+	"$SOCKSIFY_LIBRARY"
+
+trace "password" -x "socks5h://u:pw@127.0.0.1:1080" -- \
+	sh -c 'read -r c </proc/$$/task/$$/children; echo "[$c]"'
+expect_eq "password: exec count (the wrapper restarts once)" \
+	"$(execs | wc -l)" 4
+expect_eq "password: only the reaper's double fork" "$(forks)" 2
+expect_eq "password: the program has no child (the reaper is not its)" \
+	"$(cat "$SFY_TMP/out")" "[]"
+sfy_pass
