@@ -537,6 +537,28 @@ static int set_session(const char *session, const char *proxy_file)
 	return setenv("SOCKSIFY_PROXY_FILE", proxy_file, 1);
 }
 
+/* A file without "#!" that execve() refuses (ENOEXEC) is a shell script to
+ * the shell, whose exec the wrapper used to be: run it with /bin/sh.
+ * Returns only on failure, with errno's value. */
+static int exec_as_script(const char *path, char **argv)
+{
+	size_t n = 0;
+	char **args;
+
+	while (argv[n])
+		n++;
+	args = calloc(n + 2, sizeof(*args));
+	if (!args)
+		return ENOMEM;
+	args[0] = (char *)"sh";
+	args[1] = (char *)path;
+	for (size_t i = 1; i <= n; i++)
+		args[i + 1] = argv[i];
+	execv("/bin/sh", args);
+	free(args);
+	return ENOEXEC;
+}
+
 /* "run LIBRARY PROGRAM [ARG]...": what the wrapper did after its options,
  * without a fork: find PROGRAM, refuse setuid/setgid ones (the loader
  * would drop the preload), prepare(), then exec PROGRAM in this process
@@ -573,6 +595,8 @@ static int run(const char *library, char **argv)
 		return 125;
 	execv(path, argv);
 	rc = errno;
+	if (rc == ENOEXEC)
+		rc = exec_as_script(path, argv);
 	fprintf(stderr, "socksify: %s: %s\n",
 		proxyurl_redact(path, shown, sizeof shown), strerror(rc));
 	return rc == ENOENT ? 127 : 126;

@@ -3,7 +3,7 @@
 # (with and without the helper and library found by the wrapper itself)
 # is exactly the exec chain wrapper -> helper -> program, with no clone,
 # fork or vfork on the way, and the program runs with the library
-# preloaded. A password in -x adds one exec (the wrapper starts itself
+# preloaded; a script without "#!" runs with /bin/sh. A password in -x adds one exec (the wrapper starts itself
 # again, see README "Passwords") and the helper's reaper (two forks, so
 # that the program the helper becomes never has it as a child).
 . "$(dirname "$0")/lib.sh"
@@ -49,4 +49,10 @@ expect_eq "password: exec count (the wrapper restarts once)" \
 expect_eq "password: only the reaper's double fork" "$(forks)" 2
 expect_eq "password: the program has no child (the reaper is not its)" \
 	"$(cat "$SFY_TMP/out")" "[]"
+# A script without "#!" runs with /bin/sh, as the shell's exec would.
+printf 'echo "script $1 $LD_PRELOAD"\n' >"$SFY_TMP/noshebang"
+chmod 755 "$SFY_TMP/noshebang"
+out=$("$SOCKSIFY" -x "$url" "$SFY_TMP/noshebang" arg) ||
+	fail "a script without #! did not run"
+expect_eq "script without #!" "$out" "script arg $SOCKSIFY_LIBRARY"
 sfy_pass
