@@ -41,6 +41,7 @@ void config_defaults(struct config *cfg)
 	cfg->async_connect = true;
 	cfg->bind_mode = BIND_MODE_AUTO;
 	cfg->async_handshakes = CONFIG_ASYNC_HANDSHAKES_DEFAULT;
+	cfg->guard = true;
 	cfg->log_level = LOG_ERROR;
 	cfg->valid = true;
 }

@@ -1,11 +1,13 @@
 #!/bin/sh
 # The wrapper forks nothing: under strace, "socksify -x URL -- /bin/true"
-# (with and without the helper and library found by the wrapper itself)
-# is exactly the exec chain wrapper -> helper -> program, with no clone,
-# fork or vfork on the way, and the program runs with the library
-# preloaded; a script without "#!" runs with /bin/sh. A password in -x adds one exec (the wrapper starts itself
-# again, see README "Passwords") and the helper's reaper (two forks, so
-# that the program the helper becomes never has it as a child).
+# makes no clone before it execs the helper; with SOCKSIFY_GUARD=off (no
+# supervisor for a dynamic program) the whole run, with and without the
+# helper and library found by the wrapper itself, is exactly the exec chain
+# wrapper -> helper -> program, with no clone, fork or vfork, and the
+# program runs with the library preloaded. A script without "#!" runs with
+# /bin/sh. A password in -x adds one exec (the wrapper starts itself again,
+# see README "Passwords") and the helper's reaper (two forks, so that the
+# program the helper becomes never has it as a child).
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need strace
@@ -27,7 +29,19 @@ execs() {
 }
 
 url=socks5h://127.0.0.1:1080
-trace "env lookup" -x "$url" -- /bin/true
+# By default a dynamic program runs under the guard, whose supervisor the
+# helper forks (README "the guard"): the wrapper forks nothing before it
+# execs the helper.
+trace "default" -x "$url" -- /bin/true
+expect_eq "default: no fork before the helper" \
+	"$(sed -n '/execve("[^"]*socksify-helper"/q;p' "$SFY_TMP/st" |
+		grep -cE '(clone|clone3|fork|vfork)\(')" 0
+grep -q "execve(\"$SOCKSIFY_HELPER\"" "$SFY_TMP/st" ||
+	fail "default: the wrapper did not exec the helper"
+# Without the guard the whole run is the exec chain and nothing else.
+SOCKSIFY_GUARD=off
+export SOCKSIFY_GUARD
+trace "env lookup" -q -x "$url" -- /bin/true
 expect_eq "no fork (helper and library from the environment)" "$(forks)" 0
 expect_eq "exec chain" "$(execs | tr '\n' ' ')" \
 	"$SOCKSIFY $SOCKSIFY_HELPER /bin/true "
@@ -35,14 +49,14 @@ expect_eq "exec chain" "$(execs | tr '\n' ' ')" \
 # The wrapper finding the helper and the library itself, a program by PATH.
 (
 	unset SOCKSIFY_HELPER SOCKSIFY_LIBRARY
-	trace "own lookup" -x "$url" sh -c 'printf "%s\n" "$LD_PRELOAD"'
+	trace "own lookup" -q -x "$url" sh -c 'printf "%s\n" "$LD_PRELOAD"'
 )
 expect_eq "no fork (own lookup)" "$(forks)" 0
 expect_eq "own lookup: exec count" "$(execs | wc -l)" 3
 expect_eq "own lookup: the library preloaded" "$(cat "$SFY_TMP/out")" \
 	"$SOCKSIFY_LIBRARY"
 
-trace "password" -x "socks5h://u:pw@127.0.0.1:1080" -- \
+trace "password" -q -x "socks5h://u:pw@127.0.0.1:1080" -- \
 	sh -c 'read -r c </proc/$$/task/$$/children; echo "[$c]"'
 expect_eq "password: exec count (the wrapper restarts once)" \
 	"$(execs | wc -l)" 4
