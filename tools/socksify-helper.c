@@ -588,13 +588,21 @@ static int set_preload(const char *library)
 	return rc;
 }
 
-/* The run's environment: session id, proxy file (in place of the URL). */
+/* The run's environment: session id, proxy file (in place of the URL).
+ * The URL's bytes are wiped where they lie: /proc/PID/environ shows the
+ * block we were started with, whatever unsetenv() does, and a supervisor
+ * we fork keeps a copy of it for the whole run. */
 static int set_session(const char *session, const char *proxy_file)
 {
+	char *url;
+
 	if (setenv("SOCKSIFY_SESSION", session, 1) != 0)
 		return -1;
 	if (!proxy_file[0])
 		return 0;
+	url = getenv("SOCKSIFY_PROXY");
+	if (url)
+		explicit_bzero(url, strlen(url));
 	unsetenv("SOCKSIFY_PROXY");
 	return setenv("SOCKSIFY_PROXY_FILE", proxy_file, 1);
 }
