@@ -39,6 +39,7 @@ void config_defaults(struct config *cfg)
 	cfg->connect_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->handshake_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->async_connect = true;
+	cfg->bind_mode = BIND_MODE_AUTO;
 	cfg->async_handshakes = CONFIG_ASYNC_HANDSHAKES_DEFAULT;
 	cfg->guard = true;
 	cfg->log_level = LOG_ERROR;
@@ -274,13 +275,20 @@ static int finish_udp(struct config *cfg)
 		: "SOCKS4 has no UDP");
 }
 
+bool config_bind_usable(const struct config *cfg)
+{
+	return cfg->valid && cfg->bind_mode != BIND_MODE_OFF &&
+	       cfg->proxy_count > 0 &&
+	       !proxy_is_http(&cfg->proxies[cfg->proxy_count - 1]);
+}
+
 /* "bind on" asks the last proxy of the chain for BIND, which HTTP CONNECT
- * does not have. */
+ * does not have ("bind auto" then simply leaves every listener local). */
 static int finish_bind(struct config *cfg)
 {
 	char prefix[sizeof(cfg->source) + 2];
 
-	if (!cfg->bind_on ||
+	if (cfg->bind_mode != BIND_MODE_ON ||
 	    !proxy_is_http(&cfg->proxies[cfg->proxy_count - 1]))
 		return 0;
 	return config_fail(cfg,

@@ -107,6 +107,14 @@ enum udp_mode {
 	UDP_BLOCK,  /* refused with EACCES */
 };
 
+/* Which listening TCP sockets get a SOCKS BIND ("bind auto|on|off"). */
+enum bind_mode {
+	BIND_MODE_AUTO, /* evident callbacks only: see bind_auto_wanted() in
+			 * preload/bind.c and "bind" in socksify.conf.example */
+	BIND_MODE_ON,	/* every listener on a wildcard or outside address */
+	BIND_MODE_OFF,	/* none */
+};
+
 /* What a BIND request asks the proxy to accept from (DST.ADDR/DST.PORT). */
 enum bind_peer {
 	BIND_PEER_LAST,	 /* the destination of the most recent proxied TCP
@@ -162,9 +170,10 @@ struct config {
 	 * UDP_PROXY with a SOCKS4 proxy or a chain is a config error. */
 	enum udp_mode udp_mode;
 
-	/* Listening TCP sockets through the proxy (SOCKS BIND): off by
-	 * default, so local servers are never disturbed. */
-	bool bind_on;
+	/* Listening TCP sockets through the proxy (SOCKS BIND): auto by
+	 * default, so callbacks (active FTP) work while servers on a fixed
+	 * port stay local. */
+	enum bind_mode bind_mode;
 	enum bind_peer bind_peer;
 
 	unsigned connect_timeout_ms;   /* TCP connect to the first proxy */
@@ -245,6 +254,11 @@ int config_load(struct config *cfg, const struct config_env *env,
 /* Derive settings that depend on others (remote_dns from its mode) and
  * check consistency (names over a socks4 hop, ...). Returns 0 or -EINVAL. */
 int config_finish(struct config *cfg);
+
+/* Whether cfg lets any listener get a BIND: bind auto or on, and a SOCKS
+ * proxy last in the default chain (an HTTP proxy has no BIND; with "bind
+ * auto" its listeners simply stay local). */
+bool config_bind_usable(const struct config *cfg);
 
 /* The hops of chains[index] (the proxy lines for CONFIG_DEFAULT_CHAIN) and
  * their number in *count. */

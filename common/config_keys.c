@@ -241,11 +241,21 @@ static int key_udp(struct config_parser *ps, char **args, unsigned n)
 	return i < 0 ? i : 0;
 }
 
-/* "bind on|off": carry listening TCP sockets through the proxy. */
+/* "bind auto|on|off": which listening TCP sockets go through the proxy. */
 static int key_bind(struct config_parser *ps, char **args, unsigned n)
 {
+	static const char *const names[] = {
+	    [BIND_MODE_AUTO] = "auto",
+	    [BIND_MODE_ON] = "on",
+	    [BIND_MODE_OFF] = "off",
+	};
+	int i = parse_word(ps, args[0], names, WORDS(names),
+			   "bind must be auto, on or off");
+
 	(void)n;
-	return parse_on_off(ps, args[0], "bind", &ps->cfg->bind_on);
+	if (i >= 0)
+		ps->cfg->bind_mode = (enum bind_mode)i;
+	return i < 0 ? i : 0;
 }
 
 /* "bind_peer last|zeros": what a BIND request's DST.ADDR says. */

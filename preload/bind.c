@@ -64,6 +64,8 @@ static atomic_uint bind_count;
 static unsigned bind_owner; /* our registry id, for hidden descriptors */
 static struct endpoint bind_last_peer; /* kind NONE while unknown */
 static struct endpoint bind_outside;   /* the proxy's outside address */
+/* Whether this process has made a proxied TCP connection ("bind auto"). */
+static atomic_bool bind_proxied_seen;
 
 bool bind_active(void)
 {
@@ -412,8 +414,9 @@ void bind_note_connect(int fd, const struct endpoint *target,
 	const struct config *cfg = socksify_config();
 	struct endpoint outside = *bound;
 
-	if (!cfg->bind_on)
+	if (!config_bind_usable(cfg))
 		return;
+	atomic_store_explicit(&bind_proxied_seen, true, memory_order_release);
 	bind_fill_unspecified(cfg, fd, &outside);
 	bind_lock_acquire();
 	bind_last_peer = *target;
@@ -442,8 +445,22 @@ static bool bind_active_for(int fd)
  * family. */
 static bool bind_candidate(const struct config *cfg, int fd, int *family)
 {
-	return cfg->valid && cfg->bind_on && cfg->proxy_count > 0 &&
+	return config_bind_usable(cfg) &&
 	       hook_socket_class(fd, family) == SOCKET_TCP;
+}
+
+/* "bind auto": a listener on a wildcard or outside address is evidently a
+ * callback when the kernel picks its port (port 0, or listen() unbound)
+ * and the process already talks to someone through the proxy (the FTP
+ * control connection, the IRC server): the peer it will tell about the
+ * port is out there. A fixed port is a server of the program's own and
+ * stays local. "bind on" takes every such listener. */
+static bool bind_wanted(const struct config *cfg, uint16_t port)
+{
+	if (cfg->bind_mode == BIND_MODE_ON)
+		return true;
+	return port == 0 &&
+	       atomic_load_explicit(&bind_proxied_seen, memory_order_acquire);
 }
 
 /* The wildcard address of family with port, into ss. Returns its length. */
@@ -492,7 +509,7 @@ SOCKSIFY_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 	real_init();
 	cfg = socksify_config();
-	if (!cfg->bind_on || !sa || len < sizeof sa->sa_family ||
+	if (!config_bind_usable(cfg) || !sa || len < sizeof sa->sa_family ||
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
 	    endpoint_from_sockaddr(&ep, sa, len) < 0 ||
 	    !bind_candidate(cfg, fd, &family)) {
@@ -501,7 +518,8 @@ SOCKSIFY_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	class = bind_classify(&ep);
 	errno = saved_errno;
-	if (class == BIND_ADDR_LOCAL || bind_active_for(fd))
+	if (class == BIND_ADDR_LOCAL || !bind_wanted(cfg, ep.port) ||
+	    bind_active_for(fd))
 		return real.bind(fd, sa, len);
 	rc = bind_through_proxy(cfg, fd, family, sa, len, class, ep.port);
 	if (rc == 0)
@@ -574,7 +592,7 @@ SOCKSIFY_EXPORT int listen(int fd, int backlog)
 	if (bind_active_for(fd))
 		return listen_bound(fd, backlog);
 	cfg = socksify_config();
-	if (!cfg->bind_on || !bind_candidate(cfg, fd, &family) ||
+	if (!bind_candidate(cfg, fd, &family) || !bind_wanted(cfg, 0) ||
 	    !listen_unbound(fd)) {
 		errno = saved_errno;
 		return real.listen(fd, backlog);
@@ -586,9 +604,9 @@ SOCKSIFY_EXPORT int listen(int fd, int backlog)
 	return (int)hook_return(rc);
 }
 
-/* getsockname() of a proxied connection with bind on: the proxy's outside
- * address with the local port, so that a program that advertises its own
- * address (FTP's "PORT -") names the host the world sees. Returns 0,
+/* getsockname() of a proxied connection with bind auto or on: the proxy's
+ * outside address with the local port, so that a program that advertises its
+ * own address (FTP's "PORT -") names the host the world sees. Returns 0,
  * -errno, or HOOK_PASS to pass on. */
 static int getsockname_outside(int fd, struct sockaddr *sa, socklen_t *len)
 {
@@ -598,8 +616,8 @@ static int getsockname_outside(int fd, struct sockaddr *sa, socklen_t *len)
 	struct endpoint outside, local;
 	int rc;
 
-	if (!socksify_config()->bind_on || fdtab_get(fd, &entry) < 0 ||
-	    !(entry.flags & FDTAB_PROXIED))
+	if (!config_bind_usable(socksify_config()) ||
+	    fdtab_get(fd, &entry) < 0 || !(entry.flags & FDTAB_PROXIED))
 		return HOOK_PASS;
 	bind_lock_acquire();
 	outside = bind_outside;

@@ -8,10 +8,10 @@
  *
  * Every process the program starts loads the configuration itself after
  * exec, so the file must outlive the first reader: it stays for the whole
- * run and a reaper removes it when the program the wrapper execs (the
- * wrapper's own PID) exits. The reaper is a process of its own in a new
- * session, with no descriptor of the caller's (a `$(socksify prog)` does not
- * wait for it), that sleeps in poll() on a pidfd of that PID. A program
+ * run and a reaper removes it when the program exits (owner: the helper's
+ * own PID, which execs the program). The reaper is a process of its own in a
+ * new session, with no descriptor of the caller's (a `$(socksify prog)` does
+ * not wait for it), that sleeps in poll() on a pidfd of that PID. A program
  * started by the run after its first program has exited finds no file and
  * its proxied connections fail (closed, never direct). */
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proxyfile.h"
@@ -150,12 +151,22 @@ int proxyfile_create(const char *url, pid_t owner, char *path, size_t cap)
 		return -errno;
 	rc = proxyfile_write(url, path, cap);
 	if (rc == 0) {
+		/* Twice: the helper execs the program in this process, which
+		 * must not find the reaper among its children (a wait() for
+		 * all of them would wait for the reaper, which waits for it).
+		 */
 		pid = fork();
-		if (pid == 0)
-			reaper_run(pidfd, owner, path);
+		if (pid == 0) {
+			if (fork() == 0)
+				reaper_run(pidfd, owner, path);
+			_exit(0);
+		}
 		if (pid < 0) {
 			rc = -errno;
 			unlink(path);
+		} else {
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
 		}
 	}
 	if (pidfd >= 0)

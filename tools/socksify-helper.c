@@ -23,6 +23,14 @@
  *                              linked and the supervisor can carry it; 5
  *                              when PATH is dynamically linked and runs
  *                              under the guard: the supervisor too)
+ *   socksify-helper run LIBRARY PROGRAM [ARG]...
+ *                              the wrapper's hand-over (it forks nothing):
+ *                              find PROGRAM in PATH, refuse setuid/setgid,
+ *                              preflight's checks, session id and proxy
+ *                              file into the environment, then exec
+ *                              PROGRAM with LIBRARY preloaded (or under
+ *                              the supervisor: static, or the guard); exit
+ *                              125, 126 or 127 when it cannot
  *   socksify-helper supervise LIBRARY PROGRAM [ARG]...
  *                              run PROGRAM under the seccomp supervisor
  *                              (supervisor.c), LIBRARY in its LD_PRELOAD
@@ -398,12 +406,10 @@ static int random_bytes(unsigned char *buf, size_t len)
 }
 
 /* Make the session id in buf (SESSION_ID_MAX bytes): the program's PID
- * (the wrapper execs the program in its own process, so our parent's PID
- * is the program's: stale session files are recognised by it) and 128
- * random bits, so that no other user can name the map file before the
- * program creates it. Returns 0, or 1 (reported) when the kernel gives no
- * random bytes. */
-static int make_session_id(char *buf)
+ * (program: stale session files are recognised by it) and 128 random bits,
+ * so that no other user can name the map file before the program creates
+ * it. Returns 0, or 1 (reported) when the kernel gives no random bytes. */
+static int make_session_id(char *buf, pid_t program)
 {
 	unsigned char bits[SESSION_RANDOM_BYTES];
 	int rc = random_bytes(bits, sizeof bits);
@@ -415,7 +421,7 @@ static int make_session_id(char *buf)
 			strerror(-rc));
 		return 1;
 	}
-	used = snprintf(buf, SESSION_ID_MAX, "%ld-", (long)getppid());
+	used = snprintf(buf, SESSION_ID_MAX, "%ld-", (long)program);
 	for (size_t i = 0; i < sizeof bits; i++)
 		used += snprintf(buf + used, SESSION_ID_MAX - (size_t)used,
 				 "%02x", bits[i]);
@@ -423,10 +429,10 @@ static int make_session_id(char *buf)
 }
 
 /* When SOCKSIFY_PROXY holds a password, move the URL into a private file
- * of the run (removed when the program exits) whose name goes into path;
- * path is "" when there is nothing to hide. Returns 0, or 1 after saying
- * why the file could not be made. */
-static int hide_proxy_password(char *path, size_t cap)
+ * of the run (removed when process program exits) whose name goes into
+ * path; path is "" when there is nothing to hide. Returns 0, or 1 after
+ * saying why the file could not be made. */
+static int hide_proxy_password(char *path, size_t cap, pid_t program)
 {
 	const char *url = getenv("SOCKSIFY_PROXY");
 	struct proxy p;
@@ -440,7 +446,7 @@ static int hide_proxy_password(char *path, size_t cap)
 	explicit_bzero(&p, sizeof(p));
 	if (!secret)
 		return 0;
-	rc = proxyfile_create(url, getppid(), path, cap);
+	rc = proxyfile_create(url, program, path, cap);
 	if (rc == 0)
 		return 0;
 	fprintf(stderr,
@@ -492,13 +498,19 @@ static const char *preflight_mode(enum elf_verdict verdict, bool guard)
 		     : "library (LD_PRELOAD)";
 }
 
-/* The wrapper's one call before exec: config, program, session id. */
-static int preflight(const char *path)
+/* The checks before a run: config, program (path, NULL for none), then
+ * the session id and the proxy file (proxy_file[PATH_MAX], "" when there is
+ * no password to hide) for the program that will run as process program.
+ * Returns 0 (library), 4 (statically linked: the supervisor), 5 (dynamic,
+ * under the guard: the supervisor too), 3 (path cannot be socksified) or 1
+ * (config error), each reported. */
+static int prepare(const char *path, pid_t program,
+		   char session[SESSION_ID_MAX], char *proxy_file)
 {
 	enum elf_verdict verdict = ELF_PRELOAD;
 	struct config_gist gist = {.level = LOG_ERROR, .guard = true};
 	bool guard = false;
-	char why[256], proxy_file[PATH_MAX], session[SESSION_ID_MAX];
+	char why[256];
 
 	if (check_config_gist(&gist) != 0)
 		return 1;
@@ -521,15 +533,168 @@ static int preflight(const char *path)
 		guard = guard_wanted(gist.guard);
 	log_info("%s: mode: %s", path ? path : "(builtin)",
 		 preflight_mode(verdict, guard));
-	if (make_session_id(session) != 0 ||
-	    hide_proxy_password(proxy_file, sizeof(proxy_file)) != 0)
+	if (make_session_id(session, program) != 0 ||
+	    hide_proxy_password(proxy_file, PATH_MAX, program) != 0)
 		return 1;
-	printf("%s\n", session);
-	if (proxy_file[0])
-		printf("%s\n", proxy_file);
 	if (verdict == ELF_STATIC)
 		return 4;
 	return guard ? 5 : 0;
+}
+
+/* "preflight [PATH]": prepare() for a wrapper that execs the program in
+ * its own process (our parent), printing the session id and proxy file. */
+static int preflight(const char *path)
+{
+	char proxy_file[PATH_MAX], session[SESSION_ID_MAX];
+	int rc = prepare(path, getppid(), session, proxy_file);
+
+	if (rc != 0 && rc != 4 && rc != 5)
+		return rc;
+	printf("%s\n", session);
+	if (proxy_file[0])
+		printf("%s\n", proxy_file);
+	return rc;
+}
+
+/* ---- run: the wrapper's hand-over; we exec the program ourselves ---- */
+
+/* Find name as the shell's "command -v" would: as given when it holds a
+ * slash (and exists), else the first executable regular file in PATH (an empty
+ * entry is the current directory). Returns 0 with the path in out[PATH_MAX], or
+ * -1. */
+static int find_program(const char *name, char *out)
+{
+	const char *dirs = getenv("PATH"), *p, *end;
+	struct stat st;
+
+	if (strchr(name, '/')) {
+		snprintf(out, PATH_MAX, "%s", name);
+		return stat(out, &st) == 0 && !S_ISDIR(st.st_mode) ? 0 : -1;
+	}
+	if (!name[0])
+		return -1;
+	if (!dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin";
+	for (p = dirs;; p = end + 1) {
+		size_t len;
+
+		end = strchrnul(p, ':');
+		len = (size_t)(end - p);
+		if (snprintf(out, PATH_MAX, "%.*s%s%s", (int)len, p,
+			     len ? "/" : "", name) < PATH_MAX &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(out, X_OK) == 0)
+			return 0;
+		if (!*end)
+			return -1;
+	}
+}
+
+/* Put library (made absolute: the program may change directory) before
+ * any LD_PRELOAD already set. Returns 0 or -1 (out of memory). */
+static int set_preload(const char *library)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char real[PATH_MAX], *value;
+	int rc;
+
+	if (!realpath(library, real))
+		snprintf(real, sizeof real, "%s", library);
+	if (old && old[0])
+		rc = asprintf(&value, "%s %s", real, old);
+	else
+		rc = asprintf(&value, "%s", real);
+	if (rc < 0)
+		return -1;
+	rc = setenv("LD_PRELOAD", value, 1);
+	free(value);
+	return rc;
+}
+
+/* The run's environment: session id, proxy file (in place of the URL).
+ * The URL's bytes are wiped where they lie: /proc/PID/environ shows the
+ * block we were started with, whatever unsetenv() does, and a supervisor
+ * we fork keeps a copy of it for the whole run. */
+static int set_session(const char *session, const char *proxy_file)
+{
+	char *url;
+
+	if (setenv("SOCKSIFY_SESSION", session, 1) != 0)
+		return -1;
+	if (!proxy_file[0])
+		return 0;
+	url = getenv("SOCKSIFY_PROXY");
+	if (url)
+		explicit_bzero(url, strlen(url));
+	unsetenv("SOCKSIFY_PROXY");
+	return setenv("SOCKSIFY_PROXY_FILE", proxy_file, 1);
+}
+
+/* A file without "#!" that execve() refuses (ENOEXEC) is a shell script to
+ * the shell, whose exec the wrapper used to be: run it with /bin/sh.
+ * Returns only on failure, with errno's value. */
+static int exec_as_script(const char *path, char **argv)
+{
+	size_t n = 0;
+	char **args;
+
+	while (argv[n])
+		n++;
+	args = calloc(n + 2, sizeof(*args));
+	if (!args)
+		return ENOMEM;
+	args[0] = (char *)"sh";
+	args[1] = (char *)path;
+	for (size_t i = 1; i <= n; i++)
+		args[i + 1] = argv[i];
+	execv("/bin/sh", args);
+	free(args);
+	return ENOEXEC;
+}
+
+/* "run LIBRARY PROGRAM [ARG]...": what the wrapper did after its options,
+ * without a fork: find PROGRAM, refuse setuid/setgid ones (the loader
+ * would drop the preload), prepare(), then exec PROGRAM in this process
+ * with LIBRARY preloaded, or under the supervisor when it is static or
+ * runs under the guard.
+ * Returns only on failure: 125 (config), 126, 127 (not found). */
+static int run(const char *library, char **argv)
+{
+	char path[PATH_MAX], proxy_file[PATH_MAX], session[SESSION_ID_MAX];
+	char shown[256];
+	struct stat st;
+	int rc;
+
+	if (find_program(argv[0], path) < 0) {
+		fprintf(stderr, "socksify: %s: command not found\n",
+			proxyurl_redact(argv[0], shown, sizeof shown));
+		return 127;
+	}
+	if (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
+		fprintf(stderr,
+			"socksify: %s is setuid/setgid: the loader would drop "
+			"socksify and its traffic would go direct; refusing\n",
+			path);
+		return 126;
+	}
+	rc = prepare(path, getpid(), session, proxy_file);
+	if (rc == 3)
+		return 126;
+	if ((rc != 0 && rc != 4 && rc != 5) ||
+	    set_session(session, proxy_file) != 0)
+		return 125;
+	fflush(NULL);
+	if (rc == 4 || rc == 5)
+		return supervisor_exec(library, argv);
+	if (set_preload(library) != 0)
+		return 125;
+	execv(path, argv);
+	rc = errno;
+	if (rc == ENOEXEC)
+		rc = exec_as_script(path, argv);
+	fprintf(stderr, "socksify: %s: %s\n",
+		proxyurl_redact(path, shown, sizeof shown), strerror(rc));
+	return rc == ENOENT ? 127 : 126;
 }
 
 /* ---- explain: which rule, chain or group, and proxies ---- */
@@ -602,8 +767,7 @@ static int shell(const char *how)
 		fprintf(stderr, "socksify: --shell takes on or off\n");
 		return 2;
 	}
-	if (check_config_gist(NULL) != 0 ||
-	    shell_library(library, sizeof library) != 0)
+	if (check_config() != 0 || shell_library(library, sizeof library) != 0)
 		return 1;
 	rc = random_bytes(bits, sizeof bits);
 	if (rc < 0) {
@@ -620,6 +784,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "preflight") == 0)
 		return preflight(argc == 3 ? argv[2] : NULL);
+	if (argc >= 4 && strcmp(argv[1], "run") == 0)
+		return run(argv[2], argv + 3);
 	if (argc >= 4 && strcmp(argv[1], "supervise") == 0)
 		return supervisor_exec(argv[2], argv + 3);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
@@ -651,6 +817,7 @@ int main(int argc, char **argv)
 			"       doctor [-x URL | -f FILE] [--target HOST:PORT] "
 			"[--json] |\n"
 			"       shell on|off | show |\n"
+			"       run LIBRARY PROGRAM [ARG]... |\n"
 			"       explain HOST[:PORT] [tcp|udp] |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;

@@ -142,6 +142,15 @@ def case3(data):
             table(data["3"], cols, "wall", floor_name="empty-preload")]
 
 
+def case3_loaded(data):
+    cols = [("wall", "start-up ms", f("wall_ms"), 2),
+            ("rss", "peak RSS KiB", f("maxrss_kb"), 0)]
+    return ["### Case 3, loaded: process start-up beside a CPU hog "
+            "(a spinning shell)\n",
+            table(data["3-loaded"], cols, "wall",
+                  floor_name="empty-preload")]
+
+
 def case4(data):
     def per(key):
         return lambda s: float(s[key]) * 1e3 / float(s["conns"])
@@ -192,7 +201,7 @@ def main():
     data = load(sys.argv[1])
     parts = []
     for case, fn in (("1-none", case1), ("2", case2), ("3", case3),
-                     ("4", case4), ("5", case5), ("6", case6),
+                     ("3-loaded", case3_loaded), ("4", case4), ("5", case5), ("6", case6),
                      ("7-conn", case7)):
         if case in data:
             parts += fn(data)

@@ -414,6 +414,26 @@ case_3() {
 		[ $HAVE_DANTE = 1 ] && start_sample 3 dante "$per" \
 			env SOCKS_CONF="$TMP/dante-none.conf" "$DANTE_SOCKSIFY" /bin/true
 	done
+	case_3_loaded
+}
+
+# The same start-ups on a loaded machine: a CPU hog (a shell spinning) runs
+# beside them, so that a launcher's forks and scheduling delays show.
+case_3_loaded() {
+	say "case 3, loaded: process start-up beside a CPU hog"
+	sh -c 'while :; do :; done' &
+	hog=$!
+	for r in $(seq "$ROUNDS"); do
+		start_sample 3-loaded true "$per" /bin/true
+		start_sample 3-loaded empty-preload "$per" \
+			env LD_PRELOAD="$BIN/empty.so" /bin/true
+		start_sample 3-loaded socksify "$per" "$TOP/tools/socksify" -q \
+			-x "$URL_none" /bin/true
+		[ $HAVE_PC = 1 ] && start_sample 3-loaded proxychains4 "$per" \
+			proxychains4 -q -f "$TMP/pc-none.conf" /bin/true
+	done
+	kill "$hog"
+	wait "$hog" 2>/dev/null
 }
 
 start_sample() {

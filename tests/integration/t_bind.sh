@@ -2,7 +2,8 @@
 # BIND on loopback, through danted: a program that binds, listens, polls
 # and accepts (bindtest), the same with SOCKS4 and without bind(), active
 # FTP with curl (EPRT and PORT), 100 BIND cycles with the descriptor count
-# checked, and the default (bind off) leaving listeners alone.
+# checked, and bind off (and loopback under bind on) leaving listeners
+# alone. The default, bind auto, is t_bind_auto.sh's.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need danted curl
@@ -50,9 +51,9 @@ expect_eq "connections danted passed to a BIND in 100 cycles" "$after" \
 	$((before + 80))
 say "100 cycles: ok ($2 descriptors before and after)"
 
-# Default (bind off) and loopback listeners: untouched, no BIND.
+# bind off and loopback listeners: untouched, no BIND.
 before=$(grep -c 'tcp/bind \[' "$DANTED_LOG")
-write_conf "$SFY_TMP/off.conf" "proxy socks5://$proxy"
+write_conf "$SFY_TMP/off.conf" "proxy socks5://$proxy" "bind off"
 check='
 import socket, sys
 s = socket.socket()

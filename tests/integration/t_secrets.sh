@@ -5,7 +5,7 @@
 # is removed when the run ends. microsocks checks the password.
 . "$(dirname "$0")/lib.sh"
 sfy_init
-need microsocks curl
+need microsocks curl strace
 user=bob
 pw=S3cr3t-$$-$(date +%N)
 start_http
@@ -67,17 +67,25 @@ found=$(grep -a -l -F -f "$SFY_TMP/pw.pattern" /proc/[0-9]*/cmdline \
 [ -z "$found" ] || fail "the password is visible in $found"
 say "during a run: the password is in no process's cmdline or environ"
 
-# The wrapper itself starts again without -x URL before its real work: a
-# stand-in helper records the command line of the wrapper that runs it.
+# The wrapper itself starts again without -x URL before its real work and
+# then execs the helper (it forks nothing): strace shows every command line
+# after the first (the wrapper as the shell started it), and none holds the
+# password; a stand-in helper records its own.
 printf '%s\n' '#!/bin/sh' \
-	'tr "\0" " " </proc/$PPID/cmdline >"$SFY_TMP_OUT"' 'exit 1' \
+	'tr "\0" " " </proc/$$/cmdline >"$SFY_TMP_OUT"' 'exit 1' \
 	>"$SFY_TMP/helper.sh"
 chmod 755 "$SFY_TMP/helper.sh"
-SFY_TMP_OUT=$SFY_TMP/wrapper.cmdline SOCKSIFY_HELPER=$SFY_TMP/helper.sh \
-	sfy -v -x "socks5h://$user:$pw@127.0.0.1:$MS_PORT" true 2>/dev/null
+SFY_TMP_OUT=$SFY_TMP/helper.cmdline SOCKSIFY_HELPER=$SFY_TMP/helper.sh \
+	strace -f -qq -s 4096 -e trace=execve -o "$SFY_TMP/secrets.st" \
+	"$SOCKSIFY" -v -x "socks5h://$user:$pw@127.0.0.1:$MS_PORT" true \
+	2>/dev/null
+grep -v ENOENT "$SFY_TMP/secrets.st" | sed 1d >"$SFY_TMP/wrapper.cmdline"
 expect_contains "the wrapper's command line" \
-	"$(cat "$SFY_TMP/wrapper.cmdline")" "socksify -v true"
+	"$(cat "$SFY_TMP/wrapper.cmdline")" "\"$SOCKSIFY\", \"-v\", \"true\"]"
 no_secret "the wrapper's command line" "$SFY_TMP/wrapper.cmdline"
+expect_contains "the helper's command line" \
+	"$(cat "$SFY_TMP/helper.cmdline")" "helper.sh run "
+no_secret "the helper's command line" "$SFY_TMP/helper.cmdline"
 say "the wrapper's command line lost -x URL before its real work"
 
 # The password did authenticate: a wrong one fails (closed, not direct).

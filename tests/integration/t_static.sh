@@ -127,13 +127,13 @@ sfy -f "$conf" "$STATIC" via "$HTTP_PORT" sh -c \
 	"(sleep 1.5) </dev/null >/dev/null 2>&1 & echo 127.0.0.1" \
 	"$marker" >/dev/null 2>&1
 expect_eq "supervisor while the tree lives" \
-	"$(pgrep -f "supervise .*$marker" | wc -l)" 1
+	"$(pgrep -f "socksify-helper run .*$marker" | wc -l)" 1
 n=0
-while pgrep -f "supervise .*$marker" >/dev/null && [ $n -lt 40 ]; do
+while pgrep -f "socksify-helper run .*$marker" >/dev/null && [ $n -lt 40 ]; do
 	sleep 0.1
 	n=$((n + 1))
 done
-expect_eq "no supervisor left" "$(pgrep -f "supervise .*$marker" | wc -l)" 0
+expect_eq "no supervisor left" "$(pgrep -f "socksify-helper run .*$marker" | wc -l)" 0
 say "the supervisor leaves with the program tree"
 
 # The caller's stderr is let go once the program exits, though a child it

@@ -108,9 +108,10 @@ START_TEST(defaults)
 	ck_assert(!cfg.world_readable_secret);
 	ck_assert_int_eq(cfg.udp_mode, UDP_AUTO);
 	ck_assert(!cfg.proxies[0].pipeline);
-	ck_assert(!cfg.bind_on);
+	ck_assert_int_eq(cfg.bind_mode, BIND_MODE_AUTO);
 	ck_assert_int_eq(cfg.bind_peer, BIND_PEER_LAST);
 	ck_assert_int_eq(config_finish(&cfg), 0);
+	ck_assert(config_bind_usable(&cfg));
 	ck_assert(cfg.remote_dns);
 	ck_assert_int_eq(cfg.udp_mode, UDP_PROXY);
 }
@@ -568,7 +569,7 @@ END_TEST
 
 /* An http:// proxy takes names and reaches any next hop (IPv6, names);
  * remote_dns off keeps its type and only turns off the fake addresses;
- * bind on needs a SOCKS proxy last. */
+ * bind on needs a SOCKS proxy last, bind auto does without BIND. */
 START_TEST(http_proxies)
 {
 	parse_ok("proxy http://u:pw@10.0.0.1:3128\n");
@@ -590,6 +591,12 @@ START_TEST(http_proxies)
 			 "bind on needs a SOCKS proxy last in the chain: an "
 			 "http proxy cannot accept connections for us (HTTP "
 			 "CONNECT has no BIND)");
+	/* bind auto (the default): no error, listeners stay local. */
+	parse_ok("proxy http://10.0.0.1:3128\n");
+	ck_assert_int_eq(cfg.bind_mode, BIND_MODE_AUTO);
+	ck_assert(!config_bind_usable(&cfg));
+	parse_ok("proxy http://10.0.0.1\nproxy socks5h://h\n");
+	ck_assert(config_bind_usable(&cfg));
 	ck_assert_int_eq(parse("proxy https://10.0.0.1\n"), -EINVAL);
 }
 END_TEST
@@ -747,13 +754,18 @@ END_TEST
 START_TEST(bind_settings)
 {
 	parse_ok("bind on\nbind_peer zeros\n");
-	ck_assert(cfg.bind_on);
+	ck_assert_int_eq(cfg.bind_mode, BIND_MODE_ON);
+	ck_assert(config_bind_usable(&cfg));
 	ck_assert_int_eq(cfg.bind_peer, BIND_PEER_ZEROS);
 	parse_ok("bind on\nbind off\nbind_peer zeros\nbind_peer last\n");
-	ck_assert(!cfg.bind_on);
+	ck_assert_int_eq(cfg.bind_mode, BIND_MODE_OFF);
+	ck_assert(!config_bind_usable(&cfg));
 	ck_assert_int_eq(cfg.bind_peer, BIND_PEER_LAST);
+	parse_ok("bind off\nbind auto\n");
+	ck_assert_int_eq(cfg.bind_mode, BIND_MODE_AUTO);
+	ck_assert(config_bind_usable(&cfg));
 	ck_assert_int_eq(parse("bind yes\n"), -EINVAL);
-	ck_assert_str_eq(cfg.error, "t.conf:1: bind must be on or off");
+	ck_assert_str_eq(cfg.error, "t.conf:1: bind must be auto, on or off");
 	ck_assert_int_eq(parse("bind_peer any\n"), -EINVAL);
 	ck_assert_str_eq(cfg.error,
 			 "t.conf:1: bind_peer must be last or zeros");
