@@ -92,6 +92,7 @@
 #endif
 
 #define SUPERVISOR_THREADS  64
+#define SUPERVISOR_PRESTART 4	 /* handler threads started at once */
 #define SUPERVISOR_MMSG_MAX 1024 /* UIO_MAXIOV: sendmmsg's own limit */
 #define SUPERVISOR_SHM_DIR  "/dev/shm"
 
@@ -1337,17 +1338,23 @@ static bool supervisor_add_waiter(bool spawn)
 	return false;
 }
 
-/* A thread took a call: start another one when none is left waiting. */
+/* A thread took a call: when none is left waiting, start as many more as
+ * there are (up to the limit), so that a burst of calls gets its threads
+ * in a few steps, not one thread after another. */
 static void supervisor_took_call(void)
 {
-	bool spawn;
+	unsigned spawn = 0;
 
 	pthread_mutex_lock(&pool.lock);
 	pool.waiting--;
-	spawn = pool.waiting == 0 && pool.started < SUPERVISOR_THREADS;
+	if (pool.waiting == 0) {
+		spawn = pool.started;
+		if (spawn > SUPERVISOR_THREADS - pool.started)
+			spawn = SUPERVISOR_THREADS - pool.started;
+	}
 	pthread_mutex_unlock(&pool.lock);
-	if (spawn)
-		supervisor_add_waiter(true);
+	while (spawn-- > 0 && supervisor_add_waiter(true))
+		;
 }
 
 static void *supervisor_worker(void *arg)
@@ -1396,6 +1403,10 @@ static void supervisor_serve(int channel, pid_t program)
 	/* With no handler thread at all (none could be started), calls are
 	 * received and answered on this thread: slower, still correct. */
 	threaded = supervisor_add_waiter(true);
+	/* A few more from the start: a burst of connects (Go dials many at
+	 * once) then does not wait for threads started one by one. */
+	for (int i = 1; threaded && i < SUPERVISOR_PRESTART; i++)
+		supervisor_add_waiter(true);
 	if (write(channel, &ack, 1) != 1)
 		_exit(1);
 	close(channel);
