@@ -19,8 +19,9 @@
  * chain on the copy (tunnel_open, the library's machine) and answers 0 or
  * the chain's errno. The program's socket is then connected to the proxy,
  * with the handshake done, and its data path is the kernel's. Each
- * notification is handled on its own thread (at most SUPERVISOR_THREADS at
- * once), so a slow handshake does not hold up the others. A non-blocking
+ * notification is handled by the handler thread that received it (at most
+ * SUPERVISOR_THREADS at once), so a slow handshake does not hold up the
+ * others. A non-blocking
  * socket gets the same treatment: the call returns once the handshake is
  * done (0), never EINPROGRESS.
  *
