@@ -19,8 +19,9 @@
  * chain on the copy (tunnel_open, the library's machine) and answers 0 or
  * the chain's errno. The program's socket is then connected to the proxy,
  * with the handshake done, and its data path is the kernel's. Each
- * notification is handled on its own thread (at most SUPERVISOR_THREADS at
- * once), so a slow handshake does not hold up the others. A non-blocking
+ * notification is handled by the handler thread that received it (at most
+ * SUPERVISOR_THREADS at once), so a slow handshake does not hold up the
+ * others. A non-blocking
  * socket gets the same treatment: the call returns once the handshake is
  * done (0), never EINPROGRESS.
  *
@@ -47,7 +48,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +86,17 @@
 /* pidfd_open() of any thread of a process (Linux 6.9; O_EXCL's value). */
 #define SUPERVISOR_PIDFD_THREAD O_EXCL
 
+/* Linux 6.6: the notifying thread and the supervisor wake each other on
+ * the waker's CPU, a direct hand-off instead of a scheduling delay. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 #define SUPERVISOR_THREADS  64
+#define SUPERVISOR_PRESTART 4	 /* handler threads started at once */
 #define SUPERVISOR_MMSG_MAX 1024 /* UIO_MAXIOV: sendmmsg's own limit */
 #define SUPERVISOR_SHM_DIR  "/dev/shm"
 
@@ -107,7 +117,6 @@ struct supervisor {
 	struct proxy_addresses proxy[CONFIG_MAX_CHAINS];
 	struct health *health; /* the run's, shared with the library */
 	struct fakedns *table; /* NULL without remote DNS */
-	sem_t slots;
 };
 
 static struct supervisor sv;
@@ -540,8 +549,7 @@ static void supervisor_leave_cwd(void)
 /* A notified call, as a handler thread sees it. */
 struct supervisor_call {
 	struct seccomp_notif notif;
-	int pidfd;		      /* the caller's */
-	struct supervisor_call *next; /* in the handlers' queue */
+	int pidfd; /* the caller's */
 };
 
 static long supervisor_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -1284,9 +1292,8 @@ static int supervisor_pidfd(pid_t tid)
 	return (int)syscall(SYS_pidfd_open, supervisor_tgid(tid), 0);
 }
 
-static void *supervisor_handle(void *arg)
+static void supervisor_handle(struct supervisor_call *call)
 {
-	struct supervisor_call *call = arg;
 	int verdict = SUPERVISOR_CONTINUE;
 	int sock;
 
@@ -1307,102 +1314,7 @@ static void *supervisor_handle(void *arg)
 		supervisor_answer(call, verdict);
 	if (call->pidfd >= 0)
 		close(call->pidfd);
-	free(call);
-	sem_post(&sv.slots);
-	return NULL;
 }
-
-/* ---- the handler threads ---- */
-
-/* Handler threads start on demand, up to SUPERVISOR_THREADS, and stay,
- * waiting for the next call: a thread per call would cost a clone, a stack
- * and a scheduling delay on every connect. A call is queued, and a thread
- * is started whenever more calls wait than threads do, so no call waits
- * behind another one's slow handshake. */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t more;
-	struct supervisor_call *head, *tail;
-	unsigned queued, idle, started;
-} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
-
-/* The next call, waiting for one. Called with the lock held. */
-static struct supervisor_call *supervisor_next(void)
-{
-	struct supervisor_call *call;
-
-	while (!pool.head) {
-		pool.idle++;
-		pthread_cond_wait(&pool.more, &pool.lock);
-		pool.idle--;
-	}
-	call = pool.head;
-	pool.head = call->next;
-	if (!pool.head)
-		pool.tail = NULL;
-	pool.queued--;
-	return call;
-}
-
-static void *supervisor_worker(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&pool.lock);
-	for (;;) {
-		struct supervisor_call *call = supervisor_next();
-
-		pthread_mutex_unlock(&pool.lock);
-		supervisor_handle(call);
-		pthread_mutex_lock(&pool.lock);
-	}
-	return NULL;
-}
-
-static bool supervisor_start_worker(void)
-{
-	pthread_attr_t attr;
-	pthread_t thread;
-	bool ok;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	ok = pthread_create(&thread, &attr, supervisor_worker, NULL) == 0;
-	pthread_attr_destroy(&attr);
-	return ok;
-}
-
-/* Queue call for a handler thread (started when none is free). With no
- * thread at all (none could be started), it is handled here: slower,
- * still correct. */
-static void supervisor_submit(struct supervisor_call *call)
-{
-	bool spawn;
-
-	pthread_mutex_lock(&pool.lock);
-	call->next = NULL;
-	if (pool.tail)
-		pool.tail->next = call;
-	else
-		pool.head = call;
-	pool.tail = call;
-	pool.queued++;
-	spawn = pool.queued > pool.idle && pool.started < SUPERVISOR_THREADS;
-	if (spawn)
-		pool.started++;
-	pthread_cond_signal(&pool.more);
-	pthread_mutex_unlock(&pool.lock);
-	if (!spawn || supervisor_start_worker())
-		return;
-	pthread_mutex_lock(&pool.lock);
-	pool.started--;
-	call = pool.started == 0 && pool.head ? supervisor_next() : NULL;
-	pthread_mutex_unlock(&pool.lock);
-	if (call)
-		supervisor_handle(call);
-}
-
-/* ---- the loop ---- */
 
 /* A sendmsg() that names no destination (the common case: AF_UNIX,
  * connected sockets) goes to the kernel at once, without a thread: the
@@ -1441,59 +1353,143 @@ static bool supervisor_unknown_recvfrom(struct supervisor_call *call)
 	return unknown;
 }
 
-/* Receive one notification and start its thread. Returns 0, or -1 (logged)
- * when the supervisor cannot go on. */
-static int supervisor_receive(void)
+/* Answer one received call. */
+static void supervisor_dispatch(struct supervisor_call *call)
 {
-	struct supervisor_call *call;
-
-	while (sem_wait(&sv.slots) != 0) {
-		if (errno != EINTR) {
-			log_error("waiting for a free handler slot: %s; the "
-				  "supervisor stops",
-				  strerror(errno));
-			return -1;
-		}
-	}
-	call = calloc(1, sizeof(*call));
-	if (!call) {
-		sem_post(&sv.slots);
-		return 0;
-	}
-	if (ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_RECV, &call->notif) != 0) {
-		int err = errno;
-
-		free(call);
-		sem_post(&sv.slots);
-		/* ENOENT: the caller left before we read it. */
-		if (err == ENOENT || err == EINTR)
-			return 0;
-		log_error("cannot receive notifications: %s; the supervisor "
-			  "stops, and every later connect of the program tree "
-			  "fails with ENOSYS",
-			  strerror(err));
-		return -1;
-	}
-	/* getpeername() never waits: answered on this thread. */
-	if (call->notif.data.nr == SYS_getpeername) {
-		supervisor_handle(call);
-		return 0;
-	}
 	if (supervisor_nameless_sendmsg(call) ||
-	    supervisor_unknown_recvfrom(call)) {
+	    supervisor_unknown_recvfrom(call))
 		supervisor_answer(call, SUPERVISOR_CONTINUE);
-		free(call);
-		sem_post(&sv.slots);
+	else
+		supervisor_handle(call);
+}
+
+/* Receive one notification into call. Returns 1 when one came, 0 when
+ * none did (the caller left before it was read, a signal), -1 (logged)
+ * when the supervisor cannot go on. */
+static int supervisor_receive(struct supervisor_call *call)
+{
+	int err;
+
+	memset(call, 0, sizeof(*call)); /* the kernel wants it zeroed */
+	if (ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_RECV, &call->notif) == 0)
+		return 1;
+	err = errno;
+	/* ENOENT: the caller left before we read it. */
+	if (err == ENOENT || err == EINTR)
 		return 0;
+	log_error("cannot receive notifications: %s; the supervisor stops, "
+		  "and every later connect of the program tree fails with "
+		  "ENOSYS",
+		  strerror(err));
+	return -1;
+}
+
+/* ---- the handler threads ---- */
+
+/* Whether no process uses the filter any more. */
+static bool supervisor_hung_up(void)
+{
+	struct pollfd p = {.fd = sv.listener, .events = 0};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* Every handler thread receives notifications itself (the kernel hands
+ * each to one of the threads waiting in SECCOMP_IOCTL_NOTIF_RECV) and
+ * answers what it received: no hand-off from a receiving loop to a
+ * handler thread, whose wake-up cost every connect a scheduling delay.
+ * Threads start on demand, up to SUPERVISOR_THREADS, and stay: a thread
+ * that takes a call while no other one waits for the next starts one
+ * more, so a slow handshake does not hold up the next call while threads
+ * remain (past that, calls wait in the kernel for a free thread). */
+static struct {
+	pthread_mutex_t lock;
+	unsigned waiting, started;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void *supervisor_worker(void *arg);
+
+static bool supervisor_start_worker(void)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	bool ok;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	ok = pthread_create(&thread, &attr, supervisor_worker, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	return ok;
+}
+
+/* Count a thread that will wait for calls (spawn: a new one, started
+ * here). Returns false when it could not be started. */
+static bool supervisor_add_waiter(bool spawn)
+{
+	pthread_mutex_lock(&pool.lock);
+	pool.waiting++;
+	if (spawn)
+		pool.started++;
+	pthread_mutex_unlock(&pool.lock);
+	if (!spawn || supervisor_start_worker())
+		return true;
+	pthread_mutex_lock(&pool.lock);
+	pool.waiting--;
+	pool.started--;
+	pthread_mutex_unlock(&pool.lock);
+	return false;
+}
+
+/* A thread took a call: when none is left waiting, start as many more as
+ * there are (up to the limit), so that a burst of calls gets its threads
+ * in a few steps, not one thread after another. */
+static void supervisor_took_call(void)
+{
+	unsigned spawn = 0;
+
+	pthread_mutex_lock(&pool.lock);
+	pool.waiting--;
+	if (pool.waiting == 0) {
+		spawn = pool.started;
+		if (spawn > SUPERVISOR_THREADS - pool.started)
+			spawn = SUPERVISOR_THREADS - pool.started;
 	}
-	supervisor_submit(call);
-	return 0;
+	pthread_mutex_unlock(&pool.lock);
+	while (spawn-- > 0 && supervisor_add_waiter(true))
+		;
+}
+
+static void *supervisor_worker(void *arg)
+{
+	struct supervisor_call call;
+
+	(void)arg;
+	for (;;) {
+		int got = supervisor_receive(&call);
+
+		if (got < 0)
+			_exit(0); /* as the loop would: the supervisor stops */
+		if (got == 0) {
+			/* The filter's last user is gone and RECV fails at
+			 * once from now on: end here, not in a spin (the loop
+			 * sees the hang-up and ends the supervisor). */
+			if (supervisor_hung_up())
+				return NULL;
+			continue;
+		}
+		supervisor_took_call();
+		supervisor_dispatch(&call);
+		supervisor_add_waiter(false);
+	}
+	return NULL;
 }
 
 static void supervisor_serve(int channel, pid_t program)
 {
 	pid_t self = getpid();
 	struct supervisor_ready ready = {.ack = 'A'};
+	bool threaded;
 
 	supervisor_detach(channel);
 	channel = 3;
@@ -1504,14 +1500,25 @@ static void supervisor_serve(int channel, pid_t program)
 		_exit(0); /* the program side gave up */
 	supervisor_load();
 	supervisor_leave_cwd();
-	sem_init(&sv.slots, 0, SUPERVISOR_THREADS);
+	/* Older kernels lack it: the calls are then only slower. */
+	ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+	      SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	/* With no handler thread at all (none could be started), calls are
+	 * received and answered on this thread: slower, still correct. */
+	threaded = supervisor_add_waiter(true);
+	/* A few more from the start: a burst of connects (Go dials many at
+	 * once) then does not wait for threads started one by one. */
+	for (int i = 1; threaded && i < SUPERVISOR_PRESTART; i++)
+		supervisor_add_waiter(true);
 	supervisor_ready_text(ready.proxy, sizeof ready.proxy);
 	if (write(channel, &ready, sizeof ready) != (ssize_t)sizeof ready)
 		_exit(1);
 	close(channel);
 	for (;;) {
+		/* Threaded, this loop only watches for the end (POLLHUP
+		 * comes whatever the events asked for). */
 		struct pollfd p[2] = {
-		    {.fd = sv.listener, .events = POLLIN},
+		    {.fd = sv.listener, .events = threaded ? 0 : POLLIN},
 		    {.fd = sv.program, .events = POLLIN}, /* -1: ignored */
 		};
 
@@ -1527,8 +1534,13 @@ static void supervisor_serve(int channel, pid_t program)
 		if (p[1].revents)
 			supervisor_release_stderr();
 		if (p[0].revents & POLLIN) {
-			if (supervisor_receive() < 0)
+			struct supervisor_call call;
+			int got = supervisor_receive(&call);
+
+			if (got < 0)
 				break;
+			if (got > 0)
+				supervisor_dispatch(&call);
 		} else if (p[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			break;
 		}
