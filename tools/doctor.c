@@ -1198,7 +1198,8 @@ static void check_all_proxies(struct doctor *d)
 			dp.later_hop = h > 0;
 			dp.udp_needed =
 			    cfg->udp_mode == UDP_PROXY && c == 0 && count == 1;
-			dp.bind_needed = cfg->bind_mode == BIND_MODE_ON && h == count - 1;
+			dp.bind_needed =
+			    cfg->bind_mode == BIND_MODE_ON && h == count - 1;
 			check_proxy(d, &dp);
 		}
 		if (count > 1)
