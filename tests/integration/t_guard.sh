@@ -102,6 +102,24 @@ else
 	say "io_uring part skipped: uringconnect not built (no liburing-dev)"
 fi
 
+# Go's dialer in a cgo (dynamically linked) binary: raw system calls the
+# library never sees.
+GOCGO=$SFY_BUILD/progs_go/gohttp-cgo
+if [ -x "$GOCGO" ]; then
+	url=http://127.0.0.1:$HTTP_PORT/
+	before=$(http_hits)
+	out=$(sfy -q -f "$conf" "$GOCGO" get "$url" 2>"$SFY_TMP/cmd.err") &&
+		fail "cgo Go with a dead proxy: the GET succeeded: $out"
+	case $out in *"$HTTP_TOKEN"*) fail "cgo Go (guard on): leaked" ;; esac
+	sleep 0.2
+	expect_eq "cgo Go: nothing reached the target" "$(http_hits)" "$before"
+	leaks "cgo Go" env SOCKSIFY_GUARD=off \
+		"$SOCKSIFY" -q -f "$conf" "$GOCGO" get "$url"
+	say "cgo Go dialer: caught by the guard, leaks without it"
+else
+	say "cgo Go part skipped: gohttp-cgo not built (no golang-go)"
+fi
+
 # With a live proxy the supervisor carries the raw connect (-vv: the
 # supervisor names each call it is notified of).
 SOCKSIFY_LOG_FILE=$SFY_TMP/raw.log expect_via_danted "raw connect" \
