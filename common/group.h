@@ -45,8 +45,9 @@ void group_plan(const struct config *cfg, struct health *h,
 void group_race_won(struct health *h, const struct group_plan *plan,
 		    unsigned at);
 
-/* The TCP connect timeout for the attempt at plan->chains[at]: in a race
- * group every member but the last gets race_delay to accept before the
+/* The TCP connect timeout for the attempt at plan->chains[at] where a race
+ * group runs one member after another (race.h races them in parallel): in a
+ * race group every member but the last gets race_delay to accept before the
  * next one is tried (and, when it does not, it is marked down like a
  * failed one, so later connects go straight to a live member); 0 means
  * connect_timeout. */

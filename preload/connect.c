@@ -99,7 +99,9 @@ static int stream_try_async(int fd, const struct stream_way *way,
 			    const struct endpoint *target, bool *nonblocking,
 			    bool *started)
 {
-	struct group_plan rest = {.all_down = way->plan.all_down};
+	struct group_plan rest = {.all_down = way->plan.all_down,
+				  .race = way->plan.race,
+				  .group = way->plan.group};
 	int flags, rc;
 
 	*started = false;
@@ -113,6 +115,8 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	rest.count = way->plan.count - way->at;
 	memcpy(rest.chains, way->plan.chains + way->at,
 	       rest.count * sizeof(rest.chains[0]));
+	memcpy(rest.member, way->plan.member + way->at,
+	       rest.count * sizeof(rest.member[0]));
 	rc = async_connect_start(fd, way->cfg, &way->choice, &rest, &way->path,
 				 way->domain, (const struct sockaddr *)proxy,
 				 len, asked, target);
