@@ -5,7 +5,13 @@
 #   make check           clang build, unit tests (plain, ASan+UBSan, valgrind),
 #                        integration tests
 #   make check-unit      unit tests only (plain build)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (LIBDIR, MANDIR and the
+#                        completion dirs may be set too; see below)
+#   make uninstall       remove everything install put there (same variables)
+#   make check-man       mandoc -Tlint the man pages (doc/)
+#   make deb             build the Debian package (build/deb/*.deb), lintian
+#   make check-deb       build, install and try it against microsocks (slow,
+#                        not part of make check; needs root)
 #   make format          clang-format every C file
 #   make format-check    fail when a C file is not as clang-format writes it
 #   make check-exports   the library exports exactly preload/exports.txt
@@ -17,8 +23,15 @@
 VERSION  := 1.0.0
 PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
-LIBDIR    = $(PREFIX)/lib/socksify
-DOCDIR    = $(PREFIX)/share/doc/socksify
+# The helper and the library live together in LIBDIR; the installed
+# wrapper is told where (Debian: the multiarch directory).
+LIBDIR   ?= $(PREFIX)/lib/socksify
+DOCDIR   ?= $(PREFIX)/share/doc/socksify
+EXAMPLEDIR ?= $(DOCDIR)
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+MAN_SRC  := doc/socksify.1 doc/socksify.conf.5
 
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -27,7 +40,8 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 	    -Wdouble-promotion -Wnested-externs
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden \
-	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -Itools -MMD -MP
+	     -D_GNU_SOURCE -DSOCKSIFY_VERSION='"$(VERSION)"' -Icommon -Ipreload -Itools -MMD -MP \
+	     $(CPPFLAGS)
 LDLIBS_SO = -ldl -lpthread
 
 B        ?= build
@@ -40,6 +54,13 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 # Helpers shared by the suites (tests/unit/*.c that are not suites).
 UNIT_SUPPORT_SRC := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 PROG_SRC    := $(sort $(wildcard tests/integration/progs/*.c))
+# uringconnect needs liburing (tests/install-deps.sh installs liburing-dev);
+# without it the program is not built and t_guard.sh skips its part.
+HAVE_LIBURING := $(shell printf '\043include <liburing.h>\n' | \
+		   $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+ifneq ($(HAVE_LIBURING),1)
+PROG_SRC    := $(filter-out tests/integration/progs/uringconnect.c,$(PROG_SRC))
+endif
 # Statically linked test programs (the supervisor's, t_static.sh).
 PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 # The files `make format` rewrites and `make format-check` checks.
@@ -53,9 +74,10 @@ EXPORTS     := preload/exports.txt
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-# The suites' helpers, and libc's I/O tables (tools/libc_io.c, shared with
-# socksify-helper).
-UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o) $(B)/tools/libc_io.o
+# The suites' helpers, libc's I/O tables (tools/libc_io.c, shared with
+# socksify-helper) and shell mode's code (tools/shellmode.c, test_shellmode).
+UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o) $(B)/tools/libc_io.o \
+		    $(B)/tools/shellmode.o
 PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
 PROG_STATIC_BIN := $(PROG_STATIC_SRC:tests/integration/progs_static/%.c=$(B)/progs_static/%)
 
@@ -66,7 +88,8 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .SECONDARY:
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
-	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench
+	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench \
+	check-man deb check-deb
 
 # The Go test programs (t_go.sh), built only where Debian's golang-go is
 # installed: GOPATH mode, every cache under build/go (a clean clone, no
@@ -93,14 +116,14 @@ $(B)/exports.map: $(EXPORTS)
 		echo 'local: *; };'; } >$@
 
 $(B)/libsocksify.so: $(PRELOAD_OBJ) $(COMMON_OBJ) $(B)/exports.map
-	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-z,now \
 		-Wl,--version-script=$(B)/exports.map -o $@ $(filter %.o,$^) $(LDLIBS_SO)
 
 $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o \
-		$(B)/tools/proxyfile.o \
+		$(B)/tools/proxyfile.o $(B)/tools/shellmode.o \
 		$(B)/tools/supervisor_dns.o $(B)/tools/supervisor_sockets.o \
 		$(B)/tools/libc_io.o $(COMMON_OBJ)
-	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) -o $@ $^ -lpthread
+	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -108,7 +131,8 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
 
 # Suites named test_pl_*.c test preload/ code: they also link these preload
 # objects, which export no hook (so nothing interposes on the test itself).
-UNIT_PRELOAD_OBJ := $(B)/preload/async_record.o $(B)/preload/real.o
+UNIT_PRELOAD_OBJ := $(B)/preload/async_record.o $(B)/preload/real.o \
+		    $(B)/preload/trampoline.o
 
 $(B)/tests/test_pl_%: $(B)/tests/unit/test_pl_%.o $(UNIT_SUPPORT_OBJ) $(UNIT_PRELOAD_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -116,7 +140,9 @@ $(B)/tests/test_pl_%: $(B)/tests/unit/test_pl_%.o $(UNIT_SUPPORT_OBJ) $(UNIT_PRE
 
 $(B)/progs/%: tests/integration/progs/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread $(PROG_LIBS)
+
+$(B)/progs/uringconnect: PROG_LIBS = -luring
 
 # -static: glibc's static libraries come with libc6-dev.
 $(B)/progs_static/%: tests/integration/progs_static/%.c
@@ -172,7 +198,7 @@ check-format:
 check-selfbind: $(B)/libsocksify.so
 	$(Q)tests/check-selfbind.sh $(B)
 
-check: all check-format check-exports check-selfbind check-clang check-unit \
+check: all check-format check-man check-exports check-selfbind check-clang check-unit \
 	check-asan check-valgrind check-integration
 
 demo: all
@@ -181,18 +207,60 @@ demo: all
 bench: all
 	tests/bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
-	install -m 755 tools/socksify $(DESTDIR)$(BINDIR)/socksify
+# The installed wrapper gets LIBDIR's helper and library as defaults for
+# SOCKSIFY_HELPER and SOCKSIFY_LIBRARY (a line after "#!"), so it finds them
+# wherever LIBDIR is.
+install: $(B)/libsocksify.so $(B)/socksify-helper
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(EXAMPLEDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	sed '1a : "$${SOCKSIFY_HELPER:=$(LIBDIR)/socksify-helper}" "$${SOCKSIFY_LIBRARY:=$(LIBDIR)/libsocksify.so}"' \
+		tools/socksify >$(DESTDIR)$(BINDIR)/socksify
+	chmod 755 $(DESTDIR)$(BINDIR)/socksify
 	install -m 755 $(B)/socksify-helper $(DESTDIR)$(LIBDIR)/socksify-helper
 	install -m 644 $(B)/libsocksify.so $(DESTDIR)$(LIBDIR)/libsocksify.so
-	install -m 644 socksify.conf.example README $(DESTDIR)$(DOCDIR)/
+	install -m 644 README $(DESTDIR)$(DOCDIR)/
+	install -m 644 socksify.conf.example $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 644 doc/socksify.1 $(DESTDIR)$(MANDIR)/man1/socksify.1
+	install -m 644 doc/socksify.conf.5 $(DESTDIR)$(MANDIR)/man5/socksify.conf.5
+	install -m 644 completions/socksify.bash $(DESTDIR)$(BASHCOMPDIR)/socksify
+	install -m 644 completions/_socksify $(DESTDIR)$(ZSHCOMPDIR)/_socksify
 
+# Every file install wrote, and socksify's own directories.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socksify $(DESTDIR)$(LIBDIR)/libsocksify.so \
-		$(DESTDIR)$(LIBDIR)/socksify-helper
+		$(DESTDIR)$(LIBDIR)/socksify-helper \
+		$(DESTDIR)$(MANDIR)/man1/socksify.1 \
+		$(DESTDIR)$(MANDIR)/man5/socksify.conf.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/socksify $(DESTDIR)$(ZSHCOMPDIR)/_socksify
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/socksify.conf.example
 	rm -rf $(DESTDIR)$(DOCDIR)
 	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)
+
+# The man pages must be lint-clean, warnings included.
+check-man:
+	@if command -v mandoc >/dev/null 2>&1; then \
+		echo "  MAN    check ($(words $(MAN_SRC)) pages)"; \
+		mandoc -Tlint -W warning $(MAN_SRC); \
+	else \
+		echo "check-man skipped: mandoc is not installed"; \
+	fi
+
+# The Debian package, built in a copy of the tree (dpkg-buildpackage writes
+# into the parent directory and cleans build/): build/deb/*.deb, and
+# lintian's verdict on it.
+DEB_TREE := build/deb/socksify-$(VERSION)
+deb:
+	rm -rf build/deb
+	mkdir -p $(DEB_TREE)
+	tar -c --exclude=./build --exclude=./.git . | tar -x -C $(DEB_TREE)
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	lintian --fail-on error,warning build/deb/socksify_$(VERSION)_*.changes
+
+check-deb:
+	$(Q)tests/check-deb.sh
 
 format:
 	$(CLANG_FORMAT) -i $(FORMAT_SRC)

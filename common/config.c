@@ -40,6 +40,7 @@ void config_defaults(struct config *cfg)
 	cfg->handshake_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->async_connect = true;
 	cfg->async_handshakes = CONFIG_ASYNC_HANDSHAKES_DEFAULT;
+	cfg->guard = true;
 	cfg->log_level = LOG_ERROR;
 	cfg->valid = true;
 }

@@ -168,6 +168,11 @@ struct config {
 	enum log_level log_level;
 	bool log_level_set; /* given in the file (env still overrides) */
 
+	/* The guard (default on): every program the wrapper runs, dynamic
+	 * ones too, gets the supervisor's seccomp filter, so raw system
+	 * calls and io_uring cannot go around the library. */
+	bool guard;
+
 	char source[256]; /* the file read, or "" for built-in defaults */
 	/* When not valid, error holds "file:line: message" and every
 	 * connection must fail closed. */

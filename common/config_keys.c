@@ -263,6 +263,13 @@ static int key_bind_peer(struct config_parser *ps, char **args, unsigned n)
 	return i < 0 ? i : 0;
 }
 
+/* "guard on|off": the seccomp filter for dynamic programs too. */
+static int key_guard(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	return parse_on_off(ps, args[0], "guard", &ps->cfg->guard);
+}
+
 static const struct config_key {
 	const char *name;
 	unsigned min_args, max_args;
@@ -288,6 +295,7 @@ static const struct config_key {
     {"down_time", 1, 1, config_key_down_time},
     {"race_delay", 1, 1, config_key_race_delay},
     {"async_handshakes", 1, 1, key_async_handshakes},
+    {"guard", 1, 1, key_guard},
 };
 
 /* A mistyped line may hold a URL with a password: quote the key only when

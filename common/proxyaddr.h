@@ -40,4 +40,17 @@ int proxyaddr_sockaddr(const struct proxy_addresses *pa, int family,
 /* True when ep is one of pa's addresses (port included). */
 bool proxyaddr_is(const struct proxy_addresses *pa, const struct endpoint *ep);
 
+/* The addresses of addr's host name as text another process can take
+ * instead of looking the name up itself (under the guard the library's
+ * lookup would be libc's DNS query, which the filter stops): "NAME IPV4
+ * IPV6", "-" for a family without one. Returns the length, -EINVAL when
+ * addr is no name or pa holds nothing, -ENOSPC when cap is too small. */
+int proxyaddr_to_text(const struct proxy_addresses *pa,
+		      const struct endpoint *addr, char *buf, size_t cap);
+
+/* Read such text back for addr (its port given to the addresses). Returns
+ * 0 with pa filled, or -EINVAL (malformed, another name, no address). */
+int proxyaddr_from_text(struct proxy_addresses *pa, const struct endpoint *addr,
+			const char *text);
+
 #endif

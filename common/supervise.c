@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "guardpage.h"
 #include "supervise.h"
 
 /* x32 system calls carry this bit in their number on x86-64. */
@@ -74,6 +75,40 @@ long supervise_filter_build(struct sock_filter *out, size_t cap, uint32_t arch)
 		return -ENOSPC;
 	memcpy(out, prog, sizeof prog);
 	return (long)n;
+}
+
+/* The architecture check that opens supervise_filter_build()'s program
+ * (load, compare, refuse): the guard's prologue goes right after it. No
+ * jump crosses that point; the check's own lands on its first instruction. */
+#define SUPERVISE_ARCH_CHECK 3
+
+#define SECCOMP_DATA_IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define SECCOMP_DATA_IP_HI                                                     \
+	(offsetof(struct seccomp_data, instruction_pointer) + 4)
+#define AND(k) stmt(BPF_ALU | BPF_AND | BPF_K, (uint32_t)(k))
+
+long supervise_guard_build(struct sock_filter *out, size_t cap, uint32_t arch,
+			   uint64_t page)
+{
+	const struct sock_filter prologue[SUPERVISE_GUARD_PROLOGUE] = {
+	    /* 0 */ LOAD(SECCOMP_DATA_IP_HI),
+	    /* 1 */ JEQ(page >> 32, 0, 4), /* -> the rest */
+	    /* 2 */ LOAD(SECCOMP_DATA_IP_LO),
+	    /* 3 */ AND(~(GUARD_PAGE_SIZE - 1u)),
+	    /* 4 */ JEQ((uint32_t)page, 0, 1), /* -> the rest */
+	    /* 5 */ RET_ALLOW,
+	};
+	long n = supervise_filter_build(out, cap, arch);
+
+	if (n < 0)
+		return n;
+	if ((size_t)n + SUPERVISE_GUARD_PROLOGUE > cap)
+		return -ENOSPC;
+	memmove(out + SUPERVISE_ARCH_CHECK + SUPERVISE_GUARD_PROLOGUE,
+		out + SUPERVISE_ARCH_CHECK,
+		(size_t)(n - SUPERVISE_ARCH_CHECK) * sizeof(*out));
+	memcpy(out + SUPERVISE_ARCH_CHECK, prologue, sizeof prologue);
+	return n + SUPERVISE_GUARD_PROLOGUE;
 }
 
 long supervise_read_sockaddr(const struct supervise_mem *mem, uint64_t addr,

@@ -177,6 +177,15 @@ extern const struct sys_io real_sys_io;
  * one pthread_once check. */
 void real_init(void);
 
+/* How the library's connect and sends reach the kernel (real_init()
+ * decides, once per process image): */
+enum real_guard {
+	REAL_GUARD_NONE,       /* no seccomp filter: libc's */
+	REAL_GUARD_TRAMPOLINE, /* filtered: through the trampoline page */
+	REAL_GUARD_FALLBACK,   /* filtered, the page unavailable: libc's */
+};
+enum real_guard real_guard_state(void);
+
 /* The rest of the library's one-time set-up, run by real_init() once the
  * table is filled: the descriptor registry's subsystems and the fork
  * handlers (preload/fdops.c). */

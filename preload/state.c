@@ -83,19 +83,47 @@ static void state_keep_session(const char *session)
 	memcpy(state_session, session, len + 1);
 }
 
-/* Resolve each chain's first proxy once with libc's own resolver. Failure
+/* The addresses the supervisor found for addr's name: one entry of given
+ * ("NAME IPV4 IPV6" entries separated by ';', proxyaddr_to_text). */
+static bool state_proxy_given(const char *given, const struct endpoint *addr,
+			      struct proxy_addresses *pa)
+{
+	char entry[ENDPOINT_NAME_MAX + 2 * 64];
+	const char *at = given, *end;
+	size_t len;
+
+	while (at && *at) {
+		end = strchr(at, ';');
+		len = end ? (size_t)(end - at) : strlen(at);
+		if (len < sizeof entry) {
+			memcpy(entry, at, len);
+			entry[len] = '\0';
+			if (proxyaddr_from_text(pa, addr, entry) == 0)
+				return true;
+		}
+		at = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Resolve each chain's first proxy once with libc's own resolver, unless
+ * the supervisor looked it up already (SOCKSIFY_PROXY_RESOLVED, under the
+ * guard, whose filter would hand libc's DNS query to the supervisor's
+ * responder under remote DNS). Failure
  * is logged; every connection through that chain then fails with
  * EHOSTUNREACH. */
 static void state_resolve_proxy(const struct config *cfg)
 {
 	const struct proxy_resolver resolver = {real.getaddrinfo,
 						real.freeaddrinfo};
+	const char *given = state_env("SOCKSIFY_PROXY_RESOLVED");
 	const struct proxy *hops;
 	unsigned i, count;
 
 	for (i = 0; i < cfg->chain_count && i < CONFIG_MAX_CHAINS; i++) {
 		hops = config_chain_hops(cfg, i, &count);
-		if (count > 0)
+		if (count > 0 &&
+		    !state_proxy_given(given, &hops[0].addr, &state_proxy[i]))
 			proxyaddr_find(&state_proxy[i], &hops[0].addr,
 				       &resolver);
 	}
@@ -153,6 +181,11 @@ static void state_load(void)
 		log_warn("%s holds a proxy password that other users can read; "
 			 "make it private with chmod 600",
 			 state_config.source);
+	if (real_guard_state() == REAL_GUARD_FALLBACK)
+		log_warn("under a seccomp filter, and the guard's trampoline "
+			 "page cannot be mapped: under the guard, each of the "
+			 "library's connects pays a round trip to the "
+			 "supervisor");
 	state_keep_session(state_env("SOCKSIFY_SESSION"));
 	state_resolve_proxy(&state_config);
 	state_attach_health(&state_config);

@@ -8,4 +8,5 @@ apt-get install -y -q --no-install-recommends \
 	dante-server microsocks \
 	curl wget netcat-openbsd python3 nodejs dnsutils socat iproute2 procps \
 	passwd util-linux ca-certificates python3-pyftpdlib \
-	golang-go golang-golang-x-net-dev liburing-dev tinyproxy
+	golang-go golang-golang-x-net-dev liburing-dev tinyproxy \
+	mandoc zsh debhelper dpkg-dev lintian

@@ -20,16 +20,23 @@
  *                              a config error (or no random bytes), 3 when
  *                              PATH cannot take the preload
  *                              (4 instead of 3 when PATH is statically
- *                              linked and the supervisor can carry it)
+ *                              linked and the supervisor can carry it; 5
+ *                              when PATH is dynamically linked and runs
+ *                              under the guard: the supervisor too)
  *   socksify-helper supervise LIBRARY PROGRAM [ARG]...
  *                              run PROGRAM under the seccomp supervisor
  *                              (supervisor.c), LIBRARY in its LD_PRELOAD
- *                              for any dynamic program it runs
+ *                              (a dynamic PROGRAM under the guard, and any
+ *                              dynamic program a static one runs)
  *   socksify-helper explain HOST[:PORT] [tcp|udp]
  *                              print the rule, chain or group and proxies
  *                              a connection to HOST would use, and why
  *                              (explain.c); exit 1 on a config error
  *   socksify-helper version    print the version
+ *   socksify-helper shell on|off
+ *                              print the sh code that turns socksify on or
+ *                              off for the calling shell (shellmode.c)
+ *   socksify-helper show       say whether it is on in the calling shell
  *   socksify-helper probe [URL]
  *                              (URL, or SOCKSIFY_PROBE_URL: the wrapper
  *                              passes it there, out of ps) tell whether the
@@ -57,6 +64,7 @@
 #include "log.h"
 #include "proxyfile.h"
 #include "proxyurl.h"
+#include "shellmode.h"
 #include "supervisor.h"
 #include "sys_io.h"
 
@@ -66,8 +74,15 @@ static const char *helper_env(const char *name)
 	return getenv(name);
 }
 
-/* Load the configuration; *level gets its log level (NULL: not wanted). */
-static int check_config_level(enum log_level *level)
+/* What preflight needs of the configuration. */
+struct config_gist {
+	enum log_level level;
+	bool guard;
+};
+
+/* Load the configuration; *gist gets its log level and guard setting
+ * (NULL: not wanted). */
+static int check_config_gist(struct config_gist *gist)
 {
 	struct config *cfg = malloc(sizeof(*cfg));
 	struct config_env env;
@@ -87,15 +102,17 @@ static int check_config_level(enum log_level *level)
 			"other users can read it (chmod 600 it)\n",
 			cfg->source);
 	rc = (rc < 0 || !cfg->valid) ? 1 : 0;
-	if (level)
-		*level = cfg->log_level;
+	if (gist) {
+		gist->level = cfg->log_level;
+		gist->guard = cfg->guard;
+	}
 	free(cfg);
 	return rc;
 }
 
 static int check_config(void)
 {
-	return check_config_level(NULL);
+	return check_config_gist(NULL);
 }
 
 /* The identity bytes that must match ours: class, byte order, machine. */
@@ -411,14 +428,56 @@ static int hide_proxy_password(char *path, size_t cap)
 	return 1;
 }
 
+/* The guard for a dynamic program: wanted (the config's guard, which
+ * SOCKSIFY_GUARD=on|off overrides) and possible (the supervisor's kernel
+ * features, the trampoline page's address free). Returns true to run it
+ * under the guard; otherwise says why not (the log is set up): turned off,
+ * a warning; unavailable, an info line (-v). */
+static bool guard_wanted(bool configured)
+{
+	const char *setting = getenv("SOCKSIFY_GUARD");
+	char why[256];
+
+	if (setting && strcmp(setting, "off") == 0)
+		configured = false;
+	else if (setting && strcmp(setting, "on") == 0)
+		configured = true;
+	if (!configured) {
+		/* At error level: shown unless -q, as asked. */
+		log_error("warning: guard off: raw system calls (Go's dialer "
+			  "in a cgo binary, inline assembly) and io_uring go "
+			  "around socksify, direct");
+		return false;
+	}
+	if (static_unsupported(why, sizeof why) ||
+	    supervisor_guard_page_free(why, sizeof why) != 0) {
+		/* As before the guard existed: -v says so. */
+		log_info("no guard on this system (%s): raw system calls and "
+			 "io_uring go around socksify, direct",
+			 why);
+		return false;
+	}
+	return true;
+}
+
+/* The mode -v names. */
+static const char *preflight_mode(enum elf_verdict verdict, bool guard)
+{
+	if (verdict == ELF_STATIC)
+		return "seccomp supervisor (statically linked)";
+	return guard ? "library+guard (LD_PRELOAD, seccomp supervisor)"
+		     : "library (LD_PRELOAD)";
+}
+
 /* The wrapper's one call before exec: config, program, session id. */
 static int preflight(const char *path)
 {
 	enum elf_verdict verdict = ELF_PRELOAD;
-	enum log_level level = LOG_ERROR;
+	struct config_gist gist = {.level = LOG_ERROR, .guard = true};
+	bool guard = false;
 	char why[256], proxy_file[PATH_MAX], session[SESSION_ID_MAX];
 
-	if (check_config_level(&level) != 0)
+	if (check_config_gist(&gist) != 0)
 		return 1;
 	if (path)
 		verdict = elf_judge(path);
@@ -434,18 +493,20 @@ static int preflight(const char *path)
 	}
 	/* -v: which mode this run uses, where the run's log goes. */
 	log_set_io(&libc_sys_io);
-	log_setup(level, getenv("SOCKSIFY_LOG_FILE"));
+	log_setup(gist.level, getenv("SOCKSIFY_LOG_FILE"));
+	if (verdict == ELF_PRELOAD)
+		guard = guard_wanted(gist.guard);
 	log_info("%s: mode: %s", path ? path : "(builtin)",
-		 verdict == ELF_STATIC
-		     ? "seccomp supervisor (statically linked)"
-		     : "library (LD_PRELOAD)");
+		 preflight_mode(verdict, guard));
 	if (make_session_id(session) != 0 ||
 	    hide_proxy_password(proxy_file, sizeof(proxy_file)) != 0)
 		return 1;
 	printf("%s\n", session);
 	if (proxy_file[0])
 		printf("%s\n", proxy_file);
-	return verdict == ELF_STATIC ? 4 : 0;
+	if (verdict == ELF_STATIC)
+		return 4;
+	return guard ? 5 : 0;
 }
 
 /* ---- explain: which rule, chain or group, and proxies ---- */
@@ -476,6 +537,62 @@ static int explain(const char *destination, const char *transport)
 	return rc;
 }
 
+/* The library beside this helper (both live in one directory, built or
+ * installed), or $SOCKSIFY_LIBRARY. Returns 0, or 1 after saying why. */
+static int shell_library(char *path, size_t cap)
+{
+	const char *given = getenv("SOCKSIFY_LIBRARY");
+	ssize_t n;
+	char *slash;
+
+	if (given && given[0]) {
+		snprintf(path, cap, "%s", given);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", path, cap - 1);
+	if (n <= 0 || (size_t)n >= cap - sizeof("libsocksify.so")) {
+		fprintf(stderr, "socksify: cannot find the helper's own "
+				"directory (/proc/self/exe)\n");
+		return 1;
+	}
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "libsocksify.so");
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "socksify: cannot read %s: %s\n", path,
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* `--shell on|off`: the configuration must load, as for a run. */
+static int shell(const char *how)
+{
+	unsigned char bits[SESSION_RANDOM_BYTES];
+	char library[PATH_MAX], hex[2 * SESSION_RANDOM_BYTES + 1];
+	int rc;
+
+	if (strcmp(how, "off") == 0)
+		return shellmode_off(stdout);
+	if (strcmp(how, "on") != 0) {
+		fprintf(stderr, "socksify: --shell takes on or off\n");
+		return 2;
+	}
+	if (check_config_level(NULL) != 0 ||
+	    shell_library(library, sizeof library) != 0)
+		return 1;
+	rc = random_bytes(bits, sizeof bits);
+	if (rc < 0) {
+		fprintf(stderr, "socksify: no random bytes: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof bits; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+	return shellmode_on(stdout, library, hex);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "preflight") == 0)
@@ -492,12 +609,17 @@ int main(int argc, char **argv)
 		return explain(argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 2 && strcmp(argv[1], "probe") == 0)
 		return probe(helper_env("SOCKSIFY_PROBE_URL"));
+	if (argc == 3 && strcmp(argv[1], "shell") == 0)
+		return shell(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "show") == 0)
+		return shellmode_show(stdout);
 	if (argc == 2 && strcmp(argv[1], "version") == 0) {
 		printf("socksify %s\n", SOCKSIFY_VERSION);
 		return 0;
 	}
 	fprintf(stderr, "usage: socksify-helper check | elf PATH | "
 			"preflight [PATH] | probe [URL] | version |\n"
+			"       shell on|off | show |\n"
 			"       explain HOST[:PORT] [tcp|udp] |\n"
 			"       supervise LIBRARY PROGRAM [ARG]...\n");
 	return 2;

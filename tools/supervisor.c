@@ -38,6 +38,7 @@
  * elsewhere (the proxy, the responder) are remembered by inode
  * (supervisor_sockets.c), and getpeername() and recvfrom() on them are
  * answered here, so the program sees the peer it asked for. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -52,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -64,6 +66,7 @@
 #include "fakedns.h"
 #include "group.h"
 #include "health.h"
+#include "guardpage.h"
 #include "libc_io.h"
 #include "log.h"
 #include "proxyaddr.h"
@@ -109,6 +112,65 @@ struct supervisor {
 
 static struct supervisor sv;
 
+/* The supervisor's word that it is ready, with the first proxy's addresses
+ * when its host name was looked up (proxyaddr_to_text; "" otherwise): the
+ * program's library takes them from SOCKSIFY_PROXY_RESOLVED instead of
+ * asking libc, whose DNS query the filter would judge as the program's own
+ * (and refuse under remote DNS). */
+struct supervisor_ready {
+	char ack;
+	char proxy[CONFIG_MAX_CHAINS *
+		   (ENDPOINT_NAME_MAX + 2 * INET6_ADDRSTRLEN + 8)];
+};
+
+/* Read exactly len bytes (a stream may hand them over in pieces). Returns
+ * 0, or -1 at end of file or on an error. */
+static int supervisor_read_full(int fd, void *buf, size_t len)
+{
+	char *at = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, at, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		at += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The ready message's text: an entry per chain whose first proxy is a
+ * host name, separated by ';'. */
+static void supervisor_ready_text(char *buf, size_t cap)
+{
+	const struct proxy *hops;
+	size_t used = 0;
+	unsigned count;
+	int n;
+
+	buf[0] = '\0';
+	for (unsigned i = 0;
+	     sv.cfg.valid && i < sv.cfg.chain_count && i < CONFIG_MAX_CHAINS;
+	     i++) {
+		hops = config_chain_hops(&sv.cfg, i, &count);
+		if (count == 0 || used + 1 >= cap)
+			continue;
+		n = proxyaddr_to_text(&sv.proxy[i], &hops[0].addr,
+				      buf + used + (used > 0),
+				      cap - used - (used > 0));
+		if (n < 0) {
+			buf[used] = '\0'; /* no half-written entry */
+			continue;
+		}
+		if (used > 0)
+			buf[used] = ';';
+		used += (size_t)n + (used > 0);
+	}
+}
+
 /* ---- the program's side ---- */
 
 int supervisor_available(char *why, size_t cap)
@@ -137,6 +199,33 @@ int supervisor_available(char *why, size_t cap)
 	return 0;
 }
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+int supervisor_guard_page_free(char *why, size_t cap)
+{
+	void *want = (void *)(uintptr_t)GUARD_PAGE_ADDR;
+	void *page =
+	    mmap(want, GUARD_PAGE_SIZE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (page == MAP_FAILED) {
+		snprintf(why, cap, "the trampoline page at %#llx: %s",
+			 (unsigned long long)GUARD_PAGE_ADDR, strerror(errno));
+		return -1;
+	}
+	munmap(page, GUARD_PAGE_SIZE);
+	if (page != want) {
+		snprintf(why, cap,
+			 "the trampoline page at %#llx: MAP_FIXED_NOREPLACE "
+			 "unknown to this kernel",
+			 (unsigned long long)GUARD_PAGE_ADDR);
+		return -1;
+	}
+	return 0;
+}
+
 static void supervisor_serve(int channel, pid_t program);
 
 /* Install the filter; returns the listener or -errno. A signal must not
@@ -145,13 +234,16 @@ static void supervisor_serve(int channel, pid_t program);
  * a handler thread is still mid-handshake on the same socket (EISCONN, a
  * corrupted handshake). So the wait is killable only, where the kernel
  * knows how (5.19); an older one refuses the flag (EINVAL) and the filter
- * goes in without it (README, Limits). */
+ * goes in without it (README, Limits). The filter is the guard's (calls
+ * from the trampoline page allowed) for static programs too: a dynamic
+ * program one runs maps the page, and its library then pays no round
+ * trip. */
 static int supervisor_install(void)
 {
-	struct sock_filter insns[SUPERVISE_FILTER_MAX];
+	struct sock_filter insns[SUPERVISE_GUARD_FILTER_MAX];
 	struct sock_fprog prog;
-	long n = supervise_filter_build(insns, SUPERVISE_FILTER_MAX,
-					SUPERVISOR_ARCH);
+	long n = supervise_guard_build(insns, SUPERVISE_GUARD_FILTER_MAX,
+				       SUPERVISOR_ARCH, GUARD_PAGE_ADDR);
 	int fd;
 
 	if (n < 0)
@@ -216,7 +308,8 @@ static void supervisor_set_preload(const char *library)
 int supervisor_exec(const char *library, char *const argv[])
 {
 	int channel[2], listener, err;
-	char ack;
+	struct supervisor_ready ready;
+	char pid_text[24];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
@@ -232,18 +325,21 @@ int supervisor_exec(const char *library, char *const argv[])
 	/* Yama (ptrace_scope 1) lets only an ancestor read our memory and
 	 * take our descriptors, unless we name the supervisor. */
 	prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0);
+	/* ... and so does each process of the tree (preload/real.c). */
+	snprintf(pid_text, sizeof pid_text, "%ld", (long)pid);
+	setenv("SOCKSIFY_SUPERVISOR_PID", pid_text, 1);
 	listener = supervisor_install();
 	if (listener < 0) {
 		fprintf(stderr,
-			"socksify: %s is statically linked and the seccomp "
-			"filter cannot be installed (%s); refusing\n",
+			"socksify: %s: the seccomp filter cannot be installed "
+			"(%s); refusing\n",
 			argv[0], strerror(-listener));
 		return 126;
 	}
 	err = 0;
 	if (write(channel[0], &listener, sizeof listener) !=
 		(ssize_t)sizeof listener ||
-	    read(channel[0], &ack, 1) != 1)
+	    supervisor_read_full(channel[0], &ready, sizeof ready) != 0)
 		err = -EPIPE;
 	close(listener);
 	close(channel[0]);
@@ -252,6 +348,9 @@ int supervisor_exec(const char *library, char *const argv[])
 			strerror(-err));
 		return 126;
 	}
+	ready.proxy[sizeof ready.proxy - 1] = '\0';
+	if (ready.proxy[0])
+		setenv("SOCKSIFY_PROXY_RESOLVED", ready.proxy, 1);
 	supervisor_set_preload(library);
 	execvp(argv[0], argv);
 	err = errno;
@@ -1113,6 +1212,9 @@ static int supervisor_decide(struct supervisor_call *call, int sock)
 	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM))
 		return SUPERVISOR_CONTINUE;
+	log_debug("pid %d fd %d: system call %d on an IP socket",
+		  (int)call->notif.pid, (int)call->notif.data.args[0],
+		  (int)call->notif.data.nr);
 	/* A datagram socket may be connected again, elsewhere: what the
 	 * table said of it no longer holds (a stream socket cannot be). */
 	if (call->notif.data.nr == SYS_connect && type == SOCK_DGRAM)
@@ -1391,7 +1493,7 @@ static int supervisor_receive(void)
 static void supervisor_serve(int channel, pid_t program)
 {
 	pid_t self = getpid();
-	char ack = 'A';
+	struct supervisor_ready ready = {.ack = 'A'};
 
 	supervisor_detach(channel);
 	channel = 3;
@@ -1403,7 +1505,8 @@ static void supervisor_serve(int channel, pid_t program)
 	supervisor_load();
 	supervisor_leave_cwd();
 	sem_init(&sv.slots, 0, SUPERVISOR_THREADS);
-	if (write(channel, &ack, 1) != 1)
+	supervisor_ready_text(ready.proxy, sizeof ready.proxy);
+	if (write(channel, &ready, sizeof ready) != (ssize_t)sizeof ready)
 		_exit(1);
 	close(channel);
 	for (;;) {

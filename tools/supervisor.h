@@ -1,5 +1,6 @@
-/* supervisor.h — run a statically linked program under a seccomp filter
- * whose connect() calls a supervisor process carries (see supervisor.c). */
+/* supervisor.h — run a program under a seccomp filter whose connect()
+ * calls a supervisor process carries (see supervisor.c): a statically
+ * linked one, or a dynamic one under the guard. */
 #ifndef SOCKSIFY_SUPERVISOR_H
 #define SOCKSIFY_SUPERVISOR_H
 
@@ -9,6 +10,12 @@
  * notification, pidfd_open, pidfd_getfd). Returns 0, or -1 with why (the
  * missing piece and its error) written into why[0..cap). */
 int supervisor_available(char *why, size_t cap);
+
+/* Whether the guard's trampoline page (common/guardpage.h) can be mapped
+ * in a new process: its address is free here (a fresh exec lays memory
+ * out the same way) and the kernel takes MAP_FIXED_NOREPLACE. Returns 0,
+ * or -1 with why. */
+int supervisor_guard_page_free(char *why, size_t cap);
 
 /* Start the supervisor, install the filter in this process and exec
  * argv[0] (searched in PATH) with library prepended to LD_PRELOAD (NULL:

@@ -19,6 +19,7 @@ NAMES = {
     "floor-pipelined": "floor, pipelined",
     "socksify": "**socksify**",
     "socksify-pipeline": "**socksify, SOCKSIFY_PIPELINE=1**",
+    "socksify-noguard": "socksify, SOCKSIFY_GUARD=off",
     "proxychains4": "proxychains4",
     "torsocks": "torsocks",
     "dante": "Dante socksify",

@@ -298,6 +298,8 @@ contenders() {
 	[ "$1" = rtt ] && list="$list floor-pipelined"
 	list="$list socksify"
 	case $1 in rtt | par | loop) list="$list socksify-pipeline" ;; esac
+	# The guard's cost on the library path: the same run without it.
+	[ "$1" = loop ] && list="$list socksify-noguard"
 	[ $HAVE_PC = 1 ] && [ "$1" != udp ] && list="$list proxychains4"
 	[ $HAVE_TS = 1 ] && [ "$1" != udp ] && list="$list torsocks"
 	[ $HAVE_DANTE = 1 ] && list="$list dante"
@@ -337,6 +339,9 @@ run_one() {
 	socksify)
 		set -- env SOCKSIFY_PIPELINE=0 "$TOP/tools/socksify" -q -x "$url" \
 			"$cli" "$mode" "$@" ;;
+	socksify-noguard)
+		set -- env SOCKSIFY_PIPELINE=0 SOCKSIFY_GUARD=off \
+			"$TOP/tools/socksify" -q -x "$url" "$cli" "$mode" "$@" ;;
 	socksify-pipeline)
 		set -- env SOCKSIFY_PIPELINE=1 "$TOP/tools/socksify" -q -x "$url" \
 			"$cli" "$mode" "$@" ;;
@@ -400,6 +405,8 @@ case_3() {
 			env LD_PRELOAD="$BUILD/libsocksify.so" /bin/true
 		start_sample 3 socksify "$per" "$TOP/tools/socksify" -q \
 			-x "$URL_none" /bin/true
+		start_sample 3 socksify-noguard "$per" env SOCKSIFY_GUARD=off \
+			"$TOP/tools/socksify" -q -x "$URL_none" /bin/true
 		[ $HAVE_PC = 1 ] && start_sample 3 proxychains4 "$per" \
 			proxychains4 -q -f "$TMP/pc-none.conf" /bin/true
 		[ $HAVE_TS = 1 ] && start_sample 3 torsocks "$per" \
@@ -506,7 +513,7 @@ main() {
 	export XDG_CONFIG_HOME=$TMP/xdg
 	export SOCKSIFY_LIBRARY=$BUILD/libsocksify.so
 	export SOCKSIFY_HELPER=$BUILD/socksify-helper
-	unset SOCKSIFY_PROXY SOCKSIFY_CONF SOCKSIFY_LOG SOCKSIFY_LOG_FILE \
+	unset SOCKSIFY_PROXY SOCKSIFY_CONF SOCKSIFY_LOG SOCKSIFY_LOG_FILE SOCKSIFY_GUARD \
 		http_proxy https_proxy all_proxy ALL_PROXY LD_PRELOAD
 
 	start_server echo tcp-echo "$TARGET"

@@ -75,6 +75,9 @@ say "MX/TXT: refused cleanly"
 # The cgo build, exec'd by a static program: under the filter.
 expect_via_danted "cgo Go GET by name (under the filter)" "$HTTP_PORT" \
 	gosfy "$STATIC" exec "$GOCGO" get "$url"
+# Run by socksify itself: the guard puts it under the filter (issue 10).
+expect_via_danted "cgo Go GET by name (the guard)" "$HTTP_PORT" \
+	gosfy "$GOCGO" get "$url"
 
 sleep 0.3
 expect_eq "no query reached the nameserver" "$(queries)" "$dns_before"

@@ -108,7 +108,7 @@ sfy -f "$bad" -x "socks5h://$user:$pw@127.0.0.1:$MS_PORT" true \
 	2>"$SFY_TMP/conf.err" || status=$?
 expect_eq "bad network status" "$status" 125
 no_secret "the config error" "$SFY_TMP/conf.err"
-grep -q "bad.conf:1: bad network '$user:\*\*\*@host'" "$SFY_TMP/conf.err" ||
+grep -q "bad.conf:1: bad match '$user:\*\*\*@host'" "$SFY_TMP/conf.err" ||
 	fail "config error not precise: $(cat "$SFY_TMP/conf.err")"
 say "errors: no password, the place named"
 sfy_pass

@@ -147,9 +147,10 @@ expect_proxied "direct NET port P tcp (UDP still proxied)" "$conf" "$ECHO1"
 
 # Datagrams from a direct-route source are delivered; from other sources
 # (not the relay, not direct) they are dropped. 127.0.0.2 is direct here,
-# 127.0.0.3 is not; an unsocksified helper sends from each.
+# 127.0.0.3 is not; an unsocksified helper sends from each (the guard,
+# which its filter would carry, is off for it).
 write_conf "$conf" "$proxy" "direct 127.0.0.2/32"
-out=$(sfy -f "$conf" "$PYTHON" - "$ECHO1" <<'PY'
+out=$(SOCKSIFY_GUARD=off sfy -q -f "$conf" "$PYTHON" - "$ECHO1" <<'PY'
 import errno, os, socket, subprocess, sys, time
 dest = ("127.0.0.1", int(sys.argv[1]))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -61,6 +61,19 @@ START_TEST(async_connect_switch)
 }
 END_TEST
 
+START_TEST(guard_switch)
+{
+	config_defaults(&cfg);
+	ck_assert(cfg.guard);
+	parse_ok("guard off");
+	ck_assert(!cfg.guard);
+	parse_ok("guard on");
+	ck_assert(cfg.guard);
+	ck_assert_int_eq(parse("guard sometimes"), -EINVAL);
+	ck_assert(!cfg.valid);
+}
+END_TEST
+
 static const char *proxy_text(unsigned i)
 {
 	static char buf[1024];
@@ -1277,6 +1290,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
 	tcase_add_test(tc, pipeline_per_proxy);
 	tcase_add_test(tc, bind_settings);
+	tcase_add_test(tc, guard_switch);
 	suite_add_tcase(s, tc);
 	tcase_add_test(files, search_order);
 	tcase_add_test(files, load_from_search_path);

@@ -122,6 +122,56 @@ START_TEST(an_ipv6_proxy_is_out_of_reach_of_ipv4_sockets)
 }
 END_TEST
 
+/* The text the helper hands the library under the guard, and back. */
+START_TEST(text_round_trip)
+{
+	struct proxy_addresses pa, back;
+	struct endpoint addr, other;
+	char text[128];
+
+	ck_assert_int_eq(endpoint_set_name(&addr, "proxy.test", 10, 1080), 0);
+	resolver_error = 0;
+	ck_assert_int_eq(proxyaddr_find(&pa, &addr, &resolver), 0);
+	ck_assert_int_gt(proxyaddr_to_text(&pa, &addr, text, sizeof text), 0);
+	ck_assert_str_eq(text, "proxy.test 192.0.2.7 2001:db8::7");
+	ck_assert_int_eq(proxyaddr_from_text(&back, &addr, text), 0);
+	ck_assert(back.have_ipv4 && back.have_ipv6);
+	ck_assert(endpoint_equal(&back.ipv4, &pa.ipv4));
+	ck_assert(endpoint_equal(&back.ipv6, &pa.ipv6));
+	/* One family only. */
+	ck_assert_int_eq(proxyaddr_from_text(&back, &addr, "proxy.test - ::1"),
+			 0);
+	ck_assert(!back.have_ipv4 && back.have_ipv6);
+	ck_assert_uint_eq(back.ipv6.port, 1080);
+	/* Too small a buffer, an address for no name. */
+	ck_assert_int_eq(proxyaddr_to_text(&pa, &addr, text, 12), -ENOSPC);
+	ck_assert_int_eq(endpoint_parse_ip(&other, "192.0.2.7"), 0);
+	ck_assert_int_eq(proxyaddr_to_text(&pa, &other, text, sizeof text),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(text_refused)
+{
+	static const char *const bad[] = {
+	    "other.test 192.0.2.7 -", /* another name */
+	    "proxy.test - -",	      /* nothing */
+	    "proxy.test ::1 -",	      /* families swapped */
+	    "proxy.test 192.0.2.7",   /* short */
+	    "proxy.test 192.0.2.7 - x", "proxy.test 300.0.0.1 -", "",
+	};
+	struct proxy_addresses pa;
+	struct endpoint addr;
+
+	ck_assert_int_eq(endpoint_set_name(&addr, "proxy.test", 10, 1080), 0);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_int_eq(proxyaddr_from_text(&pa, &addr, bad[i]),
+				 -EINVAL);
+		ck_assert(!pa.have_ipv4 && !pa.have_ipv6);
+	}
+}
+END_TEST
+
 static Suite *proxyaddr_suite(void)
 {
 	Suite *s = suite_create("proxyaddr");
@@ -131,6 +181,8 @@ static Suite *proxyaddr_suite(void)
 	tcase_add_test(tc, a_name_keeps_the_first_of_each_family);
 	tcase_add_test(tc, a_failed_lookup_leaves_nothing);
 	tcase_add_test(tc, an_ipv6_proxy_is_out_of_reach_of_ipv4_sockets);
+	tcase_add_test(tc, text_round_trip);
+	tcase_add_test(tc, text_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
