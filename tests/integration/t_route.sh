@@ -186,11 +186,14 @@ LIVE_REC=$FAULT_REC
 start_fault ok --listen "$HOST_ADDR"
 SLOW_REC=$FAULT_REC
 pf=$SFY_TMP/slowrelay.port
-in_ns "$PYTHON" "$SFY_TOP/tests/integration/delayrelay.py" \
+# The relay's own PID (ip netns exec may not be it) is killed at the end.
+in_ns sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$SFY_TMP/slowrelay.pid" \
+	"$PYTHON" "$SFY_TOP/tests/integration/delayrelay.py" \
 	--listen-port-file "$pf" --to "$HOST_ADDR:$FAULT_PORT" --delay-ms 150 \
 	>"$SFY_TMP/slowrelay.log" 2>&1 &
 track $!
 wait_file "$pf"
+track "$(cat "$SFY_TMP/slowrelay.pid")"
 SLOW_PORT=$(cat "$pf")
 race_run() {
 	in_ns env SOCKSIFY_LOG_FILE="$log" "$SOCKSIFY" -v -f "$conf" \
