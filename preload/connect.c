@@ -326,6 +326,8 @@ static int stream_race(int fd, struct stream_way *way,
 	if (count > RACE_LANES_MAX)
 		count = RACE_LANES_MAX;
 	memset(lanes, 0, sizeof lanes);
+	for (unsigned i = 0; i < RACE_LANES_MAX; i++)
+		lanes[i].fd = -1; /* a lane that never starts has none */
 	if (!*nonblocking && real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
 	win = race_run(&stream_race_ops, &sr, &real_io, lanes, count,

@@ -579,8 +579,7 @@ static int shell(const char *how)
 		fprintf(stderr, "socksify: --shell takes on or off\n");
 		return 2;
 	}
-	if (check_config() != 0 ||
-	    shell_library(library, sizeof library) != 0)
+	if (check_config() != 0 || shell_library(library, sizeof library) != 0)
 		return 1;
 	rc = random_bytes(bits, sizeof bits);
 	if (rc < 0) {
