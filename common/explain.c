@@ -166,8 +166,9 @@ static const char *explain_mode(enum group_mode mode)
 	static const char *const words[] = {
 	    [GROUP_FAILOVER] = "failover: members in order, the next one "
 			       "when a member fails on its own",
-	    [GROUP_RACE] = "race: members in order, each but the last given "
-			   "race_delay to accept",
+	    [GROUP_RACE] =
+		"race: the preferred member first, the next one "
+		"beside it after each race_delay, the first to open wins",
 	    [GROUP_ROUND_ROBIN] = "round-robin: each connection starts at "
 				  "the next member",
 	    [GROUP_RANDOM] = "random: each connection starts at a random "

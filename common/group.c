@@ -27,8 +27,9 @@ static unsigned group_start(const struct group *g, unsigned index,
 	case GROUP_RANDOM:
 		return group_scramble(health_next_turn(h, index),
 				      g->member_count);
-	case GROUP_FAILOVER:
 	case GROUP_RACE:
+		return health_preferred(h, index) % g->member_count;
+	case GROUP_FAILOVER:
 		break;
 	}
 	return 0;
@@ -62,25 +63,60 @@ static void group_collect(const struct config *cfg, struct health *h,
 			      all, n);
 }
 
+/* A race group's chains, as group_collect, each with the index of the
+ * group's member it came from in member[]. */
+static void group_collect_race(const struct config *cfg, struct health *h,
+			       unsigned index, unsigned *all, unsigned *member,
+			       unsigned *n)
+{
+	const struct group *g = &cfg->groups[index];
+	unsigned i, m, before, start;
+
+	if (g->member_count == 0)
+		return;
+	start = group_start(g, index, h);
+	for (i = 0; i < g->member_count; i++) {
+		m = (start + i) % g->member_count;
+		before = *n;
+		group_collect(cfg, h, g->members[m], all, n);
+		while (before < *n)
+			member[before++] = m;
+	}
+}
+
 void group_plan(const struct config *cfg, struct health *h,
 		struct route_target target, uint64_t now_ms,
 		struct group_plan *plan)
 {
-	unsigned all[GROUP_PLAN_MAX], n = 0, i;
+	unsigned all[GROUP_PLAN_MAX], member[GROUP_PLAN_MAX] = {0}, n = 0, i;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->race = target.kind == TARGET_GROUP &&
 		     target.index < cfg->group_count &&
 		     cfg->groups[target.index].mode == GROUP_RACE;
-	group_collect(cfg, h, target, all, &n);
+	if (plan->race)
+		group_collect_race(cfg, h, target.index, all, member, &n);
+	else
+		group_collect(cfg, h, target, all, &n);
 	for (i = 0; i < n; i++)
-		if (!health_is_down(h, all[i], now_ms))
+		if (!health_is_down(h, all[i], now_ms)) {
+			plan->member[plan->count] = member[i];
 			plan->chains[plan->count++] = all[i];
+		}
+	plan->group = target.index;
 	if (plan->count > 0 || n == 0)
 		return;
 	memcpy(plan->chains, all, n * sizeof(all[0]));
+	memcpy(plan->member, member, n * sizeof(member[0]));
 	plan->count = n;
 	plan->all_down = true;
+}
+
+void group_race_won(struct health *h, const struct group_plan *plan,
+		    unsigned at)
+{
+	if (plan->race && at < plan->count)
+		health_prefer(h, plan->group, plan->member[at]);
 }
 
 unsigned group_connect_ms(const struct config *cfg,

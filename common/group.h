@@ -22,10 +22,15 @@ struct group_plan {
 	unsigned count;
 	bool all_down; /* every chain was down: all are tried again */
 	bool race;     /* a race group: see group_connect_ms() */
+	/* A race group's index, and for each chain the group's member it
+	 * came from (group_race_won). */
+	unsigned group;
+	unsigned member[GROUP_PLAN_MAX];
 };
 
 /* Plan a connection to target. A chain is tried alone. A group's members
- * are taken in order (failover, race), starting at its next turn and
+ * are taken in order (failover; race starts at its preferred member,
+ * the latest winner, and wraps), starting at its next turn and
  * wrapping (round-robin), or starting at a random member and wrapping
  * (random); a member group expands in place; a chain already planned is
  * not repeated. Chains that are down (health) are left out; when that
@@ -35,8 +40,14 @@ void group_plan(const struct config *cfg, struct health *h,
 		struct route_target target, uint64_t now_ms,
 		struct group_plan *plan);
 
-/* The TCP connect timeout for the attempt at plan->chains[at]: in a race
- * group every member but the last gets race_delay to accept before the
+/* The chain at plan->chains[at] won a race: its member becomes the
+ * group's preferred one (h), where the next race starts. */
+void group_race_won(struct health *h, const struct group_plan *plan,
+		    unsigned at);
+
+/* The TCP connect timeout for the attempt at plan->chains[at] where a race
+ * group runs one member after another (race.h races them in parallel): in a
+ * race group every member but the last gets race_delay to accept before the
  * next one is tried (and, when it does not, it is marked down like a
  * failed one, so later connects go straight to a live member); 0 means
  * connect_timeout. */

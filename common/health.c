@@ -101,3 +101,27 @@ uint32_t health_next_turn(struct health *h, unsigned group)
 	return atomic_fetch_add_explicit(&h->turn[group], 1,
 					 memory_order_relaxed);
 }
+
+/* Per process, without a shared table. */
+static _Atomic uint32_t health_private_preferred[CONFIG_MAX_GROUPS];
+
+unsigned health_preferred(const struct health *h, unsigned group)
+{
+	if (group >= CONFIG_MAX_GROUPS)
+		return 0;
+	return atomic_load_explicit(h ? &h->preferred[group]
+				      : &health_private_preferred[group],
+				    memory_order_relaxed);
+}
+
+void health_prefer(struct health *h, unsigned group, unsigned member)
+{
+	_Atomic uint32_t *slot;
+
+	if (group >= CONFIG_MAX_GROUPS)
+		return;
+	slot = h ? &h->preferred[group] : &health_private_preferred[group];
+	/* Skip the store when it is already the preferred one. */
+	if (atomic_load_explicit(slot, memory_order_relaxed) != member)
+		atomic_store_explicit(slot, member, memory_order_relaxed);
+}

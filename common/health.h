@@ -18,6 +18,9 @@ struct health {
 	_Atomic uint64_t down_until_ms[CONFIG_MAX_CHAINS];
 	/* Bumped by every plan through groups[i] (round-robin, random). */
 	_Atomic uint32_t turn[CONFIG_MAX_GROUPS];
+	/* Race groups: the member that won the latest race of groups[i],
+	 * where the next race starts. */
+	_Atomic uint32_t preferred[CONFIG_MAX_GROUPS];
 };
 
 /* Map the table: the file at path (created 0600 if missing; it must be a
@@ -34,5 +37,10 @@ void health_mark_up(struct health *h, unsigned chain);
 
 /* The next turn of group (its previous value), counted in h. */
 uint32_t health_next_turn(struct health *h, unsigned group);
+
+/* A race group's preferred member (0 at first), and setting it: the
+ * member that won its latest race. h NULL: per process. */
+unsigned health_preferred(const struct health *h, unsigned group);
+void health_prefer(struct health *h, unsigned group, unsigned member);
 
 #endif

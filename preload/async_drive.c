@@ -114,8 +114,11 @@ void rec_finish(struct async_rec *rec, int rc)
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 
 	rec_log(rec, rc, "");
-	if (rc == 0)
+	if (rc == 0) {
 		health_mark_up(socksify_health(), rec->chain);
+		group_race_won(socksify_health(), &rec->plan,
+			       rec->plan_next - 1);
+	}
 	if (rc == 0) {
 		for (int i = 0; i < rec->nalias; i++)
 			fdtab_set(rec->alias[i], &entry);

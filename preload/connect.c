@@ -16,6 +16,8 @@
 #include "group.h"
 #include "hooks.h"
 #include "log.h"
+#include "race.h"
+#include "race_socket.h"
 #include "real.h"
 #include "route.h"
 #include "state.h"
@@ -97,7 +99,9 @@ static int stream_try_async(int fd, const struct stream_way *way,
 			    const struct endpoint *target, bool *nonblocking,
 			    bool *started)
 {
-	struct group_plan rest = {.all_down = way->plan.all_down};
+	struct group_plan rest = {.all_down = way->plan.all_down,
+				  .race = way->plan.race,
+				  .group = way->plan.group};
 	int flags, rc;
 
 	*started = false;
@@ -111,6 +115,8 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	rest.count = way->plan.count - way->at;
 	memcpy(rest.chains, way->plan.chains + way->at,
 	       rest.count * sizeof(rest.chains[0]));
+	memcpy(rest.member, way->plan.member + way->at,
+	       rest.count * sizeof(rest.member[0]));
 	rc = async_connect_start(fd, way->cfg, &way->choice, &rest, &way->path,
 				 way->domain, (const struct sockaddr *)proxy,
 				 len, asked, target);
@@ -205,6 +211,172 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	return 0;
 }
 
+/* A race in the program's thread (stream_race): the connection, and the
+ * program's socket, which is lane 0's. */
+struct stream_racer {
+	struct stream_way *way;
+	int fd;
+	const struct endpoint *target;
+};
+
+/* race_ops.start: lane at goes through plan.chains[at], on the program's
+ * socket for lane 0, else on a new one made like it. */
+static int racer_start(void *ctx, unsigned at, struct race_lane *lane)
+{
+	struct stream_racer *sr = ctx;
+	struct stream_way *way = sr->way;
+	struct tunnel_path path = {.limit_ms = way->path.limit_ms};
+	struct sockaddr_storage proxy;
+	char dest[ENDPOINT_TEXT_MAX];
+	int len;
+
+	way->chain = way->plan.chains[at];
+	path.hops = config_chain_hops(way->cfg, way->chain, &path.count);
+	endpoint_format(sr->target, dest, sizeof dest);
+	len = stream_proxy_address(sr->fd, way->domain, way, dest, &proxy);
+	if (len < 0)
+		return len;
+	lane->fd = at == 0 ? sr->fd : race_socket_open(sr->fd, way->domain);
+	if (lane->fd < 0) {
+		log_error("fd %d: %s: no socket for the next member: %s",
+			  sr->fd, dest, strerror(-lane->fd));
+		return lane->fd;
+	}
+	tunnel_run_init_path(&lane->run, way->cfg, &path, sr->target,
+			     HANDSHAKE_CONNECT, netio_now_ms());
+	return tunnel_run_connect(&lane->run, &real_io, lane->fd,
+				  (const struct sockaddr *)&proxy,
+				  (socklen_t)len);
+}
+
+/* race_ops.failed: as a failed attempt of failover (marked down when the
+ * proxy is to blame, logged); a lane that got no socket or no address is
+ * skipped without a mark. */
+static bool racer_failed(void *ctx, unsigned at, struct race_lane *lane, int rc)
+{
+	struct stream_racer *sr = ctx;
+	struct stream_way *way = sr->way;
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
+	bool retry;
+
+	if (lane->fd < 0)
+		return true;
+	way->chain = way->plan.chains[at];
+	way->path.count = lane->run.path.count;
+	retry = stream_note_failure(way, rc, &lane->run.res);
+	log_error("fd %d: %s via %s: %s%s", sr->fd,
+		  endpoint_format(sr->target, dest, sizeof dest),
+		  via_text(way, via, sizeof via),
+		  lane->run.res.why ? lane->run.res.why : "failed",
+		  retry ? " (marked down)" : "");
+	return retry;
+}
+
+static const struct race_ops stream_race_ops = {
+    .start = racer_start,
+    .failed = racer_failed,
+};
+
+/* Close every lane's extra socket but keep's, and log the ones that were
+ * still under way as lost. */
+static void stream_race_close(const struct stream_racer *sr,
+			      struct race_lane *lanes, unsigned count, int keep)
+{
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
+	unsigned i;
+
+	for (i = 0; i < count; i++) {
+		if (lanes[i].running && (int)i != keep &&
+		    log_enabled(LOG_INFO)) {
+			sr->way->chain = sr->way->plan.chains[i];
+			log_info("fd %d: %s via %s: slower, closed", sr->fd,
+				 endpoint_format(sr->target, dest, sizeof dest),
+				 via_text(sr->way, via, sizeof via));
+		}
+		if (i > 0 && lanes[i].fd >= 0 && (int)i != keep)
+			real.close(lanes[i].fd);
+	}
+}
+
+/* The race's winner: its connection on the program's socket, the
+ * program's flags back. Returns 0 or -errno. */
+static int stream_race_adopt(struct stream_racer *sr, struct race_lane *lanes,
+			     int win, int flags)
+{
+	real.fcntl(sr->fd, F_SETFL, flags);
+	if (win == 0)
+		return 0;
+	return race_socket_adopt(sr->fd, lanes[win].fd);
+}
+
+/* A race group, in parallel: lane 0 on the program's socket, the next
+ * member on a socket of its own after race_delay, and so on; the first
+ * to open wins and its connection ends up on the program's socket.
+ * Returns 0 or -errno (logged). */
+static int stream_race(int fd, struct stream_way *way,
+		       const struct endpoint *asked,
+		       const struct endpoint *target, bool *nonblocking)
+{
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	struct race_lane lanes[RACE_LANES_MAX];
+	struct stream_racer sr = {way, fd, target};
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
+	unsigned count = way->plan.count;
+	int flags = real.fcntl(fd, F_GETFL);
+	int win, rc;
+
+	if (flags < 0)
+		return -errno;
+	*nonblocking = flags & O_NONBLOCK;
+	if (count > RACE_LANES_MAX)
+		count = RACE_LANES_MAX;
+	memset(lanes, 0, sizeof lanes);
+	for (unsigned i = 0; i < RACE_LANES_MAX; i++)
+		lanes[i].fd = -1; /* a lane that never starts has none */
+	if (!*nonblocking && real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -errno;
+	win = race_run(&stream_race_ops, &sr, &real_io, lanes, count,
+		       way->cfg->race_delay_ms);
+	stream_race_close(&sr, lanes, count, win);
+	if (win < 0) {
+		real.fcntl(fd, F_SETFL, flags);
+		if (win != -EISCONN && win != -EALREADY)
+			real.connect(fd, &unspec, sizeof unspec);
+		return win;
+	}
+	rc = stream_race_adopt(&sr, lanes, win, flags);
+	way->chain = way->plan.chains[win];
+	if (rc < 0) {
+		log_error("fd %d: %s via %s: cannot take the connection: %s",
+			  fd, endpoint_format(target, dest, sizeof dest),
+			  via_text(way, via, sizeof via), strerror(-rc));
+		return rc;
+	}
+	health_mark_up(socksify_health(), way->chain);
+	group_race_won(socksify_health(), &way->plan, (unsigned)win);
+	stream_record(fd, asked);
+	bind_note_connect(fd, target, &lanes[win].run.res.bound);
+	log_info("fd %d: %s via %s: ok", fd,
+		 endpoint_format(target, dest, sizeof dest),
+		 via_text(way, via, sizeof via));
+	return 0;
+}
+
+/* True when this connect runs the race in the program's thread: a race
+ * group with more than one chain to try, on a socket not bound to a
+ * local address, that will not be handed to the asynchronous helper. */
+static bool stream_races(int fd, const struct stream_way *way, bool may_defer)
+{
+	int flags;
+
+	if (!way->plan.race || way->plan.count < 2 || race_socket_bound(fd))
+		return false;
+	if (!may_defer || !way->cfg->async_connect)
+		return true;
+	flags = real.fcntl(fd, F_GETFL);
+	return flags >= 0 && !(flags & O_NONBLOCK);
+}
+
 /* The proxied path: the chains of the choice's plan in turn, while one
  * fails for a reason of its own, within one connect deadline. With
  * may_defer the attempts run in the background (async_drive.c goes on
@@ -226,6 +398,8 @@ static int stream_proxy(int fd, int domain, struct stream_way *way,
 	if (way->several)
 		way->path.limit_ms =
 		    now + cfg->connect_timeout_ms + cfg->handshake_timeout_ms;
+	if (stream_races(fd, way, may_defer))
+		return stream_race(fd, way, asked, target, nonblocking);
 	for (i = 0; i < way->plan.count; i++) {
 		way->at = i;
 		way->chain = way->plan.chains[i];

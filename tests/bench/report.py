@@ -197,12 +197,33 @@ def case7(data):
     return out
 
 
+def case8(data):
+    out = ["### Case 8: race group, black-holed first member, vs the live "
+           "proxy alone (delayed proxy)\n"]
+    conn = [("conn", "connect() ms", f("connect_ms"), 1)]
+    for case, title in (("8-first", "first of 20 sequential connects"),
+                        ("8-rest", "the other 19 (median)")):
+        if case in data:
+            out += [f"{title}:\n", table(data[case], conn, "conn")]
+    if "8-par" in data:
+        cols = [("wall", "wall ms (20 connects + echo)", f("wall_ms"), 0)]
+        out += ["20 concurrent non-blocking connects:\n",
+                table(data["8-par"], cols, "wall")]
+    if "8-rules" in data:
+        cols = [("cpu", "client CPU µs per connection",
+                 lambda s: (float(s["user_ms"]) + float(s["sys_ms"])) *
+                 1e3 / float(s["conns"]), 0)]
+        out += ["64 rules that do not match vs none (case 4's loop):\n",
+                table(data["8-rules"], cols, "cpu")]
+    return out
+
+
 def main():
     data = load(sys.argv[1])
     parts = []
     for case, fn in (("1-none", case1), ("2", case2), ("3", case3),
                      ("3-loaded", case3_loaded), ("4", case4), ("5", case5), ("6", case6),
-                     ("7-conn", case7)):
+                     ("7-conn", case7), ("8-first", case8)):
         if case in data:
             parts += fn(data)
     print("\n".join(parts))

@@ -27,9 +27,11 @@ case $BUILD in
 esac
 ROUNDS=${BENCH_ROUNDS:-5}
 DELAY_MS=${BENCH_DELAY_MS:-20}
-CASES=${BENCH_CASES:-1 2 3 4 5 6 7}
+CASES=${BENCH_CASES:-1 2 3 4 5 6 7 8}
 TARGET=198.18.1.1
 PROXY_OUT=198.18.0.3
+# Case 8's dead proxy: packets to it leave on the veth to a MAC nobody has.
+BLACKHOLE=198.18.2.1
 
 say() {
 	printf 'bench: %s\n' "$*" >&2
@@ -63,7 +65,10 @@ if [ "${BENCH_INSIDE:-}" != 1 ]; then
 		ip -n "$NS" link set sfyb0 up && ip -n "$SRV_NS" link set sfyb1 up &&
 		ip -n "$NS" link set lo up && ip -n "$SRV_NS" link set lo up &&
 		ip -n "$NS" route add "$TARGET/32" dev sfyb0 src 198.18.0.2 &&
-		ip -n "$SRV_NS" route add 198.18.0.0/24 dev sfyb1 ||
+		ip -n "$SRV_NS" route add 198.18.0.0/24 dev sfyb1 &&
+		ip -n "$NS" route add "$BLACKHOLE/32" dev sfyb0 &&
+		ip -n "$NS" neigh add "$BLACKHOLE" lladdr 02:00:00:00:00:01 \
+			dev sfyb0 ||
 		die "cannot create the network namespaces"
 	BENCH_INSIDE=1 SRV_NS=$SRV_NS B=$BUILD ip netns exec "$NS" bash "$0" "$@"
 	exit $?
@@ -342,6 +347,12 @@ run_one() {
 	socksify-noguard)
 		set -- env SOCKSIFY_PIPELINE=0 SOCKSIFY_GUARD=off \
 			"$TOP/tools/socksify" -q -x "$url" "$cli" "$mode" "$@" ;;
+	socksify-race)
+		set -- env SOCKSIFY_PIPELINE=0 "$TOP/tools/socksify" -q \
+			-f "$TMP/race.conf" "$cli" "$mode" "$@" ;;
+	socksify-rules)
+		set -- env SOCKSIFY_PIPELINE=0 "$TOP/tools/socksify" -q \
+			-f "$TMP/rules.conf" "$cli" "$mode" "$@" ;;
 	socksify-pipeline)
 		set -- env SOCKSIFY_PIPELINE=1 "$TOP/tools/socksify" -q -x "$url" \
 			"$cli" "$mode" "$@" ;;
@@ -467,6 +478,37 @@ case_6() {
 		for who in $(rotate "$r" $(contenders udp)); do
 			sample 6 "$who" none 30 udp -n 20000 -t 3 "$TARGET" "$PORT_udp"
 		done
+	done
+}
+
+# Case 8: a race group whose first member is black-holed, against the live
+# proxy alone (each run is a new socksify run, so its first connect meets
+# the black hole); the first of 20 sequential blocking connects apart from
+# the other 19. And 64 rules that do not match against none (case 4's loop).
+case_8() {
+	say "case 8: race group with a black-holed first member; 64 rules"
+	printf '%s\n' "proxy $URL_relay_none" \
+		"group rg race socks5h://$BLACKHOLE:1080 default" \
+		"route $TARGET via rg" >"$TMP/race.conf"
+	: >"$TMP/rules.conf"
+	for i in $(seq 64); do
+		printf 'route .r%s.example via default\n' "$i" >>"$TMP/rules.conf"
+	done
+	printf 'proxy %s\n' "$URL_none" >>"$TMP/rules.conf"
+	for r in $(seq "$ROUNDS"); do
+		for who in $(rotate "$r" socksify socksify-race); do
+			run_one "$who" relay_none 60 rtt -n 20 "$TARGET" \
+				"$PORT_echo" | awk -v w="$who" '{
+				printf "%s\t%s\t%s\n",
+					NR == 1 ? "8-first" : "8-rest", w, $0 }' \
+				>>"$SAMPLES"
+			sample 8-par "$who" relay_none 60 par -c 20 -t 30 \
+				"$TARGET" "$PORT_echo"
+		done
+		sample 8-rules socksify none 120 loop -n "$LOOP_N" "$TARGET" \
+			"$PORT_echo"
+		sample 8-rules socksify-rules none 120 loop -n "$LOOP_N" \
+			"$TARGET" "$PORT_echo"
 	done
 }
 

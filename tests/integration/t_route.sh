@@ -4,7 +4,8 @@
 # microsocks → our server, the rest through the default proxy), --explain,
 # a failover group whose first member is black-holed and second refuses,
 # remembered across the processes of one run, a race group, failover on
-# the proxy's own failure but not on the destination's, an IPv6 hop, an
+# the proxy's own failure but not on the destination's, races in
+# parallel on blocking sockets (black hole, slow member, faster second), an IPv6 hop, an
 # HTTP CONNECT member, and round-robin over two proxies across 16 threads
 # and across processes.
 #
@@ -162,6 +163,82 @@ expect_eq "race: black-holed member tried once" \
 	"$(grep -c '198.19.255.1:1080.*timed out (marked down)' "$log")" 1
 [ "$ms" -lt 4000 ] || fail "race took $ms ms (race_delay is 300 ms)"
 say "race: black hole given 300 ms once (${ms} ms for two fetches)"
+
+# Race in parallel, blocking sockets (the race runs inside connect()).
+# ms_since START — milliseconds since START (date +%s%N).
+ms_since() {
+	echo $((($(date +%s%N) - $1) / 1000000))
+}
+# race_conf DELAY MEMBER... — a race group "rg" for .rg.test.
+race_conf() {
+	d=$1
+	shift
+	write_conf "$conf" "proxy socks5h://127.0.0.1:1" "connect_timeout 10" \
+		"race_delay $d" "group rg race $*" "route .rg.test via rg" \
+		"direct none"
+}
+start_fault ok --listen "$HOST_ADDR"
+LIVE_PORT=$FAULT_PORT
+LIVE_REC=$FAULT_REC
+# A slow member: the delay relay (in the namespace) holds every chunk
+# 150 ms each way in front of a second server, so its TCP connect is at
+# once but each handshake round trip takes 300 ms.
+start_fault ok --listen "$HOST_ADDR"
+SLOW_REC=$FAULT_REC
+pf=$SFY_TMP/slowrelay.port
+# The relay's own PID (ip netns exec may not be it) is killed at the end.
+in_ns sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$SFY_TMP/slowrelay.pid" \
+	"$PYTHON" "$SFY_TOP/tests/integration/delayrelay.py" \
+	--listen-port-file "$pf" --to "$HOST_ADDR:$FAULT_PORT" --delay-ms 150 \
+	>"$SFY_TMP/slowrelay.log" 2>&1 &
+track $!
+wait_file "$pf"
+track "$(cat "$SFY_TMP/slowrelay.pid")"
+SLOW_PORT=$(cat "$pf")
+race_run() {
+	in_ns env SOCKSIFY_LOG_FILE="$log" "$SOCKSIFY" -v -f "$conf" \
+		"$PROGS/connect_errno" -s blocking "$1" 4700
+}
+# 1. Black-holed first member: the live one is started after race_delay
+# and wins; the next connect starts at the winner (no race_delay again).
+log=$SFY_TMP/race-hole.log
+race_conf 300ms "socks5h://198.19.255.1:1080 socks5h://$HOST_ADDR:$LIVE_PORT"
+start=$(date +%s%N)
+out=$(race_run a.rg.test) || fail "race hole: $out $(cat "$log")"
+ms=$(ms_since "$start")
+expect_eq "race hole: echo" "$out" "OK
+ECHO blocking"
+[ "$ms" -ge 300 ] && [ "$ms" -lt 2500 ] ||
+	fail "race hole: $ms ms (race_delay 300 ms, connect_timeout 10 s)"
+grep -q "198.19.255.1:1080.*slower, closed" "$log" ||
+	fail "race hole: the black hole was not closed as the loser: $(cat "$log")"
+say "race hole: blocking connect in $ms ms"
+# 2. A slow but live first member and a black-holed second one: the slow
+# one still wins (the race keeps it going), in its own time, not the
+# black hole's connect timeout.
+race_conf 100ms "socks5h://127.0.0.1:$SLOW_PORT socks5h://198.19.255.1:1080"
+start=$(date +%s%N)
+out=$(race_run b.rg.test) || fail "race slow: $out $(cat "$log")"
+ms=$(ms_since "$start")
+expect_eq "race slow: echo" "$out" "OK
+ECHO blocking"
+grep -q "host=b.rg.test port=4700" "$SLOW_REC" ||
+	fail "race slow: the slow member did not carry it: $(cat "$SLOW_REC")"
+[ "$ms" -lt 4000 ] || fail "race slow: $ms ms (connect_timeout is 10 s)"
+say "race slow: the slow member won in $ms ms"
+# 3. A slow first member and a live second one: the first to open wins,
+# so the live one, well before the slow one's handshake (2 x 300 ms).
+race_conf 100ms "socks5h://127.0.0.1:$SLOW_PORT socks5h://$HOST_ADDR:$LIVE_PORT"
+: >"$SLOW_REC"
+start=$(date +%s%N)
+out=$(race_run c.rg.test) || fail "race fast: $out $(cat "$log")"
+ms=$(ms_since "$start")
+expect_eq "race fast: echo" "$out" "OK
+ECHO blocking"
+grep -q "host=c.rg.test port=4700" "$LIVE_REC" ||
+	fail "race fast: the live member did not carry it: $(cat "$LIVE_REC")"
+[ "$ms" -lt 550 ] || fail "race fast: $ms ms: the slow member was awaited"
+say "race fast: the second member won in $ms ms"
 
 # Failover on a blocking socket (the handshake runs inside connect()):
 # general failure (REP 1) is the proxy's own, so the next member is tried;

@@ -245,6 +245,41 @@ START_TEST(race_head_start)
 }
 END_TEST
 
+/* The winner of a race becomes the member the group's next plans start
+ * at (shared in h), wrapping over the others; a nested group counts as
+ * one member. */
+START_TEST(race_winner_preferred)
+{
+	const struct route_target race = {TARGET_GROUP, 1};
+	struct group_plan plan;
+
+	setup_text("chain a socks5h://10.0.0.1\n"
+		   "chain b socks5h://10.0.0.2\n"
+		   "chain c socks5h://10.0.0.3\n"
+		   "group bc failover b c\n"
+		   "group r race a bc default\n");
+	group_plan(&cfg, h, race, 1000, &plan);
+	ck_assert_uint_eq(plan.count, 4);
+	ck_assert_uint_eq(plan.chains[0], 1);
+	ck_assert_uint_eq(plan.member[2], 1); /* c came from bc */
+	group_race_won(h, &plan, 2);	      /* c won: member bc */
+	ck_assert_uint_eq(health_preferred(h, 1), 1);
+	group_plan(&cfg, h, race, 1000, &plan);
+	ck_assert_uint_eq(plan.count, 4);
+	ck_assert_uint_eq(plan.chains[0], 2); /* bc: b, c */
+	ck_assert_uint_eq(plan.chains[1], 3);
+	ck_assert_uint_eq(plan.chains[2], 0); /* default */
+	ck_assert_uint_eq(plan.chains[3], 1); /* a, wrapped */
+	ck_assert_uint_eq(plan.member[3], 0);
+	health_mark_down(h, 2, 5000); /* b down: skipped, members kept */
+	group_plan(&cfg, h, race, 1000, &plan);
+	ck_assert_uint_eq(plan.count, 3);
+	ck_assert_uint_eq(plan.chains[0], 3);
+	ck_assert_uint_eq(plan.member[0], 1);
+	ck_assert_uint_eq(plan.member[2], 0);
+}
+END_TEST
+
 static const struct {
 	int err;
 	bool negotiating;
@@ -291,6 +326,7 @@ static Suite *group_suite(void)
 	tcase_add_test(tc, no_health_table);
 	tcase_add_test(tc, shared_file);
 	tcase_add_test(tc, race_head_start);
+	tcase_add_test(tc, race_winner_preferred);
 	tcase_add_loop_test(tc, who_failed, 0, sizeof blame / sizeof blame[0]);
 	suite_add_tcase(s, tc);
 	return s;
