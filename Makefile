@@ -291,7 +291,9 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 	[ ! -d $(DESTDIR)$(LIBDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)
 
-# The man pages must be lint-clean, warnings included.
+# The man pages must be lint-clean, warnings included, and
+# socksify.conf(5) must describe every key of common/config_keys.c (that
+# check needs no mandoc).
 check-man:
 	@if command -v mandoc >/dev/null 2>&1; then \
 		echo "  MAN    check ($(words $(MAN_SRC)) pages)"; \
@@ -299,6 +301,7 @@ check-man:
 	else \
 		echo "check-man skipped: mandoc is not installed"; \
 	fi
+	@tests/check-man-keys.sh common/config_keys.c doc/socksify.conf.5
 
 # The Debian package, built in a copy of the tree (dpkg-buildpackage writes
 # into the parent directory and cleans build/): build/deb/*.deb, and
