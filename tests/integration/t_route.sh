@@ -14,11 +14,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_http.sh"
 sfy_init
-# Known limit (README, Limits): under the guard, libc's lookup of a name a
-# direct rule covers reaches the supervisor's DNS responder instead of the
-# nameserver; until that is fixed these routes are tested without it.
-SOCKSIFY_GUARD=off
-export SOCKSIFY_GUARD
 need danted microsocks curl ip tinyproxy
 [ -x "$PROGS/threads" ] || fail "no $PROGS/threads (run make)"
 make_netns
