@@ -27,9 +27,16 @@ static long addresses(const struct dnsanswer_map *map,
 		return refuse(q, "the root has no address", reply, cap, why);
 	if (endpoint_parse_ip(&ep, q->name) == 0)
 		return dnsmsg_build_addresses(q, &ep, 1, map->ttl, reply, cap);
-	if (map->rules && route_lookup(map->rules, q->name, q->name_len,
-				       &choice) == ROUTE_BLOCK)
-		return dnsmsg_build_error(q, DNSMSG_NXDOMAIN, reply, cap);
+	if (map->rules) {
+		enum route_decision d =
+		    route_lookup(map->rules, q->name, q->name_len, &choice);
+
+		if (d == ROUTE_BLOCK)
+			return dnsmsg_build_error(q, DNSMSG_NXDOMAIN, reply,
+						  cap);
+		if (d == ROUTE_DIRECT)
+			return DNSANSWER_FORWARD;
+	}
 	if (!map->table)
 		return refuse(q, "no fake-address map", reply, cap, why);
 	index = fakedns_lookup(map->table, q->name, q->name_len);

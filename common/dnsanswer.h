@@ -5,6 +5,7 @@
 #ifndef SOCKSIFY_DNSANSWER_H
 #define SOCKSIFY_DNSANSWER_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,14 +18,20 @@ struct dnsanswer_map {
 	struct fakedns *table; /* NULL: no map (every name refused) */
 	uint32_t ttl;
 	/* The host-name rules (NULL: none): a name a block rule refuses at
-	 * lookup gets NXDOMAIN, as getaddrinfo gets EAI_NONAME. */
+	 * lookup gets NXDOMAIN, as getaddrinfo gets EAI_NONAME; a name a
+	 * direct rule covers is for the real nameserver (DNSANSWER_FORWARD). */
 	const struct config *rules;
 };
+
+/* dnsanswer_reply's answer for an A or AAAA query of a name a direct rule
+ * covers: the caller forwards it to the real nameserver. */
+#define DNSANSWER_FORWARD (-EXDEV)
 
 /* The reply to the query in query[0..len), into reply[0..cap):
  *   - class IN, A or AAAA: the name's fake address of that family (a
  *     numeric name is its own answer, when of that family); NXDOMAIN for
- *     a name map->rules blocks;
+ *     a name map->rules blocks; DNSANSWER_FORWARD for a
+ *     name a direct rule covers;
  *   - PTR of a fake address: its name (NXDOMAIN when it holds none);
  *   - anything else (MX, TXT, SRV, PTR of a real address, another class),
  *     a full map, no map, the root: REFUSED, with *why saying why;

@@ -288,6 +288,67 @@ int dnsmsg_reply_status(const uint8_t *buf, size_t len, unsigned *rcode,
 	return 0;
 }
 
+/* The offset just after the (possibly compressed) name at pos, or 0 when
+ * it runs past len or holds a reserved label type. */
+static size_t name_skip(const uint8_t *buf, size_t len, size_t pos)
+{
+	while (pos < len) {
+		uint8_t label = buf[pos];
+
+		if (label == 0)
+			return pos + 1;
+		if ((label & POINTER_BITS) == POINTER_BITS)
+			return pos + 2 <= len ? pos + 2 : 0;
+		if (label & POINTER_BITS)
+			return 0;
+		pos += 1 + (size_t)label;
+	}
+	return 0;
+}
+
+long dnsmsg_reply_addresses(const uint8_t *buf, size_t len,
+			    struct endpoint *out, size_t cap)
+{
+	size_t pos = DNSMSG_HEADER_LEN, count = 0;
+	unsigned questions, answers;
+
+	if (len < DNSMSG_HEADER_LEN || !(buf[2] & FLAG_QR))
+		return -EPROTO;
+	questions = get16(buf + 4);
+	answers = get16(buf + 6);
+	for (unsigned i = 0; i < questions; i++) {
+		pos = name_skip(buf, len, pos);
+		if (pos == 0 || pos + 4 > len)
+			return -EPROTO;
+		pos += 4;
+	}
+	for (unsigned i = 0; i < answers; i++) {
+		uint16_t type, class, rdlen;
+
+		pos = name_skip(buf, len, pos);
+		if (pos == 0 || pos + 10 > len)
+			return -EPROTO;
+		type = get16(buf + pos);
+		class = get16(buf + pos + 2);
+		rdlen = get16(buf + pos + 8);
+		pos += 10;
+		if (pos + rdlen > len)
+			return -EPROTO;
+		if (class == DNSMSG_CLASS_IN && count < cap &&
+		    ((type == DNSMSG_TYPE_A && rdlen == 4) ||
+		     (type == DNSMSG_TYPE_AAAA && rdlen == 16))) {
+			struct endpoint *ep = &out[count++];
+
+			memset(ep, 0, sizeof *ep);
+			ep->kind = rdlen == 4 ? ENDPOINT_IPV4 : ENDPOINT_IPV6;
+			memcpy(rdlen == 4 ? ep->u.ipv4 : ep->u.ipv6, buf + pos,
+			       rdlen);
+		}
+		pos += rdlen;
+	}
+	return (long)count;
+}
+
 /* True when name[0..len) ends with suffix (case-insensitive); *stem then
  * holds the length before it. */
 static bool has_suffix(const char *name, size_t len, const char *suffix,

@@ -106,6 +106,13 @@ long dnsmsg_build_ptr(const struct dnsmsg_query *q, const char *name,
 int dnsmsg_reply_status(const uint8_t *buf, size_t len, unsigned *rcode,
 			unsigned *answers);
 
+/* The A and AAAA records of the answer section of a reply held in
+ * buf[0..len), as IP endpoints (port 0), into out[0..cap), in reply order
+ * (records of other types, CNAME included, are skipped). Returns the number
+ * written (at most cap), or -EPROTO for a malformed reply or a query. */
+long dnsmsg_reply_addresses(const uint8_t *buf, size_t len,
+			    struct endpoint *out, size_t cap);
+
 /* The address a reverse name stands for: "d.c.b.a.in-addr.arpa" (four
  * decimal octets) or 32 nibbles then "ip6.arpa" (case-insensitive, one
  * trailing dot allowed). Returns 0 with *ep an IPv4 or IPv6 endpoint (port

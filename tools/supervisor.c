@@ -1062,6 +1062,7 @@ static int supervisor_stream(struct supervisor_call *call, int sock, int family,
 {
 	struct route_choice choice;
 	struct endpoint target;
+	enum route_decision way;
 	bool is_fake;
 
 	if (call->notif.data.nr != SYS_connect && !supervisor_fastopen(call))
@@ -1076,17 +1077,20 @@ static int supervisor_stream(struct supervisor_call *call, int sock, int family,
 	target = *ep;
 	if (is_fake && !supervisor_unfake(ep, &target))
 		target.kind = ENDPOINT_NONE; /* refused below, unless blocked */
-	switch (route_select(
-	    &sv.cfg, ep, target.kind == ENDPOINT_NAME ? target.u.name : NULL,
-	    is_fake, RULE_PROTO_TCP, &choice)) {
+	way = route_select(&sv.cfg, ep,
+			   target.kind == ENDPOINT_NAME ? target.u.name : NULL,
+			   is_fake, RULE_PROTO_TCP, &choice);
+	if (way == ROUTE_PROXY && !is_fake && supervisor_dns_is_direct(ep))
+		way = ROUTE_DIRECT; /* resolved for a direct name rule */
+	switch (way) {
+	case ROUTE_PROXY:
+		break;
 	case ROUTE_DIRECT:
 		supervisor_log(call, ep, "direct");
 		return SUPERVISOR_CONTINUE;
 	case ROUTE_BLOCK:
 		supervisor_log(call, ep, "refused by rule");
 		return -EACCES;
-	case ROUTE_PROXY:
-		break;
 	}
 	if (call->notif.data.nr != SYS_connect) {
 		supervisor_log(call, ep,
@@ -1113,8 +1117,9 @@ static int supervisor_datagram(struct supervisor_call *call,
 	if (sv.cfg.valid) {
 		way = route_classify_proto(&sv.cfg, ep, supervisor_is_fake(ep),
 					   RULE_PROTO_UDP);
-		if (way == ROUTE_PROXY && sv.cfg.udp_mode == UDP_DIRECT &&
-		    !supervisor_is_fake(ep))
+		if (way == ROUTE_PROXY && !supervisor_is_fake(ep) &&
+		    (sv.cfg.udp_mode == UDP_DIRECT ||
+		     supervisor_dns_is_direct(ep)))
 			way = ROUTE_DIRECT;
 	}
 	if (way == ROUTE_DIRECT || supervisor_is_proxy(ep))

@@ -6,8 +6,11 @@
  * socket to this responder instead (supervisor.c), which answers from the
  * session's fake map, the one the library uses, so that a name has one
  * fake address in every process of the run; a connect to that address then
- * sends the name to the proxy. Nothing is forwarded anywhere: a question
- * other than A, AAAA or PTR of a fake address is REFUSED, with a log line.
+ * sends the name to the proxy. An A or AAAA question about a name a direct
+ * rule covers is forwarded to the resolv.conf nameservers (the supervisor
+ * is not filtered), and the addresses of their answer are direct for the
+ * supervisor's connect handling; a question other than A, AAAA or PTR of a
+ * fake address is REFUSED, with a log line.
  *
  * The responder listens on 127.0.0.1 and ::1 (UDP and TCP, ephemeral ports)
  * in the supervisor process; one thread serves the UDP sockets and accepts
@@ -18,11 +21,15 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "dnsanswer.h"
+#include "directset.h"
 #include "dnsmsg.h"
 #include "log.h"
 #include "supervisor_dns.h"
@@ -32,6 +39,10 @@
 #define DNS_TCP_MAX	65535 /* a TCP message's length field */
 #define DNS_TCP_IDLE_MS 10000
 #define DNS_RESOLV_CONF "/etc/resolv.conf"
+#define DNS_FORWARD_MS	5000 /* a forwarded query, all nameservers */
+#define DNS_FORWARD_MAX 32   /* UDP queries being forwarded at once */
+#define DNS_FLAG_TC	0x02 /* in byte 2: truncated */
+#define DNS_ADDRS_MAX	64
 
 enum dns_listener { DNS_UDP4, DNS_UDP6, DNS_TCP4, DNS_TCP6, DNS_LISTENERS };
 
@@ -59,6 +70,8 @@ long supervisor_dns_answer(const uint8_t *query, size_t len, uint8_t *reply,
 	const char *why;
 	long rc = dnsanswer_reply(&map, query, len, reply, cap, &why);
 
+	if (rc == DNSANSWER_FORWARD)
+		return rc;
 	if (rc <= 0)
 		return -1;
 	if (why && dnsmsg_parse_query(query, len, &q) > 0)
@@ -117,6 +130,251 @@ int supervisor_dns_responder(int family, int type, struct endpoint *ep)
 	return -EAFNOSUPPORT;
 }
 
+/* ---- forwarding (names of direct rules) ---- */
+
+static long long dns_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until deadline. Returns 0, or -1 (timed out). */
+static int dns_wait(int fd, short events, long long deadline)
+{
+	for (;;) {
+		long long left = deadline - dns_now_ms();
+		struct pollfd p = {.fd = fd, .events = events};
+		int n;
+
+		if (left <= 0)
+			return -1;
+		n = poll(&p, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n == 0 || errno != EINTR)
+			return -1;
+	}
+}
+
+/* A socket of type connected to server (non-blocking), or -1. */
+static int dns_connect(const struct endpoint *server, int type,
+		       long long deadline)
+{
+	struct sockaddr_storage ss;
+	int family = server->kind == ENDPOINT_IPV6 ? AF_INET6 : AF_INET;
+	socklen_t len = endpoint_to_sockaddr(server, family, &ss);
+	int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int err = 0;
+	socklen_t err_len = sizeof err;
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0)
+		return fd;
+	if (errno == EINPROGRESS && dns_wait(fd, POLLOUT, deadline) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) == 0 &&
+	    err == 0)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Does reply[0..n) answer query (same id and question, QR set)? */
+static bool dns_matches(const uint8_t *query, size_t len, const uint8_t *reply,
+			size_t n)
+{
+	struct dnsmsg_query q;
+	long qlen = dnsmsg_parse_query(query, len, &q);
+
+	return qlen > 0 && n >= DNSMSG_HEADER_LEN + q.question_len &&
+	       reply[0] == query[0] && reply[1] == query[1] &&
+	       (reply[2] & 0x80) &&
+	       memcmp(reply + DNSMSG_HEADER_LEN, q.question, q.question_len) ==
+		   0;
+}
+
+static long dns_forward_udp(const struct endpoint *server, const uint8_t *query,
+			    size_t len, uint8_t *reply, size_t cap,
+			    long long deadline)
+{
+	int fd = dns_connect(server, SOCK_DGRAM, deadline);
+	long got = -1;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, query, len, 0) == (ssize_t)len)
+		while (got < 0 && dns_wait(fd, POLLIN, deadline) == 0) {
+			ssize_t n = recv(fd, reply, cap, 0);
+
+			if (n < 0 && errno != EINTR && errno != EAGAIN)
+				break; /* ICMP: nothing listens there */
+			if (n > 0 && dns_matches(query, len, reply, (size_t)n))
+				got = n;
+		}
+	close(fd);
+	return got;
+}
+
+static long dns_forward_tcp(const struct endpoint *server, const uint8_t *query,
+			    size_t len, uint8_t *reply, size_t cap,
+			    long long deadline)
+{
+	int fd = dns_connect(server, SOCK_STREAM, deadline);
+	uint8_t head[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+	size_t want = 0, got = 0;
+	bool have_head = false;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, head, 2, MSG_NOSIGNAL) != 2 ||
+	    send(fd, query, len, MSG_NOSIGNAL) != (ssize_t)len)
+		goto fail;
+	while (!have_head || got < want) {
+		uint8_t *at = have_head ? reply + got : head + got;
+		size_t room = have_head ? want - got : 2 - got;
+		ssize_t n;
+
+		if (dns_wait(fd, POLLIN, deadline) < 0)
+			goto fail;
+		n = recv(fd, at, room, 0);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			goto fail;
+		if (n < 0)
+			continue;
+		got += (size_t)n;
+		if (!have_head && got == 2) {
+			want = (size_t)head[0] << 8 | head[1];
+			if (want > cap || want == 0)
+				goto fail;
+			have_head = true;
+			got = 0;
+		}
+	}
+	close(fd);
+	return dns_matches(query, len, reply, want) ? (long)want : -1;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Forward query[0..len), a name a direct rule covers, to the resolv.conf
+ * nameservers in turn (from the supervisor, which the filter does not
+ * cover), by UDP unless tcp or the UDP reply is truncated, within
+ * DNS_FORWARD_MS. The addresses of the reply go into the direct set, so
+ * that a connect to one is direct. On failure, SERVFAIL. Returns the
+ * reply's length, or -1 when there is nothing to answer. */
+static long dns_forward(const uint8_t *query, size_t len, bool tcp,
+			uint8_t *reply, size_t cap)
+{
+	long long deadline = dns_now_ms() + DNS_FORWARD_MS;
+	struct endpoint addrs[DNS_ADDRS_MAX];
+	struct dnsmsg_query q;
+	long n = -1, count;
+
+	for (size_t i = 0; i < dns.server_count && n < 0; i++) {
+		if (!tcp)
+			n = dns_forward_udp(&dns.servers[i], query, len, reply,
+					    cap, deadline);
+		if (tcp || (n > 2 && (reply[2] & DNS_FLAG_TC)))
+			n = dns_forward_tcp(&dns.servers[i], query, len, reply,
+					    cap, deadline);
+	}
+	if (dnsmsg_parse_query(query, len, &q) <= 0)
+		return -1;
+	if (n < 0) {
+		log_warn("DNS query %s type %u (direct rule): no answer from "
+			 "the nameservers; SERVFAIL",
+			 q.name, q.qtype);
+		return dnsmsg_build_error(&q, DNSMSG_SERVFAIL, reply, cap);
+	}
+	count = dnsmsg_reply_addresses(reply, (size_t)n, addrs, DNS_ADDRS_MAX);
+	for (long i = 0; i < count; i++)
+		directset_add(&addrs[i]);
+	log_debug("DNS query %s type %u (direct rule): forwarded, %ld "
+		  "address(es)",
+		  q.name, q.qtype, count > 0 ? count : 0);
+	return n;
+}
+
+bool supervisor_dns_is_direct(const struct endpoint *ep)
+{
+	return directset_contains(ep);
+}
+
+static _Atomic int dns_forwarding; /* UDP forwards under way */
+
+struct dns_udp_forward {
+	int fd; /* the listener the query came on */
+	struct sockaddr_storage from;
+	socklen_t from_len;
+	size_t len;
+	uint8_t query[];
+};
+
+static void *dns_forward_thread(void *arg)
+{
+	struct dns_udp_forward *f = arg;
+	uint8_t reply[DNS_TCP_MAX];
+	long n = dns_forward(f->query, f->len, false, reply, sizeof reply);
+
+	if (n > 0)
+		sendto(f->fd, reply, (size_t)n, 0, (struct sockaddr *)&f->from,
+		       f->from_len);
+	free(f);
+	atomic_fetch_sub(&dns_forwarding, 1);
+	return NULL;
+}
+
+/* Forward a UDP query on a thread of its own, so that the others are
+ * answered meanwhile; past DNS_FORWARD_MAX at once, SERVFAIL. */
+static void dns_forward_udp_async(int fd, const uint8_t *query, size_t len,
+				  const struct sockaddr_storage *from,
+				  socklen_t from_len)
+{
+	struct dns_udp_forward *f = NULL;
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if (atomic_fetch_add(&dns_forwarding, 1) < DNS_FORWARD_MAX)
+		f = malloc(sizeof *f + len);
+	if (f) {
+		f->fd = fd;
+		f->from = *from;
+		f->from_len = from_len;
+		f->len = len;
+		memcpy(f->query, query, len);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&thread, &attr, dns_forward_thread, f) ==
+		    0) {
+			pthread_attr_destroy(&attr);
+			return;
+		}
+		pthread_attr_destroy(&attr);
+		free(f);
+	}
+	atomic_fetch_sub(&dns_forwarding, 1);
+	{
+		struct dnsmsg_query q;
+		uint8_t reply[DNSMSG_UDP_MAX];
+		long n;
+
+		if (dnsmsg_parse_query(query, len, &q) <= 0)
+			return;
+		log_warn("DNS query %s: too many forwarded queries at once; "
+			 "SERVFAIL",
+			 q.name);
+		n = dnsmsg_build_error(&q, DNSMSG_SERVFAIL, reply,
+				       sizeof reply);
+		if (n > 0)
+			sendto(fd, reply, (size_t)n, 0,
+			       (const struct sockaddr *)from, from_len);
+	}
+}
+
 /* ---- the listeners ---- */
 
 /* A socket of family and type bound to loopback, port 0; its address into
@@ -159,7 +417,9 @@ static void dns_serve_udp(int fd)
 	if (n <= 0)
 		return;
 	len = supervisor_dns_answer(query, (size_t)n, reply, sizeof reply);
-	if (len > 0)
+	if (len == DNSANSWER_FORWARD)
+		dns_forward_udp_async(fd, query, (size_t)n, &from, from_len);
+	else if (len > 0)
 		sendto(fd, reply, (size_t)len, 0, (struct sockaddr *)&from,
 		       from_len);
 }
@@ -210,7 +470,7 @@ static int dns_write_full(int fd, const uint8_t *buf, size_t len)
 static void *dns_serve_tcp(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	uint8_t query[DNS_TCP_MAX], reply[2 + DNSMSG_UDP_MAX * 8];
+	uint8_t query[DNS_TCP_MAX], reply[2 + DNS_TCP_MAX];
 	uint8_t head[2];
 
 	for (;;) {
@@ -224,6 +484,9 @@ static void *dns_serve_tcp(void *arg)
 			break;
 		n = supervisor_dns_answer(query, len, reply + 2,
 					  sizeof reply - 2);
+		if (n == DNSANSWER_FORWARD)
+			n = dns_forward(query, len, true, reply + 2,
+					sizeof reply - 2);
 		if (n < 0)
 			break;
 		reply[0] = (uint8_t)(n >> 8);

@@ -32,11 +32,16 @@ bool supervisor_dns_is_nameserver(const struct endpoint *ep);
  * type (SOCK_STREAM, SOCK_DGRAM), into ep. Returns 0, or -EAFNOSUPPORT. */
 int supervisor_dns_responder(int family, int type, struct endpoint *ep);
 
+/* True when ep's address came from the real nameservers' answer for a
+ * name a direct rule covers (a connect to it is direct). */
+bool supervisor_dns_is_direct(const struct endpoint *ep);
+
 /* The reply to the query in query[0..len), into reply[0..cap): A and AAAA
  * from the fake map (a numeric name is its own answer), PTR of a fake
  * address, REFUSED (logged) for anything else, FORMERR or NOTIMP for what
- * is not a plain query. Returns its length, or -1 when there is nothing to
- * answer (not a query). */
+ * is not a plain query. Returns its length, DNSANSWER_FORWARD for a name
+ * a direct rule covers (the caller forwards it), or -1 when there is
+ * nothing to answer (not a query). */
 long supervisor_dns_answer(const uint8_t *query, size_t len, uint8_t *reply,
 			   size_t cap);
 

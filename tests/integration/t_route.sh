@@ -15,11 +15,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_http.sh"
 sfy_init
-# Known limit (README, Limits): under the guard, libc's lookup of a name a
-# direct rule covers reaches the supervisor's DNS responder instead of the
-# nameserver; until that is fixed these routes are tested without it.
-SOCKSIFY_GUARD=off
-export SOCKSIFY_GUARD
 need danted microsocks curl ip tinyproxy
 [ -x "$PROGS/threads" ] || fail "no $PROGS/threads (run make)"
 make_netns
@@ -69,6 +64,21 @@ expect_gt "direct name: asked the DNS server" "$(dns_asked www.direct.test)" 0
 expect_eq "direct name: danted never saw it" \
 	"$(danted_connects_to "$DIRECT_PORT")" 0
 say "direct .direct.test: real DNS, direct connection"
+
+# A static program (under the supervisor, which answers its DNS): the
+# direct name is forwarded to the real nameserver, and the connect to its
+# real address is direct too.
+STATICDNS=$SFY_BUILD/progs_static/staticdns
+[ -x "$STATICDNS" ] || fail "$STATICDNS missing (run make)"
+out=$(in_ns "$SOCKSIFY" -f "$conf" "$STATICDNS" get static.direct.test \
+	"$DIRECT_PORT" 2>&1) || fail "static direct name: failed: $out"
+expect_contains "static direct name: page of the direct server" "$out" \
+	"$DIRECT_TOKEN"
+expect_gt "static direct name: asked the DNS server" \
+	"$(dns_asked static.direct.test)" 0
+expect_eq "static direct name: danted never saw it" \
+	"$(danted_connects_to "$DIRECT_PORT")" 0
+say "direct .direct.test, static program: real DNS, direct connection"
 
 ns_curl "http://ads.blocked.test:$HTTP_PORT/" >/dev/null 2>&1
 expect_eq "blocked name: curl cannot resolve it" "$?" 6

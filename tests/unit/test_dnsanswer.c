@@ -182,6 +182,34 @@ START_TEST(blocked_names)
 }
 END_TEST
 
+/* A name a direct rule covers is left to the real nameserver. */
+START_TEST(direct_names_forwarded)
+{
+	static const char text[] = "direct .corp.example\n";
+	static struct config cfg;
+	uint8_t query[300], reply[512];
+	const char *why;
+	long qlen;
+
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_parse(&cfg, text, strlen(text), "t.conf"), 0);
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	map.rules = &cfg;
+	qlen = dnsmsg_build_query(3, "www.corp.example", DNSMSG_TYPE_AAAA,
+				  DNSMSG_CLASS_IN, query, sizeof query);
+	ck_assert_int_gt(qlen, 0);
+	ck_assert_int_eq(dnsanswer_reply(&map, query, (size_t)qlen, reply,
+					 sizeof reply, &why),
+			 DNSANSWER_FORWARD);
+	qlen = dnsmsg_build_query(4, "www.other.example", DNSMSG_TYPE_A,
+				  DNSMSG_CLASS_IN, query, sizeof query);
+	ck_assert_int_gt(dnsanswer_reply(&map, query, (size_t)qlen, reply,
+					 sizeof reply, &why),
+			 0);
+	map.rules = NULL;
+}
+END_TEST
+
 START_TEST(malformed_and_other_opcodes)
 {
 	uint8_t query[300], reply[512];
@@ -229,6 +257,7 @@ static Suite *dnsanswer_suite(void)
 			    sizeof refused_cases / sizeof refused_cases[0]);
 	tcase_add_test(tc, no_map_refused);
 	tcase_add_test(tc, blocked_names);
+	tcase_add_test(tc, direct_names_forwarded);
 	tcase_add_test(tc, malformed_and_other_opcodes);
 	suite_add_tcase(s, tc);
 	return s;

@@ -421,6 +421,36 @@ START_TEST(reply_status)
 }
 END_TEST
 
+/* A reply's addresses: a CNAME skipped, compressed names followed, a
+ * truncated record and a query refused. */
+START_TEST(reply_addresses)
+{
+	const uint8_t reply[] = {
+	    0, 7, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0,
+	    /* question: a.b IN A */
+	    1, 'a', 1, 'b', 0, 0, 1, 0, 1,
+	    /* a.b CNAME c.b */
+	    0xC0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, 'c', 0xC0, 14,
+	    /* c.b A 198.18.0.9 */
+	    0xC0, 33, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 0, 9,
+	    /* c.b AAAA 2001:db8::1 */
+	    0xC0, 33, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16, 0x20, 1, 0x0d, 0xb8, 0,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	struct endpoint ep[4];
+
+	ck_assert_int_eq(dnsmsg_reply_addresses(reply, sizeof reply, ep, 4), 2);
+	ck_assert_int_eq(ep[0].kind, ENDPOINT_IPV4);
+	ck_assert_mem_eq(ep[0].u.ipv4, ((uint8_t[]){198, 18, 0, 9}), 4);
+	ck_assert_int_eq(ep[1].kind, ENDPOINT_IPV6);
+	ck_assert_uint_eq(ep[1].u.ipv6[15], 1);
+	ck_assert_int_eq(dnsmsg_reply_addresses(reply, sizeof reply, ep, 1), 1);
+	ck_assert_int_eq(dnsmsg_reply_addresses(reply, sizeof reply - 1, ep, 4),
+			 -EPROTO);
+	ck_assert_int_eq(
+	    dnsmsg_reply_addresses((const uint8_t[]){HDR}, 12, ep, 4), -EPROTO);
+}
+END_TEST
+
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* resolv.conf: nameserver lines in order, comments, zones, duplicates, junk. */
@@ -494,6 +524,7 @@ static Suite *dnsmsg_suite(void)
 	tcase_add_loop_test(tc, reverse_table, 0, COUNT(reverse_cases));
 	tcase_add_test(tc, addr_to_reverse_limits);
 	tcase_add_test(tc, reply_status);
+	tcase_add_test(tc, reply_addresses);
 	tcase_add_test(tc, resolv_conf_servers);
 	tcase_add_test(tc, resolv_conf_defaults);
 	suite_add_tcase(s, tc);
