@@ -20,6 +20,7 @@ NAMES = {
     "socksify": "**socksify**",
     "socksify-pipeline": "**socksify, SOCKSIFY_PIPELINE=1**",
     "socksify-noguard": "socksify, SOCKSIFY_GUARD=off",
+    "socksify-static": "**socksify, static client (seccomp supervisor)**",
     "proxychains4": "proxychains4",
     "torsocks": "torsocks",
     "dante": "Dante socksify",
@@ -218,12 +219,23 @@ def case8(data):
     return out
 
 
+def case9(data):
+    def mb_s(s):
+        return float(s["bytes"]) / 1e6 / float(s["secs"])
+    cols = [("mb", "MB/s", mb_s, 0),
+            ("mib", "MiB received", lambda s: float(s["bytes"]) / 1048576, 0)]
+    return ["### Case 9: bulk TCP download through danted, one connection: "
+            "the library (dynamic client, guard on) and the supervisor "
+            "(static client) (ratios > 1 are faster)\n",
+            table(data["9"], cols, "mb", higher_better=True)]
+
+
 def main():
     data = load(sys.argv[1])
     parts = []
     for case, fn in (("1-none", case1), ("2", case2), ("3", case3),
                      ("3-loaded", case3_loaded), ("4", case4), ("5", case5), ("6", case6),
-                     ("7-conn", case7), ("8-first", case8)):
+                     ("7-conn", case7), ("8-first", case8), ("9", case9)):
         if case in data:
             parts += fn(data)
     print("\n".join(parts))

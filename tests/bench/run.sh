@@ -6,7 +6,8 @@
 #
 # Environment: B (build dir, default build; make passes it), BENCH_ROUNDS
 # (rounds of alternation, default 5), BENCH_DELAY_MS (one-way delay of the
-# relay, default 20), BENCH_OUT (result file; default
+# relay, default 20), BENCH_BULK_MIB (case 9's download, default 256),
+# BENCH_OUT (result file; default
 # tests/bench/results/YYYY-MM-DD-HOST.md), BENCH_CASES (e.g. "1 3", default
 # all), BENCH_KEEP=1 (keep the temp dir).
 #
@@ -27,7 +28,8 @@ case $BUILD in
 esac
 ROUNDS=${BENCH_ROUNDS:-5}
 DELAY_MS=${BENCH_DELAY_MS:-20}
-CASES=${BENCH_CASES:-1 2 3 4 5 6 7 8}
+CASES=${BENCH_CASES:-1 2 3 4 5 6 7 8 9}
+BULK_MIB=${BENCH_BULK_MIB:-256}
 TARGET=198.18.1.1
 PROXY_OUT=198.18.0.3
 # Case 8's dead proxy: packets to it leave on the veth to a MAC nobody has.
@@ -156,6 +158,15 @@ build_tools() {
 		$cc $flags -o "$BIN/spawnrun" "$HERE/spawnrun.c" &&
 		$cc $flags -shared -fPIC -o "$BIN/empty.so" "$HERE/empty.c" ||
 		die "cannot compile the bench tools"
+	# Case 9's third contender: the same client linked statically, which
+	# socksify runs under its seccomp supervisor (needs libc.a).
+	HAVE_STATIC=0
+	if $cc $flags -static -o "$BIN/benchcli-static" "$HERE/benchcli.c" \
+		2>"$TMP/static.err"; then
+		HAVE_STATIC=1
+	else
+		say "cannot link benchcli statically (libc6-dev's libc.a?): case 9 runs without it"
+	fi
 	build_gobench
 }
 
@@ -344,6 +355,9 @@ run_one() {
 	socksify)
 		set -- env SOCKSIFY_PIPELINE=0 "$TOP/tools/socksify" -q -x "$url" \
 			"$cli" "$mode" "$@" ;;
+	socksify-static)
+		set -- env SOCKSIFY_PIPELINE=0 "$TOP/tools/socksify" -q -x "$url" \
+			"$BIN/benchcli-static" "$mode" "$@" ;;
 	socksify-noguard)
 		set -- env SOCKSIFY_PIPELINE=0 SOCKSIFY_GUARD=off \
 			"$TOP/tools/socksify" -q -x "$url" "$cli" "$mode" "$@" ;;
@@ -512,6 +526,21 @@ case_8() {
 	done
 }
 
+# Case 9: one proxied TCP download of BULK_MIB MiB through danted, the
+# floor against socksify's two paths: a dynamic client with the library
+# preloaded (the guard on, the default) and a static one under the seccomp
+# supervisor. After connect() both leave the data path to the kernel.
+case_9() {
+	say "case 9: bulk TCP throughput, library vs supervisor ($BULK_MIB MiB through danted)"
+	list="floor socksify"
+	[ "$HAVE_STATIC" = 1 ] && list="$list socksify-static"
+	for r in $(seq "$ROUNDS"); do
+		for who in $(rotate "$r" $list); do
+			sample 9 "$who" none 120 bulk "$TARGET" "$PORT_source9"
+		done
+	done
+}
+
 # go_sample CASE CONTENDER KIND TIMEOUT MODE ARGS... — gobench MODE, either
 # dialing SOCKS5 itself (go-socks5) or under socksify's supervisor.
 go_sample() {
@@ -556,8 +585,8 @@ machine() {
 	printf -- '- danted (dante-server) %s, Dante socksify (dante-client) %s, proxychains4 %s, torsocks %s, curl %s\n' \
 		"$(ver dante-server)" "$(ver dante-client)" "$(ver proxychains4)" \
 		"$(ver torsocks)" "$(ver curl)"
-	printf -- '- rounds %s, relay delay %s ms one way, loop %s x %s, bulk/udp rounds %s\n' \
-		"$ROUNDS" "$DELAY_MS" "$LOOP_N" "$LOOP_ROUNDS" "$BULK_ROUNDS"
+	printf -- '- rounds %s, relay delay %s ms one way, loop %s x %s, bulk/udp rounds %s, case 9 download %s MiB\n' \
+		"$ROUNDS" "$DELAY_MS" "$LOOP_N" "$LOOP_ROUNDS" "$BULK_ROUNDS" "$BULK_MIB"
 }
 
 main() {
@@ -581,6 +610,7 @@ main() {
 	start_server echo tcp-echo "$TARGET"
 	ONLY_FROM= start_server echo_open tcp-echo "$TARGET"
 	start_server source tcp-source "$TARGET" 1073741824
+	start_server source9 tcp-source "$TARGET" $((BULK_MIB * 1048576))
 	start_server udp udp-echo "$TARGET"
 	add_user
 	start_danted dnone none
