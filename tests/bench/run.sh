@@ -635,7 +635,10 @@ main() {
 		machine
 		printf -- '- wall time of the cases: %s s\n\n' "$elapsed"
 		python3 "$HERE/report.py" "$SAMPLES"
-	} >"$out" || die "report failed"
+	} >"$TMP/report.md" || die "report failed"
+	# Written elsewhere first: a new result file under the work tree would
+	# make machine()'s git status call the run's tree modified.
+	cp "$TMP/report.md" "$out" || die "cannot write $out"
 	cat "$out"
 	say "results written to $out"
 	[ -n "${BENCH_KEEP:-}" ] && say "samples kept in $SAMPLES"
