@@ -191,20 +191,13 @@ static long recv_direct(struct recv_state *st, socklen_t from_len)
 	return 0;
 }
 
-/* Move the payload (after hlen header bytes of the got received) to the
- * program's buffers and fill its msghdr. full is the wrapped datagram's
- * length when known (MSG_TRUNC asked), else got. Returns what the call
- * returns. */
-static ssize_t recv_deliver(struct recv_state *st, size_t got, size_t full,
-			    size_t hlen, int kernel_flags)
+/* Fill the program's msghdr for a datagram delivered: the source address
+ * (cut to its room, the full length reported) and the flags, MSG_TRUNC
+ * when the payload did not fit. */
+static void recv_fill_msg(struct recv_state *st, bool trunc, int kernel_flags)
 {
-	size_t payload = got - hlen;
-	size_t copied = payload < st->room ? payload : st->room;
 	struct msghdr *msg = st->msg;
-	bool trunc = payload > st->room || (kernel_flags & MSG_TRUNC);
 
-	if (copied && hlen != st->head)
-		iovec_move(st->iov, st->iov_count, st->head, hlen, copied);
 	if (msg->msg_name) {
 		socklen_t want = msg->msg_namelen < st->src_len
 				     ? msg->msg_namelen
@@ -214,6 +207,22 @@ static ssize_t recv_deliver(struct recv_state *st, size_t got, size_t full,
 		msg->msg_namelen = st->src_len;
 	}
 	msg->msg_flags = (kernel_flags & ~MSG_TRUNC) | (trunc ? MSG_TRUNC : 0);
+}
+
+/* Move the payload (after hlen header bytes of the got received) to the
+ * program's buffers and fill its msghdr. full is the wrapped datagram's
+ * length when known (MSG_TRUNC asked), else got. Returns what the call
+ * returns. */
+static ssize_t recv_deliver(struct recv_state *st, size_t got, size_t full,
+			    size_t hlen, int kernel_flags)
+{
+	size_t payload = got - hlen;
+	size_t copied = payload < st->room ? payload : st->room;
+	bool trunc = payload > st->room || (kernel_flags & MSG_TRUNC);
+
+	if (copied && hlen != st->head)
+		iovec_move(st->iov, st->iov_count, st->head, hlen, copied);
+	recv_fill_msg(st, trunc, kernel_flags);
 	if (st->flags & MSG_TRUNC)
 		return (ssize_t)(full - hlen);
 	return (ssize_t)copied;
@@ -256,15 +265,7 @@ static ssize_t frag_deliver(struct recv_state *st,
 	    iovec_copy_in(msg->msg_iov, msg->msg_iovlen, 0, q->data, q->len);
 	bool trunc = q->len > copied;
 
-	if (msg->msg_name) {
-		socklen_t want = msg->msg_namelen < st->src_len
-				     ? msg->msg_namelen
-				     : st->src_len;
-
-		memcpy(msg->msg_name, &st->src, want);
-		msg->msg_namelen = st->src_len;
-	}
-	msg->msg_flags = (kernel_flags & ~MSG_TRUNC) | (trunc ? MSG_TRUNC : 0);
+	recv_fill_msg(st, trunc, kernel_flags);
 	if (st->flags & MSG_TRUNC)
 		return (ssize_t)q->len;
 	return (ssize_t)copied;
