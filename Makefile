@@ -5,6 +5,7 @@
 #   make check           clang build, unit tests (plain, ASan+UBSan, valgrind),
 #                        integration tests
 #   make check-unit      unit tests only (plain build)
+#   make -j2 check-build compile everything make check needs, in parallel
 #   make install PREFIX=/usr/local DESTDIR=   (LIBDIR, MANDIR and the
 #                        completion dirs may be set too; see below)
 #   make uninstall       remove everything install put there (same variables)
@@ -91,7 +92,8 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
 	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench \
-	check-man deb check-deb fuzz fuzz-build check-fuzz
+	check-man deb check-deb fuzz fuzz-build check-fuzz check-build check-build-clang \
+	check-build-asan
 
 # The Go test programs (t_go.sh), built only where Debian's golang-go is
 # installed: GOPATH mode, every cache under build/go (a clean clone, no
@@ -166,8 +168,21 @@ unit-tests: $(UNIT_BIN)
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
 check-asan:
-	$(MAKE) B=build/asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' check-unit
+	$(MAKE) B=build/asan CFLAGS='$(ASAN_CFLAGS)' check-unit
+
+# Everything `make check` compiles, as independent targets, so that
+# `make -j$(nproc) check-build` builds it in parallel before the (serial)
+# `make check` runs the tests (CI does this).
+check-build: all unit-tests fuzz-build check-build-clang check-build-asan
+
+check-build-clang:
+	$(MAKE) CC=clang B=build/clang all unit-tests
+
+check-build-asan:
+	$(MAKE) B=build/asan CFLAGS='$(ASAN_CFLAGS)' unit-tests
 
 check-valgrind: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
