@@ -1,7 +1,13 @@
-/* dnsanswer.h — the reply to a DNS query under remote DNS, from the fake
- * map alone (the seccomp supervisor's responder: its programs read
- * /etc/hosts themselves before they ask a nameserver). Pure: no I/O beyond
- * the shared map, no errno writes, no logging (the caller logs why). */
+/* dnsanswer.h — the reply to a DNS query under remote DNS. One answering
+ * path (dnsanswer_answer) for its two users, which differ only in where the
+ * addresses of a name come from:
+ *   - the seccomp supervisor's responder (dnsanswer_reply): the fake map
+ *     alone, as its programs read /etc/hosts themselves before they ask a
+ *     nameserver;
+ *   - the library's libresolv hooks (preload/libresolv.c): what
+ *     getaddrinfo would give.
+ * Pure: no I/O beyond the shared map, no errno writes, no logging (the
+ * caller logs why). */
 #ifndef SOCKSIFY_DNSANSWER_H
 #define SOCKSIFY_DNSANSWER_H
 
@@ -10,8 +16,41 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dnsmsg.h"
 #include "fakedns.h"
 #include "netaddr.h"
+
+/* Where an answer's data comes from. */
+struct dnsanswer_source {
+	/* The reply to a class IN A or AAAA question q for a name that is
+	 * neither the root nor an address literal; *why set when refused. */
+	long (*addresses)(const void *ctx, const struct dnsmsg_query *q,
+			  uint8_t *reply, size_t cap, const char **why);
+	/* The name behind the fake address *ep into *name; false when the
+	 * map holds none for it. */
+	bool (*unfake)(const void *ctx, const struct endpoint *ep,
+		       struct endpoint *name);
+	const void *ctx;
+	const struct netmask *fake_ipv4, *fake_ipv6;
+	uint32_t ttl;
+};
+
+/* The reply to the query in query[0..len), into reply[0..cap), the parsed
+ * question in *q (valid unless -EPROTO):
+ *   - class IN, A or AAAA: an address literal is its own answer (when of
+ *     that family), the root is refused, any other name is
+ *     src->addresses' to answer;
+ *   - PTR of a fake address: its name (NXDOMAIN when it holds none);
+ *   - anything else (MX, TXT, SRV, PTR of a real address, another class):
+ *     REFUSED, with *why saying why;
+ *   - a malformed query: FORMERR; an opcode other than QUERY: NOTIMP.
+ * *why is NULL unless the question was refused. Returns the reply's
+ * length, -EPROTO when there is nothing to answer (too short, or a
+ * response), -ENOSPC when the reply does not fit, or what src->addresses
+ * returns. */
+long dnsanswer_answer(const struct dnsanswer_source *src, const uint8_t *query,
+		      size_t len, uint8_t *reply, size_t cap,
+		      struct dnsmsg_query *q, const char **why);
 
 struct dnsanswer_map {
 	const struct netmask *fake_ipv4, *fake_ipv6;

@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "addrinfo.h"
+#include "dnsanswer.h"
 #include "dnsmsg.h"
 #include "endpoint.h"
 #include "log.h"
@@ -85,32 +86,21 @@ static long resolv_error(const struct dnsmsg_query *q, enum dnsmsg_rcode rcode,
 	return dnsmsg_build_error(q, rcode, reply, cap);
 }
 
-/* REFUSED for a question remote DNS does not answer, logged. */
-static long resolv_refuse(const struct dnsmsg_query *q, const char *why,
-			  uint8_t *reply, size_t cap)
-{
-	log_warn("DNS query %s type %u class %u refused: %s (remote DNS; no "
-		 "packet sent)",
-		 q->name, q->qtype, q->qclass, why);
-	return resolv_error(q, DNSMSG_REFUSED, reply, cap);
-}
-
-/* A or AAAA: the addresses getaddrinfo would give. */
-static long resolv_addresses(const struct config *cfg,
-			     const struct dnsmsg_query *q, uint8_t *reply,
-			     size_t cap)
+/* A or AAAA of a name (not the root, not an address): the addresses
+ * getaddrinfo would give. ctx: the config. */
+static long resolv_addresses(const void *ctx, const struct dnsmsg_query *q,
+			     uint8_t *reply, size_t cap, const char **why)
 {
 	struct endpoint addrs[ADDRINFO_MAX_ADDRS];
 	int af = q->qtype == DNSMSG_TYPE_AAAA ? AF_INET6 : AF_INET;
 	size_t count = 0;
 	int rc;
 
-	if (q->name_len > 0 && resolve_is_literal(q->name)) {
-		count = endpoint_parse_ip(&addrs[0], q->name) == 0;
-		return dnsmsg_build_addresses(q, addrs, count, RESOLV_TTL,
-					      reply, cap);
-	}
-	rc = resolve_addresses(cfg, q->name, af, 0, addrs, &count);
+	(void)why; /* resolve_addresses logs its own failures */
+	if (resolve_is_literal(q->name)) /* numeric, but not an address */
+		return dnsmsg_build_addresses(q, addrs, 0, RESOLV_TTL, reply,
+					      cap);
+	rc = resolve_addresses(ctx, q->name, af, 0, addrs, &count);
 	if (rc == EAI_NONAME)
 		return resolv_error(q, DNSMSG_NXDOMAIN, reply, cap);
 	if (rc != 0) /* logged; REFUSED, not SERVFAIL: retrying cannot help */
@@ -118,45 +108,38 @@ static long resolv_addresses(const struct config *cfg,
 	return dnsmsg_build_addresses(q, addrs, count, RESOLV_TTL, reply, cap);
 }
 
-/* PTR: the name of a fake address. */
-static long resolv_ptr(const struct config *cfg, const struct dnsmsg_query *q,
-		       uint8_t *reply, size_t cap)
+static bool resolv_unfake(const void *ctx, const struct endpoint *ep,
+			  struct endpoint *name)
 {
-	struct endpoint ep, name;
-
-	if (dnsmsg_reverse_to_addr(q->name, q->name_len, &ep) < 0 ||
-	    !addrinfo_is_fake(&cfg->fake_ipv4, &cfg->fake_ipv6, &ep))
-		return resolv_refuse(q, "PTR of an address that is not fake",
-				     reply, cap);
-	if (!socksify_unfake(&ep, &name))
-		return resolv_error(q, DNSMSG_NXDOMAIN, reply, cap);
-	return dnsmsg_build_ptr(q, name.u.name, RESOLV_TTL, reply, cap);
+	(void)ctx;
+	return socksify_unfake(ep, name);
 }
 
-/* The reply to query[0..len) into reply[0..cap). Returns its length, or
+/* The reply to query[0..len) into reply[0..cap) (common/dnsanswer.c
+ * answers; the addresses are getaddrinfo's). Returns its length, or
  * -EINVAL (not a query: too short, or a response), -EMSGSIZE. */
 static long resolv_answer(const uint8_t *query, size_t len, uint8_t *reply,
 			  size_t cap)
 {
 	const struct config *cfg = socksify_config();
+	const struct dnsanswer_source src = {
+	    .addresses = resolv_addresses,
+	    .unfake = resolv_unfake,
+	    .ctx = cfg,
+	    .fake_ipv4 = &cfg->fake_ipv4,
+	    .fake_ipv6 = &cfg->fake_ipv6,
+	    .ttl = RESOLV_TTL,
+	};
 	struct dnsmsg_query q;
-	long rc = dnsmsg_parse_query(query, len, &q);
+	const char *why;
+	long rc = dnsanswer_answer(&src, query, len, reply, cap, &q, &why);
 
 	if (rc == -EPROTO)
 		return -EINVAL;
-	if (rc == -EOPNOTSUPP)
-		rc = resolv_error(&q, DNSMSG_NOTIMP, reply, cap);
-	else if (rc < 0)
-		rc = resolv_error(&q, DNSMSG_FORMERR, reply, cap);
-	else if (q.qclass != DNSMSG_CLASS_IN)
-		rc = resolv_refuse(&q, "class is not IN", reply, cap);
-	else if (q.qtype == DNSMSG_TYPE_A || q.qtype == DNSMSG_TYPE_AAAA)
-		rc = resolv_addresses(cfg, &q, reply, cap);
-	else if (q.qtype == DNSMSG_TYPE_PTR)
-		rc = resolv_ptr(cfg, &q, reply, cap);
-	else
-		rc = resolv_refuse(&q, "only A, AAAA and PTR are answered",
-				   reply, cap);
+	if (why)
+		log_warn("DNS query %s type %u class %u refused: %s (remote "
+			 "DNS; no packet sent)",
+			 q.name, q.qtype, q.qclass, why);
 	if (rc > 0)
 		log_debug(
 		    "DNS query %s type %u: reply made locally (%ld bytes)",
