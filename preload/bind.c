@@ -535,14 +535,14 @@ static int bind_through_proxy(const struct config *cfg, int fd, int family,
 	unsigned chain;
 	int err = bind_route(cfg, fd, &chain);
 
-	if (err == BIND_STAYS_LOCAL)
-		return real.bind(fd, sa, len) < 0 ? -errno : 0;
-	if (err < 0)
-		return err;
 	if (class == BIND_ADDR_OUTSIDE) {
 		len = bind_wildcard(family, port, &any);
 		sa = (struct sockaddr *)&any;
 	}
+	if (err == BIND_STAYS_LOCAL)
+		return real.bind(fd, sa, len) < 0 ? -errno : 0;
+	if (err < 0)
+		return err;
 	e = bind_create(cfg, chain, fd, family, &err);
 	if (!e)
 		return err;
