@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "directset.h"
-#include "group.h"
 #include "fdreg.h"
+#include "group.h"
 #include "hidden.h"
 #include "hooks.h"
 #include "log.h"
