@@ -51,7 +51,9 @@ static inline bool async_idle(void)
  * first chain of plan (path: its hops and the plan's deadline limit); when
  * it fails for a reason of its own the next chains are tried in turn, in
  * the background too (domain: fd's family, for their addresses); choice
- * is the rule's, for the log. proxy/len
+ * is the rule's, for the log. race: the plan's chains race in parallel
+ * instead, each after the first on an extra socket (async_race.c; the
+ * caller checked that fd is not bound to a local address). proxy/len
  * is the first chain's first proxy's address in fd's family; asked is what the
  * program asked for (recorded for getpeername), target what the proxy is asked
  * for. Returns ASYNC_STARTED when started (connect() must return
@@ -65,7 +67,7 @@ int async_connect_start(int fd, const struct config *cfg,
 			const struct tunnel_path *path, int domain,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,
-			const struct endpoint *target);
+			const struct endpoint *target, bool race);
 
 /* What connect() on fd must do before anything else: 0 (nothing to do:
  * no record, or a failed record which is now forgotten), or -EALREADY while

@@ -57,7 +57,7 @@ int async_connect_start(int fd, const struct config *cfg,
 			const struct tunnel_path *path, int domain,
 			const struct sockaddr *proxy, socklen_t len,
 			const struct endpoint *asked,
-			const struct endpoint *target)
+			const struct endpoint *target, bool race)
 {
 	struct async_rec *rec;
 	int err;
@@ -82,8 +82,13 @@ int async_connect_start(int fd, const struct config *cfg,
 	rec->plan = *plan;
 	rec->choice = *choice;
 	rec->chain = plan->chains[0];
+	rec->at = 0;
 	rec->plan_next = 1;
 	rec->domain = domain;
+	rec->race = race && plan->count > 1;
+	rec->first_running = true;
+	rec->race_rc = -EHOSTUNREACH;
+	rec->race_next_ms = netio_now_ms() + cfg->race_delay_ms;
 	rec_watch(rec, POLLOUT, EPOLL_CTL_ADD);
 	async_lock_release();
 	async_helper_wake();

@@ -60,7 +60,7 @@ static int aio_getsockopt(int fd, int level, int name, void *val,
 	return real.getsockopt(fd, level, name, val, len);
 }
 
-static const struct socket_io async_sock_io = {
+const struct socket_io async_sock_io = {
     .connect = aio_connect,
     .send = aio_send,
     .recv = aio_recv,
@@ -68,13 +68,19 @@ static const struct socket_io async_sock_io = {
     .getsockopt = aio_getsockopt,
 };
 
-void rec_stop(struct async_rec *rec)
+void rec_close_private(struct async_rec *rec)
 {
 	if (rec->priv >= 0) {
 		real.epoll_ctl(async_helper_ep, EPOLL_CTL_DEL, rec->priv, NULL);
 		real.close(rec->priv);
 		rec->priv = -1;
 	}
+}
+
+void rec_stop(struct async_rec *rec)
+{
+	async_race_close(rec, async_helper_ep);
+	rec_close_private(rec);
 	rec_settled();
 }
 
@@ -108,6 +114,31 @@ static void rec_log(const struct async_rec *rec, int rc, const char *note)
  * recorded as proxied and forgotten here. Failure: the socket is dissolved
  * and the error kept for its one report. Then the program's interest comes
  * back, which wakes its epoll waiters, and poll waiters are woken. */
+/* Give the program's epoll registrations their interest back. After a
+ * race's extra socket moved onto the aliases, the old socket's
+ * registrations went with it, so an alias is registered again (lock held,
+ * before rec_free). */
+static void rec_restore_epoll(struct async_rec *rec)
+{
+	for (int i = 0; rec->moved && i < rec->nregs; i++) {
+		struct epoll_event ev = rec->regs[i].ev;
+
+		if (real.epoll_ctl(rec->regs[i].epfd, EPOLL_CTL_MOD,
+				   rec->regs[i].tfd, &ev) < 0 &&
+		    errno == ENOENT &&
+		    rec_alias_index(rec, rec->regs[i].tfd) >= 0)
+			real.epoll_ctl(rec->regs[i].epfd, EPOLL_CTL_ADD,
+				       rec->regs[i].tfd, &ev);
+	}
+	if (!rec->moved)
+		async_epoll_restore(rec->regs, rec->nregs);
+	rec->nregs = 0;
+}
+
+/* The handshake ended with rc (0 or -errno). Success: the descriptors are
+ * recorded as proxied and forgotten here. Failure: the socket is dissolved
+ * and the error kept for its one report. Then the program's interest comes
+ * back, which wakes its epoll waiters, and poll waiters are woken. */
 void rec_finish(struct async_rec *rec, int rc)
 {
 	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = rec->asked};
@@ -116,8 +147,7 @@ void rec_finish(struct async_rec *rec, int rc)
 	rec_log(rec, rc, "");
 	if (rc == 0) {
 		health_mark_up(socksify_health(), rec->chain);
-		group_race_won(socksify_health(), &rec->plan,
-			       rec->plan_next - 1);
+		group_race_won(socksify_health(), &rec->plan, rec->at);
 	}
 	if (rc == 0) {
 		for (int i = 0; i < rec->nalias; i++)
@@ -131,24 +161,34 @@ void rec_finish(struct async_rec *rec, int rc)
 		real.connect(rec->priv, &unspec, sizeof unspec);
 	}
 	rec_stop(rec);
+	rec_restore_epoll(rec);
 	if (rc == 0)
 		rec_free(rec);
 	else
 		rec->state = REC_FAILED;
-	async_epoll_restore(rec->regs, rec->nregs);
-	rec->nregs = 0;
 	rec_signal(rec);
+}
+
+int rec_watch_fd(struct async_rec *rec, int fd, unsigned lane, short events,
+		 int op)
+{
+	struct epoll_event ev = {
+	    .events = EPOLLONESHOT | (events & POLLIN ? EPOLLIN : EPOLLOUT),
+	    .data.u64 = (uint64_t)rec->gen << 32 |
+			(uint64_t)lane << ASYNC_LANE_SHIFT | rec_index(rec),
+	};
+
+	if (real.epoll_ctl(async_helper_ep, op, fd, &ev) < 0)
+		return -errno;
+	return 0;
 }
 
 void rec_watch(struct async_rec *rec, short events, int op)
 {
-	struct epoll_event ev = {
-	    .events = EPOLLONESHOT | (events & POLLIN ? EPOLLIN : EPOLLOUT),
-	    .data.u64 = (uint64_t)rec->gen << 32 | rec_index(rec),
-	};
+	int rc = rec_watch_fd(rec, rec->priv, 0, events, op);
 
-	if (real.epoll_ctl(async_helper_ep, op, rec->priv, &ev) < 0)
-		rec_finish(rec, -errno);
+	if (rc < 0)
+		rec_finish(rec, rc);
 }
 
 /* Start the next chain of rec's plan on its socket: the failed connection
@@ -183,6 +223,7 @@ static int rec_next_chain(struct async_rec *rec)
 	tunnel_run_init_path(&rec->run, cfg, &path, &target, HANDSHAKE_CONNECT,
 			     netio_now_ms());
 	rec->chain = chain;
+	rec->at = at;
 	rec_watch(rec, POLLOUT, EPOLL_CTL_MOD);
 	return 0;
 }
@@ -218,6 +259,10 @@ void rec_advance(struct async_rec *rec)
 
 	if (rec->state != REC_RUNNING)
 		return;
+	if (rec->race) {
+		async_race_advance(rec);
+		return;
+	}
 	rc = tunnel_run_step(&rec->run, &async_sock_io, rec->priv,
 			     netio_now_ms(), &events);
 	if (rc == -EAGAIN)
@@ -236,8 +281,11 @@ static int helper_timeout(void)
 	for (unsigned i = 0; i < async_rec_count(); i++) {
 		const struct async_rec *rec = async_rec_at(i);
 
-		if (rec->state == REC_RUNNING &&
-		    tunnel_run_deadline(&rec->run) < nearest)
+		if (rec->state == REC_RUNNING && rec->race &&
+		    async_race_due(rec) < nearest)
+			nearest = async_race_due(rec);
+		else if (rec->state == REC_RUNNING && !rec->race &&
+			 tunnel_run_deadline(&rec->run) < nearest)
 			nearest = tunnel_run_deadline(&rec->run);
 	}
 	return nearest == UINT64_MAX ? -1 : netio_remaining_ms(nearest) + 1;
@@ -252,7 +300,8 @@ static void helper_expire(void)
 		struct async_rec *rec = async_rec_at(i);
 
 		if (rec->state == REC_RUNNING &&
-		    tunnel_run_deadline(&rec->run) <= now)
+		    (rec->race ? async_race_due(rec)
+			       : tunnel_run_deadline(&rec->run)) <= now)
 			rec_advance(rec);
 	}
 }
@@ -268,7 +317,7 @@ static void helper_event(const struct epoll_event *ev)
 			drain = 0;
 		return;
 	}
-	rec = async_rec_at((uint32_t)ev->data.u64);
+	rec = async_rec_at((uint32_t)ev->data.u64 & ASYNC_INDEX_MASK);
 	if (rec->gen == (uint32_t)(ev->data.u64 >> 32))
 		rec_advance(rec);
 }
@@ -360,6 +409,7 @@ void async_helper_after_fork_child(void)
 
 void async_helper_drop_private(struct async_rec *rec)
 {
+	async_race_close(rec, -1);
 	real.close(rec->priv);
 	rec->priv = -1;
 }

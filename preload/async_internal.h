@@ -21,6 +21,7 @@
 
 #include "async.h"
 #include "endpoint.h"
+#include "race.h"
 #include "tunnel.h"
 
 /* The pool holds cfg->async_handshakes records (config key
@@ -29,6 +30,19 @@
 #define ASYNC_REGS    16 /* epoll registrations of one socket */
 
 enum async_state { REC_FREE, REC_RUNNING, REC_FAILED };
+
+/* An extra socket of a race (async_race.c): plan.chains[at] on fd. */
+struct async_lane {
+	int fd; /* -1: none (closed) */
+	unsigned at;
+	bool running;
+	struct tunnel_run run;
+};
+
+/* The helper's epoll data: gen << 32 | lane << 24 | record index (lane 0
+ * is the private duplicate, lane k is lanes[k - 1]). */
+#define ASYNC_LANE_SHIFT 24
+#define ASYNC_INDEX_MASK ((1u << ASYNC_LANE_SHIFT) - 1)
 
 struct async_rec {
 	enum async_state state;
@@ -46,8 +60,18 @@ struct async_rec {
 	unsigned chain;		/* cfg->chains index the run goes through */
 	struct group_plan plan; /* the chains to try; chain is one of them */
 	unsigned plan_next;	/* the next chain of plan to try */
+	unsigned at;		/* plan.chains[at] is chain's */
 	int domain;		/* the socket's family */
 	struct route_choice choice; /* the rule's, for the log */
+	/* A race group raced in parallel (async_race.c): run on priv is the
+	 * first lane, the next members run on lanes of their own. */
+	bool race;
+	bool first_running;    /* race: run on priv goes on */
+	bool moved;	       /* a lane's socket went onto the aliases */
+	uint64_t race_next_ms; /* race: when plan.chains[plan_next] starts */
+	int race_rc;	       /* race: the latest failure */
+	unsigned nlanes;       /* lanes[0..nlanes) were started */
+	struct async_lane lanes[RACE_LANES_MAX - 1];
 };
 
 /* ---- async_record.c ---- */
@@ -94,14 +118,25 @@ void async_record_after_fork_child(void (*close_private)(struct async_rec *));
 
 /* ---- async_drive.c ---- */
 
-/* Leave REC_RUNNING: the helper lets go of the private duplicate. */
+/* The socket_io the helper drives handshakes with: never blocks, never
+ * raises SIGPIPE. */
+extern const struct socket_io async_sock_io;
+
+/* Leave REC_RUNNING: the helper lets go of the private duplicate (and of
+ * a race's extra sockets). */
 void rec_stop(struct async_rec *rec);
+/* Close the private duplicate, out of the helper's set (lock held). */
+void rec_close_private(struct async_rec *rec);
 /* Wake poll waiters (the eventfd stays readable). */
 void rec_signal(struct async_rec *rec);
 /* The handshake ended with rc (0 or -errno). */
 void rec_finish(struct async_rec *rec, int rc);
 /* Ask the helper to wait for events on rec's duplicate (one-shot). */
 void rec_watch(struct async_rec *rec, short events, int op);
+/* The same for fd, rec's lane (see ASYNC_LANE_SHIFT). Returns 0 or
+ * -errno. */
+int rec_watch_fd(struct async_rec *rec, int fd, unsigned lane, short events,
+		 int op);
 /* Drive rec's handshake as far as it goes now (lock held). */
 void rec_advance(struct async_rec *rec);
 /* The helper, started once (lock held). */
@@ -112,5 +147,18 @@ void async_helper_wake(void);
 void async_helper_after_fork_child(void);
 /* Close rec's private duplicate without the helper (fork child). */
 void async_helper_drop_private(struct async_rec *rec);
+
+/* ---- async_race.c ---- */
+
+/* Drive rec's race (rec->race): step every lane, start the next member
+ * when due, end the record with the winner or the last failure (lock
+ * held). */
+void async_race_advance(struct async_rec *rec);
+/* The next time rec's race needs a step without an event (UINT64_MAX:
+ * none; lock held). */
+uint64_t async_race_due(const struct async_rec *rec);
+/* Close rec's extra lanes (helper: also out of its epoll set when ep >= 0;
+ * lock held). */
+void async_race_close(struct async_rec *rec, int ep);
 
 #endif

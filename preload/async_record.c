@@ -162,6 +162,8 @@ static struct async_rec *rec_reset(struct async_rec *rec)
 	rec->nalias = 0;
 	rec->nregs = 0;
 	rec->error = 0;
+	rec->race = rec->first_running = rec->moved = false;
+	rec->nlanes = 0;
 	return rec;
 }
 

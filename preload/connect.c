@@ -102,6 +102,8 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	struct group_plan rest = {.all_down = way->plan.all_down,
 				  .race = way->plan.race,
 				  .group = way->plan.group};
+	struct tunnel_path path = way->path;
+	bool race;
 	int flags, rc;
 
 	*started = false;
@@ -117,9 +119,15 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	       rest.count * sizeof(rest.chains[0]));
 	memcpy(rest.member, way->plan.member + way->at,
 	       rest.count * sizeof(rest.member[0]));
-	rc = async_connect_start(fd, way->cfg, &way->choice, &rest, &way->path,
+	/* A race group races in parallel there too, unless the socket is
+	 * bound (a second socket cannot take its address); then its first
+	 * member gets the whole connect timeout. */
+	race = way->plan.race && rest.count > 1 && !race_socket_bound(fd);
+	if (race)
+		path.connect_ms = 0;
+	rc = async_connect_start(fd, way->cfg, &way->choice, &rest, &path,
 				 way->domain, (const struct sockaddr *)proxy,
-				 len, asked, target);
+				 len, asked, target, race);
 	*started = rc > 0; /* async_connect_start: 1 = started */
 	return rc < 0 ? rc : 0;
 }

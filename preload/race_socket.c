@@ -117,3 +117,13 @@ int race_socket_adopt(int fd, int from)
 	real.close(from);
 	return rc;
 }
+
+int race_socket_move(int fd, int from)
+{
+	int fd_flags = real.fcntl(fd, F_GETFD);
+
+	if (fd_flags < 0 ||
+	    real.dup3(from, fd, fd_flags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
+		return -errno;
+	return 0;
+}

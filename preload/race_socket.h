@@ -25,4 +25,9 @@ int race_socket_open(int like, int domain);
  * either way). */
 int race_socket_adopt(int fd, int from);
 
+/* The same without closing from, so that one connection can go onto
+ * several numbers; the status flags are from's own (the caller sets them).
+ * Returns 0 or -errno. */
+int race_socket_move(int fd, int from);
+
 #endif

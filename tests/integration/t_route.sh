@@ -154,8 +154,10 @@ grep -q "via socks5h://$HOST_ADDR:$DANTED_PORT (chain default of group fo, rule 
 say "failover: black hole and refusal skipped once per run (${ms} ms)"
 
 # Race: the black-holed member gets race_delay (300 ms), not the 10 s
-# connect_timeout, before danted is tried; a later process of the run goes
-# straight to danted.
+# connect_timeout, before danted is started beside it; danted wins and the
+# black hole is closed as the loser (curl's connects are non-blocking: the
+# race runs in the background). A later process of the run goes straight
+# to danted, the group's preferred member now.
 log=$SFY_TMP/race.log
 write_conf "$conf" "proxy socks5h://$HOST_ADDR:$DANTED_PORT" \
 	"connect_timeout 10" "race_delay 300ms" \
@@ -170,7 +172,9 @@ ms=$((($(date +%s%N) - start) / 1000000))
 expect_eq "race: two pages" "$out" "$HTTP_TOKEN
 $HTTP_TOKEN"
 expect_eq "race: black-holed member tried once" \
-	"$(grep -c '198.19.255.1:1080.*timed out (marked down)' "$log")" 1
+	"$(grep -c '198.19.255.1:1080' "$log")" 1
+grep -q '198.19.255.1:1080.*slower, closed' "$log" ||
+	fail "race: the black hole was not closed as the loser: $(cat "$log")"
 [ "$ms" -lt 4000 ] || fail "race took $ms ms (race_delay is 300 ms)"
 say "race: black hole given 300 ms once (${ms} ms for two fetches)"
 
@@ -249,6 +253,90 @@ grep -q "host=c.rg.test port=4700" "$LIVE_REC" ||
 	fail "race fast: the live member did not carry it: $(cat "$LIVE_REC")"
 [ "$ms" -lt 550 ] || fail "race fast: $ms ms: the slow member was awaited"
 say "race fast: the second member won in $ms ms"
+
+# The same races behind non-blocking connects (async_connect on, as curl
+# and event loops): the helper thread starts the next member on an extra
+# socket after race_delay, and an extra socket that wins is moved onto the
+# program's descriptor.
+race_run_nb() {
+	in_ns env SOCKSIFY_LOG_FILE="$log" "$SOCKSIFY" -v -f "$conf" \
+		"$PROGS/connect_errno" -n -t 20000 -s nonblocking "$1" 4700
+}
+# 4. Black-holed first member, live second: the live one wins on its extra
+# socket, the black hole is closed as the loser, not waited out.
+log=$SFY_TMP/race-nb-hole.log
+race_conf 300ms "socks5h://198.19.255.1:1080 socks5h://$HOST_ADDR:$LIVE_PORT"
+start=$(date +%s%N)
+out=$(race_run_nb d.rg.test) || fail "race nb hole: $out $(cat "$log")"
+ms=$(ms_since "$start")
+expect_eq "race nb hole: echo" "$out" "OK
+ECHO nonblocking"
+[ "$ms" -ge 300 ] && [ "$ms" -lt 2500 ] ||
+	fail "race nb hole: $ms ms (race_delay 300 ms, connect_timeout 10 s)"
+grep -q "198.19.255.1:1080.*slower, closed" "$log" ||
+	fail "race nb hole: the black hole was not closed as the loser: $(cat "$log")"
+say "race nb hole: non-blocking connect in $ms ms"
+# 5. A slow first member (handshake 2 x 300 ms) and a live second one: the
+# second opens first and wins; the slow one is closed, not marked down.
+log=$SFY_TMP/race-nb-fast.log
+race_conf 100ms "socks5h://127.0.0.1:$SLOW_PORT socks5h://$HOST_ADDR:$LIVE_PORT"
+: >"$LIVE_REC"
+start=$(date +%s%N)
+out=$(race_run_nb e.rg.test) || fail "race nb fast: $out $(cat "$log")"
+ms=$(ms_since "$start")
+expect_eq "race nb fast: echo" "$out" "OK
+ECHO nonblocking"
+grep -q "host=e.rg.test port=4700" "$LIVE_REC" ||
+	fail "race nb fast: the live member did not carry it: $(cat "$LIVE_REC")"
+[ "$ms" -lt 550 ] || fail "race nb fast: $ms ms: the slow member was awaited"
+grep -q "127.0.0.1:$SLOW_PORT.*marked down" "$log" &&
+	fail "race nb fast: the slow member was marked down: $(cat "$log")"
+say "race nb fast: the second member won in $ms ms"
+# 6. A first member whose TCP connect is slower than race_delay (its first
+# SYN goes to a wrong neighbour address; the retransmission 1 s later gets
+# through) and a black-holed second: the first still wins, in its own time,
+# not the black hole's connect timeout, and is not marked down.
+SLOWSYN_ADDR=198.19.$third.1
+ip addr add "$SLOWSYN_ADDR/32" dev "$HOST_IF" || fail "slow-SYN address"
+in_ns ip route add "$SLOWSYN_ADDR/32" dev "$NS_IF" || fail "slow-SYN route"
+start_fault ok --listen "$SLOWSYN_ADDR"
+SLOWSYN_PORT=$FAULT_PORT
+SLOWSYN_REC=$FAULT_REC
+HOST_MAC=$(cat "/sys/class/net/$HOST_IF/address")
+log=$SFY_TMP/race-nb-slowsyn.log
+race_conf 100ms "socks5h://$SLOWSYN_ADDR:$SLOWSYN_PORT socks5h://198.19.255.1:1080"
+in_ns ip neigh replace "$SLOWSYN_ADDR" lladdr 02:00:00:00:00:02 \
+	dev "$NS_IF" nud permanent || fail "slow-SYN neighbour"
+(
+	sleep 0.4
+	in_ns ip neigh replace "$SLOWSYN_ADDR" lladdr "$HOST_MAC" \
+		dev "$NS_IF" nud permanent
+) &
+fixer=$!
+start=$(date +%s%N)
+out=$(race_run_nb f.rg.test) || fail "race nb slow SYN: $out $(cat "$log")"
+ms=$(ms_since "$start")
+wait "$fixer"
+expect_eq "race nb slow SYN: echo" "$out" "OK
+ECHO nonblocking"
+grep -q "host=f.rg.test port=4700" "$SLOWSYN_REC" ||
+	fail "race nb slow SYN: the slow member did not carry it: $(cat "$SLOWSYN_REC")"
+[ "$ms" -ge 900 ] && [ "$ms" -lt 4000 ] ||
+	fail "race nb slow SYN: $ms ms (SYN retransmitted after 1 s, connect_timeout 10 s)"
+grep -q "$SLOWSYN_ADDR:$SLOWSYN_PORT.*marked down" "$log" &&
+	fail "race nb slow SYN: the slow member was marked down: $(cat "$log")"
+say "race nb slow SYN: the slow member won in $ms ms"
+# 7. An event loop with epoll registrations made before connect (edge
+# triggered), 4 connects at once through a black-holed first member: each
+# winner is moved onto the program's descriptor and registered again.
+log=$SFY_TMP/race-nb-epoll.log
+race_conf 200ms "socks5h://198.19.255.1:1080 socks5h://$HOST_ADDR:$LIVE_PORT"
+echo "route 127.0.0.1 port 4800 via rg" >>"$conf"
+out=$(in_ns env SOCKSIFY_LOG_FILE="$log" timeout 30 "$SOCKSIFY" -v \
+	-f "$conf" "$PROGS/asyncconn" 127.0.0.1 4800 4 pre 2>&1) ||
+	fail "race nb epoll: $out $(cat "$log")"
+expect_contains "race nb epoll" "$out" "ok 4"
+say "race nb epoll: $out"
 
 # Failover on a blocking socket (the handshake runs inside connect()):
 # general failure (REP 1) is the proxy's own, so the next member is tried;
