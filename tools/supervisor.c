@@ -74,6 +74,7 @@
 #include "supervise.h"
 #include "supervisor.h"
 #include "supervisor_dns.h"
+#include "supervisor_race.h"
 #include "supervisor_sockets.h"
 #include "tunnel.h"
 
@@ -1015,9 +1016,89 @@ static int supervisor_attempt(struct supervisor_call *call, int sock,
 	return rc;
 }
 
+/* Whether the caller's descriptor fd is close-on-exec, from
+ * /proc/PID/fdinfo/FD ("flags:" in octal). */
+static bool supervisor_fd_cloexec(const struct supervisor_call *call, int fd)
+{
+	char path[64], buf[256], *at;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)call->notif.pid,
+		 fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	n = read(f, buf, sizeof buf - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	at = strstr(buf, "flags:");
+	return at && (strtoul(at + 6, NULL, 8) & O_CLOEXEC);
+}
+
+/* Put won, an extra socket that won a race, in the caller's place at the
+ * number it connected (SECCOMP_ADDFD_FLAG_SETFD: the kernel closes the
+ * program's own there), keeping its close-on-exec flag. Returns 0 or
+ * -errno (-ENOENT: the caller left the call). */
+static int supervisor_adopt(const struct supervisor_call *call, int won)
+{
+	int fd = (int)call->notif.data.args[0];
+	struct seccomp_notif_addfd add = {
+	    .id = call->notif.id,
+	    .flags = SECCOMP_ADDFD_FLAG_SETFD,
+	    .srcfd = (uint32_t)won,
+	    .newfd = (uint32_t)fd,
+	    .newfd_flags = supervisor_fd_cloexec(call, fd) ? O_CLOEXEC : 0,
+	};
+
+	if (ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A race group's plan in parallel (supervisor_race.c); an extra socket
+ * that wins is installed in the program. Returns 0 or -errno. */
+static int supervisor_raced(struct supervisor_call *call, int sock, int family,
+			    const struct endpoint *asked,
+			    const struct endpoint *target,
+			    const struct group_plan *plan, uint64_t limit)
+{
+	const struct supervisor_race sr = {
+	    .cfg = &sv.cfg,
+	    .proxy = sv.proxy,
+	    .health = sv.health,
+	    .plan = plan,
+	    .target = target,
+	    .pid = (int)call->notif.pid,
+	    .fd = (int)call->notif.data.args[0],
+	    .sock = sock,
+	    .family = family,
+	    .limit_ms = limit,
+	};
+	int won = supervisor_race_run(&sr), rc = 0;
+
+	if (won < 0)
+		return won;
+	if (won != sock) {
+		rc = supervisor_adopt(call, won);
+		if (rc == 0)
+			supervisor_remember(won, family, asked, NULL);
+		else if (rc != -ENOENT)
+			log_error("pid %d fd %d: cannot install the race's "
+				  "winner: %s",
+				  sr.pid, sr.fd, strerror(-rc));
+		close(won);
+		return rc;
+	}
+	supervisor_remember(sock, family, asked, NULL);
+	return 0;
+}
+
 /* A TCP connect() to a destination the routes send through via: the
  * chains of its plan in turn, while one fails for a reason of its own,
- * within one connect deadline. */
+ * within one connect deadline (a race group: in parallel). */
 static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
 			    const struct endpoint *asked,
 			    const struct endpoint *target,
@@ -1032,6 +1113,9 @@ static int supervisor_proxy(struct supervisor_call *call, int sock, int family,
 	unsigned i;
 
 	group_plan(&sv.cfg, sv.health, via, now, &plan);
+	if (supervisor_race_fits(sock, &plan))
+		return supervisor_raced(call, sock, family, asked, target,
+					&plan, limit);
 	for (i = 0; i < plan.count; i++) {
 		rc = supervisor_attempt(call, sock, family, &plan, i,
 					plan.count > 1 ? limit : 0, target,

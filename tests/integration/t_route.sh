@@ -305,14 +305,19 @@ SLOWSYN_REC=$FAULT_REC
 HOST_MAC=$(cat "/sys/class/net/$HOST_IF/address")
 log=$SFY_TMP/race-nb-slowsyn.log
 race_conf 100ms "socks5h://$SLOWSYN_ADDR:$SLOWSYN_PORT socks5h://198.19.255.1:1080"
-in_ns ip neigh replace "$SLOWSYN_ADDR" lladdr 02:00:00:00:00:02 \
-	dev "$NS_IF" nud permanent || fail "slow-SYN neighbour"
-(
-	sleep 0.4
-	in_ns ip neigh replace "$SLOWSYN_ADDR" lladdr "$HOST_MAC" \
-		dev "$NS_IF" nud permanent
-) &
-fixer=$!
+# slow_syn_arm — the next SYN to SLOWSYN_ADDR is lost (a wrong neighbour
+# address for 0.4 s); sets fixer, the PID that puts the right one back.
+slow_syn_arm() {
+	in_ns ip neigh replace "$SLOWSYN_ADDR" lladdr 02:00:00:00:00:02 \
+		dev "$NS_IF" nud permanent || fail "slow-SYN neighbour"
+	(
+		sleep 0.4
+		in_ns ip neigh replace "$SLOWSYN_ADDR" lladdr "$HOST_MAC" \
+			dev "$NS_IF" nud permanent
+	) &
+	fixer=$!
+}
+slow_syn_arm
 start=$(date +%s%N)
 out=$(race_run_nb f.rg.test) || fail "race nb slow SYN: $out $(cat "$log")"
 ms=$(ms_since "$start")
@@ -337,6 +342,58 @@ out=$(in_ns env SOCKSIFY_LOG_FILE="$log" timeout 30 "$SOCKSIFY" -v \
 	fail "race nb epoll: $out $(cat "$log")"
 expect_contains "race nb epoll" "$out" "ok 4"
 say "race nb epoll: $out"
+
+# The same races for a static program under the seccomp supervisor: the
+# supervisor races the members on its copy of the program's socket and on
+# extra sockets, and installs an extra winner in the program's place
+# (SECCOMP_IOCTL_NOTIF_ADDFD). staticnet connects by address.
+STATICNET=$SFY_BUILD/progs_static/staticnet
+SDEST=198.19.250.9
+# static_race NAME CONNECT-MODE PORT — staticnet through the race group.
+static_race() {
+	echo "route $SDEST port $3 via rg" >>"$conf"
+	log=$SFY_TMP/race-static-$1.log
+	start=$(date +%s%N)
+	out=$(in_ns env SOCKSIFY_LOG_FILE="$log" timeout 30 "$SOCKSIFY" -v \
+		-f "$conf" "$STATICNET" "$2" "$SDEST" "$3" 2>&1) ||
+		fail "race static $1: $out $(cat "$log")"
+	ms=$(ms_since "$start")
+}
+# S1. Black-holed first member, live second.
+race_conf 300ms "socks5h://198.19.255.1:1080 socks5h://$HOST_ADDR:$LIVE_PORT"
+: >"$LIVE_REC"
+static_race hole errno 4901
+expect_eq "race static hole" "$out" ok
+grep -q "port=4901" "$LIVE_REC" ||
+	fail "race static hole: the live member did not carry it: $(cat "$LIVE_REC")"
+[ "$ms" -ge 300 ] && [ "$ms" -lt 2500 ] ||
+	fail "race static hole: $ms ms (race_delay 300 ms, connect_timeout 10 s)"
+grep -q "198.19.255.1:1080.*slower, closed" "$log" ||
+	fail "race static hole: the black hole was not closed as the loser: $(cat "$log")"
+say "race static hole: the live member won in $ms ms"
+# S2. A first member whose TCP connect is slower than race_delay, a
+# black-holed second: the first wins in its own time, not marked down.
+race_conf 100ms "socks5h://$SLOWSYN_ADDR:$SLOWSYN_PORT socks5h://198.19.255.1:1080"
+slow_syn_arm
+static_race slowsyn errno 4902
+wait "$fixer"
+expect_eq "race static slow SYN" "$out" ok
+grep -q "port=4902" "$SLOWSYN_REC" ||
+	fail "race static slow SYN: the slow member did not carry it: $(cat "$SLOWSYN_REC")"
+[ "$ms" -ge 900 ] && [ "$ms" -lt 4000 ] ||
+	fail "race static slow SYN: $ms ms (SYN retransmitted after 1 s, connect_timeout 10 s)"
+say "race static slow SYN: the slow member won in $ms ms"
+# S3. A slow first member (handshake) and a live second on a non-blocking
+# socket: the second wins on its extra socket, which the program then
+# uses (that member relays to the web server).
+start_fault ok --listen "$HOST_ADDR" --serve relay --target "127.0.0.1:$HTTP_PORT"
+race_conf 100ms "socks5h://127.0.0.1:$SLOW_PORT socks5h://$HOST_ADDR:$FAULT_PORT"
+static_race fast nonblock 4903
+expect_contains "race static fast: the page over the winner" "$out" "$HTTP_TOKEN"
+grep -q "port=4903" "$FAULT_REC" ||
+	fail "race static fast: the live member did not carry it: $(cat "$FAULT_REC")"
+[ "$ms" -lt 1000 ] || fail "race static fast: $ms ms: the slow member was awaited"
+say "race static fast: the second member won in $ms ms"
 
 # Failover on a blocking socket (the handshake runs inside connect()):
 # general failure (REP 1) is the proxy's own, so the next member is tried;
