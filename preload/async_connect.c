@@ -128,7 +128,9 @@ static void rec_wait(struct async_rec *rec)
 	rec->pollers++;
 	async_lock_release();
 	real.poll(&pfd, 1,
-		  netio_remaining_ms(tunnel_run_deadline(&rec->run)) +
+		  netio_remaining_ms(rec->race
+					 ? async_race_due(rec)
+					 : tunnel_run_deadline(&rec->run)) +
 		      ASYNC_WAIT_SLACK_MS);
 	async_lock_acquire();
 	rec->pollers--;

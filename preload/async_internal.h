@@ -154,8 +154,9 @@ void async_helper_drop_private(struct async_rec *rec);
  * when due, end the record with the winner or the last failure (lock
  * held). */
 void async_race_advance(struct async_rec *rec);
-/* The next time rec's race needs a step without an event (UINT64_MAX:
- * none; lock held). */
+/* The next time rec's race needs a step without an event: a deadline, the
+ * next member's start, or 0 (now) when nothing is under way (lock
+ * held). */
 uint64_t async_race_due(const struct async_rec *rec);
 /* Close rec's extra lanes (helper: also out of its epoll set when ep >= 0;
  * lock held). */

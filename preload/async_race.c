@@ -31,18 +31,19 @@
 
 #define ASYNC_RACE_TEXT 1200 /* a proxy URL and its chain, group, rule */
 
-/* Log lane's end (a failure that the race goes on after, or a loser
- * closed). */
-static void race_log(const struct async_rec *rec, unsigned chain,
-		     const char *what)
+/* Log a member's end: a failure the race goes on after (with note), or
+ * a loser closed. */
+static void race_log(const struct async_rec *rec, enum log_level level,
+		     unsigned chain, const char *what, const char *note)
 {
 	char dest[ENDPOINT_TEXT_MAX], via[ASYNC_RACE_TEXT];
 	int fd = rec->nalias ? rec->alias[0] : -1;
 
+	if (!log_enabled(level))
+		return;
 	endpoint_format(&rec->run.dest, dest, sizeof dest);
 	group_describe(rec->run.cfg, &rec->choice, chain, via, sizeof via);
-	log_info("fd %d: %s via %s: %s (asynchronous race)", fd, dest, via,
-		 what);
+	log_write(level, "fd %d: %s via %s: %s%s", fd, dest, via, what, note);
 }
 
 /* A member's run failed with rc: marked down when the failure is its own.
@@ -55,9 +56,8 @@ static bool race_failed(struct async_rec *rec, const struct tunnel_run *run,
 		return false;
 	health_mark_down(socksify_health(), chain,
 			 netio_now_ms() + rec->run.cfg->down_time_ms);
-	if (log_enabled(LOG_INFO))
-		race_log(rec, chain,
-			 run->res.why ? run->res.why : "failed (marked down)");
+	race_log(rec, LOG_ERROR, chain, run->res.why ? run->res.why : "failed",
+		 " (marked down)");
 	return true;
 }
 
@@ -78,9 +78,10 @@ static void race_close_lane(struct async_rec *rec, unsigned k, int ep)
 void async_race_close(struct async_rec *rec, int ep)
 {
 	for (unsigned k = 0; k < rec->nlanes; k++) {
-		if (rec->lanes[k].running && log_enabled(LOG_INFO))
-			race_log(rec, rec->plan.chains[rec->lanes[k].at],
-				 "slower, closed");
+		if (rec->lanes[k].running)
+			race_log(rec, LOG_INFO,
+				 rec->plan.chains[rec->lanes[k].at],
+				 "slower, closed", "");
 		race_close_lane(rec, k, ep);
 	}
 	rec->nlanes = 0;
@@ -118,7 +119,8 @@ uint64_t async_race_due(const struct async_rec *rec)
 			nearest = tunnel_run_deadline(&rec->lanes[k].run);
 	if (race_may_start(rec, 0) && rec->race_next_ms < nearest)
 		nearest = rec->race_next_ms;
-	return nearest;
+	/* Nothing under way or to come: the next step ends the race. */
+	return nearest == UINT64_MAX ? 0 : nearest;
 }
 
 /* Start the next member on an extra socket. Returns 0 (under way) or
@@ -177,8 +179,8 @@ static int race_move(struct async_rec *rec, unsigned k)
 
 	if (status < 0)
 		return -errno;
-	if (rec->first_running && log_enabled(LOG_INFO))
-		race_log(rec, rec->chain, "slower, closed");
+	if (rec->first_running)
+		race_log(rec, LOG_INFO, rec->chain, "slower, closed", "");
 	rec->first_running = false;
 	real.connect(rec->priv, &unspec, sizeof unspec);
 	for (int i = 0; rc == 0 && i < rec->nalias; i++)

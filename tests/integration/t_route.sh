@@ -331,6 +331,15 @@ grep -q "host=f.rg.test port=4700" "$SLOWSYN_REC" ||
 grep -q "$SLOWSYN_ADDR:$SLOWSYN_PORT.*marked down" "$log" &&
 	fail "race nb slow SYN: the slow member was marked down: $(cat "$log")"
 say "race nb slow SYN: the slow member won in $ms ms"
+# 4b. Every member refuses: the race ends at once with the last refusal.
+log=$SFY_TMP/race-nb-refused.log
+race_conf 300ms "socks5h://127.0.0.1:9 socks5h://127.0.0.1:7"
+start=$(date +%s%N)
+out=$(race_run_nb r.rg.test)
+ms=$(ms_since "$start")
+expect_eq "race nb all refused" "$out" ECONNREFUSED
+[ "$ms" -lt 2000 ] || fail "race nb all refused: $ms ms"
+say "race nb all refused: ECONNREFUSED in $ms ms"
 # 7. An event loop with epoll registrations made before connect (edge
 # triggered), 4 connects at once through a black-holed first member: each
 # winner is moved onto the program's descriptor and registered again.
@@ -393,6 +402,8 @@ expect_contains "race static fast: the page over the winner" "$out" "$HTTP_TOKEN
 grep -q "port=4903" "$FAULT_REC" ||
 	fail "race static fast: the live member did not carry it: $(cat "$FAULT_REC")"
 [ "$ms" -lt 1000 ] || fail "race static fast: $ms ms: the slow member was awaited"
+grep -q "127.0.0.1:$SLOW_PORT.*slower, closed" "$log" ||
+	fail "race static fast: the slow member was not closed as the loser: $(cat "$log")"
 say "race static fast: the second member won in $ms ms"
 
 # Failover on a blocking socket (the handshake runs inside connect()):
