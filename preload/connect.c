@@ -119,9 +119,10 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	       rest.count * sizeof(rest.chains[0]));
 	memcpy(rest.member, way->plan.member + way->at,
 	       rest.count * sizeof(rest.member[0]));
-	/* A race group races in parallel there too, unless the socket is
-	 * bound (a second socket cannot take its address); then its first
-	 * member gets the whole connect timeout. */
+	/* A race group races in parallel there too (async_race.c), unless
+	 * the socket is bound (a second socket cannot take its address).
+	 * Racing, the first member keeps the whole connect timeout: the next
+	 * ones start beside it instead of cutting it short. */
 	race = way->plan.race && rest.count > 1 && !race_socket_bound(fd);
 	if (race)
 		path.connect_ms = 0;
