@@ -6,7 +6,8 @@
 # SOCKSIFY_GSSAPI, a proxy that aborts, truncates, answers another level or
 # a bad frame, no ticket, a missing library, levels refused before a byte
 # is sent, and the library's own "KDC" lookup and connection reaching libc
-# unproxied. Fast (no Kerberos); the real one is t_gssapi.sh.
+# unproxied, and a static program under the seccomp supervisor. Fast (no
+# Kerberos); the real one is t_gssapi.sh.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 [ -x "$PROGS/connect_errno" ] || fail "no $PROGS/connect_errno (run make)"
@@ -97,6 +98,27 @@ FAKEGSS_KDC=localhost:$ECHO_PORT run OK -s kdc
 expect_eq "$CASE greetings" "$(recorded 'greeting')" 1
 stop_pid "$FAULT_PID"
 say "the GSS-API library's lookups and connections go to libc"
+
+# A static program: the seccomp supervisor runs the same handshake.
+STATIC=$SFY_BUILD/progs_static/staticnet
+supervised=0
+if [ -x "$STATIC" ]; then
+	"$SOCKSIFY_HELPER" preflight "$STATIC" >/dev/null 2>&1
+	[ $? = 4 ] && supervised=1 # 4: it runs under the supervisor
+fi
+if [ $supervised = 1 ]; then
+	CASE=static
+	start_fault gssapi
+	gss_proxy
+	out=$(timeout 20 "$SOCKSIFY" -q -f "$conf" "$STATIC" errno "$DEST" \
+		"$DEST_PORT" 2>"$SFY_TMP/run.err")
+	expect_eq "$CASE" "$out" ok
+	expect_eq "$CASE protection" "$(recorded 'gssapi protection=0$')" 1
+	stop_pid "$FAULT_PID"
+	say "a static program under the supervisor"
+else
+	say "no supervisor here: static case skipped"
+fi
 
 # --- failures ---------------------------------------------------------------
 # gss_fail WANT FAULT-OPTIONS — blocking and non-blocking.
