@@ -5,8 +5,9 @@
 # three context rounds, the protection level, the service name, -x with
 # SOCKSIFY_GSSAPI, a proxy that aborts, truncates, answers another level or
 # a bad frame, no ticket, a missing library, levels refused before a byte
-# is sent, and the library's own "KDC" lookup and connection reaching libc
-# unproxied, and a static program under the seccomp supervisor. Fast (no
+# is sent, the library's own "KDC" lookup and connection reaching libc
+# unproxied, a static program under the seccomp supervisor, and the
+# doctor's lines. Fast (no
 # Kerberos); the real one is t_gssapi.sh.
 . "$(dirname "$0")/lib.sh"
 sfy_init
@@ -119,6 +120,20 @@ if [ $supervised = 1 ]; then
 else
 	say "no supervisor here: static case skipped"
 fi
+
+# The doctor names the method, and says what to do without a ticket.
+CASE=doctor
+start_fault gssapi
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT gssapi"
+out=$(timeout 30 "$SOCKSIFY" doctor -f "$conf" --target "$DEST:$DEST_PORT" \
+	2>&1)
+expect_contains "$CASE" "$out" "methods: GSS-API offered and accepted"
+out=$(FAKEGSS_NO_CRED=1 timeout 30 "$SOCKSIFY" doctor -f "$conf" \
+	--target "$DEST:$DEST_PORT" 2>&1)
+expect_contains "$CASE, no ticket" "$out" \
+	"gssapi: no Kerberos ticket for the GSS-API proxy (run kinit) (asked for rcmd@127.0.0.1); fix: get a Kerberos ticket with kinit"
+stop_pid "$FAULT_PID"
+say "doctor: the methods line, and kinit without a ticket"
 
 # --- failures ---------------------------------------------------------------
 # gss_fail WANT FAULT-OPTIONS — blocking and non-blocking.

@@ -112,10 +112,11 @@ static status_t first_call(status_t *minor, void **ctx, const char *name,
 			   struct buffer *out)
 {
 	const char *kdc = getenv("FAKEGSS_KDC");
+	const char *no_cred = getenv("FAKEGSS_NO_CRED");
 	char token[512];
 	int n;
 
-	if (getenv("FAKEGSS_NO_CRED")) {
+	if (no_cred && no_cred[0]) {
 		*minor = 2;
 		return S_NO_CRED;
 	}
