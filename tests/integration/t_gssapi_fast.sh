@@ -2,13 +2,13 @@
 # GSS-API (RFC 1961) against our fault server's "gssapi" mode, with the fake
 # GSS-API library (tests/integration/fakegss/) loaded in place of
 # libgssapi_krb5.so.2 through SOCKSIFY_GSSAPI_LIBRARY: the framing, one and
-# three context rounds, CONNECT, UDP ASSOCIATE and BIND, the protection level, the service name, -x with
-# SOCKSIFY_GSSAPI, a proxy that aborts, truncates, answers another level or
-# a bad frame, no ticket, a missing library, levels refused before a byte
-# is sent, the library's own "KDC" lookup and connection reaching libc
-# unproxied, a static program under the seccomp supervisor, and the
-# doctor's lines. Fast (no
-# Kerberos); the real one is t_gssapi.sh.
+# three context rounds, CONNECT, UDP ASSOCIATE and BIND, the protection
+# level, the service name, -x with SOCKSIFY_GSSAPI, a proxy that aborts,
+# truncates, answers another level or a bad frame, no ticket, a missing
+# library, levels refused before a byte is sent, the library's own "KDC"
+# lookup and connection reaching libc unproxied, a static program under
+# the seccomp supervisor, and the doctor's lines. Fast (no Kerberos); the
+# real one is t_gssapi.sh.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 [ -x "$PROGS/connect_errno" ] || fail "no $PROGS/connect_errno (run make)"
