@@ -9,8 +9,13 @@
 
 #include "endpoint.h"
 
-#define PROXY_DEFAULT_PORT   1080
-#define PROXY_CREDENTIAL_MAX 255 /* RFC 1929: one length byte */
+#define PROXY_DEFAULT_PORT	 1080
+#define PROXY_CREDENTIAL_MAX	 255 /* RFC 1929: one length byte */
+#define PROXY_GSSAPI_SERVICE_MAX 63
+/* Room for "service@host" (proxy_gssapi_target()). */
+#define PROXY_GSSAPI_TARGET_MAX                                                \
+	(PROXY_GSSAPI_SERVICE_MAX + 2 + ENDPOINT_NAME_MAX)
+#define PROXY_GSSAPI_SERVICE_DEFAULT "rcmd" /* as Dante and curl */
 
 enum proxy_type {
 	PROXY_SOCKS4,  /* socks4://  IPv4 only, names resolved locally */
@@ -34,6 +39,13 @@ struct proxy {
 	bool pipeline;
 	/* user/password are isolate_apply()'s, not the URL's (isolate.h) */
 	bool isolated;
+	/* Authenticate with GSS-API (RFC 1961, config "proxy URL gssapi" or
+	 * SOCKSIFY_GSSAPI=1; SOCKS5 only): the context is asked for the
+	 * host-based service gssapi_service@HOST, HOST as the URL writes
+	 * it, then gssapi_protection (enum gssmsg_protection) is agreed. */
+	bool gssapi;
+	uint8_t gssapi_protection;
+	char gssapi_service[PROXY_GSSAPI_SERVICE_MAX + 1];
 };
 
 /* Parse "socks5h://user:pass@host:port". Accepted schemes: socks4, socks4a,
@@ -59,6 +71,12 @@ const char *proxyurl_format(const struct proxy *p, char *buf, size_t cap);
  * unchanged. The result is cut to fit and always NUL-terminated. Returns buf.
  */
 const char *proxyurl_redact(const char *text, char *buf, size_t cap);
+
+/* The GSS-API host-based service name of p: "service@host", the service
+ * p->gssapi_service (default PROXY_GSSAPI_SERVICE_DEFAULT) and the host as
+ * the URL writes it (a name, or an address without brackets), into
+ * buf[0..cap) (NUL-terminated, cut to fit). Returns buf. */
+const char *proxy_gssapi_target(const struct proxy *p, char *buf, size_t cap);
 
 /* True for the types that send host names to the proxy. */
 bool proxy_sends_names(const struct proxy *p);

@@ -14,6 +14,7 @@
 #include "directset.h"
 #include "fdtab.h"
 #include "group.h"
+#include "gssapi.h"
 #include "hooks.h"
 #include "log.h"
 #include "race.h"
@@ -90,6 +91,25 @@ static int stream_tunnel(int fd, const struct stream_way *way,
 	return rc;
 }
 
+/* Whether any chain this connect may still try, from the current attempt
+ * on, has a GSS-API hop. */
+static bool stream_uses_gssapi(const struct stream_way *way)
+{
+	const struct proxy *hops;
+	unsigned count;
+
+	for (unsigned i = way->at; i < way->plan.count; i++) {
+		hops = config_chain_hops(way->cfg, way->plan.chains[i], &count);
+		for (unsigned h = 0; h < count; h++)
+			if (hops[h].gssapi)
+				return true;
+	}
+	for (unsigned h = 0; h < way->path.count; h++)
+		if (way->path.hops[h].gssapi)
+			return true;
+	return false;
+}
+
 /* Start the handshake in the background when the config allows it and the
  * program's socket is non-blocking. Returns 0 with *started set (then
  * *nonblocking is true; false: take the synchronous path), or -errno. */
@@ -107,7 +127,9 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	int flags, rc;
 
 	*started = false;
-	if (!way->cfg->async_connect)
+	/* GSS-API calls may block on the KDC and make connections of their
+	 * own: never on the background thread, which holds async_lock. */
+	if (!way->cfg->async_connect || stream_uses_gssapi(way))
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))
@@ -302,6 +324,8 @@ static void stream_race_close(const struct stream_racer *sr,
 				 endpoint_format(sr->target, dest, sizeof dest),
 				 via_text(sr->way, via, sizeof via));
 		}
+		if ((int)i != keep)
+			tunnel_run_release(&lanes[i].run);
 		if (i > 0 && lanes[i].fd >= 0 && (int)i != keep)
 			real.close(lanes[i].fd);
 	}
@@ -658,7 +682,8 @@ SOCKSIFY_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	int rc = HOOK_PASS;
 
 	real_init();
-	if (!sa || len < sizeof sa->sa_family)
+	/* The GSS-API library talking to its KDC during a handshake. */
+	if (!sa || len < sizeof sa->sa_family || gssapi_bypass())
 		return real.connect(fd, sa, len);
 	if (sa->sa_family == AF_UNSPEC)
 		rc = connect_unspec(fd, sa, len);
