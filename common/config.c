@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "config_internal.h"
+#include "gssmsg.h"
 
 /* The built-in defaults (see config_defaults() in config.h). */
 #define CONFIG_DEFAULT_PROXY_HOST    "127.0.0.1"
@@ -370,6 +371,81 @@ static int apply_env_pipeline(struct config *cfg, const char *text)
 	return 0;
 }
 
+/* SOCKSIFY_GSSAPI: "1" turns GSS-API on for every proxy of the default
+ * chain, which must all be SOCKS5; "0", empty or unset leaves each
+ * proxy's own setting. */
+static int apply_env_gssapi_on(struct config *cfg, const char *text)
+{
+	unsigned i;
+
+	if (!text || !text[0] || strcmp(text, "0") == 0)
+		return 0;
+	if (strcmp(text, "1") != 0)
+		return config_fail(cfg, "SOCKSIFY_GSSAPI: expected 0 or 1");
+	for (i = 0; i < cfg->proxy_count; i++) {
+		if (!proxy_is_socks5(&cfg->proxies[i]))
+			return config_fail(cfg,
+					   "SOCKSIFY_GSSAPI needs socks5:// or "
+					   "socks5h:// proxies");
+		cfg->proxies[i].gssapi = true;
+	}
+	return 0;
+}
+
+/* SOCKSIFY_GSSAPI_SERVICE and SOCKSIFY_GSSAPI_PROTECTION for every GSS-API
+ * proxy of the default chain. */
+static int apply_env_gssapi_words(struct config *cfg, const char *service,
+				  const char *protection)
+{
+	struct proxy *p;
+	uint8_t level = GSSMSG_PROTECT_CLEAR;
+	size_t len = service ? strlen(service) : 0;
+
+	if (len > PROXY_GSSAPI_SERVICE_MAX ||
+	    (service && strspn(service, "abcdefghijklmnopqrstuvwxyz"
+					"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"0123456789._-") != len))
+		return config_fail(cfg, "SOCKSIFY_GSSAPI_SERVICE: expected a "
+					"service name of 1 to 63 letters, "
+					"digits, '.', '_' or '-'");
+	if (protection && protection[0] &&
+	    gssmsg_protection_parse(protection, &level) < 0)
+		return config_fail(cfg, "SOCKSIFY_GSSAPI_PROTECTION: expected "
+					"clear, integrity or confidentiality");
+	for (unsigned i = 0; i < cfg->proxy_count; i++) {
+		p = &cfg->proxies[i];
+		if (!p->gssapi)
+			continue;
+		if (len)
+			snprintf(p->gssapi_service, sizeof(p->gssapi_service),
+				 "%s", service);
+		if (protection && protection[0])
+			p->gssapi_protection = level;
+	}
+	return 0;
+}
+
+static int apply_env_gssapi(struct config *cfg, const struct config_env *env)
+{
+	int rc = apply_env_gssapi_on(cfg, env->gssapi);
+
+	if (rc == 0)
+		rc = apply_env_gssapi_words(cfg, env->gssapi_service,
+					    env->gssapi_protection);
+	return rc;
+}
+
+bool config_uses_gssapi(const struct config *cfg)
+{
+	for (unsigned i = 0; i < cfg->proxy_count; i++)
+		if (cfg->proxies[i].gssapi)
+			return true;
+	for (unsigned i = 0; i < cfg->chain_hop_count; i++)
+		if (cfg->chain_hops[i].gssapi)
+			return true;
+	return false;
+}
+
 /* SOCKSIFY_LOG overrides the file's level. */
 static int apply_env_log_level(struct config *cfg, const char *text)
 {
@@ -392,6 +468,9 @@ void config_env_read(struct config_env *env, const char *(*get)(const char *))
 	    .proxy_url = get("SOCKSIFY_PROXY"),
 	    .log_level = get("SOCKSIFY_LOG"),
 	    .pipeline = get("SOCKSIFY_PIPELINE"),
+	    .gssapi = get("SOCKSIFY_GSSAPI"),
+	    .gssapi_service = get("SOCKSIFY_GSSAPI_SERVICE"),
+	    .gssapi_protection = get("SOCKSIFY_GSSAPI_PROTECTION"),
 	    .xdg_config_home = get("XDG_CONFIG_HOME"),
 	    .home = get("HOME"),
 	    .proxy_file = get("SOCKSIFY_PROXY_FILE"),
@@ -413,6 +492,8 @@ int config_load(struct config *cfg, const struct config_env *env,
 		rc = apply_env_proxy_file(cfg, env, io);
 	if (rc == 0)
 		rc = apply_env_pipeline(cfg, env->pipeline);
+	if (rc == 0)
+		rc = apply_env_gssapi(cfg, env);
 	if (rc == 0)
 		rc = apply_env_log_level(cfg, env->log_level);
 	else if (env->log_level)

@@ -207,6 +207,13 @@ struct config_env {
 	const char *proxy_url; /* -x / SOCKSIFY_PROXY: replaces the chain */
 	const char *log_level; /* SOCKSIFY_LOG: none|error|warn|info|debug */
 	const char *pipeline; /* SOCKSIFY_PIPELINE: "1" pipelines every proxy */
+	/* SOCKSIFY_GSSAPI: "1" authenticates to every SOCKS5 proxy of the
+	 * default chain with GSS-API; SOCKSIFY_GSSAPI_SERVICE and
+	 * SOCKSIFY_GSSAPI_PROTECTION then set the service name and the
+	 * protection level of every GSS-API proxy of that chain. */
+	const char *gssapi;
+	const char *gssapi_service;
+	const char *gssapi_protection;
 	const char *xdg_config_home;
 	const char *home;
 	/* The system-wide file; NULL means "/etc/socksify.conf" (tests
@@ -254,6 +261,10 @@ int config_load(struct config *cfg, const struct config_env *env,
 /* Derive settings that depend on others (remote_dns from its mode) and
  * check consistency (names over a socks4 hop, ...). Returns 0 or -EINVAL. */
 int config_finish(struct config *cfg);
+
+/* True when any proxy of cfg (a proxy line or a chain's hop) uses
+ * GSS-API. */
+bool config_uses_gssapi(const struct config *cfg);
 
 /* Whether cfg lets any listener get a BIND: bind auto or on, and a SOCKS
  * proxy last in the default chain (an HTTP proxy has no BIND; with "bind

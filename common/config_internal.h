@@ -53,6 +53,25 @@ struct config_parser {
 	char reason[CONFIG_REASON_MAX];
 };
 
+/* ---- config_keys.c --------------------------------------------------- */
+
+/* The words that may follow a proxy's URL, on a "proxy" line or for a hop
+ * of a "chain" line: "pipeline", "gssapi", "gssapi-service=NAME",
+ * "gssapi-protection=clear|integrity|confidentiality" (a gssapi-* word
+ * turns GSS-API on by itself). Applies word to p. Returns 1 when word is
+ * one of them, 0 when it is not (a URL, say), -EINVAL when it is a bad one
+ * (the line rejected). */
+int config_proxy_option(struct config_parser *ps, struct proxy *p,
+			const char *word);
+
+/* True when args[at] is an option already among args[first..at) (the
+ * same word, or the same NAME= for a word with a value). */
+bool config_proxy_option_repeated(char **args, unsigned first, unsigned at);
+
+/* Refuse options p's type cannot have (GSS-API on anything but SOCKS5).
+ * Returns 0 or -EINVAL (the line rejected). */
+int config_proxy_options_check(struct config_parser *ps, const struct proxy *p);
+
 /* ---- config_lex.c ---------------------------------------------------- */
 
 /* Write the reason a line is rejected into ps->reason (the caller adds

@@ -4,10 +4,12 @@
  * socksify.conf.example). Error texts never quote a password. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "config_internal.h"
+#include "gssmsg.h"
 
 /* An unknown key longer than this is not quoted: it may be a URL. */
 #define CONFIG_KEY_QUOTE_MAX 32
@@ -16,8 +18,119 @@
 #define FAKE_ENTRIES_MIN 16u
 #define FAKE_ENTRIES_MAX 16777216u
 
-/* "proxy URL [pipeline]". The word after the URL is never quoted in an
- * error: a mistyped line may have put a password there. */
+#define GSSAPI_WORD	       "gssapi"
+#define GSSAPI_SERVICE_WORD    "gssapi-service="
+#define GSSAPI_PROTECTION_WORD "gssapi-protection="
+
+/* A service name: 1..63 letters, digits, '.', '_' or '-'. */
+static bool gssapi_service_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= PROXY_GSSAPI_SERVICE_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
+}
+
+static int option_gssapi_service(struct config_parser *ps, struct proxy *p,
+				 const char *name)
+{
+	if (!gssapi_service_valid(name))
+		return config_reject(ps, "gssapi-service: expected a service "
+					 "name of 1 to 63 letters, digits, "
+					 "'.', '_' or '-'");
+	snprintf(p->gssapi_service, sizeof(p->gssapi_service), "%s", name);
+	p->gssapi = true;
+	return 1;
+}
+
+static int option_gssapi_protection(struct config_parser *ps, struct proxy *p,
+				    const char *level)
+{
+	if (gssmsg_protection_parse(level, &p->gssapi_protection) < 0)
+		return config_reject(ps, "gssapi-protection: expected clear, "
+					 "integrity or confidentiality");
+	p->gssapi = true;
+	return 1;
+}
+
+/* The length of an option word's name: up to and with its '='. */
+static size_t option_name_len(const char *word)
+{
+	const char *eq = strchr(word, '=');
+
+	return eq ? (size_t)(eq - word) + 1 : strlen(word) + 1;
+}
+
+bool config_proxy_option_repeated(char **args, unsigned first, unsigned at)
+{
+	size_t len = option_name_len(args[at]);
+
+	for (unsigned i = first; i < at; i++)
+		if (option_name_len(args[i]) == len &&
+		    strncmp(args[i], args[at], len) == 0)
+			return true;
+	return false;
+}
+
+int config_proxy_option(struct config_parser *ps, struct proxy *p,
+			const char *word)
+{
+	size_t service_len = strlen(GSSAPI_SERVICE_WORD);
+	size_t protection_len = strlen(GSSAPI_PROTECTION_WORD);
+
+	if (strcmp(word, "pipeline") == 0) {
+		p->pipeline = true;
+		return 1;
+	}
+	if (strcmp(word, GSSAPI_WORD) == 0) {
+		p->gssapi = true;
+		return 1;
+	}
+	if (strncmp(word, GSSAPI_SERVICE_WORD, service_len) == 0)
+		return option_gssapi_service(ps, p, word + service_len);
+	if (strncmp(word, GSSAPI_PROTECTION_WORD, protection_len) == 0)
+		return option_gssapi_protection(ps, p, word + protection_len);
+	if (strncmp(word, GSSAPI_WORD, strlen(GSSAPI_WORD)) == 0)
+		return config_reject(ps, "unknown GSS-API option (expected "
+					 "gssapi, gssapi-service=NAME or "
+					 "gssapi-protection=LEVEL)");
+	return 0;
+}
+
+int config_proxy_options_check(struct config_parser *ps, const struct proxy *p)
+{
+	if (p->gssapi && !proxy_is_socks5(p))
+		return config_reject(ps, "gssapi needs a socks5:// or "
+					 "socks5h:// proxy");
+	return 0;
+}
+
+/* The option words after a proxy's URL, args[0..n), into p. Returns 0 or
+ * -EINVAL (the line rejected). */
+static int proxy_options(struct config_parser *ps, struct proxy *p, char **args,
+			 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int rc = config_proxy_option(ps, p, args[i]);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return config_reject(
+			    ps, "expected \"proxy URL [pipeline] [gssapi] "
+				"[gssapi-service=NAME] "
+				"[gssapi-protection=LEVEL]\"");
+		if (config_proxy_option_repeated(args, 0, i))
+			return config_reject(ps, "a proxy option is given "
+						 "twice");
+	}
+	return config_proxy_options_check(ps, p);
+}
+
+/* "proxy URL [pipeline] [gssapi ...]". A word after the URL that is not an
+ * option is never quoted in an error: a mistyped line may have put a
+ * password there. */
 static int key_proxy(struct config_parser *ps, char **args, unsigned n)
 {
 	struct config *cfg = ps->cfg;
@@ -33,12 +146,10 @@ static int key_proxy(struct config_parser *ps, char **args, unsigned n)
 				     CONFIG_MAX_PROXIES);
 	if (proxyurl_parse(&p, args[0], why, sizeof(why)) < 0)
 		return config_reject(ps, "bad proxy URL: %s", why);
-	if (n == 2 && strcmp(args[1], "pipeline") != 0) {
+	if (proxy_options(ps, &p, args + 1, n - 1) < 0) {
 		explicit_bzero(&p, sizeof(p));
-		return config_reject(ps, "expected \"proxy URL\" or "
-					 "\"proxy URL pipeline\"");
+		return -EINVAL;
 	}
-	p.pipeline = n == 2;
 	cfg->proxies[cfg->proxy_count++] = p;
 	explicit_bzero(&p, sizeof(p));
 	return 0;
@@ -302,7 +413,7 @@ static const struct config_key {
 	unsigned min_args, max_args;
 	int (*parse)(struct config_parser *ps, char **args, unsigned n);
 } config_keys[] = {
-    {"proxy", 1, 2, key_proxy},
+    {"proxy", 1, 5, key_proxy},
     {"remote_dns", 1, 1, key_remote_dns},
     {"fake_ipv4", 1, 1, key_fake_ipv4},
     {"fake_ipv6", 1, 1, key_fake_ipv6},

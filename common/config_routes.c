@@ -10,8 +10,6 @@
 
 #include "config_internal.h"
 
-#define RULE_WORD_PIPELINE "pipeline"
-
 /* The transport named by a rule's last word, or RULE_PROTO_ANY when that
  * word is not "tcp" or "udp". */
 static enum rule_proto parse_rule_proto(const char *word)
@@ -202,7 +200,7 @@ int config_key_route(struct config_parser *ps, char **args, unsigned n)
 /* ---- chains ---- */
 
 /* Append one hop (URL) to the hop pool. */
-static int add_hop(struct config_parser *ps, const char *url, bool pipeline)
+static int add_hop(struct config_parser *ps, const char *url)
 {
 	struct config *cfg = ps->cfg;
 	char why[CONFIG_WHY_MAX];
@@ -216,13 +214,35 @@ static int add_hop(struct config_parser *ps, const char *url, bool pipeline)
 		explicit_bzero(p, sizeof(*p));
 		return config_reject(ps, "bad proxy URL: %s", why);
 	}
-	p->pipeline = pipeline;
 	cfg->chain_hop_count++;
 	return 0;
 }
 
+/* The option words (config_proxy_option()) after the hop just added, from
+ * args[*i + 1] on; *i ends at the last one. Returns 0 or -EINVAL. */
+static int hop_options(struct config_parser *ps, char **args, unsigned n,
+		       unsigned *i)
+{
+	struct proxy *p = &ps->cfg->chain_hops[ps->cfg->chain_hop_count - 1];
+	unsigned url = *i;
+	int rc;
+
+	while (*i + 1 < n) {
+		rc = config_proxy_option(ps, p, args[*i + 1]);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		(*i)++;
+		if (config_proxy_option_repeated(args, url + 1, *i))
+			return config_reject(ps, "a proxy option is given "
+						 "twice");
+	}
+	return config_proxy_options_check(ps, p);
+}
+
 /* A new chain of the URLs in args[0..n), each optionally followed by
- * "pipeline"; its index in *index. */
+ * its option words ("pipeline", "gssapi", ...); its index in *index. */
 static int add_chain(struct config_parser *ps, const char *name, char **args,
 		     unsigned n, unsigned *index)
 {
@@ -237,34 +257,37 @@ static int add_chain(struct config_parser *ps, const char *name, char **args,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->first = cfg->chain_hop_count;
 	for (i = 0; i < n; i++) {
-		bool pipeline =
-		    i + 1 < n && strcmp(args[i + 1], RULE_WORD_PIPELINE) == 0;
-
 		if (c->count >= CONFIG_MAX_PROXIES)
 			return config_reject(ps,
 					     "more than %d proxies in a "
 					     "chain",
 					     CONFIG_MAX_PROXIES);
-		if (add_hop(ps, args[i], pipeline) < 0)
+		if (add_hop(ps, args[i]) < 0 ||
+		    hop_options(ps, args, n, &i) < 0)
 			return -EINVAL;
 		c->count++;
-		i += pipeline;
 	}
 	*index = cfg->chain_count++;
 	return 0;
 }
 
-/* "chain NAME URL [pipeline] [URL [pipeline] ...]". */
+/* "chain NAME URL [pipeline] [gssapi ...] [URL [pipeline] ...]". */
 int config_key_chain(struct config_parser *ps, char **args, unsigned n)
 {
+	struct proxy scratch;
 	char name[CONFIG_NAME_MAX];
 	unsigned index;
+	int option;
 
 	if (parse_new_name(ps, args[0], name) < 0)
 		return -EINVAL;
-	if (strcmp(args[1], RULE_WORD_PIPELINE) == 0)
+	memset(&scratch, 0, sizeof(scratch));
+	option = config_proxy_option(ps, &scratch, args[1]);
+	if (option < 0)
+		return -EINVAL;
+	if (option > 0)
 		return config_reject(ps, "expected \"chain NAME URL "
-					 "[pipeline] [URL ...]\"");
+					 "[pipeline] [gssapi ...] [URL ...]\"");
 	return add_chain(ps, name, args + 1, n - 1, &index);
 }
 

@@ -11,11 +11,12 @@
  * rest of the exchange (hs_sure_len()). So several replies arrive with one
  * call, yet no byte after the proxy's last reply is ever consumed: those
  * belong to the application. */
-#include "handshake.h"
+#include "handshake_internal.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "gssmsg.h"
 #include "socks4.h"
 #include "socks5.h"
 
@@ -32,9 +33,9 @@ typedef int (*handshake_state_fn)(struct handshake *hs,
 				  const struct socket_io *io, int fd,
 				  short *events);
 
-/* Mark hs failed; the same -err is returned by every later step. */
-static int hs_fail(struct handshake *hs, int err, const char *why)
+int hs_fail(struct handshake *hs, int err, const char *why)
 {
+	hs_gss_release(hs);
 	hs->state = HS_FAILED;
 	hs->error = err;
 	hs->why = why;
@@ -70,10 +71,11 @@ static size_t hs_reply_first_len(const struct handshake *hs)
 	return hs_is_socks5(hs) ? HS_SOCKS5_REPLY_FIRST : SOCKS4_REPLY_LEN;
 }
 
-/* SOCKS4 has a single message: there is nothing to pipeline. */
+/* SOCKS4 has a single message: there is nothing to pipeline; GSS-API
+ * tokens depend on the proxy's answers. */
 static bool hs_pipelined(const struct handshake *hs)
 {
-	return hs->proxy->pipeline && hs_is_socks5(hs);
+	return hs->proxy->pipeline && hs_is_socks5(hs) && !hs->proxy->gssapi;
 }
 
 /* Bytes a proxy that follows the protocol is sure to send from the start of
@@ -161,6 +163,8 @@ void handshake_init(struct handshake *hs, const struct proxy *proxy,
 	n = hs_build_request(hs, scratch, sizeof(scratch));
 	if (n < 0)
 		hs_fail(hs, (int)-n, hs_request_error_why(n));
+	else if (proxy->gssapi)
+		hs_gss_check(hs);
 }
 
 void handshake_init_bind_reply(struct handshake *hs, const struct proxy *proxy)
@@ -334,16 +338,22 @@ static long hs_parse_socks4_reply(struct handshake *hs, size_t *need)
 
 /* Append the greeting to hs->out. It offers "no authentication", plus
  * username/password when we have credentials; pipelined, only the one method
- * whose messages follow it. Returns 0 or -errno (hs failed). */
+ * whose messages follow it; to a GSS-API proxy, GSS-API (and username/
+ * password with credentials). Returns 0 or -errno (hs failed). */
 static int hs_queue_greeting(struct handshake *hs)
 {
 	static const uint8_t none_and_auth[] = {SOCKS5_METHOD_NONE,
 						SOCKS5_METHOD_USERPASS};
+	static const uint8_t gss_and_auth[] = {SOCKS5_METHOD_GSSAPI,
+					       SOCKS5_METHOD_USERPASS};
 	const uint8_t *methods = none_and_auth;
 	size_t count = 1;
 	long n;
 
-	if (hs->proxy->has_auth && hs_pipelined(hs))
+	if (hs->proxy->gssapi) {
+		methods = gss_and_auth;
+		count = hs->proxy->has_auth ? 2 : 1;
+	} else if (hs->proxy->has_auth && hs_pipelined(hs))
 		methods = none_and_auth + 1;
 	else if (hs->proxy->has_auth)
 		count = sizeof(none_and_auth);
@@ -435,7 +445,7 @@ static int hs_send_greeting(struct handshake *hs, const struct socket_io *io,
 
 /* After the method (no auth) or a successful auth: send the request, or,
  * pipelined, await its reply (the request is already on the wire). */
-static void hs_to_request(struct handshake *hs)
+void hs_to_request(struct handshake *hs)
 {
 	if (hs_pipelined(hs))
 		hs_expect(hs, HS_RECV_REPLY, HS_SOCKS5_REPLY_FIRST);
@@ -469,7 +479,9 @@ static int hs_accept_method(struct handshake *hs, uint8_t method)
 		hs_to_auth(hs);
 		return 0;
 	}
-	if (method == SOCKS5_METHOD_NONE) {
+	if (method == SOCKS5_METHOD_GSSAPI && hs->proxy->gssapi)
+		return hs_gss_start(hs);
+	if (method == SOCKS5_METHOD_NONE && !hs->proxy->gssapi) {
 		hs_to_request(hs);
 		return 0;
 	}
@@ -586,9 +598,16 @@ static int hs_recv_reply(struct handshake *hs, const struct socket_io *io,
 }
 
 static const handshake_state_fn handshake_states[] = {
-    [HS_SEND_GREETING] = hs_send_greeting, [HS_RECV_METHOD] = hs_recv_method,
-    [HS_SEND_AUTH] = hs_send_auth,	   [HS_RECV_AUTH] = hs_recv_auth,
-    [HS_SEND_REQUEST] = hs_send_request,   [HS_RECV_REPLY] = hs_recv_reply,
+    [HS_SEND_GREETING] = hs_send_greeting,
+    [HS_RECV_METHOD] = hs_recv_method,
+    [HS_SEND_AUTH] = hs_send_auth,
+    [HS_RECV_AUTH] = hs_recv_auth,
+    [HS_GSS_SEND_TOKEN] = hs_gss_send_token,
+    [HS_GSS_RECV_TOKEN] = hs_gss_recv_token,
+    [HS_GSS_SEND_PROTECTION] = hs_gss_send_protection,
+    [HS_GSS_RECV_PROTECTION] = hs_gss_recv_protection,
+    [HS_SEND_REQUEST] = hs_send_request,
+    [HS_RECV_REPLY] = hs_recv_reply,
 };
 
 /* Every state helper returns 0 only after moving to a later state, so the
@@ -613,6 +632,11 @@ int handshake_abandon(struct handshake *hs, int err)
 	if (err == ETIMEDOUT)
 		return hs_fail(hs, err, "the proxy's handshake timed out");
 	return hs_fail(hs, err, "waiting for the proxy failed");
+}
+
+void handshake_release(struct handshake *hs)
+{
+	hs_gss_release(hs);
 }
 
 /* handshake_run()'s job for netio_drive(): one handshake and its deadline. */
@@ -665,6 +689,10 @@ const char *handshake_state_name(enum handshake_state s)
 	    [HS_RECV_METHOD] = "recv-method",
 	    [HS_SEND_AUTH] = "send-auth",
 	    [HS_RECV_AUTH] = "recv-auth",
+	    [HS_GSS_SEND_TOKEN] = "gssapi-send-token",
+	    [HS_GSS_RECV_TOKEN] = "gssapi-recv-token",
+	    [HS_GSS_SEND_PROTECTION] = "gssapi-send-protection",
+	    [HS_GSS_RECV_PROTECTION] = "gssapi-recv-protection",
 	    [HS_SEND_REQUEST] = "send-request",
 	    [HS_RECV_REPLY] = "recv-reply",
 	    [HS_DONE] = "done",

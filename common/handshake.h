@@ -10,7 +10,15 @@
  * request when there are credentials, and the request go out in one write;
  * the replies are then read in order with the same checks. With credentials
  * the pipelined greeting offers username/password alone, since the auth
- * bytes follow it before the proxy has chosen. */
+ * bytes follow it before the proxy has chosen.
+ *
+ * GSS-API (proxy->gssapi, RFC 1961): the greeting offers method 0x01 (and
+ * username/password with credentials, never "no authentication"); when
+ * the proxy chooses it, the security context tokens and the protection
+ * level are exchanged (handshake_gss.c) before the request. Such a proxy
+ * is never pipelined: its tokens depend on the proxy's answers. Only the
+ * "clear" level is supported; the others fail at handshake_init() with
+ * EPROTONOSUPPORT, before a byte is sent. */
 #ifndef SOCKSIFY_HANDSHAKE_H
 #define SOCKSIFY_HANDSHAKE_H
 
@@ -27,6 +35,10 @@ enum handshake_state {
 	HS_RECV_METHOD,	  /* SOCKS5: method chosen */
 	HS_SEND_AUTH,	  /* RFC 1929 username/password */
 	HS_RECV_AUTH,
+	HS_GSS_SEND_TOKEN, /* RFC 1961: a security context token */
+	HS_GSS_RECV_TOKEN,
+	HS_GSS_SEND_PROTECTION, /* RFC 1961: the wrapped protection level */
+	HS_GSS_RECV_PROTECTION,
 	HS_SEND_REQUEST, /* SOCKS5 or SOCKS4(a) request */
 	HS_RECV_REPLY,	 /* SOCKS5 or SOCKS4 reply */
 	HS_DONE,
@@ -65,11 +77,19 @@ struct handshake {
 	uint8_t reply;	       /* last REP / SOCKS4 status */
 	bool replied;	       /* the final reply was parsed, even a refusal */
 	struct endpoint bound; /* BND.ADDR/BND.PORT of the reply */
-	int error;	       /* positive errno once HS_FAILED */
-	const char *why;       /* static text explaining error, for logs */
+	/* The GSS-API exchange (method 0x01) while it runs; NULL otherwise.
+	 * Its messages (up to 64 KiB) and the security context live there,
+	 * on the heap, and are released as soon as the exchange ends or hs
+	 * fails. */
+	struct handshake_gss *gss;
+	int error;	 /* positive errno once HS_FAILED */
+	const char *why; /* static text explaining error, for logs */
 };
 
-/* Prepare hs for proxy and dest (copied). Sends nothing. */
+/* Prepare hs for proxy and dest (copied). Sends nothing. Allocates
+ * nothing either: the GSS-API state is made when the proxy chooses it, and
+ * freed when hs ends; handshake_release() frees it when hs is dropped
+ * before its end. */
 void handshake_init(struct handshake *hs, const struct proxy *proxy,
 		    const struct endpoint *dest, enum handshake_cmd cmd);
 
@@ -100,6 +120,10 @@ int handshake_abandon(struct handshake *hs, int err);
  * (netio_now_ms() time). Returns 0 or -errno (-ETIMEDOUT at the deadline). */
 int handshake_run(struct handshake *hs, const struct socket_io *io, int fd,
 		  uint64_t deadline_ms);
+
+/* Free what an unfinished hs holds (the GSS-API state). Safe to call on
+ * any hs, any number of times. */
+void handshake_release(struct handshake *hs);
 
 const char *handshake_state_name(enum handshake_state s);
 

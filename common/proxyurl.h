@@ -9,8 +9,10 @@
 
 #include "endpoint.h"
 
-#define PROXY_DEFAULT_PORT   1080
-#define PROXY_CREDENTIAL_MAX 255 /* RFC 1929: one length byte */
+#define PROXY_DEFAULT_PORT	     1080
+#define PROXY_CREDENTIAL_MAX	     255 /* RFC 1929: one length byte */
+#define PROXY_GSSAPI_SERVICE_MAX     63
+#define PROXY_GSSAPI_SERVICE_DEFAULT "rcmd" /* as Dante and curl */
 
 enum proxy_type {
 	PROXY_SOCKS4,  /* socks4://  IPv4 only, names resolved locally */
@@ -34,6 +36,13 @@ struct proxy {
 	bool pipeline;
 	/* user/password are isolate_apply()'s, not the URL's (isolate.h) */
 	bool isolated;
+	/* Authenticate with GSS-API (RFC 1961, config "proxy URL gssapi" or
+	 * SOCKSIFY_GSSAPI=1; SOCKS5 only): the context is asked for the
+	 * host-based service gssapi_service@HOST, HOST as the URL writes
+	 * it, then gssapi_protection (enum gssmsg_protection) is agreed. */
+	bool gssapi;
+	uint8_t gssapi_protection;
+	char gssapi_service[PROXY_GSSAPI_SERVICE_MAX + 1];
 };
 
 /* Parse "socks5h://user:pass@host:port". Accepted schemes: socks4, socks4a,

@@ -104,6 +104,12 @@ static const struct tunnel_protocol *tunnel_protocol_of(const struct proxy *p)
 
 /* ---- the machine ---- */
 
+void tunnel_run_release(struct tunnel_run *tr)
+{
+	if (tr->phase == TUNNEL_HOP && tr->protocol == &tunnel_socks)
+		handshake_release(&tr->state.socks);
+}
+
 /* Record a failure and return -err; every later step returns it too. */
 static int run_fail(struct tunnel_run *tr, int err, const char *why)
 {

@@ -103,6 +103,10 @@ int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
 int tunnel_run_step(struct tunnel_run *tr, const struct socket_io *io, int fd,
 		    uint64_t now_ms, short *events);
 
+/* Free what an unfinished run holds (a GSS-API hop's state), for a caller
+ * that drops tr before its end (a race's slower lanes). Safe on any run. */
+void tunnel_run_release(struct tunnel_run *tr);
+
 /* The time by which the next step must happen, else the run times out. */
 uint64_t tunnel_run_deadline(const struct tunnel_run *tr);
 

@@ -14,6 +14,7 @@
 #include "directset.h"
 #include "fdtab.h"
 #include "group.h"
+#include "gssapi.h"
 #include "hooks.h"
 #include "log.h"
 #include "race.h"
@@ -105,7 +106,9 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	int flags, rc;
 
 	*started = false;
-	if (!way->cfg->async_connect)
+	/* GSS-API calls may block on the KDC and make connections of their
+	 * own: never on the background thread, which holds async_lock. */
+	if (!way->cfg->async_connect || config_uses_gssapi(way->cfg))
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))
@@ -293,6 +296,8 @@ static void stream_race_close(const struct stream_racer *sr,
 				 endpoint_format(sr->target, dest, sizeof dest),
 				 via_text(sr->way, via, sizeof via));
 		}
+		if ((int)i != keep)
+			tunnel_run_release(&lanes[i].run);
 		if (i > 0 && lanes[i].fd >= 0 && (int)i != keep)
 			real.close(lanes[i].fd);
 	}
@@ -649,7 +654,8 @@ SOCKSIFY_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	int rc = HOOK_PASS;
 
 	real_init();
-	if (!sa || len < sizeof sa->sa_family)
+	/* The GSS-API library talking to its KDC during a handshake. */
+	if (!sa || len < sizeof sa->sa_family || gssapi_bypass())
 		return real.connect(fd, sa, len);
 	if (sa->sa_family == AF_UNSPEC)
 		rc = connect_unspec(fd, sa, len);

@@ -36,6 +36,7 @@
 #include "addrinfo.h"
 #include "directset.h"
 #include "fakedns.h"
+#include "gssapi.h"
 #include "hooks.h"
 #include "hosts.h"
 #include "log.h"
@@ -51,6 +52,9 @@
 
 bool resolve_is_ours(const struct config *cfg)
 {
+	/* The GSS-API library's own lookups (its KDC) go to libc. */
+	if (gssapi_bypass())
+		return false;
 	return !cfg->valid || cfg->remote_dns;
 }
 
@@ -413,8 +417,9 @@ int resolve_getaddrinfo(const char *node, const char *service,
 
 	real_init();
 	/* Literals first: they need no config, and the config's own loading
-	 * may resolve the proxy's numeric address through here. */
-	if (resolve_is_literal(node) ||
+	 * may resolve the proxy's numeric address through here. The GSS-API
+	 * library's own lookups (its KDC) go to libc too. */
+	if (gssapi_bypass() || resolve_is_literal(node) ||
 	    (hints && hints->ai_flags & AI_NUMERICHOST))
 		return real.getaddrinfo(node, service, hints, res);
 	cfg = socksify_config();
@@ -508,7 +513,7 @@ static int resolve_nameinfo(const struct sockaddr *sa, socklen_t salen,
 	struct endpoint ep, name;
 
 	real_init();
-	if ((flags & NI_NUMERICHOST) || !host || !hostlen ||
+	if ((flags & NI_NUMERICHOST) || !host || !hostlen || gssapi_bypass() ||
 	    endpoint_from_sockaddr(&ep, sa, salen) < 0)
 		return real.getnameinfo(sa, salen, host, hostlen, serv, servlen,
 					flags);

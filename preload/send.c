@@ -18,6 +18,7 @@
 
 #include "fdtab.h"
 #include "hook_io.h"
+#include "gssapi.h"
 #include "hooks.h"
 #include "real.h"
 #include "udp.h"
@@ -154,9 +155,14 @@ static ssize_t sendto_hook(int fd, const void *buf, size_t len, int flags,
 			   const struct sockaddr *sa, socklen_t salen)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags);
-	bool mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
+	int rc;
+	bool mine;
 
+	/* The GSS-API library talking to its KDC during a handshake. */
+	if (gssapi_bypass())
+		return real.sendto(fd, buf, len, flags, sa, salen);
+	rc = io_enter(fd, flags);
+	mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
 	if (rc == 0 && !mine && !sa)
 		return real.sendto(fd, buf, len, flags, sa, salen);
 	return io_return(rc < 0 ? rc
@@ -205,9 +211,13 @@ SOCKSIFY_EXPORT ssize_t writev(int fd, const struct iovec *iov, int count)
 SOCKSIFY_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	int saved_errno = errno;
-	int rc = io_enter(fd, flags);
-	bool mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
+	int rc;
+	bool mine;
 
+	if (gssapi_bypass())
+		return real.sendmsg(fd, msg, flags);
+	rc = io_enter(fd, flags);
+	mine = io_mine(fd, SEND_UDP_NO_ADDRESS);
 	if (rc == 0 && (!msg || (!mine && !msg->msg_name)))
 		return real.sendmsg(fd, msg, flags);
 	return io_return(rc < 0 ? rc : send_one(fd, msg, flags), saved_errno);

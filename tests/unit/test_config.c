@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "gssmsg.h"
 #include "config_internal.h"
 #include "fakedns.h"
 #include "libc_io.h"
@@ -300,7 +301,8 @@ static const struct {
     {"proxy\n", "t.conf:1: missing value for proxy"},
     {"proxy # socks5h://h\n", "t.conf:1: missing value for proxy"},
     {"proxy socks5h://a socks5h://b\n",
-     "t.conf:1: expected \"proxy URL\" or \"proxy URL pipeline\""},
+     "t.conf:1: expected \"proxy URL [pipeline] [gssapi] "
+     "[gssapi-service=NAME] [gssapi-protection=LEVEL]\""},
     {"log_level\n", "t.conf:1: missing value for log_level"},
     {"log_level info warn\n", "t.conf:1: too many values for log_level"},
     {"log_level verbose\n",
@@ -362,14 +364,47 @@ static const struct {
     {"udp Proxy\n", "t.conf:1: udp must be auto, proxy, direct or block"},
     {"udp proxy block\n", "t.conf:1: too many values for udp"},
     {"proxy socks5h://h pipelined\n",
-     "t.conf:1: expected \"proxy URL\" or \"proxy URL pipeline\""},
+     "t.conf:1: expected \"proxy URL [pipeline] [gssapi] "
+     "[gssapi-service=NAME] [gssapi-protection=LEVEL]\""},
     {"proxy socks5h://h PIPELINE\n",
-     "t.conf:1: expected \"proxy URL\" or \"proxy URL pipeline\""},
+     "t.conf:1: expected \"proxy URL [pipeline] [gssapi] "
+     "[gssapi-service=NAME] [gssapi-protection=LEVEL]\""},
     {"proxy pipeline socks5h://h\n",
      "t.conf:1: bad proxy URL: missing scheme: expected "
      "socks5h://host:port"},
     {"proxy socks5h://h pipeline pipeline\n",
+     "t.conf:1: a proxy option is given twice"},
+    {"proxy socks5h://h gssapi gssapi-service=a gssapi-service=b\n",
+     "t.conf:1: a proxy option is given twice"},
+    {"proxy socks5h://h gssapi pipeline gssapi-protection=clear gssapi "
+     "pipeline\n",
      "t.conf:1: too many values for proxy"},
+    {"proxy socks5h://h gssapi-protection=secret\n",
+     "t.conf:1: gssapi-protection: expected clear, integrity or "
+     "confidentiality"},
+    {"proxy socks5h://h gssapi-protection=\n",
+     "t.conf:1: gssapi-protection: expected clear, integrity or "
+     "confidentiality"},
+    {"proxy socks5h://h gssapi-service=\n",
+     "t.conf:1: gssapi-service: expected a service name of 1 to 63 "
+     "letters, digits, '.', '_' or '-'"},
+    {"proxy socks5h://h gssapi-service=a/b\n",
+     "t.conf:1: gssapi-service: expected a service name of 1 to 63 "
+     "letters, digits, '.', '_' or '-'"},
+    {"proxy socks5h://h gssapi-delegate\n",
+     "t.conf:1: unknown GSS-API option (expected gssapi, "
+     "gssapi-service=NAME or gssapi-protection=LEVEL)"},
+    {"proxy socks4a://h gssapi\n",
+     "t.conf:1: gssapi needs a socks5:// or socks5h:// proxy"},
+    {"proxy http://h gssapi\n",
+     "t.conf:1: gssapi needs a socks5:// or socks5h:// proxy"},
+    {"chain c socks5h://a gssapi socks4://b gssapi\n",
+     "t.conf:1: gssapi needs a socks5:// or socks5h:// proxy"},
+    {"chain c socks5h://a gssapi gssapi\n",
+     "t.conf:1: a proxy option is given twice"},
+    {"chain c gssapi socks5h://a\n",
+     "t.conf:1: expected \"chain NAME URL [pipeline] [gssapi ...] "
+     "[URL ...]\""},
     {"direct\n", "t.conf:1: missing value for direct"},
     {"fake_entries 15\n",
      "t.conf:1: fake_entries must be a number from 16 to 16777216"},
@@ -748,6 +783,37 @@ START_TEST(pipeline_per_proxy)
 	ck_assert_str_eq(cfg.proxies[2].password, "pw");
 	parse_ok("proxy socks5h://h\n");
 	ck_assert(!cfg.proxies[0].pipeline);
+}
+END_TEST
+
+/* The GSS-API words after a URL, in any order, with "pipeline" among them;
+ * a gssapi-* word alone turns GSS-API on. */
+START_TEST(gssapi_words)
+{
+	parse_ok(
+	    "proxy socks5h://proxy.example:1080 gssapi\n"
+	    "proxy socks5h://h:2 gssapi gssapi-protection=confidentiality\n"
+	    "proxy socks5://10.0.0.1 pipeline gssapi-service=socks\n"
+	    "proxy socks5h://plain\n");
+	ck_assert_uint_eq(cfg.proxy_count, 4);
+	ck_assert(cfg.proxies[0].gssapi);
+	ck_assert_str_eq(cfg.proxies[0].gssapi_service, "");
+	ck_assert_uint_eq(cfg.proxies[0].gssapi_protection,
+			  GSSMSG_PROTECT_CLEAR);
+	ck_assert(cfg.proxies[1].gssapi);
+	ck_assert_uint_eq(cfg.proxies[1].gssapi_protection,
+			  GSSMSG_PROTECT_CONFIDENTIALITY);
+	ck_assert(cfg.proxies[2].gssapi && cfg.proxies[2].pipeline);
+	ck_assert_str_eq(cfg.proxies[2].gssapi_service, "socks");
+	ck_assert(!cfg.proxies[3].gssapi);
+	ck_assert(config_uses_gssapi(&cfg));
+	parse_ok("chain c socks5h://a:1 gssapi-protection=integrity "
+		 "socks5h://b:2 pipeline socks5h://c:3 gssapi pipeline\n"
+		 "proxy socks5h://d\n");
+	ck_assert(config_uses_gssapi(&cfg));
+	ck_assert(!cfg.proxies[0].gssapi);
+	parse_ok("proxy socks5h://d\n");
+	ck_assert(!config_uses_gssapi(&cfg));
 }
 END_TEST
 
@@ -1223,6 +1289,45 @@ START_TEST(proxy_file)
 }
 END_TEST
 
+/* SOCKSIFY_GSSAPI and its two companions after -x. */
+START_TEST(environment_gssapi)
+{
+	struct config_env env = {0};
+
+	env.proxy_url = "socks5h://proxy.example:1080";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(!cfg.proxies[0].gssapi);
+	env.gssapi_service = "socks";
+	env.gssapi_protection = "integrity";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(!cfg.proxies[0].gssapi);
+	ck_assert_str_eq(cfg.proxies[0].gssapi_service, "");
+	env.gssapi = "1";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(cfg.proxies[0].gssapi);
+	ck_assert_str_eq(cfg.proxies[0].gssapi_service, "socks");
+	ck_assert_uint_eq(cfg.proxies[0].gssapi_protection,
+			  GSSMSG_PROTECT_INTEGRITY);
+	env.gssapi_protection = "secret";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_GSSAPI_PROTECTION: expected "
+				    "clear, integrity or confidentiality");
+	env.gssapi_protection = NULL;
+	env.gssapi_service = "a b";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(cfg.error, "SOCKSIFY_GSSAPI_SERVICE"));
+	env.gssapi_service = NULL;
+	env.gssapi = "yes";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_GSSAPI: expected 0 or 1");
+	env.gssapi = "1";
+	env.proxy_url = "socks4a://proxy.example:1080";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_GSSAPI needs socks5:// or "
+				    "socks5h:// proxies");
+}
+END_TEST
+
 START_TEST(environment_read_names_each_variable)
 {
 	struct config_env env;
@@ -1233,6 +1338,9 @@ START_TEST(environment_read_names_each_variable)
 	ck_assert_str_eq(env.proxy_url, "SOCKSIFY_PROXY");
 	ck_assert_str_eq(env.log_level, "SOCKSIFY_LOG");
 	ck_assert_str_eq(env.pipeline, "SOCKSIFY_PIPELINE");
+	ck_assert_str_eq(env.gssapi, "SOCKSIFY_GSSAPI");
+	ck_assert_str_eq(env.gssapi_service, "SOCKSIFY_GSSAPI_SERVICE");
+	ck_assert_str_eq(env.gssapi_protection, "SOCKSIFY_GSSAPI_PROTECTION");
 	ck_assert_str_eq(env.xdg_config_home, "XDG_CONFIG_HOME");
 	ck_assert_str_eq(env.proxy_file, "SOCKSIFY_PROXY_FILE");
 	ck_assert_ptr_null(env.home);
@@ -1323,6 +1431,7 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, rule_protocols, 0, COUNT(rule_cases));
 	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
 	tcase_add_test(tc, pipeline_per_proxy);
+	tcase_add_test(tc, gssapi_words);
 	tcase_add_test(tc, bind_settings);
 	tcase_add_test(tc, guard_switch);
 	suite_add_tcase(s, tc);
@@ -1332,6 +1441,7 @@ static Suite *config_suite(void)
 	tcase_add_test(files, load_goes_through_the_table);
 	tcase_add_test(files, environment_overrides);
 	tcase_add_test(files, environment_pipeline_and_udp);
+	tcase_add_test(files, environment_gssapi);
 	tcase_add_loop_test(files, world_readable_secret, 0,
 			    COUNT(secret_cases));
 	tcase_add_test(files, example_file);

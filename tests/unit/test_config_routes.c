@@ -120,7 +120,8 @@ static const struct {
     {"group g failover\n", "t.conf:1: missing value for group"},
     {"chain c\n", "t.conf:1: missing value for chain"},
     {"chain c pipeline\n",
-     "t.conf:1: expected \"chain NAME URL [pipeline] [URL ...]\""},
+     "t.conf:1: expected \"chain NAME URL [pipeline] [gssapi ...] "
+     "[URL ...]\""},
     {"chain c socks5h://h bogus\n",
      "t.conf:1: bad proxy URL: missing scheme: expected "
      "socks5h://host:port"},
