@@ -152,7 +152,8 @@ background() {
 	# setsid: the build outlives the caller's session; the shell records
 	# its own PID, and the status file is written even when the build fails.
 	rm -f "$PIDF"
-	setsid nice -n 10 sh -c 'echo $$ >"$4"; "$1" >"$2" 2>&1; echo $? >"$3"' \
+	setsid nice -n 10 sh -c \
+		'echo $$ >"$4"; "$1" >"$2" 2>&1; echo $? >"$3"; rm -f "$4"' \
 		build-dante-gssapi "$0" "$LOG" "$RCF" "$PIDF" </dev/null >/dev/null 2>&1 &
 	n=0
 	while [ ! -s "$PIDF" ] && [ $n -lt 50 ]; do
@@ -165,7 +166,7 @@ background() {
 wait_build() {
 	limit=$1
 	n=0
-	while running && [ $n -lt "$limit" ]; do
+	while ! built && running && [ $n -lt "$limit" ]; do
 		sleep 1
 		n=$((n + 1))
 	done
