@@ -69,7 +69,8 @@ PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 # The files `make format` rewrites and `make format-check` checks.
 FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.[ch] \
 			tests/unit/*.[ch] tests/integration/progs/*.c \
-			tests/integration/progs_static/*.c tests/fuzz/*.[ch]))
+			tests/integration/progs_static/*.c tests/fuzz/*.[ch] \
+			tests/integration/fakegss/*.c))
 CLANG_FORMAT ?= clang-format
 # The symbols the library exports: the hooks, one a line.
 EXPORTS     := preload/exports.txt
@@ -105,7 +106,7 @@ GO_ENV	   := GO111MODULE=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local \
 PROG_GO_BIN := $(if $(GO),$(B)/progs_go/gohttp-static $(B)/progs_go/gohttp-cgo)
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN) $(PROG_STATIC_BIN) \
-	$(PROG_GO_BIN)
+	$(PROG_GO_BIN) $(B)/fakegss/libfakegss.so
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -148,6 +149,12 @@ $(B)/progs/%: tests/integration/progs/%.c
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread $(PROG_LIBS)
 
 $(B)/progs/uringconnect: PROG_LIBS = -luring
+
+# A fake GSS-API library (t_gssapi_fast.sh loads it with
+# SOCKSIFY_GSSAPI_LIBRARY in place of libgssapi_krb5.so.2).
+$(B)/fakegss/libfakegss.so: tests/integration/fakegss/fakegss.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -shared -o $@ $<
 
 # -static: glibc's static libraries come with libc6-dev.
 $(B)/progs_static/%: tests/integration/progs_static/%.c

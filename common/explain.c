@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "group.h"
+#include "gssmsg.h"
 #include "route.h"
 
 /* An output buffer that text is appended to; it stops at its end. */
@@ -143,6 +144,21 @@ static void explain_choice_rule(struct explain_out *o, const struct config *cfg,
 
 /* ---- chains and groups ---- */
 
+/* " (GSS-API: rcmd@host, protection clear)" after a GSS-API hop. */
+static void explain_gssapi(struct explain_out *o, const struct proxy *p)
+{
+	char target[PROXY_GSSAPI_TARGET_MAX];
+
+	if (!p->gssapi)
+		return;
+	explain_add(o, " (GSS-API: %s, protection %s%s)",
+		    proxy_gssapi_target(p, target, sizeof target),
+		    gssmsg_protection_name(p->gssapi_protection),
+		    p->gssapi_protection == GSSMSG_PROTECT_CLEAR
+			? ""
+			: ": not supported, connections fail");
+}
+
 static void explain_chain(struct explain_out *o, const struct config *cfg,
 			  unsigned index)
 {
@@ -155,9 +171,11 @@ static void explain_chain(struct explain_out *o, const struct config *cfg,
 	    o, "chain %s:",
 	    config_target_name(cfg, (struct route_target){TARGET_CHAIN, index},
 			       url, sizeof url));
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		explain_add(o, "%s %s", i ? " ->" : "",
 			    proxyurl_format(&hops[i], url, sizeof url));
+		explain_gssapi(o, &hops[i]);
+	}
 	explain_add(o, "\n");
 }
 

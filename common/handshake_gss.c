@@ -31,8 +31,6 @@
 /* Context tokens a proxy may ask for before we call it a loop. Kerberos
  * takes one round (two with mutual authentication). */
 #define HS_GSS_ROUNDS_MAX 8
-/* Room for "service@host". */
-#define HS_GSS_TARGET_MAX (PROXY_GSSAPI_SERVICE_MAX + 1 + ENDPOINT_NAME_MAX + 1)
 /* What we ask of the context. */
 #define HS_GSS_FLAGS                                                           \
 	(GSSAPI_C_MUTUAL_FLAG | GSSAPI_C_REPLAY_FLAG |                         \
@@ -121,32 +119,13 @@ static int hs_gss_fail_call(struct handshake *hs, const char *call,
 static int hs_gss_import_target(struct handshake *hs)
 {
 	struct handshake_gss *g = hs->gss;
-	const struct proxy *p = hs->proxy;
-	const char *service = p->gssapi_service[0]
-				  ? p->gssapi_service
-				  : PROXY_GSSAPI_SERVICE_DEFAULT;
 	struct gssapi_oid type = {sizeof(hs_gss_hostbased_bytes),
 				  (void *)hs_gss_hostbased_bytes};
-	char name[HS_GSS_TARGET_MAX], host[ENDPOINT_NAME_MAX + 16];
-	struct endpoint bare = p->addr;
-	struct gssapi_buffer buf;
+	char name[PROXY_GSSAPI_TARGET_MAX];
+	struct gssapi_buffer buf = {0, name};
 	gssapi_status major, minor = 0;
-	int n;
 
-	if (bare.kind == ENDPOINT_NAME)
-		snprintf(host, sizeof(host), "%s", bare.u.name);
-	else {
-		bare.port = 0;
-		endpoint_format(&bare, host, sizeof(host));
-		host[strcspn(host, "]")] = '\0';
-		/* endpoint_format() wrote "[v6]:0" or "v4:0". */
-		if (host[0] == '[')
-			memmove(host, host + 1, strlen(host));
-		else
-			host[strcspn(host, ":")] = '\0';
-	}
-	n = snprintf(name, sizeof(name), "%s@%s", service, host);
-	buf = (struct gssapi_buffer){(size_t)n, name};
+	buf.length = strlen(proxy_gssapi_target(hs->proxy, name, sizeof(name)));
 	gssapi_bypass_enter();
 	major = g->lib->import_name(&minor, &buf, &type, &g->target);
 	gssapi_bypass_leave();

@@ -4,6 +4,7 @@
  * Error texts never quote the user or password. */
 #include "proxyurl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -447,4 +448,29 @@ bool proxy_is_socks5(const struct proxy *p)
 bool proxy_is_http(const struct proxy *p)
 {
 	return p->type == PROXY_HTTP;
+}
+
+const char *proxy_gssapi_target(const struct proxy *p, char *buf, size_t cap)
+{
+	const char *service = p->gssapi_service[0]
+				  ? p->gssapi_service
+				  : PROXY_GSSAPI_SERVICE_DEFAULT;
+	char host[ENDPOINT_NAME_MAX + 1];
+
+	switch (p->addr.kind) {
+	case ENDPOINT_IPV4:
+		inet_ntop(AF_INET, p->addr.u.ipv4, host, sizeof host);
+		break;
+	case ENDPOINT_IPV6:
+		inet_ntop(AF_INET6, p->addr.u.ipv6, host, sizeof host);
+		break;
+	case ENDPOINT_NAME:
+		snprintf(host, sizeof host, "%s", p->addr.u.name);
+		break;
+	default:
+		host[0] = '\0';
+		break;
+	}
+	snprintf(buf, cap, "%s@%s", service, host);
+	return buf;
 }

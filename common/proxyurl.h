@@ -9,9 +9,12 @@
 
 #include "endpoint.h"
 
-#define PROXY_DEFAULT_PORT	     1080
-#define PROXY_CREDENTIAL_MAX	     255 /* RFC 1929: one length byte */
-#define PROXY_GSSAPI_SERVICE_MAX     63
+#define PROXY_DEFAULT_PORT	 1080
+#define PROXY_CREDENTIAL_MAX	 255 /* RFC 1929: one length byte */
+#define PROXY_GSSAPI_SERVICE_MAX 63
+/* Room for "service@host" (proxy_gssapi_target()). */
+#define PROXY_GSSAPI_TARGET_MAX                                                \
+	(PROXY_GSSAPI_SERVICE_MAX + 2 + ENDPOINT_NAME_MAX)
 #define PROXY_GSSAPI_SERVICE_DEFAULT "rcmd" /* as Dante and curl */
 
 enum proxy_type {
@@ -68,6 +71,12 @@ const char *proxyurl_format(const struct proxy *p, char *buf, size_t cap);
  * unchanged. The result is cut to fit and always NUL-terminated. Returns buf.
  */
 const char *proxyurl_redact(const char *text, char *buf, size_t cap);
+
+/* The GSS-API host-based service name of p: "service@host", the service
+ * p->gssapi_service (default PROXY_GSSAPI_SERVICE_DEFAULT) and the host as
+ * the URL writes it (a name, or an address without brackets), into
+ * buf[0..cap) (NUL-terminated, cut to fit). Returns buf. */
+const char *proxy_gssapi_target(const struct proxy *p, char *buf, size_t cap);
 
 /* True for the types that send host names to the proxy. */
 bool proxy_sends_names(const struct proxy *p);

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "doctor.h"
+#include "gssapi.h"
 #include "libc_io.h"
 #include "socks5_udp.h"
 #include "tunnel.h"
@@ -301,6 +302,34 @@ static const char *connect_fix(int err)
 	}
 }
 
+/* What to do about a failed GSS-API exchange, from the machine's text. */
+static const char *gssapi_fix(const char *why)
+{
+	if (strstr(why, "kinit"))
+		return "get a Kerberos ticket with kinit (klist shows it)";
+	if (strstr(why, "not supported") || strstr(why, "protection level"))
+		return "use gssapi-protection=clear (the only level socksify "
+		       "keeps) on the proxy and in the proxy's configuration";
+	if (strstr(why, "library"))
+		return "install the Debian package " GSSAPI_PACKAGE;
+	return "check gssapi-service= (default rcmd: the proxy's principal "
+	       "is SERVICE/HOST) and the proxy's keytab; socksify's log "
+	       "line has the GSS-API library's own words";
+}
+
+/* A GSS-API proxy's exchange failed: one line for it. Returns false. */
+static bool report_gssapi(struct doctor *d, const struct doctor_proxy *dp,
+			  const struct tunnel_result *res)
+{
+	char target[PROXY_GSSAPI_TARGET_MAX], detail[1024];
+
+	snprintf(detail, sizeof detail, "%s (asked for %s)", res->why,
+		 proxy_gssapi_target(dp->p, target, sizeof target));
+	report(d, dp->shown, "gssapi", VERDICT_FAIL, -1, detail,
+	       gssapi_fix(res->why));
+	return false;
+}
+
 /* The handshake ended before the proxy's final reply, for a reason other
  * than our methods or credentials: one line for it. Returns false. */
 static bool report_no_reply(struct doctor *d, const struct doctor_proxy *dp,
@@ -332,18 +361,26 @@ static bool report_auth(struct doctor *d, const struct doctor_proxy *dp, int rc,
 		if (failed_methods(res)) {
 			report(d, dp->shown, "methods", VERDICT_FAIL, -1,
 			       res->why,
-			       p->has_auth
+			       p->gssapi ? "the proxy refuses GSS-API: check "
+					   "its socksmethod (gssapi)"
+			       : p->has_auth
 				   ? "the proxy refuses username/password: "
 				     "check which methods it allows"
 				   : "the proxy wants authentication: put "
 				     "user:password@ in the proxy URL");
 			return false;
 		}
+		if (p->gssapi && res->why &&
+		    (strstr(res->why, "GSS-API") ||
+		     strstr(res->why, "Kerberos")))
+			return report_gssapi(d, dp, res);
 		if (!got_reply)
 			return report_no_reply(d, dp, rc, res);
 		report(d, dp->shown, "methods", VERDICT_PASS, -1,
-		       p->has_auth ? "username/password offered and accepted"
-				   : "no authentication accepted",
+		       p->gssapi     ? "GSS-API offered and accepted "
+				       "(protection clear)"
+		       : p->has_auth ? "username/password offered and accepted"
+				     : "no authentication accepted",
 		       NULL);
 	}
 	if (failed_auth(dp, rc, res)) {
@@ -610,6 +647,11 @@ static void check_pipelining(struct doctor *d, const struct doctor_proxy *dp)
 	char detail[1024];
 	int rc;
 
+	if (dp->p->gssapi) {
+		report(d, dp->shown, "pipelining", VERDICT_SKIP, -1,
+		       "GSS-API handshakes are never pipelined", NULL);
+		return;
+	}
 	if (!proxy_is_socks5(dp->p)) {
 		report(d, dp->shown, "pipelining", VERDICT_SKIP, -1,
 		       "only SOCKS5 handshakes can be pipelined", NULL);

@@ -27,9 +27,11 @@
 /* What "on" exports besides LD_PRELOAD and the session, when set (by the
  * wrapper's options or inherited); "off" unsets those "on" listed. */
 static const char *const shellmode_vars[] = {
-    "SOCKSIFY_PROXY",	   "SOCKSIFY_PROXY_FILE", "SOCKSIFY_CONF",
-    "SOCKSIFY_LOG",	   "SOCKSIFY_LOG_FILE",	  "SOCKSIFY_PIPELINE",
-    "SOCKSIFY_SUPERVISOR",
+    "SOCKSIFY_PROXY",	       "SOCKSIFY_PROXY_FILE",
+    "SOCKSIFY_CONF",	       "SOCKSIFY_LOG",
+    "SOCKSIFY_LOG_FILE",       "SOCKSIFY_PIPELINE",
+    "SOCKSIFY_SUPERVISOR",     "SOCKSIFY_GSSAPI",
+    "SOCKSIFY_GSSAPI_SERVICE", "SOCKSIFY_GSSAPI_PROTECTION",
 };
 
 /* Print text in single quotes, each ' written as '\''. */

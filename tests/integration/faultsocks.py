@@ -35,6 +35,16 @@ Modes (SOCKS5 unless said otherwise):
   bindname    BIND with both replies naming hosts: proxy.socksify.test:4242
               first, then (after --delay) peer.socksify.test:5555; then
               sends "bindname-hello" and records the line it gets back
+  gssapi      RFC 1961 (method 0x01) with the fake tokens of
+              tests/integration/fakegss.c: expects "FAKE-AP-REQ:<name>",
+              answers "FAKE-AP-REP", then takes the protection level
+              wrapped as "FAKE-WRAP:<octet>" and answers the same one
+              (records "gssapi token=..." and "gssapi protection=N");
+              then CONNECT as in ok. --gss changes its answer: abort
+              (after the first token), abortprot (after the protection
+              level), level1 (answers integrity), truncate (half a token,
+              then close), badver (version 2 frame); --gss-rounds N wants
+              N context tokens (FAKE-AP-REQ, then FAKE-MORE-k)
 SOCKS4 connections get a reply with status --rep4 (0x5a = granted) in modes
 ok/rep4/banner; in other modes they get the same fault where one applies.
 --serve echo: echo bytes back; --serve relay --target HOST:PORT: relay to a
@@ -171,9 +181,70 @@ def socks5_request(sock):
     return cmd
 
 
+def gss_read(sock):
+    """One RFC 1961 frame: returns (mtyp, token); mtyp 0xff has none."""
+    ver, mtyp = recv_exact(sock, 2)
+    if ver != 1:
+        record("gssapi bad version %d" % ver)
+        raise EOFError("bad GSS-API frame version")
+    if mtyp == 0xFF:
+        return mtyp, b""
+    n = struct.unpack("!H", recv_exact(sock, 2))[0]
+    return mtyp, recv_exact(sock, n)
+
+
+def gss_frame(mtyp, token):
+    return bytes([1, mtyp]) + struct.pack("!H", len(token)) + token
+
+
+def gss_context(sock):
+    """The context tokens. Returns False when the mode stops here."""
+    for k in range(1, ARGS.gss_rounds + 1):
+        mtyp, token = gss_read(sock)
+        record("gssapi token=%s" % token.decode("latin-1"))
+        if mtyp != 1:
+            return False
+        if ARGS.gss == "abort":
+            sock.sendall(b"\x01\xff")
+            return False
+        if ARGS.gss == "truncate":
+            sock.sendall(gss_frame(1, b"FAKE-AP-REP")[:7])
+            return False
+        if ARGS.gss == "badver":
+            sock.sendall(b"\x02" + gss_frame(1, b"FAKE-AP-REP")[1:])
+            return False
+        last = k == ARGS.gss_rounds
+        sock.sendall(gss_frame(1, b"FAKE-AP-REP" if last
+                               else b"FAKE-MORE-%d" % k))
+    return True
+
+
+def gss_protection(sock):
+    """The protection level sub-negotiation (RFC 1961 section 4)."""
+    mtyp, token = gss_read(sock)
+    if mtyp != 2 or not token.startswith(b"FAKE-WRAP:") or len(token) != 11:
+        record("gssapi bad protection message %d %r" % (mtyp, token))
+        return False
+    level = token[10]
+    record("gssapi protection=%d" % level)
+    if ARGS.gss == "abortprot":
+        sock.sendall(b"\x01\xff")
+        return False
+    if ARGS.gss == "level1":
+        level = 1
+    sock.sendall(gss_frame(2, b"FAKE-WRAP:" + bytes([level])))
+    return True
+
+
 def choose_method(sock, methods):
     """Answer the greeting as the mode says. Returns False to stop here."""
     mode = ARGS.mode
+    if mode == "gssapi":
+        if 1 not in methods:
+            sock.sendall(b"\x05\xff")
+            return False
+        sock.sendall(b"\x05\x01")
+        return gss_context(sock) and gss_protection(sock)
     if mode == "noaccept":
         sock.sendall(b"\x05\xff")
         return False
@@ -512,6 +583,10 @@ def main():
     p.add_argument("--target", default="")
     p.add_argument("--hang", type=float, default=30.0)
     p.add_argument("--relay-zero", action="store_true")
+    p.add_argument("--gss", default="ok",
+                   choices=("ok", "abort", "abortprot", "level1",
+                            "truncate", "badver"))
+    p.add_argument("--gss-rounds", type=int, default=1)
     p.add_argument("--listen", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file", required=True)

@@ -46,6 +46,32 @@ START_TEST(name_through_chain)
 }
 END_TEST
 
+/* A GSS-API hop names the service it asks for and its protection. */
+START_TEST(gssapi_hops)
+{
+	static const char gss_conf[] =
+	    "proxy socks5h://proxy.example:1080 gssapi\n"
+	    "chain k socks5h://[2001:db8::7]:1080 gssapi-service=socks "
+	    "socks5h://10.0.0.2 gssapi-protection=integrity\n"
+	    "route *.k.example via k\n";
+
+	config_defaults(&cfg);
+	ck_assert_int_eq(
+	    config_parse(&cfg, gss_conf, strlen(gss_conf), "t.conf"), 0);
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	ck_assert_int_eq(
+	    explain_route(&cfg, "www.example:80", NULL, text, sizeof text), 0);
+	has("chain default: socks5h://proxy.example:1080 (GSS-API: "
+	    "rcmd@proxy.example, protection clear)\n");
+	ck_assert_int_eq(
+	    explain_route(&cfg, "a.k.example:80", NULL, text, sizeof text), 0);
+	has("chain k: socks5h://[2001:db8::7]:1080 (GSS-API: "
+	    "socks@2001:db8::7, protection clear) -> socks5h://10.0.0.2:1080 "
+	    "(GSS-API: rcmd@10.0.0.2, protection integrity: not supported, "
+	    "connections fail)\n");
+}
+END_TEST
+
 START_TEST(name_direct_and_blocked)
 {
 	ck_assert_int_eq(explain("nas.lan", "tcp"), 0);
@@ -123,6 +149,7 @@ static Suite *explain_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, name_through_chain);
+	tcase_add_test(tc, gssapi_hops);
 	tcase_add_test(tc, name_direct_and_blocked);
 	tcase_add_test(tc, address_through_group);
 	tcase_add_test(tc, udp);
