@@ -185,7 +185,12 @@ wait_build() {
 }
 
 case ${1:-} in
---deps) built || install_build_deps ;;
+--deps)
+	# Not "built || ...": set -e would not apply inside.
+	if ! built; then
+		install_build_deps
+	fi
+	;;
 --background) background ;;
 --wait) wait_build "${2:-90}" ;;
 "") build ;;
