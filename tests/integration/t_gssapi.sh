@@ -5,7 +5,8 @@
 # ticket) passes and danted logs her principal; no ticket gives EACCES and a
 # log line naming kinit; mallory is refused by danted's rules; a wrong
 # service name fails cleanly; integrity/confidentiality are refused before
-# any byte; -x with SOCKSIFY_GSSAPI=1 and a GSSAPI first hop of a chain work.
+# any byte; -x with SOCKSIFY_GSSAPI=1, a GSSAPI first hop of a chain and
+# socksify doctor work.
 # Every failure case targets 127.0.0.1, where a direct connection would
 # succeed, and asserts that the target saw no request (nothing leaked).
 . "$(dirname "$0")/lib.sh"
@@ -109,9 +110,16 @@ expect_eq "danted never asked for the target" \
 	"$(danted_connects_to "$HTTP_PORT")" "$direct"
 say "chain: GSSAPI first hop → microsocks: ok"
 
+# 4. socksify doctor against the real server: the method line and a
+# CONNECT that works (danted refuses UDP and BIND here: exit status 1).
+out=$(timeout 30 "$SOCKSIFY" doctor -f "$conf" --target "127.0.0.1:$HTTP_PORT" 2>&1)
+expect_contains "doctor" "$out" "methods: GSS-API offered and accepted (protection clear)"
+expect_contains "doctor" "$out" "connect-address: CONNECT 127.0.0.1:$HTTP_PORT works"
+say "doctor: GSS-API accepted, CONNECT works"
+
 relayed=$(danted_connects_to "$HTTP_PORT")
 
-# 4. Integrity and confidentiality: not supported by the client, refused
+# 5. Integrity and confidentiality: not supported by the client, refused
 # before any byte goes to the proxy (danted reads nothing).
 for level in integrity confidentiality; do
 	talkers=$(danted_talkers)
@@ -132,11 +140,14 @@ sleep 0.2
 expect_eq "-x confidentiality: connections that sent danted a byte" "$(danted_talkers)" \
 	"$talkers"
 
-# 5. No ticket at all: EACCES, and the log tells to run kinit.
+# 6. No ticket at all: EACCES, and the log tells to run kinit.
 krb_logout
 expect_refused "no ticket" EACCES 'kinit' "$conf"
+out=$(timeout 30 "$SOCKSIFY" doctor -f "$conf" --target "127.0.0.1:$HTTP_PORT" 2>&1)
+expect_contains "doctor, no ticket" "$out" \
+	"gssapi: no Kerberos ticket for the GSS-API proxy (run kinit) (asked for rcmd@$KRB_HOST)"
 
-# 6. A user danted's rules refuse: the handshake passes, the request does
+# 7. A user danted's rules refuse: the handshake passes, the request does
 # not; danted logs the block with mallory's principal.
 krb_login mallory
 expect_refused "mallory (refused by danted)" EACCES \
@@ -144,7 +155,7 @@ expect_refused "mallory (refused by danted)" EACCES \
 grep -q "block([0-9]*): tcp/connect .*gssapi/clear%mallory@$KRB_REALM@" \
 	"$DANTED_LOG" || fail "danted logged no block for mallory"
 
-# 7. A wrong service name: no such principal in the realm, a clean failure.
+# 8. A wrong service name: no such principal in the realm, a clean failure.
 krb_login alice
 write_conf "$SFY_TMP/service.conf" \
 	"proxy $proxy gssapi gssapi-service=nosuch" "direct none"
