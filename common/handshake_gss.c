@@ -280,6 +280,18 @@ static int hs_gss_flush(struct handshake *hs, const struct socket_io *io,
 	return 0;
 }
 
+/* Why the proxy closed the connection, as far as the state tells. Dante
+ * closes without an abort message when it refuses a token or a level. */
+static const char *hs_gss_closed_why(const struct handshake *hs)
+{
+	if (hs->state == HS_GSS_RECV_PROTECTION)
+		return "proxy closed the connection after our GSS-API "
+		       "protection level (does it require another one? "
+		       "Dante: gssapi.enctype)";
+	return "proxy closed the connection during GSS-API authentication "
+	       "(it refused our token?)";
+}
+
 /* Receive one whole RFC 1961 message into g->in and parse it into *msg.
  * Never reads past its end. Returns 0, -EAGAIN with *events, or -errno
  * (hs failed: closed, malformed, or the proxy's abort). */
@@ -301,8 +313,7 @@ static int hs_gss_receive(struct handshake *hs, const struct socket_io *io,
 			}
 			if (n == 0)
 				return hs_fail(hs, ECONNRESET,
-					       "proxy closed the connection "
-					       "during GSS-API authentication");
+					       hs_gss_closed_why(hs));
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {

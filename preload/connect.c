@@ -91,6 +91,25 @@ static int stream_tunnel(int fd, const struct stream_way *way,
 	return rc;
 }
 
+/* Whether any chain this connect may still try, from the current attempt
+ * on, has a GSS-API hop. */
+static bool stream_uses_gssapi(const struct stream_way *way)
+{
+	const struct proxy *hops;
+	unsigned count;
+
+	for (unsigned i = way->at; i < way->plan.count; i++) {
+		hops = config_chain_hops(way->cfg, way->plan.chains[i], &count);
+		for (unsigned h = 0; h < count; h++)
+			if (hops[h].gssapi)
+				return true;
+	}
+	for (unsigned h = 0; h < way->path.count; h++)
+		if (way->path.hops[h].gssapi)
+			return true;
+	return false;
+}
+
 /* Start the handshake in the background when the config allows it and the
  * program's socket is non-blocking. Returns 0 with *started set (then
  * *nonblocking is true; false: take the synchronous path), or -errno. */
@@ -108,7 +127,7 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	*started = false;
 	/* GSS-API calls may block on the KDC and make connections of their
 	 * own: never on the background thread, which holds async_lock. */
-	if (!way->cfg->async_connect || config_uses_gssapi(way->cfg))
+	if (!way->cfg->async_connect || stream_uses_gssapi(way))
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))

@@ -433,6 +433,11 @@ static const struct gss_failure failures[] = {
       SEND(prot_unwrapped), END()},
      EACCES,
      3},
+    {"proxy closes after the protection level (as Dante does when it "
+     "wants another level)",
+     {READ(3), SEND(method_gss), READ(6), SEND(token_s1), READ(6), CLOSE()},
+     ECONNRESET,
+     3},
     {"proxy chose no authentication",
      {READ(3), SEND(method_none), END()},
      EPROTO,
