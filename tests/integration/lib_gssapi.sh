@@ -92,23 +92,24 @@ EOF
 	krb5kdc -n -r "$KRB_REALM" >"$SFY_TMP/krb5kdc.out" 2>&1 &
 	track $!
 	KRB_KEYTAB=$KRB_DIR/proxy.keytab
-	# rcmd/localhost too: Dante's own client names the proxy by the
-	# reverse lookup of its address.
-	for p in "rcmd/$KRB_HOST" rcmd/localhost; do
-		krb_admin "addprinc -randkey $p"
-		krb_admin "ktadd -k $KRB_KEYTAB $p"
-	done
-	for u in alice mallory; do
-		krb_admin "addprinc -randkey $u"
-		krb_admin "ktadd -k $KRB_DIR/$u.keytab $u"
+	# One kadmin.local for every principal (each run opens the database).
+	# rcmd/localhost too: Dante's own client names the proxy by the reverse
+	# lookup of its address.
+	{
+		for p in "rcmd/$KRB_HOST" rcmd/localhost; do
+			printf 'addprinc -randkey %s\nktadd -k %s %s\n' \
+				"$p" "$KRB_KEYTAB" "$p"
+		done
+		for u in alice mallory; do
+			printf 'addprinc -randkey %s\nktadd -k %s %s\n' \
+				"$u" "$KRB_DIR/$u.keytab" "$u"
+		done
+	} | kadmin.local -r "$KRB_REALM" >"$SFY_TMP/kadmin.out" 2>&1 ||
+		fail "kadmin.local: $(cat "$SFY_TMP/kadmin.out")"
+	for f in "$KRB_KEYTAB" "$KRB_DIR/alice.keytab" "$KRB_DIR/mallory.keytab"; do
+		[ -s "$f" ] || fail "kadmin.local made no $f: $(cat "$SFY_TMP/kadmin.out")"
 	done
 	wait_port 127.0.0.1 "$KRB_PORT"
-}
-
-# krb_admin QUERY — one kadmin.local query against the test realm.
-krb_admin() {
-	kadmin.local -r "$KRB_REALM" -q "$1" >>"$SFY_TMP/kadmin.out" 2>&1 ||
-		fail "kadmin.local -q '$1' failed"
 }
 
 # krb_login USER — a fresh ticket cache holding USER's ticket; sets and
@@ -130,7 +131,8 @@ krb_logout() {
 
 # start_danted_gssapi [ENCTYPE] — the GSSAPI-enabled danted on 127.0.0.1
 # with socksmethod gssapi and gssapi.enctype ENCTYPE (default clear),
-# passing alice@REALM and refusing mallory@REALM (and everyone else). Runs
+# passing alice@REALM (CONNECT to loopback, BIND, UDP ASSOCIATE) and
+# refusing mallory@REALM (and everyone else). Runs
 # like start_danted (private mount namespace with the test names). Sets
 # DANTED_PORT, DANTED_LOG (so lib.sh's danted_* helpers apply).
 start_danted_gssapi() {
@@ -139,6 +141,8 @@ start_danted_gssapi() {
 	DANTED_LOG=$SFY_TMP/danted.log
 	conf=$SFY_TMP/danted.conf
 	hosts=$(proxy_hosts_file)
+	# Replies to a BIND or UDP association carry no user: their rule comes
+	# before the one that refuses mallory, which would match them too.
 	cat >"$conf" <<EOF
 logoutput: $DANTED_LOG
 debug: ${DANTED_DEBUG:-0}
@@ -156,6 +160,11 @@ client pass {
   gssapi.enctype: $enctype
   log: error
 }
+socks pass {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  command: bindreply udpreply
+  log: connect disconnect error iooperation
+}
 socks block {
   from: 0.0.0.0/0 to: 0.0.0.0/0
   user: mallory@$KRB_REALM
@@ -167,6 +176,13 @@ socks pass {
   user: alice@$KRB_REALM
   gssapi.enctype: $enctype
   log: connect disconnect error
+}
+socks pass {
+  from: 0.0.0.0/0 to: 0.0.0.0/0
+  command: bind udpassociate
+  user: alice@$KRB_REALM
+  gssapi.enctype: $enctype
+  log: connect disconnect error iooperation
 }
 socks block {
   from: 0.0.0.0/0 to: 0.0.0.0/0
