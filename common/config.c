@@ -252,7 +252,9 @@ static void cap_fake_entries(struct config *cfg)
 		cfg->fake_entries = v6;
 }
 
-/* Turn UDP_AUTO into UDP_PROXY or UDP_BLOCK, and refuse an explicit
+/* Turn UDP_AUTO into UDP_PROXY or UDP_BLOCK for the default chain (and
+ * remember it was auto: route rules decide per chain, see
+ * udpassoc_target_mode()), and refuse an explicit
  * "udp proxy" that no proxy of the chain could carry: UDP ASSOCIATE exists
  * only in SOCKS5, and its relay is reached directly, so it cannot be
  * tunnelled through earlier hops. */
@@ -262,8 +264,10 @@ static int finish_udp(struct config *cfg)
 	    cfg->proxy_count == 1 && proxy_is_socks5(&cfg->proxies[0]);
 	char prefix[sizeof(cfg->source) + 2];
 
-	if (cfg->udp_mode == UDP_AUTO)
+	if (cfg->udp_mode == UDP_AUTO) {
+		cfg->udp_auto = true;
 		cfg->udp_mode = one_socks5 ? UDP_PROXY : UDP_BLOCK;
+	}
 	if (cfg->udp_mode != UDP_PROXY || one_socks5)
 		return 0;
 	return config_fail(
@@ -278,9 +282,17 @@ static int finish_udp(struct config *cfg)
 
 bool config_bind_usable(const struct config *cfg)
 {
-	return cfg->valid && cfg->bind_mode != BIND_MODE_OFF &&
-	       cfg->proxy_count > 0 &&
-	       !proxy_is_http(&cfg->proxies[cfg->proxy_count - 1]);
+	const struct proxy *hops;
+	unsigned i, count;
+
+	if (!cfg->valid || cfg->bind_mode == BIND_MODE_OFF)
+		return false;
+	for (i = 0; i < cfg->chain_count && i < CONFIG_MAX_CHAINS; i++) {
+		hops = config_chain_hops(cfg, i, &count);
+		if (count > 0 && !proxy_is_http(&hops[count - 1]))
+			return true;
+	}
+	return false;
 }
 
 /* "bind on" asks the last proxy of the chain for BIND, which HTTP CONNECT

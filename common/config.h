@@ -169,6 +169,10 @@ struct config {
 	/* UDP policy; config_finish() turns UDP_AUTO into one of the others.
 	 * UDP_PROXY with a SOCKS4 proxy or a chain is a config error. */
 	enum udp_mode udp_mode;
+	/* The file said "udp auto" (or nothing): a chain or group that a
+	 * route rule names carries UDP when it holds a single SOCKS5 proxy,
+	 * whatever udp_mode became for the default chain. */
+	bool udp_auto;
 
 	/* Listening TCP sockets through the proxy (SOCKS BIND): auto by
 	 * default, so callbacks (active FTP) work while servers on a fixed
@@ -267,8 +271,8 @@ int config_finish(struct config *cfg);
 bool config_uses_gssapi(const struct config *cfg);
 
 /* Whether cfg lets any listener get a BIND: bind auto or on, and a SOCKS
- * proxy last in the default chain (an HTTP proxy has no BIND; with "bind
- * auto" its listeners simply stay local). */
+ * proxy last in some chain (an HTTP proxy has no BIND; with "bind auto" a
+ * listener whose BIND would go through one simply stays local). */
 bool config_bind_usable(const struct config *cfg);
 
 /* The hops of chains[index] (the proxy lines for CONFIG_DEFAULT_CHAIN) and

@@ -12,6 +12,7 @@
 #include "group.h"
 #include "gssmsg.h"
 #include "route.h"
+#include "udpassoc.h"
 
 /* An output buffer that text is appended to; it stops at its end. */
 struct explain_out {
@@ -223,6 +224,38 @@ static void explain_target(struct explain_out *o, const struct config *cfg,
 
 /* ---- the decision ---- */
 
+/* UDP routed to via: the policy, and the chain an association would use
+ * (the first member that is a single SOCKS5 proxy, all counted up). */
+static void explain_udp(struct explain_out *o, const struct config *cfg,
+			struct route_target via)
+{
+	char name[CONFIG_URL_TEXT_MAX];
+	struct group_plan plan;
+	int chain;
+
+	switch (udpassoc_target_mode(cfg, via)) {
+	case UDP_DIRECT:
+		explain_add(o, "decision: UDP sent direct (udp direct)\n");
+		return;
+	case UDP_BLOCK:
+		explain_add(o,
+			    "decision: UDP refused (EACCES): udp block, or no "
+			    "single socks5 proxy in %s\n",
+			    config_target_name(cfg, via, name, sizeof name));
+		return;
+	default:
+		break;
+	}
+	group_plan(cfg, NULL, via, 0, &plan);
+	chain = udpassoc_pick_chain(cfg, &plan, via);
+	explain_add(o,
+		    "decision: UDP through %s (UDP ASSOCIATE via its first "
+		    "live single socks5 proxy; one association per socket)\n",
+		    config_target_name(cfg, via, name, sizeof name));
+	if (chain >= 0)
+		explain_chain(o, cfg, (unsigned)chain);
+}
+
 static void explain_decision(struct explain_out *o, const struct config *cfg,
 			     const struct route_choice *c,
 			     enum rule_proto proto)
@@ -239,14 +272,7 @@ static void explain_decision(struct explain_out *o, const struct config *cfg,
 		break;
 	}
 	if (proto == RULE_PROTO_UDP) {
-		explain_add(o, "decision: UDP %s\n",
-			    cfg->udp_mode == UDP_PROXY
-				? "through the default proxy (UDP ASSOCIATE; "
-				  "UDP always uses the default chain)"
-			    : cfg->udp_mode == UDP_DIRECT
-				? "sent direct (udp direct)"
-				: "refused (udp block, or no single socks5 "
-				  "proxy)");
+		explain_udp(o, cfg, c->via);
 		return;
 	}
 	explain_add(o, "decision: proxy\n");

@@ -37,6 +37,9 @@ struct fdtab_udp {
 	int control; /* owner entry: the control connection's fd */
 	int owner;   /* internal entry: the UDP socket that owns it */
 	int family;  /* the UDP socket's family */
+	/* The route target the association serves (enum target_kind and
+	 * index, see config.h) and the chain it goes through. */
+	uint8_t via_kind, via_index, chain;
 	uint32_t relay_len;
 	union {
 		struct sockaddr_in v4;

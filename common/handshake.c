@@ -611,7 +611,8 @@ static const handshake_state_fn handshake_states[] = {
 };
 
 /* Every state helper returns 0 only after moving to a later state, so the
- * loop runs at most once per state. */
+ * loop runs at most once per state; the GSS-API token states alone come
+ * round again, at most HS_GSS_ROUNDS_MAX times (handshake_gss.c). */
 int handshake_step(struct handshake *hs, const struct socket_io *io, int fd,
 		   short *events)
 {

@@ -10,13 +10,66 @@
 
 #include "tunnel.h"
 
+bool udpassoc_chain_carries(const struct config *cfg, unsigned chain)
+{
+	unsigned count;
+	const struct proxy *hops = config_chain_hops(cfg, chain, &count);
+
+	return count == 1 && proxy_is_socks5(&hops[0]);
+}
+
+/* The first chain of target, in its members' order (groups expanded in
+ * place), that carries UDP, or -EOPNOTSUPP. Groups hold only groups
+ * defined before them, so the walk ends. */
+static int udpassoc_first_carrier(const struct config *cfg,
+				  struct route_target target)
+{
+	const struct group *g;
+	unsigned i;
+	int chain;
+
+	if (target.kind == TARGET_CHAIN)
+		return target.index < cfg->chain_count &&
+			       udpassoc_chain_carries(cfg, target.index)
+			   ? (int)target.index
+			   : -EOPNOTSUPP;
+	if (target.index >= cfg->group_count)
+		return -EOPNOTSUPP;
+	g = &cfg->groups[target.index];
+	for (i = 0; i < g->member_count; i++) {
+		chain = udpassoc_first_carrier(cfg, g->members[i]);
+		if (chain >= 0)
+			return chain;
+	}
+	return -EOPNOTSUPP;
+}
+
+enum udp_mode udpassoc_target_mode(const struct config *cfg,
+				   struct route_target target)
+{
+	if (cfg->udp_mode == UDP_DIRECT)
+		return UDP_DIRECT;
+	if (cfg->udp_mode == UDP_BLOCK && !cfg->udp_auto)
+		return UDP_BLOCK;
+	return udpassoc_first_carrier(cfg, target) >= 0 ? UDP_PROXY : UDP_BLOCK;
+}
+
 enum udp_mode udpassoc_mode(const struct config *cfg)
 {
-	if (cfg->udp_mode != UDP_AUTO)
-		return cfg->udp_mode;
-	if (cfg->proxy_count == 1 && proxy_is_socks5(&cfg->proxies[0]))
-		return UDP_PROXY;
-	return UDP_BLOCK;
+	struct route_target def = {TARGET_CHAIN, CONFIG_DEFAULT_CHAIN};
+
+	return udpassoc_target_mode(cfg, def);
+}
+
+int udpassoc_pick_chain(const struct config *cfg, const struct group_plan *plan,
+			struct route_target target)
+{
+	unsigned i;
+
+	for (i = 0; i < plan->count; i++)
+		if (udpassoc_chain_carries(cfg, plan->chains[i]))
+			return (int)plan->chains[i];
+	return udpassoc_first_carrier(cfg, target);
 }
 
 /* True when ep is 0.0.0.0 or :: (any port). */
@@ -74,23 +127,25 @@ static void udpassoc_local_for(struct endpoint *local,
 }
 
 int udpassoc_open(const struct socket_io *io, const struct config *cfg,
-		  int control, const struct sockaddr *proxy,
+		  unsigned chain, int control, const struct sockaddr *proxy,
 		  socklen_t proxy_len, const struct endpoint *local_in,
 		  struct udpassoc_result *res)
 {
 	struct endpoint local = *local_in;
 	struct tunnel_result tr;
+	struct tunnel_path path = {.limit_ms = 0, .connect_ms = 0};
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (cfg->proxy_count != 1 || !proxy_is_socks5(&cfg->proxies[0])) {
+	path.hops = config_chain_hops(cfg, chain, &path.count);
+	if (!udpassoc_chain_carries(cfg, chain)) {
 		res->why = "UDP needs a single SOCKS5 proxy (no chain, no "
 			   "SOCKS4)";
 		return -EOPNOTSUPP;
 	}
 	udpassoc_local_for(&local, proxy, proxy_len);
-	rc = tunnel_open(io, cfg, control, proxy, proxy_len, &local,
-			 HANDSHAKE_UDP_ASSOCIATE, &tr);
+	rc = tunnel_open_path(io, cfg, &path, control, proxy, proxy_len, &local,
+			      HANDSHAKE_UDP_ASSOCIATE, &tr);
 	if (rc < 0) {
 		res->why = tr.why ? tr.why : "UDP ASSOCIATE failed";
 		return rc;

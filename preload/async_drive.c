@@ -125,7 +125,7 @@ void rec_finish(struct async_rec *rec, int rc)
 		/* As after a synchronous connect: BIND's last peer and the
 		 * proxy's outside address (bind.c). */
 		bind_note_connect(rec->priv, &rec->run.dest,
-				  &rec->run.res.bound);
+				  &rec->run.res.bound, rec->chain);
 	} else {
 		rec->error = -rc;
 		real.connect(rec->priv, &unspec, sizeof unspec);

@@ -63,7 +63,10 @@ static struct bind_listener *bind_list;
 static atomic_uint bind_count;
 static unsigned bind_owner; /* our registry id, for hidden descriptors */
 static struct endpoint bind_last_peer; /* kind NONE while unknown */
-static struct endpoint bind_outside;   /* the proxy's outside address */
+/* The chain that carried that connection: a BIND goes the same way, to
+ * the server that will call back. The default chain while unknown. */
+static unsigned bind_last_chain = CONFIG_DEFAULT_CHAIN;
+static struct endpoint bind_outside; /* the proxy's outside address */
 /* Whether this process has made a proxied TCP connection ("bind auto"). */
 static atomic_bool bind_proxied_seen;
 
@@ -193,14 +196,16 @@ static enum bind_address_class bind_classify(const struct endpoint *ep)
 
 /* The proxy's address as a BND.ADDR of 0.0.0.0 means it: the peer of the
  * control connection for a single proxy, the last proxy's literal address
- * for a chain. bnd keeps its port. A BND.ADDR that names a host is taken
- * the same way (we resolve no name the proxy sends): getsockname() must
- * never fall back to the socket's local address, which is not where the
- * remote host can connect. */
-static void bind_fill_unspecified(const struct config *cfg, int ctrl,
-				  struct endpoint *bnd)
+ * for a chain (cfg->chains[chain]). bnd keeps its port. A BND.ADDR that names a
+ * host is taken the same way (we resolve no name the proxy sends):
+ * getsockname() must never fall back to the socket's local address, which is
+ * not where the remote host can connect. */
+static void bind_fill_unspecified(const struct config *cfg, unsigned chain,
+				  int ctrl, struct endpoint *bnd)
 {
-	const struct endpoint *last = &cfg->proxies[cfg->proxy_count - 1].addr;
+	unsigned count;
+	const struct proxy *hops = config_chain_hops(cfg, chain, &count);
+	const struct endpoint *last = &hops[count - 1].addr;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	struct endpoint proxy;
@@ -212,7 +217,7 @@ static void bind_fill_unspecified(const struct config *cfg, int ctrl,
 	}
 	if (!bind_is_wildcard(bnd))
 		return;
-	if (cfg->proxy_count == 1) {
+	if (count == 1) {
 		if (real.getpeername(ctrl, (struct sockaddr *)&ss, &len) < 0 ||
 		    endpoint_from_sockaddr(&proxy, (struct sockaddr *)&ss,
 					   len) < 0)
@@ -226,12 +231,23 @@ static void bind_fill_unspecified(const struct config *cfg, int ctrl,
 	bnd->port = port;
 }
 
-/* DST.ADDR/DST.PORT of a BIND request: see "bind_peer" in the example
- * config. A peer the last proxy cannot carry (a name to a socks4:// proxy,
- * IPv6 to SOCKS4) falls back to zeros. */
-static struct endpoint bind_request_peer(const struct config *cfg)
+/* The last proxy of cfg->chains[chain]. */
+static const struct proxy *bind_last_hop(const struct config *cfg,
+					 unsigned chain)
 {
-	const struct proxy *last = &cfg->proxies[cfg->proxy_count - 1];
+	unsigned count;
+	const struct proxy *hops = config_chain_hops(cfg, chain, &count);
+
+	return &hops[count - 1];
+}
+
+/* DST.ADDR/DST.PORT of a BIND request through chain: see "bind_peer" in
+ * the example config. A peer the last proxy cannot carry (a name to a
+ * socks4:// proxy, IPv6 to SOCKS4) falls back to zeros. */
+static struct endpoint bind_request_peer(const struct config *cfg,
+					 unsigned chain)
+{
+	const struct proxy *last = bind_last_hop(cfg, chain);
 	struct endpoint zeros = {.kind = ENDPOINT_IPV4};
 	struct endpoint peer;
 
@@ -249,26 +265,29 @@ static struct endpoint bind_request_peer(const struct config *cfg)
 }
 
 /* Open the control connection for a BIND on a socket of family and run the
- * request through the chain; fill e's ctrl, bnd and hs. Returns 0 or
- * -errno (logged). */
-static int bind_request(const struct config *cfg, int fd, int family,
-			struct bind_listener *e)
+ * request through cfg->chains[chain]; fill e's ctrl, bnd and hs. Returns 0
+ * or -errno (logged). */
+static int bind_request(const struct config *cfg, unsigned chain, int fd,
+			int family, struct bind_listener *e)
 {
-	struct endpoint peer = bind_request_peer(cfg);
+	struct endpoint peer = bind_request_peer(cfg, chain);
+	struct tunnel_path path = {.limit_ms = 0, .connect_ms = 0};
 	struct sockaddr_storage proxy;
 	struct tunnel_result res;
-	char text[ENDPOINT_TEXT_MAX];
+	char text[ENDPOINT_TEXT_MAX], url[CONFIG_URL_TEXT_MAX];
 	int len, ctrl, rc;
 
-	len = socksify_proxy_sockaddr(family, &proxy);
+	path.hops = config_chain_hops(cfg, chain, &path.count);
+	len = socksify_chain_sockaddr(chain, family, &proxy);
 	if (len < 0)
 		return len;
 	ctrl =
 	    real.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctrl < 0)
 		return -errno;
-	rc = tunnel_open(&real_io, cfg, ctrl, (struct sockaddr *)&proxy,
-			 (socklen_t)len, &peer, HANDSHAKE_BIND, &res);
+	rc = tunnel_open_path(&real_io, cfg, &path, ctrl,
+			      (struct sockaddr *)&proxy, (socklen_t)len, &peer,
+			      HANDSHAKE_BIND, &res);
 	if (rc < 0) {
 		log_error("fd %d: BIND for %s refused: %s", fd,
 			  endpoint_format(&peer, text, sizeof text),
@@ -278,17 +297,19 @@ static int bind_request(const struct config *cfg, int fd, int family,
 	}
 	e->ctrl = bind_hide(ctrl);
 	e->bnd = res.bound;
-	bind_fill_unspecified(cfg, e->ctrl, &e->bnd);
-	handshake_init_bind_reply(&e->hs, &cfg->proxies[cfg->proxy_count - 1]);
-	log_info("fd %d: listening through the proxy at %s", fd,
-		 endpoint_format(&e->bnd, text, sizeof text));
+	bind_fill_unspecified(cfg, chain, e->ctrl, &e->bnd);
+	handshake_init_bind_reply(&e->hs, bind_last_hop(cfg, chain));
+	log_info("fd %d: listening through the proxy at %s (BIND via %s)", fd,
+		 endpoint_format(&e->bnd, text, sizeof text),
+		 proxyurl_format(&path.hops[0], url, sizeof url));
 	return 0;
 }
 
 /* A new entry for fd with its BIND granted, not yet in the table.
  * Returns it, or NULL with *err set. */
-static struct bind_listener *bind_create(const struct config *cfg, int fd,
-					 int family, int *err)
+static struct bind_listener *bind_create(const struct config *cfg,
+					 unsigned chain, int fd, int family,
+					 int *err)
 {
 	struct bind_listener *e = calloc(1, sizeof(*e));
 
@@ -300,7 +321,7 @@ static struct bind_listener *bind_create(const struct config *cfg, int fd,
 	e->family = family;
 	e->ctrl = -1;
 	e->wake = -1;
-	*err = bind_request(cfg, fd, family, e);
+	*err = bind_request(cfg, chain, fd, family, e);
 	if (*err < 0) {
 		free(e);
 		return NULL;
@@ -409,7 +430,7 @@ void bind_forget_range(unsigned lo, unsigned hi)
 }
 
 void bind_note_connect(int fd, const struct endpoint *target,
-		       const struct endpoint *bound)
+		       const struct endpoint *bound, unsigned chain)
 {
 	const struct config *cfg = socksify_config();
 	struct endpoint outside = *bound;
@@ -417,10 +438,12 @@ void bind_note_connect(int fd, const struct endpoint *target,
 	if (!config_bind_usable(cfg))
 		return;
 	atomic_store_explicit(&bind_proxied_seen, true, memory_order_release);
-	bind_fill_unspecified(cfg, fd, &outside);
+	bind_fill_unspecified(cfg, chain, fd, &outside);
 	bind_lock_acquire();
 	bind_last_peer = *target;
 	bind_last_peer.port = 0;
+	bind_last_chain =
+	    chain < cfg->chain_count ? chain : CONFIG_DEFAULT_CHAIN;
 	if (outside.kind == ENDPOINT_IPV4 || outside.kind == ENDPOINT_IPV6)
 		bind_outside = outside;
 	bind_lock_release();
@@ -463,6 +486,33 @@ static bool bind_wanted(const struct config *cfg, uint16_t port)
 	       atomic_load_explicit(&bind_proxied_seen, memory_order_acquire);
 }
 
+/* bind_route(): the listener stays local. */
+#define BIND_STAYS_LOCAL 1
+
+/* The chain a BIND goes through: the one that carried the process's most
+ * recent proxied TCP connection (the server that will call back; see
+ * bind_note_connect), else the default chain. Returns 0 with *chain set,
+ * BIND_STAYS_LOCAL when that chain ends in an HTTP proxy (no BIND) under
+ * "bind auto", or -EOPNOTSUPP (logged) under "bind on". */
+static int bind_route(const struct config *cfg, int fd, unsigned *chain)
+{
+	char name[CONFIG_URL_TEXT_MAX];
+	struct route_target target = {TARGET_CHAIN, 0};
+
+	bind_lock_acquire();
+	*chain = bind_last_chain;
+	bind_lock_release();
+	if (!proxy_is_http(bind_last_hop(cfg, *chain)))
+		return 0;
+	if (cfg->bind_mode != BIND_MODE_ON)
+		return BIND_STAYS_LOCAL;
+	target.index = *chain;
+	log_error("fd %d: BIND via %s refused: an http proxy last in the "
+		  "chain has no BIND",
+		  fd, config_target_name(cfg, target, name, sizeof name));
+	return -EOPNOTSUPP;
+}
+
 /* The wildcard address of family with port, into ss. Returns its length. */
 static socklen_t bind_wildcard(int family, uint16_t port,
 			       struct sockaddr_storage *ss)
@@ -482,13 +532,18 @@ static int bind_through_proxy(const struct config *cfg, int fd, int family,
 {
 	struct sockaddr_storage any;
 	struct bind_listener *e;
-	int err;
+	unsigned chain;
+	int err = bind_route(cfg, fd, &chain);
 
 	if (class == BIND_ADDR_OUTSIDE) {
 		len = bind_wildcard(family, port, &any);
 		sa = (struct sockaddr *)&any;
 	}
-	e = bind_create(cfg, fd, family, &err);
+	if (err == BIND_STAYS_LOCAL)
+		return real.bind(fd, sa, len) < 0 ? -errno : 0;
+	if (err < 0)
+		return err;
+	e = bind_create(cfg, chain, fd, family, &err);
 	if (!e)
 		return err;
 	if (real.bind(fd, sa, len) < 0) {
@@ -565,9 +620,14 @@ static int listen_unbound_through_proxy(const struct config *cfg, int fd,
 					int family, int backlog)
 {
 	struct bind_listener *e;
-	int err;
+	unsigned chain;
+	int err = bind_route(cfg, fd, &chain);
 
-	e = bind_create(cfg, fd, family, &err);
+	if (err == BIND_STAYS_LOCAL)
+		return real.listen(fd, backlog) < 0 ? -errno : 0;
+	if (err < 0)
+		return err;
+	e = bind_create(cfg, chain, fd, family, &err);
 	if (!e)
 		return err;
 	if (real.listen(fd, backlog) < 0) {

@@ -41,11 +41,12 @@ void bind_forget(int fd);
 /* Drop the BINDs of every listener in [lo, hi]. */
 void bind_forget_range(unsigned lo, unsigned hi);
 
-/* A proxied TCP connection on fd succeeded: target (what the proxy was asked
- * for) becomes the last peer for "bind_peer last", and bound (the CONNECT
- * reply's BND) the proxy's outside address. */
+/* A proxied TCP connection on fd through cfg->chains[chain] succeeded:
+ * target (what the proxy was asked for) becomes the last peer for
+ * "bind_peer last", bound (the CONNECT reply's BND) the proxy's outside
+ * address, and chain the one later BINDs go through. */
 void bind_note_connect(int fd, const struct endpoint *target,
-		       const struct endpoint *bound);
+		       const struct endpoint *bound, unsigned chain);
 
 /* Register with the descriptor registry (fdops.c, at load). */
 void bind_register(void);

@@ -227,7 +227,7 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	}
 	health_mark_up(socksify_health(), way->chain);
 	stream_record(fd, asked);
-	bind_note_connect(fd, target, &res.bound);
+	bind_note_connect(fd, target, &res.bound, way->chain);
 	log_info("fd %d: %s via %s: ok", fd, dest,
 		 via_text(way, via, sizeof via));
 	return 0;
@@ -379,7 +379,7 @@ static int stream_race(int fd, struct stream_way *way,
 	health_mark_up(socksify_health(), way->chain);
 	group_race_won(socksify_health(), &way->plan, (unsigned)win);
 	stream_record(fd, asked);
-	bind_note_connect(fd, target, &lanes[win].run.res.bound);
+	bind_note_connect(fd, target, &lanes[win].run.res.bound, way->chain);
 	log_info("fd %d: %s via %s: ok", fd,
 		 endpoint_format(target, dest, sizeof dest),
 		 via_text(way, via, sizeof via));
@@ -598,7 +598,7 @@ static int connect_udp(int fd, int domain, const struct sockaddr *sa,
 
 	if (endpoint_from_sockaddr(&dest, sa, len) < 0)
 		return HOOK_PASS;
-	way = udp_route(fd, &dest);
+	way = udp_route(fd, &dest, NULL);
 	if (way == UDP_WAY_PROXY)
 		return connect_udp_proxied(fd, domain, &dest);
 	if (way < 0)

@@ -24,9 +24,11 @@
 
 #include "directset.h"
 #include "fdreg.h"
+#include "group.h"
 #include "hidden.h"
 #include "hooks.h"
 #include "log.h"
+#include "netio.h"
 #include "real.h"
 #include "route.h"
 #include "state.h"
@@ -38,9 +40,19 @@
 static _Atomic uint64_t udp_next_id = 1;
 static unsigned udp_owner; /* our registry id, for hidden descriptors */
 
-/* The decision for dest without logging: a udp_way, or -EACCES with
- * *why set. */
-static int udp_decide(const struct endpoint *dest, const char **why)
+/* Why UDP routed to target is refused by the policy. */
+static const char *udp_policy_why(const struct config *cfg)
+{
+	if (cfg->udp_mode == UDP_BLOCK && !cfg->udp_auto)
+		return "udp block";
+	return "UDP needs a single SOCKS5 proxy, and the route's chain or "
+	       "group has none (a chain of several, SOCKS4 or HTTP)";
+}
+
+/* The decision for dest without logging: a udp_way (*via set to the
+ * route's chain or group for UDP_WAY_PROXY), or -EACCES with *why set. */
+static int udp_decide(const struct endpoint *dest, const char **why,
+		      struct route_target *via)
 {
 	const struct config *cfg = socksify_config();
 	bool is_fake = socksify_is_fake(dest);
@@ -54,8 +66,7 @@ static int udp_decide(const struct endpoint *dest, const char **why)
 	if (socksify_is_proxy(dest))
 		return UDP_WAY_DIRECT;
 	*why = "blocked by rule";
-	/* Host-name rules see the name behind a fake address; a "route ...
-	 * via" choice still sends UDP through the default proxy. */
+	/* Host-name rules see the name behind a fake address. */
 	d = route_select(cfg, dest,
 			 is_fake && socksify_unfake(dest, &name) ? name.u.name
 								 : NULL,
@@ -70,9 +81,9 @@ static int udp_decide(const struct endpoint *dest, const char **why)
 	case ROUTE_PROXY:
 		break;
 	}
-	*why = "UDP through this proxy is blocked (udp block, a SOCKS4 "
-	       "proxy or a chain)";
-	switch (udpassoc_mode(cfg)) {
+	*via = choice.via;
+	*why = udp_policy_why(cfg);
+	switch (udpassoc_target_mode(cfg, choice.via)) {
 	case UDP_PROXY:
 		return UDP_WAY_PROXY;
 	case UDP_DIRECT:
@@ -82,26 +93,33 @@ static int udp_decide(const struct endpoint *dest, const char **why)
 	}
 }
 
-int udp_route(int fd, const struct endpoint *dest)
+int udp_route(int fd, const struct endpoint *dest, struct route_target *via)
 {
-	char text[ENDPOINT_TEXT_MAX];
+	struct route_target target = {TARGET_CHAIN, CONFIG_DEFAULT_CHAIN};
+	char text[ENDPOINT_TEXT_MAX], name[CONFIG_URL_TEXT_MAX];
 	const char *why;
-	int way = udp_decide(dest, &why);
+	int way = udp_decide(dest, &why, &target);
 
 	if (way < 0 && log_enabled(LOG_ERROR))
-		log_error("fd %d: UDP to %s refused: %s", fd,
-			  endpoint_format(dest, text, sizeof text), why);
+		log_error("fd %d: UDP to %s (route %s) refused: %s", fd,
+			  endpoint_format(dest, text, sizeof text),
+			  config_target_name(socksify_config(), target, name,
+					     sizeof name),
+			  why);
 	else if (way == UDP_WAY_DIRECT && log_enabled(LOG_DEBUG))
 		log_debug("fd %d: UDP to %s direct", fd,
 			  endpoint_format(dest, text, sizeof text));
+	if (via)
+		*via = target;
 	return way;
 }
 
 int udp_route_silent(const struct endpoint *dest)
 {
+	struct route_target via;
 	const char *why;
 
-	return udp_decide(dest, &why);
+	return udp_decide(dest, &why, &via);
 }
 
 /* udp_wait_setup(): the claim is free again without an association (the
@@ -153,9 +171,10 @@ static int udp_local(int fd, int family, struct endpoint *local)
 	return udpassoc_request_dest((struct sockaddr *)&ss, len, local);
 }
 
-/* Connect a new control socket and associate. Returns the control fd
- * (not yet hidden) with *relay set, or -errno (logged). */
-static int udp_open_control(int fd, int family, const struct endpoint *local,
+/* Connect a new control socket to chain's proxy and associate. Returns
+ * the control fd (not yet hidden) with *relay set, or -errno (logged). */
+static int udp_open_control(int fd, int family, unsigned chain,
+			    const struct endpoint *local,
 			    struct endpoint *relay)
 {
 	const struct config *cfg = socksify_config();
@@ -163,7 +182,7 @@ static int udp_open_control(int fd, int family, const struct endpoint *local,
 	struct sockaddr_storage proxy;
 	int len, control, rc;
 
-	len = socksify_proxy_sockaddr(family, &proxy);
+	len = socksify_chain_sockaddr(chain, family, &proxy);
 	if (len < 0) {
 		log_error("fd %d: UDP association: %s", fd,
 			  len == -EAFNOSUPPORT
@@ -176,8 +195,9 @@ static int udp_open_control(int fd, int family, const struct endpoint *local,
 	if (control < 0)
 		return -errno;
 	fdtab_clear(control);
-	rc = udpassoc_open(&real_io, cfg, control, (struct sockaddr *)&proxy,
-			   (socklen_t)len, local, &res);
+	rc = udpassoc_open(&real_io, cfg, chain, control,
+			   (struct sockaddr *)&proxy, (socklen_t)len, local,
+			   &res);
 	if (rc < 0) {
 		log_error("fd %d: UDP association failed: %s", fd, res.why);
 		real.close(control);
@@ -187,11 +207,13 @@ static int udp_open_control(int fd, int family, const struct endpoint *local,
 	return control;
 }
 
-/* Hide the control fd, marked with its association (owner, id) from the
- * start, then record the association in the owner's entry. *control
- * receives the hidden number. Returns 0 or -errno. */
-static int udp_record(int fd, int family, int *control,
-		      const struct endpoint *relay, struct fdtab_entry *e)
+/* Hide the control fd, marked with its association (owner, id, route
+ * target via and chain) from the start, then record the association in
+ * the owner's entry. *control receives the hidden number. Returns 0 or
+ * -errno. */
+static int udp_record(int fd, int family, int *control, struct route_target via,
+		      unsigned chain, const struct endpoint *relay,
+		      struct fdtab_entry *e)
 {
 	struct sockaddr_storage ss;
 	struct fdtab_entry internal;
@@ -205,6 +227,9 @@ static int udp_record(int fd, int family, int *control,
 	internal.udp.owner = fd;
 	internal.udp.control = -1;
 	internal.udp.family = family;
+	internal.udp.via_kind = (uint8_t)via.kind;
+	internal.udp.via_index = (uint8_t)via.index;
+	internal.udp.chain = (uint8_t)chain;
 	*control = hidden_take(*control, udp_owner, &internal);
 	if (fdtab_get_unchecked(fd, e) < 0)
 		memset(e, 0, sizeof *e);
@@ -220,37 +245,108 @@ static int udp_record(int fd, int family, int *control,
 	return 0;
 }
 
-/* Set up fd's association while holding its claim. Returns 0 or -errno. */
-static int udp_setup(int fd, int family, struct fdtab_entry *e)
+/* The chain a new association for via goes through (see
+ * udpassoc_pick_chain: the first live member that carries UDP). Returns
+ * its index, or -EACCES (logged). */
+static int udp_pick_chain(int fd, struct route_target via)
 {
-	char via[ENDPOINT_TEXT_MAX];
-	struct endpoint local, relay;
-	int control, rc;
+	const struct config *cfg = socksify_config();
+	char name[CONFIG_URL_TEXT_MAX];
+	struct group_plan plan;
+	int chain;
 
+	group_plan(cfg, socksify_health(), via, netio_now_ms(), &plan);
+	chain = udpassoc_pick_chain(cfg, &plan, via);
+	if (chain < 0)
+		log_error("fd %d: UDP association via %s refused: %s", fd,
+			  config_target_name(cfg, via, name, sizeof name),
+			  udp_policy_why(cfg));
+	return chain < 0 ? -EACCES : chain;
+}
+
+/* Set up fd's association for route target via while holding its claim.
+ * Returns 0 or -errno. */
+static int udp_setup(int fd, int family, struct route_target via,
+		     struct fdtab_entry *e)
+{
+	char relay_text[ENDPOINT_TEXT_MAX], name[CONFIG_URL_TEXT_MAX];
+	char url[CONFIG_URL_TEXT_MAX];
+	struct endpoint local, relay;
+	const struct proxy *hop;
+	unsigned count;
+	int chain, control, rc;
+
+	chain = udp_pick_chain(fd, via);
+	if (chain < 0)
+		return chain;
 	rc = udp_local(fd, family, &local);
 	if (rc < 0) {
 		log_error("fd %d: UDP association: no local address (%s)", fd,
 			  strerror(-rc));
 		return rc;
 	}
-	control = udp_open_control(fd, family, &local, &relay);
+	control = udp_open_control(fd, family, (unsigned)chain, &local, &relay);
 	if (control < 0)
 		return control;
-	rc = udp_record(fd, family, &control, &relay, e);
+	rc = udp_record(fd, family, &control, via, (unsigned)chain, &relay, e);
 	if (rc < 0) {
-		log_error("fd %d: UDP association: relay %s unusable on this "
-			  "socket",
-			  fd, endpoint_format(&relay, via, sizeof via));
+		log_error(
+		    "fd %d: UDP association: relay %s unusable on this "
+		    "socket",
+		    fd, endpoint_format(&relay, relay_text, sizeof relay_text));
 		hidden_close(&control);
 		return rc;
 	}
-	if (log_enabled(LOG_INFO))
-		log_info("fd %d: UDP association via proxy, relay %s", fd,
-			 endpoint_format(&relay, via, sizeof via));
+	if (log_enabled(LOG_INFO)) {
+		hop = config_chain_hops(socksify_config(), (unsigned)chain,
+					&count);
+		log_info(
+		    "fd %d: UDP association via %s (route %s), relay %s", fd,
+		    proxyurl_format(hop, url, sizeof url),
+		    config_target_name(socksify_config(), via, name,
+				       sizeof name),
+		    endpoint_format(&relay, relay_text, sizeof relay_text));
+	}
 	return 0;
 }
 
-int udp_assoc_ensure(int fd, int family, struct fdtab_entry *e)
+/* The route target for an association that a receive sets up: the
+ * recorded peer's route, else the default chain. */
+static struct route_target udp_receive_target(const struct fdtab_entry *e)
+{
+	struct route_target via = {TARGET_CHAIN, CONFIG_DEFAULT_CHAIN};
+	const char *why;
+
+	if ((e->flags & FDTAB_UDP_PEER) &&
+	    udp_decide(&e->dest, &why, &via) != UDP_WAY_PROXY)
+		via = (struct route_target){TARGET_CHAIN, CONFIG_DEFAULT_CHAIN};
+	return via;
+}
+
+/* One association per socket: a datagram whose route names another chain
+ * or group than the association's is refused (never sent through the
+ * wrong proxy, never direct). Returns 0 or -EACCES (logged). */
+static int udp_same_route(int fd, const struct fdtab_entry *e,
+			  const struct route_target *via)
+{
+	const struct config *cfg = socksify_config();
+	struct route_target had = {(enum target_kind)e->udp.via_kind,
+				   e->udp.via_index};
+	char want[CONFIG_URL_TEXT_MAX], have[CONFIG_URL_TEXT_MAX];
+
+	if (!via || (via->kind == had.kind && via->index == had.index))
+		return 0;
+	log_error("fd %d: UDP datagram routed via %s refused: the socket's "
+		  "association goes via %s (one association per socket; use "
+		  "another socket)",
+		  fd, config_target_name(cfg, *via, want, sizeof want),
+		  config_target_name(cfg, had, have, sizeof have));
+	return -EACCES;
+}
+
+/* Find or make fd's association (the loop of udp_assoc_ensure). */
+static int udp_assoc_get(int fd, int family, const struct route_target *via,
+			 struct fdtab_entry *e)
 {
 	const struct config *cfg = socksify_config();
 	unsigned limit = cfg->connect_timeout_ms + cfg->handshake_timeout_ms;
@@ -273,9 +369,18 @@ int udp_assoc_ensure(int fd, int family, struct fdtab_entry *e)
 	if (fdtab_get_unchecked(fd, e) == 0 && (e->flags & FDTAB_UDP_ASSOC))
 		rc = 0;
 	else
-		rc = udp_setup(fd, family, e);
+		rc = udp_setup(fd, family, via ? *via : udp_receive_target(e),
+			       e);
 	fdtab_unflag(fd, FDTAB_UDP_SETUP);
 	return rc;
+}
+
+int udp_assoc_ensure(int fd, int family, const struct route_target *via,
+		     struct fdtab_entry *e)
+{
+	int rc = udp_assoc_get(fd, family, via, e);
+
+	return rc < 0 ? rc : udp_same_route(fd, e, via);
 }
 
 /* True when the control fd named in e still is that association's. */

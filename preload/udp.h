@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "config.h"
 #include "endpoint.h"
 #include "fdtab.h"
 
@@ -29,16 +30,23 @@ enum udp_way {
 #define UDP_DEAD_ERRNO ECONNRESET
 
 /* Decide for a datagram from fd to dest (an IP endpoint). Returns a
- * udp_way, or -EACCES when refused (logged at error level). */
-int udp_route(int fd, const struct endpoint *dest);
+ * udp_way, or -EACCES when refused (logged at error level). For
+ * UDP_WAY_PROXY, *via (when via is not NULL) receives the route's chain or
+ * group. */
+int udp_route(int fd, const struct endpoint *dest, struct route_target *via);
 
 /* The same decision without a log line (for received datagrams). */
 int udp_route_silent(const struct endpoint *dest);
 
-/* Make sure fd (a UDP socket of family) has an association, setting one
- * up when it has none; *e receives fd's entry with FDTAB_UDP_ASSOC. Returns
- * 0 or -errno (logged). Concurrent callers on one fd wait for the first. */
-int udp_assoc_ensure(int fd, int family, struct fdtab_entry *e);
+/* Make sure fd (a UDP socket of family) has an association for the route
+ * target via, setting one up when it has none (through via's first live
+ * member that carries UDP; via NULL: the recorded peer's route, else the
+ * default chain); *e receives fd's entry with FDTAB_UDP_ASSOC. One
+ * association per socket: when fd's serves another chain or group than
+ * via, -EACCES (logged). Returns 0 or -errno (logged). Concurrent callers
+ * on one fd wait for the first. */
+int udp_assoc_ensure(int fd, int family, const struct route_target *via,
+		     struct fdtab_entry *e);
 
 /* Check (at most every ~100 ms per fd, else free) that e's control
  * connection is alive. Returns 0 or -UDP_DEAD_ERRNO (logged once). */

@@ -394,7 +394,7 @@ static ssize_t recv_udp(int fd, struct msghdr *msg, int flags)
 	if (fdtab_get_unchecked(fd, &e) < 0)
 		return HOOK_PASS; /* no entry after all */
 	if (!(e.flags & FDTAB_UDP_ASSOC)) {
-		rc = udp_assoc_ensure(fd, e.udp.family, &e);
+		rc = udp_assoc_ensure(fd, e.udp.family, NULL, &e);
 		if (rc < 0)
 			return rc;
 	}

@@ -43,6 +43,7 @@
 int udp_send_prepare(int fd, int family, const void *sa, socklen_t len,
 		     struct udp_target *t)
 {
+	struct route_target via;
 	int way, rc;
 
 	t->piece = (t->e.flags & (FDTAB_UDP_OPEN | FDTAB_UDP_ASSOC)) ==
@@ -57,10 +58,10 @@ int udp_send_prepare(int fd, int family, const void *sa, socklen_t len,
 	} else {
 		return HOOK_PASS;
 	}
-	way = udp_route(fd, &t->dest);
+	way = udp_route(fd, &t->dest, &via);
 	if (way == UDP_WAY_DIRECT)
 		return HOOK_PASS;
-	rc = way < 0 ? way : udp_assoc_ensure(fd, family, &t->e);
+	rc = way < 0 ? way : udp_assoc_ensure(fd, family, &via, &t->e);
 	if (rc == 0)
 		rc = udp_assoc_alive(fd, &t->e);
 	return rc;

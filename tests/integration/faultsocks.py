@@ -40,7 +40,9 @@ Modes (SOCKS5 unless said otherwise):
               answers "FAKE-AP-REP", then takes the protection level
               wrapped as "FAKE-WRAP:<octet>" and answers the same one
               (records "gssapi token=..." and "gssapi protection=N");
-              then CONNECT as in ok. --gss changes its answer: abort
+              then CONNECT as in ok, UDP ASSOCIATE as in udp, BIND as
+              in bindname. --gss
+              changes its answer: abort
               (after the first token), abortprot (after the protection
               level), level1 (answers integrity), truncate (half a token,
               then close), badver (version 2 frame); --gss-rounds N wants
@@ -505,13 +507,13 @@ def handle_socks5(sock):
     if not choose_method(sock, methods):
         return
     cmd = socks5_request(sock)
-    if ARGS.mode == "udp" and cmd == 3:
+    if ARGS.mode in ("udp", "gssapi") and cmd == 3:
         udp_associate(sock)
         return
     if ARGS.mode == "tor" and cmd in (0xF0, 0xF1):
         tor_command(sock, cmd)
         return
-    if ARGS.mode == "bindname" and cmd == 2:
+    if ARGS.mode in ("bindname", "gssapi") and cmd == 2:
         bind_named_peer(sock)
         return
     socks5_reply(sock)

@@ -219,13 +219,17 @@ EOF
 # namespace whose /etc/hosts knows the test names. Sets DANTED_PORT,
 # DANTED_LOG. Clients are allowed from loopback and 198.18.0.0/15. With
 # DANTED_BIND=1 it also allows BIND, and the remote side's connections to a
-# BIND address (bindreply), from anywhere.
+# BIND address (bindreply), from anywhere. DANTED_NAME (default danted)
+# names its files in $SFY_TMP (NAME.conf, NAME.log, NAME.pid, NAME.out),
+# so that several can run side by side: start one, keep its DANTED_PORT and
+# DANTED_LOG, set another name, start the next.
 start_danted() {
 	method=${1:-none}
 	internal=${2:-127.0.0.1}
+	dname=${DANTED_NAME:-danted}
 	DANTED_PORT=$(free_port)
-	DANTED_LOG=$SFY_TMP/danted.log
-	conf=$SFY_TMP/danted.conf
+	DANTED_LOG=$SFY_TMP/$dname.log
+	conf=$SFY_TMP/$dname.conf
 	hosts=$(proxy_hosts_file)
 	cat >"$conf" <<EOF
 logoutput: $DANTED_LOG
@@ -259,8 +263,8 @@ socks block {
 EOF
 	: >"$DANTED_LOG"
 	unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec danted -f "$2" -p "$3"' \
-		danted "$hosts" "$conf" "$SFY_TMP/danted.pid" \
-		>"$SFY_TMP/danted.out" 2>&1 &
+		danted "$hosts" "$conf" "$SFY_TMP/$dname.pid" \
+		>"$SFY_TMP/$dname.out" 2>&1 &
 	track $!
 	wait_port "$internal" "$DANTED_PORT"
 }

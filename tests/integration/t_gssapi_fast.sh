@@ -2,13 +2,13 @@
 # GSS-API (RFC 1961) against our fault server's "gssapi" mode, with the fake
 # GSS-API library (tests/integration/fakegss/) loaded in place of
 # libgssapi_krb5.so.2 through SOCKSIFY_GSSAPI_LIBRARY: the framing, one and
-# three context rounds, the protection level, the service name, -x with
-# SOCKSIFY_GSSAPI, a proxy that aborts, truncates, answers another level or
-# a bad frame, no ticket, a missing library, levels refused before a byte
-# is sent, the library's own "KDC" lookup and connection reaching libc
-# unproxied, a static program under the seccomp supervisor, and the
-# doctor's lines. Fast (no
-# Kerberos); the real one is t_gssapi.sh.
+# three context rounds, CONNECT, UDP ASSOCIATE and BIND, the protection
+# level, the service name, -x with SOCKSIFY_GSSAPI, a proxy that aborts,
+# truncates, answers another level or a bad frame, no ticket, a missing
+# library, levels refused before a byte is sent, the library's own "KDC"
+# lookup and connection reaching libc unproxied, a static program under
+# the seccomp supervisor, and the doctor's lines. Fast (no Kerberos); the
+# real one is t_gssapi.sh.
 . "$(dirname "$0")/lib.sh"
 sfy_init
 [ -x "$PROGS/connect_errno" ] || fail "no $PROGS/connect_errno (run make)"
@@ -99,6 +99,40 @@ FAKEGSS_KDC=localhost:$ECHO_PORT run OK -s kdc
 expect_eq "$CASE greetings" "$(recorded 'greeting')" 1
 stop_pid "$FAULT_PID"
 say "the GSS-API library's lookups and connections go to libc"
+
+# UDP ASSOCIATE: the control connection authenticates with GSS-API, then
+# datagrams go through the relay.
+CASE=udp
+start_fault gssapi
+gss_proxy
+out=$(timeout 20 "$SOCKSIFY" -f "$conf" "$PYTHON" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"gss-datagram", ("127.0.0.1", 4321))
+print(s.recvfrom(100)[0].decode())' 2>"$SFY_TMP/run.err")
+expect_eq "$CASE echo" "$out" gss-datagram
+expect_eq "$CASE protection" "$(recorded 'gssapi protection=0$')" 1
+expect_eq "$CASE associate" "$(recorded 'request .*cmd=3')" 1
+expect_eq "$CASE relayed" "$(recorded 'udp relay .*port=4321 len=12')" 1
+stop_pid "$FAULT_PID"
+say "UDP ASSOCIATE over a GSS-API control connection"
+
+# BIND: the hidden control connection authenticates with GSS-API, then the
+# proxy's two replies and the peer's line arrive through it.
+CASE=bind
+start_fault gssapi --delay 0.1
+write_conf "$conf" "proxy socks5h://127.0.0.1:$FAULT_PORT gssapi" \
+	"direct none" "bind on" "log_level warn"
+out=$(timeout 20 "$SOCKSIFY" -f "$conf" "$PROGS/bindtest" once \
+	"$SFY_TMP/bind.addr" 2>"$SFY_TMP/run.err") ||
+	fail "$CASE: bindtest failed: $out $(cat "$SFY_TMP/run.err")"
+expect_eq "$CASE peer" "$out" "peer 0.0.0.0 5555
+line bindname-hello"
+expect_eq "$CASE protection" "$(recorded 'gssapi protection=0$')" 1
+expect_eq "$CASE request" "$(recorded 'request .*cmd=2')" 1
+stop_pid "$FAULT_PID"
+say "BIND over a GSS-API control connection"
 
 # A static program: the seccomp supervisor runs the same handshake.
 STATIC=$SFY_BUILD/progs_static/staticnet

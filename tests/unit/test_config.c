@@ -632,6 +632,12 @@ START_TEST(http_proxies)
 	ck_assert(!config_bind_usable(&cfg));
 	parse_ok("proxy http://10.0.0.1\nproxy socks5h://h\n");
 	ck_assert(config_bind_usable(&cfg));
+	/* A route's chain with a SOCKS proxy last can BIND (bind.c picks
+	 * the chain per listener). */
+	parse_ok("proxy http://10.0.0.1:3128\nchain s socks5h://h\n");
+	ck_assert(config_bind_usable(&cfg));
+	parse_ok("proxy http://10.0.0.1:3128\nchain w http://h\n");
+	ck_assert(!config_bind_usable(&cfg));
 	ck_assert_int_eq(parse("proxy https://10.0.0.1\n"), -EINVAL);
 }
 END_TEST

@@ -105,7 +105,17 @@ START_TEST(udp)
 {
 	ck_assert_int_eq(explain("10.1.2.3:22", "udp"), 0);
 	has("rule: none matches");
-	has("decision: UDP through the default proxy");
+	has("decision: UDP through default (UDP ASSOCIATE");
+	has("chain default: socks5h://127.0.0.1:1080\n");
+	/* A group: its member that is a single socks5 proxy. */
+	ck_assert_int_eq(explain("[fd00::5]:53", "udp"), 0);
+	has("rule: line 8: route fd00::/8 via egress\n");
+	has("decision: UDP through egress (UDP ASSOCIATE");
+	has("chain socks5h://10.9.9.9:1080: socks5h://10.9.9.9:1080\n");
+	/* A chain of two cannot carry UDP. */
+	ck_assert_int_eq(explain("www.corp.example:53", "udp"), 0);
+	has("decision: UDP refused (EACCES): udp block, or no single socks5 "
+	    "proxy in corp\n");
 }
 END_TEST
 

@@ -482,6 +482,23 @@ START_TEST(gss_no_credentials)
 }
 END_TEST
 
+/* MIT krb5's ways of saying "no ticket": NO_CRED, an expired ticket, or
+ * (older releases) GSS_S_FAILURE with a credential-cache code. */
+static const gssapi_status no_ticket[][2] = {
+    {GSSAPI_S_NO_CRED, 0},
+    {GSSAPI_S_CREDENTIALS_EXPIRED, 0},
+    {GSSAPI_S_FAILURE, (gssapi_status)-1765328189}, /* KRB5_FCC_NOFILE */
+    {GSSAPI_S_FAILURE, (gssapi_status)-1765328243}, /* KRB5_CC_NOTFOUND */
+};
+
+START_TEST(gss_no_ticket_codes)
+{
+	ck_assert(gssapi_no_credentials(no_ticket[_i][0], no_ticket[_i][1]));
+	ck_assert(!gssapi_no_credentials(GSSAPI_S_FAILURE, 42));
+	ck_assert(!gssapi_no_credentials(GSSAPI_S_COMPLETE, 0));
+}
+END_TEST
+
 /* Another GSS-API failure (say, an unknown service): EACCES too. */
 START_TEST(gss_other_failure)
 {
@@ -597,6 +614,8 @@ static Suite *handshake_gss_suite(void)
 			    sizeof(failures) / sizeof(failures[0]));
 	tcase_add_test(bad, gss_no_credentials);
 	tcase_add_test(bad, gss_other_failure);
+	tcase_add_loop_test(bad, gss_no_ticket_codes, 0,
+			    sizeof(no_ticket) / sizeof(no_ticket[0]));
 	tcase_add_loop_test(bad, gss_levels_refused_early, 0, 2);
 	tcase_add_test(bad, gss_library_missing);
 	tcase_add_test(bad, gss_release_midway);

@@ -107,7 +107,7 @@ static int run(const struct config *cfg, const struct endpoint *local,
 	p->reply_len = reply_len;
 	p->req_len = req_len;
 	ck_assert_int_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
-	rc = udpassoc_open(&pair_io, cfg, sv[0], (struct sockaddr *)&proxy,
+	rc = udpassoc_open(&pair_io, cfg, 0, sv[0], (struct sockaddr *)&proxy,
 			   sizeof proxy, local, res);
 	close(sv[0]);
 	pthread_join(p->thread, NULL);
@@ -191,7 +191,7 @@ START_TEST(only_single_socks5)
 
 	ck_assert_int_eq(udpassoc_mode(&cfg), UDP_BLOCK);
 	ck_assert_int_eq(
-	    udpassoc_open(&pair_io, &cfg, -1, NULL, 0, &local, &res),
+	    udpassoc_open(&pair_io, &cfg, 0, -1, NULL, 0, &local, &res),
 	    -EOPNOTSUPP);
 	cfg = one_proxy("socks5h://127.0.0.9:1080");
 	ck_assert_int_eq(udpassoc_mode(&cfg), UDP_PROXY);
@@ -200,6 +200,147 @@ START_TEST(only_single_socks5)
 	ck_assert_int_eq(udpassoc_mode(&cfg), UDP_BLOCK);
 	cfg.udp_mode = UDP_DIRECT;
 	ck_assert_int_eq(udpassoc_mode(&cfg), UDP_DIRECT);
+}
+END_TEST
+
+/* Route choice for UDP: a config with chains and groups, finished. */
+static struct config routed(const char *text)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_parse(&cfg, text, strlen(text), "t.conf"), 0);
+	ck_assert_int_eq(config_finish(&cfg), 0);
+	return cfg;
+}
+
+static const char routes_conf[] =
+    "proxy socks5h://127.0.0.1:1080\n"
+    "chain a socks5h://127.0.0.1:1081\n"
+    "chain pair socks5h://127.0.0.1:1082 socks5h://127.0.0.1:1083\n"
+    "chain web http://127.0.0.1:3128\n"
+    "chain old socks4a://127.0.0.1:1084\n"
+    "chain b socks5h://127.0.0.1:1085\n"
+    "group g failover pair web a b\n"
+    "group none failover pair web old\n"
+    "group outer round-robin none g\n";
+
+/* The index of chain or group name in cfg. */
+static struct route_target target_named(const struct config *cfg,
+					const char *name)
+{
+	unsigned i;
+
+	for (i = 1; i < cfg->chain_count; i++)
+		if (strcmp(cfg->chains[i].name, name) == 0)
+			return (struct route_target){TARGET_CHAIN, i};
+	for (i = 0; i < cfg->group_count; i++)
+		if (strcmp(cfg->groups[i].name, name) == 0)
+			return (struct route_target){TARGET_GROUP, i};
+	ck_abort_msg("no chain or group %s", name);
+	return (struct route_target){TARGET_CHAIN, 0};
+}
+
+/* Which chain an association for target would use, health h. */
+static int pick(const struct config *cfg, struct health *h,
+		struct route_target target)
+{
+	struct group_plan plan;
+
+	group_plan(cfg, h, target, 1000, &plan);
+	return udpassoc_pick_chain(cfg, &plan, target);
+}
+
+START_TEST(target_mode_per_chain)
+{
+	struct config cfg = routed(routes_conf);
+	struct route_target def = {TARGET_CHAIN, CONFIG_DEFAULT_CHAIN};
+
+	ck_assert(cfg.udp_auto);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, def), UDP_PROXY);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "a")),
+			 UDP_PROXY);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "pair")),
+			 UDP_BLOCK);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "web")),
+			 UDP_BLOCK);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "old")),
+			 UDP_BLOCK);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "g")),
+			 UDP_PROXY);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "none")),
+			 UDP_BLOCK);
+	ck_assert_int_eq(
+	    udpassoc_target_mode(&cfg, target_named(&cfg, "outer")), UDP_PROXY);
+	/* An explicit policy wins over the chain. */
+	cfg.udp_mode = UDP_DIRECT;
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "a")),
+			 UDP_DIRECT);
+	cfg = routed("udp block\nchain a socks5h://127.0.0.1:1081\n");
+	ck_assert(!cfg.udp_auto);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "a")),
+			 UDP_BLOCK);
+}
+END_TEST
+
+START_TEST(auto_follows_the_route_not_the_default)
+{
+	/* The default chain cannot carry UDP (udp auto becomes block for
+	 * it), but a route's single SOCKS5 chain can. */
+	struct config cfg = routed("proxy http://127.0.0.1:3128\n"
+				   "chain a socks5h://127.0.0.1:1081\n");
+	struct route_target def = {TARGET_CHAIN, CONFIG_DEFAULT_CHAIN};
+
+	ck_assert_int_eq(cfg.udp_mode, UDP_BLOCK);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, def), UDP_BLOCK);
+	ck_assert_int_eq(udpassoc_mode(&cfg), UDP_BLOCK);
+	ck_assert_int_eq(udpassoc_target_mode(&cfg, target_named(&cfg, "a")),
+			 UDP_PROXY);
+}
+END_TEST
+
+START_TEST(pick_first_live_single_socks5)
+{
+	struct config cfg = routed(routes_conf);
+	static struct health h; /* all zero: everything up */
+	unsigned a = target_named(&cfg, "a").index;
+	unsigned b = target_named(&cfg, "b").index;
+
+	memset(&h, 0, sizeof h);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "a")), (int)a);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "g")), (int)a);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "pair")),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "none")),
+			 -EOPNOTSUPP);
+	/* a is down: the next member that carries UDP. */
+	health_mark_down(&h, a, 5000);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "g")), (int)b);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "outer")), (int)b);
+	/* Both down (other members up): the first of them all the same. */
+	health_mark_down(&h, b, 5000);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "g")), (int)a);
+	/* Back up once down_time has passed. */
+	health_mark_up(&h, a);
+	ck_assert_int_eq(pick(&cfg, &h, target_named(&cfg, "g")), (int)a);
+}
+END_TEST
+
+START_TEST(open_through_a_named_chain)
+{
+	struct config cfg = routed(routes_conf);
+	struct udpassoc_result res;
+	struct endpoint local = {.kind = ENDPOINT_IPV4};
+
+	/* Not a carrier: refused before any I/O. */
+	ck_assert_int_eq(udpassoc_open(&pair_io, &cfg,
+				       target_named(&cfg, "pair").index, -1,
+				       NULL, 0, &local, &res),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(udpassoc_open(&pair_io, &cfg,
+				       target_named(&cfg, "web").index, -1,
+				       NULL, 0, &local, &res),
+			 -EOPNOTSUPP);
 }
 END_TEST
 
@@ -245,6 +386,10 @@ static Suite *udpassoc_suite(void)
 	tcase_add_test(tc, refused_and_unusable_relays);
 	tcase_add_test(tc, only_single_socks5);
 	tcase_add_test(tc, relay_sockaddr_and_matching);
+	tcase_add_test(tc, target_mode_per_chain);
+	tcase_add_test(tc, auto_follows_the_route_not_the_default);
+	tcase_add_test(tc, pick_first_live_single_socks5);
+	tcase_add_test(tc, open_through_a_named_chain);
 	suite_add_tcase(s, tc);
 	return s;
 }
