@@ -2,14 +2,21 @@
  * the proxy with a seccomp supervisor.
  *
  * The process that will become the program (same PID, so the caller's
- * wait() sees its exit status unchanged) forks twice: the grandchild is the
- * supervisor, and the child between them exits at once, so the supervisor
- * is nobody's child the program could wait() for. The process then sets
- * no_new_privs, installs the filter of common/supervise.c with a listener,
- * tells the supervisor the listener's number over a socket pair (the
- * supervisor takes it with pidfd_getfd), and execs the program. Filter and
- * listener stay with every descendant of the program; the supervisor exits when
- * the listener hangs up, i.e. when no process uses the filter any more.
+ * wait() sees its exit status unchanged) loads the config, looks up the
+ * proxies, and starts the supervisor with clone(CLONE_VM | CLONE_FILES),
+ * twice: the grandchild is the supervisor, and the child between them
+ * exits at once, so the supervisor is nobody's child the program could
+ * wait() for. Nothing is copied: the supervisor shares the process's memory
+ * and descriptor table, and waits on a word (futex) that the process names
+ * with set_tid_address(). The process then sets no_new_privs, installs the
+ * filter of common/supervise.c with a listener (in the shared table) and
+ * execs the program. The exec releases the old memory to the supervisor
+ * alone (the kernel zeroes the word and wakes it; an exit does the same),
+ * and only then does the supervisor run any libc code: it keeps the
+ * listener, the config, the process's environment, and goes to work. Filter
+ * and listener stay with every descendant of the program; the supervisor
+ * exits when the listener hangs up, i.e. when no process uses the filter
+ * any more.
  *
  * For each notified connect() on an AF_INET/AF_INET6 stream socket the
  * supervisor reads the address from the program's memory, routes it as the
@@ -475,6 +482,11 @@ static pid_t supervisor_spawn(void)
 	handover.mask = old;
 	handover.word = 1;
 	handover.pid = 0;
+	handover.listener = -1; /* none yet: a supervisor woken now leaves */
+	/* From here on this process's exit or exec wakes the supervisor
+	 * (glibc's own use of the address, for joining threads, does not
+	 * apply to a main thread that never returns). */
+	syscall(SYS_set_tid_address, &handover.word);
 	middle = clone(supervisor_middle, handover.middle_top,
 		       CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
 	rc = middle < 0 ? -errno : 0;
@@ -483,8 +495,6 @@ static pid_t supervisor_spawn(void)
 		return rc;
 	while (waitpid(middle, &status, __WALL) < 0 && errno == EINTR)
 		;
-	/* From here on the helper's exit or exec wakes the supervisor. */
-	syscall(SYS_set_tid_address, &handover.word);
 	return handover.pid > 0 ? handover.pid : -ECHILD;
 }
 
