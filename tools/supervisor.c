@@ -325,24 +325,17 @@ static const char *supervisor_log_file(char *buf, size_t cap)
 
 /* After the hand-over: set up the log (named relative to the caller's
  * directory: before supervisor_leave_cwd()) with the config the helper
- * loaded, then join the session's tables and start the DNS responder. */
-static void supervisor_load(void)
+ * loaded. */
+static void supervisor_log_start(void)
 {
 	char log_file[4096];
 
 	log_set_io(&libc_sys_io);
 	log_setup(sv.cfg.log_level,
 		  supervisor_log_file(log_file, sizeof log_file));
-	if (!sv.cfg.valid) {
+	if (!sv.cfg.valid)
 		log_error("config error: %s; every connection will be refused",
 			  sv.cfg.error);
-		return;
-	}
-	supervisor_attach_names();
-	if (sv.cfg.remote_dns)
-		supervisor_dns_start(&sv.cfg, sv.table);
-	else
-		supervisor_dns_read_servers();
 }
 
 /* ---- the program's side: start the supervisor, install the filter, exec
@@ -1605,16 +1598,22 @@ static void *supervisor_worker(void *arg)
 	return NULL;
 }
 
-/* The supervisor, once the helper's exec (or exit) has left it the
- * memory: set up, start the handler threads, and watch for the end. */
-static void supervisor_serve(void)
+/* What only a notified call needs: the session's tables, the DNS
+ * responder, the handler threads. Done when the first call comes, not at
+ * the start: under the guard most programs make none (the library's calls
+ * pass the filter), and their start-up does not share the CPU with this.
+ * Returns whether handler threads run. */
+static bool supervisor_get_to_work(void)
 {
 	bool threaded;
 
-	if (!supervisor_detach())
-		_exit(0); /* the calls fail with ENOSYS: fail closed */
-	supervisor_load();
-	supervisor_leave_cwd();
+	if (sv.cfg.valid) {
+		supervisor_attach_names();
+		if (sv.cfg.remote_dns)
+			supervisor_dns_start(&sv.cfg, sv.table);
+		else
+			supervisor_dns_read_servers();
+	}
 	/* Older kernels lack it: the calls are then only slower. */
 	ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
 	      SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
@@ -1625,6 +1624,19 @@ static void supervisor_serve(void)
 	 * once) then does not wait for threads started one by one. */
 	for (int i = 1; threaded && i < SUPERVISOR_PRESTART; i++)
 		supervisor_add_waiter(true);
+	return threaded;
+}
+
+/* The supervisor, once the helper's exec (or exit) has left it the
+ * memory: set up, start the handler threads, and watch for the end. */
+static void supervisor_serve(void)
+{
+	bool working = false, threaded = false;
+
+	if (!supervisor_detach())
+		_exit(0); /* the calls fail with ENOSYS: fail closed */
+	supervisor_log_start();
+	supervisor_leave_cwd();
 	for (;;) {
 		/* Threaded, this loop only watches for the end (POLLHUP
 		 * comes whatever the events asked for). */
@@ -1644,7 +1656,11 @@ static void supervisor_serve(void)
 		}
 		if (p[1].revents)
 			supervisor_release_stderr();
-		if (p[0].revents & POLLIN) {
+		if ((p[0].revents & POLLIN) && !working) {
+			/* The first call: its handler thread takes it. */
+			working = true;
+			threaded = supervisor_get_to_work();
+		} else if (p[0].revents & POLLIN) {
 			struct supervisor_call call;
 			int got = supervisor_receive(&call);
 
