@@ -412,7 +412,11 @@ static long supervisor_raw_call(long nr, long a, long b, long c)
  * we share (or when the helper exits). Only then is the memory ours alone:
  * the helper's libc state (heap, errno, environment) is left as the exec
  * found it, and this process goes on with it, its config included. Signals
- * are blocked until then (the helper blocked them around the clone). */
+ * are blocked until then (the helper blocked them around the clone). What
+ * glibc keeps of the helper's thread stays valid for the one thread that
+ * now uses it: its cached TID is the helper's, but raise() and abort() ask
+ * the kernel for the caller's, and this process starts its other threads
+ * with pthread_create(), each with its own record. */
 static int supervisor_start(void *arg)
 {
 	uint32_t seen;
