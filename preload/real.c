@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -134,12 +135,47 @@ real_die(const char *what, const char *name)
 	abort();
 }
 
-/* True when addr lies inside this shared object (found through dladdr on a
- * function we know is ours). */
+/* This shared object's extent in memory, [lo, hi): its loadable segments,
+ * found once (inside the once-routine) with dl_iterate_phdr. dladdr() would
+ * tell the same per address, but glibc's walks the whole symbol table of
+ * the object it lands in (libc's, thousands of entries) on every call: for
+ * each symbol of the table, that was most of the library's start-up. */
+static uintptr_t real_self_lo, real_self_hi;
+
+static int real_find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0, self = (uintptr_t)data;
+
+	(void)size;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (start < lo)
+			lo = start;
+		if (start + ph->p_memsz > hi)
+			hi = start + ph->p_memsz;
+	}
+	if (self < lo || self >= hi)
+		return 0;
+	real_self_lo = lo;
+	real_self_hi = hi;
+	return 1;
+}
+
+/* True when addr lies inside this shared object. */
 static bool real_is_ours(void *addr)
 {
 	Dl_info ours, theirs;
 
+	if (real_self_hi == 0)
+		dl_iterate_phdr(real_find_self, (void *)(uintptr_t)real_init);
+	if (real_self_hi != 0)
+		return (uintptr_t)addr >= real_self_lo &&
+		       (uintptr_t)addr < real_self_hi;
+	/* Not found (cannot happen with glibc): ask dladdr. */
 	if (!dladdr((void *)(uintptr_t)real_init, &ours) ||
 	    !dladdr(addr, &theirs))
 		return false;

@@ -93,8 +93,9 @@ struct config_gist {
 };
 
 /* Load the configuration; *gist gets its log level and guard setting
- * (NULL: not wanted). */
-static int check_config_gist(struct config_gist *gist)
+ * (NULL: not wanted). keep (NULL: not wanted) gets the loaded config when
+ * it is valid (to be freed), for the supervisor. */
+static int check_config_gist(struct config_gist *gist, struct config **keep)
 {
 	struct config *cfg = malloc(sizeof(*cfg));
 	struct config_env env;
@@ -118,13 +119,16 @@ static int check_config_gist(struct config_gist *gist)
 		gist->level = cfg->log_level;
 		gist->guard = cfg->guard;
 	}
-	free(cfg);
+	if (keep && rc == 0)
+		*keep = cfg;
+	else
+		free(cfg);
 	return rc;
 }
 
 static int check_config(void)
 {
-	return check_config_gist(NULL);
+	return check_config_gist(NULL, NULL);
 }
 
 /* The identity bytes that must match ours: class, byte order, machine. */
@@ -501,18 +505,20 @@ static const char *preflight_mode(enum elf_verdict verdict, bool guard)
 /* The checks before a run: config, program (path, NULL for none), then
  * the session id and the proxy file (proxy_file[PATH_MAX], "" when there is
  * no password to hide) for the program that will run as process program.
+ * keep (NULL: not wanted) gets the config (to be freed) when it is valid.
  * Returns 0 (library), 4 (statically linked: the supervisor), 5 (dynamic,
  * under the guard: the supervisor too), 3 (path cannot be socksified) or 1
  * (config error), each reported. */
 static int prepare(const char *path, pid_t program,
-		   char session[SESSION_ID_MAX], char *proxy_file)
+		   char session[SESSION_ID_MAX], char *proxy_file,
+		   struct config **keep)
 {
 	enum elf_verdict verdict = ELF_PRELOAD;
 	struct config_gist gist = {.level = LOG_ERROR, .guard = true};
 	bool guard = false;
 	char why[256];
 
-	if (check_config_gist(&gist) != 0)
+	if (check_config_gist(&gist, keep) != 0)
 		return 1;
 	if (path)
 		verdict = elf_judge(path);
@@ -546,7 +552,7 @@ static int prepare(const char *path, pid_t program,
 static int preflight(const char *path)
 {
 	char proxy_file[PATH_MAX], session[SESSION_ID_MAX];
-	int rc = prepare(path, getppid(), session, proxy_file);
+	int rc = prepare(path, getppid(), session, proxy_file, NULL);
 
 	if (rc != 0 && rc != 4 && rc != 5)
 		return rc;
@@ -662,6 +668,7 @@ static int run(const char *library, char **argv)
 {
 	char path[PATH_MAX], proxy_file[PATH_MAX], session[SESSION_ID_MAX];
 	char shown[256];
+	struct config *cfg = NULL;
 	struct stat st;
 	int rc;
 
@@ -677,15 +684,17 @@ static int run(const char *library, char **argv)
 			path);
 		return 126;
 	}
-	rc = prepare(path, getpid(), session, proxy_file);
+	rc = prepare(path, getpid(), session, proxy_file, &cfg);
 	if (rc == 3)
 		return 126;
 	if ((rc != 0 && rc != 4 && rc != 5) ||
 	    set_session(session, proxy_file) != 0)
 		return 125;
 	fflush(NULL);
+	/* The supervisor takes the config loaded here: no second load. */
 	if (rc == 4 || rc == 5)
-		return supervisor_exec(library, argv);
+		return supervisor_exec(library, argv, cfg);
+	free(cfg);
 	if (set_preload(library) != 0)
 		return 125;
 	execv(path, argv);
@@ -787,7 +796,7 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "run") == 0)
 		return run(argv[2], argv + 3);
 	if (argc >= 4 && strcmp(argv[1], "supervise") == 0)
-		return supervisor_exec(argv[2], argv + 3);
+		return supervisor_exec(argv[2], argv + 3, NULL);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
 		return check_config();
 	if (argc == 3 && strcmp(argv[1], "elf") == 0)

@@ -2,14 +2,21 @@
  * the proxy with a seccomp supervisor.
  *
  * The process that will become the program (same PID, so the caller's
- * wait() sees its exit status unchanged) forks twice: the grandchild is the
- * supervisor, and the child between them exits at once, so the supervisor
- * is nobody's child the program could wait() for. The process then sets
- * no_new_privs, installs the filter of common/supervise.c with a listener,
- * tells the supervisor the listener's number over a socket pair (the
- * supervisor takes it with pidfd_getfd), and execs the program. Filter and
- * listener stay with every descendant of the program; the supervisor exits when
- * the listener hangs up, i.e. when no process uses the filter any more.
+ * wait() sees its exit status unchanged) loads the config, looks up the
+ * proxies, and starts the supervisor with clone(CLONE_VM | CLONE_FILES),
+ * twice: the grandchild is the supervisor, and the child between them
+ * exits at once, so the supervisor is nobody's child the program could
+ * wait() for. Nothing is copied: the supervisor shares the process's memory
+ * and descriptor table, and waits on a word (futex) that the process names
+ * with set_tid_address(). The process then sets no_new_privs, installs the
+ * filter of common/supervise.c with a listener (in the shared table) and
+ * execs the program. The exec releases the old memory to the supervisor
+ * alone (the kernel zeroes the word and wakes it; an exit does the same),
+ * and only then does the supervisor run any libc code: it keeps the
+ * listener, the config, the process's environment, and goes to work. Filter
+ * and listener stay with every descendant of the program; the supervisor
+ * exits when the listener hangs up, i.e. when no process uses the filter
+ * any more.
  *
  * For each notified connect() on an AF_INET/AF_INET6 stream socket the
  * supervisor reads the address from the program's memory, routes it as the
@@ -44,10 +51,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/audit.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,35 +131,31 @@ struct supervisor {
 
 static struct supervisor sv;
 
-/* The supervisor's word that it is ready, with the first proxy's addresses
- * when its host name was looked up (proxyaddr_to_text; "" otherwise): the
- * program's library takes them from SOCKSIFY_PROXY_RESOLVED instead of
- * asking libc, whose DNS query the filter would judge as the program's own
- * (and refuse under remote DNS). */
-struct supervisor_ready {
-	char ack;
-	char proxy[CONFIG_MAX_CHAINS *
-		   (ENDPOINT_NAME_MAX + 2 * INET6_ADDRSTRLEN + 8)];
-};
+/* The first proxy's addresses of each chain whose first proxy is a host
+ * name (proxyaddr_to_text), for SOCKSIFY_PROXY_RESOLVED: the program's
+ * library takes them from there instead of asking libc, whose DNS query the
+ * filter would judge as the program's own (and refuse under remote DNS). */
+#define SUPERVISOR_RESOLVED_MAX                                                \
+	(CONFIG_MAX_CHAINS * (ENDPOINT_NAME_MAX + 2 * INET6_ADDRSTRLEN + 8))
 
-/* Read exactly len bytes (a stream may hand them over in pieces). Returns
- * 0, or -1 at end of file or on an error. */
-static int supervisor_read_full(int fd, void *buf, size_t len)
-{
-	char *at = buf;
-	ssize_t n;
+/* The supervisor's stack (its main thread's for the whole run) and the
+ * short-lived middle process's. */
+#define SUPERVISOR_STACK	(1024 * 1024)
+#define SUPERVISOR_MIDDLE_STACK (64 * 1024)
 
-	while (len > 0) {
-		n = read(fd, at, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		at += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+/* What the helper leaves the supervisor, which shares its memory: written
+ * by the helper, read by the supervisor after the hand-over only (the
+ * word aside). */
+static struct {
+	uint32_t word;	 /* non-zero until the helper's exec or exit */
+	int gave_up;	 /* the program will not run: leave */
+	pid_t pid;	 /* the supervisor's (CLONE_PARENT_SETTID) */
+	int listener;	 /* in the descriptor table shared until the exec */
+	int program;	 /* pidfd of the helper, which becomes the program */
+	sigset_t mask;	 /* the helper's signal mask */
+	char *stack_top; /* the supervisor's stack */
+	char *middle_top;
+} handover;
 
 /* The ready message's text: an entry per chain whose first proxy is a
  * host name, separated by ';'. */
@@ -236,138 +241,6 @@ int supervisor_guard_page_free(char *why, size_t cap)
 	return 0;
 }
 
-static void supervisor_serve(int channel, pid_t program);
-
-/* Install the filter; returns the listener or -errno. A signal must not
- * interrupt a connect the supervisor is carrying: the program's handler
- * would run, libc would re-issue the connect (or the program would) while
- * a handler thread is still mid-handshake on the same socket (EISCONN, a
- * corrupted handshake). So the wait is killable only, where the kernel
- * knows how (5.19); an older one refuses the flag (EINVAL) and the filter
- * goes in without it (README, Limits). The filter is the guard's (calls
- * from the trampoline page allowed) for static programs too: a dynamic
- * program one runs maps the page, and its library then pays no round
- * trip. */
-static int supervisor_install(void)
-{
-	struct sock_filter insns[SUPERVISE_GUARD_FILTER_MAX];
-	struct sock_fprog prog;
-	long n = supervise_guard_build(insns, SUPERVISE_GUARD_FILTER_MAX,
-				       SUPERVISOR_ARCH, GUARD_PAGE_ADDR);
-	int fd;
-
-	if (n < 0)
-		return (int)n;
-	prog.len = (unsigned short)n;
-	prog.filter = insns;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		return -errno;
-	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			  SECCOMP_FILTER_FLAG_NEW_LISTENER |
-			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-			  &prog);
-	if (fd < 0 && errno == EINVAL)
-		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Fork the supervisor as a grandchild. Returns its PID (read from the
- * channel) or -errno. */
-static pid_t supervisor_spawn(int channel[2])
-{
-	pid_t middle, pid = -1, program = getpid();
-	int status;
-
-	middle = fork();
-	if (middle < 0)
-		return -errno;
-	if (middle == 0) {
-		close(channel[0]);
-		pid = fork();
-		if (pid == 0)
-			supervisor_serve(channel[1], program); /* no return */
-		_exit(pid < 0 ? 1 : 0);
-	}
-	close(channel[1]);
-	while (waitpid(middle, &status, 0) < 0 && errno == EINTR)
-		;
-	if (read(channel[0], &pid, sizeof pid) != (ssize_t)sizeof pid)
-		return -ECHILD;
-	return pid;
-}
-
-/* LD_PRELOAD = library, then what it held. */
-static void supervisor_set_preload(const char *library)
-{
-	const char *old = getenv("LD_PRELOAD");
-	char *value;
-
-	if (!library || !*library)
-		return;
-	if (!old || !*old) {
-		setenv("LD_PRELOAD", library, 1);
-		return;
-	}
-	if (asprintf(&value, "%s %s", library, old) < 0)
-		return;
-	setenv("LD_PRELOAD", value, 1);
-	free(value);
-}
-
-int supervisor_exec(const char *library, char *const argv[])
-{
-	int channel[2], listener, err;
-	struct supervisor_ready ready;
-	char pid_text[24];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
-		fprintf(stderr, "socksify: socketpair: %s\n", strerror(errno));
-		return 126;
-	}
-	pid = supervisor_spawn(channel);
-	if (pid < 0) {
-		fprintf(stderr, "socksify: cannot start the supervisor: %s\n",
-			strerror((int)-pid));
-		return 126;
-	}
-	/* Yama (ptrace_scope 1) lets only an ancestor read our memory and
-	 * take our descriptors, unless we name the supervisor. */
-	prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0);
-	/* ... and so does each process of the tree (preload/real.c). */
-	snprintf(pid_text, sizeof pid_text, "%ld", (long)pid);
-	setenv("SOCKSIFY_SUPERVISOR_PID", pid_text, 1);
-	listener = supervisor_install();
-	if (listener < 0) {
-		fprintf(stderr,
-			"socksify: %s: the seccomp filter cannot be installed "
-			"(%s); refusing\n",
-			argv[0], strerror(-listener));
-		return 126;
-	}
-	err = 0;
-	if (write(channel[0], &listener, sizeof listener) !=
-		(ssize_t)sizeof listener ||
-	    supervisor_read_full(channel[0], &ready, sizeof ready) != 0)
-		err = -EPIPE;
-	close(listener);
-	close(channel[0]);
-	if (err < 0) {
-		fprintf(stderr, "socksify: the supervisor did not start: %s\n",
-			strerror(-err));
-		return 126;
-	}
-	ready.proxy[sizeof ready.proxy - 1] = '\0';
-	if (ready.proxy[0])
-		setenv("SOCKSIFY_PROXY_RESOLVED", ready.proxy, 1);
-	supervisor_set_preload(library);
-	execvp(argv[0], argv);
-	err = errno;
-	fprintf(stderr, "socksify: %s: %s\n", argv[0], strerror(err));
-	return err == ENOENT ? 127 : 126;
-}
-
 /* ---- the supervisor's set-up ---- */
 
 static const char *supervisor_env(const char *name)
@@ -451,53 +324,271 @@ static const char *supervisor_log_file(char *buf, size_t cap)
 	return buf;
 }
 
-/* Read the config and set up the log, both named relative to the caller's
- * directory: before supervisor_leave_cwd(). */
-static void supervisor_load(void)
+/* After the hand-over: set up the log (named relative to the caller's
+ * directory: before supervisor_leave_cwd()) with the config the helper
+ * loaded. */
+static void supervisor_log_start(void)
 {
 	char log_file[4096];
-	struct config_env env;
 
 	log_set_io(&libc_sys_io);
-	config_env_read(&env, supervisor_env);
-	config_load(&sv.cfg, &env, &libc_sys_io);
 	log_setup(sv.cfg.log_level,
 		  supervisor_log_file(log_file, sizeof log_file));
-	if (!sv.cfg.valid) {
+	if (!sv.cfg.valid)
 		log_error("config error: %s; every connection will be refused",
 			  sv.cfg.error);
+}
+
+/* ---- the program's side: start the supervisor, install the filter, exec
+ * ---- */
+
+static void supervisor_serve(void);
+
+/* Install the filter; returns the listener or -errno. A signal must not
+ * interrupt a connect the supervisor is carrying: the program's handler
+ * would run, libc would re-issue the connect (or the program would) while
+ * a handler thread is still mid-handshake on the same socket (EISCONN, a
+ * corrupted handshake). So the wait is killable only, where the kernel
+ * knows how (5.19); an older one refuses the flag (EINVAL) and the filter
+ * goes in without it (README, Limits). The filter is the guard's (calls
+ * from the trampoline page allowed) for static programs too: a dynamic
+ * program one runs maps the page, and its library then pays no round
+ * trip. */
+static int supervisor_install(void)
+{
+	struct sock_filter insns[SUPERVISE_GUARD_FILTER_MAX];
+	struct sock_fprog prog;
+	long n = supervise_guard_build(insns, SUPERVISE_GUARD_FILTER_MAX,
+				       SUPERVISOR_ARCH, GUARD_PAGE_ADDR);
+	int fd;
+
+	if (n < 0)
+		return (int)n;
+	prog.len = (unsigned short)n;
+	prog.filter = insns;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -errno;
+	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER |
+			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+			  &prog);
+	if (fd < 0 && errno == EINVAL)
+		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	return fd < 0 ? -errno : fd;
+}
+
+/* One system call with no libc in between: before the hand-over the
+ * supervisor shares the process's memory, thread pointer and so errno
+ * with the helper, and must not write them. Returns the result or -errno. */
+static long supervisor_raw_call(long nr, long a, long b, long c)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = 0;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = 0;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3)
+			 : "memory");
+	return x0;
+#endif
+}
+
+/* The supervisor's first code, on its own stack: wait for the hand-over.
+ * The helper named handover.word with set_tid_address(), so the kernel
+ * zeroes the word and wakes us when the helper's exec releases the memory
+ * we share (or when the helper exits). Only then is the memory ours alone:
+ * the helper's libc state (heap, errno, environment) is left as the exec
+ * found it, and this process goes on with it, its config included. Signals
+ * are blocked until then (the helper blocked them around the clone). What
+ * glibc keeps of the helper's thread stays valid for the one thread that
+ * now uses it: its cached TID is the helper's, but raise() and abort() ask
+ * the kernel for the caller's, and this process starts its other threads
+ * with pthread_create(), each with its own record. */
+static int supervisor_start(void *arg)
+{
+	uint32_t seen;
+
+	(void)arg;
+	while ((seen = __atomic_load_n(&handover.word, __ATOMIC_ACQUIRE)) != 0)
+		supervisor_raw_call(SYS_futex, (long)&handover.word, FUTEX_WAIT,
+				    (long)seen);
+	if (__atomic_load_n(&handover.gave_up, __ATOMIC_ACQUIRE))
+		supervisor_raw_call(SYS_exit, 0, 0, 0);
+	supervisor_serve(); /* no return */
+	return 0;
+}
+
+/* The process between the helper and the supervisor: it starts the
+ * supervisor and exits, so the supervisor is nobody's child the program
+ * could wait() for. The kernel writes the supervisor's PID into
+ * handover.pid (CLONE_PARENT_SETTID). */
+static int supervisor_middle(void *arg)
+{
+	(void)arg;
+	return clone(supervisor_start, handover.stack_top,
+		     CLONE_VM | CLONE_FILES | CLONE_PARENT_SETTID | SIGCHLD,
+		     NULL, &handover.pid) < 0;
+}
+
+/* The supervisor's stack and the middle one's, mapped here (the helper's
+ * own stack goes on being used until the exec): a guard page at the bottom,
+ * the supervisor's stack, then the middle's. Returns 0 or -errno. */
+static int supervisor_stacks(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t size = page + SUPERVISOR_STACK + SUPERVISOR_MIDDLE_STACK;
+	char *base = mmap(
+	    NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+
+	if (base == MAP_FAILED)
+		return -errno;
+	mprotect(base, page, PROT_NONE);
+	handover.stack_top = base + page + SUPERVISOR_STACK;
+	handover.middle_top = base + size;
+	return 0;
+}
+
+/* Start the supervisor as a grandchild sharing this process's memory and
+ * descriptor table (the listener, installed later, is then the
+ * supervisor's too with no passing), with every signal blocked until it
+ * has left the terminal's process group. Returns its PID or -errno. */
+static pid_t supervisor_spawn(void)
+{
+	sigset_t all, old;
+	pid_t middle;
+	int status, rc = supervisor_stacks();
+
+	if (rc < 0)
+		return rc;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	handover.mask = old;
+	handover.word = 1;
+	handover.pid = 0;
+	handover.listener = -1; /* none yet: a supervisor woken now leaves */
+	/* From here on this process's exit or exec wakes the supervisor
+	 * (glibc's own use of the address, for joining threads, does not
+	 * apply to a main thread that never returns). */
+	syscall(SYS_set_tid_address, &handover.word);
+	middle = clone(supervisor_middle, handover.middle_top,
+		       CLONE_VM | CLONE_FILES | SIGCHLD, NULL);
+	rc = middle < 0 ? -errno : 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0)
+		return rc;
+	while (waitpid(middle, &status, __WALL) < 0 && errno == EINTR)
+		;
+	return handover.pid > 0 ? handover.pid : -ECHILD;
+}
+
+/* The program will not run: the supervisor, woken when this process
+ * exits, leaves at once. */
+static void supervisor_give_up(void)
+{
+	__atomic_store_n(&handover.gave_up, 1, __ATOMIC_RELEASE);
+}
+
+/* LD_PRELOAD = library, then what it held. */
+static void supervisor_set_preload(const char *library)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *value;
+
+	if (!library || !*library)
+		return;
+	if (!old || !*old) {
+		setenv("LD_PRELOAD", library, 1);
 		return;
 	}
-	supervisor_resolve_proxy();
-	supervisor_attach_names();
-	if (sv.cfg.remote_dns)
-		supervisor_dns_start(&sv.cfg, sv.table);
-	else
-		supervisor_dns_read_servers();
+	if (asprintf(&value, "%s %s", library, old) < 0)
+		return;
+	setenv("LD_PRELOAD", value, 1);
+	free(value);
 }
 
-/* Take the listener from the program's process: it installed the filter
- * and wrote the listener's number on channel. A sendmsg() with SCM_RIGHTS
- * cannot carry it: the filter would hand that very call to us. Returns the
- * listener or -1; the pidfd of the program, kept to see it exit, goes into
- * sv.program. */
-static int supervisor_take_listener(int channel, pid_t program)
+/* What the supervisor's set-up did before it said it was ready, done here
+ * instead, once: the config (the caller's, else loaded as the library
+ * would), each chain's first proxy looked up (outside the filter), and
+ * their addresses into the program's environment. */
+static void supervisor_prepare(const struct config *cfg)
 {
-	int number, fd;
+	struct config_env env;
+	char text[SUPERVISOR_RESOLVED_MAX];
 
-	sv.program = -1;
-	if (read(channel, &number, sizeof number) != (ssize_t)sizeof number)
-		return -1;
-	sv.program = (int)syscall(SYS_pidfd_open, program, 0);
-	if (sv.program < 0)
-		return -1;
-	fd = (int)syscall(SYS_pidfd_getfd, sv.program, number, 0);
-	if (fd < 0) {
-		close(sv.program);
-		sv.program = -1;
+	if (cfg) {
+		sv.cfg = *cfg;
+	} else {
+		config_env_read(&env, supervisor_env);
+		config_load(&sv.cfg, &env, &libc_sys_io);
 	}
-	return fd;
+	if (!sv.cfg.valid)
+		return;
+	supervisor_resolve_proxy();
+	supervisor_ready_text(text, sizeof text);
+	if (text[0])
+		setenv("SOCKSIFY_PROXY_RESOLVED", text, 1);
 }
+
+int supervisor_exec(const char *library, char *const argv[],
+		    const struct config *cfg)
+{
+	char pid_text[24];
+	int listener, err;
+	pid_t pid;
+
+	supervisor_prepare(cfg);
+	/* The supervisor watches the program's exit on this pidfd (the
+	 * program keeps our PID): it survives the exec in the supervisor's
+	 * copy of the table. */
+	handover.program = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	pid = supervisor_spawn();
+	if (pid < 0) {
+		fprintf(stderr, "socksify: cannot start the supervisor: %s\n",
+			strerror((int)-pid));
+		return 126;
+	}
+	/* Yama (ptrace_scope 1) lets only an ancestor read our memory and
+	 * take our descriptors, unless we name the supervisor. */
+	prctl(PR_SET_PTRACER, (unsigned long)pid, 0, 0, 0);
+	/* ... and so does each process of the tree (preload/real.c). */
+	snprintf(pid_text, sizeof pid_text, "%ld", (long)pid);
+	setenv("SOCKSIFY_SUPERVISOR_PID", pid_text, 1);
+	listener = supervisor_install();
+	if (listener < 0) {
+		supervisor_give_up();
+		fprintf(stderr,
+			"socksify: %s: the seccomp filter cannot be installed "
+			"(%s); refusing\n",
+			argv[0], strerror(-listener));
+		return 126;
+	}
+	/* Close-on-exec: the program's table loses it, the supervisor's
+	 * (the one shared until now) keeps it. */
+	handover.listener = listener;
+	supervisor_set_preload(library);
+	execvp(argv[0], argv);
+	err = errno;
+	supervisor_give_up();
+	fprintf(stderr, "socksify: %s: %s\n", argv[0], strerror(err));
+	return err == ENOENT ? 127 : 126;
+}
+
+/* ---- the supervisor after the hand-over ---- */
 
 /* The program has exited: let the caller's stderr go, so that a caller
  * reading it (out=$(socksify prog 2>&1)) is not held up by what the
@@ -514,26 +605,47 @@ static void supervisor_release_stderr(void)
 	sv.program = -1;
 }
 
-/* Leave the caller's terminal and pipes alone: the supervisor must not keep
- * a pipe the caller reads open (only fd 2, for the log, stays until the
- * program exits), nor take the terminal's signals. */
-static void supervisor_detach(int channel)
-/* channel ends up as fd 3 */
+/* Move fd out of the way of 0..4 (close-on-exec); -1 stays -1. */
+static int supervisor_raise_fd(int fd)
 {
-	int high = fcntl(channel, F_DUPFD_CLOEXEC, 10);
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
+/* Leave the caller's terminal, signals and pipes: a session of our own (no
+ * terminal signal reaches us), the signals sent meanwhile to the process
+ * group we shared with the helper dropped, and the helper's signal mask
+ * back. Of the descriptor table the helper left us, keep stderr (for the
+ * log, until the program exits), the listener (as fd 3) and the program's
+ * pidfd (fd 4): a pipe the caller reads must not stay open here. Returns
+ * false when the listener cannot be kept. */
+static bool supervisor_detach(void)
+{
+	int listener = supervisor_raise_fd(handover.listener);
+	int program = supervisor_raise_fd(handover.program);
+	sigset_t pending;
 	int null;
 
-	if (high >= 0)
-		channel = high; /* out of the way of 0..3 */
+	setsid();
+	sigemptyset(&pending);
+	sigpending(&pending);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction ignore = {.sa_handler = SIG_IGN}, was;
+
+		if (sigismember(&pending, sig) == 1 &&
+		    sigaction(sig, &ignore, &was) == 0)
+			sigaction(sig, &was, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_SETMASK, &handover.mask, NULL);
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
 	}
-	dup2(channel, 3);
-	syscall(SYS_close_range, 4, ~0u, 0);
-	setsid();
-	signal(SIGPIPE, SIG_IGN);
+	sv.listener = listener < 0 ? -1 : dup3(listener, 3, O_CLOEXEC);
+	sv.program = program < 0 ? -1 : dup3(program, 4, O_CLOEXEC);
+	syscall(SYS_close_range, sv.program < 0 ? 4 : 5, ~0u, 0);
+	return sv.listener >= 0;
 }
 
 /* Leave the caller's directory (once the config and the log, which may be
@@ -1574,21 +1686,22 @@ static void *supervisor_worker(void *arg)
 	return NULL;
 }
 
-static void supervisor_serve(int channel, pid_t program)
+/* What only a notified call needs: the session's tables, the DNS
+ * responder, the handler threads. Done when the first call comes, not at
+ * the start: under the guard most programs make none (the library's calls
+ * pass the filter), and their start-up does not share the CPU with this.
+ * Returns whether handler threads run. */
+static bool supervisor_get_to_work(void)
 {
-	pid_t self = getpid();
-	struct supervisor_ready ready = {.ack = 'A'};
 	bool threaded;
 
-	supervisor_detach(channel);
-	channel = 3;
-	if (write(channel, &self, sizeof self) != (ssize_t)sizeof self)
-		_exit(1);
-	sv.listener = supervisor_take_listener(channel, program);
-	if (sv.listener < 0)
-		_exit(0); /* the program side gave up */
-	supervisor_load();
-	supervisor_leave_cwd();
+	if (sv.cfg.valid) {
+		supervisor_attach_names();
+		if (sv.cfg.remote_dns)
+			supervisor_dns_start(&sv.cfg, sv.table);
+		else
+			supervisor_dns_read_servers();
+	}
 	/* Older kernels lack it: the calls are then only slower. */
 	ioctl(sv.listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
 	      SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
@@ -1599,10 +1712,19 @@ static void supervisor_serve(int channel, pid_t program)
 	 * once) then does not wait for threads started one by one. */
 	for (int i = 1; threaded && i < SUPERVISOR_PRESTART; i++)
 		supervisor_add_waiter(true);
-	supervisor_ready_text(ready.proxy, sizeof ready.proxy);
-	if (write(channel, &ready, sizeof ready) != (ssize_t)sizeof ready)
-		_exit(1);
-	close(channel);
+	return threaded;
+}
+
+/* The supervisor, once the helper's exec (or exit) has left it the
+ * memory: set up, start the handler threads, and watch for the end. */
+static void supervisor_serve(void)
+{
+	bool working = false, threaded = false;
+
+	if (!supervisor_detach())
+		_exit(0); /* the calls fail with ENOSYS: fail closed */
+	supervisor_log_start();
+	supervisor_leave_cwd();
 	for (;;) {
 		/* Threaded, this loop only watches for the end (POLLHUP
 		 * comes whatever the events asked for). */
@@ -1622,7 +1744,11 @@ static void supervisor_serve(int channel, pid_t program)
 		}
 		if (p[1].revents)
 			supervisor_release_stderr();
-		if (p[0].revents & POLLIN) {
+		if ((p[0].revents & POLLIN) && !working) {
+			/* The first call: its handler thread takes it. */
+			working = true;
+			threaded = supervisor_get_to_work();
+		} else if (p[0].revents & POLLIN) {
 			struct supervisor_call call;
 			int got = supervisor_receive(&call);
 

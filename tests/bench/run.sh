@@ -430,8 +430,12 @@ case_3() {
 			env LD_PRELOAD="$BUILD/libsocksify.so" /bin/true
 		start_sample 3 socksify "$per" "$TOP/tools/socksify" -q \
 			-x "$URL_none" /bin/true
-		start_sample 3 socksify-noguard "$per" env SOCKSIFY_GUARD=off \
-			"$TOP/tools/socksify" -q -x "$URL_none" /bin/true
+		# Exported, not through env(1): its exec would be counted.
+		(
+			export SOCKSIFY_GUARD=off
+			start_sample 3 socksify-noguard "$per" \
+				"$TOP/tools/socksify" -q -x "$URL_none" /bin/true
+		)
 		[ $HAVE_PC = 1 ] && start_sample 3 proxychains4 "$per" \
 			proxychains4 -q -f "$TMP/pc-none.conf" /bin/true
 		[ $HAVE_TS = 1 ] && start_sample 3 torsocks "$per" \
@@ -454,6 +458,11 @@ case_3_loaded() {
 			env LD_PRELOAD="$BIN/empty.so" /bin/true
 		start_sample 3-loaded socksify "$per" "$TOP/tools/socksify" -q \
 			-x "$URL_none" /bin/true
+		(
+			export SOCKSIFY_GUARD=off
+			start_sample 3-loaded socksify-noguard "$per" \
+				"$TOP/tools/socksify" -q -x "$URL_none" /bin/true
+		)
 		[ $HAVE_PC = 1 ] && start_sample 3-loaded proxychains4 "$per" \
 			proxychains4 -q -f "$TMP/pc-none.conf" /bin/true
 	done
