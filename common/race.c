@@ -121,6 +121,8 @@ int race_run(const struct race_ops *ops, void *ctx, const struct socket_io *io,
 
 	if (count > RACE_LANES_MAX)
 		r.count = count = RACE_LANES_MAX;
+	for (unsigned i = 0; i < count; i++)
+		lanes[i] = (struct race_lane){.fd = -1};
 	/* Bounded: every pass starts a lane, or waits no later than the
 	 * nearest deadline, and each running lane fails at its own. */
 	for (;;) {
@@ -135,5 +137,37 @@ int race_run(const struct race_ops *ops, void *ctx, const struct socket_io *io,
 			return (int)r.winner;
 		if (rc < 0)
 			return rc;
+	}
+}
+
+int race_lane_connect(struct race_lane *lane, const struct socket_io *io,
+		      const struct config *cfg, unsigned chain,
+		      uint64_t limit_ms, const struct endpoint *target,
+		      const struct sockaddr *proxy, socklen_t len)
+{
+	struct tunnel_path path = {.limit_ms = limit_ms};
+
+	path.hops = config_chain_hops(cfg, chain, &path.count);
+	tunnel_run_init_path(&lane->run, cfg, &path, target, HANDSHAKE_CONNECT,
+			     netio_now_ms());
+	return tunnel_run_connect(&lane->run, io, lane->fd, proxy, len);
+}
+
+void race_finish(const struct race_ops *ops, void *ctx, struct race_lane *lanes,
+		 unsigned count, int keep)
+{
+	if (count > RACE_LANES_MAX)
+		count = RACE_LANES_MAX;
+	for (unsigned i = 0; i < count; i++) {
+		if ((int)i == keep)
+			continue;
+		if (lanes[i].running && ops->slower)
+			ops->slower(ctx, i);
+		lanes[i].running = false;
+		tunnel_run_release(&lanes[i].run);
+		if (i > 0 && lanes[i].fd >= 0) {
+			ops->close(lanes[i].fd);
+			lanes[i].fd = -1;
+		}
 	}
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "netio.h"
 #include "tunnel.h"
 
@@ -35,15 +36,39 @@ struct race_ops {
 	 * true when the race goes on, false when this failure is the
 	 * answer (the destination was refused, say). */
 	bool (*failed)(void *ctx, unsigned at, struct race_lane *lane, int rc);
+	/* For race_finish(): lane at was still under way when another won
+	 * (or the race ended); say so in the log. May be NULL. */
+	void (*slower)(void *ctx, unsigned at);
+	/* For race_finish(): close an extra socket (a lane past 0). */
+	int (*close)(int fd);
 };
 
-/* Race lanes[0..count) (count <= RACE_LANES_MAX): lane 0 starts now, and
- * each next one delay_ms after the one before it, or as soon as every lane
- * started has failed. Returns the index of the first lane to open (its
- * run is TUNNEL_DONE), or the -errno that ended the race: the failure
+/* Race lanes[0..count) (count is cut to RACE_LANES_MAX; the lanes need
+ * no set-up, race_run clears them): lane 0 starts now, and each next one
+ * delay_ms after the one before it, or as soon as every lane started has
+ * failed. Returns the index of the first lane to open (its run is
+ * TUNNEL_DONE), or the -errno that ended the race: the failure
  * ops->failed stopped at, else the last lane's. Every lane keeps its fd
- * (or -1): closing the losers is the caller's. */
+ * (or -1): race_finish() closes the losers. */
 int race_run(const struct race_ops *ops, void *ctx, const struct socket_io *io,
 	     struct race_lane *lanes, unsigned count, unsigned delay_ms);
+
+/* The part of ops->start that every caller shares: lane->run set up for
+ * config chain `chain` (its hops from cfg, limit_ms the race's deadline,
+ * 0 for none) to target, and its TCP connect to the first proxy (proxy,
+ * len) started on lane->fd, which the caller has set. Returns as
+ * tunnel_run_connect(). */
+int race_lane_connect(struct race_lane *lane, const struct socket_io *io,
+		      const struct config *cfg, unsigned chain,
+		      uint64_t limit_ms, const struct endpoint *target,
+		      const struct sockaddr *proxy, socklen_t len);
+
+/* After race_run over lanes[0..count): every lane but keep (the winner's
+ * index, or < 0 for none) is released (tunnel_run_release), told to
+ * ops->slower when it was still under way, and its extra socket (any
+ * lane past 0, whose socket is the caller's own) closed with ops->close
+ * and set to -1. keep's lane and socket stay as they are. */
+void race_finish(const struct race_ops *ops, void *ctx, struct race_lane *lanes,
+		 unsigned count, int keep);
 
 #endif

@@ -256,13 +256,11 @@ static int racer_start(void *ctx, unsigned at, struct race_lane *lane)
 {
 	struct stream_racer *sr = ctx;
 	struct stream_way *way = sr->way;
-	struct tunnel_path path = {.limit_ms = way->path.limit_ms};
 	struct sockaddr_storage proxy;
 	char dest[ENDPOINT_TEXT_MAX];
 	int len;
 
 	way->chain = way->plan.chains[at];
-	path.hops = config_chain_hops(way->cfg, way->chain, &path.count);
 	endpoint_format(sr->target, dest, sizeof dest);
 	len = stream_proxy_address(sr->fd, way->domain, way, dest, &proxy);
 	if (len < 0)
@@ -273,11 +271,9 @@ static int racer_start(void *ctx, unsigned at, struct race_lane *lane)
 			  sr->fd, dest, strerror(-lane->fd));
 		return lane->fd;
 	}
-	tunnel_run_init_path(&lane->run, way->cfg, &path, sr->target,
-			     HANDSHAKE_CONNECT, netio_now_ms());
-	return tunnel_run_connect(&lane->run, &real_io, lane->fd,
-				  (const struct sockaddr *)&proxy,
-				  (socklen_t)len);
+	return race_lane_connect(
+	    lane, &real_io, way->cfg, way->chain, way->path.limit_ms,
+	    sr->target, (const struct sockaddr *)&proxy, (socklen_t)len);
 }
 
 /* race_ops.failed: as a failed attempt of failover (marked down when the
@@ -303,33 +299,32 @@ static bool racer_failed(void *ctx, unsigned at, struct race_lane *lane, int rc)
 	return retry;
 }
 
+/* race_ops.slower: a member still under way when another won. */
+static void racer_slower(void *ctx, unsigned at)
+{
+	struct stream_racer *sr = ctx;
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	sr->way->chain = sr->way->plan.chains[at];
+	log_info("fd %d: %s via %s: slower, closed", sr->fd,
+		 endpoint_format(sr->target, dest, sizeof dest),
+		 via_text(sr->way, via, sizeof via));
+}
+
+/* race_ops.close: an extra socket, with libc's own close (not the hook). */
+static int racer_close(int fd)
+{
+	return real.close(fd);
+}
+
 static const struct race_ops stream_race_ops = {
     .start = racer_start,
     .failed = racer_failed,
+    .slower = racer_slower,
+    .close = racer_close,
 };
-
-/* Close every lane's extra socket but keep's, and log the ones that were
- * still under way as lost. */
-static void stream_race_close(const struct stream_racer *sr,
-			      struct race_lane *lanes, unsigned count, int keep)
-{
-	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
-	unsigned i;
-
-	for (i = 0; i < count; i++) {
-		if (lanes[i].running && (int)i != keep &&
-		    log_enabled(LOG_INFO)) {
-			sr->way->chain = sr->way->plan.chains[i];
-			log_info("fd %d: %s via %s: slower, closed", sr->fd,
-				 endpoint_format(sr->target, dest, sizeof dest),
-				 via_text(sr->way, via, sizeof via));
-		}
-		if ((int)i != keep)
-			tunnel_run_release(&lanes[i].run);
-		if (i > 0 && lanes[i].fd >= 0 && (int)i != keep)
-			real.close(lanes[i].fd);
-	}
-}
 
 /* The race's winner: its connection on the program's socket, the
  * program's flags back. Returns 0 or -errno. */
@@ -361,16 +356,11 @@ static int stream_race(int fd, struct stream_way *way,
 	if (flags < 0)
 		return -errno;
 	*nonblocking = flags & O_NONBLOCK;
-	if (count > RACE_LANES_MAX)
-		count = RACE_LANES_MAX;
-	memset(lanes, 0, sizeof lanes);
-	for (unsigned i = 0; i < RACE_LANES_MAX; i++)
-		lanes[i].fd = -1; /* a lane that never starts has none */
 	if (!*nonblocking && real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
 	win = race_run(&stream_race_ops, &sr, &real_io, lanes, count,
 		       way->cfg->race_delay_ms);
-	stream_race_close(&sr, lanes, count, win);
+	race_finish(&stream_race_ops, &sr, lanes, count, win);
 	if (win < 0) {
 		real.fcntl(fd, F_SETFL, flags);
 		if (win != -EISCONN && win != -EALREADY)

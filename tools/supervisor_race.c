@@ -79,7 +79,6 @@ static int racer_start(void *ctx, unsigned at, struct race_lane *lane)
 {
 	const struct supervisor_race *sr = ctx;
 	unsigned chain = sr->plan->chains[at];
-	struct tunnel_path path = {.limit_ms = sr->limit_ms};
 	struct sockaddr_storage proxy;
 	int len = proxyaddr_sockaddr(&sr->proxy[chain], sr->family, &proxy);
 
@@ -95,12 +94,9 @@ static int racer_start(void *ctx, unsigned at, struct race_lane *lane)
 		race_log(sr, LOG_ERROR, at, "no socket for this member");
 		return lane->fd;
 	}
-	path.hops = config_chain_hops(sr->cfg, chain, &path.count);
-	tunnel_run_init_path(&lane->run, sr->cfg, &path, sr->target,
-			     HANDSHAKE_CONNECT, netio_now_ms());
-	return tunnel_run_connect(&lane->run, &libc_socket_io, lane->fd,
-				  (const struct sockaddr *)&proxy,
-				  (socklen_t)len);
+	return race_lane_connect(
+	    lane, &libc_socket_io, sr->cfg, chain, sr->limit_ms, sr->target,
+	    (const struct sockaddr *)&proxy, (socklen_t)len);
 }
 
 /* race_ops.failed: marked down when the failure is the member's own. */
@@ -121,24 +117,18 @@ static bool racer_failed(void *ctx, unsigned at, struct race_lane *lane, int rc)
 	return own;
 }
 
+/* race_ops.slower: a member still under way when another won. */
+static void racer_slower(void *ctx, unsigned at)
+{
+	race_log(ctx, LOG_INFO, at, "slower, closed");
+}
+
 static const struct race_ops supervisor_race_ops = {
     .start = racer_start,
     .failed = racer_failed,
+    .slower = racer_slower,
+    .close = close,
 };
-
-/* Close every extra socket but keep's; log the lanes still under way. */
-static void race_close_losers(const struct supervisor_race *sr,
-			      struct race_lane *lanes, unsigned count, int keep)
-{
-	for (unsigned i = 0; i < count; i++) {
-		if ((int)i == keep)
-			continue;
-		if (lanes[i].running)
-			race_log(sr, LOG_INFO, i, "slower, closed");
-		if (i > 0 && lanes[i].fd >= 0)
-			close(lanes[i].fd);
-	}
-}
 
 int supervisor_race_run(const struct supervisor_race *sr)
 {
@@ -150,17 +140,12 @@ int supervisor_race_run(const struct supervisor_race *sr)
 
 	if (flags < 0)
 		return -errno;
-	if (count > RACE_LANES_MAX)
-		count = RACE_LANES_MAX;
-	memset(lanes, 0, sizeof lanes);
-	for (unsigned i = 0; i < RACE_LANES_MAX; i++)
-		lanes[i].fd = -1;
 	if (!(flags & O_NONBLOCK) &&
 	    fcntl(sr->sock, F_SETFL, flags | O_NONBLOCK) < 0)
 		return -errno;
 	win = race_run(&supervisor_race_ops, (void *)sr, &libc_socket_io, lanes,
 		       count, sr->cfg->race_delay_ms);
-	race_close_losers(sr, lanes, count, win);
+	race_finish(&supervisor_race_ops, (void *)sr, lanes, count, win);
 	fcntl(sr->sock, F_SETFL, flags);
 	if (win != 0 && win != -EISCONN && win != -EALREADY)
 		connect(sr->sock, &unspec, sizeof unspec);

@@ -2,7 +2,8 @@
  * a silent first lane and an answering second one started after the
  * delay, a first lane that answers before the delay (no second lane), a
  * lane that fails at once (the next starts without waiting), every lane
- * failing, and a failure that ends the race. */
+ * failing, a failure that ends the race, and race_finish() closing the
+ * losers' extra sockets (never lane 0's, never the winner's). */
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -41,6 +42,9 @@ struct fixture {
 	int far[RACE_LANES_MAX]; /* the proxies' ends */
 	unsigned starts, failures;
 	int failed_rc[RACE_LANES_MAX];
+	bool slower[RACE_LANES_MAX]; /* told so by race_finish() */
+	int closed[RACE_LANES_MAX];  /* the fds race_finish() closed */
+	unsigned nclosed;
 	bool go_on; /* what failed() answers */
 };
 
@@ -50,7 +54,6 @@ static const unsigned char answer[] = {5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0};
 static int fx_start(void *ctx, unsigned at, struct race_lane *lane)
 {
 	struct fixture *fx = ctx;
-	struct tunnel_path path = {0};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	int sv[2];
 
@@ -66,11 +69,8 @@ static int fx_start(void *ctx, unsigned at, struct race_lane *lane)
 		close(sv[1]);
 		fx->far[at] = -1;
 	}
-	path.hops = config_chain_hops(&fx->cfg, 1, &path.count);
-	tunnel_run_init_path(&lane->run, &fx->cfg, &path, &fx->dest,
-			     HANDSHAKE_CONNECT, netio_now_ms());
-	return tunnel_run_connect(&lane->run, &pair_io, lane->fd,
-				  (struct sockaddr *)&sa, sizeof sa);
+	return race_lane_connect(lane, &pair_io, &fx->cfg, 1, 0, &fx->dest,
+				 (struct sockaddr *)&sa, sizeof sa);
 }
 
 static bool fx_failed(void *ctx, unsigned at, struct race_lane *lane, int rc)
@@ -83,9 +83,26 @@ static bool fx_failed(void *ctx, unsigned at, struct race_lane *lane, int rc)
 	return fx->go_on;
 }
 
-static const struct race_ops fx_ops = {.start = fx_start, .failed = fx_failed};
-
 static struct fixture fx;
+
+static void fx_slower(void *ctx, unsigned at)
+{
+	struct fixture *f = ctx;
+
+	ck_assert(!f->slower[at]);
+	f->slower[at] = true;
+}
+
+static int fx_close(int fd)
+{
+	fx.closed[fx.nclosed++] = fd;
+	return close(fd);
+}
+
+static const struct race_ops fx_ops = {.start = fx_start,
+				       .failed = fx_failed,
+				       .slower = fx_slower,
+				       .close = fx_close};
 static struct race_lane lanes[RACE_LANES_MAX];
 
 static void setup(void)
@@ -191,6 +208,48 @@ START_TEST(failure_that_stops)
 }
 END_TEST
 
+/* Lanes 0 and 1 silent, 2 the winner: race_finish() tells of 0 and 1,
+ * closes lane 1's extra socket but neither lane 0's (the program's) nor
+ * the winner's. */
+START_TEST(finish_closes_losers)
+{
+	int fd0, fd2;
+
+	fx.peer[2] = PEER_ANSWERS;
+	ck_assert_int_eq(race_run(&fx_ops, &fx, &pair_io, lanes, 3, 50), 2);
+	fd0 = lanes[0].fd;
+	fd2 = lanes[2].fd;
+	race_finish(&fx_ops, &fx, lanes, 3, 2);
+	ck_assert(fx.slower[0] && fx.slower[1] && !fx.slower[2]);
+	ck_assert_uint_eq(fx.nclosed, 1);
+	ck_assert_int_ge(fx.closed[0], 0);
+	ck_assert_int_eq(lanes[1].fd, -1);
+	ck_assert(!lanes[0].running && !lanes[1].running);
+	ck_assert_int_eq(lanes[0].fd, fd0);
+	ck_assert_int_eq(lanes[2].fd, fd2);
+	ck_assert_int_eq(lanes[2].run.phase, TUNNEL_DONE);
+}
+END_TEST
+
+/* No winner: the failed lanes are not "slower", and every extra socket
+ * is closed; lanes that never started have none. */
+START_TEST(finish_without_winner)
+{
+	int fd0;
+
+	fx.peer[0] = PEER_CLOSED;
+	fx.peer[1] = PEER_CLOSED;
+	fx.go_on = false;
+	ck_assert_int_lt(race_run(&fx_ops, &fx, &pair_io, lanes, 3, 0), 0);
+	fd0 = lanes[0].fd;
+	race_finish(&fx_ops, &fx, lanes, 3, -1);
+	ck_assert(!fx.slower[0] && !fx.slower[1] && !fx.slower[2]);
+	ck_assert_uint_eq(fx.nclosed, 0); /* only lane 0 started */
+	ck_assert_int_eq(lanes[0].fd, fd0);
+	ck_assert_int_eq(lanes[2].fd, -1);
+}
+END_TEST
+
 static Suite *race_suite(void)
 {
 	Suite *s = suite_create("race");
@@ -202,6 +261,8 @@ static Suite *race_suite(void)
 	tcase_add_test(tc, failure_starts_next_at_once);
 	tcase_add_test(tc, all_fail);
 	tcase_add_test(tc, failure_that_stops);
+	tcase_add_test(tc, finish_closes_losers);
+	tcase_add_test(tc, finish_without_winner);
 	suite_add_tcase(s, tc);
 	return s;
 }
