@@ -128,7 +128,8 @@ $(B)/socksify-helper: $(B)/tools/socksify-helper.o $(B)/tools/supervisor.o \
 		$(B)/tools/proxyfile.o $(B)/tools/shellmode.o \
 		$(B)/tools/doctor.o \
 		$(B)/tools/supervisor_dns.o $(B)/tools/supervisor_sockets.o \
-		$(B)/tools/supervisor_race.o $(B)/tools/libc_io.o $(COMMON_OBJ)
+		$(B)/tools/supervisor_race.o $(B)/tools/preload_env.o \
+		$(B)/tools/libc_io.o $(COMMON_OBJ)
 	$(call say,LD,$@)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)

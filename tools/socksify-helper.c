@@ -74,6 +74,7 @@
 #include "handshake.h"
 #include "libc_io.h"
 #include "log.h"
+#include "preload_env.h"
 #include "proxyfile.h"
 #include "proxyurl.h"
 #include "shellmode.h"
@@ -596,27 +597,6 @@ static int find_program(const char *name, char *out)
 	}
 }
 
-/* Put library (made absolute: the program may change directory) before
- * any LD_PRELOAD already set. Returns 0 or -1 (out of memory). */
-static int set_preload(const char *library)
-{
-	const char *old = getenv("LD_PRELOAD");
-	char real[PATH_MAX], *value;
-	int rc;
-
-	if (!realpath(library, real))
-		snprintf(real, sizeof real, "%s", library);
-	if (old && old[0])
-		rc = asprintf(&value, "%s %s", real, old);
-	else
-		rc = asprintf(&value, "%s", real);
-	if (rc < 0)
-		return -1;
-	rc = setenv("LD_PRELOAD", value, 1);
-	free(value);
-	return rc;
-}
-
 /* The run's environment: session id, proxy file (in place of the URL).
  * The URL's bytes are wiped where they lie: /proc/PID/environ shows the
  * block we were started with, whatever unsetenv() does, and a supervisor
@@ -664,14 +644,16 @@ static int exec_as_script(const char *path, char **argv)
  * with LIBRARY preloaded, or under the supervisor when it is static or
  * runs under the guard.
  * Returns only on failure: 125 (config), 126, 127 (not found). */
-static int run(const char *library, char **argv)
+static int run(const char *given_library, char **argv)
 {
 	char path[PATH_MAX], proxy_file[PATH_MAX], session[SESSION_ID_MAX];
-	char shown[256];
+	char library[PATH_MAX], shown[256];
 	struct config *cfg = NULL;
 	struct stat st;
 	int rc;
 
+	if (preload_env_resolve(given_library, library) < 0)
+		return 125;
 	if (find_program(argv[0], path) < 0) {
 		fprintf(stderr, "socksify: %s: command not found\n",
 			proxyurl_redact(argv[0], shown, sizeof shown));
@@ -695,7 +677,7 @@ static int run(const char *library, char **argv)
 	if (rc == 4 || rc == 5)
 		return supervisor_exec(library, argv, cfg);
 	free(cfg);
-	if (set_preload(library) != 0)
+	if (preload_env_prepend(library) != 0)
 		return 125;
 	execv(path, argv);
 	rc = errno;
@@ -742,10 +724,8 @@ static int shell_library(char *path, size_t cap)
 	ssize_t n;
 	char *slash;
 
-	if (given && given[0]) {
-		snprintf(path, cap, "%s", given);
-		return 0;
-	}
+	if (given && given[0])
+		return preload_env_resolve(given, path) < 0 ? 1 : 0;
 	n = readlink("/proc/self/exe", path, cap - 1);
 	if (n <= 0 || (size_t)n >= cap - sizeof("libsocksify.so")) {
 		fprintf(stderr, "socksify: cannot find the helper's own "
@@ -789,6 +769,18 @@ static int shell(const char *how)
 	return shellmode_on(stdout, library, hex);
 }
 
+/* "supervise LIBRARY PROGRAM [ARG]...": supervisor_exec() with LIBRARY
+ * made absolute. Returns only on failure: 125 when LIBRARY is not there,
+ * else supervisor_exec()'s status. */
+static int supervise(const char *given_library, char **argv)
+{
+	char library[PATH_MAX];
+
+	if (preload_env_resolve(given_library, library) < 0)
+		return 125;
+	return supervisor_exec(library, argv, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "preflight") == 0)
@@ -796,7 +788,7 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "run") == 0)
 		return run(argv[2], argv + 3);
 	if (argc >= 4 && strcmp(argv[1], "supervise") == 0)
-		return supervisor_exec(argv[2], argv + 3, NULL);
+		return supervise(argv[2], argv + 3);
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
 		return check_config();
 	if (argc == 3 && strcmp(argv[1], "elf") == 0)

@@ -78,6 +78,7 @@
 #include "guardpage.h"
 #include "libc_io.h"
 #include "log.h"
+#include "preload_env.h"
 #include "proxyaddr.h"
 #include "route.h"
 #include "supervise.h"
@@ -503,24 +504,6 @@ static void supervisor_give_up(void)
 	__atomic_store_n(&handover.gave_up, 1, __ATOMIC_RELEASE);
 }
 
-/* LD_PRELOAD = library, then what it held. */
-static void supervisor_set_preload(const char *library)
-{
-	const char *old = getenv("LD_PRELOAD");
-	char *value;
-
-	if (!library || !*library)
-		return;
-	if (!old || !*old) {
-		setenv("LD_PRELOAD", library, 1);
-		return;
-	}
-	if (asprintf(&value, "%s %s", library, old) < 0)
-		return;
-	setenv("LD_PRELOAD", value, 1);
-	free(value);
-}
-
 /* What the supervisor's set-up did before it said it was ready, done here
  * instead, once: the config (the caller's, else loaded as the library
  * would), each chain's first proxy looked up (outside the filter), and
@@ -580,7 +563,11 @@ int supervisor_exec(const char *library, char *const argv[],
 	/* Close-on-exec: the program's table loses it, the supervisor's
 	 * (the one shared until now) keeps it. */
 	handover.listener = listener;
-	supervisor_set_preload(library);
+	if (library && *library && preload_env_prepend(library) != 0) {
+		supervisor_give_up();
+		fprintf(stderr, "socksify: %s: out of memory\n", argv[0]);
+		return 126;
+	}
 	execvp(argv[0], argv);
 	err = errno;
 	supervisor_give_up();

@@ -20,8 +20,9 @@ int supervisor_guard_page_free(char *why, size_t cap);
 struct config;
 
 /* Start the supervisor, install the filter in this process and exec
- * argv[0] (searched in PATH) with library prepended to LD_PRELOAD (NULL:
- * LD_PRELOAD untouched). The supervisor shares this process's memory until
+ * argv[0] (searched in PATH) with library, an absolute path
+ * (preload_env_resolve), prepended to LD_PRELOAD (NULL: LD_PRELOAD
+ * untouched). The supervisor shares this process's memory until
  * the exec and then carries on with it: cfg (NULL: loaded here as the
  * library would) is its config, loaded once for both. Returns only on
  * failure, with the exit status the wrapper uses (126, or 127 when argv[0]
