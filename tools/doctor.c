@@ -578,16 +578,36 @@ static void report_udp_association(struct doctor *d,
 	report(d, dp->shown, "udp", VERDICT_PASS, ms, detail, NULL);
 }
 
+/* Why this configuration never sends UDP to a proxy ("udp block" or
+ * "udp direct" in the file, not a block that "udp auto" chose for the
+ * default chain: route rules may still carry UDP then), or NULL. */
+static const char *udp_not_proxied(const struct config *cfg)
+{
+	if (cfg->udp_mode == UDP_DIRECT)
+		return "not checked: 'udp direct' in the configuration (UDP "
+		       "goes around the proxies)";
+	if (cfg->udp_mode == UDP_BLOCK && !cfg->udp_auto)
+		return "not checked: 'udp block' in the configuration (UDP is "
+		       "refused, never sent to a proxy)";
+	return NULL;
+}
+
 /* UDP ASSOCIATE, and a datagram round trip through the relay when there
- * is a target. */
+ * is a target; nothing when the configuration sends no UDP to proxies
+ * (no association to ask for, no echo to wait for). */
 static void check_udp(struct doctor *d, const struct doctor_proxy *dp)
 {
 	struct endpoint any = {.kind = ENDPOINT_IPV4}, relay;
+	const char *off = udp_not_proxied(d->cfg);
 	struct tunnel_result res;
 	char detail[1024];
 	double ms;
 	int fd = -1, rc;
 
+	if (off) {
+		report(d, dp->shown, "udp", VERDICT_SKIP, -1, off, NULL);
+		return;
+	}
 	if (!proxy_is_socks5(dp->p)) {
 		report(d, dp->shown, "udp", VERDICT_SKIP, -1,
 		       "only SOCKS5 has UDP ASSOCIATE", NULL);

@@ -4,7 +4,8 @@
 # methods, CONNECT by address and by name, a UDP datagram round trip to
 # an echo service, BIND, pipelining, the leak self-test); microsocks (no
 # UDP relay, no BIND, no pipelining: exit 1 while the config sends UDP
-# through it, 0 with "udp block"); a dead port (refused, with the fix); a
+# through it, 0 with "udp block"); "udp block" and "udp direct" skip the
+# UDP check (no association, no datagram); a dead port (refused, with the fix); a
 # port that accepts but never answers (the handshake fails); a
 # wrong password (auth fails) and the right one, for SOCKS5 and for an
 # HTTP proxy (tinyproxy: 401); --json parses and agrees
@@ -70,6 +71,25 @@ rc=$(doctor "$SFY_TMP/danted.json" -x "$url" --target "$target" --json)
 expect_eq "doctor --json against danted" "$rc" 0
 expect_eq "danted JSON ok" "$(json_ok "$SFY_TMP/danted.json")" true
 say "danted: all pass"
+
+# "udp block" (or "udp direct") in the config: UDP never goes through the
+# proxy, so the doctor neither asks for an association nor waits for a
+# datagram; the udp line says why it was not checked.
+for mode in block direct; do
+	conf=$SFY_TMP/udp-$mode.conf
+	write_conf "$conf" "proxy $url" "udp $mode"
+	sessions=$(danted_udp_sessions)
+	echoes=$(uecho_count)
+	rc=$(doctor "$SFY_TMP/udp-$mode.out" -f "$conf" --target "$target")
+	expect_eq "doctor, danted with udp $mode: exit status" "$rc" 0
+	grep -q "^skip .*: udp: .*'udp $mode'" "$SFY_TMP/udp-$mode.out" ||
+		fail "udp $mode: no skipped udp line: $(cat "$SFY_TMP/udp-$mode.out")"
+	expect_eq "udp $mode: UDP associations at danted" \
+		"$(danted_udp_sessions)" "$sessions"
+	expect_eq "udp $mode: datagrams at the echo service" \
+		"$(uecho_count)" "$echoes"
+done
+say "udp block, udp direct: the UDP check is skipped"
 
 # microsocks: CONNECT only.
 start_microsocks
