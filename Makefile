@@ -231,8 +231,12 @@ check: all check-format check-man check-exports check-selfbind check-clang check
 # Each tests/fuzz/fuzz_NAME.c is one target linked against common/ built
 # with ASan+UBSan and coverage; its seed corpus is tests/fuzz/NAME/.
 # `make fuzz` runs every target for FUZZ_SECONDS, keeping what it finds in
-# build/fuzz/corpus/NAME (the seeds stay as committed); `make check-fuzz`
-# runs every seed and FUZZ_CHECK_RUNS mutations of them per target.
+# build/fuzz/corpus/NAME (the seeds stay as committed: libFuzzer writes into
+# its first directory only, and a target refuses a seed folder there, see
+# tests/fuzz/fuzz.h); `make check-fuzz` runs every seed and FUZZ_CHECK_RUNS
+# mutations of them per target, checks that a target given its seed folder
+# first refuses to run, and fails when anything under tests/fuzz/ was
+# written during the check.
 FUZZ_CC	       ?= clang
 FUZZ_SECONDS   ?= 60
 FUZZ_CHECK_RUNS ?= 3000
@@ -267,7 +271,8 @@ fuzz: fuzz-build
 	done
 
 check-fuzz: fuzz-build
-	@set -e; for n in $(FUZZ_NAMES); do \
+	@set -e; mkdir -p $(FUZZ_B)/check; touch $(FUZZ_B)/check/.start; \
+	for n in $(FUZZ_NAMES); do \
 		printf '  %-6s %s\n' FUZZ $$n; \
 		rm -rf $(FUZZ_B)/check/$$n; mkdir -p $(FUZZ_B)/check/$$n; \
 		$(FUZZ_B)/fuzz_$$n -runs=$(FUZZ_CHECK_RUNS) -timeout=10 -seed=1 \
@@ -275,7 +280,17 @@ check-fuzz: fuzz-build
 			$(FUZZ_B)/check/$$n tests/fuzz/$$n \
 			>$(FUZZ_B)/$$n.check.log 2>&1 || \
 			{ tail -40 $(FUZZ_B)/$$n.check.log; exit 1; }; \
-	done
+	done; \
+	printf '  %-6s %s\n' FUZZ "seed folder first: refused"; \
+	if $(FUZZ_B)/fuzz_proxyurl -runs=$(FUZZ_CHECK_RUNS) -seed=1 \
+		tests/fuzz/proxyurl >$(FUZZ_B)/seedfirst.log 2>&1 || \
+		! grep -q 'scratch directory first' $(FUZZ_B)/seedfirst.log; then \
+		echo "fuzz_proxyurl ran with its seed folder first:"; \
+		tail -5 $(FUZZ_B)/seedfirst.log; exit 1; fi; \
+	written=$$(find tests/fuzz -newer $(FUZZ_B)/check/.start | head -5); \
+	if [ -n "$$written" ]; then \
+		echo "check-fuzz wrote into tests/fuzz/ (restore it from git):"; \
+		echo "$$written"; exit 1; fi
 
 demo: all
 	tests/demo.sh
