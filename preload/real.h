@@ -166,6 +166,9 @@ extern struct real_functions real;
 
 /* The same calls as a table for common/'s handshake code. */
 extern const struct socket_io real_io;
+/* real_io whose send and recv never block (MSG_DONTWAIT): for a handshake
+ * on a socket left in the program's blocking mode. */
+extern const struct socket_io real_io_dontwait;
 
 /* libc's file calls as a table for common/'s config, log and fake-DNS code,
  * which must never reach our own read/write/close hooks. Usable from the
