@@ -408,18 +408,38 @@ static const struct netio_job tunnel_run_job = {
     .abandon = run_job_abandon,
 };
 
+/* The connect in progress polled ready (writable, or in error): its
+ * outcome is SO_ERROR; no second poll. Returns 0 or -errno (tr failed). */
+static int run_connect_outcome(struct tunnel_run *tr,
+			       const struct socket_io *io, int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (io->getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno ? errno : EIO;
+	if (err)
+		return run_fail(tr, err, run_connect_why(err));
+	return run_connected(tr, netio_now_ms());
+}
+
 /* A connect in progress cannot be done yet: wait before the first step
- * rather than ask the kernel twice. */
+ * rather than ask the kernel twice, then read its outcome once. */
 int tunnel_run_finish(struct tunnel_run *tr, const struct socket_io *io, int fd)
 {
-	int rc;
+	int rc = 0;
 
 	if (tr->phase == TUNNEL_CONNECTING) {
 		rc = netio_wait(io, fd, POLLOUT, tr->deadline_ms);
-		if (rc < 0 && rc != -ETIMEDOUT)
+		if (rc == 0)
+			rc = run_connect_outcome(tr, io, fd);
+		else if (rc == -ETIMEDOUT)
+			rc = 0; /* the next step's to report */
+		else
 			return tunnel_run_abandon(tr, -rc);
-		/* a timeout is the next step's to report */
 	}
+	if (rc < 0)
+		return rc;
 	return netio_drive(&tunnel_run_job, tr, io, fd);
 }
 

@@ -1,0 +1,73 @@
+#!/bin/sh
+# The connect path at the floor: strace counts the system calls made inside
+# each of 200 blocking proxied connect()s (SOCKS5, no auth, IPv4 reply,
+# proxy on loopback), and none may take more than 8: the TCP Fast Open
+# start, the greeting, a poll and a recv for the method, the request, a
+# poll and two recvs for the reply. Against microsocks and danted. With
+# "fastopen off" the connects must still work (the count is reported).
+# Non-blocking connects are counted too (EINPROGRESS at once; the
+# handshake runs on socksify's thread): no more than 7 in the program's
+# thread (F_GETFL, the entry's fstat, the background thread's duplicate,
+# connect, epoll_ctl, waking that thread: write, and at times a futex).
+# Measured 2026-12-06: before this work 18-22 blocking (22 at most) and 10
+# non-blocking; after it 8 and 6-7.
+. "$(dirname "$0")/lib.sh"
+sfy_init
+need strace microsocks danted
+SYSCOUNT=$SFY_TOP/tests/integration/syscount.py
+N=200
+start_echo
+
+# count_connects NAME CONF [CONNLOOP OPTIONS] — run N connects to the echo
+# server under strace; sets MAX (and logs the heaviest connect's calls).
+count_connects() {
+	name=$1
+	conf=$2
+	shift 2
+	trace=$SFY_TMP/$name.trace
+	out=$(strace -f -o "$trace" "$SOCKSIFY" -f "$conf" \
+		"$PROGS/connloop" "$@" 127.0.0.1 "$ECHO_PORT" "$N") ||
+		fail "$name: connloop failed: $out"
+	expect_eq "$name: connloop" "$out" "OK $N"
+	"$PYTHON" "$SYSCOUNT" "$trace" >"$SFY_TMP/$name.count" ||
+		fail "$name: no connect found in the trace"
+	summary=$(head -n 1 "$SFY_TMP/$name.count")
+	MAX=$(printf '%s\n' "$summary" | awk '{print $4}')
+	expect_eq "$name: connects counted" \
+		"$(printf '%s\n' "$summary" | awk '{print $2}')" $((N - 1))
+	say "$name: $summary"
+}
+
+# The heaviest connect's calls, for the failure message.
+heaviest() {
+	tail -n +2 "$SFY_TMP/$1.count" | tr '\n' ';'
+}
+
+start_microsocks
+conf=$SFY_TMP/ms.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none"
+count_connects microsocks "$conf"
+[ "$MAX" -le 8 ] ||
+	fail "microsocks: $MAX system calls in one connect (want <= 8): $(heaviest microsocks)"
+
+start_danted none
+conf=$SFY_TMP/danted.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$DANTED_PORT" "direct none"
+count_connects danted "$conf"
+[ "$MAX" -le 8 ] ||
+	fail "danted: $MAX system calls in one connect (want <= 8): $(heaviest danted)"
+# danted logs each connection it relays: proof the connects crossed it.
+expect_gt "danted relayed the connects" \
+	"$(grep -c "127.0.0.1.$ECHO_PORT" "$DANTED_LOG")" $((N - 1))
+
+conf=$SFY_TMP/ms-off.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none" \
+	"fastopen off"
+count_connects fastopen-off "$conf"
+say "fastopen off: $MAX system calls at most (a plain non-blocking connect)"
+
+conf=$SFY_TMP/ms.conf
+count_connects nonblocking "$conf" -n
+[ "$MAX" -le 7 ] ||
+	fail "non-blocking: $MAX system calls in one connect (want <= 7): $(heaviest nonblocking)"
+sfy_pass
