@@ -107,7 +107,9 @@ int fdreg_fresh(int fd);
  * closed (its first sendto() to the proxy fails, or the proxy never
  * answers a datagram): nothing leaves for the destination directly. The
  * blocking flag may also be stale (another descriptor of the same open
- * file changed it, or ioctl FIONBIO): a cached "non-blocking" is checked
+ * file, or another process sharing it, changed it; fcntl(F_SETFL) and
+ * ioctl(FIONBIO) through the hooks keep it right for the descriptor they
+ * name): a cached "non-blocking" is checked
  * with the kernel before use, a cached "blocking" is safe to trust (see
  * preload/connect.c). Entries with a recorded inode keep fdtab_get()'s
  * check for every later reader. Returns fd. */

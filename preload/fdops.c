@@ -1,5 +1,6 @@
 /* fdops.c — the descriptor hooks: close(), close_range(), closefrom(),
- * dup(), dup2(), dup3(), fcntl(F_DUPFD*), socket() and socketpair(). Each
+ * dup(), dup2(), dup3(), fcntl(F_DUPFD*, F_SETFL), ioctl(FIONBIO), socket()
+ * and socketpair(). Each
  * decides, tells the descriptor registry (common/fdreg.h), which tells
  * every subsystem holding per-descriptor state, and calls libc; the result
  * and errno are libc's, except that close() of one of our hidden
@@ -22,6 +23,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -243,6 +245,26 @@ SOCKSIFY_EXPORT int fcntl(int fd, int cmd, ...)
 	va_end(ap);
 	real_init();
 	return fcntl_after(fd, cmd, arg, real.fcntl_plain(fd, cmd, arg));
+}
+
+/* ioctl(FIONBIO) sets or clears O_NONBLOCK as F_SETFL does (CPython's
+ * socket.setblocking and libuv use it): the socket's recorded blocking
+ * flag follows. Every other request passes untouched. Like libc, the
+ * optional argument is read as a pointer. */
+SOCKSIFY_EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+	int rc;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	real_init();
+	rc = real.ioctl(fd, request, arg);
+	if (rc == 0 && request == FIONBIO && arg)
+		fcntl_note_flags(fd, *(const int *)arg ? O_NONBLOCK : 0);
+	return rc;
 }
 
 /* fcntl64 is what programs built with 64-bit file offsets call. */

@@ -70,6 +70,7 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(gai_suspend), "gai_suspend", NULL, false},
     {SLOT(gai_cancel), "gai_cancel", NULL, false},
     {SLOT(fcntl_plain), "fcntl", NULL, true},
+    {SLOT(ioctl), "ioctl", NULL, true},
     {SLOT(read), "read", NULL, true},
     {SLOT(write), "write", NULL, true},
     {SLOT(readv), "readv", NULL, true},

@@ -71,6 +71,8 @@ struct real_functions {
 	 * 32-bit systems the two take different struct flock layouts, so the
 	 * exported fcntl hook passes its call on to this one. */
 	int (*fcntl_plain)(int fd, int cmd, ...);
+	/* Hooked for FIONBIO only (fdops.c). */
+	int (*ioctl)(int fd, unsigned long request, ...);
 
 	/* Python's socket.gethostbyaddr and others use the _r form. While
 	 * real.c leaves it NULL, hostent.c looks it up itself. */

@@ -7,7 +7,9 @@ Counting starts at connloop's execve (the wrapper and the shell before it
 call getppid too). The first connect is left out: it loads the
 configuration.
 
-Usage: syscount.py TRACE
+Usage: syscount.py TRACE [IGNORED-CALL...]
+Calls named after TRACE are not counted (futex: a lock another thread held
+for a moment, which varies from run to run).
 Prints "count N max M p95 P" and then the calls of the connect with the most
 calls, one a line. Exit status 2 when no connect was found.
 """
@@ -17,7 +19,7 @@ import sys
 LINE = re.compile(r'^(\d+)\s+(?:<\.\.\. )?(\w+)(\(| resumed>)')
 
 
-def connects(lines):
+def connects(lines, ignored):
     main = None
     inside = None
     found = []
@@ -37,14 +39,14 @@ def connects(lines):
             else:
                 found.append(inside)
                 inside = None
-        elif inside is not None:
+        elif inside is not None and name not in ignored:
             inside.append(line.split(None, 1)[1].rstrip()[:120])
     return found[1:]
 
 
 def main():
     with open(sys.argv[1], encoding='utf-8', errors='replace') as f:
-        found = connects(f.read().splitlines())
+        found = connects(f.read().splitlines(), set(sys.argv[2:]))
     if not found:
         print('count 0')
         return 2

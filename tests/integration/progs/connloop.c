@@ -3,12 +3,15 @@
  * calls, a cheap system call the program makes nowhere else, so that a
  * trace (strace) shows exactly which calls happened inside connect().
  *
- * Usage: connloop [-n] [-e] ADDR PORT COUNT
- *   -n  non-blocking sockets: connect() may say EINPROGRESS; then wait for
- *       writability and read SO_ERROR (outside the fence)
+ * Usage: connloop [-n] [-f] [-e] ADDR PORT COUNT
+ *   -n  non-blocking sockets (SOCK_NONBLOCK): connect() may say EINPROGRESS;
+ *       then wait for writability and read SO_ERROR (outside the fence)
+ *   -f  the same, but made non-blocking with ioctl(FIONBIO) after socket()
+ *       (as CPython's setblocking(False) and libuv do)
  *   -e  after connecting, send one byte and read it back (an echo server)
- * Prints "OK COUNT" when every connect succeeded. Exit status: 0 ok,
- * 1 a connect or the echo failed, 2 usage. */
+ * Prints "OK COUNT INPROGRESS" when every connect succeeded, INPROGRESS
+ * being how many said EINPROGRESS. Exit status: 0 ok, 1 a connect or the
+ * echo failed, 2 usage. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,21 +50,28 @@ static int echo_byte(int fd)
 	return got == c ? 0 : -1;
 }
 
-/* One connect, fenced. Returns 0 or the errno. */
+static long in_progress;
+
+/* One connect, fenced. nonblock: 1 SOCK_NONBLOCK, 2 ioctl(FIONBIO).
+ * Returns 0 or the errno. */
 static int connect_once(const struct sockaddr_in *sin, int nonblock, int echo)
 {
-	int fd =
-	    socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
-	int rc, err = 0;
+	int fd = socket(AF_INET,
+			SOCK_STREAM | (nonblock == 1 ? SOCK_NONBLOCK : 0), 0);
+	int rc, on = 1, err = 0;
 
 	if (fd < 0)
+		return errno;
+	if (nonblock == 2 && ioctl(fd, FIONBIO, &on) < 0)
 		return errno;
 	getppid();
 	rc = connect(fd, (const struct sockaddr *)sin, sizeof *sin);
 	err = rc < 0 ? errno : 0;
 	getppid();
-	if (err == EINPROGRESS && nonblock)
+	if (err == EINPROGRESS && nonblock) {
+		in_progress++;
 		err = wait_connected(fd);
+	}
 	if (err == 0 && echo && echo_byte(fd) < 0)
 		err = EIO;
 	close(fd);
@@ -73,9 +84,11 @@ int main(int argc, char **argv)
 	int nonblock = 0, echo = 0, c, err;
 	long count;
 
-	while ((c = getopt(argc, argv, "ne")) != -1) {
+	while ((c = getopt(argc, argv, "nfe")) != -1) {
 		if (c == 'n')
 			nonblock = 1;
+		else if (c == 'f')
+			nonblock = 2;
 		else if (c == 'e')
 			echo = 1;
 		else
@@ -95,6 +108,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("OK %ld\n", count);
+	printf("OK %ld %ld\n", count, in_progress);
 	return 0;
 }
