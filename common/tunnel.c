@@ -246,7 +246,7 @@ int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
 }
 
 /* Fast Open: the first hop starts at once, and its first send() says
- * whether the connect went through (see tunnel_run_unconfirmed). A hop
+ * whether the connect went through (see run_unconfirmed). A hop
  * whose request cannot be made fails as it would after a connect. */
 int tunnel_run_fastopen(struct tunnel_run *tr, const struct socket_io *io,
 			int fd, const struct sockaddr *sa, socklen_t len)

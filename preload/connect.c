@@ -6,6 +6,7 @@
  * (config), or behind its own module (fdtab, fakedns). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -115,6 +116,11 @@ static int stream_undo(int fd, int rc)
 	return rc;
 }
 
+/* Set once the kernel said it has Fast Open off for clients (the sysctl
+ * is per network namespace, which a process seldom leaves): later
+ * connects go the plain way at once instead of asking again. */
+static atomic_bool stream_no_fastopen;
+
 /* The whole tunnel on a blocking socket left as it is: a Fast Open start
  * and MSG_DONTWAIT calls (tunnel_run_fastopen). Returns 0 or -errno with
  * *done set, or with *done false when the kernel has no Fast Open for
@@ -132,8 +138,11 @@ static int stream_tunnel_fast(int fd, const struct stream_way *way,
 	rc = tunnel_run_fastopen(&tr, &real_io_dontwait, fd,
 				 (const struct sockaddr *)proxy, len);
 	*done = !(rc == -EOPNOTSUPP && tr.phase == TUNNEL_CONNECTING);
-	if (!*done)
+	if (!*done) {
+		atomic_store_explicit(&stream_no_fastopen, true,
+				      memory_order_relaxed);
 		return rc;
+	}
 	if (rc == 0)
 		rc = tunnel_run_finish(&tr, &real_io_dontwait, fd);
 	*res = tr.res;
@@ -152,7 +161,8 @@ static int stream_tunnel(int fd, const struct stream_way *way,
 	bool done = false;
 	int flags, rc;
 
-	if (way->cfg->fastopen && stream_known_blocking(fd)) {
+	if (way->cfg->fastopen && stream_known_blocking(fd) &&
+	    !atomic_load_explicit(&stream_no_fastopen, memory_order_relaxed)) {
 		*nonblocking = false;
 		rc =
 		    stream_tunnel_fast(fd, way, proxy, len, target, res, &done);

@@ -22,14 +22,14 @@ start_echo
 # count_connects NAME CONF PENDING [CONNLOOP OPTIONS] — run N connects to
 # the echo server under strace, PENDING of which must say EINPROGRESS; sets
 # MAX (and logs the heaviest connect's calls). Set IGNORED to system call
-# names not to count.
+# names not to count, RUN_IN to a command prefix (ip netns exec NS).
 count_connects() {
 	name=$1
 	conf=$2
 	pending=$3
 	shift 3
 	trace=$SFY_TMP/$name.trace
-	out=$(strace -f -o "$trace" "$SOCKSIFY" -f "$conf" \
+	out=$(${RUN_IN:-} strace -f -o "$trace" "$SOCKSIFY" -f "$conf" \
 		"$PROGS/connloop" "$@" 127.0.0.1 "$ECHO_PORT" "$N") ||
 		fail "$name: connloop failed: $out"
 	expect_eq "$name: connloop" "$out" "OK $N $pending"
@@ -69,6 +69,24 @@ write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none" \
 	"fastopen off"
 count_connects fastopen-off "$conf" 0
 say "fastopen off: $MAX system calls at most (a plain non-blocking connect)"
+
+# A kernel with Fast Open off for clients (a namespace with
+# net.ipv4.tcp_fastopen=0, microsocks on the host side of its veth): the
+# first connect's sendto(MSG_FASTOPEN) fails with EOPNOTSUPP, that one and
+# every later one take the plain way, and the process does not ask again.
+make_netns
+in_ns sysctl -q -w net.ipv4.tcp_fastopen=0 || fail "sysctl in $NS"
+ns_port=$(free_port)
+microsocks -i "$HOST_ADDR" -p "$ns_port" >"$SFY_TMP/ms-ns.log" 2>&1 &
+track $!
+wait_port "$HOST_ADDR" "$ns_port"
+conf=$SFY_TMP/ms-ns.conf
+write_conf "$conf" "proxy socks5://$HOST_ADDR:$ns_port" "direct none"
+RUN_IN="ip netns exec $NS" count_connects no-tfo-kernel "$conf" 0
+[ "$MAX" -le 13 ] ||
+	fail "Fast Open off in the kernel: $MAX system calls in one connect (want <= 13): $(heaviest no-tfo-kernel)"
+tries=$(grep -c 'MSG_FASTOPEN' "$SFY_TMP/no-tfo-kernel.trace")
+expect_eq "Fast Open tried once in a kernel without it" "$tries" 1
 
 # Non-blocking by SOCK_NONBLOCK, and by ioctl(FIONBIO) after socket() (as
 # CPython and libuv do): each must go to the background (EINPROGRESS).
