@@ -63,6 +63,10 @@ count_connects danted "$conf" 0
 # danted logs each connection it relays: proof the connects crossed it.
 expect_gt "danted relayed the connects" \
 	"$(grep -c "127.0.0.1.$ECHO_PORT" "$DANTED_LOG")" $((N - 1))
+# Pipelined (danted takes it): greeting and request in one send.
+RUN_IN="env SOCKSIFY_PIPELINE=1" count_connects danted-pipelined "$conf" 0
+[ "$MAX" -le 8 ] ||
+	fail "danted, pipelined: $MAX system calls in one connect (want <= 8): $(heaviest danted-pipelined)"
 
 conf=$SFY_TMP/ms-off.conf
 write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none" \
