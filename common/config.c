@@ -40,6 +40,7 @@ void config_defaults(struct config *cfg)
 	cfg->connect_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->handshake_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
 	cfg->async_connect = true;
+	cfg->fastopen = true;
 	cfg->bind_mode = BIND_MODE_AUTO;
 	cfg->async_handshakes = CONFIG_ASYNC_HANDSHAKES_DEFAULT;
 	cfg->guard = true;
@@ -383,6 +384,18 @@ static int apply_env_pipeline(struct config *cfg, const char *text)
 	return 0;
 }
 
+/* SOCKSIFY_FASTOPEN: "0" or "1" overrides the file's fastopen; empty or
+ * unset leaves it. */
+static int apply_env_fastopen(struct config *cfg, const char *text)
+{
+	if (!text || !text[0])
+		return 0;
+	if (strcmp(text, "0") != 0 && strcmp(text, "1") != 0)
+		return config_fail(cfg, "SOCKSIFY_FASTOPEN: expected 0 or 1");
+	cfg->fastopen = text[0] == '1';
+	return 0;
+}
+
 /* SOCKSIFY_GSSAPI: "1" turns GSS-API on for every proxy of the default
  * chain, which must all be SOCKS5; "0", empty or unset leaves each
  * proxy's own setting. */
@@ -480,6 +493,7 @@ void config_env_read(struct config_env *env, const char *(*get)(const char *))
 	    .proxy_url = get("SOCKSIFY_PROXY"),
 	    .log_level = get("SOCKSIFY_LOG"),
 	    .pipeline = get("SOCKSIFY_PIPELINE"),
+	    .fastopen = get("SOCKSIFY_FASTOPEN"),
 	    .gssapi = get("SOCKSIFY_GSSAPI"),
 	    .gssapi_service = get("SOCKSIFY_GSSAPI_SERVICE"),
 	    .gssapi_protection = get("SOCKSIFY_GSSAPI_PROTECTION"),
@@ -504,6 +518,8 @@ int config_load(struct config *cfg, const struct config_env *env,
 		rc = apply_env_proxy_file(cfg, env, io);
 	if (rc == 0)
 		rc = apply_env_pipeline(cfg, env->pipeline);
+	if (rc == 0)
+		rc = apply_env_fastopen(cfg, env->fastopen);
 	if (rc == 0)
 		rc = apply_env_gssapi(cfg, env);
 	if (rc == 0)

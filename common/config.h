@@ -185,6 +185,10 @@ struct config {
 	/* A non-blocking connect() returns EINPROGRESS at once and the
 	 * handshake runs in the background (default on). */
 	bool async_connect;
+	/* A blocking connect() reaches the first proxy with a TCP Fast Open
+	 * sendto() (default on): no fcntl(), no SO_ERROR; its SYN carries a
+	 * Fast Open option. Off: a plain non-blocking connect(). */
+	bool fastopen;
 	/* How many of them may be in flight at once; beyond that a
 	 * non-blocking connect() runs its handshake before it returns. */
 	unsigned async_handshakes;
@@ -211,6 +215,7 @@ struct config_env {
 	const char *proxy_url; /* -x / SOCKSIFY_PROXY: replaces the chain */
 	const char *log_level; /* SOCKSIFY_LOG: none|error|warn|info|debug */
 	const char *pipeline; /* SOCKSIFY_PIPELINE: "1" pipelines every proxy */
+	const char *fastopen; /* SOCKSIFY_FASTOPEN: "0" off, "1" on */
 	/* SOCKSIFY_GSSAPI: "1" authenticates to every SOCKS5 proxy of the
 	 * default chain with GSS-API; SOCKSIFY_GSSAPI_SERVICE and
 	 * SOCKSIFY_GSSAPI_PROTECTION then set the service name and the

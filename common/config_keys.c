@@ -308,6 +308,12 @@ static int key_async_connect(struct config_parser *ps, char **args, unsigned n)
 			    &ps->cfg->async_connect);
 }
 
+static int key_fastopen(struct config_parser *ps, char **args, unsigned n)
+{
+	(void)n;
+	return parse_on_off(ps, args[0], "fastopen", &ps->cfg->fastopen);
+}
+
 /* "async_handshakes N": how many handshakes may be in flight at once. */
 static int key_async_handshakes(struct config_parser *ps, char **args,
 				unsigned n)
@@ -426,6 +432,7 @@ static const struct config_key {
     {"connect_timeout", 1, 1, key_connect_timeout},
     {"handshake_timeout", 1, 1, key_handshake_timeout},
     {"async_connect", 1, 1, key_async_connect},
+    {"fastopen", 1, 1, key_fastopen},
     {"log_level", 1, 1, key_log_level},
     {"chain", 2, CONFIG_WORDS_MAX - 2, config_key_chain},
     {"group", 3, CONFIG_WORDS_MAX - 2, config_key_group},

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fdreg.h"
@@ -142,6 +143,19 @@ void fdreg_copied(int from, int to)
 int fdreg_fresh(int fd)
 {
 	if (fd >= 0 && fdtab_flags(fd) && !fdreg_in_vfork_child())
+		fdtab_clear(fd);
+	return fd;
+}
+
+int fdreg_fresh_socket(int fd, uint32_t facts)
+{
+	struct fdtab_entry e;
+
+	if (fd < 0 || fdreg_in_vfork_child())
+		return fd;
+	memset(&e, 0, sizeof e);
+	e.flags = facts;
+	if (fdtab_set(fd, &e) < 0 && fdtab_flags(fd))
 		fdtab_clear(fd);
 	return fd;
 }

@@ -95,6 +95,26 @@ void fdreg_copied(int from, int to);
  * its number is stale. Returns fd (a negative fd is left alone). */
 int fdreg_fresh(int fd);
 
+/* fdreg_fresh() for an IP socket that socket() just made, recording facts
+ * (FDTAB_SOCK_*, from socket()'s arguments) with the socket's inode.
+ *
+ * Why connect() may trust them without asking the kernel again: every
+ * close, dup and socket() that goes through the hooks keeps the entry
+ * right, and a copy (dup) carries the facts of the same socket. Only a
+ * descriptor closed behind our back (a libc-internal close) whose number
+ * is then reused by a socket made where no hook sees it (SCM_RIGHTS,
+ * io_uring) can hold another socket's facts. The proxied path then fails
+ * closed (its first sendto() to the proxy fails, or the proxy never
+ * answers a datagram): nothing leaves for the destination directly. The
+ * blocking flag may also be stale (another descriptor of the same open
+ * file, or another process sharing it, changed it; fcntl(F_SETFL) and
+ * ioctl(FIONBIO) through the hooks keep it right for the descriptor they
+ * name): a cached "non-blocking" is checked
+ * with the kernel before use, a cached "blocking" is safe to trust (see
+ * preload/connect.c). Entries with a recorded inode keep fdtab_get()'s
+ * check for every later reader. Returns fd. */
+int fdreg_fresh_socket(int fd, uint32_t facts);
+
 /* pthread_atfork handlers: prepare in registration order, parent and
  * child in reverse (the child records its new process ID first). */
 void fdreg_fork_prepare(void);

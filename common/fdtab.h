@@ -27,6 +27,20 @@
 #define FDTAB_UDP_SOCKET 0x40u	/* known to be a UDP socket: udp.family */
 #define FDTAB_UDP_CORK	 0x100u /* the program set UDP_CORK on the socket */
 #define FDTAB_UDP_OPEN	 0x200u /* a corked proxied datagram is pending */
+/* What socket()'s own arguments said about an IPv4 or IPv6 socket it made,
+ * so that connect() need not ask the kernel (getsockopt SO_TYPE, SO_DOMAIN,
+ * SO_PROTOCOL, fcntl F_GETFL). Exactly one of the three kinds is set; the
+ * others go with them. Read with fdtab_flags() (no inode check): see
+ * fdreg_fresh_socket() for why that is safe. */
+#define FDTAB_SOCK_TCP	     0x10000u /* SOCK_STREAM, TCP or MPTCP */
+#define FDTAB_SOCK_UDP	     0x20000u /* SOCK_DGRAM */
+#define FDTAB_SOCK_UNCARRIED 0x40000u /* another IP protocol (SCTP, ...) */
+#define FDTAB_SOCK_INET6     0x80000u /* AF_INET6 (else AF_INET) */
+/* O_NONBLOCK as socket() (SOCK_NONBLOCK) or fcntl(F_SETFL) last set it. */
+#define FDTAB_SOCK_NONBLOCK 0x100000u
+#define FDTAB_SOCK_KIND	    (FDTAB_SOCK_TCP | FDTAB_SOCK_UDP | FDTAB_SOCK_UNCARRIED)
+#define FDTAB_SOCK_FACTS                                                       \
+	(FDTAB_SOCK_KIND | FDTAB_SOCK_INET6 | FDTAB_SOCK_NONBLOCK)
 /* Any of these makes the fd's datagram calls take the UDP path. */
 #define FDTAB_UDP_ANY (FDTAB_UDP_PEER | FDTAB_UDP_ASSOC)
 

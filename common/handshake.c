@@ -189,6 +189,7 @@ static int hs_flush(struct handshake *hs, const struct socket_io *io, int fd,
 			     hs->out_len - hs->out_sent, MSG_NOSIGNAL);
 		if (n > 0) {
 			hs->out_sent += (size_t)n;
+			hs->sent_any = true;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -415,8 +416,11 @@ static int hs_queue_opening(struct handshake *hs)
 typedef int (*hs_queue_fn)(struct handshake *hs);
 
 /* A sending state: queue its message (once), flush it, then await the
- * reply in state next, which first needs `need` bytes. Returns 0 once
- * sent, -EAGAIN with *events, or -errno. */
+ * reply in state next, which first needs `need` bytes. Returns -EAGAIN
+ * with *events, or -errno. Once sent it asks for POLLIN rather than try a
+ * recv() at once: the proxy has had no time to answer, and a recv() that
+ * finds nothing is a system call for nothing (0 comes back only when
+ * earlier bytes already hold the reply). */
 static int hs_send(struct handshake *hs, const struct socket_io *io, int fd,
 		   short *events, hs_queue_fn queue, enum handshake_state next,
 		   size_t need)
@@ -432,7 +436,10 @@ static int hs_send(struct handshake *hs, const struct socket_io *io, int fd,
 	if (rc < 0)
 		return rc;
 	hs_expect(hs, next, need);
-	return 0;
+	if (hs->in_len >= need)
+		return 0;
+	*events = POLLIN;
+	return -EAGAIN;
 }
 
 /* HS_SEND_GREETING: the greeting, or the whole pipelined opening. */

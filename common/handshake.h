@@ -69,6 +69,7 @@ struct handshake {
 	/* Bytes queued for the proxy: a whole pipelined SOCKS5 exchange. */
 	uint8_t out[HANDSHAKE_OUT_MAX];
 	size_t out_len, out_sent;
+	bool sent_any; /* a byte went to the proxy */
 	/* The reply being assembled, followed (pipelined) by any bytes of the
 	 * later replies that one recv() already brought. */
 	uint8_t in[HANDSHAKE_IN_MAX];

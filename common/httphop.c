@@ -59,7 +59,8 @@ void httphop_init(struct httphop *hh, const struct proxy *proxy,
 }
 
 /* HTTPHOP_SEND_REQUEST: send the request; the credentials in it are wiped
- * once it is all out. */
+ * once it is all out. Returns -EAGAIN with *events (POLLIN once sent), or
+ * -errno. */
 static int hh_send(struct httphop *hh, const struct socket_io *io, int fd,
 		   short *events)
 {
@@ -70,6 +71,7 @@ static int hh_send(struct httphop *hh, const struct socket_io *io, int fd,
 			     hh->out_len - hh->out_sent, MSG_NOSIGNAL);
 		if (n > 0) {
 			hh->out_sent += (size_t)n;
+			hh->sent_any = true;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -83,7 +85,10 @@ static int hh_send(struct httphop *hh, const struct socket_io *io, int fd,
 	}
 	memset(hh->out, 0, sizeof(hh->out));
 	hh->state = HTTPHOP_RECV_REPLY;
-	return 0;
+	/* The proxy has had no time to answer: wait before the first recv()
+	 * rather than make one that finds nothing. */
+	*events = POLLIN;
+	return -EAGAIN;
 }
 
 /* Which rule a head the parser refused breaks. */

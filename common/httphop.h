@@ -30,6 +30,7 @@ struct httphop {
 	/* The request (its Basic credentials are wiped once sent). */
 	char out[HTTPCONNECT_REQUEST_MAX];
 	size_t out_len, out_sent;
+	bool sent_any; /* a byte went to the proxy */
 	struct httpconnect_reply reply;
 	int error;	 /* positive errno once HTTPHOP_FAILED */
 	const char *why; /* static text explaining error, for logs */

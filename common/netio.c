@@ -74,6 +74,21 @@ int netio_connect_start(const struct socket_io *io, int fd,
 	return netio_last_error();
 }
 
+/* A sendto() of no data that succeeds sent nothing and connected nothing:
+ * the kernel does that on a socket that is connected already. */
+int netio_fastopen_start(const struct socket_io *io, int fd,
+			 const struct sockaddr *sa, socklen_t len)
+{
+	if (!io->sendto)
+		return -EOPNOTSUPP;
+	if (io->sendto(fd, NULL, 0, MSG_FASTOPEN | MSG_DONTWAIT | MSG_NOSIGNAL,
+		       sa, len) >= 0)
+		return -EISCONN;
+	if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR)
+		return -EINPROGRESS;
+	return netio_last_error();
+}
+
 int netio_connect_result(const struct socket_io *io, int fd)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLOUT};

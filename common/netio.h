@@ -17,6 +17,10 @@ struct socket_io {
 	int (*poll)(struct pollfd *fds, nfds_t count, int timeout_ms);
 	int (*getsockopt)(int fd, int level, int name, void *val,
 			  socklen_t *len);
+	/* Only for netio_fastopen_start(); a table without it never starts
+	 * a connect that way. */
+	ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags,
+			  const struct sockaddr *sa, socklen_t salen);
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -38,6 +42,20 @@ int netio_wait(const struct socket_io *io, int fd, short events,
  * socket already had or was making is not ours to take over. */
 int netio_connect_start(const struct socket_io *io, int fd,
 			const struct sockaddr *sa, socklen_t len);
+
+/* Start connecting fd, whatever its blocking mode, without touching its
+ * file status flags: a TCP Fast Open sendto() of no data with MSG_DONTWAIT
+ * is a non-blocking connect (the SYN carries a Fast Open option, a cookie
+ * or a request for one). The connection is known to be open once a send()
+ * with MSG_DONTWAIT succeeds; until then such a send fails with EAGAIN, or
+ * with the connect's error. Returns -EINPROGRESS when under way (also
+ * when the kernel finished the handshake already: the caller learns that
+ * from its first send), -EOPNOTSUPP when the kernel has Fast Open off for
+ * clients (tcp_fastopen without bit 1) or the table has no sendto (use
+ * netio_connect_start() on a non-blocking socket instead), -EISCONN when
+ * fd was connected already, or the connect's error as -errno. */
+int netio_fastopen_start(const struct socket_io *io, int fd,
+			 const struct sockaddr *sa, socklen_t len);
 
 /* The outcome of a connect in the background, without waiting. Returns 0
  * when connected, -EAGAIN while it goes on, or its error as -errno (a socket

@@ -14,9 +14,12 @@
  * deadlines and both drivers stay as they are. */
 struct tunnel_protocol {
 	/* Prepare to ask proxy for want with cmd; sends nothing. A request
-	 * that cannot be made fails at the first step. */
-	void (*init)(union tunnel_hop *hop, const struct proxy *proxy,
+	 * that cannot be made fails at the first step; init() says so at
+	 * once by returning false. */
+	bool (*init)(union tunnel_hop *hop, const struct proxy *proxy,
 		     const struct endpoint *want, enum handshake_cmd cmd);
+	/* True once the hop has sent a byte to its proxy. */
+	bool (*sent)(const union tunnel_hop *hop);
 	/* handshake_step()'s contract: 0 done, -EAGAIN with *events, or
 	 * -errno (outcome() then says why). */
 	int (*step)(union tunnel_hop *hop, const struct socket_io *io, int fd,
@@ -30,10 +33,16 @@ struct tunnel_protocol {
 	void (*outcome)(const union tunnel_hop *hop, struct tunnel_result *res);
 };
 
-static void socks_init(union tunnel_hop *hop, const struct proxy *proxy,
+static bool socks_init(union tunnel_hop *hop, const struct proxy *proxy,
 		       const struct endpoint *want, enum handshake_cmd cmd)
 {
 	handshake_init(&hop->socks, proxy, want, cmd);
+	return hop->socks.state != HS_FAILED;
+}
+
+static bool socks_sent(const union tunnel_hop *hop)
+{
+	return hop->socks.sent_any;
 }
 
 static int socks_step(union tunnel_hop *hop, const struct socket_io *io, int fd,
@@ -58,15 +67,22 @@ static void socks_outcome(const union tunnel_hop *hop,
 
 static const struct tunnel_protocol tunnel_socks = {
     .init = socks_init,
+    .sent = socks_sent,
     .step = socks_step,
     .abandon = socks_abandon,
     .outcome = socks_outcome,
 };
 
-static void http_init(union tunnel_hop *hop, const struct proxy *proxy,
+static bool http_init(union tunnel_hop *hop, const struct proxy *proxy,
 		      const struct endpoint *want, enum handshake_cmd cmd)
 {
 	httphop_init(&hop->http, proxy, want, cmd);
+	return hop->http.state != HTTPHOP_FAILED;
+}
+
+static bool http_sent(const union tunnel_hop *hop)
+{
+	return hop->http.sent_any;
 }
 
 static int http_step(union tunnel_hop *hop, const struct socket_io *io, int fd,
@@ -91,6 +107,7 @@ static void http_outcome(const union tunnel_hop *hop, struct tunnel_result *res)
 
 static const struct tunnel_protocol tunnel_http = {
     .init = http_init,
+    .sent = http_sent,
     .step = http_step,
     .abandon = http_abandon,
     .outcome = http_outcome,
@@ -158,8 +175,8 @@ static int run_start_hop(struct tunnel_run *tr)
 				"proxy cannot carry host names (it is a "
 				"local-DNS socks4:// or socks5:// proxy)");
 	tr->protocol = tunnel_protocol_of(p);
-	tr->protocol->init(&tr->state, p, want,
-			   last ? tr->cmd : HANDSHAKE_CONNECT);
+	tr->hop_ready = tr->protocol->init(&tr->state, p, want,
+					   last ? tr->cmd : HANDSHAKE_CONNECT);
 	return 0;
 }
 
@@ -228,6 +245,26 @@ int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
 	return run_connected(tr, netio_now_ms());
 }
 
+/* Fast Open: the first hop starts at once, and its first send() says
+ * whether the connect went through (see run_unconfirmed). A hop
+ * whose request cannot be made fails as it would after a connect. */
+int tunnel_run_fastopen(struct tunnel_run *tr, const struct socket_io *io,
+			int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int rc;
+
+	if (tr->phase != TUNNEL_CONNECTING)
+		return tr->phase == TUNNEL_FAILED ? -tr->error : 0;
+	rc = netio_fastopen_start(io, fd, sa, len);
+	if (rc == -EOPNOTSUPP)
+		return rc; /* tr is as it was: tunnel_run_connect() next */
+	if (rc != -EINPROGRESS)
+		return run_fail(tr, -rc, run_connect_why(-rc));
+	rc = run_start_hop(tr);
+	tr->unconfirmed = rc == 0 && tr->hop_ready;
+	return rc;
+}
+
 /* TUNNEL_CONNECTING: done once fd polls writable (or in error). Returns 0
  * when connected, -EAGAIN with *events = POLLOUT, or -errno. */
 static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
@@ -244,13 +281,38 @@ static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
 	return run_connected(tr, now_ms);
 }
 
+/* The first hop of a Fast Open run, before any of its bytes was sent: the
+ * TCP connect's outcome is not known yet, its deadline still runs, and a
+ * failure to send is the connect's failure (worded and counted as one:
+ * the proxy, not its answer). The first byte sent ends the connect phase,
+ * and the handshake deadline starts then. Returns rc, or the connect
+ * failure. */
+static int run_unconfirmed(struct tunnel_run *tr, uint64_t now_ms, int rc)
+{
+	if (tr->protocol->sent(&tr->state)) {
+		tr->unconfirmed = false;
+		tr->deadline_ms =
+		    run_deadline(tr, now_ms, tr->cfg->handshake_timeout_ms);
+		return rc;
+	}
+	if (rc == -EAGAIN || rc == 0)
+		return rc;
+	tr->protocol->abandon(&tr->state, -rc);
+	return run_fail(tr, -rc, run_connect_why(-rc));
+}
+
 /* TUNNEL_HOP: one step of the current hop; on its end, the next hop or the
  * end of the chain. */
 static int run_hop(struct tunnel_run *tr, const struct socket_io *io, int fd,
-		   short *events)
+		   uint64_t now_ms, short *events)
 {
 	int rc = tr->protocol->step(&tr->state, io, fd, events);
 
+	if (tr->unconfirmed) {
+		rc = run_unconfirmed(tr, now_ms, rc);
+		if (tr->phase == TUNNEL_FAILED)
+			return rc;
+	}
 	if (rc == -EAGAIN)
 		return rc;
 	if (rc < 0)
@@ -275,6 +337,12 @@ int tunnel_run_abandon(struct tunnel_run *tr, int err)
 				    : run_connect_why(err));
 	case TUNNEL_HOP:
 		tr->protocol->abandon(&tr->state, err);
+		if (tr->unconfirmed)
+			return run_fail(
+			    tr, err,
+			    err == ETIMEDOUT
+				? "connecting to the proxy timed out"
+				: run_connect_why(err));
 		return run_hop_failed(tr, err);
 	case TUNNEL_DONE:
 		return 0;
@@ -301,7 +369,7 @@ int tunnel_run_step(struct tunnel_run *tr, const struct socket_io *io, int fd,
 			rc = run_connecting(tr, io, fd, now_ms, events);
 			break;
 		case TUNNEL_HOP:
-			rc = run_hop(tr, io, fd, events);
+			rc = run_hop(tr, io, fd, now_ms, events);
 			break;
 		}
 		if (rc == -EAGAIN && now_ms >= tr->deadline_ms)
@@ -340,6 +408,41 @@ static const struct netio_job tunnel_run_job = {
     .abandon = run_job_abandon,
 };
 
+/* The connect in progress polled ready (writable, or in error): its
+ * outcome is SO_ERROR; no second poll. Returns 0 or -errno (tr failed). */
+static int run_connect_outcome(struct tunnel_run *tr,
+			       const struct socket_io *io, int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (io->getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno ? errno : EIO;
+	if (err)
+		return run_fail(tr, err, run_connect_why(err));
+	return run_connected(tr, netio_now_ms());
+}
+
+/* A connect in progress cannot be done yet: wait before the first step
+ * rather than ask the kernel twice, then read its outcome once. */
+int tunnel_run_finish(struct tunnel_run *tr, const struct socket_io *io, int fd)
+{
+	int rc = 0;
+
+	if (tr->phase == TUNNEL_CONNECTING) {
+		rc = netio_wait(io, fd, POLLOUT, tr->deadline_ms);
+		if (rc == 0)
+			rc = run_connect_outcome(tr, io, fd);
+		else if (rc == -ETIMEDOUT)
+			rc = 0; /* the next step's to report */
+		else
+			return tunnel_run_abandon(tr, -rc);
+	}
+	if (rc < 0)
+		return rc;
+	return netio_drive(&tunnel_run_job, tr, io, fd);
+}
+
 int tunnel_open_path(const struct socket_io *io, const struct config *cfg,
 		     const struct tunnel_path *path, int fd,
 		     const struct sockaddr *first_proxy, socklen_t first_len,
@@ -351,17 +454,8 @@ int tunnel_open_path(const struct socket_io *io, const struct config *cfg,
 
 	tunnel_run_init_path(&tr, cfg, path, dest, cmd, netio_now_ms());
 	rc = tunnel_run_connect(&tr, io, fd, first_proxy, first_len);
-	/* A connect in progress cannot be done yet: wait before the first
-	 * step rather than ask the kernel twice. */
-	if (rc == 0 && tr.phase == TUNNEL_CONNECTING) {
-		rc = netio_wait(io, fd, POLLOUT, tr.deadline_ms);
-		if (rc < 0 && rc != -ETIMEDOUT)
-			rc = tunnel_run_abandon(&tr, -rc);
-		else
-			rc = 0; /* a timeout is the next step's to report */
-	}
 	if (rc == 0)
-		rc = netio_drive(&tunnel_run_job, &tr, io, fd);
+		rc = tunnel_run_finish(&tr, io, fd);
 	*res = tr.res;
 	return rc;
 }

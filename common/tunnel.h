@@ -71,7 +71,9 @@ struct tunnel_run {
 	const struct tunnel_protocol *protocol; /* proxies[hop]'s */
 	union tunnel_hop state;			/* the current hop's */
 	struct tunnel_result res;
-	int error; /* positive errno once TUNNEL_FAILED */
+	int error;	  /* positive errno once TUNNEL_FAILED */
+	bool hop_ready;	  /* the current hop's request could be made */
+	bool unconfirmed; /* Fast Open: connect not known to be done */
 };
 
 /* tunnel_run_init() through path (copied) instead of the default chain. */
@@ -95,6 +97,17 @@ void tunnel_run_init(struct tunnel_run *tr, const struct config *cfg,
 int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
 		       int fd, const struct sockaddr *sa, socklen_t len);
 
+/* Start the TCP connect to proxies[0] with netio_fastopen_start(), on fd
+ * in any blocking mode, and go on with the first hop at once: its first
+ * send() (with io's send, which must not block: MSG_DONTWAIT) confirms the
+ * connect or reports its error, still worded and timed as the connect's.
+ * Saves the poll and SO_ERROR of a connect, and the two fcntl() calls
+ * around it on a blocking socket. Returns 0 (step on), -EOPNOTSUPP with
+ * tr untouched when Fast Open is unavailable (tunnel_run_connect() on a
+ * non-blocking fd then), or -errno (the run failed). */
+int tunnel_run_fastopen(struct tunnel_run *tr, const struct socket_io *io,
+			int fd, const struct sockaddr *sa, socklen_t len);
+
 /* Advance without blocking on fd (non-blocking, or every io call made
  * non-blocking by io). Returns 0 when the chain is open (tr->res.bound is
  * set), -EAGAIN with *events = POLLIN or POLLOUT, or -errno (tr->res.why
@@ -114,6 +127,12 @@ uint64_t tunnel_run_deadline(const struct tunnel_run *tr);
  * (positive), worded for the phase it was in. Returns -err, or the run's
  * result when it had already ended. */
 int tunnel_run_abandon(struct tunnel_run *tr, int err);
+
+/* Drive a started run (tunnel_run_connect() or tunnel_run_fastopen()
+ * returned 0) to its end, blocking: wait for a connect in progress, then
+ * netio_drive() over tunnel_run_step(). Returns 0 or -errno. */
+int tunnel_run_finish(struct tunnel_run *tr, const struct socket_io *io,
+		      int fd);
 
 /* The whole chain, blocking: tunnel_run_connect(), then netio_drive() over
  * tunnel_run_step(). fd must be non-blocking (the caller saves and restores

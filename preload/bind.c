@@ -201,7 +201,8 @@ static enum bind_address_class bind_classify(const struct endpoint *ep)
  * getsockname() must never fall back to the socket's local address, which is
  * not where the remote host can connect. */
 static void bind_fill_unspecified(const struct config *cfg, unsigned chain,
-				  int ctrl, struct endpoint *bnd)
+				  int ctrl, const struct endpoint *peer,
+				  struct endpoint *bnd)
 {
 	unsigned count;
 	const struct proxy *hops = config_chain_hops(cfg, chain, &count);
@@ -217,7 +218,9 @@ static void bind_fill_unspecified(const struct config *cfg, unsigned chain,
 	}
 	if (!bind_is_wildcard(bnd))
 		return;
-	if (count == 1) {
+	if (count == 1 && peer) {
+		proxy = *peer;
+	} else if (count == 1) {
 		if (real.getpeername(ctrl, (struct sockaddr *)&ss, &len) < 0 ||
 		    endpoint_from_sockaddr(&proxy, (struct sockaddr *)&ss,
 					   len) < 0)
@@ -297,7 +300,7 @@ static int bind_request(const struct config *cfg, unsigned chain, int fd,
 	}
 	e->ctrl = bind_hide(ctrl);
 	e->bnd = res.bound;
-	bind_fill_unspecified(cfg, chain, e->ctrl, &e->bnd);
+	bind_fill_unspecified(cfg, chain, e->ctrl, NULL, &e->bnd);
 	handshake_init_bind_reply(&e->hs, bind_last_hop(cfg, chain));
 	log_info("fd %d: listening through the proxy at %s (BIND via %s)", fd,
 		 endpoint_format(&e->bnd, text, sizeof text),
@@ -432,13 +435,20 @@ void bind_forget_range(unsigned lo, unsigned hi)
 void bind_note_connect(int fd, const struct endpoint *target,
 		       const struct endpoint *bound, unsigned chain)
 {
+	bind_note_connect_via(fd, target, bound, chain, NULL);
+}
+
+void bind_note_connect_via(int fd, const struct endpoint *target,
+			   const struct endpoint *bound, unsigned chain,
+			   const struct endpoint *first_proxy)
+{
 	const struct config *cfg = socksify_config();
 	struct endpoint outside = *bound;
 
 	if (!config_bind_usable(cfg))
 		return;
 	atomic_store_explicit(&bind_proxied_seen, true, memory_order_release);
-	bind_fill_unspecified(cfg, chain, fd, &outside);
+	bind_fill_unspecified(cfg, chain, fd, first_proxy, &outside);
 	bind_lock_acquire();
 	bind_last_peer = *target;
 	bind_last_peer.port = 0;

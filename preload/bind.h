@@ -48,6 +48,12 @@ void bind_forget_range(unsigned lo, unsigned hi);
 void bind_note_connect(int fd, const struct endpoint *target,
 		       const struct endpoint *bound, unsigned chain);
 
+/* bind_note_connect() when the caller knows the address fd is connected
+ * to (the first proxy's, which it connected to): no getpeername(). */
+void bind_note_connect_via(int fd, const struct endpoint *target,
+			   const struct endpoint *bound, unsigned chain,
+			   const struct endpoint *first_proxy);
+
 /* Register with the descriptor registry (fdops.c, at load). */
 void bind_register(void);
 

@@ -6,6 +6,7 @@
  * (config), or behind its own module (fdtab, fakedns). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,12 +48,38 @@ static const char *via_text(const struct stream_way *way, char *buf, size_t cap)
 	return group_describe(way->cfg, &way->choice, way->chain, buf, cap);
 }
 
+/* Tell bind.c about a connection through way->chain, whose first proxy
+ * is at proxy (saves it asking the kernel). */
+static void stream_note_bind(int fd, const struct stream_way *way,
+			     const struct endpoint *target,
+			     const struct endpoint *bound,
+			     const struct sockaddr_storage *proxy,
+			     socklen_t len)
+{
+	struct endpoint first;
+
+	if (endpoint_from_sockaddr(&first, (const struct sockaddr *)proxy,
+				   len) < 0) {
+		bind_note_connect(fd, target, bound, way->chain);
+		return;
+	}
+	bind_note_connect_via(fd, target, bound, way->chain, &first);
+}
+
 /* Remember that fd is proxied and what it asked for, so that getpeername()
  * can answer with it and a second connect() gets EISCONN. */
 static void stream_record(int fd, const struct endpoint *asked)
 {
-	/* inode 0: fdtab records the socket's current inode itself. */
+	/* inode 0: fdtab records the socket's current inode itself, unless
+	 * socket() recorded it already with the socket's facts, which stay. */
 	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = *asked};
+	struct fdtab_entry made;
+
+	if ((fdtab_flags(fd) & FDTAB_SOCK_KIND) &&
+	    fdtab_get_unchecked(fd, &made) == 0) {
+		entry.flags |= made.flags & FDTAB_SOCK_FACTS;
+		entry.inode = made.inode;
+	}
 
 	if (fdtab_set(fd, &entry) < 0)
 		log_warn("fd %d: cannot record the destination; getpeername "
@@ -60,20 +87,89 @@ static void stream_record(int fd, const struct endpoint *asked)
 			 fd);
 }
 
-/* Run the tunnel with fd non-blocking, then put back exactly the flags the
- * program had. On failure the half-made connection to the proxy is dissolved
- * (connect to AF_UNSPEC) so nothing the program writes can reach it, and the
- * socket can connect again, as after a failed kernel connect.
+/* True when socket() (or fcntl) left fd recorded as blocking. Trusted
+ * without asking the kernel: the Fast Open path does not depend on the
+ * file's blocking mode (every call it makes is non-blocking by its flags,
+ * and it waits in poll() with the deadline), so a socket that is in fact
+ * non-blocking (a stale flag, fdreg.h) only gets its handshake done before
+ * connect() returns, which connect() may always do. The reverse is not
+ * safe (EINPROGRESS to a program that waits in a blocking call), so a
+ * recorded "non-blocking" is always checked with F_GETFL. */
+static bool stream_known_blocking(int fd)
+{
+	uint32_t facts = fdtab_flags(fd);
+
+	return (facts & FDTAB_SOCK_KIND) && !(facts & FDTAB_SOCK_NONBLOCK);
+}
+
+/* Undo a failed attempt: the half-made connection to the proxy is
+ * dissolved (connect to AF_UNSPEC) so nothing the program writes can reach
+ * it, and the socket can connect again, as after a failed kernel connect.
+ * A socket that was already connected (or connecting) is left alone: the
+ * kernel refused our connect, and the program's link stands. */
+static int stream_undo(int fd, int rc)
+{
+	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+
+	if (rc < 0 && rc != -EISCONN && rc != -EALREADY)
+		real.connect(fd, &unspec, sizeof unspec);
+	return rc;
+}
+
+/* Set once the kernel said it has Fast Open off for clients (the sysctl
+ * is per network namespace, which a process seldom leaves): later
+ * connects go the plain way at once instead of asking again. */
+static atomic_bool stream_no_fastopen;
+
+/* The whole tunnel on a blocking socket left as it is: a Fast Open start
+ * and MSG_DONTWAIT calls (tunnel_run_fastopen). Returns 0 or -errno with
+ * *done set, or with *done false when the kernel has no Fast Open for
+ * clients (nothing was done; the caller takes the other way). */
+static int stream_tunnel_fast(int fd, const struct stream_way *way,
+			      const struct sockaddr_storage *proxy,
+			      socklen_t len, const struct endpoint *target,
+			      struct tunnel_result *res, bool *done)
+{
+	struct tunnel_run tr;
+	int rc;
+
+	tunnel_run_init_path(&tr, way->cfg, &way->path, target,
+			     HANDSHAKE_CONNECT, netio_now_ms());
+	rc = tunnel_run_fastopen(&tr, &real_io_dontwait, fd,
+				 (const struct sockaddr *)proxy, len);
+	*done = !(rc == -EOPNOTSUPP && tr.phase == TUNNEL_CONNECTING);
+	if (!*done) {
+		atomic_store_explicit(&stream_no_fastopen, true,
+				      memory_order_relaxed);
+		return rc;
+	}
+	if (rc == 0)
+		rc = tunnel_run_finish(&tr, &real_io_dontwait, fd);
+	*res = tr.res;
+	return stream_undo(fd, rc);
+}
+
+/* Run the tunnel: on a socket known to be blocking, with Fast Open when
+ * the config allows it; otherwise with fd non-blocking, then putting back
+ * exactly the flags the program had. A failure is undone (stream_undo).
  * Returns 0 or -errno; *nonblocking says what the program had. */
 static int stream_tunnel(int fd, const struct stream_way *way,
 			 const struct sockaddr_storage *proxy, socklen_t len,
 			 const struct endpoint *target, bool *nonblocking,
 			 struct tunnel_result *res)
 {
-	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-	int flags = real.fcntl(fd, F_GETFL);
-	int rc;
+	bool done = false;
+	int flags, rc;
 
+	if (way->cfg->fastopen && stream_known_blocking(fd) &&
+	    !atomic_load_explicit(&stream_no_fastopen, memory_order_relaxed)) {
+		*nonblocking = false;
+		rc =
+		    stream_tunnel_fast(fd, way, proxy, len, target, res, &done);
+		if (done)
+			return rc;
+	}
+	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0)
 		return -errno;
 	*nonblocking = flags & O_NONBLOCK;
@@ -84,11 +180,7 @@ static int stream_tunnel(int fd, const struct stream_way *way,
 			      HANDSHAKE_CONNECT, res);
 	if (!*nonblocking)
 		real.fcntl(fd, F_SETFL, flags);
-	/* A socket that was already connected (or connecting) is left alone:
-	 * the kernel refused our connect, and the program's link stands. */
-	if (rc < 0 && rc != -EISCONN && rc != -EALREADY)
-		real.connect(fd, &unspec, sizeof unspec);
-	return rc;
+	return stream_undo(fd, rc);
 }
 
 /* Whether any chain this connect may still try, from the current attempt
@@ -129,7 +221,8 @@ static int stream_try_async(int fd, const struct stream_way *way,
 	*started = false;
 	/* GSS-API calls may block on the KDC and make connections of their
 	 * own: never on the background thread, which holds async_lock. */
-	if (!way->cfg->async_connect || stream_uses_gssapi(way))
+	if (!way->cfg->async_connect || stream_known_blocking(fd) ||
+	    stream_uses_gssapi(way))
 		return 0;
 	flags = real.fcntl(fd, F_GETFL);
 	if (flags < 0 || !(flags & O_NONBLOCK))
@@ -236,7 +329,7 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	}
 	health_mark_up(socksify_health(), way->chain);
 	stream_record(fd, asked);
-	bind_note_connect(fd, target, &res.bound, way->chain);
+	stream_note_bind(fd, way, target, &res.bound, &proxy, (socklen_t)len);
 	log_info("fd %d: %s via %s: ok", fd, dest,
 		 via_text(way, via, sizeof via));
 	return 0;
@@ -515,7 +608,7 @@ int stream_connect(int fd, int domain, const struct sockaddr *sa, socklen_t len,
 		return 0; /* a short address: the kernel says EINVAL */
 	if (!cfg->valid)
 		return stream_invalid(fd, cfg, &asked);
-	if (fdtab_get(fd, &entry) == 0)
+	if ((fdtab_flags(fd) & FDTAB_PROXIED) && fdtab_get(fd, &entry) == 0)
 		return -EISCONN;
 	if (socksify_is_proxy(&asked)) {
 		stream_log(fd, &asked, "direct (the proxy itself)");

@@ -1,5 +1,6 @@
 /* fdops.c — the descriptor hooks: close(), close_range(), closefrom(),
- * dup(), dup2(), dup3(), fcntl(F_DUPFD*), socket() and socketpair(). Each
+ * dup(), dup2(), dup3(), fcntl(F_DUPFD*, F_SETFL), ioctl(FIONBIO), socket()
+ * and socketpair(). Each
  * decides, tells the descriptor registry (common/fdreg.h), which tells
  * every subsystem holding per-descriptor state, and calls libc; the result
  * and errno are libc's, except that close() of one of our hidden
@@ -18,8 +19,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -33,6 +37,9 @@
 #include "state.h"
 #include "udp.h"
 
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -196,11 +203,33 @@ SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
 	return dup_onto_after(fd, fd2, moved, real.dup3(fd, fd2, flags));
 }
 
-/* After a successful fcntl: F_DUPFD and F_DUPFD_CLOEXEC made a copy. */
-static int fcntl_after(int fd, int cmd, int rc)
+/* F_SETFL on a socket whose facts we hold: keep its blocking flag right.
+ * Only this descriptor's entry learns it; another of the same open file
+ * keeps the old flag, which connect() tolerates (fdreg.h). */
+static void fcntl_note_flags(int fd, long flags)
+{
+	uint32_t facts = fdtab_flags(fd);
+	int saved_errno;
+
+	if (!(facts & FDTAB_SOCK_KIND) ||
+	    !(facts & FDTAB_SOCK_NONBLOCK) == !(flags & O_NONBLOCK))
+		return;
+	saved_errno = errno;
+	if (flags & O_NONBLOCK)
+		fdtab_claim(fd, FDTAB_SOCK_NONBLOCK);
+	else
+		fdtab_unflag(fd, FDTAB_SOCK_NONBLOCK);
+	errno = saved_errno;
+}
+
+/* After a successful fcntl: F_DUPFD and F_DUPFD_CLOEXEC made a copy;
+ * F_SETFL set the flags in arg. */
+static int fcntl_after(int fd, int cmd, void *arg, int rc)
 {
 	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		fdops_copy(fd, rc);
+	if (rc >= 0 && cmd == F_SETFL)
+		fcntl_note_flags(fd, (long)(intptr_t)arg);
 	return rc;
 }
 
@@ -215,7 +244,27 @@ SOCKSIFY_EXPORT int fcntl(int fd, int cmd, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	real_init();
-	return fcntl_after(fd, cmd, real.fcntl_plain(fd, cmd, arg));
+	return fcntl_after(fd, cmd, arg, real.fcntl_plain(fd, cmd, arg));
+}
+
+/* ioctl(FIONBIO) sets or clears O_NONBLOCK as F_SETFL does (CPython's
+ * socket.setblocking and libuv use it): the socket's recorded blocking
+ * flag follows. Every other request passes untouched. Like libc, the
+ * optional argument is read as a pointer. */
+SOCKSIFY_EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+	int rc;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	real_init();
+	rc = real.ioctl(fd, request, arg);
+	if (rc == 0 && request == FIONBIO && arg)
+		fcntl_note_flags(fd, *(const int *)arg ? O_NONBLOCK : 0);
+	return rc;
 }
 
 /* fcntl64 is what programs built with 64-bit file offsets call. */
@@ -229,13 +278,51 @@ SOCKSIFY_EXPORT int fcntl64(int fd, int cmd, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	real_init();
-	return fcntl_after(fd, cmd, real.fcntl(fd, cmd, arg));
+	return fcntl_after(fd, cmd, arg, real.fcntl(fd, cmd, arg));
 }
 
+/* What socket()'s arguments say about the socket (FDTAB_SOCK_*), or 0 when
+ * it is not an IPv4/IPv6 socket socksify looks at again (raw ones). The
+ * kernel's default protocol of an IP stream is TCP. */
+static uint32_t socket_facts(int domain, int type, int protocol)
+{
+	int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	uint32_t facts;
+
+	if (domain != AF_INET && domain != AF_INET6)
+		return 0;
+	if (kind == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP ||
+				    protocol == IPPROTO_MPTCP))
+		facts = FDTAB_SOCK_TCP;
+	else if (kind == SOCK_DGRAM)
+		facts = FDTAB_SOCK_UDP;
+	else if (kind == SOCK_RAW)
+		return 0;
+	else
+		facts = FDTAB_SOCK_UNCARRIED;
+	if (domain == AF_INET6)
+		facts |= FDTAB_SOCK_INET6;
+	if (type & SOCK_NONBLOCK)
+		facts |= FDTAB_SOCK_NONBLOCK;
+	return facts;
+}
+
+/* An IP socket's entry records what its arguments say (fdreg.h), so that
+ * connect() and the send hooks ask the kernel nothing about it. */
 SOCKSIFY_EXPORT int socket(int domain, int type, int protocol)
 {
+	int saved_errno, fd;
+	uint32_t facts;
+
 	real_init();
-	return fdreg_fresh(real.socket(domain, type, protocol));
+	fd = real.socket(domain, type, protocol);
+	facts = socket_facts(domain, type, protocol);
+	if (fd < 0 || facts == 0)
+		return fdreg_fresh(fd);
+	saved_errno = errno;
+	fdreg_fresh_socket(fd, facts);
+	errno = saved_errno;
+	return fd;
 }
 
 SOCKSIFY_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include "fdreg.h"
+#include "fdtab.h"
 #include "hooks.h"
 #include "log.h"
 #include "real.h"
@@ -39,10 +40,27 @@ static enum socket_class hook_ip_class(int fd, int type)
 	return SOCKET_UNCARRIED;
 }
 
+/* The class socket() recorded for fd (fdreg_fresh_socket), without a
+ * system call; SOCKET_OTHER when it recorded none. */
+static enum socket_class hook_cached_class(int fd, int *domain)
+{
+	uint32_t facts = fdtab_flags(fd);
+
+	if (!(facts & FDTAB_SOCK_KIND))
+		return SOCKET_OTHER;
+	*domain = facts & FDTAB_SOCK_INET6 ? AF_INET6 : AF_INET;
+	if (facts & FDTAB_SOCK_TCP)
+		return SOCKET_TCP;
+	return facts & FDTAB_SOCK_UDP ? SOCKET_UDP : SOCKET_UNCARRIED;
+}
+
 enum socket_class hook_socket_class(int fd, int *domain)
 {
+	enum socket_class cached = hook_cached_class(fd, domain);
 	int type;
 
+	if (cached != SOCKET_OTHER)
+		return cached;
 	if (hook_sockopt(fd, SO_TYPE, &type) < 0 || type == SOCK_RAW)
 		return SOCKET_OTHER;
 	if (hook_sockopt(fd, SO_DOMAIN, domain) < 0 ||

@@ -40,8 +40,10 @@ enum socket_class {
 };
 
 /* Classify fd. *domain receives the socket's family (AF_INET, AF_INET6)
- * when the class is not SOCKET_OTHER. A descriptor that is not a socket
- * costs one getsockopt call; a TCP socket three. */
+ * when the class is not SOCKET_OTHER. A socket made through our socket()
+ * hook costs no system call (its facts are recorded, fdreg.h); otherwise a
+ * descriptor that is not a socket costs one getsockopt call, a TCP socket
+ * three. */
 enum socket_class hook_socket_class(int fd, int *domain);
 
 /* The protocol's name for log lines ("UDP"). */

@@ -70,6 +70,7 @@ static const struct real_symbol real_symbols[] = {
     {SLOT(gai_suspend), "gai_suspend", NULL, false},
     {SLOT(gai_cancel), "gai_cancel", NULL, false},
     {SLOT(fcntl_plain), "fcntl", NULL, true},
+    {SLOT(ioctl), "ioctl", NULL, true},
     {SLOT(read), "read", NULL, true},
     {SLOT(write), "write", NULL, true},
     {SLOT(readv), "readv", NULL, true},
@@ -303,12 +304,38 @@ static int io_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	return real.getsockopt(fd, level, name, val, len);
 }
 
+static ssize_t io_sendto(int fd, const void *buf, size_t len, int flags,
+			 const struct sockaddr *sa, socklen_t salen)
+{
+	return real.sendto(fd, buf, len, flags, sa, salen);
+}
+
 const struct socket_io real_io = {
     .connect = io_connect,
     .send = io_send,
     .recv = io_recv,
     .poll = io_poll,
     .getsockopt = io_getsockopt,
+    .sendto = io_sendto,
+};
+
+static ssize_t io_send_dontwait(int fd, const void *buf, size_t len, int flags)
+{
+	return real.send(fd, buf, len, flags | MSG_DONTWAIT);
+}
+
+static ssize_t io_recv_dontwait(int fd, void *buf, size_t len, int flags)
+{
+	return real.recv(fd, buf, len, flags | MSG_DONTWAIT);
+}
+
+const struct socket_io real_io_dontwait = {
+    .connect = io_connect,
+    .send = io_send_dontwait,
+    .recv = io_recv_dontwait,
+    .poll = io_poll,
+    .getsockopt = io_getsockopt,
+    .sendto = io_sendto,
 };
 
 /* common/'s file calls. Unlike the socket calls above these can come before

@@ -71,6 +71,8 @@ struct real_functions {
 	 * 32-bit systems the two take different struct flock layouts, so the
 	 * exported fcntl hook passes its call on to this one. */
 	int (*fcntl_plain)(int fd, int cmd, ...);
+	/* Hooked for FIONBIO only (fdops.c). */
+	int (*ioctl)(int fd, unsigned long request, ...);
 
 	/* Python's socket.gethostbyaddr and others use the _r form. While
 	 * real.c leaves it NULL, hostent.c looks it up itself. */
@@ -166,6 +168,9 @@ extern struct real_functions real;
 
 /* The same calls as a table for common/'s handshake code. */
 extern const struct socket_io real_io;
+/* real_io whose send and recv never block (MSG_DONTWAIT): for a handshake
+ * on a socket left in the program's blocking mode. */
+extern const struct socket_io real_io_dontwait;
 
 /* libc's file calls as a table for common/'s config, log and fake-DNS code,
  * which must never reach our own read/write/close hooks. Usable from the

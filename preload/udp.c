@@ -487,10 +487,12 @@ void udp_note_socket(int fd, int family)
 {
 	struct fdtab_entry e;
 
-	if (fdtab_flags(fd) != 0)
+	uint32_t facts = fdtab_flags(fd);
+
+	if (facts & ~FDTAB_SOCK_FACTS)
 		return;
 	memset(&e, 0, sizeof e);
-	e.flags = FDTAB_UDP_SOCKET;
+	e.flags = FDTAB_UDP_SOCKET | facts;
 	e.udp.family = family;
 	e.udp.control = -1;
 	fdtab_set(fd, &e);

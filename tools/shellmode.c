@@ -32,6 +32,7 @@ static const char *const shellmode_vars[] = {
     "SOCKSIFY_LOG_FILE",       "SOCKSIFY_PIPELINE",
     "SOCKSIFY_SUPERVISOR",     "SOCKSIFY_GSSAPI",
     "SOCKSIFY_GSSAPI_SERVICE", "SOCKSIFY_GSSAPI_PROTECTION",
+    "SOCKSIFY_FASTOPEN",
 };
 
 /* Print text in single quotes, each ' written as '\''. */

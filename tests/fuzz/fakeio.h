@@ -24,6 +24,7 @@ struct fakeio {
 	uint8_t sent[FAKEIO_SENT_MAX];
 	size_t sent_len;
 	unsigned again; /* EAGAIN failures so far */
+	unsigned sends; /* send() calls that sent something */
 	unsigned calls;
 };
 
@@ -69,6 +70,7 @@ static ssize_t fakeio_send(int fd, const void *buf, size_t len, int flags)
 	FUZZ_CHECK(fakeio.sent_len + (size_t)n <= sizeof(fakeio.sent));
 	memcpy(fakeio.sent + fakeio.sent_len, buf, (size_t)n);
 	fakeio.sent_len += (size_t)n;
+	fakeio.sends++;
 	return n;
 }
 
@@ -148,8 +150,17 @@ static void fakeio_start(struct fuzz_input *in)
 	fakeio.proxy_len = in->len - n;
 }
 
+/* Why a step may wait (return -EAGAIN): the schedule said EAGAIN, or the
+ * step sent a message and now waits for the answer (POLLIN) instead of
+ * looking for it at once. A step that waits must have raised this. */
+static unsigned fakeio_waits(void)
+{
+	return fakeio.again + fakeio.sends;
+}
+
 /* An upper bound on the steps a machine that progresses needs: every
- * step but the last one waits on an EAGAIN of the schedule. */
+ * step but the last one waits on an EAGAIN of the schedule, or after a
+ * send (add fakeio.sends). */
 static size_t fakeio_step_bound(void)
 {
 	return fakeio.schedule.len + 2;

@@ -44,9 +44,12 @@ say "--probe: danted yes, microsocks no, nothing listening: cannot tell"
 
 # handshake_sends TRACE — the handshake's send() calls in an strace log of
 # connect_errno: the library sends with MSG_NOSIGNAL, the program sends
-# nothing itself. Prints "COUNT FIRST-PAYLOAD".
+# nothing itself. The Fast Open start of the connect (a sendto of no data
+# with MSG_FASTOPEN) carries nothing and is not counted. Prints "COUNT
+# FIRST-PAYLOAD".
 handshake_sends() {
-	grep -E 'send(to|msg)?\(.*MSG_NOSIGNAL' "$1" >"$1.sends"
+	grep -E 'send(to|msg)?\(.*MSG_NOSIGNAL' "$1" | grep -v MSG_FASTOPEN \
+		>"$1.sends"
 	printf '%s %s\n' "$(wc -l <"$1.sends")" \
 		"$(head -n 1 "$1.sends" | sed 's/^[^"]*"//; s/".*//')"
 }

@@ -62,6 +62,19 @@ START_TEST(async_connect_switch)
 }
 END_TEST
 
+START_TEST(fastopen_switch)
+{
+	parse_ok("async_connect on");
+	ck_assert(cfg.fastopen); /* the default */
+	parse_ok("fastopen off");
+	ck_assert(!cfg.fastopen);
+	parse_ok("fastopen on");
+	ck_assert(cfg.fastopen);
+	ck_assert_int_eq(parse("fastopen maybe"), -EINVAL);
+	ck_assert_int_eq(parse("fastopen"), -EINVAL);
+}
+END_TEST
+
 START_TEST(guard_switch)
 {
 	config_defaults(&cfg);
@@ -1334,6 +1347,33 @@ START_TEST(environment_gssapi)
 }
 END_TEST
 
+/* SOCKSIFY_FASTOPEN overrides the file's fastopen either way. */
+START_TEST(environment_fastopen)
+{
+	struct config_env env = {0};
+	char conf[512];
+
+	make_tmpdir();
+	write_file("f.conf", "fastopen off\n", 0600, conf);
+	env.conf_file = conf;
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(!cfg.fastopen);
+	env.fastopen = "1";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(cfg.fastopen);
+	env.fastopen = "";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(!cfg.fastopen);
+	env.conf_file = NULL;
+	env.fastopen = "0";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(!cfg.fastopen);
+	env.fastopen = "on";
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert_str_eq(cfg.error, "SOCKSIFY_FASTOPEN: expected 0 or 1");
+}
+END_TEST
+
 START_TEST(environment_read_names_each_variable)
 {
 	struct config_env env;
@@ -1344,6 +1384,7 @@ START_TEST(environment_read_names_each_variable)
 	ck_assert_str_eq(env.proxy_url, "SOCKSIFY_PROXY");
 	ck_assert_str_eq(env.log_level, "SOCKSIFY_LOG");
 	ck_assert_str_eq(env.pipeline, "SOCKSIFY_PIPELINE");
+	ck_assert_str_eq(env.fastopen, "SOCKSIFY_FASTOPEN");
 	ck_assert_str_eq(env.gssapi, "SOCKSIFY_GSSAPI");
 	ck_assert_str_eq(env.gssapi_service, "SOCKSIFY_GSSAPI_SERVICE");
 	ck_assert_str_eq(env.gssapi_protection, "SOCKSIFY_GSSAPI_PROTECTION");
@@ -1433,6 +1474,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, fake_entries_capped_by_ranges);
 	tcase_add_test(tc, log_level_names);
 	tcase_add_test(tc, async_connect_switch);
+	tcase_add_test(tc, fastopen_switch);
+	tcase_add_test(tc, environment_fastopen);
 	tcase_add_test(tc, async_handshakes_limit);
 	tcase_add_loop_test(tc, rule_protocols, 0, COUNT(rule_cases));
 	tcase_add_loop_test(tc, udp_modes, 0, COUNT(udp_cases));
