@@ -10,6 +10,7 @@
 sfy_init
 stress_setup 60
 case_many 300 64 20
+case_emfile 40 64
 case_restart 20 20
 case_signals 4 1
 case_soak 40 6 1

@@ -85,7 +85,8 @@ case_many() {
 		"$(field "$RUN_OUT" ms) ms in all"
 }
 
-# case_emfile N LIMIT — N connects (non-blocking, then blocking) with
+# case_emfile N LIMIT — N connects (non-blocking, non-blocking with an
+# epoll set of the program's, then blocking) with
 # RLIMIT_NOFILE at LIMIT and 0-2 descriptors free at each connect, through a
 # relay that adds 100 ms of round trip in front of danted (so a handshake
 # run inside a non-blocking connect() shows as one that blocked).
@@ -99,7 +100,7 @@ case_emfile() {
 	conf=$SFY_TMP/emfile.conf
 	write_conf "$conf" "proxy socks5://127.0.0.1:$(cat "$pf")" \
 		"direct none"
-	for m in nb block; do
+	for m in nb nbepoll block; do
 		stress_run emfile "$conf" emfile "$STRESS_ECHO_PORT" "$1" "$2" $m
 		[ $RUN_RC = 0 ] || fail "emfile ($m): $RUN_OUT"
 		numbers "emfile ($m): $1 connects at RLIMIT_NOFILE $2:" \

@@ -9,12 +9,13 @@
  *       bytes back.
  *   stressconn many PORT N SECONDS
  *       N non-blocking connects at once, then one echo on each.
- *   stressconn emfile PORT N LIMIT nb|block
+ *   stressconn emfile PORT N LIMIT nb|nbepoll|block
  *       RLIMIT_NOFILE = LIMIT; N connects, each made with only 0, 1 or 2
  *       descriptors left free. A connect must end (0, EINPROGRESS then a
  *       result, or EMFILE/ENFILE), a non-blocking one must not block
  *       (connect() under SLOW_MS), and afterwards the process holds exactly
- *       the descriptors it held before.
+ *       the descriptors it held before. nbepoll: non-blocking, with an
+ *       (empty) epoll set of the program's open.
  *   stressconn restart PORT HOLD INFLIGHT DIR
  *       HOLD connections opened and echoed, then "DIR/held"; waits for
  *       "DIR/stopped" (the proxy is frozen), starts INFLIGHT non-blocking
@@ -511,13 +512,13 @@ static int run_many(int n, int seconds)
 
 /* ---- emfile: connects with the descriptor table (nearly) full ---- */
 
-static int run_emfile(int n, int limit, bool nonblocking)
+static int run_emfile(int n, int limit, bool nonblocking, bool epoll)
 {
 	struct rlimit rl;
 	struct conn *c = calloc((size_t)n, sizeof *c);
 	int *fillers = calloc((size_t)limit, sizeof(int)), base, after = -1,
 	    ok = 0, clean = 0, unclean = 0;
-	int blocked = 0, sock_emfile = 0, direct = 0, hung;
+	int blocked = 0, sock_emfile = 0, direct = 0, hung, ep;
 	uint64_t slowest = 0;
 	struct errs errs = {{0}};
 
@@ -528,6 +529,9 @@ static int run_emfile(int n, int limit, bool nonblocking)
 	 * refuses every connection of the process (see the README). */
 	if (round_trip(nonblocking, 0, NULL) < 0)
 		return printf("emfile: the first connect failed\n"), 1;
+	/* An epoll set of the program's: the library looks into it at each
+	 * non-blocking connect (a descriptor more). */
+	ep = epoll ? epoll_create1(EPOLL_CLOEXEC) : -1;
 	base = count_fds();
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 1;
@@ -609,11 +613,13 @@ static int run_emfile(int n, int limit, bool nonblocking)
 	printf("emfile: n=%d limit=%d mode=%s ok=%d failed_clean=%d "
 	       "unclean=%d hung=%d blocked=%d direct=%d socket_emfile=%d "
 	       "max_connect_us=%llu fds_before=%d fds_after=%d",
-	       n, limit, nonblocking ? "nb" : "block", ok, clean, unclean, hung,
-	       blocked, direct, sock_emfile, (unsigned long long)slowest, base,
-	       after);
+	       n, limit, nonblocking ? (epoll ? "nbepoll" : "nb") : "block", ok,
+	       clean, unclean, hung, blocked, direct, sock_emfile,
+	       (unsigned long long)slowest, base, after);
 	errs_print(&errs);
 	printf("\n");
+	if (ep >= 0)
+		close(ep);
 	free(c);
 	free(fillers);
 	return unclean == 0 && hung == 0 && blocked == 0 && direct == 0 &&
@@ -998,7 +1004,8 @@ int main(int argc, char **argv)
 		return run_many(atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(mode, "emfile") == 0 && argc == 6)
 		return run_emfile(atoi(argv[3]), atoi(argv[4]),
-				  strcmp(argv[5], "nb") == 0);
+				  strcmp(argv[5], "block") != 0,
+				  strcmp(argv[5], "nbepoll") == 0);
 	if (strcmp(mode, "restart") == 0 && argc == 6)
 		return run_restart(atoi(argv[3]), atoi(argv[4]), argv[5]);
 	if (strcmp(mode, "signals") == 0 && argc == 6)
