@@ -174,5 +174,5 @@ case_soak() {
 	stress_run soak "$STRESS_CONF" soak "$STRESS_ECHO_PORT" "$1" "$2" "$3"
 	cp "$SFY_TMP/soak.out" "${SOAK_KEEP:-$SFY_TMP/soak.samples}" 2>/dev/null
 	[ $RUN_RC = 0 ] || fail "soak: $RUN_OUT"
-	numbers "soak: $RUN_OUT"
+	numbers "$RUN_OUT"
 }

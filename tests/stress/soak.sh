@@ -1,5 +1,5 @@
 #!/bin/sh
-# soak.sh — the soak (make soak): SOAK_RATE connects a second (default 50,
+# soak.sh — the soak (make soak): SOAK_RATE connects a second (default 20,
 # alternately blocking and non-blocking, each echoed through danted and
 # closed) for SOAK_SECONDS (default 600). The client samples its
 # descriptors (/proc/self/fd), RSS and threads every SOAK_INTERVAL seconds
@@ -11,7 +11,7 @@
 . "$SFY_TOP/tests/stress/cases.sh"
 sfy_init
 seconds=${SOAK_SECONDS:-600}
-rate=${SOAK_RATE:-50}
+rate=${SOAK_RATE:-20}
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 stress_setup $((seconds + 120))
 mkdir -p "$SFY_BUILD/stress"

@@ -881,11 +881,11 @@ static int run_signals(int threads, int seconds, bool restart)
 		for (int e = 0; e < 256; e++)
 			errs.n[e] += w[i].errs.n[e];
 	}
-	printf("signals: %s threads=%d connects=%u ok=%u failed=%u "
+	printf("signals: %s threads=%d connects=%u ok=%u failed=%u unclean=%u "
 	       "eintr_from_connect=%u signals_sent=%lu handled=%lu "
 	       "max_connect_us=%llu",
 	       restart ? "SA_RESTART" : "no-SA_RESTART", threads, connects, ok,
-	       failed, eintr, sent, atomic_load(&sig_count),
+	       failed, unclean, eintr, sent, atomic_load(&sig_count),
 	       (unsigned long long)slowest);
 	errs_print(&errs);
 	printf("\n");
