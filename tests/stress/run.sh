@@ -7,7 +7,7 @@
 #   400 connects at RLIMIT_NOFILE 256 (0-2 descriptors free each time),
 #       non-blocking and blocking
 #   danted restarted under 100 open connections and 100+4 handshakes
-#   a signal storm on 8 connecting threads for 20 s, with and without
+#   a signal storm on 8 connecting threads for 10 s, with and without
 #       SA_RESTART
 #   a 120 s soak at 20 connects/s (make soak runs the 10-minute one)
 . "$(dirname "$0")/../integration/lib.sh"
@@ -19,7 +19,7 @@ start=$(date +%s)
 case_many 2000 512 120
 case_emfile 400 256
 case_restart 100 100
-case_signals 8 20
+case_signals 8 10
 case_soak 20 120 10
 mkdir -p "$SFY_BUILD/stress"
 {

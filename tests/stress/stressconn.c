@@ -24,7 +24,8 @@
  *       every in-flight connect end, and 100 new ones succeed.
  *   stressconn signals PORT THREADS SECONDS restart|norestart
  *       THREADS workers (even: blocking, odd: non-blocking) connect, echo
- *       and close in a loop while a storm of SIGUSR1 hits them (handler
+ *       and close in a loop (at most WORKER_RATE a second each) while a
+ *       storm of SIGUSR1 hits them (handler
  *       with or without SA_RESTART). Every connect must end correctly.
  *   stressconn soak PORT RATE SECONDS INTERVAL
  *       RATE connects a second (alternately blocking and non-blocking),
@@ -61,11 +62,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SLOW_MS	      100  /* a non-blocking connect() taking longer blocked */
+#define SLOW_MS	      50   /* a non-blocking connect() taking longer blocked */
 #define IO_TIMEOUT_MS 8000 /* one echo's bound */
 #define RSS_SLACK_KB  1024 /* soak: RSS may exceed the reference by this */
 #define MAX_CONNS     20000
 #define MAX_SAMPLES   1000
+#define WORKER_RATE   50 /* signals: connects a second per thread, at most */
 
 static struct sockaddr_in target;
 
@@ -796,11 +798,19 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	/* Bounded: until end_ms, and at most 100,000 connects. */
+	uint64_t next = now_ms();
+
+	/* Bounded: until end_ms, and at most 100,000 connects, paced at
+	 * WORKER_RATE a second (faster, the loopback runs out of ephemeral
+	 * ports: every connect leaves sockets in TIME-WAIT). */
 	while (now_ms() < w->end_ms && w->connects < 100000) {
 		bool nb = w->index % 2;
 		uint64_t took = 0;
 		int rc, fd;
+
+		if (now_ms() < next)
+			sleep_ms((unsigned)(next - now_ms()));
+		next += 1000 / WORKER_RATE;
 
 		w->connects++;
 		if (!nb) {
