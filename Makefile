@@ -18,6 +18,11 @@
 #   make check-exports   the library exports exactly preload/exports.txt
 #   make fuzz            libFuzzer targets (tests/fuzz/), FUZZ_SECONDS each
 #   make check-fuzz      every fuzz target over its seed corpus, briefly
+#   make stress          the stress suite (tests/stress/, minutes; not in
+#                        make check, which runs t_stress.sh, a small one)
+#   make soak            the soak: SOAK_SECONDS (default 600) at SOAK_RATE
+#   make check-tsan      ThreadSanitizer build of the library, the threaded
+#                        test programs and unit suites, and their run
 #
 # Every common/*.c goes into the library; every tests/unit/test_*.c is one
 # Check suite linked against common/ (test_pl_*.c also against the preload
@@ -64,13 +69,15 @@ HAVE_LIBURING := $(shell printf '\043include <liburing.h>\n' | \
 ifneq ($(HAVE_LIBURING),1)
 PROG_SRC    := $(filter-out tests/integration/progs/uringconnect.c,$(PROG_SRC))
 endif
+# The stress suite's client and echo server (tests/stress/).
+STRESS_SRC  := $(sort $(wildcard tests/stress/*.c))
 # Statically linked test programs (the supervisor's, t_static.sh).
 PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 # The files `make format` rewrites and `make format-check` checks.
 FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.[ch] \
 			tests/unit/*.[ch] tests/integration/progs/*.c \
 			tests/integration/progs_static/*.c tests/fuzz/*.[ch] \
-			tests/integration/fakegss/*.c))
+			tests/integration/fakegss/*.c tests/stress/*.c))
 CLANG_FORMAT ?= clang-format
 # The symbols the library exports: the hooks, one a line.
 EXPORTS     := preload/exports.txt
@@ -84,6 +91,7 @@ UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(B)/%.o) $(B)/tools/libc_io.o \
 		    $(B)/tools/shellmode.o
 PROG_BIN    := $(PROG_SRC:tests/integration/progs/%.c=$(B)/progs/%)
 PROG_STATIC_BIN := $(PROG_STATIC_SRC:tests/integration/progs_static/%.c=$(B)/progs_static/%)
+STRESS_BIN  := $(STRESS_SRC:tests/stress/%.c=$(B)/stress/%)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -94,7 +102,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 .PHONY: all demo check check-clang check-unit check-asan check-valgrind check-integration \
 	check-exports check-format check-selfbind unit-tests install uninstall format format-check clean bench \
 	check-man deb check-deb fuzz fuzz-build check-fuzz check-build check-build-clang \
-	check-build-asan
+	check-build-asan stress soak check-tsan
 
 # The Go test programs (t_go.sh), built only where Debian's golang-go is
 # installed: GOPATH mode, every cache under build/go (a clean clone, no
@@ -106,7 +114,7 @@ GO_ENV	   := GO111MODULE=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local \
 PROG_GO_BIN := $(if $(GO),$(B)/progs_go/gohttp-static $(B)/progs_go/gohttp-cgo)
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN) $(PROG_STATIC_BIN) \
-	$(PROG_GO_BIN) $(B)/fakegss/libfakegss.so
+	$(PROG_GO_BIN) $(B)/fakegss/libfakegss.so $(STRESS_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -150,6 +158,10 @@ $(B)/progs/%: tests/integration/progs/%.c
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread $(PROG_LIBS)
 
 $(B)/progs/uringconnect: PROG_LIBS = -luring
+
+$(B)/stress/%: tests/stress/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< -lpthread
 
 # A fake GSS-API library (t_gssapi_fast.sh loads it with
 # SOCKSIFY_GSSAPI_LIBRARY in place of libgssapi_krb5.so.2).
@@ -294,6 +306,41 @@ check-fuzz: fuzz-build
 
 demo: all
 	tests/demo.sh
+
+# ---- stress (tests/stress/, README "Robustness"; not part of make check) ----
+SOAK_SECONDS ?= 600
+SOAK_RATE    ?= 20
+
+stress: all
+	tests/stress/run.sh
+
+soak: all
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) tests/stress/soak.sh
+
+# ThreadSanitizer: the library, the threaded test programs and the unit
+# suites that start threads, built with -fsanitize=thread in build/tsan;
+# tests/stress/tsan.sh runs them (suppressions: tests/stress/tsan.supp).
+# gcc, whose TSan runtime is a shared library: the program's calls reach
+# our hooks first and our calls to libc go through TSan's interceptors, so
+# TSan sees every lock we take. (clang links the runtime into the program,
+# whose interceptors then call our hooks from inside theirs: TSan ignores
+# the locks taken inside an intercepted poll() and reports races that are
+# not.) -Wno-tsan: gcc warns that TSan does not model atomic_thread_fence
+# (fdtab.c), see tsan.supp.
+TSAN_B	     := build/tsan
+TSAN_CC	     ?= gcc
+TSAN_CFLAGS  := -O2 -g -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
+TSAN_UNITS   := $(patsubst tests/unit/%.c,$(TSAN_B)/tests/%,\
+		$(shell grep -l pthread_create $(UNIT_SRC)))
+TSAN_PROGS   := $(TSAN_B)/progs/threads $(TSAN_B)/progs/asyncconn \
+		$(TSAN_B)/stress/stressconn
+
+check-tsan:
+	$(MAKE) CC=$(TSAN_CC) B=$(TSAN_B) CFLAGS='$(TSAN_CFLAGS)' \
+		LDFLAGS=-fsanitize=thread \
+		$(TSAN_B)/libsocksify.so $(TSAN_UNITS) $(TSAN_PROGS)
+	TSAN_B=$(TSAN_B) TSAN_UNITS='$(TSAN_UNITS)' tests/stress/tsan.sh
+
 
 bench: all
 	tests/bench/run.sh

@@ -59,7 +59,9 @@ static inline bool async_idle(void)
  * for. Returns ASYNC_STARTED when started (connect() must return
  * -1/EINPROGRESS), 0 when it cannot be done asynchronously (the caller takes
  * the synchronous path), or -errno when the TCP connect to the proxy failed
- * at once. */
+ * at once or the process has no descriptor left for the background
+ * handshake (-EMFILE, -ENFILE: a non-blocking connect fails rather than
+ * blocking). */
 #define ASYNC_STARTED 1
 int async_connect_start(int fd, const struct config *cfg,
 			const struct route_choice *choice,

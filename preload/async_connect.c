@@ -18,14 +18,18 @@
 /* ---- starting ---- */
 
 /* Claim a record for fd and mask its existing epoll registrations (lock
- * held). Returns the record, RUNNING and counted, or NULL. */
+ * held). Returns the record, RUNNING and counted, or NULL; then *err is
+ * -errno when the process is out of descriptors (the handshake cannot run
+ * in the background, and must not block a non-blocking connect instead),
+ * else 0. */
 static struct async_rec *start_record(int fd, const struct endpoint *asked,
-				      unsigned capacity)
+				      unsigned capacity, int *err)
 {
 	struct async_rec *rec;
 	struct stat st;
 	int n;
 
+	*err = 0;
 	if (fd < 0 || fstat(fd, &st) < 0 || !async_helper_ensure())
 		return NULL;
 	rec = rec_claim(fd, asked, capacity);
@@ -36,6 +40,8 @@ static struct async_rec *start_record(int fd, const struct endpoint *asked,
 	if (n < 0) {
 		rec_stop(rec);
 		rec_free(rec);
+		if (n == -EMFILE || n == -ENFILE)
+			*err = n;
 		return NULL;
 	}
 	rec->nregs = n;
@@ -64,15 +70,17 @@ int async_connect_start(int fd, const struct config *cfg,
 
 	real_init();
 	async_lock_acquire();
-	rec = start_record(fd, asked, cfg->async_handshakes);
+	rec = start_record(fd, asked, cfg->async_handshakes, &err);
 	if (!rec) {
 		async_lock_release();
-		return 0;
+		return err;
 	}
+	/* No descriptor for the duplicate: fail (EMFILE) rather than run
+	 * the handshake inside the program's non-blocking connect(). */
 	rec->priv = real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (rec->priv < 0 || (real.connect(fd, proxy, len) < 0 &&
 			      errno != EINPROGRESS && errno != EINTR)) {
-		err = rec->priv < 0 ? 0 : errno;
+		err = errno;
 		start_abort(rec);
 		async_lock_release();
 		return -err;

@@ -272,8 +272,10 @@ static int stream_proxy_address(int fd, int domain,
 static bool stream_note_failure(const struct stream_way *way, int rc,
 				const struct tunnel_result *res)
 {
-	if (rc == -EISCONN || rc == -EALREADY ||
-	    !group_proxy_failed(-rc, res, way->path.count))
+	/* Out of descriptors (the background handshake's): not the
+	 * proxy's fault, and no other chain would fare better. */
+	if (rc == -EISCONN || rc == -EALREADY || rc == -EMFILE ||
+	    rc == -ENFILE || !group_proxy_failed(-rc, res, way->path.count))
 		return false;
 	health_mark_down(socksify_health(), way->chain,
 			 netio_now_ms() + way->cfg->down_time_ms);
@@ -312,6 +314,8 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 			  rc == -ECONNREFUSED
 			      ? ": connection refused (is the proxy running at "
 				"that address? check with: socksify doctor)"
+			  : rc == -EMFILE || rc == -ENFILE
+			      ? ": no descriptor left for the handshake"
 			      : "",
 			  *retry && way->several ? " (marked down)" : "");
 	}

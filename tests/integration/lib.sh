@@ -2,9 +2,11 @@
 # features avoided where easy; the tests run under /bin/sh or bash).
 #
 # A test sources this file, calls sfy_init, starts the servers it needs with
-# the start_* helpers (each records its PID), and ends with sfy_pass or a
-# failing assertion. Everything started is killed by PID on exit; network
-# namespaces, veth links and throw-away users are removed too.
+# the start_* helpers (each records its PID; danted, which forks children,
+# runs in a process group of its own whose PGID is recorded), and ends with
+# sfy_pass or a failing assertion. Everything started is killed by PID or
+# PGID when the test ends, is interrupted, or dies of SIGHUP or SIGPIPE;
+# network namespaces, veth links and throw-away users are removed too.
 #
 # Network rule: loopback only, or 198.18.0.0/15 inside a namespace the test
 # creates itself.
@@ -30,6 +32,7 @@ TARGET_NAME=target.socksify.test
 ECHO_NAME=echo.socksify.test
 
 SFY_PIDS=""
+SFY_PGIDS=""
 SFY_NETNS=""
 SFY_LINKS=""
 SFY_USERS=""
@@ -65,11 +68,14 @@ sfy_pass() {
 	exit 0
 }
 
-# Kill every recorded PID (TERM, then KILL after a bounded wait), remove
-# namespaces, links, users and the temp dir.
+# Kill every recorded process group and PID (TERM, then KILL after a
+# bounded wait), remove namespaces, links, users and the temp dir.
 sfy_cleanup() {
 	status=$?
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM HUP PIPE
+	for pgid in $SFY_PGIDS; do
+		stop_group "$pgid"
+	done
 	for pid in $SFY_PIDS; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -106,6 +112,8 @@ sfy_init() {
 	chmod 755 "$SFY_TMP"
 	trap sfy_cleanup EXIT
 	trap 'exit 130' INT TERM
+	trap 'exit 129' HUP
+	trap 'exit 141' PIPE
 	[ -f "$SOCKSIFY_LIBRARY" ] || fail "no $SOCKSIFY_LIBRARY (run make)"
 	[ -x "$SOCKSIFY" ] || fail "no $SOCKSIFY"
 	need "$PYTHON"
@@ -132,6 +140,45 @@ stop_pid() {
 # Remember a PID for cleanup.
 track() {
 	SFY_PIDS="$SFY_PIDS $1"
+}
+
+# Remember a process group (its leader's PID) for cleanup.
+track_group() {
+	SFY_PGIDS="$SFY_PGIDS $1"
+}
+
+# stop_group PGID — TERM the whole process group, wait (2 s at most) until
+# none of it is left, then KILL what is; reaps the leader when it is our
+# child. A stopped group is continued so that it can die of the TERM.
+stop_group() {
+	kill -TERM "-$1" 2>/dev/null || return 0
+	kill -CONT "-$1" 2>/dev/null
+	n=0
+	while group_alive "$1" && [ $n -lt 20 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -KILL "-$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# group_alive PGID — whether a process of the group still runs (zombies,
+# such as our own unreaped child, do not count).
+group_alive() {
+	for st in /proc/[0-9]*/stat; do
+		case $(sed -n 's/^.*) \([A-Z]\) [0-9]* \([0-9]*\) .*/\2 \1/p' \
+			"$st" 2>/dev/null) in
+		"$1 Z" | "$1 X") ;;
+		"$1 "*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# pgid_of PID — the process group of PID (from /proc), or nothing.
+pgid_of() {
+	sed 's/^.*) [^ ]* [0-9]* \([0-9]*\).*/\1/' "/proc/$1/stat" 2>/dev/null
 }
 
 # Print a TCP port that is free on 127.0.0.1 now.
@@ -222,7 +269,10 @@ EOF
 # BIND address (bindreply), from anywhere. DANTED_NAME (default danted)
 # names its files in $SFY_TMP (NAME.conf, NAME.log, NAME.pid, NAME.out),
 # so that several can run side by side: start one, keep its DANTED_PORT and
-# DANTED_LOG, set another name, start the next.
+# DANTED_LOG, set another name, start the next. It runs in a session and
+# process group of its own (setsid; DANTED_PGID, its leader's PID, is the
+# group): stop_danted and restart_danted act on the whole group, its
+# children included.
 start_danted() {
 	method=${1:-none}
 	internal=${2:-127.0.0.1}
@@ -262,11 +312,39 @@ socks block {
 }
 EOF
 	: >"$DANTED_LOG"
-	unshare -m sh -c 'mount --bind "$1" /etc/hosts && exec danted -f "$2" -p "$3"' \
-		danted "$hosts" "$conf" "$SFY_TMP/$dname.pid" \
-		>"$SFY_TMP/$dname.out" 2>&1 &
-	track $!
-	wait_port "$internal" "$DANTED_PORT"
+	DANTED_CONF=$conf
+	DANTED_INTERNAL=$internal
+	launch_danted
+}
+
+# launch_danted — (re)start danted with DANTED_CONF on DANTED_INTERNAL:
+# DANTED_PORT, in a new session (a background job of a non-interactive
+# shell leads no group, so setsid does not fork and $! is the group's
+# leader). Sets DANTED_PGID.
+launch_danted() {
+	dname=${DANTED_NAME:-danted}
+	setsid unshare -m sh -c \
+		'mount --bind "$1" /etc/hosts && exec danted -f "$2" -p "$3"' \
+		danted "$(proxy_hosts_file)" "$DANTED_CONF" \
+		"$SFY_TMP/$dname.pid" >>"$SFY_TMP/$dname.out" 2>&1 &
+	DANTED_PGID=$!
+	track_group "$DANTED_PGID"
+	wait_port "$DANTED_INTERNAL" "$DANTED_PORT"
+	[ "$(pgid_of "$DANTED_PGID")" = "$DANTED_PGID" ] ||
+		fail "danted ($DANTED_PGID) does not lead its process group"
+}
+
+# stop_danted [PGID] — stop danted's whole process group (default: the
+# last one started).
+stop_danted() {
+	stop_group "${1:-$DANTED_PGID}"
+}
+
+# restart_danted — stop the last danted's group and start it again with the
+# same configuration and port (its log goes on).
+restart_danted() {
+	stop_danted
+	launch_danted
 }
 
 # The socks rule for BIND (DANTED_BIND=1), or nothing.
