@@ -1,16 +1,30 @@
 /* async_epoll.c — the program's epoll sets during asynchronous handshakes:
  * the epoll_create hooks note which descriptors are epoll sets; at connect()
- * the registrations of the socket already in them are read from
- * /proc/self/fdinfo and masked; the epoll_ctl hook masks the ones made
- * while the handshake runs; the end restores them all.
+ * the registrations of the socket already in them are masked; the epoll_ctl
+ * hook masks the ones made while the handshake runs; the end restores them
+ * all.
+ *
+ * Registrations made before connect() are found in /proc/self/fdinfo of
+ * every known epoll set, a cost that grows with the sets and their
+ * registrations. That scan is skipped for a socket known to be in no epoll
+ * set: the socket() hook marks its descriptor "clean", and the mark goes as
+ * soon as anything could have registered the socket: epoll_ctl names the
+ * descriptor, it is duplicated (the copy could be registered under its own
+ * number), closed (the number may come back as something else), or the
+ * process forks (the other process shares the sets and the sockets). What
+ * the library cannot see keeps the scan: sockets made before it was loaded
+ * or inherited across exec, sockets received over a Unix socket, sockets
+ * made with a raw system call.
  *
  * Cost with no handshake in flight: epoll_create sets one bit; epoll_ctl
- * checks one counter. epoll_wait is not hooked at all. */
+ * checks one counter and a bit or two. epoll_wait is not hooked at all. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "async.h"
@@ -25,11 +39,76 @@
  * stays; it costs one readlink at the next asynchronous connect. */
 static _Atomic uint64_t epfd_bits[EPFD_MAX / 64];
 
+/* Bit per descriptor number whose socket is in no epoll set (see above). */
+static _Atomic uint64_t clean_bits[EPFD_MAX / 64];
+
+void async_epoll_fresh_socket(int fd)
+{
+	if (fd >= 0 && (unsigned)fd < EPFD_MAX)
+		atomic_fetch_or_explicit(&clean_bits[fd / 64],
+					 UINT64_C(1) << (fd % 64),
+					 memory_order_relaxed);
+}
+
+/* Clear the bits of mask in clean_bits[word], writing only when one is set
+ * (most descriptors never were clean: no store, no shared cache line). */
+static void clean_clear(unsigned word, uint64_t mask)
+{
+	if (atomic_load_explicit(&clean_bits[word], memory_order_relaxed) &
+	    mask)
+		atomic_fetch_and_explicit(&clean_bits[word], ~mask,
+					  memory_order_relaxed);
+}
+
+void async_epoll_forget(int fd)
+{
+	if (fd >= 0 && (unsigned)fd < EPFD_MAX)
+		clean_clear((unsigned)fd / 64, UINT64_C(1) << (fd % 64));
+}
+
+void async_epoll_forget_range(unsigned first, unsigned last)
+{
+	if (last >= EPFD_MAX)
+		last = EPFD_MAX - 1;
+	for (unsigned fd = first; fd <= last && fd < EPFD_MAX;) {
+		unsigned bit = fd % 64, width = 64 - bit;
+		uint64_t mask = ~UINT64_C(0) << bit;
+
+		if (last - fd + 1 < width) {
+			width = last - fd + 1;
+			mask &= ~UINT64_C(0) >> (64 - bit - width);
+		}
+		clean_clear(fd / 64, mask);
+		fd += width;
+	}
+}
+
+void async_epoll_forget_all(void)
+{
+	for (unsigned w = 0; w < EPFD_MAX / 64; w++)
+		clean_clear(w, ~UINT64_C(0));
+}
+
+bool async_epoll_clean(int fd)
+{
+	return fd >= 0 && (unsigned)fd < EPFD_MAX &&
+	       (atomic_load_explicit(&clean_bits[fd / 64],
+				     memory_order_relaxed) >>
+		    (fd % 64) &
+		1);
+}
+
 void async_epoll_note(int epfd)
 {
-	if (epfd >= 0 && (unsigned)epfd < EPFD_MAX)
-		atomic_fetch_or_explicit(&epfd_bits[epfd / 64],
-					 UINT64_C(1) << (epfd % 64),
+	uint64_t bit;
+
+	if (epfd < 0 || (unsigned)epfd >= EPFD_MAX)
+		return;
+	bit = UINT64_C(1) << (epfd % 64);
+	if (!(atomic_load_explicit(&epfd_bits[epfd / 64],
+				   memory_order_relaxed) &
+	      bit))
+		atomic_fetch_or_explicit(&epfd_bits[epfd / 64], bit,
 					 memory_order_relaxed);
 }
 
@@ -131,10 +210,57 @@ static int scan_set(int epfd, unsigned long ino, struct async_reg *regs, int *n,
 	return rc;
 }
 
+/* The descriptor number a /proc/self/fd entry names, or -1. */
+static int fd_entry_number(const char *name)
+{
+	long v = 0;
+
+	if (!*name)
+		return -1;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9' || v >= (long)EPFD_MAX)
+			return -1;
+		v = v * 10 + (*name - '0');
+	}
+	return v < (long)EPFD_MAX ? (int)v : -1;
+}
+
+/* Epoll sets the library did not see made (inherited across exec, made
+ * before it was loaded) are found once, at the first scan, among the open
+ * descriptors; sets made later pass through the epoll_create hooks, and
+ * any set named to epoll_ctl is noted there. No stdio or opendir: no
+ * allocation inside connect(). */
+static void note_unseen_sets(void)
+{
+	static atomic_bool done;
+	char buf[2048];
+	ssize_t got;
+	int dir;
+
+	if (atomic_exchange_explicit(&done, true, memory_order_relaxed))
+		return;
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	while ((got = getdents64(dir, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			int fd = fd_entry_number(d->d_name);
+
+			if (fd >= 0 && fd != dir && epfd_is_epoll(fd))
+				async_epoll_note(fd);
+			off += d->d_reclen;
+		}
+	}
+	real.close(dir);
+}
+
 int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,
 			      int cap)
 {
 	int n = 0, rc = 0;
+
+	note_unseen_sets();
 
 	for (unsigned w = 0; w < EPFD_MAX / 64 && rc == 0; w++) {
 		uint64_t bits =
@@ -154,6 +280,19 @@ int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,
 		return rc;
 	}
 	return n;
+}
+
+/* The slow path, for a socket we cannot vouch for: its inode, then every
+ * known epoll set's fdinfo. */
+int async_epoll_mask_socket(int fd, struct async_reg *regs, int cap)
+{
+	struct stat st;
+
+	if (async_epoll_clean(fd))
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return async_epoll_mask_existing((unsigned long)st.st_ino, regs, cap);
 }
 
 void async_epoll_restore(const struct async_reg *regs, int count)
@@ -189,6 +328,11 @@ SOCKSIFY_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	int saved_errno = errno, rc;
 
 	real_init();
+	/* Whatever the call does, fd's socket may now be in epfd, and epfd
+	 * is an epoll set if the call works (one inherited across exec is
+	 * noted here, as its creation was not seen). */
+	async_epoll_forget(fd);
+	async_epoll_note(epfd);
 	if (async_idle())
 		return real.epoll_ctl(epfd, op, fd, ev);
 	rc = async_epoll_ctl(epfd, op, fd, ev);

@@ -46,6 +46,8 @@ static void fdops_copy(int from, int to)
 {
 	int saved_errno = errno;
 
+	async_epoll_forget(from);
+	async_epoll_forget(to);
 	fdreg_copied(from, to);
 	errno = saved_errno;
 }
@@ -57,6 +59,7 @@ SOCKSIFY_EXPORT int close(int fd)
 	int rc;
 
 	real_init();
+	async_epoll_forget(fd);
 	rc = fdreg_close(fd);
 	if (rc < 0)
 		return (int)hook_return(rc);
@@ -110,6 +113,8 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 		errno = ENOSYS;
 		return -1;
 	}
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		async_epoll_forget_range(first, last);
 	if ((flags & CLOSE_RANGE_CLOEXEC) || !fdreg_close_range(first, last))
 		return real.close_range(first, last, flags);
 	return close_range_split(first, last, flags);
@@ -124,6 +129,7 @@ SOCKSIFY_EXPORT void closefrom(int lowfd)
 	real_init();
 	if (lowfd < 0)
 		lowfd = 0;
+	async_epoll_forget_range((unsigned)lowfd, ~0U);
 	if (real.close_range && !fdreg_close_range((unsigned)lowfd, ~0U)) {
 		real.close_range((unsigned)lowfd, ~0U, 0);
 		errno = saved_errno;
@@ -234,8 +240,12 @@ SOCKSIFY_EXPORT int fcntl64(int fd, int cmd, ...)
 
 SOCKSIFY_EXPORT int socket(int domain, int type, int protocol)
 {
+	int fd;
+
 	real_init();
-	return fdreg_fresh(real.socket(domain, type, protocol));
+	fd = fdreg_fresh(real.socket(domain, type, protocol));
+	async_epoll_fresh_socket(fd); /* a new socket is in no epoll set */
+	return fd;
 }
 
 SOCKSIFY_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
