@@ -30,7 +30,7 @@ held = []
 while True:
     c, _ = s.accept()
     held.append(c)
-    if len(held) > 20000:
+    if len(held) > 6000:
         held.pop(0).close()
 PY
 track $!
