@@ -14,7 +14,11 @@
  * process forks (the other process shares the sets and the sockets). What
  * the library cannot see keeps the scan: sockets made before it was loaded
  * or inherited across exec, sockets received over a Unix socket, sockets
- * made with a raw system call.
+ * made with a raw system call. Not covered: a socket() in a vfork child
+ * marks its number in the parent's memory (telling a vfork child apart
+ * costs a getpid() per socket(); such children only exec or exit), and a
+ * socket sent to another process over a Unix socket and registered there
+ * in an epoll set both share.
  *
  * Cost with no handshake in flight: epoll_create sets one bit; epoll_ctl
  * checks one counter and a bit or two. epoll_wait is not hooked at all. */
