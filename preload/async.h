@@ -132,6 +132,9 @@ void async_epoll_forget(int fd);
 void async_epoll_forget_range(unsigned first, unsigned last);
 void async_epoll_forget_all(void);
 bool async_epoll_clean(int fd);
+/* to became a copy of from (dup and friends): both forgotten; when from is
+ * an epoll set, the registrations kept for clean sockets stop being used. */
+void async_epoll_copied(int from, int to);
 
 /* Mask the registrations of the program's socket fd made before its
  * connect(): none when fd is clean, else found by

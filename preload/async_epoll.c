@@ -28,6 +28,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,9 +47,11 @@ static _Atomic uint64_t epfd_bits[EPFD_MAX / 64];
 /* Bit per descriptor number whose socket is in no epoll set (see above). */
 static _Atomic uint64_t clean_bits[EPFD_MAX / 64];
 
+static bool known_reset(int fd);
+
 void async_epoll_fresh_socket(int fd)
 {
-	if (fd >= 0 && (unsigned)fd < EPFD_MAX)
+	if (fd >= 0 && (unsigned)fd < EPFD_MAX && known_reset(fd))
 		atomic_fetch_or_explicit(&clean_bits[fd / 64],
 					 UINT64_C(1) << (fd % 64),
 					 memory_order_relaxed);
@@ -100,6 +103,175 @@ bool async_epoll_clean(int fd)
 				     memory_order_relaxed) >>
 		    (fd % 64) &
 		1);
+}
+
+/* ---- the one registration of a clean socket ----
+ *
+ * A clean socket stays clean through one registration made with our
+ * epoll_ctl hook (in one set; changed or removed there too): it is kept
+ * here, so connect() masks it without the scan. A second set, an
+ * EPOLLEXCLUSIVE registration or a change this table cannot follow makes
+ * the socket unclean. An epoll set that is duplicated makes every record
+ * unusable for the rest of the process image (its number could be closed
+ * and reused while the set lives on): sockets then take the scan. A record
+ * whose set was closed since is found out at connect() (EPOLL_CTL_MOD says
+ * ENOENT or EBADF: the registration went with the set). */
+struct known_reg {
+	_Atomic uint32_t seq;	 /* odd while a writer updates the record */
+	_Atomic int set;	 /* the set's descriptor + 1; 0: none */
+	_Atomic uint32_t events; /* the program's interest */
+	_Atomic uint64_t data;
+};
+
+/* Mapped at the first use, one record per descriptor number. */
+static _Atomic(struct known_reg *) known_table;
+static atomic_bool sets_copied;
+
+/* fd's record, mapped when map is true; NULL when there is none. */
+static struct known_reg *known_slot(int fd, bool map)
+{
+	struct known_reg *t =
+	    atomic_load_explicit(&known_table, memory_order_acquire);
+	struct known_reg *none = NULL;
+	size_t size = EPFD_MAX * sizeof *t;
+	void *m;
+
+	if (t || !map)
+		return t ? &t[fd] : NULL;
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&known_table, &none, m)) {
+		munmap(m, size);
+		t = none;
+	} else {
+		t = m;
+	}
+	return &t[fd];
+}
+
+/* Take k for writing. Returns the sequence to end with, or 0 when another
+ * writer has it. */
+static uint32_t known_lock(struct known_reg *k)
+{
+	uint32_t seq = atomic_load_explicit(&k->seq, memory_order_relaxed);
+
+	if ((seq & 1) || !atomic_compare_exchange_strong_explicit(
+			     &k->seq, &seq, seq + 1, memory_order_acquire,
+			     memory_order_relaxed))
+		return 0;
+	return seq + 2;
+}
+
+static void known_unlock(struct known_reg *k, uint32_t seq)
+{
+	atomic_store_explicit(&k->seq, seq, memory_order_release);
+}
+
+/* A new socket at fd: no registration. Returns false when the record is
+ * busy (fd is then not marked clean). */
+static bool known_reset(int fd)
+{
+	struct known_reg *k = known_slot(fd, false);
+	uint32_t seq;
+
+	if (!k)
+		return true;
+	seq = known_lock(k);
+	if (!seq)
+		return false;
+	atomic_store_explicit(&k->set, 0, memory_order_relaxed);
+	known_unlock(k, seq);
+	return true;
+}
+
+/* Update the record of clean fd after epoll_ctl(epfd, op, fd, ev) worked;
+ * what it cannot follow makes fd unclean. */
+static void known_apply(struct known_reg *k, int epfd, int op, int fd,
+			const struct epoll_event *ev)
+{
+	int have = atomic_load_explicit(&k->set, memory_order_relaxed) - 1;
+
+	if (op == EPOLL_CTL_DEL && have == epfd) {
+		atomic_store_explicit(&k->set, 0, memory_order_relaxed);
+		return;
+	}
+	if (!ev || (ev->events & EPOLLEXCLUSIVE) ||
+	    (op == EPOLL_CTL_ADD && have != -1) ||
+	    (op == EPOLL_CTL_MOD && have != epfd) ||
+	    (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD)) {
+		async_epoll_forget(fd);
+		return;
+	}
+	atomic_store_explicit(&k->set, epfd + 1, memory_order_relaxed);
+	atomic_store_explicit(&k->events, ev->events, memory_order_relaxed);
+	atomic_store_explicit(&k->data, ev->data.u64, memory_order_relaxed);
+}
+
+/* After a successful epoll_ctl on fd. */
+static void known_update(int epfd, int op, int fd, const struct epoll_event *ev)
+{
+	struct known_reg *k;
+	uint32_t seq;
+
+	if (!async_epoll_clean(fd))
+		return;
+	k = known_slot(fd, true);
+	seq = k ? known_lock(k) : 0;
+	if (!seq) {
+		async_epoll_forget(fd);
+		return;
+	}
+	known_apply(k, epfd, op, fd, ev);
+	known_unlock(k, seq);
+}
+
+/* Mask clean fd's one recorded registration. Returns how many were
+ * masked (0 or 1), or -EAGAIN when the record cannot be used (take the
+ * scan). */
+static int known_mask(int fd, struct async_reg *regs, int cap)
+{
+	struct known_reg *k = known_slot(fd, false);
+	struct epoll_event masked;
+	uint32_t seq;
+
+	if (!k)
+		return 0;
+	if (atomic_load_explicit(&sets_copied, memory_order_relaxed))
+		return -EAGAIN;
+	seq = atomic_load_explicit(&k->seq, memory_order_acquire);
+	regs[0].epfd = atomic_load_explicit(&k->set, memory_order_relaxed) - 1;
+	regs[0].tfd = fd;
+	regs[0].ev.events =
+	    atomic_load_explicit(&k->events, memory_order_relaxed);
+	regs[0].ev.data.u64 =
+	    atomic_load_explicit(&k->data, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	if ((seq & 1) ||
+	    seq != atomic_load_explicit(&k->seq, memory_order_relaxed))
+		return -EAGAIN;
+	if (regs[0].epfd < 0)
+		return 0;
+	if (cap < 1)
+		return -EAGAIN;
+	masked = regs[0].ev;
+	masked.events &= ~(uint32_t)ASYNC_EPOLL_READINESS;
+	if (real.epoll_ctl(regs[0].epfd, EPOLL_CTL_MOD, fd, &masked) == 0)
+		return 1;
+	return errno == ENOENT || errno == EBADF ? 0 : -EAGAIN;
+}
+
+void async_epoll_copied(int from, int to)
+{
+	async_epoll_forget(from);
+	async_epoll_forget(to);
+	if (from >= 0 && (unsigned)from < EPFD_MAX &&
+	    (atomic_load_explicit(&epfd_bits[from / 64],
+				  memory_order_relaxed) >>
+		 (from % 64) &
+	     1))
+		atomic_store_explicit(&sets_copied, true, memory_order_relaxed);
 }
 
 void async_epoll_note(int epfd)
@@ -292,8 +464,13 @@ int async_epoll_mask_socket(int fd, struct async_reg *regs, int cap)
 {
 	struct stat st;
 
-	if (async_epoll_clean(fd))
-		return 0;
+	int n;
+
+	if (async_epoll_clean(fd)) {
+		n = known_mask(fd, regs, cap);
+		if (n != -EAGAIN)
+			return n;
+	}
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	return async_epoll_mask_existing((unsigned long)st.st_ino, regs, cap);
@@ -332,19 +509,19 @@ SOCKSIFY_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	int saved_errno = errno, rc;
 
 	real_init();
-	/* Whatever the call does, fd's socket may now be in epfd, and epfd
-	 * is an epoll set if the call works (one inherited across exec is
-	 * noted here, as its creation was not seen). */
-	async_epoll_forget(fd);
+	/* epfd is an epoll set if the call works (one inherited across exec
+	 * is noted here, as its creation was not seen). */
 	async_epoll_note(epfd);
-	if (async_idle())
-		return real.epoll_ctl(epfd, op, fd, ev);
-	rc = async_epoll_ctl(epfd, op, fd, ev);
+	rc = async_idle() ? HOOK_PASS : async_epoll_ctl(epfd, op, fd, ev);
 	if (rc == HOOK_PASS) {
 		errno = saved_errno;
-		return real.epoll_ctl(epfd, op, fd, ev);
+		if (real.epoll_ctl(epfd, op, fd, ev) < 0)
+			return -1;
+		rc = 0;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		known_update(epfd, op, fd, ev); /* fd's socket is in epfd */
 		errno = saved_errno;
+	}
 	return (int)hook_return(rc);
 }

@@ -46,8 +46,7 @@ static void fdops_copy(int from, int to)
 {
 	int saved_errno = errno;
 
-	async_epoll_forget(from);
-	async_epoll_forget(to);
+	async_epoll_copied(from, to);
 	fdreg_copied(from, to);
 	errno = saved_errno;
 }

@@ -5,8 +5,9 @@
  *
  * usage: epollpre HOST PORT MODE
  *   MODE: after (register after connect: the common case), before (register
- *         before connect), exec (make the set and register, then exec this
- *         program, which connects: "child EPFD FD HOST PORT")
+ *         before connect), two (before, in two sets: the second must stay
+ *         quiet while the handshake runs, then report), exec (make the set and
+ * register, then exec this program, which connects: "child EPFD FD HOST PORT")
  * The connect must say EINPROGRESS; the set must report nothing for the
  * socket until the SOCKS handshake is over (getpeername then works), then
  * a line written must come back (an echo server). Prints "ok". */
@@ -21,6 +22,9 @@
 #include <unistd.h>
 
 #define WAIT_ROUNDS 100 /* of 100 ms */
+#define QUIET_MS    15	/* the handshake takes two 40 ms round trips */
+
+static int second = -1; /* mode two's other set */
 
 static int die(const char *what)
 {
@@ -47,6 +51,14 @@ static unsigned wait_event(int epfd)
 	return 0;
 }
 
+/* True when epfd reports something within QUIET_MS. */
+static int wait_quiet(int epfd)
+{
+	struct epoll_event ev;
+
+	return epoll_wait(epfd, &ev, 1, QUIET_MS) != 0;
+}
+
 /* The connect, the wait, the echo. */
 static int run(int epfd, int fd, const char *host, const char *port,
 	       int register_after)
@@ -65,10 +77,14 @@ static int run(int epfd, int fd, const char *host, const char *port,
 		return die("connect did not say EINPROGRESS");
 	if (register_after && add(epfd, fd) < 0)
 		return die("epoll_ctl");
+	if (second >= 0 && wait_quiet(second))
+		return die("the second set reported the socket early");
 	if (!(wait_event(epfd) & EPOLLOUT))
 		return die("no EPOLLOUT");
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0)
 		return die("ready while the handshake runs (getpeername)");
+	if (second >= 0 && !(wait_event(second) & EPOLLOUT))
+		return die("no EPOLLOUT in the second set");
 	if (write(fd, "hello\n", 6) != 6)
 		return die("write");
 	for (int i = 0; i < WAIT_ROUNDS && strlen(got) < 6; i++) {
@@ -101,7 +117,12 @@ int main(int argc, char **argv)
 		return run(epfd, fd, argv[1], argv[2], 1);
 	if (add(epfd, fd) < 0)
 		return die("epoll_ctl");
-	if (strcmp(argv[3], "before") == 0)
+	if (strcmp(argv[3], "two") == 0) {
+		second = epoll_create1(0);
+		if (second < 0 || add(second, fd) < 0)
+			return die("second set");
+	}
+	if (strcmp(argv[3], "before") == 0 || strcmp(argv[3], "two") == 0)
 		return run(epfd, fd, argv[1], argv[2], 0);
 	snprintf(epstr, sizeof epstr, "%d", epfd);
 	snprintf(fdstr, sizeof fdstr, "%d", fd);
