@@ -89,8 +89,11 @@ static void async_before_fork(void)
 	async_wait_settled_locked();
 }
 
+/* Both processes now share the epoll sets and the sockets: what one
+ * registers, the other cannot see (async_epoll.c). */
 static void async_after_fork_parent(void)
 {
+	async_epoll_forget_all();
 	async_lock_release();
 }
 
@@ -98,6 +101,7 @@ static void async_after_fork_parent(void)
  * running (its parent's helper drives it) is not ours to report on. */
 static void async_after_fork_child(void)
 {
+	async_epoll_forget_all();
 	async_helper_after_fork_child();
 	async_record_after_fork_child(async_helper_drop_private);
 }

@@ -7,8 +7,9 @@
  * program's own descriptor looks like a TCP connect in progress:
  *  - its registrations in the program's epoll sets are kept with the
  *    readiness bits masked out (those made before connect() are found in
- *    /proc/self/fdinfo of every epoll set; later ones pass through our
- *    epoll_ctl hook), and restored with EPOLL_CTL_MOD at the end, which
+ *    /proc/self/fdinfo of every epoll set, unless the socket is known to be
+ *    in none (async_epoll.c); later ones pass through our epoll_ctl hook),
+ *    and restored with EPOLL_CTL_MOD at the end, which
  *    makes the kernel evaluate and queue the event (edge-triggered waiters
  *    are woken);
  *  - poll/ppoll/select/pselect wait on an eventfd in its place;
@@ -124,6 +125,23 @@ struct async_reg {
 
 /* Record epfd as an epoll set (from the epoll_create hooks). */
 void async_epoll_note(int epfd);
+
+/* What the library knows of the program's socket fd: it is in no epoll
+ * set (fresh_socket, from the socket() hook), or it may be (forget*: fd was
+ * named to epoll_ctl, duplicated or closed; every descriptor at fork). */
+void async_epoll_fresh_socket(int fd);
+void async_epoll_forget(int fd);
+void async_epoll_forget_range(unsigned first, unsigned last);
+void async_epoll_forget_all(void);
+bool async_epoll_clean(int fd);
+/* to became a copy of from (dup and friends): both forgotten; when from is
+ * an epoll set, the registrations kept for clean sockets stop being used. */
+void async_epoll_copied(int from, int to);
+
+/* Mask the registrations of the program's socket fd made before its
+ * connect(): none when fd is clean, else found by
+ * async_epoll_mask_existing() (the scan). Same returns. */
+int async_epoll_mask_socket(int fd, struct async_reg *regs, int cap);
 
 /* Find the registrations of the socket with inode ino in every known epoll
  * set and mask them. Fills regs (up to cap) and returns how many, or -errno

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 
 #include "async_internal.h"
 #include "real.h"
@@ -17,34 +16,23 @@
 
 /* ---- starting ---- */
 
-/* Claim a record for fd and mask its existing epoll registrations (lock
- * held). Returns the record, RUNNING and counted, or NULL; then *err is
- * -errno when the process is out of descriptors (the handshake cannot run
- * in the background, and must not block a non-blocking connect instead),
- * else 0. */
+/* Claim a record for fd with the registrations regs[0..nregs) that were
+ * masked before (lock held). Returns the record, RUNNING and counted, or
+ * NULL. */
 static struct async_rec *start_record(int fd, const struct endpoint *asked,
-				      unsigned capacity, int *err)
+				      unsigned capacity,
+				      const struct async_reg *regs, int nregs)
 {
 	struct async_rec *rec;
-	struct stat st;
-	int n;
 
-	*err = 0;
-	if (fd < 0 || fstat(fd, &st) < 0 || !async_helper_ensure())
+	if (fd < 0 || !async_helper_ensure())
 		return NULL;
 	rec = rec_claim(fd, asked, capacity);
 	if (!rec)
 		return NULL;
-	n = async_epoll_mask_existing((unsigned long)st.st_ino, rec->regs,
-				      ASYNC_REGS);
-	if (n < 0) {
-		rec_stop(rec);
-		rec_free(rec);
-		if (n == -EMFILE || n == -ENFILE)
-			*err = n;
-		return NULL;
-	}
-	rec->nregs = n;
+	for (int i = 0; i < nregs; i++)
+		rec->regs[i] = regs[i];
+	rec->nregs = nregs;
 	return rec;
 }
 
@@ -65,15 +53,26 @@ int async_connect_start(int fd, const struct config *cfg,
 			const struct endpoint *asked,
 			const struct endpoint *target, bool race)
 {
+	struct async_reg regs[ASYNC_REGS];
 	struct async_rec *rec;
-	int err;
+	int err, nregs;
 
 	real_init();
+	/* Before the lock, which every other connect and the helper need:
+	 * nothing to do for a socket known to be in no epoll set, the
+	 * fdinfo scan otherwise. The socket is not connecting yet, so its
+	 * registrations may be masked before the record exists. */
+	nregs = async_epoll_mask_socket(fd, regs, ASYNC_REGS);
+	if (nregs == -EMFILE || nregs == -ENFILE)
+		return nregs; /* no descriptor for the scan: fail, not block */
+	if (nregs < 0)
+		return 0;
 	async_lock_acquire();
-	rec = start_record(fd, asked, cfg->async_handshakes, &err);
+	rec = start_record(fd, asked, cfg->async_handshakes, regs, nregs);
 	if (!rec) {
 		async_lock_release();
-		return err;
+		async_epoll_restore(regs, nregs);
+		return 0;
 	}
 	/* No descriptor for the duplicate: fail (EMFILE) rather than run
 	 * the handshake inside the program's non-blocking connect(). */

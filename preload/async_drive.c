@@ -334,9 +334,15 @@ static void *helper_main(void *arg)
 		async_lock_release();
 		n = epoll_wait(async_helper_ep, evs, ASYNC_HELPER_EVENTS,
 			       timeout);
-		async_lock_acquire();
-		for (int i = 0; i < n; i++)
+		/* The lock is let go between events, so that a connect() or
+		 * a program's call waits for one handshake step at most, not
+		 * for a whole batch of them. */
+		for (int i = 0; i < n; i++) {
+			async_lock_acquire();
 			helper_event(&evs[i]);
+			async_lock_release();
+		}
+		async_lock_acquire();
 		helper_expire();
 		async_lock_release();
 	}

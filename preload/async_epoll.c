@@ -1,16 +1,35 @@
 /* async_epoll.c — the program's epoll sets during asynchronous handshakes:
  * the epoll_create hooks note which descriptors are epoll sets; at connect()
- * the registrations of the socket already in them are read from
- * /proc/self/fdinfo and masked; the epoll_ctl hook masks the ones made
- * while the handshake runs; the end restores them all.
+ * the registrations of the socket already in them are masked; the epoll_ctl
+ * hook masks the ones made while the handshake runs; the end restores them
+ * all.
+ *
+ * Registrations made before connect() are found in /proc/self/fdinfo of
+ * every known epoll set, a cost that grows with the sets and their
+ * registrations. That scan is skipped for a socket known to be in no epoll
+ * set: the socket() hook marks its descriptor "clean", and the mark goes as
+ * soon as anything could have registered the socket: epoll_ctl names the
+ * descriptor, it is duplicated (the copy could be registered under its own
+ * number), closed (the number may come back as something else), or the
+ * process forks (the other process shares the sets and the sockets). What
+ * the library cannot see keeps the scan: sockets made before it was loaded
+ * or inherited across exec, sockets received over a Unix socket, sockets
+ * made with a raw system call. Not covered: a socket() in a vfork child
+ * marks its number in the parent's memory (telling a vfork child apart
+ * costs a getpid() per socket(); such children only exec or exit), and a
+ * socket sent to another process over a Unix socket and registered there
+ * in an epoll set both share.
  *
  * Cost with no handshake in flight: epoll_create sets one bit; epoll_ctl
- * checks one counter. epoll_wait is not hooked at all. */
+ * checks one counter and a bit or two. epoll_wait is not hooked at all. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "async.h"
@@ -25,11 +44,247 @@
  * stays; it costs one readlink at the next asynchronous connect. */
 static _Atomic uint64_t epfd_bits[EPFD_MAX / 64];
 
+/* Bit per descriptor number whose socket is in no epoll set (see above). */
+static _Atomic uint64_t clean_bits[EPFD_MAX / 64];
+
+static bool known_reset(int fd);
+
+void async_epoll_fresh_socket(int fd)
+{
+	if (fd >= 0 && (unsigned)fd < EPFD_MAX && known_reset(fd))
+		atomic_fetch_or_explicit(&clean_bits[fd / 64],
+					 UINT64_C(1) << (fd % 64),
+					 memory_order_relaxed);
+}
+
+/* Clear the bits of mask in clean_bits[word], writing only when one is set
+ * (most descriptors never were clean: no store, no shared cache line). */
+static void clean_clear(unsigned word, uint64_t mask)
+{
+	if (atomic_load_explicit(&clean_bits[word], memory_order_relaxed) &
+	    mask)
+		atomic_fetch_and_explicit(&clean_bits[word], ~mask,
+					  memory_order_relaxed);
+}
+
+void async_epoll_forget(int fd)
+{
+	if (fd >= 0 && (unsigned)fd < EPFD_MAX)
+		clean_clear((unsigned)fd / 64, UINT64_C(1) << (fd % 64));
+}
+
+void async_epoll_forget_range(unsigned first, unsigned last)
+{
+	if (last >= EPFD_MAX)
+		last = EPFD_MAX - 1;
+	for (unsigned fd = first; fd <= last && fd < EPFD_MAX;) {
+		unsigned bit = fd % 64, width = 64 - bit;
+		uint64_t mask = ~UINT64_C(0) << bit;
+
+		if (last - fd + 1 < width) {
+			width = last - fd + 1;
+			mask &= ~UINT64_C(0) >> (64 - bit - width);
+		}
+		clean_clear(fd / 64, mask);
+		fd += width;
+	}
+}
+
+void async_epoll_forget_all(void)
+{
+	for (unsigned w = 0; w < EPFD_MAX / 64; w++)
+		clean_clear(w, ~UINT64_C(0));
+}
+
+bool async_epoll_clean(int fd)
+{
+	return fd >= 0 && (unsigned)fd < EPFD_MAX &&
+	       (atomic_load_explicit(&clean_bits[fd / 64],
+				     memory_order_relaxed) >>
+		    (fd % 64) &
+		1);
+}
+
+/* ---- the one registration of a clean socket ----
+ *
+ * A clean socket stays clean through one registration made with our
+ * epoll_ctl hook (in one set; changed or removed there too): it is kept
+ * here, so connect() masks it without the scan. A second set, an
+ * EPOLLEXCLUSIVE registration or a change this table cannot follow makes
+ * the socket unclean. An epoll set that is duplicated makes every record
+ * unusable for the rest of the process image (its number could be closed
+ * and reused while the set lives on): sockets then take the scan. A record
+ * whose set was closed since is found out at connect() (EPOLL_CTL_MOD says
+ * ENOENT or EBADF: the registration went with the set). */
+struct known_reg {
+	_Atomic uint32_t seq;	 /* odd while a writer updates the record */
+	_Atomic int set;	 /* the set's descriptor + 1; 0: none */
+	_Atomic uint32_t events; /* the program's interest */
+	_Atomic uint64_t data;
+};
+
+/* Mapped at the first use, one record per descriptor number. */
+static _Atomic(struct known_reg *) known_table;
+static atomic_bool sets_copied;
+
+/* fd's record, mapped when map is true; NULL when there is none. */
+static struct known_reg *known_slot(int fd, bool map)
+{
+	struct known_reg *t =
+	    atomic_load_explicit(&known_table, memory_order_acquire);
+	struct known_reg *none = NULL;
+	size_t size = EPFD_MAX * sizeof *t;
+	void *m;
+
+	if (t || !map)
+		return t ? &t[fd] : NULL;
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&known_table, &none, m)) {
+		munmap(m, size);
+		t = none;
+	} else {
+		t = m;
+	}
+	return &t[fd];
+}
+
+/* Take k for writing. Returns the sequence to end with, or 0 when another
+ * writer has it. */
+static uint32_t known_lock(struct known_reg *k)
+{
+	uint32_t seq = atomic_load_explicit(&k->seq, memory_order_relaxed);
+
+	if ((seq & 1) || !atomic_compare_exchange_strong_explicit(
+			     &k->seq, &seq, seq + 1, memory_order_acquire,
+			     memory_order_relaxed))
+		return 0;
+	return seq + 2;
+}
+
+static void known_unlock(struct known_reg *k, uint32_t seq)
+{
+	atomic_store_explicit(&k->seq, seq, memory_order_release);
+}
+
+/* A new socket at fd: no registration. Returns false when the record is
+ * busy (fd is then not marked clean). */
+static bool known_reset(int fd)
+{
+	struct known_reg *k = known_slot(fd, false);
+	uint32_t seq;
+
+	if (!k)
+		return true;
+	seq = known_lock(k);
+	if (!seq)
+		return false;
+	atomic_store_explicit(&k->set, 0, memory_order_relaxed);
+	known_unlock(k, seq);
+	return true;
+}
+
+/* Update the record of clean fd after epoll_ctl(epfd, op, fd, ev) worked;
+ * what it cannot follow makes fd unclean. */
+static void known_apply(struct known_reg *k, int epfd, int op, int fd,
+			const struct epoll_event *ev)
+{
+	int have = atomic_load_explicit(&k->set, memory_order_relaxed) - 1;
+
+	if (op == EPOLL_CTL_DEL && have == epfd) {
+		atomic_store_explicit(&k->set, 0, memory_order_relaxed);
+		return;
+	}
+	if (!ev || (ev->events & EPOLLEXCLUSIVE) ||
+	    (op == EPOLL_CTL_ADD && have != -1) ||
+	    (op == EPOLL_CTL_MOD && have != epfd) ||
+	    (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD)) {
+		async_epoll_forget(fd);
+		return;
+	}
+	atomic_store_explicit(&k->set, epfd + 1, memory_order_relaxed);
+	atomic_store_explicit(&k->events, ev->events, memory_order_relaxed);
+	atomic_store_explicit(&k->data, ev->data.u64, memory_order_relaxed);
+}
+
+/* After a successful epoll_ctl on fd. */
+static void known_update(int epfd, int op, int fd, const struct epoll_event *ev)
+{
+	struct known_reg *k;
+	uint32_t seq;
+
+	if (!async_epoll_clean(fd))
+		return;
+	k = known_slot(fd, true);
+	seq = k ? known_lock(k) : 0;
+	if (!seq) {
+		async_epoll_forget(fd);
+		return;
+	}
+	known_apply(k, epfd, op, fd, ev);
+	known_unlock(k, seq);
+}
+
+/* Mask clean fd's one recorded registration. Returns how many were
+ * masked (0 or 1), or -EAGAIN when the record cannot be used (take the
+ * scan). */
+static int known_mask(int fd, struct async_reg *regs, int cap)
+{
+	struct known_reg *k = known_slot(fd, false);
+	struct epoll_event masked;
+	uint32_t seq;
+
+	if (!k)
+		return 0;
+	if (atomic_load_explicit(&sets_copied, memory_order_relaxed))
+		return -EAGAIN;
+	seq = atomic_load_explicit(&k->seq, memory_order_acquire);
+	regs[0].epfd = atomic_load_explicit(&k->set, memory_order_relaxed) - 1;
+	regs[0].tfd = fd;
+	regs[0].ev.events =
+	    atomic_load_explicit(&k->events, memory_order_relaxed);
+	regs[0].ev.data.u64 =
+	    atomic_load_explicit(&k->data, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	if ((seq & 1) ||
+	    seq != atomic_load_explicit(&k->seq, memory_order_relaxed))
+		return -EAGAIN;
+	if (regs[0].epfd < 0)
+		return 0;
+	if (cap < 1)
+		return -EAGAIN;
+	masked = regs[0].ev;
+	masked.events &= ~(uint32_t)ASYNC_EPOLL_READINESS;
+	if (real.epoll_ctl(regs[0].epfd, EPOLL_CTL_MOD, fd, &masked) == 0)
+		return 1;
+	return errno == ENOENT || errno == EBADF ? 0 : -EAGAIN;
+}
+
+void async_epoll_copied(int from, int to)
+{
+	async_epoll_forget(from);
+	async_epoll_forget(to);
+	if (from >= 0 && (unsigned)from < EPFD_MAX &&
+	    (atomic_load_explicit(&epfd_bits[from / 64],
+				  memory_order_relaxed) >>
+		 (from % 64) &
+	     1))
+		atomic_store_explicit(&sets_copied, true, memory_order_relaxed);
+}
+
 void async_epoll_note(int epfd)
 {
-	if (epfd >= 0 && (unsigned)epfd < EPFD_MAX)
-		atomic_fetch_or_explicit(&epfd_bits[epfd / 64],
-					 UINT64_C(1) << (epfd % 64),
+	uint64_t bit;
+
+	if (epfd < 0 || (unsigned)epfd >= EPFD_MAX)
+		return;
+	bit = UINT64_C(1) << (epfd % 64);
+	if (!(atomic_load_explicit(&epfd_bits[epfd / 64],
+				   memory_order_relaxed) &
+	      bit))
+		atomic_fetch_or_explicit(&epfd_bits[epfd / 64], bit,
 					 memory_order_relaxed);
 }
 
@@ -131,10 +386,57 @@ static int scan_set(int epfd, unsigned long ino, struct async_reg *regs, int *n,
 	return rc;
 }
 
+/* The descriptor number a /proc/self/fd entry names, or -1. */
+static int fd_entry_number(const char *name)
+{
+	long v = 0;
+
+	if (!*name)
+		return -1;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9' || v >= (long)EPFD_MAX)
+			return -1;
+		v = v * 10 + (*name - '0');
+	}
+	return v < (long)EPFD_MAX ? (int)v : -1;
+}
+
+/* Epoll sets the library did not see made (inherited across exec, made
+ * before it was loaded) are found once, at the first scan, among the open
+ * descriptors; sets made later pass through the epoll_create hooks, and
+ * any set named to epoll_ctl is noted there. No stdio or opendir: no
+ * allocation inside connect(). */
+static void note_unseen_sets(void)
+{
+	static atomic_bool done;
+	char buf[2048];
+	ssize_t got;
+	int dir;
+
+	if (atomic_exchange_explicit(&done, true, memory_order_relaxed))
+		return;
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	while ((got = getdents64(dir, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			int fd = fd_entry_number(d->d_name);
+
+			if (fd >= 0 && fd != dir && epfd_is_epoll(fd))
+				async_epoll_note(fd);
+			off += d->d_reclen;
+		}
+	}
+	real.close(dir);
+}
+
 int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,
 			      int cap)
 {
 	int n = 0, rc = 0;
+
+	note_unseen_sets();
 
 	for (unsigned w = 0; w < EPFD_MAX / 64 && rc == 0; w++) {
 		uint64_t bits =
@@ -154,6 +456,24 @@ int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,
 		return rc;
 	}
 	return n;
+}
+
+/* The slow path, for a socket we cannot vouch for: its inode, then every
+ * known epoll set's fdinfo. */
+int async_epoll_mask_socket(int fd, struct async_reg *regs, int cap)
+{
+	struct stat st;
+
+	int n;
+
+	if (async_epoll_clean(fd)) {
+		n = known_mask(fd, regs, cap);
+		if (n != -EAGAIN)
+			return n;
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return async_epoll_mask_existing((unsigned long)st.st_ino, regs, cap);
 }
 
 void async_epoll_restore(const struct async_reg *regs, int count)
@@ -189,14 +509,19 @@ SOCKSIFY_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	int saved_errno = errno, rc;
 
 	real_init();
-	if (async_idle())
-		return real.epoll_ctl(epfd, op, fd, ev);
-	rc = async_epoll_ctl(epfd, op, fd, ev);
+	/* epfd is an epoll set if the call works (one inherited across exec
+	 * is noted here, as its creation was not seen). */
+	async_epoll_note(epfd);
+	rc = async_idle() ? HOOK_PASS : async_epoll_ctl(epfd, op, fd, ev);
 	if (rc == HOOK_PASS) {
 		errno = saved_errno;
-		return real.epoll_ctl(epfd, op, fd, ev);
+		if (real.epoll_ctl(epfd, op, fd, ev) < 0)
+			return -1;
+		rc = 0;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		known_update(epfd, op, fd, ev); /* fd's socket is in epfd */
 		errno = saved_errno;
+	}
 	return (int)hook_return(rc);
 }

@@ -53,6 +53,7 @@ static void fdops_copy(int from, int to)
 {
 	int saved_errno = errno;
 
+	async_epoll_copied(from, to);
 	fdreg_copied(from, to);
 	errno = saved_errno;
 }
@@ -64,6 +65,7 @@ SOCKSIFY_EXPORT int close(int fd)
 	int rc;
 
 	real_init();
+	async_epoll_forget(fd);
 	rc = fdreg_close(fd);
 	if (rc < 0)
 		return (int)hook_return(rc);
@@ -117,6 +119,8 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 		errno = ENOSYS;
 		return -1;
 	}
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		async_epoll_forget_range(first, last);
 	if ((flags & CLOSE_RANGE_CLOEXEC) || !fdreg_close_range(first, last))
 		return real.close_range(first, last, flags);
 	return close_range_split(first, last, flags);
@@ -131,6 +135,7 @@ SOCKSIFY_EXPORT void closefrom(int lowfd)
 	real_init();
 	if (lowfd < 0)
 		lowfd = 0;
+	async_epoll_forget_range((unsigned)lowfd, ~0U);
 	if (real.close_range && !fdreg_close_range((unsigned)lowfd, ~0U)) {
 		real.close_range((unsigned)lowfd, ~0U, 0);
 		errno = saved_errno;
@@ -321,6 +326,7 @@ SOCKSIFY_EXPORT int socket(int domain, int type, int protocol)
 		return fdreg_fresh(fd);
 	saved_errno = errno;
 	fdreg_fresh_socket(fd, facts);
+	async_epoll_fresh_socket(fd); /* a new socket is in no epoll set */
 	errno = saved_errno;
 	return fd;
 }
