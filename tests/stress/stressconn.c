@@ -151,6 +151,29 @@ static void raise_nofile(rlim_t want)
 
 /* ---- one connection ---- */
 
+/* Wait (to deadline) for fd to be readable and read up to max bytes.
+ * Returns the count read (> 0), or -ETIMEDOUT, -ECONNRESET (end of
+ * stream) or -errno. */
+static ssize_t read_ready(int fd, char *buf, size_t max, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, remaining(deadline));
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r == 0 ? -ETIMEDOUT : -errno;
+		n = read(fd, buf, max);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return n == 0 ? -ECONNRESET : -errno;
+		return n;
+	}
+}
+
 /* Read the server's "P<port>\n" line and compare with our own port:
  * returns 0 (proxied), -EXDEV (direct), or -errno. */
 static int check_banner(int fd, uint64_t deadline)
@@ -161,19 +184,10 @@ static int check_banner(int fd, uint64_t deadline)
 	socklen_t len = sizeof me;
 
 	while (got < sizeof buf - 1) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-		int r = poll(&p, 1, remaining(deadline));
+		ssize_t n = read_ready(fd, buf + got, 1, deadline);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r == 0 ? -ETIMEDOUT : -errno;
-		n = read(fd, buf + got, 1);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
+		if (n < 0)
+			return (int)n;
 		if (buf[got] == '\n')
 			break;
 		got++;
@@ -215,19 +229,10 @@ static int echo_line(int fd, const char *line, bool banner)
 		sent += (size_t)n;
 	}
 	while (got < len) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-		int r = poll(&p, 1, remaining(deadline));
+		ssize_t n = read_ready(fd, back + got, len - got, deadline);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r == 0 ? -ETIMEDOUT : -errno;
-		n = read(fd, back + got, len - got);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
+		if (n < 0)
+			return (int)n;
 		got += (size_t)n;
 	}
 	return memcmp(back, line, len) == 0 ? 0 : -EPROTO;
