@@ -177,18 +177,15 @@ void handshake_init_bind_reply(struct handshake *hs, const struct proxy *proxy)
 	hs_expect(hs, HS_RECV_REPLY, hs_reply_first_len(hs));
 }
 
-/* Send what is queued. Returns 0 once all is sent (out is then empty),
- * -EAGAIN with *events = POLLOUT, or -errno. */
-static int hs_flush(struct handshake *hs, const struct socket_io *io, int fd,
-		    short *events)
+int hs_send_bytes(struct handshake *hs, const struct socket_io *io, int fd,
+		  const uint8_t *buf, size_t len, size_t *sent, short *events)
 {
 	ssize_t n;
 
-	while (hs->out_sent < hs->out_len) {
-		n = io->send(fd, hs->out + hs->out_sent,
-			     hs->out_len - hs->out_sent, MSG_NOSIGNAL);
+	while (*sent < len) {
+		n = io->send(fd, buf + *sent, len - *sent, MSG_NOSIGNAL);
 		if (n > 0) {
-			hs->out_sent += (size_t)n;
+			*sent += (size_t)n;
 			hs->sent_any = true;
 			continue;
 		}
@@ -201,14 +198,28 @@ static int hs_flush(struct handshake *hs, const struct socket_io *io, int fd,
 		return hs_fail(hs, n < 0 && errno ? errno : ECONNRESET,
 			       "sending to the proxy failed");
 	}
+	return 0;
+}
+
+/* Send what is queued. Returns 0 once all is sent (out is then empty),
+ * -EAGAIN with *events = POLLOUT, or -errno. */
+static int hs_flush(struct handshake *hs, const struct socket_io *io, int fd,
+		    short *events)
+{
+	int rc = hs_send_bytes(hs, io, fd, hs->out, hs->out_len, &hs->out_sent,
+			       events);
+
+	if (rc < 0)
+		return rc;
 	hs->out_len = 0;
 	hs->out_sent = 0;
 	return 0;
 }
 
-/* How many bytes the next recv() may take: what the message needs, or what
- * the rest of the exchange is sure to hold when that is more. */
-static size_t hs_recv_size(const struct handshake *hs)
+/* How many bytes hs->in may hold after the next recv(): what the message
+ * needs, or what the rest of the exchange is sure to hold when that is
+ * more. */
+static size_t hs_recv_most(const struct handshake *hs)
 {
 	size_t want = hs->in_need;
 
@@ -216,27 +227,23 @@ static size_t hs_recv_size(const struct handshake *hs)
 		want = hs_sure_len(hs);
 	if (want > sizeof(hs->in))
 		want = sizeof(hs->in);
-	return want - hs->in_len;
+	return want;
 }
 
-/* Receive until hs->in holds in_need bytes, never asking recv() for more
- * than hs_recv_size(). Returns 0, -EAGAIN with *events = POLLIN, or
- * -errno. */
-static int hs_fill(struct handshake *hs, const struct socket_io *io, int fd,
-		   short *events)
+int hs_recv_bytes(struct handshake *hs, const struct socket_io *io, int fd,
+		  uint8_t *buf, size_t *len, size_t need, size_t most,
+		  short *events, const char *closed_why)
 {
 	ssize_t n;
 
-	while (hs->in_len < hs->in_need) {
-		n = io->recv(fd, hs->in + hs->in_len, hs_recv_size(hs), 0);
+	while (*len < need) {
+		n = io->recv(fd, buf + *len, most - *len, 0);
 		if (n > 0) {
-			hs->in_len += (size_t)n;
+			*len += (size_t)n;
 			continue;
 		}
 		if (n == 0)
-			return hs_fail(hs, ECONNRESET,
-				       "proxy closed the connection during "
-				       "the handshake");
+			return hs_fail(hs, ECONNRESET, closed_why);
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -247,6 +254,16 @@ static int hs_fill(struct handshake *hs, const struct socket_io *io, int fd,
 			       "receiving from the proxy failed");
 	}
 	return 0;
+}
+
+/* Receive until hs->in holds in_need bytes, never holding more than
+ * hs_recv_most(). Returns 0, -EAGAIN with *events = POLLIN, or -errno. */
+static int hs_fill(struct handshake *hs, const struct socket_io *io, int fd,
+		   short *events)
+{
+	return hs_recv_bytes(
+	    hs, io, fd, hs->in, &hs->in_len, hs->in_need, hs_recv_most(hs),
+	    events, "proxy closed the connection during the handshake");
 }
 
 /* Set a parser's new need; a parser that needs no more than it has would

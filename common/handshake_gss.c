@@ -259,25 +259,9 @@ static int hs_gss_flush(struct handshake *hs, const struct socket_io *io,
 			int fd, short *events)
 {
 	struct handshake_gss *g = hs->gss;
-	ssize_t n;
 
-	while (g->out_sent < g->out_len) {
-		n = io->send(fd, g->out + g->out_sent, g->out_len - g->out_sent,
-			     MSG_NOSIGNAL);
-		if (n > 0) {
-			g->out_sent += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			*events = POLLOUT;
-			return -EAGAIN;
-		}
-		return hs_fail(hs, n < 0 && errno ? errno : ECONNRESET,
-			       "sending to the proxy failed");
-	}
-	return 0;
+	return hs_send_bytes(hs, io, fd, g->out, g->out_len, &g->out_sent,
+			     events);
 }
 
 /* Why the proxy closed the connection, as far as the state tells. Dante
@@ -300,29 +284,14 @@ static int hs_gss_receive(struct handshake *hs, const struct socket_io *io,
 {
 	struct handshake_gss *g = hs->gss;
 	size_t need = 0;
-	ssize_t n;
 	long parsed;
+	int rc;
 
 	for (;;) {
-		while (g->in_len < g->in_need) {
-			n = io->recv(fd, g->in + g->in_len,
-				     g->in_need - g->in_len, 0);
-			if (n > 0) {
-				g->in_len += (size_t)n;
-				continue;
-			}
-			if (n == 0)
-				return hs_fail(hs, ECONNRESET,
-					       hs_gss_closed_why(hs));
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				*events = POLLIN;
-				return -EAGAIN;
-			}
-			return hs_fail(hs, errno ? errno : EIO,
-				       "receiving from the proxy failed");
-		}
+		rc = hs_recv_bytes(hs, io, fd, g->in, &g->in_len, g->in_need,
+				   g->in_need, events, hs_gss_closed_why(hs));
+		if (rc < 0)
+			return rc;
 		parsed = gssmsg_parse(g->in, g->in_len, &need, msg);
 		if (parsed < 0)
 			return hs_fail(hs, EPROTO,

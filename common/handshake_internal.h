@@ -12,6 +12,20 @@ int hs_fail(struct handshake *hs, int err, const char *why);
 /* Authentication is over: send the request next. */
 void hs_to_request(struct handshake *hs);
 
+/* Send buf[*sent..len) to the proxy, advancing *sent (and setting
+ * hs->sent_any once a byte went). Returns 0 once all is sent, -EAGAIN with
+ * *events = POLLOUT, or -errno (hs failed). */
+int hs_send_bytes(struct handshake *hs, const struct socket_io *io, int fd,
+		  const uint8_t *buf, size_t len, size_t *sent, short *events);
+
+/* Receive into buf until *len reaches need, never holding more than most
+ * bytes (need <= most <= the buffer's size), so nothing past the awaited
+ * bytes is read. closed_why is what a close by the proxy means. Returns 0,
+ * -EAGAIN with *events = POLLIN, or -errno (hs failed). */
+int hs_recv_bytes(struct handshake *hs, const struct socket_io *io, int fd,
+		  uint8_t *buf, size_t *len, size_t need, size_t most,
+		  short *events, const char *closed_why);
+
 /* ---- handshake_gss.c ---- */
 
 /* Refuse, before anything is sent, a GSS-API proxy whose protection level
