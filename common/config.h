@@ -205,6 +205,10 @@ struct config {
 	 * connection must fail closed. */
 	bool valid;
 	char error[CONFIG_ERROR_MAX];
+	/* The load failed only because a file could not be read for want of
+	 * a descriptor or memory (EMFILE, ENFILE, ENOMEM): nothing is wrong
+	 * with the settings, and loading again later may work. */
+	bool error_transient;
 	bool world_readable_secret; /* a password in a file others can read */
 	enum isolate_mode isolate;  /* default ISOLATE_OFF */
 };

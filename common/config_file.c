@@ -126,6 +126,25 @@ static bool secret_exposed(const struct config *cfg, mode_t mode)
 	return false;
 }
 
+/* Whether reading a file failed for want of a descriptor or memory only,
+ * which later may be free again. */
+static bool read_error_transient(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
+/* Mark cfg invalid because what (a label and a path) could not be read:
+ * err. Returns -EINVAL. */
+static int read_failed(struct config *cfg, const char *what, const char *path,
+		       int err)
+{
+	int rc = config_fail(cfg, "%s%s: cannot read: %s", what, path,
+			     strerror(err));
+
+	cfg->error_transient = read_error_transient(err);
+	return rc;
+}
+
 /* Read and parse path. Returns 0 or -EINVAL with cfg->error set. */
 static int load_file(struct config *cfg, const char *path,
 		     const struct sys_io *io)
@@ -137,8 +156,7 @@ static int load_file(struct config *cfg, const char *path,
 
 	fd = io->openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return config_fail(cfg, "%s: cannot read: %s", path,
-				   strerror(errno));
+		return read_failed(cfg, "", path, errno);
 	if (io->fstat(fd, &st) < 0)
 		len = -errno;
 	else if (S_ISDIR(st.st_mode))
@@ -147,8 +165,7 @@ static int load_file(struct config *cfg, const char *path,
 		len = read_all(io, fd, &text);
 	io->close(fd);
 	if (len < 0)
-		return config_fail(cfg, "%s: cannot read: %s", path,
-				   strerror((int)-len));
+		return read_failed(cfg, "", path, (int)-len);
 	rc = config_parse(cfg, text, (size_t)len, path);
 	if (rc == 0)
 		cfg->world_readable_secret = secret_exposed(cfg, st.st_mode);
@@ -211,17 +228,20 @@ static size_t trim_blanks(char *text, size_t len, char **start)
 	return len;
 }
 
-/* Read the open proxy file fd into url[0..cap). Returns NULL, or why not. */
+/* Read the open proxy file fd into url[0..cap). Returns NULL, or why not
+ * (*err set when reading failed). */
 static const char *proxy_file_text(const struct sys_io *io, int fd, char *url,
-				   size_t cap)
+				   size_t cap, int *err)
 {
 	char *text = NULL, *start;
 	long len = read_all(io, fd, &text);
 	const char *why = NULL;
 	size_t kept;
 
-	if (len < 0)
-		return strerror((int)-len);
+	if (len < 0) {
+		*err = (int)-len;
+		return strerror(*err);
+	}
 	kept = trim_blanks(text, (size_t)len, &start);
 	if (kept == 0)
 		why = "empty";
@@ -243,23 +263,24 @@ int config_file_read_proxy(struct config *cfg, const char *path, unsigned euid,
 {
 	struct stat st;
 	const char *why;
-	int fd;
+	int fd, err = 0, rc;
 
 	fd = io->openat(AT_FDCWD, path,
 			O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0)
-		return config_fail(cfg,
-				   "SOCKSIFY_PROXY_FILE %s: cannot read: %s",
-				   path, strerror(errno));
-	if (io->fstat(fd, &st) < 0)
-		why = strerror(errno);
-	else
+		return read_failed(cfg, "SOCKSIFY_PROXY_FILE ", path, errno);
+	if (io->fstat(fd, &st) < 0) {
+		err = errno;
+		why = strerror(err);
+	} else {
 		why = proxy_file_unsafe(&st, euid);
+	}
 	if (!why)
-		why = proxy_file_text(io, fd, url, cap);
+		why = proxy_file_text(io, fd, url, cap, &err);
 	io->close(fd);
-	if (why)
-		return config_fail(cfg, "SOCKSIFY_PROXY_FILE %s: %s", path,
-				   why);
-	return 0;
+	if (!why)
+		return 0;
+	rc = config_fail(cfg, "SOCKSIFY_PROXY_FILE %s: %s", path, why);
+	cfg->error_transient = read_error_transient(err);
+	return rc;
 }

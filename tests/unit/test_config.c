@@ -1086,6 +1086,75 @@ START_TEST(load_goes_through_the_table)
 }
 END_TEST
 
+/* A file that cannot be opened for want of a descriptor or memory makes a
+ * transient error (the library loads again later); any other failure, and
+ * every mistake in the settings, does not. */
+static int table_open_errno;
+
+static int table_openat_fails(int dirfd, const char *path, int flags, ...)
+{
+	(void)dirfd;
+	(void)path;
+	(void)flags;
+	errno = table_open_errno;
+	return -1;
+}
+
+START_TEST(load_error_transient)
+{
+	static const struct sys_io no_fd_io = {
+	    .openat = table_openat_fails,
+	    .read = read,
+	    .write = write,
+	    .close = close,
+	    .fstat = fstat,
+	};
+	static const int transient[] = {EMFILE, ENFILE, ENOMEM};
+	char conf[512], url[512];
+	struct config_env env = {0};
+	size_t i;
+
+	make_tmpdir();
+	write_file("good.conf", "log_level info\n", 0600, conf);
+	write_file("p.url", "socks5://127.0.0.1:1\n", 0600, url);
+	for (i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
+		table_open_errno = transient[i];
+		env = (struct config_env){.conf_file = conf};
+		ck_assert_int_eq(config_load(&cfg, &env, &no_fd_io), -EINVAL);
+		ck_assert(cfg.error_transient);
+		env = (struct config_env){.proxy_file = url, .system_conf = ""};
+		ck_assert_int_eq(config_load(&cfg, &env, &no_fd_io), -EINVAL);
+		ck_assert(cfg.error_transient);
+	}
+	table_open_errno = EACCES;
+	env = (struct config_env){.conf_file = conf};
+	ck_assert_int_eq(config_load(&cfg, &env, &no_fd_io), -EINVAL);
+	ck_assert(!cfg.error_transient);
+	/* The same load works once the descriptor is there. */
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), 0);
+	ck_assert(!cfg.error_transient);
+	/* Not transient: a read error, a missing file, a bad line. */
+	ck_assert_int_eq(config_load(&cfg, &env,
+				     &(const struct sys_io){
+					 .openat = openat,
+					 .read = table_read_fails,
+					 .write = write,
+					 .close = close,
+					 .fstat = fstat,
+				     }),
+			 -EINVAL);
+	ck_assert(!cfg.error_transient);
+	env.conf_file = under("missing.conf");
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert(!cfg.error_transient);
+	write_file("bad.conf", "no-such-key 1\n", 0600, conf);
+	env.conf_file = conf;
+	ck_assert_int_eq(config_load(&cfg, &env, &libc_sys_io), -EINVAL);
+	ck_assert(!cfg.error_transient);
+	remove_tree();
+}
+END_TEST
+
 START_TEST(environment_overrides)
 {
 	char conf[512];
@@ -1488,6 +1557,7 @@ static Suite *config_suite(void)
 	tcase_add_test(files, load_from_search_path);
 	tcase_add_test(files, load_errors);
 	tcase_add_test(files, load_goes_through_the_table);
+	tcase_add_test(files, load_error_transient);
 	tcase_add_test(files, environment_overrides);
 	tcase_add_test(files, environment_pipeline_and_udp);
 	tcase_add_test(files, environment_gssapi);
