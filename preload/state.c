@@ -2,24 +2,30 @@
  * read-only afterwards), the first proxy's resolved addresses, and the
  * fake-DNS table (attached on first use).
  *
- * Thread safety: everything here is written inside a pthread_once routine
- * and only read afterwards, so readers take no lock. The fake-DNS table
- * carries its own (lock-free) synchronisation.
+ * Thread safety: everything here is written by one load, under
+ * state_lock, and only read once state_loaded says the load is final
+ * (acquire/release), so readers take no lock. A load that failed only for
+ * want of a descriptor or memory (config.error_transient) is not final:
+ * that call gets state_retry (invalid) and a later call loads again, so a
+ * process whose first connect finds no descriptor free is not refused for
+ * its whole life. A real config error is final: it is read once. The
+ * fake-DNS table carries its own (lock-free) synchronisation.
  *
  * Fork: a child inherits completed state as is. The fake-DNS table must
  * exist before the first fork, or a parent and a child that each create
  * one lazily would hold different maps (an anonymous mapping is shared only
  * when made before fork); a pthread_atfork prepare handler, registered at
- * load, attaches it. A fork() in another thread while a once-routine runs
- * would leave the child's once-control stuck "in progress"; the window is
- * the first hooked call only and is an accepted edge.
+ * load, attaches it. A fork() in another thread while it loads the
+ * configuration would leave the child's state_lock held: the child makes
+ * it anew (its only thread holds nothing) and loads again at its next call.
  *
  * Re-entry: resolving the proxy's host name runs libc's resolver, whose NSS
  * modules may call our hooks (connect, close) on this same thread. Those
- * calls must not wait for the once-routine they are running inside, so a
+ * calls must not wait for the load they are running inside, so a
  * thread-local flag hands them the configuration, already parsed by then. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +42,16 @@
 #define STATE_SHM_DIR	  "/dev/shm"
 
 static struct config state_config;
+/* state_config is final (loaded, or a real error): read it without a lock. */
+static atomic_bool state_loaded;
+/* Serialises loads until one is final. */
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+/* What a call gets while the configuration could not be read for want of
+ * a descriptor or memory: invalid, with defaults; written once under
+ * state_lock (state_retry_ready then true), read-only afterwards. */
+static struct config state_retry;
+static bool state_retry_ready;	   /* under state_lock */
+static unsigned state_retry_count; /* under state_lock */
 /* The first proxy of each chain (state_proxy[0]: the default chain's). */
 static struct proxy_addresses state_proxy[CONFIG_MAX_CHAINS];
 static struct health *state_health;
@@ -188,8 +204,22 @@ static void state_isolate(void)
 	isolate_apply(&state_config, tag);
 }
 
-/* The once-routine: configuration from the environment, the log, the
- * proxy's address, the session id. */
+/* The configuration could not be read for want of a descriptor or memory:
+ * say so (at level error the first time, at debug after that, as every
+ * refused call logs too). Under state_lock. */
+static void state_log_transient(void)
+{
+	if (state_retry_count++ == 0)
+		log_error("cannot read the configuration now (%s): this call "
+			  "is refused, and the next one tries again",
+			  state_config.error);
+	else
+		log_debug("configuration still unreadable (%s); refused",
+			  state_config.error);
+}
+
+/* The load, under state_lock: configuration from the environment, the log,
+ * the proxy's address, the session id. */
 static void state_load(void)
 {
 	struct config_env env;
@@ -199,6 +229,10 @@ static void state_load(void)
 	log_set_io(&real_sys_io); /* a hook may run before our constructor */
 	config_load(&state_config, &env, &real_sys_io);
 	log_setup(state_config.log_level, state_env("SOCKSIFY_LOG_FILE"));
+	if (!state_config.valid && state_config.error_transient) {
+		state_log_transient();
+		return;
+	}
 	if (!state_config.valid) {
 		log_error("config error: %s; every connection will be refused",
 			  state_config.error);
@@ -220,16 +254,43 @@ static void state_load(void)
 	state_attach_health(&state_config);
 }
 
+/* The configuration for a call whose load was not final: state_retry,
+ * made once (invalid; defaults for every other field). Under state_lock. */
+static const struct config *state_retry_config(void)
+{
+	if (!state_retry_ready) {
+		config_defaults(&state_retry);
+		state_retry.valid = false;
+		state_retry.error_transient = true;
+		snprintf(state_retry.error, sizeof state_retry.error,
+			 "the configuration could not be read yet (no "
+			 "descriptor or memory free); the next call tries "
+			 "again");
+		state_retry_ready = true;
+	}
+	return &state_retry;
+}
+
 const struct config *socksify_config(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const struct config *cfg = &state_config;
 
-	if (state_loading)
+	if (atomic_load_explicit(&state_loaded, memory_order_acquire) ||
+	    state_loading)
 		return &state_config;
 	state_loading = true;
-	pthread_once(&once, state_load);
+	pthread_mutex_lock(&state_lock);
+	if (!atomic_load_explicit(&state_loaded, memory_order_relaxed)) {
+		state_load();
+		if (state_config.valid || !state_config.error_transient)
+			atomic_store_explicit(&state_loaded, true,
+					      memory_order_release);
+		else
+			cfg = state_retry_config();
+	}
+	pthread_mutex_unlock(&state_lock);
 	state_loading = false;
-	return &state_config;
+	return cfg;
 }
 
 int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss)
@@ -240,8 +301,8 @@ int socksify_proxy_sockaddr(int family, struct sockaddr_storage *ss)
 int socksify_chain_sockaddr(unsigned chain, int family,
 			    struct sockaddr_storage *ss)
 {
-	socksify_config();
-	if (chain >= CONFIG_MAX_CHAINS)
+	/* Not loaded (state_retry): state_proxy may be being written. */
+	if (!socksify_config()->valid || chain >= CONFIG_MAX_CHAINS)
 		return -EHOSTUNREACH;
 	return proxyaddr_sockaddr(&state_proxy[chain], family, ss);
 }
@@ -261,7 +322,9 @@ bool socksify_is_proxy(const struct endpoint *ep)
 
 struct health *socksify_health(void)
 {
-	socksify_config();
+	/* Not loaded (state_retry): state_health may be being written. */
+	if (!socksify_config()->valid)
+		return NULL;
 	return state_health;
 }
 
@@ -325,7 +388,12 @@ void socksify_before_fork(void)
 
 void socksify_after_fork_child(void)
 {
-	if (state_config.valid && state_config.isolate == ISOLATE_PID)
+	/* The only thread holds nothing; a load another thread of the
+	 * parent had under way is not final and runs again. */
+	if (!atomic_load_explicit(&state_loaded, memory_order_acquire))
+		pthread_mutex_init(&state_lock, NULL);
+	if (atomic_load_explicit(&state_loaded, memory_order_acquire) &&
+	    state_config.valid && state_config.isolate == ISOLATE_PID)
 		state_isolate();
 }
 

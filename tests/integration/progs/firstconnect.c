@@ -1,0 +1,150 @@
+/* firstconnect — the process's first connect made with no descriptor free,
+ * then another once descriptors are free again (the configuration must be
+ * read then, not refused for the rest of the process's life).
+ *
+ * Usage: firstconnect IPV4 PORT
+ * The target is expected to greet each connection with "PEER <port>\n",
+ * the source port it sees. Steps, each printed on its own line:
+ *   FIRST <errno name>   connect() with every descriptor in use (the
+ *                        RLIMIT_NOFILE soft limit lowered to 32): "OK" or
+ *                        the error it reported
+ *   SECOND <errno name>  connect() after the descriptors are closed
+ *   PATH proxied|direct  whether the target's peer port differs from our
+ *                        socket's local port (a proxy made the connection)
+ *   AGAIN <errno name>   one more connect() (closed at once)
+ * Only numeric addresses: a name lookup would load the configuration
+ * before the first connect. Exit status: 0 when the steps ran (the test
+ * judges the lines), 2 on a local error. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define FC_LIMIT 32
+
+static const char *errno_name(int e)
+{
+	const char *name = strerrorname_np(e);
+
+	return name ? name : "E?";
+}
+
+static int fc_connect(const struct sockaddr_in *sin)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* Open /dev/null until EMFILE; returns how many were opened (their
+ * descriptors in fds), or -1 when the limit was never reached. */
+static int fc_fill(int *fds, int cap)
+{
+	int n = 0, fd;
+
+	while (n < cap) {
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == EMFILE ? n : -1;
+		fds[n++] = fd;
+	}
+	return -1;
+}
+
+/* Read the target's "PEER <port>" line; returns the port or -1. */
+static int fc_peer_port(int fd)
+{
+	char line[64];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(line) - 1) {
+		n = read(fd, line + len, 1);
+		if (n <= 0)
+			return -1;
+		if (line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+	if (strncmp(line, "PEER ", 5) != 0)
+		return -1;
+	return atoi(line + 5);
+}
+
+static int fc_second(const struct sockaddr_in *sin)
+{
+	struct timeval tv = {.tv_sec = 15};
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
+	int fd = fc_connect(sin), peer;
+
+	printf("SECOND %s\n", fd < 0 ? errno_name(-fd) : "OK");
+	if (fd < 0)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	peer = fc_peer_port(fd);
+	if (peer < 0 || getsockname(fd, (struct sockaddr *)&local, &len) < 0) {
+		printf("PATH unknown\n");
+	} else {
+		printf("PATH %s\n",
+		       peer == ntohs(local.sin_port) ? "direct" : "proxied");
+	}
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl;
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	int fds[FC_LIMIT], n, i, fd;
+
+	if (argc != 3 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1) {
+		fprintf(stderr, "usage: firstconnect IPV4 PORT\n");
+		return 2;
+	}
+	sin.sin_port = htons((unsigned short)atoi(argv[2]));
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 2;
+	rl.rlim_cur = FC_LIMIT;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 2;
+	/* The socket first, then every other descriptor taken. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 2;
+	n = fc_fill(fds, FC_LIMIT);
+	if (n < 0) {
+		fprintf(stderr, "firstconnect: never reached EMFILE\n");
+		return 2;
+	}
+	if (connect(fd, (const struct sockaddr *)&sin, sizeof(sin)) == 0)
+		printf("FIRST OK\n");
+	else
+		printf("FIRST %s\n", errno_name(errno));
+	close(fd);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	fc_second(&sin);
+	fd = fc_connect(&sin);
+	printf("AGAIN %s\n", fd < 0 ? errno_name(-fd) : "OK");
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}

@@ -1,0 +1,78 @@
+#!/bin/sh
+# The first connect of a process made when no descriptor is free cannot
+# read the configuration file: that connect is refused (EACCES, logged, no
+# direct connection), and a later one, with descriptors free again, reads
+# the file and goes through the proxy. A real config error stays an error
+# and is read once.
+. "$(dirname "$0")/lib.sh"
+sfy_init
+need microsocks
+start_microsocks
+
+# The target greets each connection with the source port it sees, and
+# records it: a direct connection would show the client's own port.
+TARGET_PORT=$(free_port)
+TARGET_LOG=$SFY_TMP/target.log
+: >"$TARGET_LOG"
+"$PYTHON" - "$TARGET_PORT" "$TARGET_LOG" >"$SFY_TMP/target.out" 2>&1 <<'PY' &
+import socketserver, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+class Greet(socketserver.BaseRequestHandler):
+    def handle(self):
+        peer = self.request.getpeername()[1]
+        with open(log, "a") as f:
+            f.write("%d\n" % peer)
+        self.request.sendall(b"PEER %d\n" % peer)
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+Server(("127.0.0.1", port), Greet).serve_forever()
+PY
+track $!
+wait_port 127.0.0.1 "$TARGET_PORT"
+# wait_port's own connection was logged; start counting from here.
+sleep 0.2
+: >"$TARGET_LOG"
+
+conf=$SFY_TMP/fc.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_CONF=$conf \
+	"$PROGS/firstconnect" 127.0.0.1 "$TARGET_PORT" 2>"$SFY_TMP/fc.err") ||
+	fail "firstconnect failed: $(cat "$SFY_TMP/fc.err")"
+first=$(printf '%s\n' "$out" | sed -n 's/^FIRST //p')
+second=$(printf '%s\n' "$out" | sed -n 's/^SECOND //p')
+path=$(printf '%s\n' "$out" | sed -n 's/^PATH //p')
+expect_eq "first connect, no descriptor free" "$first" EACCES
+expect_eq "second connect, descriptors free" "$second" OK
+expect_eq "second connect's path" "$path" proxied
+expect_contains "its log" "$(cat "$SFY_TMP/fc.err")" "tries again"
+expect_eq "third connect" "$(printf '%s\n' "$out" | sed -n 's/^AGAIN //p')" OK
+# The third connection may still be on its way to the target.
+n=0
+while [ "$(wc -l <"$TARGET_LOG")" -lt 2 ] && [ $n -lt 30 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+expect_eq "connections the target saw" "$(wc -l <"$TARGET_LOG")" 2
+say "no descriptor at the first connect: refused, then proxied: ok"
+
+# A real config error: every connect refused, the error read once (the
+# first connect finds no descriptor; the second reads the error; the third
+# must not read the file again).
+bad=$SFY_TMP/bad.conf
+write_conf "$bad" "proxy socks5://127.0.0.1:$MS_PORT" "no-such-key 1"
+: >"$TARGET_LOG"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_CONF=$bad \
+	"$PROGS/firstconnect" 127.0.0.1 "$TARGET_PORT" 2>"$SFY_TMP/bad.err") ||
+	fail "firstconnect failed: $(cat "$SFY_TMP/bad.err")"
+expect_eq "config error, first connect" \
+	"$(printf '%s\n' "$out" | sed -n 's/^FIRST //p')" EACCES
+expect_eq "config error, second connect" \
+	"$(printf '%s\n' "$out" | sed -n 's/^SECOND //p')" EACCES
+expect_eq "config error, third connect" \
+	"$(printf '%s\n' "$out" | sed -n 's/^AGAIN //p')" EACCES
+expect_eq "config error loads" \
+	"$(grep -c 'every connection will be refused' "$SFY_TMP/bad.err")" 1
+expect_eq "connections the target saw" "$(wc -l <"$TARGET_LOG")" 0
+say "config error: refused every time, read once: ok"
+sfy_pass
