@@ -56,6 +56,19 @@ done
 expect_eq "connections the target saw" "$(wc -l <"$TARGET_LOG")" 2
 say "no descriptor at the first connect: refused, then proxied: ok"
 
+# The same with 8 threads whose first calls after the refusal race to
+# load the configuration: each one must get it, whole.
+: >"$TARGET_LOG"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_CONF=$conf \
+	"$PROGS/firstconnect" -t 8 127.0.0.1 "$TARGET_PORT" \
+	2>"$SFY_TMP/fct.err") ||
+	fail "firstconnect -t 8 failed: $(cat "$SFY_TMP/fct.err")"
+expect_eq "threads: first connect" \
+	"$(printf '%s\n' "$out" | sed -n 's/^FIRST //p')" EACCES
+expect_eq "threads: then" \
+	"$(printf '%s\n' "$out" | sed -n 's/^THREADS //p')" "proxied=8 of 8"
+say "8 threads loading the configuration at once: all proxied: ok"
+
 # A real config error: every connect refused, the error read once (the
 # first connect finds no descriptor; the second reads the error; the third
 # must not read the file again).

@@ -2,7 +2,7 @@
  * then another once descriptors are free again (the configuration must be
  * read then, not refused for the rest of the process's life).
  *
- * Usage: firstconnect IPV4 PORT
+ * Usage: firstconnect [-t THREADS] IPV4 PORT
  * The target is expected to greet each connection with "PEER <port>\n",
  * the source port it sees. Steps, each printed on its own line:
  *   FIRST <errno name>   connect() with every descriptor in use (the
@@ -12,6 +12,10 @@
  *   PATH proxied|direct  whether the target's peer port differs from our
  *                        socket's local port (a proxy made the connection)
  *   AGAIN <errno name>   one more connect() (closed at once)
+ * With -t THREADS (1..16), SECOND, PATH and AGAIN give way to THREADS
+ * threads connecting at the same instant once the descriptors are free
+ * (so that their calls race to load the configuration):
+ *   THREADS proxied=K of N  how many of them connected through a proxy
  * Only numeric addresses: a name lookup would load the configuration
  * before the first connect. Exit status: 0 when the steps ran (the test
  * judges the lines), 2 on a local error. */
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +32,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define FC_LIMIT 32
+#define FC_LIMIT       32
+#define FC_THREADS_MAX 16
 
 static const char *errno_name(int e)
 {
@@ -87,25 +93,76 @@ static int fc_peer_port(int fd)
 	return atoi(line + 5);
 }
 
-static int fc_second(const struct sockaddr_in *sin)
+/* Connect and tell the path: 1 proxied, 0 direct or unknown, -errno when
+ * connect() failed. */
+static int fc_path(const struct sockaddr_in *sin)
 {
 	struct timeval tv = {.tv_sec = 15};
 	struct sockaddr_in local;
 	socklen_t len = sizeof(local);
-	int fd = fc_connect(sin), peer;
+	int fd = fc_connect(sin), peer, proxied = 0;
 
-	printf("SECOND %s\n", fd < 0 ? errno_name(-fd) : "OK");
 	if (fd < 0)
-		return 0;
+		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	peer = fc_peer_port(fd);
-	if (peer < 0 || getsockname(fd, (struct sockaddr *)&local, &len) < 0) {
-		printf("PATH unknown\n");
-	} else {
-		printf("PATH %s\n",
-		       peer == ntohs(local.sin_port) ? "direct" : "proxied");
-	}
+	if (peer >= 0 && getsockname(fd, (struct sockaddr *)&local, &len) == 0)
+		proxied = peer != ntohs(local.sin_port);
 	close(fd);
+	return proxied;
+}
+
+static void fc_second(const struct sockaddr_in *sin)
+{
+	int rc = fc_path(sin), fd;
+
+	printf("SECOND %s\n", rc < 0 ? errno_name(-rc) : "OK");
+	if (rc >= 0)
+		printf("PATH %s\n", rc ? "proxied" : "direct or unknown");
+	fd = fc_connect(sin);
+	printf("AGAIN %s\n", fd < 0 ? errno_name(-fd) : "OK");
+	if (fd >= 0)
+		close(fd);
+}
+
+struct fc_thread {
+	pthread_t id;
+	const struct sockaddr_in *sin;
+	pthread_barrier_t *start;
+	int rc;
+};
+
+static void *fc_thread_main(void *arg)
+{
+	struct fc_thread *t = arg;
+
+	pthread_barrier_wait(t->start);
+	t->rc = fc_path(t->sin);
+	return NULL;
+}
+
+static int fc_threads(const struct sockaddr_in *sin, int count)
+{
+	struct fc_thread threads[FC_THREADS_MAX];
+	pthread_barrier_t start;
+	int i, proxied = 0;
+
+	if (pthread_barrier_init(&start, NULL, (unsigned)count) != 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		threads[i].sin = sin;
+		threads[i].start = &start;
+		threads[i].rc = 0;
+		if (pthread_create(&threads[i].id, NULL, fc_thread_main,
+				   &threads[i]) != 0)
+			return -1;
+	}
+	for (i = 0; i < count; i++) {
+		pthread_join(threads[i].id, NULL);
+		proxied += threads[i].rc == 1;
+	}
+	pthread_barrier_destroy(&start);
+	printf("THREADS proxied=%d of %d\n", proxied, count);
 	return 0;
 }
 
@@ -113,10 +170,16 @@ int main(int argc, char **argv)
 {
 	struct rlimit rl;
 	struct sockaddr_in sin = {.sin_family = AF_INET};
-	int fds[FC_LIMIT], n, i, fd;
+	int fds[FC_LIMIT], n, i, fd, threads = 0;
 
-	if (argc != 3 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1) {
-		fprintf(stderr, "usage: firstconnect IPV4 PORT\n");
+	if (argc == 5 && strcmp(argv[1], "-t") == 0) {
+		threads = atoi(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc != 3 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1 ||
+	    threads < 0 || threads > FC_THREADS_MAX) {
+		fprintf(stderr, "usage: firstconnect [-t 1..16] IPV4 PORT\n");
 		return 2;
 	}
 	sin.sin_port = htons((unsigned short)atoi(argv[2]));
@@ -141,10 +204,8 @@ int main(int argc, char **argv)
 	close(fd);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
+	if (threads > 0)
+		return fc_threads(&sin, threads) < 0 ? 2 : 0;
 	fc_second(&sin);
-	fd = fc_connect(&sin);
-	printf("AGAIN %s\n", fd < 0 ? errno_name(-fd) : "OK");
-	if (fd >= 0)
-		close(fd);
 	return 0;
 }
