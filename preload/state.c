@@ -5,11 +5,12 @@
  * Thread safety: everything here is written by one load, under
  * state_lock, and only read once state_loaded says the load is final
  * (acquire/release), so readers take no lock. A load that failed only for
- * want of a descriptor or memory (config.error_transient) is not final:
- * that call gets state_retry (invalid) and a later call loads again, so a
- * process whose first connect finds no descriptor free is not refused for
- * its whole life. A real config error is final: it is read once. The
- * fake-DNS table carries its own (lock-free) synchronisation.
+ * want of a descriptor or memory (the file unreadable:
+ * config.error_transient; or a proxy's host name unresolved then) is not
+ * final: that call gets state_retry (invalid) and a later call loads
+ * again, so a process whose first connect finds no descriptor free is not
+ * refused for its whole life. A real config error is final: it is read
+ * once. The fake-DNS table carries its own (lock-free) synchronisation.
  *
  * Fork: a child inherits completed state as is. The fake-DNS table must
  * exist before the first fork, or a parent and a child that each create
@@ -24,6 +25,8 @@
  * calls must not wait for the load they are running inside, so a
  * thread-local flag hands them the configuration, already parsed by then. */
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -123,27 +126,55 @@ static bool state_proxy_given(const char *given, const struct endpoint *addr,
 	return false;
 }
 
+/* Whether a failed lookup (getaddrinfo's rc) may be for want of a
+ * descriptor or memory: EAI_MEMORY, or no descriptor free now (libc's
+ * resolver then cannot read /etc/hosts nor make its DNS socket, and says
+ * only that the name is unknown). errno is kept. */
+static bool state_short_of_resources(int rc)
+{
+	int saved_errno = errno, fd;
+	bool short_of = rc == EAI_MEMORY;
+
+	if (!short_of) {
+		fd = real_sys_io.openat(AT_FDCWD, "/dev/null",
+					O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			real_sys_io.close(fd);
+		else
+			short_of = errno == EMFILE || errno == ENFILE ||
+				   errno == ENOMEM;
+	}
+	errno = saved_errno;
+	return short_of;
+}
+
 /* Resolve each chain's first proxy once with libc's own resolver, unless
  * the supervisor looked it up already (SOCKSIFY_PROXY_RESOLVED, under the
  * guard, whose filter would hand libc's DNS query to the supervisor's
  * responder under remote DNS). Failure
  * is logged; every connection through that chain then fails with
- * EHOSTUNREACH. */
-static void state_resolve_proxy(const struct config *cfg)
+ * EHOSTUNREACH. Returns false when a lookup may have failed for want of a
+ * descriptor or memory: the load is then not final. */
+static bool state_resolve_proxy(const struct config *cfg)
 {
 	const struct proxy_resolver resolver = {real.getaddrinfo,
 						real.freeaddrinfo};
 	const char *given = state_env("SOCKSIFY_PROXY_RESOLVED");
 	const struct proxy *hops;
 	unsigned i, count;
+	bool transient = false;
+	int rc;
 
 	for (i = 0; i < cfg->chain_count && i < CONFIG_MAX_CHAINS; i++) {
 		hops = config_chain_hops(cfg, i, &count);
-		if (count > 0 &&
-		    !state_proxy_given(given, &hops[0].addr, &state_proxy[i]))
-			proxyaddr_find(&state_proxy[i], &hops[0].addr,
-				       &resolver);
+		if (count == 0 ||
+		    state_proxy_given(given, &hops[0].addr, &state_proxy[i]))
+			continue;
+		rc = proxyaddr_find(&state_proxy[i], &hops[0].addr, &resolver);
+		if (rc != 0 && state_short_of_resources(rc))
+			transient = true;
 	}
+	return !transient;
 }
 
 /* The health table of the run's groups: the session's file beside the
@@ -204,23 +235,24 @@ static void state_isolate(void)
 	isolate_apply(&state_config, tag);
 }
 
-/* The configuration could not be read for want of a descriptor or memory:
- * say so (at level error the first time, at debug after that, as every
- * refused call logs too). Under state_lock. */
-static void state_log_transient(void)
+/* The configuration could not be loaded for want of a descriptor or
+ * memory (why): say so (at level error the first time, at debug after
+ * that, as every refused call logs too). Under state_lock. */
+static void state_log_transient(const char *why)
 {
 	if (state_retry_count++ == 0)
-		log_error("cannot read the configuration now (%s): this call "
+		log_error("cannot load the configuration now (%s): this call "
 			  "is refused, and the next one tries again",
-			  state_config.error);
+			  why);
 	else
-		log_debug("configuration still unreadable (%s); refused",
-			  state_config.error);
+		log_debug("configuration still not loaded (%s); refused", why);
 }
 
 /* The load, under state_lock: configuration from the environment, the log,
- * the proxy's address, the session id. */
-static void state_load(void)
+ * the proxy's address, the session id. Returns true when it is final
+ * (loaded, or a real config error), false when it failed for want of a
+ * descriptor or memory. */
+static bool state_load(void)
 {
 	struct config_env env;
 
@@ -230,13 +262,13 @@ static void state_load(void)
 	config_load(&state_config, &env, &real_sys_io);
 	log_setup(state_config.log_level, state_env("SOCKSIFY_LOG_FILE"));
 	if (!state_config.valid && state_config.error_transient) {
-		state_log_transient();
-		return;
+		state_log_transient(state_config.error);
+		return false;
 	}
 	if (!state_config.valid) {
 		log_error("config error: %s; every connection will be refused",
 			  state_config.error);
-		return;
+		return true;
 	}
 	if (state_config.world_readable_secret)
 		log_warn("%s holds a proxy password that other users can read; "
@@ -250,8 +282,13 @@ static void state_load(void)
 	state_keep_session(state_env("SOCKSIFY_SESSION"));
 	if (state_config.isolate != ISOLATE_OFF)
 		state_isolate();
-	state_resolve_proxy(&state_config);
+	if (!state_resolve_proxy(&state_config)) {
+		state_log_transient("no descriptor or memory free to resolve "
+				    "a proxy's host name");
+		return false;
+	}
 	state_attach_health(&state_config);
+	return true;
 }
 
 /* The configuration for a call whose load was not final: state_retry,
@@ -263,9 +300,9 @@ static const struct config *state_retry_config(void)
 		state_retry.valid = false;
 		state_retry.error_transient = true;
 		snprintf(state_retry.error, sizeof state_retry.error,
-			 "the configuration could not be read yet (no "
-			 "descriptor or memory free); the next call tries "
-			 "again");
+			 "the configuration could not be loaded yet (no "
+			 "descriptor or memory free to read it or to resolve "
+			 "a proxy's name); the next call tries again");
 		state_retry_ready = true;
 	}
 	return &state_retry;
@@ -281,8 +318,7 @@ const struct config *socksify_config(void)
 	state_loading = true;
 	pthread_mutex_lock(&state_lock);
 	if (!atomic_load_explicit(&state_loaded, memory_order_relaxed)) {
-		state_load();
-		if (state_config.valid || !state_config.error_transient)
+		if (state_load())
 			atomic_store_explicit(&state_loaded, true,
 					      memory_order_release);
 		else

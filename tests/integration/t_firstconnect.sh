@@ -9,14 +9,15 @@ sfy_init
 need microsocks
 start_microsocks
 
-# The target greets each connection with the source port it sees, and
-# records it: a direct connection would show the client's own port.
-TARGET_PORT=$(free_port)
-TARGET_LOG=$SFY_TMP/target.log
-: >"$TARGET_LOG"
-"$PYTHON" - "$TARGET_PORT" "$TARGET_LOG" >"$SFY_TMP/target.out" 2>&1 <<'PY' &
+# start_target ADDR — a target that greets each connection with the source
+# port it sees, and records it in TARGET_LOG: a direct connection would
+# show the client's own port. Sets TARGET_PORT.
+start_target() {
+	TARGET_PORT=$(free_port)
+	"$PYTHON" - "$1" "$TARGET_PORT" "$TARGET_LOG" \
+		>"$SFY_TMP/target-$1.out" 2>&1 <<'PY' &
 import socketserver, sys
-port, log = int(sys.argv[1]), sys.argv[2]
+addr, port, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 class Greet(socketserver.BaseRequestHandler):
     def handle(self):
         peer = self.request.getpeername()[1]
@@ -26,13 +27,16 @@ class Greet(socketserver.BaseRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
-Server(("127.0.0.1", port), Greet).serve_forever()
+Server((addr, port), Greet).serve_forever()
 PY
-track $!
-wait_port 127.0.0.1 "$TARGET_PORT"
-# wait_port's own connection was logged; start counting from here.
-sleep 0.2
-: >"$TARGET_LOG"
+	track $!
+	wait_port "$1" "$TARGET_PORT"
+	# wait_port's own connection was logged; count from here.
+	sleep 0.2
+	: >"$TARGET_LOG"
+}
+TARGET_LOG=$SFY_TMP/target.log
+start_target 127.0.0.1
 
 conf=$SFY_TMP/fc.conf
 write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none"
@@ -68,6 +72,28 @@ expect_eq "threads: first connect" \
 expect_eq "threads: then" \
 	"$(printf '%s\n' "$out" | sed -n 's/^THREADS //p')" "proxied=8 of 8"
 say "8 threads loading the configuration at once: all proxied: ok"
+
+# No file, the proxy named by a host name in SOCKSIFY_PROXY: the file needs
+# no descriptor, the name's lookup does (/etc/hosts, a DNS socket). The
+# target is off loopback (loopback goes direct without a file): on the
+# host side of a test namespace's link.
+make_netns
+lo_port=$TARGET_PORT
+start_target "$HOST_ADDR"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_PROXY=socks5://localhost:$MS_PORT \
+	"$PROGS/firstconnect" "$HOST_ADDR" "$TARGET_PORT" \
+	2>"$SFY_TMP/fcn.err") ||
+	fail "firstconnect (proxy name) failed: $(cat "$SFY_TMP/fcn.err")"
+expect_eq "proxy name, first connect" \
+	"$(printf '%s\n' "$out" | sed -n 's/^FIRST //p')" EACCES
+expect_eq "proxy name, second connect" \
+	"$(printf '%s\n' "$out" | sed -n 's/^SECOND //p')" OK
+expect_eq "proxy name, second connect's path" \
+	"$(printf '%s\n' "$out" | sed -n 's/^PATH //p')" proxied
+expect_contains "proxy name, its log" "$(cat "$SFY_TMP/fcn.err")" \
+	"resolve a proxy's host name"
+say "proxy's host name unresolved at the first connect: refused, then proxied: ok"
+TARGET_PORT=$lo_port
 
 # A real config error: every connect refused, the error read once (the
 # first connect finds no descriptor; the second reads the error; the third
