@@ -251,14 +251,16 @@ static int stream_try_async(int fd, const struct stream_way *way,
 /* The attempt's first proxy as a socket address of domain, or -errno
  * (logged). */
 static int stream_proxy_address(int fd, int domain,
-				const struct stream_way *way, const char *dest,
+				const struct stream_way *way,
+				const struct endpoint *target,
 				struct sockaddr_storage *proxy)
 {
-	char via[VIA_TEXT_MAX];
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
 	int len = socksify_chain_sockaddr(way->chain, domain, proxy);
 
 	if (len < 0)
-		log_error("fd %d: %s via %s: %s", fd, dest,
+		log_error("fd %d: %s via %s: %s", fd,
+			  endpoint_format(target, dest, sizeof dest),
 			  via_text(way, via, sizeof via),
 			  len == -EAFNOSUPPORT
 			      ? "an IPv4 socket cannot reach an IPv6 proxy"
@@ -298,8 +300,7 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	int len, rc = 0;
 
 	*retry = true;
-	endpoint_format(target, dest, sizeof dest);
-	len = stream_proxy_address(fd, domain, way, dest, &proxy);
+	len = stream_proxy_address(fd, domain, way, target, &proxy);
 	if (len < 0)
 		return len;
 	if (may_defer)
@@ -310,7 +311,8 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 		*retry = stream_note_failure(way, rc, &res);
 		log_error("fd %d: %s via %s: connecting to the proxy "
 			  "failed%s%s",
-			  fd, dest, via_text(way, via, sizeof via),
+			  fd, endpoint_format(target, dest, sizeof dest),
+			  via_text(way, via, sizeof via),
 			  rc == -ECONNREFUSED
 			      ? ": connection refused (is the proxy running at "
 				"that address? check with: socksify doctor)"
@@ -325,7 +327,8 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 			   &res);
 	if (rc < 0) {
 		*retry = stream_note_failure(way, rc, &res);
-		log_error("fd %d: %s via %s: %s%s", fd, dest,
+		log_error("fd %d: %s via %s: %s%s", fd,
+			  endpoint_format(target, dest, sizeof dest),
 			  via_text(way, via, sizeof via),
 			  res.why ? res.why : "failed",
 			  *retry && way->several ? " (marked down)" : "");
@@ -334,7 +337,8 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	health_mark_up(socksify_health(), way->chain);
 	stream_record(fd, asked);
 	stream_note_bind(fd, way, target, &res.bound, &proxy, (socklen_t)len);
-	log_info("fd %d: %s via %s: ok", fd, dest,
+	log_info("fd %d: %s via %s: ok", fd,
+		 endpoint_format(target, dest, sizeof dest),
 		 via_text(way, via, sizeof via));
 	return 0;
 }
@@ -358,14 +362,16 @@ static int racer_start(void *ctx, unsigned at, struct race_lane *lane)
 	int len;
 
 	way->chain = way->plan.chains[at];
-	endpoint_format(sr->target, dest, sizeof dest);
-	len = stream_proxy_address(sr->fd, way->domain, way, dest, &proxy);
+	len =
+	    stream_proxy_address(sr->fd, way->domain, way, sr->target, &proxy);
 	if (len < 0)
 		return len;
 	lane->fd = at == 0 ? sr->fd : race_socket_open(sr->fd, way->domain);
 	if (lane->fd < 0) {
 		log_error("fd %d: %s: no socket for the next member: %s",
-			  sr->fd, dest, strerror(-lane->fd));
+			  sr->fd,
+			  endpoint_format(sr->target, dest, sizeof dest),
+			  strerror(-lane->fd));
 		return lane->fd;
 	}
 	return race_lane_connect(
