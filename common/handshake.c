@@ -420,7 +420,9 @@ typedef int (*hs_queue_fn)(struct handshake *hs);
  * with *events, or -errno. Once sent it asks for POLLIN rather than try a
  * recv() at once: the proxy has had no time to answer, and a recv() that
  * finds nothing is a system call for nothing (0 comes back only when
- * earlier bytes already hold the reply). */
+ * earlier bytes already hold the reply). Where recv() itself waits
+ * (io->recv_waits) it goes on to the reply at once: that recv() is the
+ * wait. */
 static int hs_send(struct handshake *hs, const struct socket_io *io, int fd,
 		   short *events, hs_queue_fn queue, enum handshake_state next,
 		   size_t need)
@@ -436,7 +438,7 @@ static int hs_send(struct handshake *hs, const struct socket_io *io, int fd,
 	if (rc < 0)
 		return rc;
 	hs_expect(hs, next, need);
-	if (hs->in_len >= need)
+	if (hs->in_len >= need || io->recv_waits)
 		return 0;
 	*events = POLLIN;
 	return -EAGAIN;

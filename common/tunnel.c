@@ -281,6 +281,21 @@ static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
 	return run_connected(tr, now_ms);
 }
 
+/* A Fast Open run whose first hop has sent bytes: the connect went
+ * through, and the handshake deadline starts at now_ms. Returns whether
+ * that is so (or was already). */
+static bool run_confirm(struct tunnel_run *tr, uint64_t now_ms)
+{
+	if (!tr->unconfirmed)
+		return true;
+	if (!tr->protocol->sent(&tr->state))
+		return false;
+	tr->unconfirmed = false;
+	tr->deadline_ms =
+	    run_deadline(tr, now_ms, tr->cfg->handshake_timeout_ms);
+	return true;
+}
+
 /* The first hop of a Fast Open run, before any of its bytes was sent: the
  * TCP connect's outcome is not known yet, its deadline still runs, and a
  * failure to send is the connect's failure (worded and counted as one:
@@ -289,12 +304,8 @@ static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
  * failure. */
 static int run_unconfirmed(struct tunnel_run *tr, uint64_t now_ms, int rc)
 {
-	if (tr->protocol->sent(&tr->state)) {
-		tr->unconfirmed = false;
-		tr->deadline_ms =
-		    run_deadline(tr, now_ms, tr->cfg->handshake_timeout_ms);
+	if (run_confirm(tr, now_ms))
 		return rc;
-	}
 	if (rc == -EAGAIN || rc == 0)
 		return rc;
 	tr->protocol->abandon(&tr->state, -rc);
@@ -381,6 +392,13 @@ int tunnel_run_step(struct tunnel_run *tr, const struct socket_io *io, int fd,
 
 uint64_t tunnel_run_deadline(const struct tunnel_run *tr)
 {
+	return tr->deadline_ms;
+}
+
+uint64_t tunnel_run_wait_deadline(struct tunnel_run *tr, uint64_t now_ms)
+{
+	if (tr->phase == TUNNEL_HOP)
+		run_confirm(tr, now_ms);
 	return tr->deadline_ms;
 }
 

@@ -123,6 +123,14 @@ void tunnel_run_release(struct tunnel_run *tr);
 /* The time by which the next step must happen, else the run times out. */
 uint64_t tunnel_run_deadline(const struct tunnel_run *tr);
 
+/* The deadline of a wait for the proxy's bytes that happens inside a step
+ * (a recv() that itself waits, netio.h's recv_waits): as
+ * tunnel_run_deadline(), except that a Fast Open run whose first bytes are
+ * sent is confirmed here, its handshake deadline starting at now_ms,
+ * rather than at the step's end (a step that waits may not end for a
+ * while). */
+uint64_t tunnel_run_wait_deadline(struct tunnel_run *tr, uint64_t now_ms);
+
 /* End the run from outside because waiting for fd failed with err
  * (positive), worded for the phase it was in. Returns -err, or the run's
  * result when it had already ended. */

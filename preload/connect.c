@@ -21,6 +21,7 @@
 #include "race.h"
 #include "race_socket.h"
 #include "real.h"
+#include "recv_wait.h"
 #include "route.h"
 #include "state.h"
 #include "tunnel.h"
@@ -121,30 +122,47 @@ static int stream_undo(int fd, int rc)
  * connects go the plain way at once instead of asking again. */
 static atomic_bool stream_no_fastopen;
 
+static uint64_t stream_wait_deadline(void *tr, uint64_t now_ms)
+{
+	return tunnel_run_wait_deadline(tr, now_ms);
+}
+
 /* The whole tunnel on a blocking socket left as it is: a Fast Open start
- * and MSG_DONTWAIT calls (tunnel_run_fastopen). Returns 0 or -errno with
- * *done set, or with *done false when the kernel has no Fast Open for
- * clients (nothing was done; the caller takes the other way). */
+ * and MSG_DONTWAIT calls (tunnel_run_fastopen), except that the replies
+ * are waited for inside recv() (recv_wait.h) when the program has not set
+ * the socket's receive timeout. Returns 0 or -errno with *done set, or
+ * with *done false when the kernel has no Fast Open for clients (nothing
+ * was done; the caller takes the other way). */
 static int stream_tunnel_fast(int fd, const struct stream_way *way,
 			      const struct sockaddr_storage *proxy,
 			      socklen_t len, const struct endpoint *target,
 			      struct tunnel_result *res, bool *done)
 {
+	const struct socket_io *io = &real_io_dontwait;
+	struct recv_wait wait;
 	struct tunnel_run tr;
+	bool waiting;
 	int rc;
 
 	tunnel_run_init_path(&tr, way->cfg, &way->path, target,
 			     HANDSHAKE_CONNECT, netio_now_ms());
-	rc = tunnel_run_fastopen(&tr, &real_io_dontwait, fd,
-				 (const struct sockaddr *)proxy, len);
+	waiting = !(fdtab_flags(fd) & FDTAB_SOCK_RCVTIMEO);
+	if (waiting) {
+		recv_wait_begin(&wait, fd, stream_wait_deadline, &tr);
+		io = &recv_wait_io;
+	}
+	rc = tunnel_run_fastopen(&tr, io, fd, (const struct sockaddr *)proxy,
+				 len);
 	*done = !(rc == -EOPNOTSUPP && tr.phase == TUNNEL_CONNECTING);
+	if (*done && rc == 0)
+		rc = tunnel_run_finish(&tr, io, fd);
+	if (waiting)
+		recv_wait_end(&wait);
 	if (!*done) {
 		atomic_store_explicit(&stream_no_fastopen, true,
 				      memory_order_relaxed);
 		return rc;
 	}
-	if (rc == 0)
-		rc = tunnel_run_finish(&tr, &real_io_dontwait, fd);
 	*res = tr.res;
 	return stream_undo(fd, rc);
 }

@@ -2,16 +2,20 @@
 # The connect path at the floor: strace counts the system calls made inside
 # each of 200 blocking proxied connect()s (SOCKS5, no auth, IPv4 reply,
 # proxy on loopback), and none may take more than 8: the TCP Fast Open
-# start, the greeting, a poll and a recv for the method, the request, a
-# poll and two recvs for the reply. Against microsocks and danted. With
-# "fastopen off" the connects must still work (the count is reported).
+# start, the greeting, the receive timeout set, a recv that waits for the
+# method, the request, two recvs for the reply, the timeout taken off.
+# Against microsocks and danted. With "fastopen off" the connects must
+# still work (the count is reported). The receive timeout must be the
+# program's again after connect(): none when it set none, its own when it
+# set one (then connect() does not touch it).
 # Non-blocking connects are counted too (EINPROGRESS at once; the
 # handshake runs on socksify's thread): no more than 6 in the program's
 # thread (F_GETFL, the entry's fstat, the background thread's duplicate,
 # connect, epoll_ctl, waking that thread with a write), futex calls not
 # counted (the lock that thread holds for a moment, taken or not by
 # chance). Measured 2026-12-06: before this work 18-22 blocking (22 at
-# most) and 9 non-blocking besides futex; after it 8 and 6.
+# most) and 9 non-blocking besides futex; after it 8 and 6 (the two
+# polls of the 8 became the receive timeout's set and reset later).
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need strace microsocks danted
@@ -67,6 +71,21 @@ expect_gt "danted relayed the connects" \
 RUN_IN="env SOCKSIFY_PIPELINE=1" count_connects danted-pipelined "$conf" 0
 [ "$MAX" -le 8 ] ||
 	fail "danted, pipelined: $MAX system calls in one connect (want <= 8): $(heaviest danted-pipelined)"
+
+# The receive timeout borrowed for the waits is the program's again:
+# none when it set none; its own, untouched, when it set one (strace shows
+# connect() setting none then).
+conf=$SFY_TMP/ms.conf
+out=$("$SOCKSIFY" -f "$conf" "$PROGS/rcvtimeo" 127.0.0.1 "$ECHO_PORT") ||
+	fail "rcvtimeo: $out"
+expect_eq "no receive timeout after connect()" "$out" "RCVTIMEO 0 0"
+out=$(strace -f -e trace=setsockopt -o "$SFY_TMP/rcvtimeo.trace" \
+	"$SOCKSIFY" -f "$conf" "$PROGS/rcvtimeo" -t 2500 127.0.0.1 \
+	"$ECHO_PORT") || fail "rcvtimeo -t: $out"
+expect_eq "the program's receive timeout after connect()" "$out" \
+	"RCVTIMEO 2 500000"
+expect_eq "SO_RCVTIMEO set once, by the program" \
+	"$(grep -c SO_RCVTIMEO "$SFY_TMP/rcvtimeo.trace")" 1
 
 conf=$SFY_TMP/ms-off.conf
 write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none" \

@@ -107,6 +107,34 @@ static const struct socket_io fake_io = {
     .sendto = fake_sendto,
 };
 
+/* The same with a recv() that waits itself (recv_waits, as
+ * preload/recv_wait.c's): it waits in poll() until the run's wait deadline
+ * (tunnel_run_wait_deadline, asked at each call as recv_wait.c does), then
+ * reads without waiting. Records W for such a recv. */
+static struct tunnel_run *waiting_run;
+
+static ssize_t fake_recv_waiting(int fd, void *buf, size_t len, int flags)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	uint64_t now = netio_now_ms();
+	uint64_t deadline = tunnel_run_wait_deadline(waiting_run, now);
+
+	record('W');
+	if (deadline > now)
+		poll(&pfd, 1, (int)(deadline - now));
+	return recv(fd, buf, len, flags | MSG_DONTWAIT);
+}
+
+static const struct socket_io fake_waiting_io = {
+    .connect = fake_connect,
+    .send = fake_send,
+    .recv = fake_recv_waiting,
+    .poll = fake_poll,
+    .getsockopt = fake_getsockopt,
+    .sendto = fake_sendto,
+    .recv_waits = true,
+};
+
 /* ---- fixtures ---- */
 
 static const struct sockaddr_in unused_sin = {.sin_family = AF_INET};
@@ -164,6 +192,24 @@ static int open_fast(int fd, struct tunnel_result *res,
 	if (rc == 0)
 		rc = tunnel_run_finish(&tr, &fake_io, fd);
 	*res = tr.res;
+	return rc;
+}
+
+/* open_fast() through fake_waiting_io. */
+static int open_fast_waiting(int fd, struct tunnel_result *res)
+{
+	struct endpoint d = dest_ip();
+	struct tunnel_run tr;
+	int rc;
+
+	tunnel_run_init(&tr, &cfg, &d, HANDSHAKE_CONNECT, netio_now_ms());
+	waiting_run = &tr;
+	rc = tunnel_run_fastopen(&tr, &fake_waiting_io, fd, UNUSED_SA,
+				 sizeof(unused_sin));
+	if (rc == 0)
+		rc = tunnel_run_finish(&tr, &fake_waiting_io, fd);
+	*res = tr.res;
+	waiting_run = NULL;
 	return rc;
 }
 
@@ -330,6 +376,56 @@ START_TEST(handshake_deadline_after_the_greeting)
 	cfg.connect_timeout_ms = 30;
 	cfg.handshake_timeout_ms = 300;
 	ck_assert_int_eq(open_fast(client, &res, NULL), -ETIMEDOUT);
+	took = netio_now_ms() - start;
+	ck_assert_uint_ge(took, 290);
+	ck_assert_uint_lt(took, 2000);
+	ck_assert(res.negotiating);
+	ck_assert_str_eq(res.why, "the proxy's handshake timed out");
+	peer_finish(&peer, client);
+}
+END_TEST
+
+/* Where recv() waits itself, a sent message is followed by its reply's
+ * recv() at once: no poll() at all, still nothing read past the reply. */
+START_TEST(waiting_recv_needs_no_poll)
+{
+	const struct peer_step steps[] = {
+	    READ(sizeof(greet)),
+	    SEND_LATE(method_none),
+	    READ(sizeof(request)),
+	    SEND_LATE(reply_and_data),
+	    END(),
+	};
+	struct tunnel_result res;
+	struct peer peer;
+	char app[8] = {0};
+	int client = peer_start(&peer, steps);
+
+	ck_assert_int_eq(open_fast_waiting(client, &res), 0);
+	fake.calls[fake.count] = '\0';
+	ck_assert_str_eq(fake.calls, "TSWSWW");
+	ck_assert_uint_eq(res.bound.port, 0x3039);
+	ck_assert_int_eq(recv(client, app, sizeof(app), MSG_DONTWAIT), 3);
+	ck_assert_str_eq(app, "APP");
+	peer_finish(&peer, client);
+}
+END_TEST
+
+/* A proxy that takes the greeting and never answers: the wait inside
+ * recv() is bounded by the handshake deadline, which starts when the
+ * greeting went out (the run is confirmed there, in the middle of its
+ * step), not by the longer connect deadline. */
+START_TEST(waiting_recv_keeps_handshake_deadline)
+{
+	const struct peer_step steps[] = {READ(sizeof(greet)), END()};
+	struct tunnel_result res;
+	struct peer peer;
+	int client = peer_start(&peer, steps);
+	uint64_t start = netio_now_ms(), took;
+
+	cfg.connect_timeout_ms = 5000;
+	cfg.handshake_timeout_ms = 300;
+	ck_assert_int_eq(open_fast_waiting(client, &res), -ETIMEDOUT);
 	took = netio_now_ms() - start;
 	ck_assert_uint_ge(took, 290);
 	ck_assert_uint_lt(took, 2000);
@@ -506,6 +602,8 @@ static Suite *fastopen_suite(void)
 	tcase_add_test(fake_tc, partial_replies);
 	tcase_add_test(fake_tc, connect_deadline_while_unconfirmed);
 	tcase_add_test(fake_tc, handshake_deadline_after_the_greeting);
+	tcase_add_test(fake_tc, waiting_recv_needs_no_poll);
+	tcase_add_test(fake_tc, waiting_recv_keeps_handshake_deadline);
 	tcase_add_test(fake_tc, no_fastopen_leaves_the_run_untouched);
 	tcase_add_test(fake_tc, connected_socket_is_eisconn);
 	tcase_add_test(fake_tc, request_that_cannot_be_made);
