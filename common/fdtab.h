@@ -91,6 +91,11 @@ int fdtab_get(int fd, struct fdtab_entry *out);
  * detect a stale entry by other means (ENOTSOCK). Returns 0 or -ENOENT. */
 int fdtab_get_unchecked(int fd, struct fdtab_entry *out);
 
+/* fd's flags and recorded inode, read together (the head of the entry
+ * only: no copy of the rest), without the inode check. Returns 0 or
+ * -ENOENT. */
+int fdtab_head(int fd, uint32_t *flags, uint64_t *inode);
+
 /* fd's flags, or 0: one lock-free load, no system call, no inode check. */
 uint32_t fdtab_flags(int fd);
 

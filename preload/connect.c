@@ -74,12 +74,12 @@ static void stream_record(int fd, const struct endpoint *asked)
 	/* inode 0: fdtab records the socket's current inode itself, unless
 	 * socket() recorded it already with the socket's facts, which stay. */
 	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = *asked};
-	struct fdtab_entry made;
+	uint32_t facts;
+	uint64_t inode;
 
-	if ((fdtab_flags(fd) & FDTAB_SOCK_KIND) &&
-	    fdtab_get_unchecked(fd, &made) == 0) {
-		entry.flags |= made.flags & FDTAB_SOCK_FACTS;
-		entry.inode = made.inode;
+	if (fdtab_head(fd, &facts, &inode) == 0 && (facts & FDTAB_SOCK_KIND)) {
+		entry.flags |= facts & FDTAB_SOCK_FACTS;
+		entry.inode = inode;
 	}
 
 	if (fdtab_set(fd, &entry) < 0)
