@@ -149,7 +149,7 @@ static int stream_tunnel_fast(int fd, const struct stream_way *way,
 	waiting = !(fdtab_flags(fd) & FDTAB_SOCK_RCVTIMEO);
 	if (waiting) {
 		recv_wait_begin(&wait, fd, stream_wait_deadline, &tr);
-		io = &recv_wait_io;
+		io = &real_io_waiting;
 	}
 	rc = tunnel_run_fastopen(&tr, io, fd, (const struct sockaddr *)proxy,
 				 len);

@@ -46,9 +46,9 @@ void recv_wait_end(struct recv_wait *w)
 	errno = saved_errno;
 }
 
-/* Block in recv() when this thread waits on fd and the deadline leaves
- * room; otherwise (or when the timeout cannot be set) do not wait. */
-static ssize_t recv_wait_recv(int fd, void *buf, size_t len, int flags)
+/* Block when this thread waits on fd and the deadline leaves room;
+ * otherwise (or when the timeout cannot be set) do not wait. */
+ssize_t recv_wait_recv(int fd, void *buf, size_t len, int flags)
 {
 	struct recv_wait *w = recv_wait_top;
 	struct timeval tv;
@@ -73,40 +73,3 @@ static ssize_t recv_wait_recv(int fd, void *buf, size_t len, int flags)
 	}
 	return real.recv(fd, buf, len, flags | MSG_DONTWAIT);
 }
-
-static int recv_wait_connect(int fd, const struct sockaddr *sa, socklen_t len)
-{
-	return real_io_dontwait.connect(fd, sa, len);
-}
-
-static ssize_t recv_wait_send(int fd, const void *buf, size_t len, int flags)
-{
-	return real_io_dontwait.send(fd, buf, len, flags);
-}
-
-static int recv_wait_poll(struct pollfd *fds, nfds_t count, int timeout_ms)
-{
-	return real_io_dontwait.poll(fds, count, timeout_ms);
-}
-
-static int recv_wait_getsockopt(int fd, int level, int name, void *val,
-				socklen_t *len)
-{
-	return real_io_dontwait.getsockopt(fd, level, name, val, len);
-}
-
-static ssize_t recv_wait_sendto(int fd, const void *buf, size_t len, int flags,
-				const struct sockaddr *sa, socklen_t salen)
-{
-	return real_io_dontwait.sendto(fd, buf, len, flags, sa, salen);
-}
-
-const struct socket_io recv_wait_io = {
-    .connect = recv_wait_connect,
-    .send = recv_wait_send,
-    .recv = recv_wait_recv,
-    .poll = recv_wait_poll,
-    .getsockopt = recv_wait_getsockopt,
-    .sendto = recv_wait_sendto,
-    .recv_waits = true,
-};

@@ -1,12 +1,14 @@
 /* recv_wait.h — a blocking connect() waits for the proxy inside recv()
- * (netio_rcvtimeo_plan): a socket_io table whose recv() blocks, bounded by
- * the socket's receive timeout, for the fd of this thread's innermost
- * begun wait, and is recv(MSG_DONTWAIT) for any other. */
+ * (netio_rcvtimeo_plan): the recv() of real_io_waiting (real.h) blocks,
+ * bounded by the socket's receive timeout, for the fd of this thread's
+ * innermost begun wait, and is recv(MSG_DONTWAIT) for any other. */
 #ifndef SOCKSIFY_RECV_WAIT_H
 #define SOCKSIFY_RECV_WAIT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <sys/types.h>
 
 #include "netio.h"
 
@@ -22,8 +24,9 @@ struct recv_wait {
 	struct recv_wait *outer; /* a signal handler's connect() nests */
 };
 
-/* send(MSG_DONTWAIT), poll, ... as real_io_dontwait; recv as above. */
-extern const struct socket_io recv_wait_io;
+/* recv() of real_io_waiting (real.h): blocks when this thread waits on fd
+ * and the deadline leaves room, else recv(MSG_DONTWAIT). */
+ssize_t recv_wait_recv(int fd, void *buf, size_t len, int flags);
 
 /* Begin waiting in recv() on fd (blocking, with no receive timeout of the
  * program's), each wait bounded by deadline(job, now) (which may move the
