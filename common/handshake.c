@@ -231,6 +231,7 @@ static int hs_fill(struct handshake *hs, const struct socket_io *io, int fd,
 		n = io->recv(fd, hs->in + hs->in_len, hs_recv_size(hs), 0);
 		if (n > 0) {
 			hs->in_len += (size_t)n;
+			hs->sent_any |= hs->sent_early; /* it is connected */
 			continue;
 		}
 		if (n == 0)
@@ -410,6 +411,24 @@ static int hs_queue_opening(struct handshake *hs)
 			return rc;
 	}
 	return hs_queue_request(hs);
+}
+
+size_t handshake_opening(struct handshake *hs, const uint8_t **bytes)
+{
+	if (hs->state != HS_SEND_GREETING || hs->out_sent != 0)
+		return 0;
+	if (hs->out_len == 0 && hs_queue_opening(hs) < 0)
+		return 0; /* hs failed: the first step says so */
+	*bytes = hs->out;
+	return hs->out_len;
+}
+
+void handshake_sent_early(struct handshake *hs, size_t n)
+{
+	if (n == 0 || n > hs->out_len - hs->out_sent)
+		return;
+	hs->out_sent += n;
+	hs->sent_early = true;
 }
 
 /* Queues one state's message into hs->out. Returns 0 or -errno (failed). */

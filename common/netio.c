@@ -103,14 +103,25 @@ int netio_connect_start(const struct socket_io *io, int fd,
 }
 
 /* A sendto() of no data that succeeds sent nothing and connected nothing:
- * the kernel does that on a socket that is connected already. */
+ * the kernel does that on a socket that is connected already. One that
+ * returns a count put that much data in the SYN. */
 int netio_fastopen_start(const struct socket_io *io, int fd,
-			 const struct sockaddr *sa, socklen_t len)
+			 const struct sockaddr *sa, socklen_t len,
+			 const void *data, size_t dlen, size_t *sent)
 {
+	ssize_t n;
+
+	if (sent)
+		*sent = 0;
 	if (!io->sendto)
 		return -EOPNOTSUPP;
-	if (io->sendto(fd, NULL, 0, MSG_FASTOPEN | MSG_DONTWAIT | MSG_NOSIGNAL,
-		       sa, len) >= 0)
+	n = io->sendto(fd, dlen ? data : NULL, sent ? dlen : 0,
+		       MSG_FASTOPEN | MSG_DONTWAIT | MSG_NOSIGNAL, sa, len);
+	if (n > 0 && sent) {
+		*sent = (size_t)n;
+		return -EINPROGRESS;
+	}
+	if (n >= 0)
 		return -EISCONN;
 	if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR)
 		return -EINPROGRESS;

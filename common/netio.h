@@ -85,9 +85,16 @@ int netio_connect_start(const struct socket_io *io, int fd,
  * from its first send), -EOPNOTSUPP when the kernel has Fast Open off for
  * clients (tcp_fastopen without bit 1) or the table has no sendto (use
  * netio_connect_start() on a non-blocking socket instead), -EISCONN when
- * fd was connected already, or the connect's error as -errno. */
+ * fd was connected already, or the connect's error as -errno.
+ *
+ * With data (dlen > 0), the kernel puts it in the SYN when it holds a
+ * Fast Open cookie of that server (one it gave on an earlier connect):
+ * -EINPROGRESS then, with *sent = the bytes that went (0 without a cookie:
+ * the data is to be sent as usual). A connected socket takes nothing
+ * (EISCONN, as without data). */
 int netio_fastopen_start(const struct socket_io *io, int fd,
-			 const struct sockaddr *sa, socklen_t len);
+			 const struct sockaddr *sa, socklen_t len,
+			 const void *data, size_t dlen, size_t *sent);
 
 /* The outcome of a connect in the background, without waiting. Returns 0
  * when connected, -EAGAIN while it goes on, or its error as -errno (a socket

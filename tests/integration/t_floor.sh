@@ -111,6 +111,55 @@ RUN_IN="ip netns exec $NS" count_connects no-tfo-kernel "$conf" 0
 tries=$(grep -c 'MSG_FASTOPEN' "$SFY_TMP/no-tfo-kernel.trace")
 expect_eq "Fast Open tried once in a kernel without it" "$tries" 1
 
+# A proxy whose kernel answers Fast Open (the same namespace, now with
+# net.ipv4.tcp_fastopen=0x403: client and server, no socket option
+# needed; microsocks and a listener inside it): the first connect gets a
+# cookie, each later one carries the greeting in its SYN (the Fast Open
+# sendto() returns 3) and sends nothing else before the method reply: at
+# most 7 calls.
+in_ns sysctl -q -w net.ipv4.tcp_fastopen=1027 || fail "sysctl in $NS"
+tfo_ms=$(free_port)
+tfo_dst=$(free_port)
+in_ns microsocks -i 127.0.0.1 -p "$tfo_ms" >"$SFY_TMP/ms-tfo.log" 2>&1 &
+track $!
+in_ns "$PYTHON" -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(512)
+s.settimeout(1)
+end = time.time() + 120
+while time.time() < end:
+    try:
+        s.accept()[0].close()
+    except OSError:
+        pass
+' "$tfo_dst" >"$SFY_TMP/tfo-dst.log" 2>&1 &
+track $!
+for p in "$tfo_ms" "$tfo_dst"; do
+	in_ns "$PYTHON" -c '
+import socket, sys, time
+for _ in range(50):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+' "$p" || fail "nothing listens on $p in $NS"
+done
+conf=$SFY_TMP/ms-tfo.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$tfo_ms" "direct none"
+saved_port=$ECHO_PORT
+ECHO_PORT=$tfo_dst
+RUN_IN="ip netns exec $NS" count_connects greeting-in-syn "$conf" 0
+ECHO_PORT=$saved_port
+[ "$MAX" -le 7 ] ||
+	fail "greeting in the SYN: $MAX system calls in one connect (want <= 7): $(heaviest greeting-in-syn)"
+in_syn=$(grep -c 'MSG_FASTOPEN.* = 3$' "$SFY_TMP/greeting-in-syn.trace")
+expect_gt "connects with the greeting in the SYN" "$in_syn" $((N - 3))
+
 # Non-blocking by SOCK_NONBLOCK, and by ioctl(FIONBIO) after socket() (as
 # CPython and libuv do): each must go to the background (EINPROGRESS).
 conf=$SFY_TMP/ms.conf
