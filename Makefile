@@ -147,7 +147,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_SUPPORT_OBJ) $(COMMON_OBJ)
 # Suites named test_pl_*.c test preload/ code: they also link these preload
 # objects, which export no hook (so nothing interposes on the test itself).
 UNIT_PRELOAD_OBJ := $(B)/preload/async_record.o $(B)/preload/real.o \
-		    $(B)/preload/trampoline.o
+		    $(B)/preload/trampoline.o $(B)/preload/recv_wait.o
 
 $(B)/tests/test_pl_%: $(B)/tests/unit/test_pl_%.o $(UNIT_SUPPORT_OBJ) $(UNIT_PRELOAD_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)

@@ -13,6 +13,9 @@ struct directset_slot {
 
 static struct directset_slot directset_slots[DIRECTSET_SLOTS];
 static _Atomic uint32_t directset_next;
+/* Set once the table has wrapped around: from then on every slot may
+ * hold an address, whatever directset_next (which may wrap too) says. */
+static _Atomic bool directset_full;
 
 /* The address bytes of ep as two words; false for a non-IP endpoint. */
 static bool directset_words(const struct endpoint *ep, uint64_t *hi,
@@ -35,12 +38,14 @@ void directset_add(const struct endpoint *ep)
 {
 	struct directset_slot *s;
 	uint64_t hi, lo;
-	uint32_t seq;
+	uint32_t seq, n;
 
 	if (!directset_words(ep, &hi, &lo) || directset_contains(ep))
 		return;
-	s = &directset_slots[atomic_fetch_add(&directset_next, 1) %
-			     DIRECTSET_SLOTS];
+	n = atomic_fetch_add(&directset_next, 1);
+	if (n >= DIRECTSET_SLOTS - 1)
+		atomic_store(&directset_full, true);
+	s = &directset_slots[n % DIRECTSET_SLOTS];
 	/* Two writers on one slot (the table wrapped around meanwhile) may
 	 * leave it odd or mixed; readers then skip it, which only forgets. */
 	seq = atomic_fetch_add(&s->seq, 1) + 1;
@@ -66,12 +71,19 @@ static bool directset_slot_is(struct directset_slot *s, uint32_t kind,
 
 bool directset_contains(const struct endpoint *ep)
 {
+	uint32_t used = atomic_load(&directset_next);
 	uint64_t hi, lo;
 	unsigned i;
 
-	if (!directset_words(ep, &hi, &lo))
+	/* Slots are handed out in order: only the first "used" were ever
+	 * written, so a process with no direct name (the common case) looks
+	 * at none. A slot handed out after the load is being written, and
+	 * would be skipped anyway. */
+	if (atomic_load(&directset_full) || used > DIRECTSET_SLOTS)
+		used = DIRECTSET_SLOTS;
+	if (used == 0 || !directset_words(ep, &hi, &lo))
 		return false;
-	for (i = 0; i < DIRECTSET_SLOTS; i++)
+	for (i = 0; i < used; i++)
 		if (directset_slot_is(&directset_slots[i], (uint32_t)ep->kind,
 				      hi, lo))
 			return true;
@@ -82,4 +94,5 @@ void directset_clear(void)
 {
 	memset(directset_slots, 0, sizeof(directset_slots));
 	atomic_store(&directset_next, 0);
+	atomic_store(&directset_full, false);
 }

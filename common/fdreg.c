@@ -83,6 +83,14 @@ int fdreg_close(int fd)
 {
 	uint32_t flags = fdtab_flags(fd);
 
+	/* Only what socket() said about the socket, and no subsystem to
+	 * tell: forgotten without asking whether this is a vfork child (no
+	 * getpid()). In one, that only makes the parent ask the kernel about
+	 * its socket again, as about any socket it did not see made. */
+	if (flags != 0 && !(flags & ~FDTAB_SOCK_FACTS) && !fdreg_any_active()) {
+		fdtab_clear(fd);
+		return 0;
+	}
 	if (!fdreg_has_work(flags != 0))
 		return 0;
 	if (flags & FDTAB_INTERNAL)

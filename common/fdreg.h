@@ -15,7 +15,10 @@
  * vfork: a vfork() child runs in its parent's memory with its own
  * descriptor table, so it must not change the parent's state. Every entry
  * point below checks that (one getpid(), only when there is state) and then
- * does nothing.
+ * does nothing; the one exception is fdreg_close() of a socket whose entry
+ * holds only socket()'s facts (FDTAB_SOCK_FACTS), which is forgotten either
+ * way: losing them costs the parent a question to the kernel, never a
+ * wrong answer.
  *
  * Cost: while no descriptor has an entry and no subsystem is active, each
  * entry point is one lock-free load per registered subsystem plus one for

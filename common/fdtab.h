@@ -38,9 +38,13 @@
 #define FDTAB_SOCK_INET6     0x80000u /* AF_INET6 (else AF_INET) */
 /* O_NONBLOCK as socket() (SOCK_NONBLOCK) or fcntl(F_SETFL) last set it. */
 #define FDTAB_SOCK_NONBLOCK 0x100000u
+/* The program set a receive timeout (SO_RCVTIMEO) through setsockopt():
+ * connect() then leaves the socket's timeout alone (connect.c). */
+#define FDTAB_SOCK_RCVTIMEO 0x200000u
 #define FDTAB_SOCK_KIND	    (FDTAB_SOCK_TCP | FDTAB_SOCK_UDP | FDTAB_SOCK_UNCARRIED)
 #define FDTAB_SOCK_FACTS                                                       \
-	(FDTAB_SOCK_KIND | FDTAB_SOCK_INET6 | FDTAB_SOCK_NONBLOCK)
+	(FDTAB_SOCK_KIND | FDTAB_SOCK_INET6 | FDTAB_SOCK_NONBLOCK |            \
+	 FDTAB_SOCK_RCVTIMEO)
 /* Any of these makes the fd's datagram calls take the UDP path. */
 #define FDTAB_UDP_ANY (FDTAB_UDP_PEER | FDTAB_UDP_ASSOC)
 
@@ -86,6 +90,11 @@ int fdtab_get(int fd, struct fdtab_entry *out);
 /* The same without the inode check (no system call): for hot paths that
  * detect a stale entry by other means (ENOTSOCK). Returns 0 or -ENOENT. */
 int fdtab_get_unchecked(int fd, struct fdtab_entry *out);
+
+/* fd's flags and recorded inode, read together (the head of the entry
+ * only: no copy of the rest), without the inode check. Returns 0 or
+ * -ENOENT. */
+int fdtab_head(int fd, uint32_t *flags, uint64_t *inode);
 
 /* fd's flags, or 0: one lock-free load, no system call, no inode check. */
 uint32_t fdtab_flags(int fd);

@@ -240,6 +240,7 @@ int hs_recv_bytes(struct handshake *hs, const struct socket_io *io, int fd,
 		n = io->recv(fd, buf + *len, most - *len, 0);
 		if (n > 0) {
 			*len += (size_t)n;
+			hs->sent_any |= hs->sent_early; /* it is connected */
 			continue;
 		}
 		if (n == 0)
@@ -429,6 +430,24 @@ static int hs_queue_opening(struct handshake *hs)
 	return hs_queue_request(hs);
 }
 
+size_t handshake_opening(struct handshake *hs, const uint8_t **bytes)
+{
+	if (hs->state != HS_SEND_GREETING || hs->out_sent != 0)
+		return 0;
+	if (hs->out_len == 0 && hs_queue_opening(hs) < 0)
+		return 0; /* hs failed: the first step says so */
+	*bytes = hs->out;
+	return hs->out_len;
+}
+
+void handshake_sent_early(struct handshake *hs, size_t n)
+{
+	if (n == 0 || n > hs->out_len - hs->out_sent)
+		return;
+	hs->out_sent += n;
+	hs->sent_early = true;
+}
+
 /* Queues one state's message into hs->out. Returns 0 or -errno (failed). */
 typedef int (*hs_queue_fn)(struct handshake *hs);
 
@@ -437,7 +456,9 @@ typedef int (*hs_queue_fn)(struct handshake *hs);
  * with *events, or -errno. Once sent it asks for POLLIN rather than try a
  * recv() at once: the proxy has had no time to answer, and a recv() that
  * finds nothing is a system call for nothing (0 comes back only when
- * earlier bytes already hold the reply). */
+ * earlier bytes already hold the reply). Where recv() itself waits
+ * (io->recv_waits) it goes on to the reply at once: that recv() is the
+ * wait. */
 static int hs_send(struct handshake *hs, const struct socket_io *io, int fd,
 		   short *events, hs_queue_fn queue, enum handshake_state next,
 		   size_t need)
@@ -453,7 +474,7 @@ static int hs_send(struct handshake *hs, const struct socket_io *io, int fd,
 	if (rc < 0)
 		return rc;
 	hs_expect(hs, next, need);
-	if (hs->in_len >= need)
+	if (hs->in_len >= need || io->recv_waits)
 		return 0;
 	*events = POLLIN;
 	return -EAGAIN;

@@ -69,7 +69,11 @@ struct handshake {
 	/* Bytes queued for the proxy: a whole pipelined SOCKS5 exchange. */
 	uint8_t out[HANDSHAKE_OUT_MAX];
 	size_t out_len, out_sent;
-	bool sent_any; /* a byte went to the proxy */
+	bool sent_any; /* a byte went to the proxy (and it is connected) */
+	/* Bytes of the opening went in the SYN (TCP Fast Open): they make
+	 * sent_any true only once the proxy's first bytes come back, since
+	 * until then the connect is not known to be through. */
+	bool sent_early;
 	/* The reply being assembled, followed (pipelined) by any bytes of the
 	 * later replies that one recv() already brought. */
 	uint8_t in[HANDSHAKE_IN_MAX];
@@ -93,6 +97,14 @@ struct handshake {
  * before its end. */
 void handshake_init(struct handshake *hs, const struct proxy *proxy,
 		    const struct endpoint *dest, enum handshake_cmd cmd);
+
+/* The opening of a SOCKS5 hop (the greeting, or the whole pipelined
+ * exchange), queued if need be, for a connect that can carry it in its SYN
+ * (netio_fastopen_start). Returns its length and sets *bytes, or 0 when hs
+ * has nothing to open with that way (not SOCKS5, failed, or under way).
+ * handshake_sent_early() then says how much of it went. */
+size_t handshake_opening(struct handshake *hs, const uint8_t **bytes);
+void handshake_sent_early(struct handshake *hs, size_t n);
 
 /* Advance without blocking on fd (a non-blocking socket connected to the
  * proxy). Returns 0 when done (hs->bound is set), -EAGAIN with *events set to

@@ -39,9 +39,18 @@ bool log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-#define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)  log_write(LOG_WARN, __VA_ARGS__)
-#define log_info(...)  log_write(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
+/* The level is checked before the arguments are evaluated: a line that
+ * will not be written costs no formatting (endpoint_format() and the like
+ * in the arguments run only when the line is kept). Statements, not
+ * expressions. */
+#define log_at(level, ...)                                                     \
+	do {                                                                   \
+		if (log_enabled(level))                                        \
+			log_write(level, __VA_ARGS__);                         \
+	} while (0)
+#define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_at(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_at(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -10,6 +10,8 @@
 
 #define NETIO_MS_PER_S	1000u
 #define NETIO_NS_PER_MS 1000000u
+#define NETIO_US_PER_S	1000000u
+#define NETIO_NS_PER_US 1000u
 
 uint64_t netio_now_ms(void)
 {
@@ -18,6 +20,32 @@ uint64_t netio_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NETIO_MS_PER_S +
 	       (uint64_t)ts.tv_nsec / NETIO_NS_PER_MS;
+}
+
+uint64_t netio_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NETIO_US_PER_S +
+	       (uint64_t)ts.tv_nsec / NETIO_NS_PER_US;
+}
+
+enum netio_rcvtimeo netio_rcvtimeo_plan(uint64_t now_us, uint64_t deadline_us,
+					uint64_t set_at_us, struct timeval *tv)
+{
+	uint64_t left;
+
+	if (deadline_us <= NETIO_RCVTIMEO_MARGIN_US ||
+	    now_us >= deadline_us - NETIO_RCVTIMEO_MARGIN_US)
+		return NETIO_RCVTIMEO_NONE;
+	if (set_at_us != 0 && now_us >= set_at_us &&
+	    now_us - set_at_us < NETIO_RCVTIMEO_STALE_US)
+		return NETIO_RCVTIMEO_KEEP;
+	left = deadline_us - NETIO_RCVTIMEO_MARGIN_US - now_us; /* > 0 */
+	tv->tv_sec = (time_t)(left / NETIO_US_PER_S);
+	tv->tv_usec = (suseconds_t)(left % NETIO_US_PER_S);
+	return NETIO_RCVTIMEO_SET;
 }
 
 int netio_remaining_ms(uint64_t deadline_ms)
@@ -75,14 +103,25 @@ int netio_connect_start(const struct socket_io *io, int fd,
 }
 
 /* A sendto() of no data that succeeds sent nothing and connected nothing:
- * the kernel does that on a socket that is connected already. */
+ * the kernel does that on a socket that is connected already. One that
+ * returns a count put that much data in the SYN. */
 int netio_fastopen_start(const struct socket_io *io, int fd,
-			 const struct sockaddr *sa, socklen_t len)
+			 const struct sockaddr *sa, socklen_t len,
+			 const void *data, size_t dlen, size_t *sent)
 {
+	ssize_t n;
+
+	if (sent)
+		*sent = 0;
 	if (!io->sendto)
 		return -EOPNOTSUPP;
-	if (io->sendto(fd, NULL, 0, MSG_FASTOPEN | MSG_DONTWAIT | MSG_NOSIGNAL,
-		       sa, len) >= 0)
+	n = io->sendto(fd, dlen ? data : NULL, sent ? dlen : 0,
+		       MSG_FASTOPEN | MSG_DONTWAIT | MSG_NOSIGNAL, sa, len);
+	if (n > 0 && sent) {
+		*sent = (size_t)n;
+		return -EINPROGRESS;
+	}
+	if (n >= 0)
 		return -EISCONN;
 	if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR)
 		return -EINPROGRESS;

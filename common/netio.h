@@ -6,8 +6,10 @@
 #define SOCKSIFY_NETIO_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 struct socket_io {
@@ -21,10 +23,40 @@ struct socket_io {
 	 * a connect that way. */
 	ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags,
 			  const struct sockaddr *sa, socklen_t salen);
+	/* recv() itself waits for data (bounded by the job's deadline,
+	 * preload/recv_wait.h), so a step that sent a message may go on to
+	 * read the reply instead of handing back to the driver to poll. */
+	bool recv_waits;
 };
 
 /* Milliseconds on the monotonic clock. */
 uint64_t netio_now_ms(void);
+
+/* Microseconds on the same clock. */
+uint64_t netio_now_us(void);
+
+/* A blocking socket may wait for the proxy's reply inside recv() itself,
+ * with its receive timeout (SO_RCVTIMEO) standing in for the deadline: one
+ * system call per wait instead of poll() and recv(). The kernel rounds that
+ * timeout up to its tick (10 ms at most), so the timeout set ends
+ * NETIO_RCVTIMEO_MARGIN_US before the deadline, and poll() with the
+ * deadline does the last stretch; a timeout set NETIO_RCVTIMEO_STALE_US or
+ * more ago is set again (a later wait must not end later than the
+ * deadline allows). */
+#define NETIO_RCVTIMEO_MARGIN_US 20000u
+#define NETIO_RCVTIMEO_STALE_US	 5000u
+
+enum netio_rcvtimeo {
+	NETIO_RCVTIMEO_NONE, /* too close to the deadline: don't wait in recv */
+	NETIO_RCVTIMEO_KEEP, /* the timeout set at set_at_us still does */
+	NETIO_RCVTIMEO_SET, /* set *tv first (never all zero: that is "none") */
+};
+
+/* What to do before a waiting recv() at now_us (netio_now_us()) for a reply
+ * due by deadline_us; set_at_us is when the timeout was last set, 0 when
+ * never. */
+enum netio_rcvtimeo netio_rcvtimeo_plan(uint64_t now_us, uint64_t deadline_us,
+					uint64_t set_at_us, struct timeval *tv);
 
 /* Milliseconds left until deadline (0 when past), for poll(). */
 int netio_remaining_ms(uint64_t deadline_ms);
@@ -53,9 +85,16 @@ int netio_connect_start(const struct socket_io *io, int fd,
  * from its first send), -EOPNOTSUPP when the kernel has Fast Open off for
  * clients (tcp_fastopen without bit 1) or the table has no sendto (use
  * netio_connect_start() on a non-blocking socket instead), -EISCONN when
- * fd was connected already, or the connect's error as -errno. */
+ * fd was connected already, or the connect's error as -errno.
+ *
+ * With data (dlen > 0), the kernel puts it in the SYN when it holds a
+ * Fast Open cookie of that server (one it gave on an earlier connect):
+ * -EINPROGRESS then, with *sent = the bytes that went (0 without a cookie:
+ * the data is to be sent as usual). A connected socket takes nothing
+ * (EISCONN, as without data). */
 int netio_fastopen_start(const struct socket_io *io, int fd,
-			 const struct sockaddr *sa, socklen_t len);
+			 const struct sockaddr *sa, socklen_t len,
+			 const void *data, size_t dlen, size_t *sent);
 
 /* The outcome of a connect in the background, without waiting. Returns 0
  * when connected, -EAGAIN while it goes on, or its error as -errno (a socket

@@ -1,6 +1,7 @@
 /* supervise.c — the seccomp filter program and the remote sockaddr readers
  * of the supervisor. Pure: no system call of its own. */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <string.h>
@@ -41,74 +42,77 @@ static struct sock_filter jump(uint16_t code, uint32_t k, uint8_t jt,
 #define RET_NOTIFY	RET(SECCOMP_RET_USER_NOTIF)
 #define RET_ALLOW	RET(SECCOMP_RET_ALLOW)
 
+#define SECCOMP_DATA_IP_LO offsetof(struct seccomp_data, instruction_pointer)
+#define SECCOMP_DATA_IP_HI                                                     \
+	(offsetof(struct seccomp_data, instruction_pointer) + 4)
+#define AND(k) stmt(BPF_ALU | BPF_AND | BPF_K, (uint32_t)(k))
+
 /* The program, instruction by instruction; a jump's offsets count from the
- * next instruction. */
-long supervise_filter_build(struct sock_filter *out, size_t cap, uint32_t arch)
+ * next instruction. With page (the guard's), a call that would be notified
+ * is first asked where it comes from: from the page, it is allowed. That
+ * question comes after the system call number, never before it, so that
+ * every call the filter does not watch is allowed on its number alone: the
+ * kernel then caches the verdict per number and runs no filter at all for
+ * read, write, poll and the rest (seccomp's action cache). */
+static long filter_build(struct sock_filter *out, size_t cap, uint32_t arch,
+			 bool guard, uint64_t page)
 {
-	const struct sock_filter prog[] = {
+	/* What the guard adds in front of RET_NOTIFY: jumps over it grow. */
+	const uint8_t g = guard ? SUPERVISE_GUARD_EXTRA : 0;
+	const struct sock_filter head[] = {
 	    /* 0 */ LOAD(SECCOMP_DATA_ARCH),
 	    /* 1 */ JEQ(arch, 1, 0),
 	    /* 2 */ RET_ERRNO(ENOSYS),
 	    /* 3 */ LOAD(SECCOMP_DATA_NR),
 	    /* 4 */ JSET(SUPERVISE_X32_BIT, 0, 1),
 	    /* 5 */ RET_ERRNO(ENOSYS),
-	    /* 6 */ JEQ(SYS_connect, 10, 0),	    /* -> 17 */
-	    /* 7 */ JEQ(SYS_sendmsg, 9, 0),	    /* -> 17 */
-	    /* 8 */ JEQ(SYS_sendmmsg, 8, 0),	    /* -> 17 */
-	    /* 9 */ JEQ(SYS_getpeername, 7, 0),	    /* -> 17 */
-	    /* 10 */ JEQ(SYS_io_uring_setup, 7, 0), /* -> 18 */
-	    /* 11 */ JEQ(SYS_sendto, 1, 0),	    /* -> 13 */
-	    /* 12 */ JEQ(SYS_recvfrom, 0, 6),	    /* -> 19 */
+	    /* 6 */ JEQ(SYS_connect, 10, 0),		/* -> 17 */
+	    /* 7 */ JEQ(SYS_sendmsg, 9, 0),		/* -> 17 */
+	    /* 8 */ JEQ(SYS_sendmmsg, 8, 0),		/* -> 17 */
+	    /* 9 */ JEQ(SYS_getpeername, 7, 0),		/* -> 17 */
+	    /* 10 */ JEQ(SYS_io_uring_setup, 7 + g, 0), /* -> ENOSYS */
+	    /* 11 */ JEQ(SYS_sendto, 1, 0),		/* -> 13 */
+	    /* 12 */ JEQ(SYS_recvfrom, 0, 6 + g),	/* -> ALLOW */
 	    /* sendto, recvfrom: notify only when they name an address
 	     * (arg 4: the destination, or where to put the source). */
 	    /* 13 */ LOAD(SECCOMP_DATA_ARG_LO(4)),
 	    /* 14 */ JEQ(0, 0, 2), /* -> 17 */
 	    /* 15 */ LOAD(SECCOMP_DATA_ARG_HI(4)),
-	    /* 16 */ JEQ(0, 2, 0), /* -> 19 */
-	    /* 17 */ RET_NOTIFY,
-	    /* 18 */ RET_ERRNO(ENOSYS),
-	    /* 19 */ RET_ALLOW,
+	    /* 16 */ JEQ(0, 2 + g, 0), /* -> ALLOW */
 	};
-	size_t n = sizeof prog / sizeof prog[0];
+	/* 17: the guard's question (SUPERVISE_GUARD_EXTRA instructions), or
+	 * straight to RET_NOTIFY. */
+	const struct sock_filter from_page[SUPERVISE_GUARD_EXTRA] = {
+	    LOAD(SECCOMP_DATA_IP_HI),  JEQ(page >> 32, 0, 3), /* -> NOTIFY */
+	    LOAD(SECCOMP_DATA_IP_LO),  AND(~(GUARD_PAGE_SIZE - 1u)),
+	    JEQ((uint32_t)page, 2, 0), /* -> ALLOW */
+	};
+	const struct sock_filter tail[] = {
+	    RET_NOTIFY,
+	    RET_ERRNO(ENOSYS),
+	    RET_ALLOW,
+	};
+	const size_t nhead = sizeof head / sizeof head[0];
+	size_t n = nhead + g + sizeof tail / sizeof tail[0];
 
 	if (n > cap)
 		return -ENOSPC;
-	memcpy(out, prog, sizeof prog);
+	memcpy(out, head, sizeof head);
+	if (guard)
+		memcpy(out + nhead, from_page, sizeof from_page);
+	memcpy(out + nhead + g, tail, sizeof tail);
 	return (long)n;
 }
 
-/* The architecture check that opens supervise_filter_build()'s program
- * (load, compare, refuse): the guard's prologue goes right after it. No
- * jump crosses that point; the check's own lands on its first instruction. */
-#define SUPERVISE_ARCH_CHECK 3
-
-#define SECCOMP_DATA_IP_LO offsetof(struct seccomp_data, instruction_pointer)
-#define SECCOMP_DATA_IP_HI                                                     \
-	(offsetof(struct seccomp_data, instruction_pointer) + 4)
-#define AND(k) stmt(BPF_ALU | BPF_AND | BPF_K, (uint32_t)(k))
+long supervise_filter_build(struct sock_filter *out, size_t cap, uint32_t arch)
+{
+	return filter_build(out, cap, arch, false, 0);
+}
 
 long supervise_guard_build(struct sock_filter *out, size_t cap, uint32_t arch,
 			   uint64_t page)
 {
-	const struct sock_filter prologue[SUPERVISE_GUARD_PROLOGUE] = {
-	    /* 0 */ LOAD(SECCOMP_DATA_IP_HI),
-	    /* 1 */ JEQ(page >> 32, 0, 4), /* -> the rest */
-	    /* 2 */ LOAD(SECCOMP_DATA_IP_LO),
-	    /* 3 */ AND(~(GUARD_PAGE_SIZE - 1u)),
-	    /* 4 */ JEQ((uint32_t)page, 0, 1), /* -> the rest */
-	    /* 5 */ RET_ALLOW,
-	};
-	long n = supervise_filter_build(out, cap, arch);
-
-	if (n < 0)
-		return n;
-	if ((size_t)n + SUPERVISE_GUARD_PROLOGUE > cap)
-		return -ENOSPC;
-	memmove(out + SUPERVISE_ARCH_CHECK + SUPERVISE_GUARD_PROLOGUE,
-		out + SUPERVISE_ARCH_CHECK,
-		(size_t)(n - SUPERVISE_ARCH_CHECK) * sizeof(*out));
-	memcpy(out + SUPERVISE_ARCH_CHECK, prologue, sizeof prologue);
-	return n + SUPERVISE_GUARD_PROLOGUE;
+	return filter_build(out, cap, arch, true, page);
 }
 
 long supervise_read_sockaddr(const struct supervise_mem *mem, uint64_t addr,

@@ -53,18 +53,21 @@ long supervise_read_msg_name(const struct supervise_mem *mem, uint64_t msg_addr,
  * cannot be read. */
 int supervise_msg_has_name(const struct supervise_mem *mem, uint64_t msg_addr);
 
-/* The number of instructions the guard's prologue adds. */
-#define SUPERVISE_GUARD_PROLOGUE 6
+/* The number of instructions the guard's question adds. */
+#define SUPERVISE_GUARD_EXTRA 5
 
 /* Room for the filter supervise_guard_build() writes. */
 #define SUPERVISE_GUARD_FILTER_MAX                                             \
-	(SUPERVISE_FILTER_MAX + SUPERVISE_GUARD_PROLOGUE)
+	(SUPERVISE_FILTER_MAX + SUPERVISE_GUARD_EXTRA)
 
-/* The guard's filter: supervise_filter_build()'s, with a prologue right
- * after the architecture check that allows every system call made from
- * the page at page (GUARD_PAGE_ADDR, a multiple of GUARD_PAGE_SIZE): the
- * library's own calls, which must not pay a round trip to the supervisor.
- * Returns the number of instructions, or -ENOSPC. */
+/* The guard's filter: supervise_filter_build()'s, where a call that would
+ * be notified is first allowed when it comes from the page at page
+ * (GUARD_PAGE_ADDR, a multiple of GUARD_PAGE_SIZE): the library's own
+ * calls, which must not pay a round trip to the supervisor. Every other
+ * call is judged on its number (and arguments) alone, as by the
+ * supervisor's filter, so the kernel can cache the verdict for the calls
+ * neither filter watches. Returns the number of instructions, or
+ * -ENOSPC. */
 long supervise_guard_build(struct sock_filter *out, size_t cap, uint32_t arch,
 			   uint64_t page);
 

@@ -31,6 +31,10 @@ struct tunnel_protocol {
 	/* Copy the hop's outcome into res: why (static text for the log)
 	 * once it failed, the address the proxy bound once it is done. */
 	void (*outcome)(const union tunnel_hop *hop, struct tunnel_result *res);
+	/* handshake_opening() and handshake_sent_early(): the first bytes,
+	 * to ride in the SYN. NULL: the hop opens after the connect. */
+	size_t (*opening)(union tunnel_hop *hop, const uint8_t **bytes);
+	void (*sent_early)(union tunnel_hop *hop, size_t n);
 };
 
 static bool socks_init(union tunnel_hop *hop, const struct proxy *proxy,
@@ -65,12 +69,24 @@ static void socks_outcome(const union tunnel_hop *hop,
 		res->why = hop->socks.why;
 }
 
+static size_t socks_opening(union tunnel_hop *hop, const uint8_t **bytes)
+{
+	return handshake_opening(&hop->socks, bytes);
+}
+
+static void socks_sent_early(union tunnel_hop *hop, size_t n)
+{
+	handshake_sent_early(&hop->socks, n);
+}
+
 static const struct tunnel_protocol tunnel_socks = {
     .init = socks_init,
     .sent = socks_sent,
     .step = socks_step,
     .abandon = socks_abandon,
     .outcome = socks_outcome,
+    .opening = socks_opening,
+    .sent_early = socks_sent_early,
 };
 
 static bool http_init(union tunnel_hop *hop, const struct proxy *proxy,
@@ -251,18 +267,32 @@ int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
 int tunnel_run_fastopen(struct tunnel_run *tr, const struct socket_io *io,
 			int fd, const struct sockaddr *sa, socklen_t len)
 {
+	const uint8_t *opening = NULL;
+	size_t length = 0, early = 0;
 	int rc;
 
 	if (tr->phase != TUNNEL_CONNECTING)
 		return tr->phase == TUNNEL_FAILED ? -tr->error : 0;
-	rc = netio_fastopen_start(io, fd, sa, len);
-	if (rc == -EOPNOTSUPP)
-		return rc; /* tr is as it was: tunnel_run_connect() next */
+	/* The first hop is made first (it touches no socket), so that its
+	 * opening can ride in the SYN where the kernel holds a cookie. */
+	rc = run_start_hop(tr);
+	if (rc == 0 && tr->hop_ready && tr->protocol->opening)
+		length = tr->protocol->opening(&tr->state, &opening);
+	if (rc < 0)
+		return rc;
+	rc = netio_fastopen_start(io, fd, sa, len, opening, length, &early);
+	if (rc == -EOPNOTSUPP) {
+		/* tr is as it was: tunnel_run_connect() next, which makes
+		 * the hop again (making it allocated nothing). */
+		tr->phase = TUNNEL_CONNECTING;
+		return rc;
+	}
 	if (rc != -EINPROGRESS)
 		return run_fail(tr, -rc, run_connect_why(-rc));
-	rc = run_start_hop(tr);
-	tr->unconfirmed = rc == 0 && tr->hop_ready;
-	return rc;
+	if (early > 0)
+		tr->protocol->sent_early(&tr->state, early);
+	tr->unconfirmed = tr->hop_ready;
+	return 0;
 }
 
 /* TUNNEL_CONNECTING: done once fd polls writable (or in error). Returns 0
@@ -281,6 +311,21 @@ static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
 	return run_connected(tr, now_ms);
 }
 
+/* A Fast Open run whose first hop has sent bytes: the connect went
+ * through, and the handshake deadline starts at now_ms. Returns whether
+ * that is so (or was already). */
+static bool run_confirm(struct tunnel_run *tr, uint64_t now_ms)
+{
+	if (!tr->unconfirmed)
+		return true;
+	if (!tr->protocol->sent(&tr->state))
+		return false;
+	tr->unconfirmed = false;
+	tr->deadline_ms =
+	    run_deadline(tr, now_ms, tr->cfg->handshake_timeout_ms);
+	return true;
+}
+
 /* The first hop of a Fast Open run, before any of its bytes was sent: the
  * TCP connect's outcome is not known yet, its deadline still runs, and a
  * failure to send is the connect's failure (worded and counted as one:
@@ -289,12 +334,8 @@ static int run_connecting(struct tunnel_run *tr, const struct socket_io *io,
  * failure. */
 static int run_unconfirmed(struct tunnel_run *tr, uint64_t now_ms, int rc)
 {
-	if (tr->protocol->sent(&tr->state)) {
-		tr->unconfirmed = false;
-		tr->deadline_ms =
-		    run_deadline(tr, now_ms, tr->cfg->handshake_timeout_ms);
+	if (run_confirm(tr, now_ms))
 		return rc;
-	}
 	if (rc == -EAGAIN || rc == 0)
 		return rc;
 	tr->protocol->abandon(&tr->state, -rc);
@@ -381,6 +422,13 @@ int tunnel_run_step(struct tunnel_run *tr, const struct socket_io *io, int fd,
 
 uint64_t tunnel_run_deadline(const struct tunnel_run *tr)
 {
+	return tr->deadline_ms;
+}
+
+uint64_t tunnel_run_wait_deadline(struct tunnel_run *tr, uint64_t now_ms)
+{
+	if (tr->phase == TUNNEL_HOP)
+		run_confirm(tr, now_ms);
 	return tr->deadline_ms;
 }
 

@@ -102,7 +102,11 @@ int tunnel_run_connect(struct tunnel_run *tr, const struct socket_io *io,
  * send() (with io's send, which must not block: MSG_DONTWAIT) confirms the
  * connect or reports its error, still worded and timed as the connect's.
  * Saves the poll and SO_ERROR of a connect, and the two fcntl() calls
- * around it on a blocking socket. Returns 0 (step on), -EOPNOTSUPP with
+ * around it on a blocking socket. A SOCKS5 first hop's opening goes in the
+ * SYN where the kernel has the proxy's Fast Open cookie (a proxy with
+ * server-side Fast Open): its first reply then comes a round trip sooner;
+ * the connect counts as confirmed once that reply's first byte arrives.
+ * Returns 0 (step on), -EOPNOTSUPP with
  * tr untouched when Fast Open is unavailable (tunnel_run_connect() on a
  * non-blocking fd then), or -errno (the run failed). */
 int tunnel_run_fastopen(struct tunnel_run *tr, const struct socket_io *io,
@@ -122,6 +126,14 @@ void tunnel_run_release(struct tunnel_run *tr);
 
 /* The time by which the next step must happen, else the run times out. */
 uint64_t tunnel_run_deadline(const struct tunnel_run *tr);
+
+/* The deadline of a wait for the proxy's bytes that happens inside a step
+ * (a recv() that itself waits, netio.h's recv_waits): as
+ * tunnel_run_deadline(), except that a Fast Open run whose first bytes are
+ * sent is confirmed here, its handshake deadline starting at now_ms,
+ * rather than at the step's end (a step that waits may not end for a
+ * while). */
+uint64_t tunnel_run_wait_deadline(struct tunnel_run *tr, uint64_t now_ms);
 
 /* End the run from outside because waiting for fd failed with err
  * (positive), worded for the phase it was in. Returns -err, or the run's

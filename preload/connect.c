@@ -21,6 +21,7 @@
 #include "race.h"
 #include "race_socket.h"
 #include "real.h"
+#include "recv_wait.h"
 #include "route.h"
 #include "state.h"
 #include "tunnel.h"
@@ -73,12 +74,12 @@ static void stream_record(int fd, const struct endpoint *asked)
 	/* inode 0: fdtab records the socket's current inode itself, unless
 	 * socket() recorded it already with the socket's facts, which stay. */
 	struct fdtab_entry entry = {.flags = FDTAB_PROXIED, .dest = *asked};
-	struct fdtab_entry made;
+	uint32_t facts;
+	uint64_t inode;
 
-	if ((fdtab_flags(fd) & FDTAB_SOCK_KIND) &&
-	    fdtab_get_unchecked(fd, &made) == 0) {
-		entry.flags |= made.flags & FDTAB_SOCK_FACTS;
-		entry.inode = made.inode;
+	if (fdtab_head(fd, &facts, &inode) == 0 && (facts & FDTAB_SOCK_KIND)) {
+		entry.flags |= facts & FDTAB_SOCK_FACTS;
+		entry.inode = inode;
 	}
 
 	if (fdtab_set(fd, &entry) < 0)
@@ -121,30 +122,47 @@ static int stream_undo(int fd, int rc)
  * connects go the plain way at once instead of asking again. */
 static atomic_bool stream_no_fastopen;
 
+static uint64_t stream_wait_deadline(void *tr, uint64_t now_ms)
+{
+	return tunnel_run_wait_deadline(tr, now_ms);
+}
+
 /* The whole tunnel on a blocking socket left as it is: a Fast Open start
- * and MSG_DONTWAIT calls (tunnel_run_fastopen). Returns 0 or -errno with
- * *done set, or with *done false when the kernel has no Fast Open for
- * clients (nothing was done; the caller takes the other way). */
+ * and MSG_DONTWAIT calls (tunnel_run_fastopen), except that the replies
+ * are waited for inside recv() (recv_wait.h) when the program has not set
+ * the socket's receive timeout. Returns 0 or -errno with *done set, or
+ * with *done false when the kernel has no Fast Open for clients (nothing
+ * was done; the caller takes the other way). */
 static int stream_tunnel_fast(int fd, const struct stream_way *way,
 			      const struct sockaddr_storage *proxy,
 			      socklen_t len, const struct endpoint *target,
 			      struct tunnel_result *res, bool *done)
 {
+	const struct socket_io *io = &real_io_dontwait;
+	struct recv_wait wait;
 	struct tunnel_run tr;
+	bool waiting;
 	int rc;
 
 	tunnel_run_init_path(&tr, way->cfg, &way->path, target,
 			     HANDSHAKE_CONNECT, netio_now_ms());
-	rc = tunnel_run_fastopen(&tr, &real_io_dontwait, fd,
-				 (const struct sockaddr *)proxy, len);
+	waiting = !(fdtab_flags(fd) & FDTAB_SOCK_RCVTIMEO);
+	if (waiting) {
+		recv_wait_begin(&wait, fd, stream_wait_deadline, &tr);
+		io = &real_io_waiting;
+	}
+	rc = tunnel_run_fastopen(&tr, io, fd, (const struct sockaddr *)proxy,
+				 len);
 	*done = !(rc == -EOPNOTSUPP && tr.phase == TUNNEL_CONNECTING);
+	if (*done && rc == 0)
+		rc = tunnel_run_finish(&tr, io, fd);
+	if (waiting)
+		recv_wait_end(&wait);
 	if (!*done) {
 		atomic_store_explicit(&stream_no_fastopen, true,
 				      memory_order_relaxed);
 		return rc;
 	}
-	if (rc == 0)
-		rc = tunnel_run_finish(&tr, &real_io_dontwait, fd);
 	*res = tr.res;
 	return stream_undo(fd, rc);
 }
@@ -251,14 +269,16 @@ static int stream_try_async(int fd, const struct stream_way *way,
 /* The attempt's first proxy as a socket address of domain, or -errno
  * (logged). */
 static int stream_proxy_address(int fd, int domain,
-				const struct stream_way *way, const char *dest,
+				const struct stream_way *way,
+				const struct endpoint *target,
 				struct sockaddr_storage *proxy)
 {
-	char via[VIA_TEXT_MAX];
+	char dest[ENDPOINT_TEXT_MAX], via[VIA_TEXT_MAX];
 	int len = socksify_chain_sockaddr(way->chain, domain, proxy);
 
 	if (len < 0)
-		log_error("fd %d: %s via %s: %s", fd, dest,
+		log_error("fd %d: %s via %s: %s", fd,
+			  endpoint_format(target, dest, sizeof dest),
 			  via_text(way, via, sizeof via),
 			  len == -EAFNOSUPPORT
 			      ? "an IPv4 socket cannot reach an IPv6 proxy"
@@ -298,8 +318,7 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	int len, rc = 0;
 
 	*retry = true;
-	endpoint_format(target, dest, sizeof dest);
-	len = stream_proxy_address(fd, domain, way, dest, &proxy);
+	len = stream_proxy_address(fd, domain, way, target, &proxy);
 	if (len < 0)
 		return len;
 	if (may_defer)
@@ -310,7 +329,8 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 		*retry = stream_note_failure(way, rc, &res);
 		log_error("fd %d: %s via %s: connecting to the proxy "
 			  "failed%s%s",
-			  fd, dest, via_text(way, via, sizeof via),
+			  fd, endpoint_format(target, dest, sizeof dest),
+			  via_text(way, via, sizeof via),
 			  rc == -ECONNREFUSED
 			      ? ": connection refused (is the proxy running at "
 				"that address? check with: socksify doctor)"
@@ -325,7 +345,8 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 			   &res);
 	if (rc < 0) {
 		*retry = stream_note_failure(way, rc, &res);
-		log_error("fd %d: %s via %s: %s%s", fd, dest,
+		log_error("fd %d: %s via %s: %s%s", fd,
+			  endpoint_format(target, dest, sizeof dest),
 			  via_text(way, via, sizeof via),
 			  res.why ? res.why : "failed",
 			  *retry && way->several ? " (marked down)" : "");
@@ -334,7 +355,8 @@ static int stream_attempt(int fd, int domain, const struct stream_way *way,
 	health_mark_up(socksify_health(), way->chain);
 	stream_record(fd, asked);
 	stream_note_bind(fd, way, target, &res.bound, &proxy, (socklen_t)len);
-	log_info("fd %d: %s via %s: ok", fd, dest,
+	log_info("fd %d: %s via %s: ok", fd,
+		 endpoint_format(target, dest, sizeof dest),
 		 via_text(way, via, sizeof via));
 	return 0;
 }
@@ -358,14 +380,16 @@ static int racer_start(void *ctx, unsigned at, struct race_lane *lane)
 	int len;
 
 	way->chain = way->plan.chains[at];
-	endpoint_format(sr->target, dest, sizeof dest);
-	len = stream_proxy_address(sr->fd, way->domain, way, dest, &proxy);
+	len =
+	    stream_proxy_address(sr->fd, way->domain, way, sr->target, &proxy);
 	if (len < 0)
 		return len;
 	lane->fd = at == 0 ? sr->fd : race_socket_open(sr->fd, way->domain);
 	if (lane->fd < 0) {
 		log_error("fd %d: %s: no socket for the next member: %s",
-			  sr->fd, dest, strerror(-lane->fd));
+			  sr->fd,
+			  endpoint_format(sr->target, dest, sizeof dest),
+			  strerror(-lane->fd));
 		return lane->fd;
 	}
 	return race_lane_connect(

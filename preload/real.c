@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "recv_wait.h"
 #include "trampoline.h"
 
 struct real_functions real;
@@ -336,6 +337,16 @@ const struct socket_io real_io_dontwait = {
     .poll = io_poll,
     .getsockopt = io_getsockopt,
     .sendto = io_sendto,
+};
+
+const struct socket_io real_io_waiting = {
+    .connect = io_connect,
+    .send = io_send_dontwait,
+    .recv = recv_wait_recv,
+    .poll = io_poll,
+    .getsockopt = io_getsockopt,
+    .sendto = io_sendto,
+    .recv_waits = true,
 };
 
 /* common/'s file calls. Unlike the socket calls above these can come before

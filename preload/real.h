@@ -171,6 +171,9 @@ extern const struct socket_io real_io;
 /* real_io whose send and recv never block (MSG_DONTWAIT): for a handshake
  * on a socket left in the program's blocking mode. */
 extern const struct socket_io real_io_dontwait;
+/* real_io_dontwait whose recv() waits itself for the fd of this thread's
+ * wait (recv_wait.h): for a blocking socket's handshake. */
+extern const struct socket_io real_io_waiting;
 
 /* libc's file calls as a table for common/'s config, log and fake-DNS code,
  * which must never reach our own read/write/close hooks. Usable from the

@@ -6,16 +6,19 @@
  * runs, its error once after a failure. With no handshake in flight the
  * hook checks one counter and goes on to libc.
  *
- * setsockopt(): socksify follows one option, UDP_CORK on UDP sockets,
+ * setsockopt(): socksify follows two options. UDP_CORK on UDP sockets,
  * because a corked datagram through the proxy must carry one SOCKS5 UDP
- * header, not one per send (udp_send.c). Every other call costs one compare
- * of level and name before libc's own setsockopt. */
+ * header, not one per send (udp_send.c); and SO_RCVTIMEO, because a
+ * blocking connect() borrows the receive timeout while it waits for the
+ * proxy unless the program set one (connect.c). Every other call costs a
+ * compare of level and name before libc's own setsockopt. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
 
 #include "async.h"
+#include "fdtab.h"
 #include "hooks.h"
 #include "real.h"
 #include "udp.h"
@@ -51,6 +54,35 @@ SOCKSIFY_EXPORT int getsockopt(int fd, int level, int name, void *val,
 	return 0;
 }
 
+/* SO_RCVTIMEO under either of its names (the 64-bit time one, and the
+ * old one that SO_RCVTIMEO means where time_t is 64 bits). */
+static bool sockopt_is_rcvtimeo(int name)
+{
+#ifdef SO_RCVTIMEO_NEW
+	if (name == SO_RCVTIMEO_NEW)
+		return true;
+#endif
+#ifdef SO_RCVTIMEO_OLD
+	if (name == SO_RCVTIMEO_OLD)
+		return true;
+#endif
+	return name == SO_RCVTIMEO;
+}
+
+/* Record that the program chose fd's receive timeout: only a socket
+ * whose facts socket() recorded has an entry to mark. */
+static void sockopt_note_rcvtimeo(int fd)
+{
+	uint32_t facts = fdtab_flags(fd);
+	int saved_errno;
+
+	if (!(facts & FDTAB_SOCK_KIND) || (facts & FDTAB_SOCK_RCVTIMEO))
+		return;
+	saved_errno = errno;
+	fdtab_claim(fd, FDTAB_SOCK_RCVTIMEO);
+	errno = saved_errno;
+}
+
 /* The option's value as the kernel reads it: an int, non-zero for on.
  * Only called after the kernel accepted the call, so len >= sizeof(int). */
 static bool sockopt_cork_value(const void *val)
@@ -67,6 +99,12 @@ SOCKSIFY_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 	int saved_errno, rc;
 
 	real_init();
+	if (level == SOL_SOCKET && sockopt_is_rcvtimeo(name)) {
+		/* Noted before the call: a timeout the kernel refused is
+		 * left alone too. */
+		sockopt_note_rcvtimeo(fd);
+		return real.setsockopt(fd, level, name, val, len);
+	}
 	if (level != SOL_UDP || name != UDP_CORK)
 		return real.setsockopt(fd, level, name, val, len);
 	saved_errno = errno;

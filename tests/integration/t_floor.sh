@@ -2,16 +2,20 @@
 # The connect path at the floor: strace counts the system calls made inside
 # each of 200 blocking proxied connect()s (SOCKS5, no auth, IPv4 reply,
 # proxy on loopback), and none may take more than 8: the TCP Fast Open
-# start, the greeting, a poll and a recv for the method, the request, a
-# poll and two recvs for the reply. Against microsocks and danted. With
-# "fastopen off" the connects must still work (the count is reported).
+# start, the greeting, the receive timeout set, a recv that waits for the
+# method, the request, two recvs for the reply, the timeout taken off.
+# Against microsocks and danted. With "fastopen off" the connects must
+# still work (the count is reported). The receive timeout must be the
+# program's again after connect(): none when it set none, its own when it
+# set one (then connect() does not touch it).
 # Non-blocking connects are counted too (EINPROGRESS at once; the
 # handshake runs on socksify's thread): no more than 6 in the program's
 # thread (F_GETFL, the entry's fstat, the background thread's duplicate,
 # connect, epoll_ctl, waking that thread with a write), futex calls not
 # counted (the lock that thread holds for a moment, taken or not by
 # chance). Measured 2026-12-06: before this work 18-22 blocking (22 at
-# most) and 9 non-blocking besides futex; after it 8 and 6.
+# most) and 9 non-blocking besides futex; after it 8 and 6 (the two
+# polls of the 8 became the receive timeout's set and reset later).
 . "$(dirname "$0")/lib.sh"
 sfy_init
 need strace microsocks danted
@@ -68,6 +72,21 @@ RUN_IN="env SOCKSIFY_PIPELINE=1" count_connects danted-pipelined "$conf" 0
 [ "$MAX" -le 8 ] ||
 	fail "danted, pipelined: $MAX system calls in one connect (want <= 8): $(heaviest danted-pipelined)"
 
+# The receive timeout borrowed for the waits is the program's again:
+# none when it set none; its own, untouched, when it set one (strace shows
+# connect() setting none then).
+conf=$SFY_TMP/ms.conf
+out=$("$SOCKSIFY" -f "$conf" "$PROGS/rcvtimeo" 127.0.0.1 "$ECHO_PORT") ||
+	fail "rcvtimeo: $out"
+expect_eq "no receive timeout after connect()" "$out" "RCVTIMEO 0 0"
+out=$(strace -f -e trace=setsockopt -o "$SFY_TMP/rcvtimeo.trace" \
+	"$SOCKSIFY" -f "$conf" "$PROGS/rcvtimeo" -t 2500 127.0.0.1 \
+	"$ECHO_PORT") || fail "rcvtimeo -t: $out"
+expect_eq "the program's receive timeout after connect()" "$out" \
+	"RCVTIMEO 2 500000"
+expect_eq "SO_RCVTIMEO set once, by the program" \
+	"$(grep -c SO_RCVTIMEO "$SFY_TMP/rcvtimeo.trace")" 1
+
 conf=$SFY_TMP/ms-off.conf
 write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none" \
 	"fastopen off"
@@ -91,6 +110,55 @@ RUN_IN="ip netns exec $NS" count_connects no-tfo-kernel "$conf" 0
 	fail "Fast Open off in the kernel: $MAX system calls in one connect (want <= 13): $(heaviest no-tfo-kernel)"
 tries=$(grep -c 'MSG_FASTOPEN' "$SFY_TMP/no-tfo-kernel.trace")
 expect_eq "Fast Open tried once in a kernel without it" "$tries" 1
+
+# A proxy whose kernel answers Fast Open (the same namespace, now with
+# net.ipv4.tcp_fastopen=0x403: client and server, no socket option
+# needed; microsocks and a listener inside it): the first connect gets a
+# cookie, each later one carries the greeting in its SYN (the Fast Open
+# sendto() returns 3) and sends nothing else before the method reply: at
+# most 7 calls.
+in_ns sysctl -q -w net.ipv4.tcp_fastopen=1027 || fail "sysctl in $NS"
+tfo_ms=$(free_port)
+tfo_dst=$(free_port)
+in_ns microsocks -i 127.0.0.1 -p "$tfo_ms" >"$SFY_TMP/ms-tfo.log" 2>&1 &
+track $!
+in_ns "$PYTHON" -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(512)
+s.settimeout(1)
+end = time.time() + 120
+while time.time() < end:
+    try:
+        s.accept()[0].close()
+    except OSError:
+        pass
+' "$tfo_dst" >"$SFY_TMP/tfo-dst.log" 2>&1 &
+track $!
+for p in "$tfo_ms" "$tfo_dst"; do
+	in_ns "$PYTHON" -c '
+import socket, sys, time
+for _ in range(50):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+' "$p" || fail "nothing listens on $p in $NS"
+done
+conf=$SFY_TMP/ms-tfo.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$tfo_ms" "direct none"
+saved_port=$ECHO_PORT
+ECHO_PORT=$tfo_dst
+RUN_IN="ip netns exec $NS" count_connects greeting-in-syn "$conf" 0
+ECHO_PORT=$saved_port
+[ "$MAX" -le 7 ] ||
+	fail "greeting in the SYN: $MAX system calls in one connect (want <= 7): $(heaviest greeting-in-syn)"
+in_syn=$(grep -c 'MSG_FASTOPEN.* = 3$' "$SFY_TMP/greeting-in-syn.trace")
+expect_gt "connects with the greeting in the SYN" "$in_syn" $((N - 3))
 
 # Non-blocking by SOCK_NONBLOCK, and by ioctl(FIONBIO) after socket() (as
 # CPython and libuv do): each must go to the background (EINPROGRESS).

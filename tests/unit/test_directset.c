@@ -59,6 +59,30 @@ START_TEST(oldest_forgotten)
 }
 END_TEST
 
+/* Only the slots handed out so far are looked at: each address is found
+ * as soon as it is added, before and after the table wraps around, and all
+ * of the last DIRECTSET_SLOTS stay found. */
+START_TEST(every_used_slot_seen)
+{
+	struct endpoint e = ip("10.2.0.0", 0);
+	const unsigned n = DIRECTSET_SLOTS * 2 + 3;
+
+	directset_clear();
+	for (unsigned i = 0; i < n; i++) {
+		e.u.ipv4[2] = (uint8_t)(i >> 8);
+		e.u.ipv4[3] = (uint8_t)i;
+		ck_assert(!directset_contains(&e));
+		directset_add(&e);
+		ck_assert(directset_contains(&e));
+	}
+	for (unsigned i = n - DIRECTSET_SLOTS; i < n; i++) {
+		e.u.ipv4[2] = (uint8_t)(i >> 8);
+		e.u.ipv4[3] = (uint8_t)i;
+		ck_assert(directset_contains(&e));
+	}
+}
+END_TEST
+
 static void *adder(void *arg)
 {
 	struct endpoint e = ip("10.1.0.0", 0);
@@ -97,6 +121,7 @@ static Suite *directset_suite(void)
 
 	tcase_add_test(tc, add_and_find);
 	tcase_add_test(tc, oldest_forgotten);
+	tcase_add_test(tc, every_used_slot_seen);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);
 	return s;

@@ -25,10 +25,13 @@ enum start_mode {
 	START_IN_PROGRESS, /* sendto: EINPROGRESS (no cookie yet) */
 	START_NO_FASTOPEN, /* sendto: EOPNOTSUPP (Fast Open off) */
 	START_CONNECTED,   /* sendto: 0 (the socket was connected) */
+	START_COOKIE,	   /* sendto: the data went in the SYN (sent here) */
 };
 
 static struct {
 	enum start_mode start;
+	size_t syn_max;	      /* START_COOKIE: at most this much in the SYN */
+	int recv_error;	      /* the first recv() fails with this (0: no) */
 	unsigned send_eagain; /* first sends that find the connect going on */
 	int send_error;	      /* then fail with this (0: really send) */
 	int poll_sleeps;      /* poll() waits out its timeout, ready never */
@@ -45,12 +48,15 @@ static void record(char c)
 static ssize_t fake_sendto(int fd, const void *buf, size_t len, int flags,
 			   const struct sockaddr *sa, socklen_t salen)
 {
-	(void)fd, (void)buf, (void)len, (void)sa, (void)salen;
+	(void)sa, (void)salen;
 	record('T');
 	ck_assert(flags & MSG_FASTOPEN);
 	ck_assert(flags & MSG_DONTWAIT);
 	if (fake.start == START_CONNECTED)
 		return 0;
+	if (fake.start == START_COOKIE && len > 0)
+		return send(fd, buf, len < fake.syn_max ? len : fake.syn_max,
+			    MSG_DONTWAIT);
 	errno = fake.start == START_NO_FASTOPEN ? EOPNOTSUPP : EINPROGRESS;
 	return -1;
 }
@@ -73,6 +79,11 @@ static ssize_t fake_send(int fd, const void *buf, size_t len, int flags)
 static ssize_t fake_recv(int fd, void *buf, size_t len, int flags)
 {
 	record('R');
+	if (fake.recv_error) {
+		errno = fake.recv_error;
+		fake.recv_error = 0;
+		return -1;
+	}
 	return recv(fd, buf, len, flags | MSG_DONTWAIT);
 }
 
@@ -105,6 +116,34 @@ static const struct socket_io fake_io = {
     .poll = fake_poll,
     .getsockopt = fake_getsockopt,
     .sendto = fake_sendto,
+};
+
+/* The same with a recv() that waits itself (recv_waits, as
+ * preload/recv_wait.c's): it waits in poll() until the run's wait deadline
+ * (tunnel_run_wait_deadline, asked at each call as recv_wait.c does), then
+ * reads without waiting. Records W for such a recv. */
+static struct tunnel_run *waiting_run;
+
+static ssize_t fake_recv_waiting(int fd, void *buf, size_t len, int flags)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	uint64_t now = netio_now_ms();
+	uint64_t deadline = tunnel_run_wait_deadline(waiting_run, now);
+
+	record('W');
+	if (deadline > now)
+		poll(&pfd, 1, (int)(deadline - now));
+	return recv(fd, buf, len, flags | MSG_DONTWAIT);
+}
+
+static const struct socket_io fake_waiting_io = {
+    .connect = fake_connect,
+    .send = fake_send,
+    .recv = fake_recv_waiting,
+    .poll = fake_poll,
+    .getsockopt = fake_getsockopt,
+    .sendto = fake_sendto,
+    .recv_waits = true,
 };
 
 /* ---- fixtures ---- */
@@ -164,6 +203,24 @@ static int open_fast(int fd, struct tunnel_result *res,
 	if (rc == 0)
 		rc = tunnel_run_finish(&tr, &fake_io, fd);
 	*res = tr.res;
+	return rc;
+}
+
+/* open_fast() through fake_waiting_io. */
+static int open_fast_waiting(int fd, struct tunnel_result *res)
+{
+	struct endpoint d = dest_ip();
+	struct tunnel_run tr;
+	int rc;
+
+	tunnel_run_init(&tr, &cfg, &d, HANDSHAKE_CONNECT, netio_now_ms());
+	waiting_run = &tr;
+	rc = tunnel_run_fastopen(&tr, &fake_waiting_io, fd, UNUSED_SA,
+				 sizeof(unused_sin));
+	if (rc == 0)
+		rc = tunnel_run_finish(&tr, &fake_waiting_io, fd);
+	*res = tr.res;
+	waiting_run = NULL;
 	return rc;
 }
 
@@ -318,7 +375,11 @@ START_TEST(connect_deadline_while_unconfirmed)
 END_TEST
 
 /* Once the greeting is out the handshake deadline runs, not the
- * connect's: a silent proxy is given handshake_timeout. */
+ * connect's: a silent proxy is given handshake_timeout, whether the
+ * connect deadline is shorter or longer, and whether the run waits in
+ * poll() or inside recv() (there the run is confirmed in the middle of its
+ * step, and the wait is bounded from then on). Cases: 0 and 1 poll, 2 and
+ * 3 wait in recv; even ones have the shorter connect deadline. */
 START_TEST(handshake_deadline_after_the_greeting)
 {
 	const struct peer_step steps[] = {READ(sizeof(greet)), END()};
@@ -326,15 +387,104 @@ START_TEST(handshake_deadline_after_the_greeting)
 	struct peer peer;
 	int client = peer_start(&peer, steps);
 	uint64_t start = netio_now_ms(), took;
+	int rc;
 
-	cfg.connect_timeout_ms = 30;
+	cfg.connect_timeout_ms = _i % 2 ? 5000 : 30;
 	cfg.handshake_timeout_ms = 300;
-	ck_assert_int_eq(open_fast(client, &res, NULL), -ETIMEDOUT);
+	rc = _i < 2 ? open_fast(client, &res, NULL)
+		    : open_fast_waiting(client, &res);
+	ck_assert_int_eq(rc, -ETIMEDOUT);
 	took = netio_now_ms() - start;
 	ck_assert_uint_ge(took, 290);
 	ck_assert_uint_lt(took, 2000);
 	ck_assert(res.negotiating);
 	ck_assert_str_eq(res.why, "the proxy's handshake timed out");
+	peer_finish(&peer, client);
+}
+END_TEST
+
+/* Where recv() waits itself, a sent message is followed by its reply's
+ * recv() at once: no poll() at all, still nothing read past the reply. */
+START_TEST(waiting_recv_needs_no_poll)
+{
+	const struct peer_step steps[] = {
+	    READ(sizeof(greet)),
+	    SEND_LATE(method_none),
+	    READ(sizeof(request)),
+	    SEND_LATE(reply_and_data),
+	    END(),
+	};
+	struct tunnel_result res;
+	struct peer peer;
+	char app[8] = {0};
+	int client = peer_start(&peer, steps);
+
+	ck_assert_int_eq(open_fast_waiting(client, &res), 0);
+	fake.calls[fake.count] = '\0';
+	ck_assert_str_eq(fake.calls, "TSWSWW");
+	ck_assert_uint_eq(res.bound.port, 0x3039);
+	ck_assert_int_eq(recv(client, app, sizeof(app), MSG_DONTWAIT), 3);
+	ck_assert_str_eq(app, "APP");
+	peer_finish(&peer, client);
+}
+END_TEST
+
+/* A kernel with the proxy's cookie puts the greeting in the SYN: no send
+ * of it afterwards, its reply awaited at once; whatever the SYN could not
+ * hold (case 1: one byte) is sent as usual. The pipelined opening (case 2:
+ * greeting and request) goes whole. */
+START_TEST(greeting_in_the_syn)
+{
+	const struct peer_step steps[] = {
+	    READ(sizeof(greet)),
+	    SEND_LATE(method_none),
+	    READ(sizeof(request)),
+	    SEND_LATE(reply_ok),
+	    END(),
+	};
+	/* Pipelined, whether the reply is there at the method's recv() is
+	 * the peer's timing: only "nothing sent after the SYN" is sure. */
+	static const char *const want[] = {"TPRSPRR", "TSPRSPRR", NULL};
+	struct tunnel_result res;
+	struct peer peer;
+	int client = peer_start(&peer, steps);
+
+	fake.start = START_COOKIE;
+	fake.syn_max = _i == 1 ? 1 : 64;
+	cfg.proxies[0].pipeline = _i == 2;
+	ck_assert_int_eq(open_fast(client, &res, NULL), 0);
+	fake.calls[fake.count] = '\0';
+	if (want[_i])
+		ck_assert_str_eq(fake.calls, want[_i]);
+	else
+		ck_assert(strncmp(fake.calls, "TP", 2) == 0 &&
+			  !strchr(fake.calls, 'S'));
+	ck_assert_uint_eq(res.bound.port, 0x3039);
+	peer_finish(&peer, client);
+	ck_assert_mem_eq(peer.got, greet, sizeof(greet));
+	ck_assert_mem_eq(peer.got + sizeof(greet), request, sizeof(request));
+}
+END_TEST
+
+/* With the greeting in the SYN, the connect is not known to be through
+ * until the proxy answers: a refusal found by the first recv() is the
+ * connect's, worded as such, and so is its deadline. */
+START_TEST(greeting_in_the_syn_then_refused)
+{
+	const struct peer_step steps[] = {READ(sizeof(greet)), END()};
+	struct tunnel_result res;
+	struct peer peer;
+	int client = peer_start(&peer, steps);
+
+	fake.start = START_COOKIE;
+	fake.syn_max = 64;
+	fake.recv_error = ECONNREFUSED;
+	ck_assert_int_eq(open_fast(client, &res, NULL), -ECONNREFUSED);
+	ck_assert(!res.negotiating);
+	ck_assert_str_eq(res.why,
+			 "connecting to the proxy failed: connection refused "
+			 "(is the proxy running at that address? check with: "
+			 "socksify doctor)");
 	peer_finish(&peer, client);
 }
 END_TEST
@@ -505,7 +655,11 @@ static Suite *fastopen_suite(void)
 	tcase_add_test(fake_tc, refusal_after_the_greeting_is_the_hops);
 	tcase_add_test(fake_tc, partial_replies);
 	tcase_add_test(fake_tc, connect_deadline_while_unconfirmed);
-	tcase_add_test(fake_tc, handshake_deadline_after_the_greeting);
+	tcase_add_loop_test(fake_tc, handshake_deadline_after_the_greeting, 0,
+			    4);
+	tcase_add_test(fake_tc, waiting_recv_needs_no_poll);
+	tcase_add_loop_test(fake_tc, greeting_in_the_syn, 0, 3);
+	tcase_add_test(fake_tc, greeting_in_the_syn_then_refused);
 	tcase_add_test(fake_tc, no_fastopen_leaves_the_run_untouched);
 	tcase_add_test(fake_tc, connected_socket_is_eisconn);
 	tcase_add_test(fake_tc, request_that_cannot_be_made);

@@ -348,6 +348,53 @@ START_TEST(child_without_handlers_is_hands_off)
 }
 END_TEST
 
+/* An entry holding only socket()'s facts is forgotten on close with no
+ * subsystem told (none is active) and no vfork question: in a child that
+ * ran no handler too, where a proxied entry stays the parent's. With a
+ * subsystem active, the facts-only close is told as any other. */
+START_TEST(facts_only_close_just_forgets)
+{
+	int fd = new_socket(), other = new_socket(), status;
+	char want[64];
+	pid_t pid;
+
+	mark(fd, FDTAB_SOCK_TCP | FDTAB_SOCK_NONBLOCK);
+	ck_assert_int_eq(fdreg_close(fd), 0);
+	ck_assert_str_eq(heard, "");
+	ck_assert_uint_eq(fdtab_flags(fd), 0);
+
+	mark(fd, FDTAB_SOCK_TCP);
+	mark(other, FDTAB_PROXIED | FDTAB_SOCK_TCP);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int bad = 0;
+
+		bad |= !fdreg_in_vfork_child();
+		bad |= fdreg_close(fd) != 0;
+		bad |= fdtab_flags(fd) != 0;
+		bad |= fdreg_close(other) != 0;
+		bad |= fdtab_flags(other) != (FDTAB_PROXIED | FDTAB_SOCK_TCP);
+		bad |= strcmp(heard, "") != 0;
+		_exit(bad);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+
+	mark(fd, FDTAB_SOCK_UDP);
+	a_active = true;
+	ck_assert_int_eq(fdreg_close(fd), 0);
+	snprintf(want, sizeof want, "a:close %d/%u;b:close %d/%u;", fd,
+		 (unsigned)FDTAB_SOCK_UDP, fd, (unsigned)FDTAB_SOCK_UDP);
+	ck_assert_str_eq(heard, want);
+	ck_assert_uint_eq(fdtab_flags(fd), 0);
+	fdtab_clear(other);
+	close(fd);
+	close(other);
+}
+END_TEST
+
 static Suite *fdreg_suite(void)
 {
 	Suite *s = suite_create("fdreg");
@@ -366,6 +413,7 @@ static Suite *fdreg_suite(void)
 	tcase_add_test(tc, fresh_forgets_stale_entry);
 	tcase_add_test(tc, fork_handlers_follow_lock_order);
 	tcase_add_test(tc, child_without_handlers_is_hands_off);
+	tcase_add_test(tc, facts_only_close_just_forgets);
 	suite_add_tcase(s, tc);
 	return s;
 }
