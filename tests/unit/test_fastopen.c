@@ -224,6 +224,16 @@ static int open_fast_waiting(int fd, struct tunnel_result *res)
 	return rc;
 }
 
+/* A refusal worded and counted as the connect's, not the hop's. */
+static void assert_refused_connecting(const struct tunnel_result *res)
+{
+	ck_assert(!res->negotiating);
+	ck_assert_str_eq(res->why,
+			 "connecting to the proxy failed: connection refused "
+			 "(is the proxy running at that address? check with: "
+			 "socksify doctor)");
+}
+
 /* ---- cases ---- */
 
 /* The floor: Fast Open start, greeting, poll, method, request, poll, and
@@ -293,11 +303,7 @@ START_TEST(refused_surfaces_through_send)
 	fake.send_error = ECONNREFUSED;
 	ck_assert_int_eq(open_fast(client, &res, NULL), -ECONNREFUSED);
 	ck_assert_int_eq(res.hop, 0);
-	ck_assert(!res.negotiating);
-	ck_assert_str_eq(res.why,
-			 "connecting to the proxy failed: connection refused "
-			 "(is the proxy running at that address? check with: "
-			 "socksify doctor)");
+	assert_refused_connecting(&res);
 	peer_finish(&peer, client);
 }
 END_TEST
@@ -480,11 +486,7 @@ START_TEST(greeting_in_the_syn_then_refused)
 	fake.syn_max = 64;
 	fake.recv_error = ECONNREFUSED;
 	ck_assert_int_eq(open_fast(client, &res, NULL), -ECONNREFUSED);
-	ck_assert(!res.negotiating);
-	ck_assert_str_eq(res.why,
-			 "connecting to the proxy failed: connection refused "
-			 "(is the proxy running at that address? check with: "
-			 "socksify doctor)");
+	assert_refused_connecting(&res);
 	peer_finish(&peer, client);
 }
 END_TEST
