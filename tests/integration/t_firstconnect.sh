@@ -95,6 +95,69 @@ expect_contains "proxy name, its log" "$(cat "$SFY_TMP/fcn.err")" \
 say "proxy's host name unresolved at the first connect: refused, then proxied: ok"
 TARGET_PORT=$lo_port
 
+# Remote DNS: the process's first hooked call is a lookup of a name only
+# the proxy can resolve (a microsocks in a mount namespace whose
+# /etc/hosts knows it), made with no descriptor free. With a session (as
+# the wrapper sets), the fake-DNS table is the session's file, which needs
+# a descriptor: that lookup fails (EAI_FAIL, logged; no private table to
+# fall back to, which would hand out other fake addresses), and the next
+# one maps the session's file, gets a fake address and connects through
+# microsocks by name; another process of the session reads the same name
+# back from that address.
+MS_NS_PORT=$(free_port)
+setsid unshare -m sh -c \
+	'mount --bind "$1" /etc/hosts && exec microsocks -i 127.0.0.1 -p "$2"' \
+	microsocks "$(proxy_hosts_file)" "$MS_NS_PORT" \
+	>"$SFY_TMP/microsocks-ns.log" 2>&1 &
+track_group $!
+wait_port 127.0.0.1 "$MS_NS_PORT"
+getent hosts "$TARGET_NAME" >/dev/null &&
+	fail "$TARGET_NAME resolves locally; the test would prove nothing"
+session=$$-firstdns
+shm=/dev/shm/socksify-$(id -u)-$session
+rm -f "$shm" "$shm-health"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
+	SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT \
+	"$PROGS/firstconnect" -n "$TARGET_NAME" "$TARGET_PORT" \
+	2>"$SFY_TMP/fcd.err") ||
+	fail "firstconnect -n failed: $(cat "$SFY_TMP/fcd.err")"
+field() { printf '%s\n' "$out" | sed -n "s/^$1 //p"; }
+expect_eq "remote DNS, first lookup, no descriptor free" "$(field FIRST)" \
+	EAI_FAIL
+expect_eq "remote DNS, next lookup" "$(field LOOKUP)" OK
+addr=$(field ADDR)
+case $addr in
+24[0-9].* | 25[0-5].*) ;;
+*) fail "remote DNS: '$addr' is not a fake address: $out" ;;
+esac
+expect_eq "remote DNS, connect by name" "$(field SECOND)" OK
+expect_eq "remote DNS, its path" "$(field PATH)" proxied
+expect_contains "remote DNS, its log" "$(cat "$SFY_TMP/fcd.err")" \
+	"host name lookups fail until a later one maps it"
+case $(cat "$SFY_TMP/fcd.err") in
+*"table private"*)
+	fail "remote DNS: fell back to a private table: $(cat "$SFY_TMP/fcd.err")"
+	;;
+esac
+[ -f "$shm" ] || fail "remote DNS: the session's table file was never made"
+back=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
+	SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT getent hosts "$addr")
+expect_eq "remote DNS, the address's name in another process" \
+	"$(printf '%s\n' "$back" | awk '{print $2}')" "$TARGET_NAME"
+rm -f "$shm" "$shm-health"
+say "remote DNS, no descriptor at the first lookup: EAI_FAIL, then proxied by name: ok"
+
+# Without a session the table is anonymous memory, which needs no
+# descriptor: the first lookup gets its fake address at once.
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY \
+	SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT \
+	"$PROGS/firstconnect" -n "$TARGET_NAME" "$TARGET_PORT" \
+	2>"$SFY_TMP/fcd2.err") ||
+	fail "firstconnect -n failed: $(cat "$SFY_TMP/fcd2.err")"
+expect_eq "remote DNS without a session, first lookup" "$(field FIRST)" OK
+expect_eq "remote DNS without a session, its path" "$(field PATH)" proxied
+say "remote DNS without a session: the first lookup at the limit works: ok"
+
 # A real config error: every connect refused, the error read once (the
 # first connect finds no descriptor; the second reads the error; the third
 # must not read the file again).
