@@ -158,6 +158,71 @@ expect_eq "remote DNS without a session, first lookup" "$(field FIRST)" OK
 expect_eq "remote DNS without a session, its path" "$(field PATH)" proxied
 say "remote DNS without a session: the first lookup at the limit works: ok"
 
+# The health table of a failover group (its file beside the fake-DNS map,
+# shared by the run's processes) found no descriptor when the
+# configuration loaded: the faultopen shim, after the library in
+# LD_PRELOAD, fails its open with EMFILE until the program removes a flag
+# file. That process's first connection goes without down marks (the
+# refusing member is tried and logged "(marked down)", but not
+# remembered); its second, after the flag is gone, maps the session's file
+# and marks the member down there; its third skips it; and another
+# process of the session skips it too. Before, the first process fell
+# back for good to a private table, and the other tried the member again.
+FAULTOPEN=$SFY_BUILD/faultopen/libfaultopen.so
+[ -f "$FAULTOPEN" ] || fail "no $FAULTOPEN (run make)"
+session=$$-firsthealth
+shm=/dev/shm/socksify-$(id -u)-$session
+rm -f "$shm" "$shm-health"
+hconf=$SFY_TMP/health.conf
+write_conf "$hconf" "proxy socks5://127.0.0.1:$MS_PORT" \
+	"group hf failover socks5://127.0.0.1:9 default" \
+	"route 127.0.0.1 port $TARGET_PORT via hf" "direct none"
+flag=$SFY_TMP/health.fault
+: >"$flag"
+hlog=$SFY_TMP/health.log
+: >"$hlog"
+: >"$TARGET_LOG"
+connects='
+import os, socket, sys
+port, flag = int(sys.argv[1]), sys.argv[2]
+def path():
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    peer = s.makefile().readline().split()[1]
+    local = s.getsockname()[1]
+    s.close()
+    return "proxied" if peer != str(local) else "direct"
+for i, step in enumerate(sys.argv[3:]):
+    if step == "unflag":
+        os.remove(flag)
+        continue
+    before = open(os.environ["SOCKSIFY_LOG_FILE"]).read().count("(marked down)")
+    result = path()
+    after = open(os.environ["SOCKSIFY_LOG_FILE"]).read().count("(marked down)")
+    print(step, result, "marked=%d" % (after - before))
+'
+out=$(LD_PRELOAD="$SOCKSIFY_LIBRARY $FAULTOPEN" FAULTOPEN_SUFFIX=-health \
+	FAULTOPEN_WHILE=$flag SOCKSIFY_SESSION=$session SOCKSIFY_CONF=$hconf \
+	SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$hlog \
+	"$PYTHON" -c "$connects" "$TARGET_PORT" "$flag" FIRST unflag SECOND \
+	THIRD 2>&1) || fail "health: connects failed: $out $(cat "$hlog")"
+expect_eq "health, one process" "$out" "FIRST proxied marked=1
+SECOND proxied marked=1
+THIRD proxied marked=0"
+expect_contains "health, its log" "$(cat "$hlog")" \
+	"proxy health table cannot be mapped now (Too many open files)"
+expect_contains "health, its log" "$(cat "$hlog")" \
+	"proxy health table mapped after"
+[ -f "$shm-health" ] || fail "health: the session's file was never made"
+: >"$hlog"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
+	SOCKSIFY_CONF=$hconf SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$hlog \
+	"$PYTHON" -c "$connects" "$TARGET_PORT" "$flag" OTHER 2>&1) ||
+	fail "health: connect failed: $out $(cat "$hlog")"
+expect_eq "health, another process of the session" "$out" \
+	"OTHER proxied marked=0"
+rm -f "$shm" "$shm-health"
+say "health table unmapped at load: no marks, then the session's file, shared: ok"
+
 # A real config error: every connect refused, the error read once (the
 # first connect finds no descriptor; the second reads the error; the third
 # must not read the file again).
