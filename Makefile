@@ -77,7 +77,8 @@ PROG_STATIC_SRC := $(sort $(wildcard tests/integration/progs_static/*.c))
 FORMAT_SRC  := $(sort $(wildcard common/*.[ch] preload/*.[ch] tools/*.[ch] \
 			tests/unit/*.[ch] tests/integration/progs/*.c \
 			tests/integration/progs_static/*.c tests/fuzz/*.[ch] \
-			tests/integration/fakegss/*.c tests/stress/*.c))
+			tests/integration/fakegss/*.c tests/integration/faultopen/*.c \
+			tests/stress/*.c))
 CLANG_FORMAT ?= clang-format
 # The symbols the library exports: the hooks, one a line.
 EXPORTS     := preload/exports.txt
@@ -114,7 +115,8 @@ GO_ENV	   := GO111MODULE=off GOFLAGS= GOPROXY=off GOTOOLCHAIN=local \
 PROG_GO_BIN := $(if $(GO),$(B)/progs_go/gohttp-static $(B)/progs_go/gohttp-cgo)
 
 all: $(B)/libsocksify.so $(B)/socksify-helper $(PROG_BIN) $(PROG_STATIC_BIN) \
-	$(PROG_GO_BIN) $(B)/fakegss/libfakegss.so $(STRESS_BIN)
+	$(PROG_GO_BIN) $(B)/fakegss/libfakegss.so $(B)/faultopen/libfaultopen.so \
+	$(STRESS_BIN)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -168,6 +170,12 @@ $(B)/stress/%: tests/stress/%.c
 $(B)/fakegss/libfakegss.so: tests/integration/fakegss/fakegss.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+
+# A shim preloaded after the library: its openat() fails with EMFILE for
+# chosen paths (t_firstconnect.sh: the health table's file).
+$(B)/faultopen/libfaultopen.so: tests/integration/faultopen/faultopen.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -shared -o $@ $< -ldl
 
 # -static: glibc's static libraries come with libc6-dev.
 $(B)/progs_static/%: tests/integration/progs_static/%.c

@@ -1,6 +1,6 @@
 /* state.c — the library's per-process state: the configuration (built once,
- * read-only afterwards), the first proxy's resolved addresses, and the
- * fake-DNS table (attached on first use).
+ * read-only afterwards), the first proxy's resolved addresses, the
+ * health table and the fake-DNS table (attached on first use).
  *
  * Thread safety: everything here is written by one load, under
  * state_lock, and only read once state_loaded says the load is final
@@ -12,13 +12,27 @@
  * refused for its whole life. A real config error is final: it is read
  * once. The fake-DNS table carries its own (lock-free) synchronisation.
  *
+ * The two shared tables are attached the same way (retry_once.h): the
+ * fake-DNS table at its first use (a call waits for another thread's
+ * try), the health table at load and, while that found no descriptor,
+ * at later calls (which never wait for another thread's try). An attach
+ * that fails for want of a descriptor or memory (EMFILE, ENFILE, ENOMEM)
+ * is not final: that call goes without the table (a lookup needing a fake
+ * address fails, EAI_FAIL; a connection goes without down marks) and a
+ * later call tries again. It never falls back to a private table then,
+ * which the session's file would later have to replace: one fake address
+ * would have two names. Any other failure is final and logged once.
+ *
  * Fork: a child inherits completed state as is. The fake-DNS table must
  * exist before the first fork, or a parent and a child that each create
  * one lazily would hold different maps (an anonymous mapping is shared only
  * when made before fork); a pthread_atfork prepare handler, registered at
- * load, attaches it. A fork() in another thread while it loads the
- * configuration would leave the child's state_lock held: the child makes
- * it anew (its only thread holds nothing) and loads again at its next call.
+ * load, attaches it (and tries the health table again). A fork() in
+ * another thread while it loads the configuration or attaches a table
+ * would leave the child's lock held: the child makes a lock that is not
+ * final anew (its only thread holds nothing) and tries again at its next
+ * call. (Without a session, a table that could not be mapped for want of
+ * memory at fork is then made separately by parent and child.)
  *
  * Re-entry: resolving the proxy's host name runs libc's resolver, whose NSS
  * modules may call our hooks (connect, close) on this same thread. Those
@@ -39,6 +53,7 @@
 #include "log.h"
 #include "proxyaddr.h"
 #include "real.h"
+#include "retry_once.h"
 #include "state.h"
 
 #define STATE_SESSION_MAX 64
@@ -57,11 +72,17 @@ static bool state_retry_ready;	   /* under state_lock */
 static unsigned state_retry_count; /* under state_lock */
 /* The first proxy of each chain (state_proxy[0]: the default chain's). */
 static struct proxy_addresses state_proxy[CONFIG_MAX_CHAINS];
+/* The health table (NULL: none); read once state_health_once is final. */
 static struct health *state_health;
+static struct retry_once state_health_once = RETRY_ONCE_INIT;
 static char state_session[STATE_SESSION_MAX + 1];
 static __thread bool state_loading __attribute__((tls_model("initial-exec")));
 
+/* The fake-DNS table; read once state_table_once is final. */
 static struct fakedns *state_table;
+static struct retry_once state_table_once = RETRY_ONCE_INIT;
+static __thread bool state_table_attaching
+    __attribute__((tls_model("initial-exec")));
 
 /* secure_getenv(), with an empty value treated as unset. Every variable
  * the library reads comes through here: in a program that runs with more
@@ -177,36 +198,53 @@ static bool state_resolve_proxy(const struct config *cfg)
 	return !transient;
 }
 
-/* The health table of the run's groups: the session's file beside the
- * fake-DNS map, else anonymous memory shared with fork children. Without
- * groups there is nothing to share. Failure is logged: chains then count
- * as up and down marks are dropped. */
-static void state_attach_health(const struct config *cfg)
+/* One try at the health table of the run's groups (a retry_once step):
+ * the session's file beside the fake-DNS map, else (no session, or a real
+ * failure of its file) anonymous memory shared with fork children. Without
+ * groups there is nothing to share. arg: non-NULL at load, where what
+ * ended runs left is removed when the file is not there yet (opendir: not
+ * in a hooked call's retry). A want of a descriptor or memory leaves it to
+ * a later call, with no fallback to a private table (the session's file
+ * is tried again); any other failure is logged and final: chains then
+ * count as up and down marks are dropped. */
+static int state_health_step(void *arg, unsigned tries)
 {
 	char path[sizeof STATE_SHM_DIR + STATE_SESSION_MAX + 40];
+	struct health *table = NULL;
 	int rc = -ENOENT;
 
-	if (cfg->group_count == 0)
-		return;
+	if (state_config.group_count == 0)
+		return 0;
 	if (state_session[0]) {
 		struct stat st;
 
 		snprintf(path, sizeof path, "%s/socksify-%u-%s-health",
 			 STATE_SHM_DIR, (unsigned)getuid(), state_session);
 		/* The first process of a run removes what ended runs left. */
-		if (lstat(path, &st) < 0)
+		if (arg && lstat(path, &st) < 0)
 			fakedns_collect_stale(STATE_SHM_DIR,
 					      (unsigned)getuid());
-		rc = health_attach(&real_sys_io, path, &state_health);
+		rc = health_attach(&real_sys_io, path, &table);
 	}
-	if (rc < 0)
-		rc = health_attach(&real_sys_io, NULL, &state_health);
-	if (rc < 0) {
+	if (rc < 0 && !retry_once_short(rc))
+		rc = health_attach(&real_sys_io, NULL, &table);
+	if (rc == 0) {
+		state_health = table;
+		if (tries > 0)
+			log_info("proxy health table mapped after %u tries",
+				 tries + 1);
+	} else if (retry_once_short(rc)) {
+		if (tries == 0)
+			log_warn("proxy health table cannot be mapped now "
+				 "(%s): dead group members are not remembered "
+				 "until a later call maps it",
+				 strerror(-rc));
+	} else {
 		log_warn("proxy health table unusable (%s); dead group members "
 			 "are not remembered",
 			 strerror(-rc));
-		state_health = NULL;
 	}
+	return rc;
 }
 
 /* Stream isolation (isolate.h): the tag of this process ("pid-PID") or
@@ -287,7 +325,8 @@ static bool state_load(void)
 				    "a proxy's host name");
 		return false;
 	}
-	state_attach_health(&state_config);
+	retry_once_run(&state_health_once, state_health_step, &state_config,
+		       true);
 	return true;
 }
 
@@ -358,15 +397,23 @@ bool socksify_is_proxy(const struct endpoint *ep)
 
 struct health *socksify_health(void)
 {
-	/* Not loaded (state_retry): state_health may be being written. */
-	if (!socksify_config()->valid)
+	/* Not loaded (state_retry), or inside the load: nothing attached. */
+	if (!socksify_config()->valid || state_loading)
+		return NULL;
+	/* Mapped at load; when that found no descriptor or memory free, try
+	 * again, unless another thread (or this one, interrupted by a signal
+	 * handler) is at it: this call then goes without the table. */
+	if (!retry_once_run(&state_health_once, state_health_step, NULL, false))
 		return NULL;
 	return state_health;
 }
 
 /* Join (or create) the session's table file; before creating one, remove
- * the files of sessions whose process is gone. Returns 0 or -errno. */
-static int state_attach_session(const struct config *cfg)
+ * the files of sessions whose process is gone. Returns 0 or -errno; a real
+ * failure is logged (the caller falls back to a private table), a want of
+ * a descriptor or memory is not (the caller tries the file again later). */
+static int state_attach_session(const struct config *cfg,
+				struct fakedns **table)
 {
 	char path[sizeof STATE_SHM_DIR + STATE_SESSION_MAX + 32];
 	unsigned uid = (unsigned)getuid();
@@ -379,9 +426,8 @@ static int state_attach_session(const struct config *cfg)
 	existed = lstat(path, &st) == 0;
 	if (!existed)
 		fakedns_collect_stale(STATE_SHM_DIR, uid);
-	rc =
-	    fakedns_attach(&real_sys_io, &state_table, path, cfg->fake_entries);
-	if (rc < 0)
+	rc = fakedns_attach(&real_sys_io, table, path, cfg->fake_entries);
+	if (rc < 0 && !retry_once_short(rc))
 		log_error("fake DNS table %s unusable (%s): falling back to a "
 			  "table private to this process and its children; "
 			  "programs it execs will not share its fake names",
@@ -389,37 +435,73 @@ static int state_attach_session(const struct config *cfg)
 	return rc;
 }
 
-/* The once-routine for the fake-DNS table: the session file when there is
- * one, else (or when it fails) anonymous shared memory. */
-static void state_attach(void)
+/* One try at the fake-DNS table (a retry_once step; arg: the config):
+ * the session file when there is one, else (or when it fails for real)
+ * anonymous shared memory. A real failure is logged and final (no table:
+ * lookups needing a fake address fail). No descriptor or memory free:
+ * no table for now, not even a private one (a process must never hold two
+ * tables: one fake address would have two names), and the next call tries
+ * again. */
+static int state_attach(void *arg, unsigned tries)
 {
-	const struct config *cfg = socksify_config();
-	int rc;
+	const struct config *cfg = arg;
+	struct fakedns *table = NULL;
+	int rc = -ENOENT;
 
-	if (state_session[0] && state_attach_session(cfg) == 0)
-		return;
-	rc =
-	    fakedns_attach(&real_sys_io, &state_table, NULL, cfg->fake_entries);
-	if (rc < 0) {
+	if (state_session[0])
+		rc = state_attach_session(cfg, &table);
+	if (rc < 0 && !retry_once_short(rc))
+		rc = fakedns_attach(&real_sys_io, &table, NULL,
+				    cfg->fake_entries);
+	if (rc == 0) {
+		state_table = table;
+		if (tries > 0)
+			log_info("fake DNS table mapped after %u tries",
+				 tries + 1);
+	} else if (retry_once_short(rc)) {
+		if (tries == 0)
+			log_error("cannot map the fake DNS table now (%s): "
+				  "host name lookups fail until a later one "
+				  "maps it",
+				  strerror(-rc));
+		else
+			log_debug("fake DNS table still not mapped (%s)",
+				  strerror(-rc));
+	} else {
 		log_error("cannot map the fake DNS table: %s", strerror(-rc));
-		state_table = NULL;
 	}
+	return rc;
 }
 
 struct fakedns *socksify_fakedns(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	const struct config *cfg;
+	bool final;
 
-	pthread_once(&once, state_attach);
-	return state_table;
+	if (retry_once_final(&state_table_once))
+		return state_table;
+	/* Not loaded (state_retry), or inside the load (the session is not
+	 * known yet), or inside this thread's own try (a signal handler):
+	 * no table for this call. */
+	cfg = socksify_config();
+	if (!cfg->valid || state_loading || state_table_attaching)
+		return NULL;
+	state_table_attaching = true;
+	final =
+	    retry_once_run(&state_table_once, state_attach, (void *)cfg, true);
+	state_table_attaching = false;
+	return final ? state_table : NULL;
 }
 
 void socksify_before_fork(void)
 {
 	const struct config *cfg = socksify_config();
 
-	if (cfg->valid && cfg->remote_dns)
+	if (!cfg->valid)
+		return;
+	if (cfg->remote_dns)
 		socksify_fakedns();
+	socksify_health();
 }
 
 void socksify_after_fork_child(void)
@@ -428,6 +510,8 @@ void socksify_after_fork_child(void)
 	 * parent had under way is not final and runs again. */
 	if (!atomic_load_explicit(&state_loaded, memory_order_acquire))
 		pthread_mutex_init(&state_lock, NULL);
+	retry_once_after_fork(&state_table_once);
+	retry_once_after_fork(&state_health_once);
 	if (atomic_load_explicit(&state_loaded, memory_order_acquire) &&
 	    state_config.valid && state_config.isolate == ISOLATE_PID)
 		state_isolate();

@@ -29,7 +29,9 @@ int socksify_chain_sockaddr(unsigned chain, int family,
 			    struct sockaddr_storage *ss);
 
 /* The run's chain health table (groups' down members, turns), or NULL when
- * the config has no group or it could not be mapped. */
+ * the config has no group or it could not be mapped. Mapped at load; when
+ * that found no descriptor or memory free, each call tries again (never
+ * waiting for another thread's try) until one is final. */
 struct health *socksify_health(void);
 
 /* True when ep is the first proxy of any chain (connecting to it is
@@ -38,12 +40,14 @@ bool socksify_is_proxy(const struct endpoint *ep);
 
 /* The fake-DNS table, attached on first use: the file
  * /dev/shm/socksify-UID-$SOCKSIFY_SESSION when the wrapper set a session,
- * else an anonymous shared mapping. NULL when it cannot be mapped (logged). */
+ * else an anonymous shared mapping. NULL when it cannot be mapped (logged;
+ * final), or not now for want of a descriptor or memory (the next call
+ * tries again), or the configuration is not loaded. */
 struct fakedns *socksify_fakedns(void);
 
 /* pthread_atfork prepare handler (registered by preload_register, fdops.c):
- * make sure parent and child will share one fake-DNS table. Costs nothing
- * after the first time (two pthread_once checks). */
+ * make sure parent and child will share one fake-DNS table (and one health
+ * table). Costs nothing once both are final (atomic loads). */
 void socksify_before_fork(void);
 
 /* pthread_atfork child handler (fdops.c): with "isolate pid", the child

@@ -95,6 +95,134 @@ expect_contains "proxy name, its log" "$(cat "$SFY_TMP/fcn.err")" \
 say "proxy's host name unresolved at the first connect: refused, then proxied: ok"
 TARGET_PORT=$lo_port
 
+# Remote DNS: the process's first hooked call is a lookup of a name only
+# the proxy can resolve (a microsocks in a mount namespace whose
+# /etc/hosts knows it), made with no descriptor free. With a session (as
+# the wrapper sets), the fake-DNS table is the session's file, which needs
+# a descriptor: that lookup fails (EAI_FAIL, logged; no private table to
+# fall back to, which would hand out other fake addresses), and the next
+# one maps the session's file, gets a fake address and connects through
+# microsocks by name; another process of the session reads the same name
+# back from that address.
+MS_NS_PORT=$(free_port)
+setsid unshare -m sh -c \
+	'mount --bind "$1" /etc/hosts && exec microsocks -i 127.0.0.1 -p "$2"' \
+	microsocks "$(proxy_hosts_file)" "$MS_NS_PORT" \
+	>"$SFY_TMP/microsocks-ns.log" 2>&1 &
+track_group $!
+wait_port 127.0.0.1 "$MS_NS_PORT"
+getent hosts "$TARGET_NAME" >/dev/null &&
+	fail "$TARGET_NAME resolves locally; the test would prove nothing"
+session=$$-firstdns
+shm=/dev/shm/socksify-$(id -u)-$session
+rm -f "$shm" "$shm-health"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
+	SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT \
+	"$PROGS/firstconnect" -n "$TARGET_NAME" "$TARGET_PORT" \
+	2>"$SFY_TMP/fcd.err") ||
+	fail "firstconnect -n failed: $(cat "$SFY_TMP/fcd.err")"
+field() { printf '%s\n' "$out" | sed -n "s/^$1 //p"; }
+expect_eq "remote DNS, first lookup, no descriptor free" "$(field FIRST)" \
+	EAI_FAIL
+expect_eq "remote DNS, next lookup" "$(field LOOKUP)" OK
+addr=$(field ADDR)
+case $addr in
+24[0-9].* | 25[0-5].*) ;;
+*) fail "remote DNS: '$addr' is not a fake address: $out" ;;
+esac
+expect_eq "remote DNS, connect by name" "$(field SECOND)" OK
+expect_eq "remote DNS, its path" "$(field PATH)" proxied
+expect_contains "remote DNS, its log" "$(cat "$SFY_TMP/fcd.err")" \
+	"host name lookups fail until a later one maps it"
+case $(cat "$SFY_TMP/fcd.err") in
+*"table private"*)
+	fail "remote DNS: fell back to a private table: $(cat "$SFY_TMP/fcd.err")"
+	;;
+esac
+[ -f "$shm" ] || fail "remote DNS: the session's table file was never made"
+back=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
+	SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT getent hosts "$addr")
+expect_eq "remote DNS, the address's name in another process" \
+	"$(printf '%s\n' "$back" | awk '{print $2}')" "$TARGET_NAME"
+rm -f "$shm" "$shm-health"
+say "remote DNS, no descriptor at the first lookup: EAI_FAIL, then proxied by name: ok"
+
+# Without a session the table is anonymous memory, which needs no
+# descriptor: the first lookup gets its fake address at once.
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY \
+	SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT \
+	"$PROGS/firstconnect" -n "$TARGET_NAME" "$TARGET_PORT" \
+	2>"$SFY_TMP/fcd2.err") ||
+	fail "firstconnect -n failed: $(cat "$SFY_TMP/fcd2.err")"
+expect_eq "remote DNS without a session, first lookup" "$(field FIRST)" OK
+expect_eq "remote DNS without a session, its path" "$(field PATH)" proxied
+say "remote DNS without a session: the first lookup at the limit works: ok"
+
+# The health table of a failover group (its file beside the fake-DNS map,
+# shared by the run's processes) found no descriptor when the
+# configuration loaded: the faultopen shim, after the library in
+# LD_PRELOAD, fails its open with EMFILE until the program removes a flag
+# file. That process's first connection goes without down marks (the
+# refusing member is tried and logged "(marked down)", but not
+# remembered); its second, after the flag is gone, maps the session's file
+# and marks the member down there; its third skips it; and another
+# process of the session skips it too. Before, the first process fell
+# back for good to a private table, and the other tried the member again.
+FAULTOPEN=$SFY_BUILD/faultopen/libfaultopen.so
+[ -f "$FAULTOPEN" ] || fail "no $FAULTOPEN (run make)"
+session=$$-firsthealth
+shm=/dev/shm/socksify-$(id -u)-$session
+rm -f "$shm" "$shm-health"
+hconf=$SFY_TMP/health.conf
+write_conf "$hconf" "proxy socks5://127.0.0.1:$MS_PORT" \
+	"group hf failover socks5://127.0.0.1:9 default" \
+	"route 127.0.0.1 port $TARGET_PORT via hf" "direct none"
+flag=$SFY_TMP/health.fault
+: >"$flag"
+hlog=$SFY_TMP/health.log
+: >"$hlog"
+: >"$TARGET_LOG"
+connects='
+import os, socket, sys
+port, flag = int(sys.argv[1]), sys.argv[2]
+def path():
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    peer = s.makefile().readline().split()[1]
+    local = s.getsockname()[1]
+    s.close()
+    return "proxied" if peer != str(local) else "direct"
+for i, step in enumerate(sys.argv[3:]):
+    if step == "unflag":
+        os.remove(flag)
+        continue
+    before = open(os.environ["SOCKSIFY_LOG_FILE"]).read().count("(marked down)")
+    result = path()
+    after = open(os.environ["SOCKSIFY_LOG_FILE"]).read().count("(marked down)")
+    print(step, result, "marked=%d" % (after - before))
+'
+out=$(LD_PRELOAD="$SOCKSIFY_LIBRARY $FAULTOPEN" FAULTOPEN_SUFFIX=-health \
+	FAULTOPEN_WHILE=$flag SOCKSIFY_SESSION=$session SOCKSIFY_CONF=$hconf \
+	SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$hlog \
+	"$PYTHON" -c "$connects" "$TARGET_PORT" "$flag" FIRST unflag SECOND \
+	THIRD 2>&1) || fail "health: connects failed: $out $(cat "$hlog")"
+expect_eq "health, one process" "$out" "FIRST proxied marked=1
+SECOND proxied marked=1
+THIRD proxied marked=0"
+expect_contains "health, its log" "$(cat "$hlog")" \
+	"proxy health table cannot be mapped now (Too many open files)"
+expect_contains "health, its log" "$(cat "$hlog")" \
+	"proxy health table mapped after"
+[ -f "$shm-health" ] || fail "health: the session's file was never made"
+: >"$hlog"
+out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
+	SOCKSIFY_CONF=$hconf SOCKSIFY_LOG=info SOCKSIFY_LOG_FILE=$hlog \
+	"$PYTHON" -c "$connects" "$TARGET_PORT" "$flag" OTHER 2>&1) ||
+	fail "health: connect failed: $out $(cat "$hlog")"
+expect_eq "health, another process of the session" "$out" \
+	"OTHER proxied marked=0"
+rm -f "$shm" "$shm-health"
+say "health table unmapped at load: no marks, then the session's file, shared: ok"
+
 # A real config error: every connect refused, the error read once (the
 # first connect finds no descriptor; the second reads the error; the third
 # must not read the file again).

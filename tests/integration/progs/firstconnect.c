@@ -3,6 +3,7 @@
  * read then, not refused for the rest of the process's life).
  *
  * Usage: firstconnect [-t THREADS] IPV4 PORT
+ *        firstconnect -n NAME PORT
  * The target is expected to greet each connection with "PEER <port>\n",
  * the source port it sees. Steps, each printed on its own line:
  *   FIRST <errno name>   connect() with every descriptor in use (the
@@ -17,11 +18,19 @@
  * (so that their calls race to load the configuration):
  *   THREADS proxied=K of N  how many of them connected through a proxy
  * Only numeric addresses: a name lookup would load the configuration
- * before the first connect. Exit status: 0 when the steps ran (the test
- * judges the lines), 2 on a local error. */
+ * before the first connect.
+ * With -n NAME, the first hooked call is instead a name lookup
+ * (getaddrinfo, AF_INET) made with no descriptor free, then:
+ *   FIRST OK|<EAI name>[/<errno name>]  that lookup
+ *   LOOKUP OK|<EAI name>  the same lookup once descriptors are free
+ *   ADDR <address>        its first address
+ *   SECOND, PATH, AGAIN   as above, connecting to ADDR:PORT
+ * Exit status: 0 when the steps ran (the test judges the lines), 2 on a
+ * local error. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -166,12 +175,87 @@ static int fc_threads(const struct sockaddr_in *sin, int count)
 	return 0;
 }
 
+static const char *eai_name(int rc)
+{
+	switch (rc) {
+	case EAI_AGAIN:
+		return "EAI_AGAIN";
+	case EAI_FAIL:
+		return "EAI_FAIL";
+	case EAI_MEMORY:
+		return "EAI_MEMORY";
+	case EAI_NONAME:
+		return "EAI_NONAME";
+	case EAI_SYSTEM:
+		return "EAI_SYSTEM";
+	default:
+		return "EAI_?";
+	}
+}
+
+/* getaddrinfo(name), IPv4 only: 0 with *sin's address, or the EAI code. */
+static int fc_lookup(const char *name, struct sockaddr_in *sin)
+{
+	struct addrinfo hints = {.ai_family = AF_INET,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+
+	if (rc == 0) {
+		sin->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+		freeaddrinfo(res);
+	}
+	return rc;
+}
+
+/* -n NAME PORT: the first hooked call a name lookup, at the limit. */
+static int fc_name(const char *name, const char *port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	char text[INET_ADDRSTRLEN];
+	int fds[FC_LIMIT], n, i, rc, err;
+
+	sin.sin_port = htons((unsigned short)atoi(port));
+	n = fc_fill(fds, FC_LIMIT);
+	if (n < 0) {
+		fprintf(stderr, "firstconnect: never reached EMFILE\n");
+		return 2;
+	}
+	errno = 0;
+	rc = fc_lookup(name, &sin);
+	err = errno;
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	if (rc == 0)
+		printf("FIRST OK\n");
+	else if (rc == EAI_SYSTEM)
+		printf("FIRST EAI_SYSTEM/%s\n", errno_name(err));
+	else
+		printf("FIRST %s\n", eai_name(rc));
+	rc = fc_lookup(name, &sin);
+	printf("LOOKUP %s\n", rc == 0 ? "OK" : eai_name(rc));
+	if (rc != 0)
+		return 0;
+	printf("ADDR %s\n",
+	       inet_ntop(AF_INET, &sin.sin_addr, text, sizeof text));
+	fc_second(&sin);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	int fds[FC_LIMIT], n, i, fd, threads = 0;
 
+	if (argc == 4 && strcmp(argv[1], "-n") == 0) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 2;
+		rl.rlim_cur = FC_LIMIT;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 2;
+		return fc_name(argv[2], argv[3]);
+	}
 	if (argc == 5 && strcmp(argv[1], "-t") == 0) {
 		threads = atoi(argv[2]);
 		argc -= 2;
@@ -179,7 +263,8 @@ int main(int argc, char **argv)
 	}
 	if (argc != 3 || inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1 ||
 	    threads < 0 || threads > FC_THREADS_MAX) {
-		fprintf(stderr, "usage: firstconnect [-t 1..16] IPV4 PORT\n");
+		fprintf(stderr, "usage: firstconnect [-t 1..16] IPV4 PORT\n"
+				"       firstconnect -n NAME PORT\n");
 		return 2;
 	}
 	sin.sin_port = htons((unsigned short)atoi(argv[2]));
