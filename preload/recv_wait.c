@@ -19,7 +19,11 @@
 #include "real.h"
 
 /* This thread's innermost wait. initial-exec: a signal handler's connect()
- * may read it without allocating. */
+ * may read it without allocating. A handler that siglongjmp()s out of a
+ * connect() leaves it naming a dead frame; nothing reads it then: only a
+ * recv() through real_io_waiting does, and that runs between a begin and
+ * its end, the begin having set it (tried: t_fault's hanging proxy and a
+ * SIGALRM handler jumping out, three connects in a row). */
 static _Thread_local struct recv_wait *recv_wait_top
     __attribute__((tls_model("initial-exec")));
 
