@@ -118,6 +118,15 @@ for mode in hang hanggreet; do
 	run_case ETIMEDOUT -i
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	[ $ms -lt 4000 ] || fail "$mode under signals: took ${ms} ms"
+	# A handler that siglongjmp()s out of three blocking connects (each
+	# waiting inside recv() for the silent proxy), then a connect that
+	# runs to its deadline: nothing left behind trips it.
+	out=$(timeout 20 "$SOCKSIFY" -f "$conf" "$PROGS/jumpout" "$DEST" \
+		"$DEST_PORT" 3 2>"$SFY_TMP/case.err") ||
+		fail "$mode jumpout: '$out' $(cat "$SFY_TMP/case.err")"
+	expect_eq "$mode: connects left by siglongjmp, then one more" "$out" \
+		"JUMPED 3
+ETIMEDOUT"
 	stop_pid "$FAULT_PID"
 done
 
