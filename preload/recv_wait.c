@@ -22,8 +22,8 @@
  * may read it without allocating. A handler that siglongjmp()s out of a
  * connect() leaves it naming a dead frame; nothing reads it then: only a
  * recv() through real_io_waiting does, and that runs between a begin and
- * its end, the begin having set it (tried: t_fault's hanging proxy and a
- * SIGALRM handler jumping out, three connects in a row). */
+ * its end, the begin having set it (t_fault.sh: three connects left by
+ * a jump, then one that runs to its deadline). */
 static _Thread_local struct recv_wait *recv_wait_top
     __attribute__((tls_model("initial-exec")));
 
