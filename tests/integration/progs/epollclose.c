@@ -4,7 +4,9 @@
  * t_async_epoll_close.sh through socksify, with a proxy slow enough that
  * the handshake is still in flight after the reuse.
  *
- * usage: epollclose HOST PORT MODE
+ * usage: epollclose HOST PORT MODE (the t_async_epoll_close.sh race
+ * runs fresh, fresh2 and dup through a race group whose second member
+ * wins: the end then registers the moved socket again)
  * Set C (interest EPOLLOUT, data DATA_C) is made first, set A (interest
  * IN|OUT, data DATA_A) second, so C has the lower number; the socket is
  * registered in A, and in C unless MODE is fresh. After connect() says
@@ -38,6 +40,12 @@
 static int die(const char *what)
 {
 	fprintf(stderr, "epollclose: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int say(const char *what)
+{
+	fprintf(stderr, "epollclose: %s\n", what);
 	return 1;
 }
 
@@ -76,17 +84,18 @@ static int check_sets(const char *mode, int b, int c, int fd)
 
 	if (!strcmp(mode, "fresh") || !strcmp(mode, "fresh2")) {
 		if (epoll_wait(b, &ev, 1, 50) != 0)
-			return die("the new set B reports something");
-		if (epoll_ctl(b, EPOLL_CTL_DEL, fd, NULL) == 0 ||
-		    errno != ENOENT)
-			return die("the new set B holds the socket");
+			return say("the new set B reports something");
+		if (epoll_ctl(b, EPOLL_CTL_DEL, fd, NULL) == 0)
+			return say("the new set B holds the socket");
+		if (errno != ENOENT)
+			return die("EPOLL_CTL_DEL in the new set B");
 	}
 	if (!strcmp(mode, "other") && read(b, &byte, 1) != 0)
 		return die("/dev/null in A's number");
 	if (!strcmp(mode, "fresh"))
 		return 0;
 	if (epoll_wait(c, &ev, 1, 1000) != 1)
-		return die("no event in C");
+		return say("no event in C");
 	if (ev.data.u64 != DATA_C || !(ev.events & EPOLLOUT)) {
 		fprintf(stderr,
 			"epollclose: C reports events %#x data %#llx, "
