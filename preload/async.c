@@ -72,6 +72,25 @@ void async_fd_copied(int from, int to)
 	async_lock_release();
 }
 
+void async_sets_closing(unsigned first, unsigned last)
+{
+	async_lock_acquire();
+	for (unsigned i = 0; i < async_rec_count(); i++) {
+		struct async_rec *rec = async_rec_at(i);
+
+		for (int r = rec->nregs - 1;
+		     rec->state != REC_FREE && r >= 0 && r < rec->nregs; r--)
+			if ((unsigned)rec->regs[r].epfd >= first &&
+			    (unsigned)rec->regs[r].epfd <= last)
+				rec->regs[r] = rec->regs[--rec->nregs];
+	}
+}
+
+void async_sets_closed(void)
+{
+	async_lock_release();
+}
+
 /* ---- fork ---- */
 
 void async_wait_settled(void)
@@ -82,9 +101,10 @@ void async_wait_settled(void)
 }
 
 /* Wait until no handshake runs (at most until the latest deadline), then
- * keep the lock across fork(). */
+ * keep the locks (async_epoll.c's sets_lock first) across fork(). */
 static void async_before_fork(void)
 {
+	async_epoll_fork_prepare();
 	async_lock_acquire();
 	async_wait_settled_locked();
 }
@@ -95,6 +115,7 @@ static void async_after_fork_parent(void)
 {
 	async_epoll_forget_all();
 	async_lock_release();
+	async_epoll_fork_parent();
 }
 
 /* The child has no helper: its descriptors go, and a handshake still
@@ -102,6 +123,7 @@ static void async_after_fork_parent(void)
 static void async_after_fork_child(void)
 {
 	async_epoll_forget_all();
+	async_epoll_fork_child();
 	async_helper_after_fork_child();
 	async_record_after_fork_child(async_helper_drop_private);
 }

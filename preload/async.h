@@ -138,6 +138,33 @@ bool async_epoll_clean(int fd);
  * an epoll set, the registrations kept for clean sockets stop being used. */
 void async_epoll_copied(int from, int to);
 
+/* The program's descriptors [first, last] are about to close (close,
+ * close_range, closefrom, or dup2/dup3 onto one): when one of them is a
+ * noted epoll set, its registrations leave every record, and the locks
+ * (sets_lock, then async_lock) stay held until async_epoll_sets_closed(),
+ * which the caller calls right after the real call; returns true then.
+ * False (nothing held) when none is a noted set, or in a vfork child. */
+bool async_epoll_sets_closing(unsigned first, unsigned last);
+/* fd is a noted epoll set (one bit: the cheap test first). */
+bool async_epoll_is_set(int fd);
+void async_epoll_sets_closed(void);
+
+/* Held (shared) by a connect from its first look at the socket's epoll
+ * registrations until its record holds them. */
+void async_epoll_hold(void);
+void async_epoll_release(void);
+
+/* sets_lock across fork (before async_lock; async.c's fork handlers). */
+void async_epoll_fork_prepare(void);
+void async_epoll_fork_parent(void);
+void async_epoll_fork_child(void);
+
+/* From async_epoll_sets_closing() (sets_lock held): take async_lock and
+ * drop every record's registrations in the sets [first, last];
+ * async_sets_closed() lets async_lock go. */
+void async_sets_closing(unsigned first, unsigned last);
+void async_sets_closed(void);
+
 /* Mask the registrations of the program's socket fd made before its
  * connect(): none when fd is clean, else found by
  * async_epoll_mask_existing() (the scan). Same returns. */

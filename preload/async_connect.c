@@ -45,13 +45,13 @@ static void start_abort(struct async_rec *rec)
 	rec->nregs = 0;
 }
 
-int async_connect_start(int fd, const struct config *cfg,
-			const struct route_choice *choice,
-			const struct group_plan *plan,
-			const struct tunnel_path *path, int domain,
-			const struct sockaddr *proxy, socklen_t len,
-			const struct endpoint *asked,
-			const struct endpoint *target, bool race)
+static int connect_start(int fd, const struct config *cfg,
+			 const struct route_choice *choice,
+			 const struct group_plan *plan,
+			 const struct tunnel_path *path, int domain,
+			 const struct sockaddr *proxy, socklen_t len,
+			 const struct endpoint *asked,
+			 const struct endpoint *target, bool race)
 {
 	struct async_reg regs[ASYNC_REGS];
 	struct async_rec *rec;
@@ -100,6 +100,25 @@ int async_connect_start(int fd, const struct config *cfg,
 	async_lock_release();
 	async_helper_wake();
 	return ASYNC_STARTED;
+}
+
+/* The epoll sets the socket's registrations are masked in cannot close
+ * until the record holds them (async_epoll.c). */
+int async_connect_start(int fd, const struct config *cfg,
+			const struct route_choice *choice,
+			const struct group_plan *plan,
+			const struct tunnel_path *path, int domain,
+			const struct sockaddr *proxy, socklen_t len,
+			const struct endpoint *asked,
+			const struct endpoint *target, bool race)
+{
+	int rc;
+
+	async_epoll_hold();
+	rc = connect_start(fd, cfg, choice, plan, path, domain, proxy, len,
+			   asked, target, race);
+	async_epoll_release();
+	return rc;
 }
 
 int async_connect_again(int fd)

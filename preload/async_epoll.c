@@ -2,7 +2,8 @@
  * the epoll_create hooks note which descriptors are epoll sets; at connect()
  * the registrations of the socket already in them are masked; the epoll_ctl
  * hook masks the ones made while the handshake runs; the end restores them
- * all.
+ * all. Closing a set while registrations in it are masked: see
+ * "closing an epoll set" below.
  *
  * Registrations made before connect() are found in /proc/self/fdinfo of
  * every known epoll set, a cost that grows with the sets and their
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,14 +42,16 @@
 #define EPFD_MAX    FDTAB_MAX_FD /* epoll sets are tracked up to fdtab's limit */
 #define FDINFO_LINE 256
 
-/* Bit per descriptor number that was made an epoll set. A closed set's bit
- * stays; it costs one readlink at the next asynchronous connect. */
+/* Bit per descriptor number that was made an epoll set. The close hooks
+ * clear it (async_epoll_sets_closing); one closed otherwise (raw system
+ * call) keeps it, which costs one readlink at the next scan. */
 static _Atomic uint64_t epfd_bits[EPFD_MAX / 64];
 
 /* Bit per descriptor number whose socket is in no epoll set (see above). */
 static _Atomic uint64_t clean_bits[EPFD_MAX / 64];
 
 static bool known_reset(int fd);
+static bool word_clear(_Atomic uint64_t *word, uint64_t mask);
 
 void async_epoll_fresh_socket(int fd)
 {
@@ -57,23 +61,16 @@ void async_epoll_fresh_socket(int fd)
 					 memory_order_relaxed);
 }
 
-/* Clear the bits of mask in clean_bits[word], writing only when one is set
- * (most descriptors never were clean: no store, no shared cache line). */
-static void clean_clear(unsigned word, uint64_t mask)
-{
-	if (atomic_load_explicit(&clean_bits[word], memory_order_relaxed) &
-	    mask)
-		atomic_fetch_and_explicit(&clean_bits[word], ~mask,
-					  memory_order_relaxed);
-}
-
 void async_epoll_forget(int fd)
 {
 	if (fd >= 0 && (unsigned)fd < EPFD_MAX)
-		clean_clear((unsigned)fd / 64, UINT64_C(1) << (fd % 64));
+		word_clear(&clean_bits[fd / 64], UINT64_C(1) << (fd % 64));
 }
 
-void async_epoll_forget_range(unsigned first, unsigned last)
+/* Apply fn to bits[] word by word over the bits [first, last] (clipped
+ * to EPFD_MAX); stops when fn returns true, and returns that. */
+static bool bits_range(_Atomic uint64_t *bits, unsigned first, unsigned last,
+		       bool (*fn)(_Atomic uint64_t *word, uint64_t mask))
 {
 	if (last >= EPFD_MAX)
 		last = EPFD_MAX - 1;
@@ -85,15 +82,36 @@ void async_epoll_forget_range(unsigned first, unsigned last)
 			width = last - fd + 1;
 			mask &= ~UINT64_C(0) >> (64 - bit - width);
 		}
-		clean_clear(fd / 64, mask);
+		if (fn(&bits[fd / 64], mask))
+			return true;
 		fd += width;
 	}
+	return false;
+}
+
+/* Clear mask's bits in *word, writing only when one is set (most
+ * descriptors never were clean: no store, no shared cache line). */
+static bool word_clear(_Atomic uint64_t *word, uint64_t mask)
+{
+	if (atomic_load_explicit(word, memory_order_relaxed) & mask)
+		atomic_fetch_and_explicit(word, ~mask, memory_order_relaxed);
+	return false;
+}
+
+static bool word_any(_Atomic uint64_t *word, uint64_t mask)
+{
+	return (atomic_load_explicit(word, memory_order_relaxed) & mask) != 0;
+}
+
+void async_epoll_forget_range(unsigned first, unsigned last)
+{
+	bits_range(clean_bits, first, last, word_clear);
 }
 
 void async_epoll_forget_all(void)
 {
 	for (unsigned w = 0; w < EPFD_MAX / 64; w++)
-		clean_clear(w, ~UINT64_C(0));
+		word_clear(&clean_bits[w], ~UINT64_C(0));
 }
 
 bool async_epoll_clean(int fd)
@@ -262,16 +280,92 @@ static int known_mask(int fd, struct async_reg *regs, int cap)
 	return errno == ENOENT || errno == EBADF ? 0 : -EAGAIN;
 }
 
+bool async_epoll_is_set(int fd)
+{
+	return fd >= 0 && (unsigned)fd < EPFD_MAX &&
+	       (atomic_load_explicit(&epfd_bits[fd / 64],
+				     memory_order_relaxed) >>
+		    (fd % 64) &
+		1);
+}
+
+/* The copy is not noted as a set: the scan would find the registrations
+ * of the one set twice (under both numbers) and record the second one
+ * already masked. It is noted once named to epoll_ctl. */
 void async_epoll_copied(int from, int to)
 {
 	async_epoll_forget(from);
 	async_epoll_forget(to);
-	if (from >= 0 && (unsigned)from < EPFD_MAX &&
-	    (atomic_load_explicit(&epfd_bits[from / 64],
-				  memory_order_relaxed) >>
-		 (from % 64) &
-	     1))
+	if (async_epoll_is_set(from))
 		atomic_store_explicit(&sets_copied, true, memory_order_relaxed);
+}
+
+/* ---- closing an epoll set while its registrations are masked ----
+ *
+ * A masked registration is kept as (set's number, socket's number) and
+ * restored at the end of the handshake by the helper thread. Once the
+ * program closes the set, the number may come back as anything: another
+ * epoll set (a copy of one holding the same socket: the restore would
+ * give it the closed set's interest and data), another file. Nothing
+ * about the number tells the objects apart (every epoll set is the same
+ * anonymous inode), so the records must never outlive the number: the
+ * close of a noted set takes sets_lock for writing and async_lock, drops
+ * the set's registrations from every record, closes, and lets go. The
+ * restore runs under async_lock; a connect holds sets_lock for reading
+ * from its first look at the socket's registrations until its record
+ * holds them (async_epoll_hold/release); the program's epoll_ctl during a
+ * handshake records its registration under async_lock right after the
+ * call. So a recorded number always names the set the program registered
+ * in. Cost: only the close of a noted epoll set takes the locks; any
+ * other close checks one bit. Not covered: a set this image did not see
+ * made (inherited across exec, made by raw system call) is noted by the
+ * first scan or at its first epoll_ctl; a close of it that checked its
+ * bit just before the first scan noted it, then closes late while that
+ * scan masks in it, races with the scan's own epoll_ctl. */
+static pthread_rwlock_t sets_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+void async_epoll_hold(void)
+{
+	pthread_rwlock_rdlock(&sets_lock);
+}
+
+void async_epoll_release(void)
+{
+	pthread_rwlock_unlock(&sets_lock);
+}
+
+bool async_epoll_sets_closing(unsigned first, unsigned last)
+{
+	/* A vfork child closes its own copy of the table, not the set the
+	 * parent's records name (and must not write the parent's memory). */
+	if (!bits_range(epfd_bits, first, last, word_any) ||
+	    hook_in_vfork_child())
+		return false;
+	pthread_rwlock_wrlock(&sets_lock);
+	bits_range(epfd_bits, first, last, word_clear);
+	async_sets_closing(first, last);
+	return true;
+}
+
+void async_epoll_sets_closed(void)
+{
+	async_sets_closed();
+	pthread_rwlock_unlock(&sets_lock);
+}
+
+void async_epoll_fork_prepare(void)
+{
+	pthread_rwlock_wrlock(&sets_lock);
+}
+
+void async_epoll_fork_parent(void)
+{
+	pthread_rwlock_unlock(&sets_lock);
+}
+
+void async_epoll_fork_child(void)
+{
+	pthread_rwlock_init(&sets_lock, NULL);
 }
 
 void async_epoll_note(int epfd)

@@ -12,6 +12,11 @@
  * Lock order. A thread that holds more than one of socksify's locks took
  * them in this order, and fork() takes them all in it (prepare) and lets
  * them go in the reverse order (parent, child):
+ *   0. sets_lock (preload/async_epoll.c), a read-write lock — the epoll
+ *      sets named in handshake records: shared from a connect's first look
+ *      at its socket's registrations until its record holds them,
+ *      exclusive around the real close of a noted epoll set (with
+ *      async_lock, taken after the registry was told);
  *   1. async_lock (preload/async_record.c) — the asynchronous handshakes;
  *      held while a finished handshake tells bind.c (bind_note_connect);
  *   2. bind_lock (preload/bind.c) — the pending BINDs.
@@ -69,7 +74,12 @@ SOCKSIFY_EXPORT int close(int fd)
 	rc = fdreg_close(fd);
 	if (rc < 0)
 		return (int)hook_return(rc);
-	return real.close(fd);
+	if (!async_epoll_is_set(fd) ||
+	    !async_epoll_sets_closing((unsigned)fd, (unsigned)fd))
+		return real.close(fd);
+	rc = real.close(fd);
+	async_epoll_sets_closed();
+	return rc;
 }
 
 /* Close [lo, hi] with flags, forgetting the entries; flags' UNSHARE goes
@@ -114,6 +124,9 @@ static int close_range_split(unsigned first, unsigned last, int flags)
 SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 				int flags)
 {
+	int rc = 0, saved_errno;
+	bool sets;
+
 	real_init();
 	if (!real.close_range) {
 		errno = ENOSYS;
@@ -122,8 +135,35 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		async_epoll_forget_range(first, last);
 	if ((flags & CLOSE_RANGE_CLOEXEC) || !fdreg_close_range(first, last))
-		return real.close_range(first, last, flags);
-	return close_range_split(first, last, flags);
+		rc = 1;
+	/* UNSHARE closes in the caller's new table only: the helper's
+	 * (everyone else's) keeps the sets. */
+	sets = !(flags & (CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE)) &&
+	       first <= last && async_epoll_sets_closing(first, last);
+	if (rc)
+		rc = real.close_range(first, last, flags);
+	else
+		rc = close_range_split(first, last, flags);
+	if (sets) {
+		saved_errno = errno;
+		async_epoll_sets_closed();
+		errno = saved_errno;
+	}
+	return rc;
+}
+
+/* closefrom() once the registry was told (split: it holds hidden
+ * descriptors in the range). */
+static void closefrom_real(int lowfd, bool split)
+{
+	if (real.close_range && !split) {
+		real.close_range((unsigned)lowfd, ~0U, 0);
+		return;
+	}
+	if (real.close_range && close_range_split((unsigned)lowfd, ~0U, 0) == 0)
+		return;
+	if (real.closefrom)
+		real.closefrom(lowfd);
 }
 
 /* glibc's closefrom() calls close_range() internally, past our hook, so it
@@ -131,24 +171,18 @@ SOCKSIFY_EXPORT int close_range(unsigned int first, unsigned int last,
 SOCKSIFY_EXPORT void closefrom(int lowfd)
 {
 	int saved_errno = errno;
+	bool split, sets;
 
 	real_init();
 	if (lowfd < 0)
 		lowfd = 0;
 	async_epoll_forget_range((unsigned)lowfd, ~0U);
-	if (real.close_range && !fdreg_close_range((unsigned)lowfd, ~0U)) {
-		real.close_range((unsigned)lowfd, ~0U, 0);
-		errno = saved_errno;
-		return;
-	}
-	if (real.close_range &&
-	    close_range_split((unsigned)lowfd, ~0U, 0) == 0) {
-		errno = saved_errno;
-		return;
-	}
+	split = real.close_range && fdreg_close_range((unsigned)lowfd, ~0U);
+	sets = async_epoll_sets_closing((unsigned)lowfd, ~0U);
+	closefrom_real(lowfd, split);
+	if (sets)
+		async_epoll_sets_closed();
 	errno = saved_errno;
-	if (real.closefrom)
-		real.closefrom(lowfd);
 }
 
 SOCKSIFY_EXPORT int dup(int fd)
@@ -163,12 +197,18 @@ SOCKSIFY_EXPORT int dup(int fd)
 }
 
 /* Before dup2() or dup3() onto fd2: returns true when one of our hidden
- * descriptors moved away from fd2 (errno as the program had it). */
-static bool dup_onto_before(int fd, int fd2)
+ * descriptors moved away from fd2 (errno as the program had it). *sets:
+ * fd2 is an epoll set the call replaces (async_epoll_sets_closing: the
+ * caller ends with async_epoll_sets_closed). The call replaces fd2 only
+ * when it works, i.e. fd is open and not fd2. */
+static bool dup_onto_before(int fd, int fd2, bool *sets)
 {
 	int saved_errno = errno;
 	bool moved = fdreg_replacing(fd, fd2);
 
+	*sets = fd != fd2 && async_epoll_is_set(fd2) &&
+		real.fcntl(fd, F_GETFD) >= 0 &&
+		async_epoll_sets_closing((unsigned)fd2, (unsigned)fd2);
 	errno = saved_errno;
 	return moved;
 }
@@ -177,35 +217,36 @@ static bool dup_onto_before(int fd, int fd2)
  * changes nothing, and dup3(fd, fd) fails). When the call failed after ours
  * moved away, fd2 still holds our stale reference: it goes, as the program
  * expected its number to be replaced. */
-static int dup_onto_after(int fd, int fd2, bool moved, int rc)
+static int dup_onto_after(int fd, int fd2, bool moved, bool sets, int rc)
 {
 	int saved_errno = errno;
 
+	if (sets)
+		async_epoll_sets_closed();
 	if (rc >= 0 && fd != fd2)
 		fdops_copy(fd, fd2);
-	if (rc < 0 && moved) {
+	if (rc < 0 && moved)
 		real.close(fd2);
-		errno = saved_errno;
-	}
+	errno = saved_errno;
 	return rc;
 }
 
 SOCKSIFY_EXPORT int dup2(int fd, int fd2)
 {
-	bool moved;
+	bool moved, sets;
 
 	real_init();
-	moved = dup_onto_before(fd, fd2);
-	return dup_onto_after(fd, fd2, moved, real.dup2(fd, fd2));
+	moved = dup_onto_before(fd, fd2, &sets);
+	return dup_onto_after(fd, fd2, moved, sets, real.dup2(fd, fd2));
 }
 
 SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
 {
-	bool moved;
+	bool moved, sets;
 
 	real_init();
-	moved = dup_onto_before(fd, fd2);
-	return dup_onto_after(fd, fd2, moved, real.dup3(fd, fd2, flags));
+	moved = dup_onto_before(fd, fd2, &sets);
+	return dup_onto_after(fd, fd2, moved, sets, real.dup3(fd, fd2, flags));
 }
 
 /* F_SETFL on a socket whose facts we hold: keep its blocking flag right.

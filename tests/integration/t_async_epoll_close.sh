@@ -1,0 +1,61 @@
+#!/bin/sh
+# An epoll set closed while the asynchronous handshake of a socket
+# registered in it runs (issue 14): its number is reused at once, by a
+# new epoll set, by a file, or by a copy of another set holding the same
+# socket (dup, dup2, dup3, after close or close_range); the end of the
+# handshake must leave whatever holds the number alone. A new set must
+# hold nothing; the copy must keep its own set's interest and data (the
+# closed set's restored through the reused number overwrote them). The
+# connect completes and echoes each time. Through microsocks behind a
+# relay adding 150 ms each way, so that the handshake (two round trips)
+# is still running after the reuse; then through a race whose second
+# member wins (the socket is registered again at the end).
+. "$(dirname "$0")/lib.sh"
+sfy_init
+need microsocks
+[ -x "$PROGS/epollclose" ] || fail "no $PROGS/epollclose (run make)"
+start_echo
+start_microsocks
+# relay NAME DELAY_MS — a delay relay in front of microsocks; sets
+# RELAY_PORT.
+relay() {
+	pf=$SFY_TMP/$1.port
+	"$PYTHON" "$SFY_TOP/tests/integration/delayrelay.py" \
+		--listen-port-file "$pf" --to "127.0.0.1:$MS_PORT" \
+		--delay-ms "$2" >"$SFY_TMP/$1.log" 2>&1 &
+	track $!
+	wait_file "$pf"
+	RELAY_PORT=$(cat "$pf")
+}
+relay fast 150
+FAST=$RELAY_PORT
+relay slow 1500
+SLOW=$RELAY_PORT
+
+# run WHAT MODES... — epollclose in each mode through $conf.
+run() {
+	what=$1
+	shift
+	for mode in "$@"; do
+		out=$(timeout 60 "$SOCKSIFY" -f "$conf" "$PROGS/epollclose" \
+			127.0.0.1 "$ECHO_PORT" "$mode" 2>&1) ||
+			fail "$what $mode: $out"
+		expect_contains "$what $mode" "$out" "ok"
+		say "$what $mode: ok"
+	done
+}
+
+conf=$SFY_TMP/close.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$FAST" "direct none"
+run "one proxy:" fresh fresh2 other dup range dup2 dup3
+
+# A race whose second member wins (the first answers after 3 s): the
+# winner's socket moves onto the program's number, its registrations went
+# with the old socket, so the end registers it again (EPOLL_CTL_ADD where
+# the set says ENOENT). Before the fix that added the socket to the new
+# set B that got the closed set's number.
+write_conf "$conf" "proxy socks5://127.0.0.1:$FAST" "race_delay 50ms" \
+	"group rg race socks5://127.0.0.1:$SLOW socks5://127.0.0.1:$FAST" \
+	"route 127.0.0.1 via rg" "direct none"
+run "race:" fresh fresh2 dup
+sfy_pass
