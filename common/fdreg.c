@@ -86,10 +86,14 @@ int fdreg_close(int fd)
 	/* Only what socket() said about the socket, and no subsystem to
 	 * tell: forgotten without asking whether this is a vfork child (no
 	 * getpid()). In one, that only makes the parent ask the kernel about
-	 * its socket again, as about any socket it did not see made. */
+	 * its socket again, as about any socket it did not see made. The
+	 * check and the clear are one step under the slot's hold: an entry a
+	 * parent's thread makes more of meanwhile (a connect) is left to the
+	 * usual way below. */
 	if (flags != 0 && !(flags & ~FDTAB_SOCK_FACTS) && !fdreg_any_active()) {
-		fdtab_clear(fd);
-		return 0;
+		if (fdtab_forget_facts(fd) == 0)
+			return 0;
+		flags = fdtab_flags(fd);
 	}
 	if (!fdreg_has_work(flags != 0))
 		return 0;

@@ -514,6 +514,32 @@ static int fdtab_modify(struct fdtab_slot *slot, uint32_t clear, uint32_t set,
 	return ok ? 0 : -EBUSY;
 }
 
+int fdtab_forget_facts(int fd)
+{
+	struct fdtab_slot *slot = fdtab_slot_of(fd);
+	struct fdtab_hold hold;
+	union fdtab_image img;
+	uint32_t seq;
+	int rc = 0;
+
+	if (!slot)
+		return 0;
+	if (fdtab_write_begin(slot, &hold, &seq) < 0)
+		return -EAGAIN;
+	img.words[0] =
+	    atomic_load_explicit(&slot->words[0], memory_order_relaxed);
+	if (img.entry.flags & ~FDTAB_SOCK_FACTS) {
+		rc = -EBUSY;
+	} else if (img.entry.flags) {
+		FDTAB_UNROLL
+		for (size_t i = 0; i < FDTAB_WORDS; i++)
+			atomic_store_explicit(&slot->words[i], 0,
+					      memory_order_relaxed);
+	}
+	fdtab_write_end(slot, &hold, seq);
+	return rc;
+}
+
 int fdtab_claim(int fd, uint32_t flag)
 {
 	struct fdtab_slot *slot;

@@ -99,6 +99,13 @@ int fdtab_head(int fd, uint32_t *flags, uint64_t *inode);
 /* fd's flags, or 0: one lock-free load, no system call, no inode check. */
 uint32_t fdtab_flags(int fd);
 
+/* Clear fd's entry if it holds nothing but socket()'s facts
+ * (FDTAB_SOCK_FACTS), checked and cleared under the slot's write hold, so
+ * that an entry another thread makes more of meanwhile is never wiped.
+ * Returns 0 (cleared, or there was nothing), -EBUSY (it holds more: left
+ * as it is) or -EAGAIN (as fdtab_set). */
+int fdtab_forget_facts(int fd);
+
 /* Set flag in fd's entry unless it is set already (a claim: of several
  * threads, exactly one gets 0). Other fields stay. Returns 0, -EBUSY when
  * the flag was set, -EBADF, -ENOMEM, -EAGAIN (as fdtab_set). */

@@ -32,7 +32,8 @@ uint64_t netio_now_us(void)
 }
 
 enum netio_rcvtimeo netio_rcvtimeo_plan(uint64_t now_us, uint64_t deadline_us,
-					uint64_t set_at_us, struct timeval *tv)
+					uint64_t set_at_us, uint64_t set_for_us,
+					struct timeval *tv)
 {
 	uint64_t left;
 
@@ -40,9 +41,12 @@ enum netio_rcvtimeo netio_rcvtimeo_plan(uint64_t now_us, uint64_t deadline_us,
 	    now_us >= deadline_us - NETIO_RCVTIMEO_MARGIN_US)
 		return NETIO_RCVTIMEO_NONE;
 	if (set_at_us != 0 && now_us >= set_at_us &&
-	    now_us - set_at_us < NETIO_RCVTIMEO_STALE_US)
+	    now_us - set_at_us < NETIO_RCVTIMEO_STALE_US &&
+	    deadline_us >= set_for_us)
 		return NETIO_RCVTIMEO_KEEP;
-	left = deadline_us - NETIO_RCVTIMEO_MARGIN_US - now_us; /* > 0 */
+	left = (deadline_us - NETIO_RCVTIMEO_MARGIN_US - now_us) / 8 * 7;
+	if (left == 0)
+		left = 1;
 	tv->tv_sec = (time_t)(left / NETIO_US_PER_S);
 	tv->tv_usec = (suseconds_t)(left % NETIO_US_PER_S);
 	return NETIO_RCVTIMEO_SET;

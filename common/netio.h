@@ -37,12 +37,14 @@ uint64_t netio_now_us(void);
 
 /* A blocking socket may wait for the proxy's reply inside recv() itself,
  * with its receive timeout (SO_RCVTIMEO) standing in for the deadline: one
- * system call per wait instead of poll() and recv(). The kernel rounds that
- * timeout up to its tick (10 ms at most), so the timeout set ends
- * NETIO_RCVTIMEO_MARGIN_US before the deadline, and poll() with the
- * deadline does the last stretch; a timeout set NETIO_RCVTIMEO_STALE_US or
- * more ago is set again (a later wait must not end later than the
- * deadline allows). */
+ * system call per wait instead of poll() and recv(). The kernel lets such
+ * a timeout fire late: up to its tick (10 ms at most), and a long one by up
+ * to an eighth of its length besides (the timer wheel's coarser levels;
+ * about 3 % measured here on 3-5 s). So the timeout set is 7/8 of what is
+ * left until NETIO_RCVTIMEO_MARGIN_US before the deadline, and poll() with
+ * the deadline does the rest once it fires; one set NETIO_RCVTIMEO_STALE_US
+ * or more ago, or for a later deadline than the current one (a Fast Open
+ * run confirmed meanwhile), is set again. */
 #define NETIO_RCVTIMEO_MARGIN_US 20000u
 #define NETIO_RCVTIMEO_STALE_US	 5000u
 
@@ -53,10 +55,11 @@ enum netio_rcvtimeo {
 };
 
 /* What to do before a waiting recv() at now_us (netio_now_us()) for a reply
- * due by deadline_us; set_at_us is when the timeout was last set, 0 when
- * never. */
+ * due by deadline_us; set_at_us is when the timeout was last set (0:
+ * never) and set_for_us the deadline it was set for. */
 enum netio_rcvtimeo netio_rcvtimeo_plan(uint64_t now_us, uint64_t deadline_us,
-					uint64_t set_at_us, struct timeval *tv);
+					uint64_t set_at_us, uint64_t set_for_us,
+					struct timeval *tv);
 
 /* Milliseconds left until deadline (0 when past), for poll(). */
 int netio_remaining_ms(uint64_t deadline_ms);

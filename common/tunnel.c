@@ -349,6 +349,10 @@ static int run_hop(struct tunnel_run *tr, const struct socket_io *io, int fd,
 {
 	int rc = tr->protocol->step(&tr->state, io, fd, events);
 
+	/* A step whose recv() waits may have lasted long: a handshake
+	 * deadline confirmed now starts now, not at the step's start. */
+	if (tr->unconfirmed && io->recv_waits)
+		now_ms = netio_now_ms();
 	if (tr->unconfirmed) {
 		rc = run_unconfirmed(tr, now_ms, rc);
 		if (tr->phase == TUNNEL_FAILED)

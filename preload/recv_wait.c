@@ -4,13 +4,13 @@
  * poll() that sleeps costs more than the recv() that would have slept in
  * its place. On a socket known to be blocking (socket() recorded it and no
  * fcntl changed it) whose receive timeout the program never set, the
- * handshake's recv() may block instead, with SO_RCVTIMEO set to end a
- * margin before the deadline; when it times out (EAGAIN) the driver's
- * poll() takes over for the rest, so the deadline holds to the
- * millisecond. The timeout is set once per handshake on a fast proxy (and
- * again only after NETIO_RCVTIMEO_STALE_US), and taken off at the end: a
- * blocking connect() makes no more system calls than before, and each
- * wait costs one. */
+ * handshake's recv() may block instead, with SO_RCVTIMEO set to end well
+ * before the deadline even if the kernel fires it late (netio.h); when it
+ * times out (EAGAIN) the driver's poll() takes over for the rest, so the
+ * deadline holds to the millisecond. The timeout is set once per handshake on a
+ * fast proxy (and again only after NETIO_RCVTIMEO_STALE_US), and taken off at
+ * the end: a blocking connect() makes no more system calls than before, and
+ * each wait costs one. */
 #include "recv_wait.h"
 
 #include <errno.h>
@@ -34,6 +34,7 @@ void recv_wait_begin(struct recv_wait *w, int fd,
 	w->deadline = deadline;
 	w->job = job;
 	w->set_at_us = 0;
+	w->set_for_us = 0;
 	w->outer = recv_wait_top;
 	recv_wait_top = w;
 }
@@ -56,18 +57,19 @@ ssize_t recv_wait_recv(int fd, void *buf, size_t len, int flags)
 {
 	struct recv_wait *w = recv_wait_top;
 	struct timeval tv;
-	uint64_t now;
+	uint64_t now, deadline;
 
 	if (w && w->fd == fd) {
 		now = netio_now_us();
-		switch (netio_rcvtimeo_plan(
-		    now, w->deadline(w->job, now / 1000u) * 1000u, w->set_at_us,
-		    &tv)) {
+		deadline = w->deadline(w->job, now / 1000u) * 1000u;
+		switch (netio_rcvtimeo_plan(now, deadline, w->set_at_us,
+					    w->set_for_us, &tv)) {
 		case NETIO_RCVTIMEO_SET:
 			if (real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
 					    sizeof tv) < 0)
 				break;
 			w->set_at_us = now;
+			w->set_for_us = deadline;
 			return real.recv(fd, buf, len, flags);
 		case NETIO_RCVTIMEO_KEEP:
 			return real.recv(fd, buf, len, flags);

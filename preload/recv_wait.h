@@ -21,6 +21,7 @@ struct recv_wait {
 	recv_wait_deadline_fn deadline;
 	void *job;
 	uint64_t set_at_us;	 /* when the timeout was set; 0: never */
+	uint64_t set_for_us;	 /* the deadline it was set for */
 	struct recv_wait *outer; /* a signal handler's connect() nests */
 };
 

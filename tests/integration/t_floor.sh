@@ -159,6 +159,31 @@ ECHO_PORT=$saved_port
 	fail "greeting in the SYN: $MAX system calls in one connect (want <= 7): $(heaviest greeting-in-syn)"
 in_syn=$(grep -c 'MSG_FASTOPEN.* = 3$' "$SFY_TMP/greeting-in-syn.trace")
 expect_gt "connects with the greeting in the SYN" "$in_syn" $((N - 3))
+# A proxy there that answers the greeting and then never the request, a
+# connect timeout longer than the handshake's: once the greeting rode in
+# the SYN the wait for its answer is bounded by the connect deadline, and
+# the request's by the handshake deadline from the answer on, not by the
+# receive timeout set for the connect deadline (three connects: the first
+# gets the cookie).
+tfo_fault=$SFY_TMP/tfo-fault.port
+in_ns "$PYTHON" "$SFY_TOP/tests/integration/faultsocks.py" \
+	--port-file "$tfo_fault" --record "$SFY_TMP/tfo-fault.rec" \
+	--mode hang >"$SFY_TMP/tfo-fault.log" 2>&1 &
+track $!
+wait_file "$tfo_fault"
+conf=$SFY_TMP/tfo-fault.conf
+write_conf "$conf" "proxy socks5://127.0.0.1:$(cat "$tfo_fault")" \
+	"direct none" "connect_timeout 8" "handshake_timeout 1"
+for i in 1 2 3; do
+	out=$(in_ns timeout 20 "$SOCKSIFY" -f "$conf" "$PROGS/connect_errno" -m \
+		127.0.0.1 "$tfo_dst" 2>"$SFY_TMP/tfo-fault.err")
+	took=$(printf '%s\n' "$out" | sed -n 's/^TOOK //p')
+	expect_eq "greeting in the SYN, stalled request $i: errno" \
+		"$(printf '%s\n' "$out" | head -n 1)" ETIMEDOUT
+	[ "$took" -ge 990 ] && [ "$took" -le 1500 ] ||
+		fail "greeting in the SYN, stalled request $i: $took ms (handshake_timeout 1)"
+	say "greeting in the SYN, stalled request $i: ETIMEDOUT after $took ms"
+done
 
 # Non-blocking by SOCK_NONBLOCK, and by ioctl(FIONBIO) after socket() (as
 # CPython and libuv do): each must go to the background (EINPROGRESS).

@@ -91,6 +91,29 @@ START_TEST(set_get_clear)
 }
 END_TEST
 
+/* fdtab_forget_facts() clears an entry of socket()'s facts alone, and
+ * leaves one that holds more exactly as it was. */
+START_TEST(forget_facts_only)
+{
+	int fd = new_socket();
+	struct fdtab_entry e = {.flags = FDTAB_SOCK_TCP | FDTAB_SOCK_NONBLOCK};
+
+	ck_assert_int_eq(fdtab_forget_facts(fd), 0); /* nothing there */
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	ck_assert_int_eq(fdtab_forget_facts(fd), 0);
+	ck_assert_uint_eq(fdtab_flags(fd), 0);
+	e = entry_for(443);
+	e.flags |= FDTAB_SOCK_TCP;
+	ck_assert_int_eq(fdtab_set(fd, &e), 0);
+	ck_assert_int_eq(fdtab_forget_facts(fd), -EBUSY);
+	ck_assert_uint_eq(fdtab_flags(fd), FDTAB_PROXIED | FDTAB_SOCK_TCP);
+	ck_assert_int_eq(fdtab_get(fd, &e), 0);
+	ck_assert_str_eq(e.dest.u.name, "host-00443.example");
+	fdtab_clear(fd);
+	close(fd);
+}
+END_TEST
+
 START_TEST(zero_flags_is_no_entry)
 {
 	int fd = new_socket();
@@ -646,6 +669,7 @@ static Suite *fdtab_suite(void)
 	TCase *threads = tcase_create("threads");
 
 	tcase_add_test(tc, set_get_clear);
+	tcase_add_test(tc, forget_facts_only);
 	tcase_add_test(tc, zero_flags_is_no_entry);
 	tcase_add_test(tc, bad_descriptors);
 	tcase_add_test(tc, reused_descriptor_detected);

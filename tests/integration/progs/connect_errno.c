@@ -2,7 +2,7 @@
  * as an errno name ("OK", "ECONNREFUSED", ...), so that integration tests can
  * assert the exact error socksify maps a proxy failure to.
  *
- * Usage: connect_errno [-i] [-n] [-4|-6] [-r] [-s TEXT] [-t MS] HOST PORT
+ * Usage: connect_errno [-i] [-m] [-n] [-4|-6] [-r] [-s TEXT] [-t MS] HOST PORT
  *   -n       non-blocking connect: expect 0 or EINPROGRESS, wait for
  *            writability, then read SO_ERROR; also checks that the file
  *            status flags are exactly what they were before connect()
@@ -13,6 +13,8 @@
  *   -r       after connecting, read one line and print "READ <line>"
  *   -s TEXT  after connecting, send TEXT and print "ECHO <reply>"
  *   -t MS    poll timeout in milliseconds (default 15000)
+ *   -m       after the result line, print "TOOK <ms>": how long connect()
+ *            itself took (monotonic clock), for deadline checks
  * Prints the result on stdout's first line. Exit status: 0 connected, 1
  * connect failed, 2 usage or local error, 3 flags changed, 4 I/O failed. */
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 struct options {
@@ -34,6 +37,7 @@ struct options {
 	int read_line;
 	const char *send_text;
 	int timeout_ms;
+	int measure;
 	const char *host, *port;
 };
 
@@ -51,8 +55,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->family = AF_UNSPEC;
 	o->timeout_ms = 15000;
-	while ((c = getopt(argc, argv, "in46rs:t:")) != -1) {
+	while ((c = getopt(argc, argv, "imn46rs:t:")) != -1) {
 		switch (c) {
+		case 'm':
+			o->measure = 1;
+			break;
 		case 'i':
 			o->interrupt = 1;
 			break;
@@ -204,11 +211,12 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+	struct timespec t0, t1;
 	int fd, rc;
 
 	if (parse_args(argc, argv, &o) < 0) {
-		fprintf(stderr, "usage: connect_errno [-i] [-n] [-4|-6] [-r] "
-				"[-s TEXT] [-t MS] HOST PORT\n");
+		fprintf(stderr, "usage: connect_errno [-i] [-m] [-n] [-4|-6] "
+				"[-r] [-s TEXT] [-t MS] HOST PORT\n");
 		return 2;
 	}
 	hints.ai_family = o.family;
@@ -222,13 +230,19 @@ int main(int argc, char **argv)
 		printf("socket %s\n", errno_name(errno));
 		return 2;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = do_connect(fd, ai, &o);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	freeaddrinfo(ai);
 	if (rc == -3) {
 		printf("FLAGS-CHANGED\n");
 		return 3;
 	}
 	printf("%s\n", rc ? errno_name(rc) : "OK");
+	if (o.measure)
+		printf("TOOK %ld\n",
+		       (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+			      (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	fflush(stdout);
 	if (rc)
 		return 1;
