@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "async.h"
+#include "async_internal.h"
 #include "fdtab.h"
 #include "hooks.h"
 #include "real.h"
@@ -322,15 +323,25 @@ void async_epoll_copied(int from, int to)
  * first scan or at its first epoll_ctl; a close of it that checked its
  * bit just before the first scan noted it, then closes late while that
  * scan masks in it, races with the scan's own epoll_ctl. */
-static pthread_rwlock_t sets_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Writers first: connects in a tight loop (each holding it shared through
+ * an fdinfo scan) must not keep a close() of an epoll set waiting without
+ * end. No thread takes it shared twice, so that cannot deadlock. A close
+ * made by a signal handler whose thread already holds this lock or
+ * async_lock (async_locks_held) takes neither again: it closes as before
+ * the lock existed (the hole above, for that one close), rather than
+ * waiting on its own thread for ever. */
+static pthread_rwlock_t sets_lock =
+    PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
 void async_epoll_hold(void)
 {
 	pthread_rwlock_rdlock(&sets_lock);
+	async_locks_held++;
 }
 
 void async_epoll_release(void)
 {
+	async_locks_held--;
 	pthread_rwlock_unlock(&sets_lock);
 }
 
@@ -339,9 +350,10 @@ bool async_epoll_sets_closing(unsigned first, unsigned last)
 	/* A vfork child closes its own copy of the table, not the set the
 	 * parent's records name (and must not write the parent's memory). */
 	if (!bits_range(epfd_bits, first, last, word_any) ||
-	    hook_in_vfork_child())
+	    hook_in_vfork_child() || async_locks_held != 0)
 		return false;
 	pthread_rwlock_wrlock(&sets_lock);
+	async_locks_held++;
 	bits_range(epfd_bits, first, last, word_clear);
 	async_sets_closing(first, last);
 	return true;
@@ -350,6 +362,7 @@ bool async_epoll_sets_closing(unsigned first, unsigned last)
 void async_epoll_sets_closed(void)
 {
 	async_sets_closed();
+	async_locks_held--;
 	pthread_rwlock_unlock(&sets_lock);
 }
 
@@ -365,7 +378,13 @@ void async_epoll_fork_parent(void)
 
 void async_epoll_fork_child(void)
 {
-	pthread_rwlock_init(&sets_lock, NULL);
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+	    &attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&sets_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 }
 
 void async_epoll_note(int epfd)

@@ -76,6 +76,11 @@ struct async_rec {
 
 /* ---- async_record.c ---- */
 
+/* How many of the subsystem's locks this thread holds (async_lock,
+ * sets_lock): a close() of an epoll set made by a signal handler that
+ * interrupted one of them must not take them again. */
+extern _Thread_local unsigned async_locks_held
+    __attribute__((tls_model("initial-exec")));
 void async_lock_acquire(void);
 void async_lock_release(void);
 /* How many records have been handed out so far: the pool's records

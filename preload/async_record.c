@@ -47,13 +47,21 @@ static pthread_mutex_t async_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t async_ended = PTHREAD_COND_INITIALIZER;
 static int async_running; /* records in REC_RUNNING */
 
+/* How many of the subsystem's locks (async_lock, and sets_lock either
+ * way: async_epoll.c) this thread holds. initial-exec: a signal handler
+ * reads it without allocating. */
+_Thread_local unsigned async_locks_held
+    __attribute__((tls_model("initial-exec")));
+
 void async_lock_acquire(void)
 {
 	pthread_mutex_lock(&async_lock);
+	async_locks_held++;
 }
 
 void async_lock_release(void)
 {
+	async_locks_held--;
 	pthread_mutex_unlock(&async_lock);
 }
 
@@ -144,10 +152,10 @@ struct async_rec *async_lock_rec(int fd)
 
 	if (!rec)
 		return NULL;
-	pthread_mutex_lock(&async_lock);
+	async_lock_acquire();
 	if (rec->state != REC_FREE && rec_alias_index(rec, fd) >= 0)
 		return rec;
-	pthread_mutex_unlock(&async_lock);
+	async_lock_release();
 	return NULL;
 }
 
@@ -291,6 +299,7 @@ void async_wait_settled_locked(void)
 void async_record_after_fork_child(void (*close_private)(struct async_rec *))
 {
 	pthread_mutex_init(&async_lock, NULL);
+	async_locks_held = 0; /* both locks were made anew, none is held */
 	pthread_cond_init(&async_ended, NULL);
 	async_full_told = false; /* a new process: told once more if full */
 	for (unsigned i = 0; i < async_used; i++) {

@@ -58,4 +58,17 @@ write_conf "$conf" "proxy socks5://127.0.0.1:$FAST" "race_delay 50ms" \
 	"group rg race socks5://127.0.0.1:$SLOW socks5://127.0.0.1:$FAST" \
 	"route 127.0.0.1 via rg" "direct none"
 run "race:" fresh fresh2 dup
+# Epoll sets closed from a signal handler while the interrupted thread's
+# non-blocking connect() holds the lock such a close takes (found in
+# review: the process hung on itself). A fault server that never answers
+# stands in for the proxy (it connects nowhere); 198.18.255.1 is only
+# named to it.
+start_fault hang
+write_conf "$SFY_TMP/sigclose.conf" "proxy socks5://127.0.0.1:$FAULT_PORT" \
+	"direct none"
+out=$(timeout -s KILL 60 "$SOCKSIFY" -f "$SFY_TMP/sigclose.conf" \
+	"$PROGS/sigclose" 198.18.255.1 80 2>"$SFY_TMP/sigclose.err") ||
+	fail "sigclose: '$out' (hung, or failed): $(tail -n 3 "$SFY_TMP/sigclose.err")"
+expect_eq "epoll sets closed from a signal handler" "$out" "done closes=99"
+stop_pid "$FAULT_PID"
 sfy_pass
