@@ -276,10 +276,10 @@ int tunnel_run_fastopen(struct tunnel_run *tr, const struct socket_io *io,
 	/* The first hop is made first (it touches no socket), so that its
 	 * opening can ride in the SYN where the kernel holds a cookie. */
 	rc = run_start_hop(tr);
-	if (rc == 0 && tr->hop_ready && tr->protocol->opening)
-		length = tr->protocol->opening(&tr->state, &opening);
 	if (rc < 0)
 		return rc;
+	if (tr->hop_ready && tr->protocol->opening)
+		length = tr->protocol->opening(&tr->state, &opening);
 	rc = netio_fastopen_start(io, fd, sa, len, opening, length, &early);
 	if (rc == -EOPNOTSUPP) {
 		/* tr is as it was: tunnel_run_connect() next, which makes
@@ -349,12 +349,11 @@ static int run_hop(struct tunnel_run *tr, const struct socket_io *io, int fd,
 {
 	int rc = tr->protocol->step(&tr->state, io, fd, events);
 
-	/* A step whose recv() waits may have lasted long: a handshake
-	 * deadline confirmed now starts now, not at the step's start. */
-	if (tr->unconfirmed && io->recv_waits)
-		now_ms = netio_now_ms();
 	if (tr->unconfirmed) {
-		rc = run_unconfirmed(tr, now_ms, rc);
+		/* A step whose recv() waits may have lasted long: a
+		 * handshake deadline confirmed now starts now. */
+		rc = run_unconfirmed(
+		    tr, io->recv_waits ? netio_now_ms() : now_ms, rc);
 		if (tr->phase == TUNNEL_FAILED)
 			return rc;
 	}
