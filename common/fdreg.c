@@ -41,10 +41,23 @@ const struct fdreg_subsystem *fdreg_owner(unsigned id)
 	return id >= 1 && id <= fdreg_n() ? fdreg_table[id - 1] : NULL;
 }
 
+_Atomic bool fdreg_vm_shared;
+
+void fdreg_note_vm_shared(void)
+{
+	atomic_store_explicit(&fdreg_vm_shared, true, memory_order_relaxed);
+}
+
 bool fdreg_in_vfork_child(void)
 {
-	pid_t pid = atomic_load_explicit(&fdreg_pid, memory_order_relaxed);
+	pid_t pid;
 
+	/* A child that shares our memory sets the flag before it exists,
+	 * in that memory: without it, this is the process that made none
+	 * (or a child with memory of its own, whose table is its own). */
+	if (!atomic_load_explicit(&fdreg_vm_shared, memory_order_relaxed))
+		return false;
+	pid = atomic_load_explicit(&fdreg_pid, memory_order_relaxed);
 	return pid != 0 && getpid() != pid;
 }
 

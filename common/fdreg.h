@@ -69,9 +69,22 @@ unsigned fdreg_register(const struct fdreg_subsystem *s);
 /* The subsystem with owner id, or NULL. */
 const struct fdreg_subsystem *fdreg_owner(unsigned id);
 
-/* True in a vfork() child (the process ID differs from the one recorded at
- * registration and after each fork). False while nothing registered. */
+/* True in a vfork() child: one that shares the process's memory but has
+ * its own descriptors, whose hooks must leave the parent's table alone.
+ * Asked of getpid() (the process ID differs from the one recorded at
+ * registration and after each fork) only once such a child may have been
+ * made (fdreg_vm_shared); before that, and while nothing registered, false
+ * with no system call. */
 bool fdreg_in_vfork_child(void);
+
+/* Set once a child sharing the process's memory may have been made (vfork,
+ * or clone with CLONE_VM and not CLONE_THREAD), and never cleared, but by
+ * the unit tests: preload/vmchild.c's vfork and clone store to it by name,
+ * before libc's make the child. One byte. */
+extern _Atomic bool fdreg_vm_shared;
+
+/* Set fdreg_vm_shared. */
+void fdreg_note_vm_shared(void);
 
 /* The program's close(fd): 0 to go on to the real close (the state of fd
  * is forgotten first), or -EBADF when fd is one of our hidden descriptors

@@ -16,8 +16,9 @@
  * the library cannot see keeps the scan: sockets made before it was loaded
  * or inherited across exec, sockets received over a Unix socket, sockets
  * made with a raw system call. Not covered: a socket() in a vfork child
- * marks its number in the parent's memory (telling a vfork child apart
- * costs a getpid() per socket(); such children only exec or exit), and a
+ * marks its number in the parent's memory (once a vfork was made, telling
+ * its child apart costs a getpid() per socket(); such children only exec
+ * or exit), and a
  * socket sent to another process over a Unix socket and registered there
  * in an epoll set both share.
  *

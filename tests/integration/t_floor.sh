@@ -57,6 +57,12 @@ write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none"
 count_connects microsocks "$conf" 0
 [ "$MAX" -le 8 ] ||
 	fail "microsocks: $MAX system calls in one connect (want <= 8): $(heaviest microsocks)"
+# No getpid() per socket() or close() in a process that made no child
+# sharing its memory: the registry asks only once one may exist
+# (preload/vmchild.c). t_fork.sh checks such children.
+pids=$(grep -c 'getpid()' "$SFY_TMP/microsocks.trace" || true)
+[ "$pids" -lt 20 ] ||
+	fail "microsocks: $pids getpid() calls for $N connects (want none per socket)"
 
 start_danted none
 conf=$SFY_TMP/danted.conf

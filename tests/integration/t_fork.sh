@@ -3,7 +3,8 @@
 # (a fake address) and connects to it through the proxy; the parent then
 # connects to the child's fake address and must resolve the name to the
 # same address (the map is shared across fork), with the wrapper and with
-# the library preloaded by hand. Also: a shell script that
+# the library preloaded by hand. A vfork or clone(CLONE_VM) child leaves
+# the parent's socket alone. Also: a shell script that
 # execs curl twice under one socksify run sees one consistent map.
 . "$(dirname "$0")/lib.sh"
 sfy_init
@@ -33,6 +34,23 @@ out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_CONF=$conf "$PROGS/forktest" \
 	fail "forktest, preloaded by hand: $out"
 expect_contains "forktest, preloaded by hand" "$out" \
 	"parent: connect to child's address ok"
+
+# A child sharing our memory (vfork, clone with CLONE_VM) closes the
+# parent's proxied socket and opens another on its number: its descriptors
+# are its own, so the parent's socket must still read as connected to the
+# echo server, not to the proxy (preload/vmchild.c tells the registry).
+[ -x "$PROGS/vforkpeer" ] || fail "no $PROGS/vforkpeer (run make)"
+for mode in vfork clone; do
+	out=$(sfy -f "$conf" "$PROGS/vforkpeer" 127.0.0.1 "$ECHO_PORT" \
+		"$mode" 2>&1) || fail "vforkpeer $mode: $out"
+	expect_contains "vforkpeer $mode" "$out" "socket after the child ok"
+	out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_CONF=$conf \
+		"$PROGS/vforkpeer" 127.0.0.1 "$ECHO_PORT" "$mode" 2>&1) ||
+		fail "vforkpeer $mode, preloaded by hand: $out"
+	expect_contains "vforkpeer $mode, preloaded by hand" "$out" \
+		"socket after the child ok"
+done
+say "vfork and clone(CLONE_VM) children left the parent's socket alone"
 
 # exec'd processes of one run share the map: a name resolved by one process
 # is known to the next one by its fake address.

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -319,14 +320,16 @@ START_TEST(fork_handlers_follow_lock_order)
 }
 END_TEST
 
-/* A child that ran no fork handler (as after vfork) is seen as one, and
- * the registry leaves the parent's state alone there. */
+/* Once a child sharing memory may have been made, a child that ran no
+ * fork handler (as after vfork) is seen as one, and the registry leaves the
+ * parent's state alone there. */
 START_TEST(child_without_handlers_is_hands_off)
 {
 	int fd = new_socket(), status;
 	pid_t pid;
 
 	mark(fd, FDTAB_INTERNAL);
+	fdreg_note_vm_shared();
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -343,6 +346,38 @@ START_TEST(child_without_handlers_is_hands_off)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	fdtab_clear(fd);
+	close(fd);
+}
+END_TEST
+
+/* While no child sharing memory was made, nothing is taken for a vfork
+ * child: a child made without the fork handlers (a raw clone without
+ * CLONE_VM) has memory of its own and keeps its own table. */
+START_TEST(no_shared_memory_no_vfork_question)
+{
+	int fd = new_socket(), status;
+	pid_t pid;
+
+	atomic_store(&fdreg_vm_shared, false);
+	mark(fd, FDTAB_PROXIED | FDTAB_SOCK_TCP);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int bad = 0;
+
+		bad |= fdreg_in_vfork_child();
+		bad |= fdreg_close(fd) != 0;
+		bad |= fdtab_flags(fd) != 0; /* its own copy, forgotten */
+		_exit(bad);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_uint_eq(fdtab_flags(fd), FDTAB_PROXIED | FDTAB_SOCK_TCP);
+	fdreg_note_vm_shared();
+	ck_assert(atomic_load(&fdreg_vm_shared));
+	ck_assert(!fdreg_in_vfork_child());
 	fdtab_clear(fd);
 	close(fd);
 }
@@ -365,6 +400,7 @@ START_TEST(facts_only_close_just_forgets)
 
 	mark(fd, FDTAB_SOCK_TCP);
 	mark(other, FDTAB_PROXIED | FDTAB_SOCK_TCP);
+	fdreg_note_vm_shared();
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -413,6 +449,7 @@ static Suite *fdreg_suite(void)
 	tcase_add_test(tc, fresh_forgets_stale_entry);
 	tcase_add_test(tc, fork_handlers_follow_lock_order);
 	tcase_add_test(tc, child_without_handlers_is_hands_off);
+	tcase_add_test(tc, no_shared_memory_no_vfork_question);
 	tcase_add_test(tc, facts_only_close_just_forgets);
 	suite_add_tcase(s, tc);
 	return s;
