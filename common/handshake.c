@@ -152,7 +152,7 @@ void handshake_init(struct handshake *hs, const struct proxy *proxy,
 	uint8_t scratch[SOCKS4_REQUEST_MAX];
 	long n;
 
-	memset(hs, 0, sizeof(*hs));
+	memset(hs, 0, HANDSHAKE_HEAD);
 	hs->proxy = proxy;
 	hs->dest = *dest;
 	hs->cmd = cmd;
@@ -169,7 +169,7 @@ void handshake_init(struct handshake *hs, const struct proxy *proxy,
 
 void handshake_init_bind_reply(struct handshake *hs, const struct proxy *proxy)
 {
-	memset(hs, 0, sizeof(*hs));
+	memset(hs, 0, HANDSHAKE_HEAD);
 	hs->proxy = proxy;
 	hs->dest.kind = ENDPOINT_NONE;
 	hs->cmd = HANDSHAKE_BIND;

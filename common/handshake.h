@@ -23,6 +23,7 @@
 #define SOCKSIFY_HANDSHAKE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "endpoint.h"
@@ -66,18 +67,13 @@ struct handshake {
 	struct endpoint dest; /* what the request asks for */
 	enum handshake_cmd cmd;
 	enum handshake_state state;
-	/* Bytes queued for the proxy: a whole pipelined SOCKS5 exchange. */
-	uint8_t out[HANDSHAKE_OUT_MAX];
-	size_t out_len, out_sent;
+	size_t out_len, out_sent; /* of out[], below */
 	bool sent_any; /* a byte went to the proxy (and it is connected) */
 	/* Bytes of the opening went in the SYN (TCP Fast Open): they make
 	 * sent_any true only once the proxy's first bytes come back, since
 	 * until then the connect is not known to be through. */
 	bool sent_early;
-	/* The reply being assembled, followed (pipelined) by any bytes of the
-	 * later replies that one recv() already brought. */
-	uint8_t in[HANDSHAKE_IN_MAX];
-	size_t in_len, in_need;
+	size_t in_len, in_need; /* of in[], below */
 	uint8_t method;	       /* SOCKS5 method the proxy chose */
 	uint8_t reply;	       /* last REP / SOCKS4 status */
 	bool replied;	       /* the final reply was parsed, even a refusal */
@@ -89,7 +85,18 @@ struct handshake {
 	struct handshake_gss *gss;
 	int error;	 /* positive errno once HS_FAILED */
 	const char *why; /* static text explaining error, for logs */
+	/* The two buffers come last: a new handshake zeroes only what is
+	 * above them (HANDSHAKE_HEAD), and nothing reads them past their
+	 * lengths. */
+	/* Bytes queued for the proxy: a whole pipelined SOCKS5 exchange. */
+	uint8_t out[HANDSHAKE_OUT_MAX];
+	/* The reply being assembled, followed (pipelined) by any bytes of the
+	 * later replies that one recv() already brought. */
+	uint8_t in[HANDSHAKE_IN_MAX];
 };
+
+/* The part of struct handshake that a new one starts from zero. */
+#define HANDSHAKE_HEAD offsetof(struct handshake, out)
 
 /* Prepare hs for proxy and dest (copied). Sends nothing. Allocates
  * nothing either: the GSS-API state is made when the proxy chooses it, and

@@ -211,16 +211,25 @@ void tunnel_run_init_path(struct tunnel_run *tr, const struct config *cfg,
 			  const struct endpoint *dest, enum handshake_cmd cmd,
 			  uint64_t now_ms)
 {
-	memset(tr, 0, sizeof(*tr));
+	/* Field by field, not a memset of the whole run: the hop's state
+	 * (most of it, two buffers) is made by its protocol's init when the
+	 * hop starts, and nothing reads it before (phase TUNNEL_HOP). */
 	tr->cfg = cfg;
 	tr->path = *path;
 	tr->dest = *dest;
 	tr->cmd = cmd;
 	tr->phase = TUNNEL_CONNECTING;
+	tr->hop = 0;
 	tr->deadline_ms = run_deadline(
 	    tr, now_ms,
 	    path->connect_ms ? path->connect_ms : cfg->connect_timeout_ms);
+	tr->protocol = NULL;
+	memset(&tr->res, 0, sizeof(tr->res));
+	tr->res.bound.kind = ENDPOINT_NONE;
 	tr->res.hop = -1;
+	tr->error = 0;
+	tr->hop_ready = false;
+	tr->unconfirmed = false;
 	if (path->count == 0 || path->count > CONFIG_MAX_PROXIES) {
 		run_fail(tr, EINVAL, "no proxy is configured");
 		return;

@@ -60,6 +60,8 @@ union tunnel_hop {
 
 struct tunnel_protocol; /* one hop's protocol; defined in tunnel.c */
 
+/* tunnel_run_init_path() sets every field but state (a new field must be
+ * set there too). */
 struct tunnel_run {
 	const struct config *cfg; /* read-only; must outlive the run */
 	struct tunnel_path path;  /* its hops live in cfg */
