@@ -74,10 +74,10 @@ struct handshake {
 	 * until then the connect is not known to be through. */
 	bool sent_early;
 	size_t in_len, in_need; /* of in[], below */
-	uint8_t method;	       /* SOCKS5 method the proxy chose */
-	uint8_t reply;	       /* last REP / SOCKS4 status */
-	bool replied;	       /* the final reply was parsed, even a refusal */
-	struct endpoint bound; /* BND.ADDR/BND.PORT of the reply */
+	uint8_t method;		/* SOCKS5 method the proxy chose */
+	uint8_t reply;		/* last REP / SOCKS4 status */
+	bool replied;		/* the final reply was parsed, even a refusal */
+	struct endpoint bound;	/* BND.ADDR/BND.PORT of the reply */
 	/* The GSS-API exchange (method 0x01) while it runs; NULL otherwise.
 	 * Its messages (up to 64 KiB) and the security context live there,
 	 * on the heap, and are released as soon as the exchange ends or hs

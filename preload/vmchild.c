@@ -37,7 +37,7 @@ __asm__(".text\n"
 	".globl clone\n"
 	".type clone, @function\n"
 	"clone:\n"
-	"	testl $0x100, %edx\n"	/* CLONE_VM */
+	"	testl $0x100, %edx\n" /* CLONE_VM */
 	"	jz 1f\n"
 	"	testl $0x10000, %edx\n" /* CLONE_THREAD */
 	"	jnz 1f\n"
