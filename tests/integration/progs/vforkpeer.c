@@ -22,7 +22,7 @@
 
 static int conn_fd;
 
-static void die(const char *what)
+static _Noreturn void die(const char *what)
 {
 	printf("FAIL %s\n", what);
 	exit(1);
