@@ -224,8 +224,7 @@ void tunnel_run_init_path(struct tunnel_run *tr, const struct config *cfg,
 	    tr, now_ms,
 	    path->connect_ms ? path->connect_ms : cfg->connect_timeout_ms);
 	tr->protocol = NULL;
-	memset(&tr->res, 0, sizeof(tr->res));
-	tr->res.bound.kind = ENDPOINT_NONE;
+	memset(&tr->res, 0, sizeof(tr->res)); /* res.bound: ENDPOINT_NONE */
 	tr->res.hop = -1;
 	tr->error = 0;
 	tr->hop_ready = false;

@@ -20,8 +20,6 @@
  * (syscall(SYS_clone), inline assembly): see the README's Limits. On other
  * architectures than x86-64 the byte is set at load: every socket() and
  * close() asks, as before. */
-#include <stdbool.h>
-
 #include "fdreg.h"
 
 #if defined(__x86_64__)
