@@ -7,10 +7,12 @@
  *
  * Errors: an unknown or invalid name → HOST_NOT_FOUND; a hosts name without
  * an address of the family → NO_DATA; fake range full, invalid config, no
- * table → NO_RECOVERY (never TRY_AGAIN: retrying cannot help). The _r forms
- * return ENOENT / ENOMEM / EIO for these, and ERANGE with *h_errnop =
- * NETDB_INTERNAL when the caller's buffer is too small (glibc's contract:
- * the caller retries with a larger one).
+ * table → NO_RECOVERY (retrying cannot help); /etc/hosts there but not
+ * readable now (no descriptor free) → TRY_AGAIN. The _r forms return
+ * ENOENT / ENOMEM / EIO for these (for /etc/hosts, the error that kept it
+ * from being read, EMFILE say), and ERANGE with *h_errnop = NETDB_INTERNAL
+ * when the caller's buffer is too small (glibc's contract: the caller
+ * retries with a larger one).
  *
  * Thread safety: the non-_r forms answer in storage private to the calling
  * thread (addrinfo_static_hostent), as glibc's answer in per-process storage
@@ -51,6 +53,9 @@ static int hostent_resolve(const char *name, int af, struct endpoint *addrs,
 	case EAI_MEMORY:
 		*herr = NO_RECOVERY;
 		return -ENOMEM;
+	case EAI_SYSTEM:
+		*herr = TRY_AGAIN; /* /etc/hosts unreadable for now */
+		return errno > 0 ? -errno : -EIO;
 	default:
 		*herr = NO_RECOVERY;
 		return -EIO;

@@ -12,7 +12,9 @@
  * names can ever be handed out in this session); what is no host name
  * (empty, an empty label, a label above 63 bytes, a name above 253, bytes
  * no host name holds: see fakedns_lookup) → EAI_NONAME; an invalid config or
- * no fake-DNS table → EAI_FAIL (logged).
+ * no fake-DNS table → EAI_FAIL (logged); /etc/hosts there but not readable
+ * now (no descriptor free, an I/O error) → EAI_SYSTEM with errno (logged),
+ * never a fake address for a name the file may map.
  *
  * remote_dns resolve: instead of fake addresses, the proxy is asked for the
  * real one with Tor's RESOLVE command (and getnameinfo/gethostbyaddr of a
@@ -77,20 +79,33 @@ static int resolve_service_port(const char *service, const char *proto)
 	return ntohs((uint16_t)found->s_port);
 }
 
+/* True when errno after opening /etc/hosts means the file is not there for
+ * us to read (missing, or not readable by this user): no local names, as
+ * libc's own lookup would go on without it. Anything else (no descriptor
+ * free, no memory, an I/O error) says nothing about what it holds. */
+static bool hosts_absent(int err)
+{
+	return err == ENOENT || err == ENOTDIR || err == EACCES ||
+	       err == EPERM || err == ELOOP;
+}
+
 /* Read /etc/hosts (re-read on every lookup, so edits apply at once) into a
  * malloc'd, NUL-terminated buffer stored in *text, owned by the caller.
  * Returns its length; 0 with *text NULL when the file is missing or
- * unreadable (no local names); -ENOMEM. */
+ * unreadable (no local names, hosts_absent); -errno when it could not be
+ * read now (EMFILE, an I/O error, ENOMEM): the caller must not take that
+ * for "no local names", or a name the file maps would get a fake address. */
 static long hosts_read(char **text)
 {
 	struct stat st;
 	size_t cap, len = 0;
-	ssize_t n;
-	int fd = open(HOSTS_PATH, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+	int err = 0;
+	int fd = real.openat(AT_FDCWD, HOSTS_PATH, O_RDONLY | O_CLOEXEC);
 
 	*text = NULL;
 	if (fd < 0)
-		return 0;
+		return hosts_absent(errno) ? 0 : -errno;
 	cap = 1;
 	if (fstat(fd, &st) == 0 && st.st_size > 0)
 		cap = (size_t)st.st_size < HOSTS_MAX_BYTES ? st.st_size + 1
@@ -100,9 +115,16 @@ static long hosts_read(char **text)
 	       ((n = real.read(fd, *text + len, cap - 1 - len)) > 0 ||
 		(n < 0 && errno == EINTR)))
 		len += n > 0 ? (size_t)n : 0;
+	if (n < 0)
+		err = errno;
 	real.close(fd);
 	if (!*text)
 		return -ENOMEM;
+	if (err) {
+		free(*text);
+		*text = NULL;
+		return -err;
+	}
 	(*text)[len] = '\0';
 	return (long)len;
 }
@@ -131,7 +153,8 @@ static size_t hosts_filter(const struct endpoint *all, size_t n, int family,
 
 /* Look name up in /etc/hosts. Returns 1 when the file names it (in any
  * family; *count then says how many addresses fit family), 0 when it does
- * not, EAI_MEMORY. */
+ * not, EAI_MEMORY, or EAI_SYSTEM with errno set when the file could not be
+ * read now (logged; the lookup fails rather than fake a local name). */
 static int resolve_hosts(const char *name, int family, int flags,
 			 struct endpoint *out, size_t *count)
 {
@@ -140,8 +163,14 @@ static int resolve_hosts(const char *name, int family, int flags,
 	long len = hosts_read(&text);
 	size_t n;
 
-	if (len < 0)
+	if (len == -ENOMEM)
 		return EAI_MEMORY;
+	if (len < 0) {
+		log_warn("resolve %s: cannot read " HOSTS_PATH ": %s; refused",
+			 name, strerror((int)-len));
+		errno = (int)-len;
+		return EAI_SYSTEM;
+	}
 	n = text ? hosts_lookup(text, (size_t)len, name, AF_UNSPEC, all,
 				ADDRINFO_MAX_ADDRS)
 		 : 0;

@@ -85,6 +85,44 @@ out=$(sfy -x "socks5h://127.0.0.1:$DANTED_PORT" "$PROGS/resolve" localhost |
 	sed -n 's/^getaddrinfo4 //p')
 expect_eq "localhost (from /etc/hosts)" "$out" 127.0.0.1
 
+# /etc/hosts there but not readable now (no descriptor free: the faultopen
+# shim fails its open with EMFILE while a flag file exists): the lookup
+# fails with that error instead of taking the name for one the file does
+# not map (before, localhost got a fake address and went to the proxy);
+# once the file can be opened again, the same process gets its address.
+FAULTOPEN=$SFY_BUILD/faultopen/libfaultopen.so
+[ -f "$FAULTOPEN" ] || fail "no $FAULTOPEN (run make)"
+hconf=$SFY_TMP/hostsfault.conf
+write_conf "$hconf" "proxy socks5h://127.0.0.1:$DANTED_PORT"
+flag=$SFY_TMP/hosts.fault
+: >"$flag"
+hosts_faulted() {
+	LD_PRELOAD="$SOCKSIFY_LIBRARY $FAULTOPEN" FAULTOPEN_SUFFIX=/etc/hosts \
+		FAULTOPEN_WHILE=$flag SOCKSIFY_CONF=$hconf "$@"
+}
+out=$(hosts_faulted "$PYTHON" -c '
+import os, socket, sys
+def gai():
+    try:
+        return socket.getaddrinfo("localhost", 80, socket.AF_INET,
+                                  socket.SOCK_STREAM)[0][4][0]
+    except OSError as e:
+        return "errno=%s" % e.errno
+print("faulted", gai())
+os.remove(sys.argv[1])
+print("after", gai())' "$flag" 2>&1) || fail "hosts fault: lookups failed: $out"
+expect_eq "getaddrinfo localhost while /etc/hosts cannot be opened" "$out" \
+	"faulted errno=24
+after 127.0.0.1"
+: >"$flag"
+out=$(hosts_faulted "$PROGS/resolve" localhost 2>&1)
+expect_eq "getaddrinfo, gethostbyname localhost while /etc/hosts cannot be opened" \
+	"$(printf '%s\n' "$out" | grep -E '^(getaddrinfo4|gethostbyname) ')" \
+	"getaddrinfo4 ERROR System error
+gethostbyname ERROR Host name lookup failure"
+rm -f "$flag"
+say "/etc/hosts unreadable for now: lookups fail (EMFILE, TRY_AGAIN), no fake address"
+
 # The name goes to the proxy as ATYP 3 (domain), for both fake families.
 start_fault ok
 conf=$SFY_TMP/fault.conf
