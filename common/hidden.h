@@ -1,6 +1,7 @@
 /* hidden.h — socksify's own descriptors inside the program (a UDP
  * association's control connection, a BIND's control and wake-up
- * connections): where they live and how they stay out of the program's way.
+ * connections, the handshake thread's epoll set and eventfd): where they
+ * live and how they stay out of the program's way.
  *
  * Policy: an internal descriptor is moved, close-on-exec, to the lowest
  * free number at or above the hidden floor (half the soft RLIMIT_NOFILE,

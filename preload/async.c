@@ -8,6 +8,7 @@
  * settled records and no helper; the child drops the helper's descriptors.
  * exec (preload/exec.c) waits the same way through async_wait_settled(), as
  * the helper vanishes with the old image. */
+#include <errno.h>
 #include <fcntl.h>
 
 #include "async_internal.h"
@@ -161,6 +162,18 @@ static void async_copied(int from, int to)
 		async_fd_copied(from, to);
 }
 
+/* The program dup2()s onto from, one of the helper's hidden descriptors:
+ * the helper uses to from now on (hidden.h). */
+static int async_moved(int from, int to)
+{
+	bool ours;
+
+	async_lock_acquire();
+	ours = async_helper_moved(from, to);
+	async_lock_release();
+	return ours ? 0 : -ENOENT;
+}
+
 static const struct fdreg_subsystem async_subsystem = {
     .name = "async",
     .active = async_active,
@@ -168,6 +181,7 @@ static const struct fdreg_subsystem async_subsystem = {
     .closing_range = async_closing_range,
     .replacing = async_replacing,
     .copied = async_copied,
+    .moved = async_moved,
     .fork_prepare = async_before_fork,
     .fork_parent = async_after_fork_parent,
     .fork_child = async_after_fork_child,
@@ -175,5 +189,5 @@ static const struct fdreg_subsystem async_subsystem = {
 
 void async_register(void)
 {
-	fdreg_register(&async_subsystem);
+	async_owner_id = fdreg_register(&async_subsystem);
 }

@@ -97,8 +97,8 @@ static int connect_start(int fd, const struct config *cfg,
 	rec->race_rc = -EHOSTUNREACH;
 	rec->race_next_ms = netio_now_ms() + cfg->race_delay_ms;
 	rec_watch(rec, POLLOUT, EPOLL_CTL_ADD);
-	async_lock_release();
 	async_helper_wake();
+	async_lock_release();
 	return ASYNC_STARTED;
 }
 

@@ -1,12 +1,17 @@
 /* async_drive.c — driving asynchronous handshakes: the steps of a record
  * (advance, finish) and the helper thread (see async_internal.h).
  *
- * Thread: one helper, started on the first asynchronous connect, with all
- * signals blocked. It waits in its own epoll set on each record's private
- * duplicate (one-shot, for what the handshake asked) and on an eventfd that
- * announces new records, and wakes for the nearest deadline. Program threads
- * may advance a record themselves (SO_ERROR, a data call): every step runs
- * under async_lock, so the machine is driven by one thread at a time. */
+ * Thread: one helper, started by an asynchronous connect when none runs,
+ * with all signals blocked. It waits in its own epoll set on each record's
+ * private duplicate (one-shot, for what the handshake asked) and on an
+ * eventfd that announces new records, and wakes for the nearest deadline.
+ * Once no handshake has run for ASYNC_HELPER_LINGER_MS it closes both and
+ * ends; the next asynchronous connect starts another. Both descriptors are
+ * hidden (hidden.h): a program that closes every descriptor it does not
+ * know, or dup2()s onto one of their numbers, leaves the helper its own.
+ * Program threads may advance a record themselves (SO_ERROR, a data call):
+ * every step runs under async_lock, so the machine is driven by one thread
+ * at a time. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +23,7 @@
 #include "bind.h"
 #include "fdtab.h"
 #include "group.h"
+#include "hidden.h"
 #include "state.h"
 #include "log.h"
 #include "real.h"
@@ -26,10 +32,17 @@
 #define ASYNC_PROXY_TEXT    1200 /* a proxy URL and its chain, group, rule */
 #define ASYNC_HELPER_EVENTS 64	 /* events taken per epoll_wait */
 #define ASYNC_HELPER_STACK  (128 * 1024) /* the helper thread's stack */
+/* The helper ends once no handshake has run for this long: a program that
+ * connects again soon finds it still there, one that stopped keeps no
+ * thread of ours. */
+#define ASYNC_HELPER_LINGER_MS 1000
 
-/* The helper's state, under async_lock. */
+/* The helper's state, under async_lock. idle_since: when the helper last
+ * found no handshake running (0 while one runs). */
 static bool async_helper_up;
 static int async_helper_ep = -1, async_helper_wakefd = -1;
+static uint64_t async_helper_idle_since;
+unsigned async_owner_id;
 
 /* ---- socket_io for the private duplicate: never blocks, never raises
  * SIGPIPE, whatever the program did to the shared O_NONBLOCK flag. ---- */
@@ -273,10 +286,12 @@ void rec_advance(struct async_rec *rec)
 
 /* ---- the helper thread ---- */
 
-/* Milliseconds until the nearest deadline, or -1 with nothing running. */
+/* Milliseconds until the nearest deadline; with nothing running, until
+ * the helper has been idle for ASYNC_HELPER_LINGER_MS, or -1 when it has
+ * and should end (lock held). */
 static int helper_timeout(void)
 {
-	uint64_t nearest = UINT64_MAX;
+	uint64_t nearest = UINT64_MAX, now;
 
 	for (unsigned i = 0; i < async_rec_count(); i++) {
 		const struct async_rec *rec = async_rec_at(i);
@@ -288,7 +303,26 @@ static int helper_timeout(void)
 			 tunnel_run_deadline(&rec->run) < nearest)
 			nearest = tunnel_run_deadline(&rec->run);
 	}
-	return nearest == UINT64_MAX ? -1 : netio_remaining_ms(nearest) + 1;
+	if (nearest != UINT64_MAX) {
+		async_helper_idle_since = 0;
+		return netio_remaining_ms(nearest) + 1;
+	}
+	now = netio_now_ms();
+	if (async_helper_idle_since == 0)
+		async_helper_idle_since = now;
+	if (now - async_helper_idle_since >= ASYNC_HELPER_LINGER_MS)
+		return -1;
+	return (int)(async_helper_idle_since + ASYNC_HELPER_LINGER_MS - now);
+}
+
+/* The helper's descriptors close and it is no longer up (lock held): from
+ * the helper as it ends, after a failed start, in a fork child. */
+static void helper_release(void)
+{
+	hidden_close(&async_helper_ep);
+	hidden_close(&async_helper_wakefd);
+	async_helper_up = false;
+	async_helper_idle_since = 0;
 }
 
 /* Step every running record whose deadline passed (it then fails). */
@@ -322,18 +356,26 @@ static void helper_event(const struct epoll_event *ev)
 		rec_advance(rec);
 }
 
+/* Until idle for ASYNC_HELPER_LINGER_MS. The set's number is read under
+ * the lock: the program's dup2() onto it moves it (async_helper_moved), and
+ * a wait begun on the old number goes on in the same set. */
 static void *helper_main(void *arg)
 {
 	struct epoll_event evs[ASYNC_HELPER_EVENTS];
-	int timeout, n;
+	int timeout, n, ep;
 
 	(void)arg;
 	for (;;) {
 		async_lock_acquire();
 		timeout = helper_timeout();
+		if (timeout < 0) {
+			helper_release();
+			async_lock_release();
+			return NULL;
+		}
+		ep = async_helper_ep;
 		async_lock_release();
-		n = epoll_wait(async_helper_ep, evs, ASYNC_HELPER_EVENTS,
-			       timeout);
+		n = epoll_wait(ep, evs, ASYNC_HELPER_EVENTS, timeout);
 		/* The lock is let go between events, so that a connect() or
 		 * a program's call waits for one handshake step at most, not
 		 * for a whole batch of them. */
@@ -349,6 +391,12 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
+/* fd (just made, or -1) hidden as the subsystem's. */
+static int helper_hide(int fd)
+{
+	return fd < 0 ? fd : hidden_take(fd, async_owner_id, NULL);
+}
+
 /* Its epoll set, its wake eventfd, then the thread with every signal
  * blocked (lock held). Returns false when any part fails. */
 static bool helper_start(void)
@@ -359,8 +407,9 @@ static bool helper_start(void)
 	pthread_t tid;
 	int rc;
 
-	async_helper_ep = real.epoll_create1(EPOLL_CLOEXEC);
-	async_helper_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	async_helper_ep = helper_hide(real.epoll_create1(EPOLL_CLOEXEC));
+	async_helper_wakefd =
+	    helper_hide(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 	if (async_helper_ep < 0 || async_helper_wakefd < 0 ||
 	    real.epoll_ctl(async_helper_ep, EPOLL_CTL_ADD, async_helper_wakefd,
 			   &ev) < 0)
@@ -376,19 +425,19 @@ static bool helper_start(void)
 	return rc == 0;
 }
 
-/* The helper, started once (lock held). A failed start is cleaned up and
- * tried again at the next connect. */
+/* The helper, started when none runs (lock held). A failed start is
+ * cleaned up and tried again at the next connect. A helper that is up
+ * counts as busy from here: it cannot decide to end between this call and
+ * the record its caller is about to add. */
 bool async_helper_ensure(void)
 {
-	if (async_helper_up)
+	if (async_helper_up) {
+		async_helper_idle_since = 0;
 		return true;
+	}
 	async_helper_up = helper_start();
 	if (!async_helper_up) {
-		if (async_helper_ep >= 0)
-			real.close(async_helper_ep);
-		if (async_helper_wakefd >= 0)
-			real.close(async_helper_wakefd);
-		async_helper_ep = async_helper_wakefd = -1;
+		helper_release();
 		log_warn("cannot start the handshake thread; connects run "
 			 "synchronously");
 	}
@@ -399,18 +448,27 @@ void async_helper_wake(void)
 {
 	uint64_t one = 1;
 
-	if (real.write(async_helper_wakefd, &one, sizeof one) < 0)
+	if (async_helper_wakefd >= 0 &&
+	    real.write(async_helper_wakefd, &one, sizeof one) < 0)
 		log_debug("async: wake write failed");
+}
+
+bool async_helper_moved(int from, int to)
+{
+	if (from < 0)
+		return false;
+	if (from == async_helper_ep)
+		async_helper_ep = to;
+	else if (from == async_helper_wakefd)
+		async_helper_wakefd = to;
+	else
+		return false;
+	return true;
 }
 
 void async_helper_after_fork_child(void)
 {
-	if (async_helper_ep >= 0)
-		real.close(async_helper_ep);
-	if (async_helper_wakefd >= 0)
-		real.close(async_helper_wakefd);
-	async_helper_ep = async_helper_wakefd = -1;
-	async_helper_up = false;
+	helper_release();
 }
 
 void async_helper_drop_private(struct async_rec *rec)

@@ -144,10 +144,17 @@ int rec_watch_fd(struct async_rec *rec, int fd, unsigned lane, short events,
 		 int op);
 /* Drive rec's handshake as far as it goes now (lock held). */
 void rec_advance(struct async_rec *rec);
-/* The helper, started once (lock held). */
+/* The subsystem's registry id, owner of the helper's hidden descriptors. */
+extern unsigned async_owner_id;
+/* The helper, started when none runs (lock held); it ends by itself once
+ * idle (async_drive.c). */
 bool async_helper_ensure(void);
-/* Tell the helper a record was added. */
+/* Tell the helper a record was added (lock held: the helper cannot have
+ * ended and its eventfd's number gone to another file). */
 void async_helper_wake(void);
+/* One of the helper's hidden descriptors moved from from to to (the
+ * program's dup2 onto from; lock held). False when from is not one. */
+bool async_helper_moved(int from, int to);
 /* Fork child: the helper is gone; its descriptors close. */
 void async_helper_after_fork_child(void);
 /* Close rec's private duplicate without the helper (fork child). */
