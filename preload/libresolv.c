@@ -103,6 +103,8 @@ static long resolv_addresses(const void *ctx, const struct dnsmsg_query *q,
 	rc = resolve_addresses(ctx, q->name, af, 0, addrs, &count);
 	if (rc == EAI_NONAME)
 		return resolv_error(q, DNSMSG_NXDOMAIN, reply, cap);
+	if (rc == EAI_SYSTEM) /* logged: /etc/hosts unreadable for now */
+		return resolv_error(q, DNSMSG_SERVFAIL, reply, cap);
 	if (rc != 0) /* logged; REFUSED, not SERVFAIL: retrying cannot help */
 		return resolv_error(q, DNSMSG_REFUSED, reply, cap);
 	return dnsmsg_build_addresses(q, addrs, count, RESOLV_TTL, reply, cap);

@@ -79,22 +79,24 @@ static int resolve_service_port(const char *service, const char *proto)
 	return ntohs((uint16_t)found->s_port);
 }
 
-/* True when errno after opening /etc/hosts means the file is not there for
- * us to read (missing, or not readable by this user): no local names, as
- * libc's own lookup would go on without it. Anything else (no descriptor
- * free, no memory, an I/O error) says nothing about what it holds. */
-static bool hosts_absent(int err)
+/* True when err, from opening or reading /etc/hosts, is for want of
+ * something that may be there a moment later (a descriptor, memory) or an
+ * I/O error: the file may hold names all the same, so the lookup fails.
+ * Any other error (missing, not readable by this user, not a file) means
+ * no local names, as libc's own lookup goes on without the file. */
+static bool hosts_unreadable_now(int err)
 {
-	return err == ENOENT || err == ENOTDIR || err == EACCES ||
-	       err == EPERM || err == ELOOP;
+	return err == EMFILE || err == ENFILE || err == ENOMEM ||
+	       err == ENOBUFS || err == EAGAIN || err == EINTR || err == EIO;
 }
 
 /* Read /etc/hosts (re-read on every lookup, so edits apply at once) into a
  * malloc'd, NUL-terminated buffer stored in *text, owned by the caller.
  * Returns its length; 0 with *text NULL when the file is missing or
- * unreadable (no local names, hosts_absent); -errno when it could not be
- * read now (EMFILE, an I/O error, ENOMEM): the caller must not take that
- * for "no local names", or a name the file maps would get a fake address. */
+ * unreadable (no local names); -errno when it could not be read now
+ * (hosts_unreadable_now: EMFILE, ENOMEM, an I/O error): the caller must not
+ * take that for "no local names", or a name the file maps would get a fake
+ * address. */
 static long hosts_read(char **text)
 {
 	struct stat st;
@@ -105,9 +107,14 @@ static long hosts_read(char **text)
 
 	*text = NULL;
 	if (fd < 0)
-		return hosts_absent(errno) ? 0 : -errno;
+		return hosts_unreadable_now(errno) ? -errno : 0;
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+		real.close(fd);
+		return hosts_unreadable_now(err) ? -err : 0;
+	}
 	cap = 1;
-	if (fstat(fd, &st) == 0 && st.st_size > 0)
+	if (st.st_size > 0)
 		cap = (size_t)st.st_size < HOSTS_MAX_BYTES ? st.st_size + 1
 							   : HOSTS_MAX_BYTES;
 	*text = malloc(cap);
@@ -123,7 +130,7 @@ static long hosts_read(char **text)
 	if (err) {
 		free(*text);
 		*text = NULL;
-		return -err;
+		return hosts_unreadable_now(err) ? -err : 0;
 	}
 	(*text)[len] = '\0';
 	return (long)len;
