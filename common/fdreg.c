@@ -132,15 +132,15 @@ bool fdreg_close_range(unsigned lo, unsigned hi)
 	return true;
 }
 
-bool fdreg_replacing(int from, int to)
+int fdreg_replacing(int from, int to)
 {
 	uint32_t flags = fdtab_flags(to);
 	unsigned n = fdreg_n();
 
 	if (from == to || !fdreg_has_work(flags != 0))
-		return false;
+		return 0;
 	if (flags & FDTAB_INTERNAL) /* the number was never the program's */
-		return hidden_relocate(to) > 0;
+		return hidden_relocate(to);
 	for (unsigned i = 0; i < n; i++) {
 		const struct fdreg_subsystem *s = fdreg_table[i];
 
@@ -149,7 +149,7 @@ bool fdreg_replacing(int from, int to)
 		else if (s->closing)
 			s->closing(to, flags);
 	}
-	return false;
+	return 0;
 }
 
 void fdreg_copied(int from, int to)

@@ -53,7 +53,9 @@ struct fdreg_subsystem {
 	 * (see hidden.h): from now on the subsystem uses to, and the
 	 * program's dup2/dup3 replaces from. Returns 0, or -ENOENT when from
 	 * is no longer the subsystem's (it is closing from itself): the copy
-	 * at to is then closed by hidden_relocate. */
+	 * at to is then closed by hidden_relocate; any other -errno when the
+	 * subsystem cannot follow now: the copy is closed and the program's
+	 * call fails with that error, leaving from as it was. */
 	int (*moved)(int from, int to);
 	/* fork(): prepare (take the lock), then parent or child. */
 	void (*fork_prepare)(void);
@@ -98,10 +100,14 @@ int fdreg_close(int fd);
 bool fdreg_close_range(unsigned lo, unsigned hi);
 
 /* Before dup2/dup3(from, to): a hidden descriptor at to moves away, and
- * the subsystems let go of to's old file. Returns true when one of ours
+ * the subsystems let go of to's old file. Returns 1 when one of ours
  * moved away from to: should the program's call fail, the caller closes
- * to (see hidden_relocate). */
-bool fdreg_replacing(int from, int to);
+ * to (see hidden_relocate); 0 when nothing of ours was there; -errno when
+ * one of ours is at to and cannot move (no descriptor free for the copy,
+ * or its owner cannot follow now): the caller must fail the program's
+ * call with that error instead of making it, or ours would be replaced
+ * under its owner. */
+int fdreg_replacing(int from, int to);
 
 /* After a successful dup, dup2, dup3, fcntl(F_DUPFD*): to is a copy of
  * from. */

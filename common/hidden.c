@@ -79,7 +79,7 @@ int hidden_relocate(int fd)
 {
 	const struct fdreg_subsystem *owner;
 	struct fdtab_entry e;
-	int moved;
+	int moved, rc;
 
 	if (fdtab_get_unchecked(fd, &e) < 0 || !(e.flags & FDTAB_INTERNAL))
 		return 0;
@@ -94,12 +94,14 @@ int hidden_relocate(int fd)
 		return -ENOMEM;
 	}
 	owner = fdreg_owner(e.owner_id);
-	if (!owner || !owner->moved || owner->moved(fd, moved) < 0) {
-		/* No longer the owner's (it is closing fd itself now): drop
-		 * the copy and leave fd to the owner. */
+	rc = owner && owner->moved ? owner->moved(fd, moved) : -ENOENT;
+	if (rc < 0) {
+		/* -ENOENT: no longer the owner's (it is closing fd itself
+		 * now): fd is left to the owner. Otherwise the owner cannot
+		 * follow now: fd stays its, and the program's call fails. */
 		fdtab_clear(moved);
 		hidden_sys->close(moved);
-		return 0;
+		return rc == -ENOENT ? 0 : rc;
 	}
 	fdtab_clear(fd); /* the program's call replaces it */
 	return 1;

@@ -55,7 +55,8 @@ int hidden_next(unsigned lo, unsigned hi);
  * ours moved (if the program's call then fails, the caller closes fd: it
  * is our stale reference), 0 when fd is not ours (or its owner was already
  * letting it go: the copy is dropped and the owner closes fd), or -errno
- * when no copy could be made. */
+ * when ours cannot move (no copy could be made, or the owner cannot follow
+ * now): fd stays ours, and the program's call must fail with that error. */
 int hidden_relocate(int fd);
 
 #endif

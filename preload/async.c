@@ -163,11 +163,16 @@ static void async_copied(int from, int to)
 }
 
 /* The program dup2()s onto from, one of the helper's hidden descriptors:
- * the helper uses to from now on (hidden.h). */
+ * the helper uses to from now on (hidden.h). From a signal handler that
+ * interrupted this thread inside the subsystem's locks, it cannot take
+ * them: the program's dup2 fails with EBUSY (Linux's "try again" for
+ * dup2) and ours stays. */
 static int async_moved(int from, int to)
 {
 	bool ours;
 
+	if (async_locks_held != 0)
+		return -EBUSY;
 	async_lock_acquire();
 	ours = async_helper_moved(from, to);
 	async_lock_release();

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 
 #include "async_internal.h"
 #include "bind.h"
@@ -42,7 +43,17 @@
 static bool async_helper_up;
 static int async_helper_ep = -1, async_helper_wakefd = -1;
 static uint64_t async_helper_idle_since;
+/* The epoll set's moves (async_helper_moved) and the last one the helper
+ * took in before a wait: see helper_main. */
+static unsigned async_helper_ep_moves, async_helper_ep_seen;
+/* True on the helper thread. */
+static _Thread_local bool async_on_helper
+    __attribute__((tls_model("initial-exec")));
 unsigned async_owner_id;
+
+/* How long async_helper_moved waits for the helper to leave a wait on the
+ * old number (it is woken at once; a step never blocks). */
+#define ASYNC_MOVE_WAIT_S 2
 
 /* ---- socket_io for the private duplicate: never blocks, never raises
  * SIGPIPE, whatever the program did to the shared O_NONBLOCK flag. ---- */
@@ -90,11 +101,16 @@ void rec_close_private(struct async_rec *rec)
 	}
 }
 
+/* Ended by a program thread (SO_ERROR, a data call), a record may have
+ * been the last: the helper is woken to count its idle second from now,
+ * not from the end of a wait bounded by the record's old deadline. */
 void rec_stop(struct async_rec *rec)
 {
 	async_race_close(rec, async_helper_ep);
 	rec_close_private(rec);
 	rec_settled();
+	if (!async_on_helper)
+		async_helper_wake();
 }
 
 void rec_signal(struct async_rec *rec)
@@ -323,6 +339,8 @@ static void helper_release(void)
 	hidden_close(&async_helper_wakefd);
 	async_helper_up = false;
 	async_helper_idle_since = 0;
+	async_helper_ep_seen = async_helper_ep_moves;
+	async_lock_wake_all(); /* a move waiting for the helper: it is gone */
 }
 
 /* Step every running record whose deadline passed (it then fails). */
@@ -357,14 +375,17 @@ static void helper_event(const struct epoll_event *ev)
 }
 
 /* Until idle for ASYNC_HELPER_LINGER_MS. The set's number is read under
- * the lock: the program's dup2() onto it moves it (async_helper_moved), and
- * a wait begun on the old number goes on in the same set. */
+ * the lock and used after it: the program's dup2() onto that number moves
+ * the set (async_helper_moved), which holds the dup2 until the helper has
+ * come back here and taken in the new number, so a wait never starts on a
+ * number that has become the program's. */
 static void *helper_main(void *arg)
 {
 	struct epoll_event evs[ASYNC_HELPER_EVENTS];
 	int timeout, n, ep;
 
 	(void)arg;
+	async_on_helper = true;
 	for (;;) {
 		async_lock_acquire();
 		timeout = helper_timeout();
@@ -374,6 +395,10 @@ static void *helper_main(void *arg)
 			return NULL;
 		}
 		ep = async_helper_ep;
+		if (async_helper_ep_seen != async_helper_ep_moves) {
+			async_helper_ep_seen = async_helper_ep_moves;
+			async_lock_wake_all();
+		}
 		async_lock_release();
 		n = epoll_wait(ep, evs, ASYNC_HELPER_EVENTS, timeout);
 		/* The lock is let go between events, so that a connect() or
@@ -453,22 +478,47 @@ void async_helper_wake(void)
 		log_debug("async: wake write failed");
 }
 
+/* The eventfd's registration in the set is by its open file, which the
+ * copy keeps, so for it the new number is all. For the set itself, the
+ * helper may be about to wait on the old number: the program's call waits
+ * until the helper has been woken and has taken in the new one (bounded;
+ * past the bound the call goes on, as it did before sets were hidden). */
 bool async_helper_moved(int from, int to)
 {
+	struct timespec until;
+
 	if (from < 0)
 		return false;
-	if (from == async_helper_ep)
-		async_helper_ep = to;
-	else if (from == async_helper_wakefd)
+	if (from == async_helper_wakefd) {
 		async_helper_wakefd = to;
-	else
+		return true;
+	}
+	if (from != async_helper_ep)
 		return false;
+	async_helper_ep = to;
+	async_helper_ep_moves++;
+	async_helper_wake();
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ASYNC_MOVE_WAIT_S;
+	while (async_helper_up && async_helper_ep_seen != async_helper_ep_moves) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec > until.tv_sec ||
+		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+			log_warn("async: the handshake thread did not take in "
+				 "its epoll set's new number in time");
+			break;
+		}
+		async_lock_wait(&until);
+	}
 	return true;
 }
 
 void async_helper_after_fork_child(void)
 {
 	helper_release();
+	async_helper_ep_moves = async_helper_ep_seen = 0;
 }
 
 void async_helper_drop_private(struct async_rec *rec)

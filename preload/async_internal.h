@@ -83,6 +83,11 @@ extern _Thread_local unsigned async_locks_held
     __attribute__((tls_model("initial-exec")));
 void async_lock_acquire(void);
 void async_lock_release(void);
+/* Wait (async_lock held, given up meanwhile) for async_lock_wake_all(), a
+ * record's end, or the CLOCK_REALTIME time until; waiters check what they
+ * wait for again. */
+void async_lock_wait(const struct timespec *until);
+void async_lock_wake_all(void);
 /* How many records have been handed out so far: the pool's records
  * [0, count) are the only ones in use or used before (lock held). */
 unsigned async_rec_count(void);

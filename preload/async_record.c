@@ -65,6 +65,16 @@ void async_lock_release(void)
 	pthread_mutex_unlock(&async_lock);
 }
 
+void async_lock_wait(const struct timespec *until)
+{
+	pthread_cond_timedwait(&async_ended, &async_lock, until);
+}
+
+void async_lock_wake_all(void)
+{
+	pthread_cond_broadcast(&async_ended);
+}
+
 unsigned async_rec_count(void)
 {
 	return async_used;

@@ -196,16 +196,23 @@ SOCKSIFY_EXPORT int dup(int fd)
 	return copy;
 }
 
-/* Before dup2() or dup3() onto fd2: returns true when one of our hidden
- * descriptors moved away from fd2 (errno as the program had it). *sets:
- * fd2 is an epoll set the call replaces (async_epoll_sets_closing: the
- * caller ends with async_epoll_sets_closed). The call replaces fd2 only
- * when it works, i.e. fd is open and not fd2. */
-static bool dup_onto_before(int fd, int fd2, bool *sets)
+/* Before dup2() or dup3() onto fd2. Returns 1 when one of our hidden
+ * descriptors moved away from fd2, 0 when none was there (errno as the
+ * program had it either way), or -1 with errno set when one of ours is at
+ * fd2 and cannot move now (fdreg_replacing): the program's call must then
+ * fail without being made. *sets: fd2 is an epoll set the call replaces
+ * (async_epoll_sets_closing: the caller ends with async_epoll_sets_closed).
+ * The call replaces fd2 only when it works, i.e. fd is open and not fd2. */
+static int dup_onto_before(int fd, int fd2, bool *sets)
 {
 	int saved_errno = errno;
-	bool moved = fdreg_replacing(fd, fd2);
+	int moved = fdreg_replacing(fd, fd2);
 
+	*sets = false;
+	if (moved < 0) {
+		errno = -moved;
+		return -1;
+	}
 	*sets = fd != fd2 && async_epoll_is_set(fd2) &&
 		real.fcntl(fd, F_GETFD) >= 0 &&
 		async_epoll_sets_closing((unsigned)fd2, (unsigned)fd2);
@@ -233,20 +240,27 @@ static int dup_onto_after(int fd, int fd2, bool moved, bool sets, int rc)
 
 SOCKSIFY_EXPORT int dup2(int fd, int fd2)
 {
-	bool moved, sets;
+	bool sets;
+	int moved;
 
 	real_init();
 	moved = dup_onto_before(fd, fd2, &sets);
-	return dup_onto_after(fd, fd2, moved, sets, real.dup2(fd, fd2));
+	if (moved < 0)
+		return -1;
+	return dup_onto_after(fd, fd2, moved > 0, sets, real.dup2(fd, fd2));
 }
 
 SOCKSIFY_EXPORT int dup3(int fd, int fd2, int flags)
 {
-	bool moved, sets;
+	bool sets;
+	int moved;
 
 	real_init();
 	moved = dup_onto_before(fd, fd2, &sets);
-	return dup_onto_after(fd, fd2, moved, sets, real.dup3(fd, fd2, flags));
+	if (moved < 0)
+		return -1;
+	return dup_onto_after(fd, fd2, moved > 0, sets,
+			      real.dup3(fd, fd2, flags));
 }
 
 /* F_SETFL on a socket whose facts we hold: keep its blocking flag right.

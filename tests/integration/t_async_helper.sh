@@ -14,13 +14,30 @@ sfy_init
 need danted
 start_echo
 start_danted none
+# A proxy that accepts and never answers: a connect routed through it keeps
+# a handshake running (and so the thread up) for as long as the test needs.
+SILENT_PORT=$(free_port)
+"$PYTHON" - "$SILENT_PORT" >"$SFY_TMP/silent.log" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+while True:
+    held.append(s.accept()[0])
+PY
+track $!
+wait_port 127.0.0.1 "$SILENT_PORT"
+HOLD_PORT=$(free_port)
 conf=$SFY_TMP/helper.conf
-write_conf "$conf" "proxy socks5://127.0.0.1:$DANTED_PORT" "direct none"
+write_conf "$conf" "proxy socks5://127.0.0.1:$DANTED_PORT" \
+	"chain hold socks5://127.0.0.1:$SILENT_PORT" \
+	"route 127.0.0.1 port $HOLD_PORT via hold" "direct none"
 
 prog='
 import os, select, socket, sys, time
-port = int(sys.argv[1])
-mine = set()
+port, hold_port = int(sys.argv[1]), int(sys.argv[2])
 
 def threads():
     return len(os.listdir("/proc/self/task"))
@@ -34,13 +51,17 @@ def links():
             pass
     return out
 
-def connect():
+def start(p):
     s = socket.socket()
     s.setblocking(False)
     try:
-        s.connect(("127.0.0.1", port))
+        s.connect(("127.0.0.1", p))
     except BlockingIOError:
         pass
+    return s
+
+def connect():
+    s = start(port)
     select.select([], [s], [], 15)
     err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if err:
@@ -53,23 +74,23 @@ def connect():
     s.close()
     return "echo" if data == b"ping" else "bad reply %r" % data
 
-def wait_threads(n):
-    for _ in range(100):
+def ends(n):
+    for _ in range(50):
         if threads() == n:
             return True
         time.sleep(0.1)
     return False
 
 base = threads()
-print("first", connect(), "threads", threads() - base)
-print("ends when idle", wait_threads(base))
-print("second", connect(), "threads", threads() - base)
+hold = start(hold_port)
+print("holding, threads", threads() - base)
+print("first", connect())
 
-# Close every descriptor this program did not open (it opened none yet
-# beyond 0-2): the library s own refuse with EBADF.
+# Close every descriptor this program did not open: the library s own
+# refuse with EBADF.
 refused = 0
 for fd in sorted(links()):
-    if fd > 2:
+    if fd > 2 and fd != hold.fileno():
         try:
             os.close(fd)
         except OSError:
@@ -79,29 +100,38 @@ ep = select.epoll()
 print("after close-all", connect())
 print("program epoll set untouched", ep.poll(0.2) == [])
 
-# dup2 onto the helper s epoll set and eventfd: they move, the numbers
+# dup2 onto the thread s epoll set and eventfd: they move, the numbers
 # become the program s.
-own = {ep.fileno()}
+own = {ep.fileno(), hold.fileno()}
+found = []
 for fd, link in sorted(links().items()):
     if fd > 2 and fd not in own and link.startswith("anon_inode:"):
+        found.append(link)
         os.dup2(0, fd)
-        own.add(fd)
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) != (os.fstat(0).st_dev, os.fstat(0).st_ino):
+        if os.path.samestat(os.fstat(fd), os.fstat(0)) is not True:
             print("dup2 onto", fd, "did not take")
-print("after dup2", connect())
-print("ends when idle again", wait_threads(base))
+print("dup2 onto", " ".join(sorted(found)))
+print("after dup2", connect(), "threads", threads() - base)
+
+# The held handshake given up: the thread ends about a second later (not
+# at that handshake s old deadline), and the next connect starts another.
+hold.close()
+print("ends when idle", ends(base))
+print("again", connect())
+print("ends when idle again", ends(base))
 '
 before=$(danted_connects_to "$ECHO_PORT")
-out=$(timeout 90 "$SOCKSIFY" -f "$conf" "$PYTHON" -c "$prog" "$ECHO_PORT" 2>&1) ||
-	fail "helper program failed: $out"
-expect_eq "handshake thread" "$out" "first echo threads 1
-ends when idle True
-second echo threads 1
+out=$(timeout 90 "$SOCKSIFY" -f "$conf" "$PYTHON" -c "$prog" "$ECHO_PORT" \
+	"$HOLD_PORT" 2>&1) || fail "helper program failed: $out"
+expect_eq "handshake thread" "$out" "holding, threads 1
+first echo
 closed all, refused some True
 after close-all echo
 program epoll set untouched True
-after dup2 echo
+dup2 onto anon_inode:[eventfd] anon_inode:[eventpoll]
+after dup2 echo threads 1
+ends when idle True
+again echo
 ends when idle again True"
 after=$(wait_count $((before + 4)) danted_connects_to "$ECHO_PORT")
 [ "$after" -ge $((before + 4)) ] ||

@@ -239,7 +239,7 @@ START_TEST(replacing_uses_replacing_or_closing)
 	int from = new_socket(), to = new_socket();
 	char want[96];
 
-	ck_assert(!fdreg_replacing(from, to));
+	ck_assert_int_eq(fdreg_replacing(from, to), 0);
 	ck_assert_str_eq(heard, ""); /* to has no state */
 	mark(to, FDTAB_PROXIED);
 	fdreg_replacing(to, to);
@@ -260,7 +260,7 @@ START_TEST(replacing_a_hidden_fd_moves_it_to_its_owner)
 	char want[32];
 
 	ours = hidden_take(ours, (unsigned)id_b, NULL);
-	ck_assert(fdreg_replacing(from, ours));
+	ck_assert_int_eq(fdreg_replacing(from, ours), 1);
 	snprintf(want, sizeof want, "b:moved %d;", ours);
 	ck_assert_str_eq(heard, want);
 	ck_assert_int_ne(moved_to, ours);

@@ -28,7 +28,7 @@ static int owner_moved(int from, int to)
 	moves++;
 	last_from = from;
 	last_to = to;
-	return refuse ? -ENOENT : 0;
+	return refuse;
 }
 
 static const struct fdreg_subsystem owner = {.name = "owner",
@@ -153,7 +153,7 @@ START_TEST(relocate_refused_by_owner_drops_copy)
 {
 	int ours = hidden_take(new_socket(), (unsigned)owner_id, NULL);
 
-	refuse = 1;
+	refuse = -ENOENT;
 	ck_assert_int_eq(hidden_relocate(ours), 0);
 	ck_assert_int_eq(moves, 1);
 	ck_assert_int_lt(fcntl(last_to, F_GETFD), 0);
@@ -162,6 +162,24 @@ START_TEST(relocate_refused_by_owner_drops_copy)
 	ck_assert_int_eq(hidden_next(0, ~0u), ours);
 	hidden_close(&ours);
 	ck_assert_int_eq(hidden_next(0, ~0u), -1);
+}
+END_TEST
+
+/* An owner that cannot follow now (say its lock is held by the thread the
+ * call interrupts): ours stays where it is, still marked, the copy goes,
+ * and the error is the program's call's. */
+START_TEST(relocate_busy_owner_keeps_ours_and_fails)
+{
+	int ours = hidden_take(new_socket(), (unsigned)owner_id, NULL);
+
+	refuse = -EBUSY;
+	ck_assert_int_eq(hidden_relocate(ours), -EBUSY);
+	ck_assert_int_eq(moves, 1);
+	ck_assert_int_lt(fcntl(last_to, F_GETFD), 0);
+	ck_assert_uint_eq(fdtab_flags(last_to), 0);
+	ck_assert_uint_eq(fdtab_flags(ours), FDTAB_INTERNAL);
+	ck_assert_int_eq(hidden_next(0, ~0u), ours);
+	hidden_close(&ours);
 }
 END_TEST
 
@@ -178,6 +196,7 @@ static Suite *hidden_suite(void)
 	tcase_add_test(tc, relocate_tells_owner_and_leaves_number_to_the_call);
 	tcase_add_test(tc, relocate_of_program_fd_does_nothing);
 	tcase_add_test(tc, relocate_refused_by_owner_drops_copy);
+	tcase_add_test(tc, relocate_busy_owner_keeps_ours_and_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }
