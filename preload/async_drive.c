@@ -500,12 +500,14 @@ bool async_helper_moved(int from, int to)
 	async_helper_wake();
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += ASYNC_MOVE_WAIT_S;
-	while (async_helper_up && async_helper_ep_seen != async_helper_ep_moves) {
+	while (async_helper_up &&
+	       async_helper_ep_seen != async_helper_ep_moves) {
 		struct timespec now;
 
 		clock_gettime(CLOCK_REALTIME, &now);
 		if (now.tv_sec > until.tv_sec ||
-		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+		    (now.tv_sec == until.tv_sec &&
+		     now.tv_nsec >= until.tv_nsec)) {
 			log_warn("async: the handshake thread did not take in "
 				 "its epoll set's new number in time");
 			break;
