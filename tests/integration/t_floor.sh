@@ -126,9 +126,12 @@ expect_eq "Fast Open tried once in a kernel without it" "$tries" 1
 in_ns sysctl -q -w net.ipv4.tcp_fastopen=1027 || fail "sysctl in $NS"
 tfo_ms=$(free_port)
 tfo_dst=$(free_port)
-in_ns microsocks -i 127.0.0.1 -p "$tfo_ms" >"$SFY_TMP/ms-tfo.log" 2>&1 &
+# Servers in the background are started by ip netns exec itself, not the
+# in_ns function: a function sent to the background runs in a subshell,
+# $! would name that shell, and the server would outlive the test.
+ip netns exec "$NS" microsocks -i 127.0.0.1 -p "$tfo_ms" >"$SFY_TMP/ms-tfo.log" 2>&1 &
 track $!
-in_ns "$PYTHON" -c '
+ip netns exec "$NS" "$PYTHON" -c '
 import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -172,7 +175,7 @@ expect_gt "connects with the greeting in the SYN" "$in_syn" $((N - 3))
 # receive timeout set for the connect deadline (three connects: the first
 # gets the cookie).
 tfo_fault=$SFY_TMP/tfo-fault.port
-in_ns "$PYTHON" "$SFY_TOP/tests/integration/faultsocks.py" \
+ip netns exec "$NS" "$PYTHON" "$SFY_TOP/tests/integration/faultsocks.py" \
 	--port-file "$tfo_fault" --record "$SFY_TMP/tfo-fault.rec" \
 	--mode hang >"$SFY_TMP/tfo-fault.log" 2>&1 &
 track $!
