@@ -18,23 +18,9 @@ ROUNDS=${ASYNCBURST_ROUNDS:-3}
 [ -x "$PROGS/asyncburst" ] || fail "no $PROGS/asyncburst (run make)"
 ulimit -n 65536 2>/dev/null || ulimit -n 20000
 
-# A sink that accepts and holds every connection, without a thread each.
-SINK_PORT=$(free_port)
-"$PYTHON" - "$SINK_PORT" >"$SFY_TMP/sink.log" 2>&1 <<'PY' &
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(4096)
-held = []
-while True:
-    c, _ = s.accept()
-    held.append(c)
-    if len(held) > 6000:
-        held.pop(0).close()
-PY
-track $!
-wait_port 127.0.0.1 "$SINK_PORT"
+# A sink that accepts and holds connections (the last 6000), in one thread.
+start_silent 4096 6000
+SINK_PORT=$SILENT_PORT
 start_microsocks
 conf=$SFY_TMP/burst.conf
 write_conf "$conf" "proxy socks5://127.0.0.1:$MS_PORT" "direct none" \

@@ -262,6 +262,29 @@ EOF
 	wait_port 127.0.0.1 "$ECHO_PORT"
 }
 
+# start_silent [BACKLOG] [KEEP] — a server on 127.0.0.1 that accepts and
+# never answers (a proxy that hangs in the handshake, or a sink), in one
+# thread. It holds the last KEEP connections (default: all), closing the
+# oldest beyond them. Sets SILENT_PORT.
+start_silent() {
+	SILENT_PORT=$(free_port)
+	"$PYTHON" - "$SILENT_PORT" "${1:-128}" "${2:-0}" >"$SFY_TMP/silent.log" 2>&1 <<'EOF' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(int(sys.argv[2]))
+keep = int(sys.argv[3])
+held = []
+while True:
+    held.append(s.accept()[0])
+    if keep and len(held) > keep:
+        held.pop(0).close()
+EOF
+	track $!
+	wait_port 127.0.0.1 "$SILENT_PORT"
+}
+
 # start_danted [none|username] [INTERNAL_ADDR] — danted in a private mount
 # namespace whose /etc/hosts knows the test names. Sets DANTED_PORT,
 # DANTED_LOG. Clients are allowed from loopback and 198.18.0.0/15. With

@@ -78,19 +78,7 @@ run_async "refused, et" 127.0.0.1 "$closed" 5 et refused
 run_async "refused, select" 127.0.0.1 "$closed" 5 select refused
 
 # A proxy that accepts and never answers: the deadline ends it.
-SILENT_PORT=$(free_port)
-"$PYTHON" - "$SILENT_PORT" >"$SFY_TMP/silent.log" 2>&1 <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(128)
-held = []
-while True:
-    held.append(s.accept()[0])
-PY
-track $!
-wait_port 127.0.0.1 "$SILENT_PORT"
+start_silent
 tconf=$SFY_TMP/timeout.conf
 write_conf "$tconf" "proxy socks5h://127.0.0.1:$SILENT_PORT" "direct none" \
 	"handshake_timeout 300ms"

@@ -16,19 +16,7 @@ start_echo
 start_danted none
 # A proxy that accepts and never answers: a connect routed through it keeps
 # a handshake running (and so the thread up) for as long as the test needs.
-SILENT_PORT=$(free_port)
-"$PYTHON" - "$SILENT_PORT" >"$SFY_TMP/silent.log" 2>&1 <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(16)
-held = []
-while True:
-    held.append(s.accept()[0])
-PY
-track $!
-wait_port 127.0.0.1 "$SILENT_PORT"
+start_silent
 HOLD_PORT=$(free_port)
 conf=$SFY_TMP/helper.conf
 write_conf "$conf" "proxy socks5://127.0.0.1:$DANTED_PORT" \
