@@ -173,8 +173,8 @@ static int resolve_hosts(const char *name, int family, int flags,
 	if (len == -ENOMEM)
 		return EAI_MEMORY;
 	if (len < 0) {
-		log_warn("resolve %s: cannot read " HOSTS_PATH ": %s; refused",
-			 name, strerror((int)-len));
+		log_error("resolve %s: cannot read " HOSTS_PATH ": %s; refused",
+			  name, strerror((int)-len));
 		errno = (int)-len;
 		return EAI_SYSTEM;
 	}

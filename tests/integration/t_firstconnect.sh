@@ -97,13 +97,11 @@ TARGET_PORT=$lo_port
 
 # Remote DNS: the process's first hooked call is a lookup of a name only
 # the proxy can resolve (a microsocks in a mount namespace whose
-# /etc/hosts knows it), made with no descriptor free. With a session (as
-# the wrapper sets), the fake-DNS table is the session's file, which needs
-# a descriptor: that lookup fails (EAI_FAIL, logged; no private table to
-# fall back to, which would hand out other fake addresses), and the next
-# one maps the session's file, gets a fake address and connects through
-# microsocks by name; another process of the session reads the same name
-# back from that address.
+# /etc/hosts knows it), made with no descriptor free. /etc/hosts cannot be
+# read then, and it may map the name: the lookup fails (EAI_SYSTEM,
+# EMFILE, logged) rather than hand out a fake address, as libc's own
+# lookup fails there. Once descriptors are free the same lookup gets a
+# fake address and the connect by name goes through microsocks.
 MS_NS_PORT=$(free_port)
 setsid unshare -m sh -c \
 	'mount --bind "$1" /etc/hosts && exec microsocks -i 127.0.0.1 -p "$2"' \
@@ -123,7 +121,9 @@ out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
 	fail "firstconnect -n failed: $(cat "$SFY_TMP/fcd.err")"
 field() { printf '%s\n' "$out" | sed -n "s/^$1 //p"; }
 expect_eq "remote DNS, first lookup, no descriptor free" "$(field FIRST)" \
-	EAI_FAIL
+	EAI_SYSTEM/EMFILE
+expect_contains "remote DNS, its log" "$(cat "$SFY_TMP/fcd.err")" \
+	"cannot read /etc/hosts: Too many open files; refused"
 expect_eq "remote DNS, next lookup" "$(field LOOKUP)" OK
 addr=$(field ADDR)
 case $addr in
@@ -132,11 +132,58 @@ case $addr in
 esac
 expect_eq "remote DNS, connect by name" "$(field SECOND)" OK
 expect_eq "remote DNS, its path" "$(field PATH)" proxied
-expect_contains "remote DNS, its log" "$(cat "$SFY_TMP/fcd.err")" \
-	"host name lookups fail until a later one maps it"
-case $(cat "$SFY_TMP/fcd.err") in
+rm -f "$shm" "$shm-health"
+say "remote DNS, no descriptor at the first lookup: EAI_SYSTEM, then proxied by name: ok"
+
+# The session's fake-DNS table (a file, unlike the anonymous memory used
+# without a session) found no descriptor at the first lookup: the faultopen
+# shim, after the library in LD_PRELOAD, fails the file's open with EMFILE
+# until the program removes a flag file (/etc/hosts is read as usual).
+# That lookup fails (EAI_FAIL, logged; no private table to fall back to,
+# which would hand out other fake addresses), the next maps the session's
+# file, gets a fake address and connects through microsocks by name;
+# another process of the session reads the name back from that address.
+FAULTOPEN=$SFY_BUILD/faultopen/libfaultopen.so
+[ -f "$FAULTOPEN" ] || fail "no $FAULTOPEN (run make)"
+flag=$SFY_TMP/fakedns.fault
+: >"$flag"
+lookups='
+import os, socket, sys
+name, port, flag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+codes = {socket.EAI_FAIL: "EAI_FAIL", socket.EAI_SYSTEM: "EAI_SYSTEM"}
+def lookup():
+    try:
+        return socket.getaddrinfo(name, port, socket.AF_INET,
+                                  socket.SOCK_STREAM)[0][4][0]
+    except socket.gaierror as e:
+        return codes.get(e.errno, "EAI_%d" % e.errno)
+print("FIRST", lookup())
+os.remove(flag)
+addr = lookup()
+print("ADDR", addr)
+s = socket.create_connection((addr, port), timeout=15)
+peer = s.makefile().readline().split()[1]
+print("PATH", "proxied" if peer != str(s.getsockname()[1]) else "direct")
+'
+out=$(LD_PRELOAD="$SOCKSIFY_LIBRARY $FAULTOPEN" \
+	FAULTOPEN_SUFFIX=/socksify-$(id -u)-$session FAULTOPEN_WHILE=$flag \
+	SOCKSIFY_SESSION=$session SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT \
+	"$PYTHON" -c "$lookups" "$TARGET_NAME" "$TARGET_PORT" "$flag" \
+	2>"$SFY_TMP/fcf.err") ||
+	fail "remote DNS, table unmapped: $out $(cat "$SFY_TMP/fcf.err")"
+expect_eq "remote DNS, table unmapped at the first lookup" "$(field FIRST)" \
+	EAI_FAIL
+addr=$(field ADDR)
+case $addr in
+24[0-9].* | 25[0-5].*) ;;
+*) fail "remote DNS: '$addr' is not a fake address: $out" ;;
+esac
+expect_eq "remote DNS, table mapped later, its path" "$(field PATH)" proxied
+expect_contains "remote DNS, table unmapped, its log" \
+	"$(cat "$SFY_TMP/fcf.err")" "host name lookups fail until a later one maps it"
+case $(cat "$SFY_TMP/fcf.err") in
 *"table private"*)
-	fail "remote DNS: fell back to a private table: $(cat "$SFY_TMP/fcd.err")"
+	fail "remote DNS: fell back to a private table: $(cat "$SFY_TMP/fcf.err")"
 	;;
 esac
 [ -f "$shm" ] || fail "remote DNS: the session's table file was never made"
@@ -145,18 +192,7 @@ back=$(LD_PRELOAD=$SOCKSIFY_LIBRARY SOCKSIFY_SESSION=$session \
 expect_eq "remote DNS, the address's name in another process" \
 	"$(printf '%s\n' "$back" | awk '{print $2}')" "$TARGET_NAME"
 rm -f "$shm" "$shm-health"
-say "remote DNS, no descriptor at the first lookup: EAI_FAIL, then proxied by name: ok"
-
-# Without a session the table is anonymous memory, which needs no
-# descriptor: the first lookup gets its fake address at once.
-out=$(LD_PRELOAD=$SOCKSIFY_LIBRARY \
-	SOCKSIFY_PROXY=socks5h://127.0.0.1:$MS_NS_PORT \
-	"$PROGS/firstconnect" -n "$TARGET_NAME" "$TARGET_PORT" \
-	2>"$SFY_TMP/fcd2.err") ||
-	fail "firstconnect -n failed: $(cat "$SFY_TMP/fcd2.err")"
-expect_eq "remote DNS without a session, first lookup" "$(field FIRST)" OK
-expect_eq "remote DNS without a session, its path" "$(field PATH)" proxied
-say "remote DNS without a session: the first lookup at the limit works: ok"
+say "remote DNS, the session's table unmapped at the first lookup: EAI_FAIL, then shared: ok"
 
 # The health table of a failover group (its file beside the fake-DNS map,
 # shared by the run's processes) found no descriptor when the
@@ -168,8 +204,6 @@ say "remote DNS without a session: the first lookup at the limit works: ok"
 # and marks the member down there; its third skips it; and another
 # process of the session skips it too. Before, the first process fell
 # back for good to a private table, and the other tried the member again.
-FAULTOPEN=$SFY_BUILD/faultopen/libfaultopen.so
-[ -f "$FAULTOPEN" ] || fail "no $FAULTOPEN (run make)"
 session=$$-firsthealth
 shm=/dev/shm/socksify-$(id -u)-$session
 rm -f "$shm" "$shm-health"

@@ -110,12 +110,15 @@ def gai():
         return "errno=%s" % e.errno
 print("faulted", gai())
 os.remove(sys.argv[1])
-print("after", gai())' "$flag" 2>&1) || fail "hosts fault: lookups failed: $out"
+print("after", gai())' "$flag" 2>"$SFY_TMP/hostsfault.err") ||
+	fail "hosts fault: lookups failed: $out $(cat "$SFY_TMP/hostsfault.err")"
 expect_eq "getaddrinfo localhost while /etc/hosts cannot be opened" "$out" \
 	"faulted errno=24
 after 127.0.0.1"
+expect_contains "its log" "$(cat "$SFY_TMP/hostsfault.err")" \
+	"resolve localhost: cannot read /etc/hosts: Too many open files; refused"
 : >"$flag"
-out=$(hosts_faulted "$PROGS/resolve" localhost 2>&1)
+out=$(hosts_faulted "$PROGS/resolve" localhost 2>/dev/null)
 expect_eq "getaddrinfo, gethostbyname localhost while /etc/hosts cannot be opened" \
 	"$(printf '%s\n' "$out" | grep -E '^(getaddrinfo4|gethostbyname) ')" \
 	"getaddrinfo4 ERROR System error
