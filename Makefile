@@ -198,8 +198,11 @@ check-unit: $(UNIT_BIN)
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# Each suite runs in one process (CK_FORK=no, as under valgrind): a fork
+# per test under ASan costs minutes (the shadow mappings are copied each
+# time); the plain check-unit keeps Check's fork per test.
 check-asan:
-	$(MAKE) B=build/asan CFLAGS='$(ASAN_CFLAGS)' check-unit
+	CK_FORK=no $(MAKE) B=build/asan CFLAGS='$(ASAN_CFLAGS)' check-unit
 
 # Everything `make check` compiles, as independent targets, so that
 # `make -j$(nproc) check-build` builds it in parallel before the (serial)
