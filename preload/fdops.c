@@ -39,6 +39,7 @@
 #include "hidden.h"
 #include "hooks.h"
 #include "real.h"
+#include "resolve.h"
 #include "state.h"
 #include "udp.h"
 
@@ -437,7 +438,8 @@ static const struct hidden_io fdops_hidden_io = {
 void preload_register(void)
 {
 	hidden_init(&fdops_hidden_io);
-	async_register(); /* lock order 1 */
+	resolve_register(); /* a leaf lock: its prepare handler runs last */
+	async_register();   /* lock order 1 */
 	udp_register();
 	bind_register(); /* lock order 2 */
 	pthread_atfork(fdreg_fork_prepare, fdreg_fork_parent, fdreg_fork_child);

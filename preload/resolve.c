@@ -25,14 +25,14 @@
  * failure or a timeout → EAI_AGAIN; anything else → EAI_FAIL.
  *
  * Thread safety: the config is read-only, the fake-DNS table is lock-free,
- * /etc/hosts is read into a buffer of the calling thread. */
+ * the kept text of /etc/hosts is reference-counted under a mutex held for a
+ * few instructions (its fork handlers: resolve_register). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addrinfo.h"
@@ -41,6 +41,7 @@
 #include "gssapi.h"
 #include "hooks.h"
 #include "hosts.h"
+#include "hostsfile.h"
 #include "log.h"
 #include "real.h"
 #include "resolve.h"
@@ -79,61 +80,31 @@ static int resolve_service_port(const char *service, const char *proto)
 	return ntohs((uint16_t)found->s_port);
 }
 
-/* True when err, from opening or reading /etc/hosts, is for want of
- * something that may be there a moment later (a descriptor, memory) or an
- * I/O error: the file may hold names all the same, so the lookup fails.
- * Any other error (missing, not readable by this user, not a file) means
- * no local names, as libc's own lookup goes on without the file. */
-static bool hosts_unreadable_now(int err)
+/* /etc/hosts as last read, kept while the file stays the same (see
+ * common/hostsfile.h): edits are seen by the next lookup, and a process
+ * with no descriptor free still knows the names it read before. */
+static struct hostsfile_cache resolve_hosts_cache =
+    HOSTSFILE_CACHE_INIT(HOSTS_MAX_BYTES);
+
+static void resolve_fork_prepare(void)
 {
-	return err == EMFILE || err == ENFILE || err == ENOMEM ||
-	       err == ENOBUFS || err == EAGAIN || err == EINTR || err == EIO;
+	hostsfile_fork_prepare(&resolve_hosts_cache);
 }
 
-/* Read /etc/hosts (re-read on every lookup, so edits apply at once) into a
- * malloc'd, NUL-terminated buffer stored in *text, owned by the caller.
- * Returns its length; 0 with *text NULL when the file is missing or
- * unreadable (no local names); -errno when it could not be read now
- * (hosts_unreadable_now: EMFILE, ENOMEM, an I/O error): the caller must not
- * take that for "no local names", or a name the file maps would get a fake
- * address. */
-static long hosts_read(char **text)
+static void resolve_fork_parent(void)
 {
-	struct stat st;
-	size_t cap, len = 0;
-	ssize_t n = 0;
-	int err = 0;
-	int fd = real.openat(AT_FDCWD, HOSTS_PATH, O_RDONLY | O_CLOEXEC);
+	hostsfile_fork_parent(&resolve_hosts_cache);
+}
 
-	*text = NULL;
-	if (fd < 0)
-		return hosts_unreadable_now(errno) ? -errno : 0;
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		real.close(fd);
-		return hosts_unreadable_now(err) ? -err : 0;
-	}
-	cap = 1;
-	if (st.st_size > 0)
-		cap = (size_t)st.st_size < HOSTS_MAX_BYTES ? st.st_size + 1
-							   : HOSTS_MAX_BYTES;
-	*text = malloc(cap);
-	while (*text && len + 1 < cap &&
-	       ((n = real.read(fd, *text + len, cap - 1 - len)) > 0 ||
-		(n < 0 && errno == EINTR)))
-		len += n > 0 ? (size_t)n : 0;
-	if (n < 0)
-		err = errno;
-	real.close(fd);
-	if (!*text)
-		return -ENOMEM;
-	if (err) {
-		free(*text);
-		*text = NULL;
-		return hosts_unreadable_now(err) ? -err : 0;
-	}
-	(*text)[len] = '\0';
-	return (long)len;
+static void resolve_fork_child(void)
+{
+	hostsfile_fork_child(&resolve_hosts_cache);
+}
+
+void resolve_register(void)
+{
+	pthread_atfork(resolve_fork_prepare, resolve_fork_parent,
+		       resolve_fork_child);
 }
 
 /* Keep from all (a hosts answer for both families, IPv4 first) what family
@@ -166,22 +137,23 @@ static int resolve_hosts(const char *name, int family, int flags,
 			 struct endpoint *out, size_t *count)
 {
 	struct endpoint all[ADDRINFO_MAX_ADDRS];
-	char *text;
-	long len = hosts_read(&text);
+	int err;
+	struct hostsfile_text *text =
+	    hostsfile_get(&resolve_hosts_cache, &real_sys_io, HOSTS_PATH, &err);
 	size_t n;
 
-	if (len == -ENOMEM)
+	if (err == ENOMEM)
 		return EAI_MEMORY;
-	if (len < 0) {
+	if (err) {
 		log_error("resolve %s: cannot read " HOSTS_PATH ": %s; refused",
-			  name, strerror((int)-len));
-		errno = (int)-len;
+			  name, strerror(err));
+		errno = err;
 		return EAI_SYSTEM;
 	}
-	n = text ? hosts_lookup(text, (size_t)len, name, AF_UNSPEC, all,
+	n = text ? hosts_lookup(text->text, text->len, name, AF_UNSPEC, all,
 				ADDRINFO_MAX_ADDRS)
 		 : 0;
-	free(text);
+	hostsfile_release(&resolve_hosts_cache, text);
 	*count = hosts_filter(all, n, family, flags, out);
 	return n > 0;
 }

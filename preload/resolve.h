@@ -12,6 +12,10 @@
 #include "route.h"
 #include "endpoint.h"
 
+/* The fork handlers of the kept /etc/hosts text; once, from
+ * preload_register. */
+void resolve_register(void);
+
 /* True when socksify answers name lookups itself: remote DNS is on, or the
  * configuration is invalid (then only hosts-file names are answered and
  * everything else fails, so that libc never sends a DNS query). */

@@ -126,6 +126,51 @@ gethostbyname ERROR Host name lookup failure"
 rm -f "$flag"
 say "/etc/hosts unreadable for now: lookups fail (EMFILE, TRY_AGAIN), no fake address"
 
+# /etc/hosts is kept between lookups while it stays the same (its own file
+# in a mount namespace, settled for 2 s first): with no descriptor free the
+# names read before still resolve; an edit is read by the next lookup, and
+# a file changed just now is read again every time (a same-size edit in
+# the same clock tick could not leave a stale copy); an edit that cannot be
+# read fails the lookup.
+ehosts=$SFY_TMP/edit-hosts
+printf '198.18.7.1 edited.test\n' >"$ehosts"
+sleep 2.2
+out=$(unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' \
+	sh "$ehosts" env LD_PRELOAD="$SOCKSIFY_LIBRARY $FAULTOPEN" \
+	FAULTOPEN_SUFFIX=/etc/hosts FAULTOPEN_WHILE="$flag" SOCKSIFY_CONF="$hconf" \
+	"$PYTHON" -c '
+import os, socket, sys
+hosts, flag = sys.argv[1], sys.argv[2]
+def gai():
+    try:
+        return socket.getaddrinfo("edited.test", 80, socket.AF_INET,
+                                  socket.SOCK_STREAM)[0][4][0]
+    except OSError as e:
+        return "errno=%s" % e.errno
+def edit(addr):
+    with open(hosts, "r+") as f:
+        f.write("%s edited.test\n" % addr)
+print("read", gai())
+open(flag, "w").close()
+print("kept", gai())
+os.remove(flag)
+edit("198.18.7.2")
+print("edited", gai())
+edit("198.18.7.3")
+print("again", gai())
+open(flag, "w").close()
+edit("198.18.7.4")
+print("unreadable", gai())
+os.remove(flag)' "$ehosts" "$flag" 2>"$SFY_TMP/hostskept.err") ||
+	fail "hosts kept: lookups failed: $out $(cat "$SFY_TMP/hostskept.err")"
+expect_eq "/etc/hosts kept, edited, unreadable" "$out" "read 198.18.7.1
+kept 198.18.7.1
+edited 198.18.7.2
+again 198.18.7.3
+unreadable errno=24"
+rm -f "$flag"
+say "/etc/hosts kept while unchanged (resolves with no descriptor free), edits read at once"
+
 # The name goes to the proxy as ATYP 3 (domain), for both fake families.
 start_fault ok
 conf=$SFY_TMP/fault.conf
