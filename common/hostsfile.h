@@ -8,10 +8,13 @@
  * lists run to megabytes) is not read again for every lookup, and a process
  * with no descriptor free still resolves the names it read before.
  *
- * A file changed less than settle_ns before it was read is used but not
- * kept: a write landing in the same clock tick as the read would leave the
- * identity unchanged and the copy stale (file systems keep times in ticks
- * of a few milliseconds, some in seconds).
+ * A copy is kept only when the file was changed settle_ns or more before
+ * the read began (a write landing in the same clock tick as the read would
+ * leave the identity unchanged and the copy stale: file systems keep times
+ * in ticks of a few milliseconds, some in seconds), is a regular file read
+ * whole, and lies on a local file system (on NFS, SMB or FUSE, stat() may
+ * answer from a cache where open() would see an edit). A wall clock set
+ * since the copy was kept makes the next lookup read the file again.
  *
  * Thread safety: the kept copy is reference-counted under a mutex held for
  * a few instructions (no system call, no allocation under it); readers use
@@ -46,11 +49,13 @@ struct hostsfile_text {
 struct hostsfile_cache {
 	pthread_mutex_t lock;
 	struct hostsfile_text *kept; /* holds one reference of its own */
+	long long kept_offset;	     /* wall minus boot clock when kept */
 	long long settle_ns;	     /* see above */
 	size_t max_bytes;	     /* read at most this much of the file */
 };
 
-#define HOSTSFILE_SETTLE_NS (2LL * 1000000000) /* FAT keeps 2 s ticks */
+#define HOSTSFILE_SETTLE_NS	 (3LL * 1000000000) /* FAT keeps 2 s ticks */
+#define HOSTSFILE_CLOCK_SLACK_NS (1000000000LL)	    /* NTP slews far less */
 
 #define HOSTSFILE_CACHE_INIT(max)                                              \
 	{                                                                      \
@@ -58,17 +63,18 @@ struct hostsfile_cache {
 		.settle_ns = HOSTSFILE_SETTLE_NS, .max_bytes = (max)           \
 	}
 
-/* True when err, from reading the file, is for want of something that may
- * be there a moment later (a descriptor, memory) or an I/O error: the file
- * may hold names all the same. Any other error (missing, not readable by
- * this user, not a file) means no local names, as for libc. */
-bool hostsfile_error_is_transient(int err);
+/* True when err, from reading the file, means there are no local names:
+ * missing, not readable by this user, not a file. Any other error (no
+ * descriptor or memory, an I/O error, a stale or dead mount) may hide names
+ * the file maps: the lookup must fail. */
+bool hostsfile_error_means_no_names(int err);
 
 /* The text of path for one lookup, with a reference the caller gives back
  * with hostsfile_release. NULL with *err 0 when there are no local names
  * (the file missing or not readable for good), NULL with *err an errno
  * value when the file could not be read now (a transient error, or ENOMEM):
- * the caller must fail the lookup then, not fake a name the file may map.
+ * the caller must fail the lookup then, not fake a name the file may map
+ * (ENOMEM for want of memory).
  * Reads with io (openat, fstat, read, close); stat() is libc's. */
 struct hostsfile_text *hostsfile_get(struct hostsfile_cache *cache,
 				     const struct sys_io *io, const char *path,

@@ -127,14 +127,14 @@ rm -f "$flag"
 say "/etc/hosts unreadable for now: lookups fail (EMFILE, TRY_AGAIN), no fake address"
 
 # /etc/hosts is kept between lookups while it stays the same (its own file
-# in a mount namespace, settled for 2 s first): with no descriptor free the
+# in a mount namespace, settled for 3 s first): with no descriptor free the
 # names read before still resolve; an edit is read by the next lookup, and
 # a file changed just now is read again every time (a same-size edit in
 # the same clock tick could not leave a stale copy); an edit that cannot be
 # read fails the lookup.
 ehosts=$SFY_TMP/edit-hosts
 printf '198.18.7.1 edited.test\n' >"$ehosts"
-sleep 2.2
+sleep 3.2
 out=$(unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' \
 	sh "$ehosts" env LD_PRELOAD="$SOCKSIFY_LIBRARY $FAULTOPEN" \
 	FAULTOPEN_SUFFIX=/etc/hosts FAULTOPEN_WHILE="$flag" SOCKSIFY_CONF="$hconf" \

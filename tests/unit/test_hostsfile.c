@@ -3,9 +3,13 @@
  * just before the read, used when no descriptor is free, references. */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hostsfile.h"
@@ -197,15 +201,136 @@ START_TEST(at_most_max_bytes)
 }
 END_TEST
 
-START_TEST(transient_errors)
+START_TEST(errors_that_mean_no_names)
 {
-	ck_assert(hostsfile_error_is_transient(EMFILE));
-	ck_assert(hostsfile_error_is_transient(ENFILE));
-	ck_assert(hostsfile_error_is_transient(ENOMEM));
-	ck_assert(hostsfile_error_is_transient(EIO));
-	ck_assert(!hostsfile_error_is_transient(ENOENT));
-	ck_assert(!hostsfile_error_is_transient(EACCES));
-	ck_assert(!hostsfile_error_is_transient(EISDIR));
+	ck_assert(hostsfile_error_means_no_names(ENOENT));
+	ck_assert(hostsfile_error_means_no_names(EACCES));
+	ck_assert(hostsfile_error_means_no_names(EISDIR));
+	ck_assert(!hostsfile_error_means_no_names(EMFILE));
+	ck_assert(!hostsfile_error_means_no_names(ENFILE));
+	ck_assert(!hostsfile_error_means_no_names(ENOMEM));
+	ck_assert(!hostsfile_error_means_no_names(EIO));
+	ck_assert(!hostsfile_error_means_no_names(ESTALE));
+	ck_assert(!hostsfile_error_means_no_names(ENOTCONN));
+}
+END_TEST
+
+/* An empty file is kept (and read as ""); a character device that says
+ * size 0 (/dev/null) is read but never kept. */
+START_TEST(empty_and_not_regular)
+{
+	struct hostsfile_cache c = HOSTSFILE_CACHE_INIT(1 << 20);
+	struct hostsfile_text *a;
+	int err = -1;
+
+	c.settle_ns = 0;
+	write_in_place("");
+	a = get(&c, &libc_sys_io);
+	ck_assert_uint_eq(a->len, 0);
+	ck_assert_str_eq(a->text, "");
+	ck_assert_ptr_eq(c.kept, a);
+	hostsfile_release(&c, a);
+	hostsfile_clear(&c);
+	a = hostsfile_get(&c, &libc_sys_io, "/dev/null", &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->len, 0);
+	ck_assert_ptr_null(c.kept);
+	hostsfile_release(&c, a);
+}
+END_TEST
+
+/* Threads looking up while the file is replaced and a child is forked:
+ * every text they get is one of the versions written, whole (each 15
+ * bytes); the child's
+ * lookup works (the fork handlers leave the lock free). Run under TSan by
+ * make check-tsan. */
+#define HF_THREADS 4
+#define HF_ROUNDS  2000
+#define HF_EDITS   40
+
+static struct hostsfile_cache shared = HOSTSFILE_CACHE_INIT(1 << 20);
+static atomic_int hf_bad;
+
+static void hf_prepare(void)
+{
+	hostsfile_fork_prepare(&shared);
+}
+
+static void hf_parent(void)
+{
+	hostsfile_fork_parent(&shared);
+}
+
+static void hf_child(void)
+{
+	hostsfile_fork_child(&shared);
+}
+
+static void *hf_reader(void *arg)
+{
+	int i, err;
+
+	(void)arg;
+	for (i = 0; i < HF_ROUNDS; i++) {
+		struct hostsfile_text *t =
+		    hostsfile_get(&shared, &libc_sys_io, path, &err);
+
+		if (!t || err || t->len != 15 ||
+		    strncmp(t->text, "192.0.2.", 8) != 0 ||
+		    strcmp(t->text + 10, " one\n") != 0)
+			atomic_fetch_add(&hf_bad, 1);
+		hostsfile_release(&shared, t);
+	}
+	return NULL;
+}
+
+START_TEST(threads_edits_and_fork)
+{
+	pthread_t th[HF_THREADS];
+	char text[32], verdict = 0;
+	int i, status, pipefd[2];
+	pid_t pid = -1;
+
+	shared.settle_ns = 0;
+	ck_assert_int_eq(pthread_atfork(hf_prepare, hf_parent, hf_child), 0);
+	ck_assert_int_eq(pipe(pipefd), 0);
+	write_replacing("192.0.2.10 one\n");
+	for (i = 0; i < HF_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, hf_reader, NULL),
+				 0);
+	for (i = 0; i < HF_EDITS; i++) {
+		snprintf(text, sizeof text, "192.0.2.%02d one\n", 10 + i % 80);
+		write_replacing(text);
+		if (i == HF_EDITS / 2) {
+			pid = fork();
+			if (pid == 0) {
+				/* The verdict goes through the pipe and the
+				 * child ends by SIGKILL: no exit processing
+				 * (TSan would report the parent's threads,
+				 * which the child does not have, as leaked). */
+				int err;
+				struct hostsfile_text *t = hostsfile_get(
+				    &shared, &libc_sys_io, path, &err);
+				char v = t && t->len == 15 ? 'y' : 'n';
+
+				if (write(pipefd[1], &v, 1) != 1)
+					v = 'n';
+				raise(SIGKILL);
+			}
+		}
+		usleep(1000);
+	}
+	for (i = 0; i < HF_THREADS; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(read(pipefd[0], &verdict, 1), 1);
+	ck_assert_int_eq(verdict, 'y');
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ck_assert_int_eq(atomic_load(&hf_bad), 0);
+	hostsfile_clear(&shared);
 }
 END_TEST
 
@@ -221,7 +346,9 @@ static Suite *hostsfile_suite(void)
 	tcase_add_test(tc, no_descriptor_free_uses_the_kept_text);
 	tcase_add_test(tc, missing_or_not_a_file_means_no_names);
 	tcase_add_test(tc, at_most_max_bytes);
-	tcase_add_test(tc, transient_errors);
+	tcase_add_test(tc, errors_that_mean_no_names);
+	tcase_add_test(tc, empty_and_not_regular);
+	tcase_add_test(tc, threads_edits_and_fork);
 	suite_add_tcase(s, tc);
 	return s;
 }
