@@ -33,23 +33,17 @@ static void hostsfile_id_of(const struct stat *st, struct hostsfile_id *id)
 	id->ctime = st->st_ctim;
 }
 
-static bool hostsfile_same_time(const struct timespec *a,
-				const struct timespec *b)
+static long long hostsfile_ns(const struct timespec *t)
 {
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+	return (long long)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
 static bool hostsfile_same(const struct hostsfile_id *a,
 			   const struct hostsfile_id *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       hostsfile_same_time(&a->mtime, &b->mtime) &&
-	       hostsfile_same_time(&a->ctime, &b->ctime);
-}
-
-static long long hostsfile_ns(const struct timespec *t)
-{
-	return (long long)t->tv_sec * 1000000000 + t->tv_nsec;
+	       hostsfile_ns(&a->mtime) == hostsfile_ns(&b->mtime) &&
+	       hostsfile_ns(&a->ctime) == hostsfile_ns(&b->ctime);
 }
 
 /* The wall clock's offset from the boot clock, in ns: it moves when the

@@ -101,15 +101,14 @@ void rec_close_private(struct async_rec *rec)
 	}
 }
 
-/* Ended by a program thread (SO_ERROR, a data call), a record may have
- * been the last: the helper is woken to count its idle second from now,
- * not from the end of a wait bounded by the record's old deadline. */
+/* Ended by a program thread (SO_ERROR, a data call), the last running
+ * record wakes the helper to count its idle second from now, not from the
+ * end of a wait bounded by the record's old deadline. */
 void rec_stop(struct async_rec *rec)
 {
 	async_race_close(rec, async_helper_ep);
 	rec_close_private(rec);
-	rec_settled();
-	if (!async_on_helper)
+	if (rec_settled() == 0 && !async_on_helper)
 		async_helper_wake();
 }
 
@@ -502,25 +501,18 @@ bool async_helper_moved(int from, int to)
 	until.tv_sec += ASYNC_MOVE_WAIT_S;
 	while (async_helper_up &&
 	       async_helper_ep_seen != async_helper_ep_moves) {
-		struct timespec now;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (now.tv_sec > until.tv_sec ||
-		    (now.tv_sec == until.tv_sec &&
-		     now.tv_nsec >= until.tv_nsec)) {
+		if (async_lock_wait(&until) == ETIMEDOUT) {
 			log_warn("async: the handshake thread did not take in "
 				 "its epoll set's new number in time");
 			break;
 		}
-		async_lock_wait(&until);
 	}
 	return true;
 }
 
 void async_helper_after_fork_child(void)
 {
-	helper_release();
-	async_helper_ep_moves = async_helper_ep_seen = 0;
+	helper_release(); /* also: no move waits for the helper */
 }
 
 void async_helper_drop_private(struct async_rec *rec)

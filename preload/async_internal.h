@@ -85,8 +85,8 @@ void async_lock_acquire(void);
 void async_lock_release(void);
 /* Wait (async_lock held, given up meanwhile) for async_lock_wake_all(), a
  * record's end, or the CLOCK_REALTIME time until; waiters check what they
- * wait for again. */
-void async_lock_wait(const struct timespec *until);
+ * wait for again. Returns ETIMEDOUT once until has passed, else 0. */
+int async_lock_wait(const struct timespec *until);
 void async_lock_wake_all(void);
 /* How many records have been handed out so far: the pool's records
  * [0, count) are the only ones in use or used before (lock held). */
@@ -118,8 +118,9 @@ bool rec_add_alias(struct async_rec *rec, int to);
 /* fd stops being an alias of rec, with its epoll registrations (lock
  * held). Returns how many aliases are left, or -1 when fd was none. */
 int rec_remove_alias(struct async_rec *rec, int fd);
-/* A running record stops running (lock held): waiters are told. */
-void rec_settled(void);
+/* A running record stops running (lock held): waiters are told. Returns
+ * how many records still run. */
+unsigned rec_settled(void);
 /* Wait (lock held, released meanwhile) until no record runs, bounded. */
 void async_wait_settled_locked(void);
 /* Fork child: a fresh lock, no poll waiters; running records (driven by

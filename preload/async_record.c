@@ -65,9 +65,12 @@ void async_lock_release(void)
 	pthread_mutex_unlock(&async_lock);
 }
 
-void async_lock_wait(const struct timespec *until)
+int async_lock_wait(const struct timespec *until)
 {
-	pthread_cond_timedwait(&async_ended, &async_lock, until);
+	return pthread_cond_timedwait(&async_ended, &async_lock, until) ==
+		       ETIMEDOUT
+		   ? ETIMEDOUT
+		   : 0;
 }
 
 void async_lock_wake_all(void)
@@ -284,10 +287,11 @@ int rec_remove_alias(struct async_rec *rec, int fd)
 	return rec->nalias;
 }
 
-void rec_settled(void)
+unsigned rec_settled(void)
 {
 	async_running--;
 	pthread_cond_broadcast(&async_ended);
+	return (unsigned)async_running;
 }
 
 /* Bounded: the helper ends each handshake by its deadline, and the wait
