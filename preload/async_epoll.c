@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -334,16 +335,19 @@ void async_epoll_copied(int from, int to)
 static pthread_rwlock_t sets_lock =
     PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
+/* The count brackets the lock as in async_lock_acquire/release. */
 void async_epoll_hold(void)
 {
-	pthread_rwlock_rdlock(&sets_lock);
 	async_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
+	pthread_rwlock_rdlock(&sets_lock);
 }
 
 void async_epoll_release(void)
 {
-	async_locks_held--;
 	pthread_rwlock_unlock(&sets_lock);
+	atomic_signal_fence(memory_order_seq_cst);
+	async_locks_held--;
 }
 
 bool async_epoll_sets_closing(unsigned first, unsigned last)
@@ -353,8 +357,9 @@ bool async_epoll_sets_closing(unsigned first, unsigned last)
 	if (!bits_range(epfd_bits, first, last, word_any) ||
 	    hook_in_vfork_child() || async_locks_held != 0)
 		return false;
-	pthread_rwlock_wrlock(&sets_lock);
 	async_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
+	pthread_rwlock_wrlock(&sets_lock);
 	bits_range(epfd_bits, first, last, word_clear);
 	async_sets_closing(first, last);
 	return true;
@@ -363,8 +368,9 @@ bool async_epoll_sets_closing(unsigned first, unsigned last)
 void async_epoll_sets_closed(void)
 {
 	async_sets_closed();
-	async_locks_held--;
 	pthread_rwlock_unlock(&sets_lock);
+	atomic_signal_fence(memory_order_seq_cst);
+	async_locks_held--;
 }
 
 void async_epoll_fork_prepare(void)

@@ -53,16 +53,24 @@ static int async_running; /* records in REC_RUNNING */
 _Thread_local unsigned async_locks_held
     __attribute__((tls_model("initial-exec")));
 
+/* The count covers the whole time the lock may be held: it goes up before
+ * the lock is asked for and down only once it is let go. A signal handler
+ * that reads 0 knows this thread holds neither lock, however far into
+ * taking or letting go it was interrupted (the other order left a window
+ * in which the handler waited on its own thread's lock for ever). The
+ * signal fences keep the compiler from moving the count across the calls. */
 void async_lock_acquire(void)
 {
-	pthread_mutex_lock(&async_lock);
 	async_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
+	pthread_mutex_lock(&async_lock);
 }
 
 void async_lock_release(void)
 {
-	async_locks_held--;
 	pthread_mutex_unlock(&async_lock);
+	atomic_signal_fence(memory_order_seq_cst);
+	async_locks_held--;
 }
 
 int async_lock_wait(const struct timespec *until)
