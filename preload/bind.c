@@ -133,14 +133,37 @@ static struct bind_listener **bind_find(int fd)
 	return NULL;
 }
 
+/* 1 while this thread holds bind_lock, or is taking or letting it go: it
+ * goes up before the lock is asked for and down after it is let go, so a
+ * signal handler that reads 0 knows its thread holds no bind_lock.
+ * initial-exec: a signal handler reads it without allocating. */
+static _Thread_local unsigned bind_lock_depth
+    __attribute__((tls_model("initial-exec")));
+
 void bind_lock_acquire(void)
 {
+	bind_lock_depth++;
+	atomic_signal_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&bind_lock);
 }
 
 void bind_lock_release(void)
 {
 	pthread_mutex_unlock(&bind_lock);
+	atomic_signal_fence(memory_order_seq_cst);
+	bind_lock_depth--;
+}
+
+/* A signal handler's call (close, dup2, bind, listen, accept, connect,
+ * getsockname are async-signal-safe) that interrupted this thread inside
+ * bind_lock must not wait for it: its own thread holds it. Such a call
+ * does without the table: a close leaves the entry for bind_find to drop
+ * once the number names another socket, a bind or listen stays local, an
+ * accept hands over nothing, getsockname shows the socket's own address,
+ * a dup2 onto one of our descriptors fails with EBUSY. */
+static bool bind_reentered(void)
+{
+	return bind_lock_depth != 0;
 }
 
 /* The first entry of the table, to walk it by ->next (lock held). */
@@ -351,7 +374,7 @@ bool bind_take(int listen_fd, const struct sockaddr *from, socklen_t len,
 	struct bind_listener **link, *e;
 	struct endpoint source;
 
-	if (endpoint_from_sockaddr(&source, from, len) < 0)
+	if (bind_reentered() || endpoint_from_sockaddr(&source, from, len) < 0)
 		return false;
 	bind_lock_acquire();
 	link = bind_find(listen_fd);
@@ -381,6 +404,8 @@ static int bind_moved(int from, int to)
 	struct bind_listener *e;
 	bool ours;
 
+	if (bind_reentered())
+		return -EBUSY;
 	bind_lock_acquire();
 	for (e = bind_list; e; e = e->next)
 		if (e->ctrl == from || e->wake == from)
@@ -398,7 +423,7 @@ void bind_forget(int fd)
 {
 	struct bind_listener **link, *e = NULL;
 
-	if (!bind_active())
+	if (!bind_active() || bind_reentered())
 		return;
 	bind_lock_acquire();
 	link = bind_find(fd);
@@ -413,7 +438,7 @@ void bind_forget_range(unsigned lo, unsigned hi)
 {
 	struct bind_listener **link = &bind_list, *gone = NULL, *e;
 
-	if (!bind_active())
+	if (!bind_active() || bind_reentered())
 		return;
 	bind_lock_acquire();
 	while (*link) {
@@ -445,7 +470,7 @@ void bind_note_connect_via(int fd, const struct endpoint *target,
 	const struct config *cfg = socksify_config();
 	struct endpoint outside = *bound;
 
-	if (!config_bind_usable(cfg))
+	if (!config_bind_usable(cfg) || bind_reentered())
 		return;
 	atomic_store_explicit(&bind_proxied_seen, true, memory_order_release);
 	bind_fill_unspecified(cfg, chain, fd, first_proxy, &outside);
@@ -574,7 +599,8 @@ SOCKSIFY_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 
 	real_init();
 	cfg = socksify_config();
-	if (!config_bind_usable(cfg) || !sa || len < sizeof sa->sa_family ||
+	if (!config_bind_usable(cfg) || bind_reentered() || !sa ||
+	    len < sizeof sa->sa_family ||
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
 	    endpoint_from_sockaddr(&ep, sa, len) < 0 ||
 	    !bind_candidate(cfg, fd, &family)) {
@@ -659,6 +685,8 @@ SOCKSIFY_EXPORT int listen(int fd, int backlog)
 	const struct config *cfg;
 
 	real_init();
+	if (bind_reentered())
+		return real.listen(fd, backlog);
 	if (bind_active_for(fd))
 		return listen_bound(fd, backlog);
 	cfg = socksify_config();
@@ -729,6 +757,8 @@ SOCKSIFY_EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	int saved_errno = errno, rc;
 
 	real_init();
+	if (bind_reentered())
+		return real.getsockname(fd, sa, len);
 	rc = getsockname_bound(fd, sa, len);
 	if (rc == HOOK_PASS)
 		rc = getsockname_outside(fd, sa, len);
