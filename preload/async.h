@@ -164,6 +164,9 @@ void async_epoll_fork_child(void);
  * async_sets_closed() lets async_lock go. */
 void async_sets_closing(unsigned first, unsigned last);
 void async_sets_closed(void);
+/* The same from a signal handler that interrupted the subsystem (no lock
+ * taken): applied when its thread lets async_lock go. */
+void async_sets_closing_deferred(unsigned first, unsigned last);
 
 /* Mask the registrations of the program's socket fd made before its
  * connect(): none when fd is clean, else found by
@@ -182,7 +185,10 @@ void async_epoll_restore(const struct async_reg *regs, int count);
 
 /* For the poll hooks: when fd's handshake runs, take a reference on its
  * record and return an eventfd that turns readable at its end; else -1.
- * *token receives what async_poll_release() needs. */
+ * *token receives what async_poll_release() needs. ASYNC_POLL_NEVER (no
+ * reference taken) from a signal handler that interrupted the subsystem:
+ * fd may be in its handshake, and is not ready while the handler runs. */
+#define ASYNC_POLL_NEVER (-2)
 int async_poll_substitute(int fd, int *token);
 void async_poll_release(int token);
 

@@ -114,6 +114,11 @@ int async_connect_start(int fd, const struct config *cfg,
 {
 	int rc;
 
+	/* From a signal handler that interrupted the subsystem: no record
+	 * can be made (its lock is the thread's own); the handshake runs in
+	 * the call, as when every record is busy. */
+	if (async_locks_held != 0)
+		return 0;
 	async_epoll_hold();
 	rc = connect_start(fd, cfg, choice, plan, path, domain, proxy, len,
 			   asked, target, race);
@@ -123,9 +128,14 @@ int async_connect_start(int fd, const struct config *cfg,
 
 int async_connect_again(int fd)
 {
-	struct async_rec *rec = async_lock_rec(fd);
+	struct async_rec *rec;
 	int rc = 0;
 
+	/* From a signal handler inside the subsystem (async.c): a socket
+	 * with a record may still be in its handshake. */
+	if (async_locks_held != 0)
+		return async_has_rec(fd) ? -EALREADY : 0;
+	rec = async_lock_rec(fd);
 	if (!rec)
 		return 0;
 	if (rec->state == REC_RUNNING)
@@ -184,9 +194,15 @@ static bool fd_nonblocking(int fd)
 
 int async_io_gate(int fd, bool dontwait)
 {
-	struct async_rec *rec = async_lock_rec(fd);
+	struct async_rec *rec;
 	int rc = 0;
 
+	/* A signal handler that interrupted the subsystem cannot look: a
+	 * socket with a record may still be in its handshake, whose bytes
+	 * the program's call must not meet. */
+	if (async_locks_held != 0)
+		return async_has_rec(fd) ? -EAGAIN : 0;
+	rec = async_lock_rec(fd);
 	if (!rec)
 		return 0;
 	/* Bounded: each blocking wait ends by the handshake's deadline, when
@@ -225,8 +241,11 @@ int async_so_error(int fd)
 
 bool async_not_connected(int fd)
 {
-	struct async_rec *rec = async_lock_rec(fd);
+	struct async_rec *rec;
 
+	if (async_locks_held != 0)
+		return async_has_rec(fd); /* as in async_connect_again */
+	rec = async_lock_rec(fd);
 	if (!rec)
 		return false;
 	async_lock_release();
@@ -235,9 +254,15 @@ bool async_not_connected(int fd)
 
 int async_poll_substitute(int fd, int *token)
 {
-	struct async_rec *rec = async_lock_rec(fd);
+	struct async_rec *rec;
 	int efd = -1;
 
+	/* From a signal handler inside the subsystem (async.c): the
+	 * handshake cannot move on before the handler returns (its step
+	 * needs the lock the handler's thread holds). */
+	if (async_locks_held != 0)
+		return async_has_rec(fd) ? ASYNC_POLL_NEVER : -1;
+	rec = async_lock_rec(fd);
 	if (!rec)
 		return -1;
 	if (rec->state == REC_RUNNING && rec->efd < 0)

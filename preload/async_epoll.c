@@ -329,9 +329,10 @@ void async_epoll_copied(int from, int to)
  * an fdinfo scan) must not keep a close() of an epoll set waiting without
  * end. No thread takes it shared twice, so that cannot deadlock. A close
  * made by a signal handler whose thread already holds this lock or
- * async_lock (async_locks_held) takes neither again: it closes as before
- * the lock existed (the hole above, for that one close), rather than
- * waiting on its own thread for ever. */
+ * async_lock, or is taking or letting one go (async_locks_held), takes
+ * neither again: it closes at once, rather than wait on its own thread for
+ * ever, and the records forget the sets when its thread has async_lock
+ * (async.c). */
 static pthread_rwlock_t sets_lock =
     PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
@@ -343,11 +344,31 @@ void async_epoll_hold(void)
 	pthread_rwlock_rdlock(&sets_lock);
 }
 
-void async_epoll_release(void)
+/* What a signal handler noted (async.c) is applied under async_lock,
+ * taken after sets_lock as always: before sets_lock goes, and again if
+ * the handler noted more after that. */
+static void sets_unlock(void)
 {
+	if (async_locks_held == 1 &&
+	    atomic_load_explicit(&async_deferred_n, memory_order_relaxed) !=
+		0) {
+		async_lock_acquire();
+		async_lock_release();
+	}
 	pthread_rwlock_unlock(&sets_lock);
 	atomic_signal_fence(memory_order_seq_cst);
 	async_locks_held--;
+	if (async_locks_held == 0 &&
+	    atomic_load_explicit(&async_deferred_n, memory_order_relaxed) !=
+		0) {
+		async_lock_acquire();
+		async_lock_release();
+	}
+}
+
+void async_epoll_release(void)
+{
+	sets_unlock();
 }
 
 bool async_epoll_sets_closing(unsigned first, unsigned last)
@@ -355,8 +376,15 @@ bool async_epoll_sets_closing(unsigned first, unsigned last)
 	/* A vfork child closes its own copy of the table, not the set the
 	 * parent's records name (and must not write the parent's memory). */
 	if (!bits_range(epfd_bits, first, last, word_any) ||
-	    hook_in_vfork_child() || async_locks_held != 0)
+	    hook_in_vfork_child())
 		return false;
+	if (async_locks_held != 0) {
+		/* A signal handler inside the subsystem: the records forget
+		 * the sets when its thread lets the lock go (async.c). */
+		bits_range(epfd_bits, first, last, word_clear);
+		async_sets_closing_deferred(first, last);
+		return false;
+	}
 	async_locks_held++;
 	atomic_signal_fence(memory_order_seq_cst);
 	pthread_rwlock_wrlock(&sets_lock);
@@ -368,19 +396,22 @@ bool async_epoll_sets_closing(unsigned first, unsigned last)
 void async_epoll_sets_closed(void)
 {
 	async_sets_closed();
-	pthread_rwlock_unlock(&sets_lock);
-	atomic_signal_fence(memory_order_seq_cst);
-	async_locks_held--;
+	sets_unlock();
 }
 
+/* Counted like every other hold (a signal handler during fork()'s
+ * handlers must not take it either); the child makes both anew and
+ * counts none (async_record_after_fork_child). */
 void async_epoll_fork_prepare(void)
 {
+	async_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
 	pthread_rwlock_wrlock(&sets_lock);
 }
 
 void async_epoll_fork_parent(void)
 {
-	pthread_rwlock_unlock(&sets_lock);
+	sets_unlock();
 }
 
 void async_epoll_fork_child(void)

@@ -16,6 +16,8 @@
 #ifndef SOCKSIFY_ASYNC_INTERNAL_H
 #define SOCKSIFY_ASYNC_INTERNAL_H
 
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,10 +48,12 @@ struct async_lane {
 
 struct async_rec {
 	enum async_state state;
-	uint32_t gen; /* bumped at each reuse: stale helper events are seen */
-	int priv;     /* our duplicate of the socket, or -1 */
-	int efd;      /* eventfd readable once the handshake ended, or -1 */
-	int pollers;  /* poll waiters using efd */
+	uint32_t gen;  /* bumped at each reuse: stale helper events are seen */
+	uint64_t born; /* the claim's number (async_births_now) */
+	uint64_t ino;  /* the aliases' socket's inode, or 0 when unknown */
+	int priv;      /* our duplicate of the socket, or -1 */
+	int efd;       /* eventfd readable once the handshake ended, or -1 */
+	int pollers;   /* poll waiters using efd */
 	int alias[ASYNC_ALIASES]; /* the program's descriptors for it */
 	int nalias;
 	struct async_reg regs[ASYNC_REGS];
@@ -76,10 +80,11 @@ struct async_rec {
 
 /* ---- async_record.c ---- */
 
-/* How many of the subsystem's locks this thread holds (async_lock,
- * sets_lock): a close() of an epoll set made by a signal handler that
- * interrupted one of them must not take them again. */
-extern _Thread_local unsigned async_locks_held
+/* How many of the subsystem's locks this thread holds, or is taking or
+ * letting go (async_lock, sets_lock): a signal handler that interrupted
+ * the thread there must not take them again (async.c notes its close and
+ * dup calls instead). */
+extern _Thread_local volatile sig_atomic_t async_locks_held
     __attribute__((tls_model("initial-exec")));
 void async_lock_acquire(void);
 void async_lock_release(void);
@@ -94,8 +99,23 @@ unsigned async_rec_count(void);
 /* Record i of the pool (i < async_rec_count(); lock held to use it). */
 struct async_rec *async_rec_at(unsigned i);
 /* Lock and return fd's record when it still belongs to it, else NULL (and
- * the lock is not held). */
+ * the lock is not held). NULL, without waiting, from a signal handler
+ * that interrupted the subsystem (async_locks_held != 0). */
 struct async_rec *async_lock_rec(int fd);
+/* fd's record when it still belongs to it, else NULL (lock held). */
+struct async_rec *async_rec_locked(int fd);
+/* True when the lock-free map names a record for fd (a hint: check under
+ * the lock). */
+bool async_has_rec(int fd);
+/* How many records have been claimed so far (any thread, no lock): a
+ * record whose born is greater was claimed after this call. */
+uint64_t async_births_now(void);
+/* Calls a signal handler made while this thread was inside the
+ * subsystem's locks (async.c): how many were noted, and their effect on
+ * the records, applied in order (lock held). */
+extern _Thread_local _Atomic unsigned async_deferred_n
+    __attribute__((tls_model("initial-exec")));
+void async_deferred_apply(void);
 /* fd's index among rec's aliases, or -1. */
 int rec_alias_index(const struct async_rec *rec, int fd);
 unsigned rec_index(const struct async_rec *rec);

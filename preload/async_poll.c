@@ -52,7 +52,9 @@ static int poll_substitute(const struct pollfd *fds, nfds_t n,
 			continue;
 		int efd = async_poll_substitute(fds[i].fd, &tokens[i]);
 
-		if (efd >= 0) {
+		if (efd == ASYNC_POLL_NEVER) {
+			work[i].fd = -1; /* poll skips it: never ready */
+		} else if (efd >= 0) {
 			work[i].fd = efd;
 			work[i].events = POLLIN;
 			subs++;

@@ -17,6 +17,7 @@
  * descriptor must still be one of the record's aliases). */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -50,8 +51,10 @@ static int async_running; /* records in REC_RUNNING */
 /* How many of the subsystem's locks (async_lock, and sets_lock either
  * way: async_epoll.c) this thread holds. initial-exec: a signal handler
  * reads it without allocating. */
-_Thread_local unsigned async_locks_held
+_Thread_local volatile sig_atomic_t async_locks_held
     __attribute__((tls_model("initial-exec")));
+/* Records claimed so far: a record's born is its claim's number. */
+static _Atomic uint64_t async_births;
 
 /* The count covers the whole time the lock may be held: it goes up before
  * the lock is asked for and down only once it is let go. A signal handler
@@ -64,21 +67,43 @@ void async_lock_acquire(void)
 	async_locks_held++;
 	atomic_signal_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&async_lock);
+	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) != 0)
+		async_deferred_apply();
 }
 
+/* What a signal handler noted is applied as soon as the lock is had, and
+ * again before it goes (async.c). One that notes more between that and
+ * the count going down is seen after it, and the lock is taken again to
+ * apply it. */
 void async_lock_release(void)
 {
-	pthread_mutex_unlock(&async_lock);
-	atomic_signal_fence(memory_order_seq_cst);
-	async_locks_held--;
+	for (;;) {
+		if (atomic_load_explicit(&async_deferred_n,
+					 memory_order_relaxed) != 0)
+			async_deferred_apply();
+		pthread_mutex_unlock(&async_lock);
+		atomic_signal_fence(memory_order_seq_cst);
+		async_locks_held--;
+		if (__builtin_expect(
+			atomic_load_explicit(&async_deferred_n,
+					     memory_order_relaxed) == 0,
+			1) ||
+		    async_locks_held != 0)
+			return;
+		async_lock_acquire();
+	}
 }
 
 int async_lock_wait(const struct timespec *until)
 {
-	return pthread_cond_timedwait(&async_ended, &async_lock, until) ==
-		       ETIMEDOUT
-		   ? ETIMEDOUT
-		   : 0;
+	int rc;
+
+	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) != 0)
+		async_deferred_apply();
+	rc = pthread_cond_timedwait(&async_ended, &async_lock, until);
+	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) != 0)
+		async_deferred_apply();
+	return rc == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
 void async_lock_wake_all(void)
@@ -167,17 +192,47 @@ int rec_alias_index(const struct async_rec *rec, int fd)
 	return -1;
 }
 
-struct async_rec *async_lock_rec(int fd)
+uint64_t async_births_now(void)
+{
+	return atomic_load(&async_births);
+}
+
+bool async_has_rec(int fd)
+{
+	return async_find(fd) != NULL;
+}
+
+struct async_rec *async_rec_locked(int fd)
 {
 	struct async_rec *rec = async_find(fd);
 
-	if (!rec)
+	if (rec && rec->state != REC_FREE && rec_alias_index(rec, fd) >= 0)
+		return rec;
+	return NULL;
+}
+
+struct async_rec *async_lock_rec(int fd)
+{
+	struct async_rec *rec;
+
+	/* From a signal handler inside the subsystem: the lock is its own
+	 * thread's (see async.c). */
+	if (async_locks_held != 0)
+		return NULL;
+	/* What a handler noted before this thread let the lock go comes
+	 * first: this call is after it. */
+	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) !=
+	    0) {
+		async_lock_acquire();
+		async_lock_release();
+	}
+	if (!async_find(fd))
 		return NULL;
 	async_lock_acquire();
-	if (rec->state != REC_FREE && rec_alias_index(rec, fd) >= 0)
-		return rec;
-	async_lock_release();
-	return NULL;
+	rec = async_rec_locked(fd);
+	if (!rec)
+		async_lock_release();
+	return rec;
 }
 
 /* ---- record life ---- */
@@ -185,6 +240,7 @@ struct async_rec *async_lock_rec(int fd)
 /* rec, free, made ready for a new handshake. */
 static struct async_rec *rec_reset(struct async_rec *rec)
 {
+	rec->born = atomic_fetch_add(&async_births, 1) + 1;
 	rec->gen++;
 	rec->priv = -1;
 	rec->efd = -1;
@@ -263,6 +319,8 @@ struct async_rec *rec_claim(int fd, const struct endpoint *asked,
 	rec->asked = *asked;
 	rec->alias[0] = fd;
 	rec->nalias = 1;
+	if (fdtab_head(fd, &(uint32_t){0}, &rec->ino) < 0)
+		rec->ino = 0;
 	rec->state = REC_RUNNING;
 	async_running++;
 	atomic_fetch_add_explicit(&async_live, 1, memory_order_acq_rel);

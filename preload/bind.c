@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,7 @@ static struct bind_listener **bind_find(int fd)
  * goes up before the lock is asked for and down after it is let go, so a
  * signal handler that reads 0 knows its thread holds no bind_lock.
  * initial-exec: a signal handler reads it without allocating. */
-static _Thread_local unsigned bind_lock_depth
+static _Thread_local volatile sig_atomic_t bind_lock_depth
     __attribute__((tls_model("initial-exec")));
 
 void bind_lock_acquire(void)

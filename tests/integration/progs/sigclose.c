@@ -1,71 +1,134 @@
-/* sigclose — close epoll sets from a signal handler while non-blocking
- * proxied connects look for the socket's registrations
- * (t_async_epoll_close.sh). socksify's close() of an epoll set takes locks that
- * the interrupted connect() may already hold in the same thread; it must not
- * wait on them.
+/* sigclose — close descriptors from a signal handler while non-blocking
+ * proxied connects run (t_async_epoll_close.sh). socksify's bookkeeping for
+ * such a close takes locks that the interrupted connect() may hold, or be
+ * taking or letting go, in the same thread; it must not wait on them, and
+ * what the close means must still reach the records.
  *
- * Usage: sigclose ADDR PORT [ROUNDS]
- * In each of ROUNDS rounds (default 1): 200 epoll sets each hold one end
- * of a pipe; each of up to 3000 non-blocking connects to ADDR:PORT (an
- * IPv4 literal: it only names a destination to the proxy) is registered
- * in two sets first, so that connect() scans them. A SIGALRM every 300 µs
- * closes one set from the handler, 99 in all. The handler can land
- * anywhere in the hooks, including the few instructions in which a lock
- * is being taken or let go; more rounds, more chances. Prints
- * "done closes=N" (N = 99 × ROUNDS). */
+ * Usage: sigclose ADDR PORT [ROUNDS [WHAT]]
+ * In each of ROUNDS rounds (default 1), 200 victims are made, then
+ * non-blocking connects to ADDR:PORT (an IPv4 literal: it only names a
+ * destination to the proxy) run while a SIGALRM every 300 µs closes one
+ * victim from the handler, 99 in all; the rest close at the end of the
+ * round. WHAT (default sets):
+ *   sets   the victims are epoll sets holding one end of a pipe; each
+ *          connect's socket is registered in two of them first, so that
+ *          connect() scans them;
+ *   socks  the victims are sockets whose own non-blocking connect (their
+ *          handshake: the proxy never answers) runs while the handler
+ *          closes them;
+ *   dups   as socks, but the handler dup()s the victim, closes the
+ *          victim, then closes the copy.
+ * Prints "done closes=N fds=M": N = 99 × ROUNDS, M = how many more
+ * descriptors are open at the end than at the start, a quarter second
+ * after the last close (a handshake whose sockets were all closed gives up
+ * its own copy at once; socksify's handshake thread keeps 2 while it
+ * lingers). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
-#define NSETS 200
+#define NVICTIMS 200
 
-static int sets[NSETS];
-static volatile sig_atomic_t victim = NSETS - 1, closes;
+enum what { SETS, SOCKS, DUPS };
+
+static enum what what;
+static int victims[NVICTIMS];
+static volatile sig_atomic_t victim = NVICTIMS - 1, closes;
 
 static void on_alarm(int sig)
 {
 	(void)sig;
 	if (victim > 100) {
-		close(sets[victim]);
+		if (what == DUPS) {
+			int copy = dup(victims[victim]);
+
+			close(victims[victim]);
+			close(copy);
+		} else {
+			close(victims[victim]);
+		}
 		victim--;
 		closes++;
 	}
 }
 
-/* One round: make the sets, connect until the handler has closed 99 of
- * them, stop the timer, close the rest. */
+/* Open descriptors of the process. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 3; /* ".", "..", the directory's own */
+}
+
+static int connect_nb(const struct sockaddr_in *to)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (s >= 0)
+		connect(s, (const struct sockaddr *)to, sizeof *to);
+	return s;
+}
+
+/* The victims of a round. */
+static int victims_make(const struct sockaddr_in *to, int pipe_end)
+{
+	for (int i = 0; i < NVICTIMS; i++) {
+		struct epoll_event ev = {.events = EPOLLIN};
+
+		if (what == SETS) {
+			victims[i] = epoll_create1(0);
+			if (victims[i] >= 0)
+				epoll_ctl(victims[i], EPOLL_CTL_ADD, pipe_end,
+					  &ev);
+		} else {
+			victims[i] = connect_nb(to);
+		}
+		if (victims[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One round: connect until the handler has closed 99 victims, stop the
+ * timer, close the rest. */
 static int round_run(const struct sockaddr_in *to, int pipe_end)
 {
 	struct itimerval every = {{0, 300}, {0, 300}}, off = {{0, 0}, {0, 0}};
 
-	for (int i = 0; i < NSETS; i++) {
-		struct epoll_event ev = {.events = EPOLLIN};
-
-		sets[i] = epoll_create1(0);
-		if (sets[i] < 0)
-			return -1;
-		epoll_ctl(sets[i], EPOLL_CTL_ADD, pipe_end, &ev);
-	}
-	victim = NSETS - 1;
+	if (victims_make(to, pipe_end) < 0)
+		return -1;
+	victim = NVICTIMS - 1;
 	setitimer(ITIMER_REAL, &every, NULL);
-	for (int n = 0; n < 3000 && victim > 100; n++) {
+	/* Bounded: about 300 to 700 connects a round here. */
+	for (int n = 0; n < 100000 && victim > 100; n++) {
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		struct epoll_event ev = {.events = EPOLLOUT};
 
-		epoll_ctl(sets[0], EPOLL_CTL_ADD, s, &ev);
-		epoll_ctl(sets[1], EPOLL_CTL_ADD, s, &ev);
+		if (what == SETS) {
+			epoll_ctl(victims[0], EPOLL_CTL_ADD, s, &ev);
+			epoll_ctl(victims[1], EPOLL_CTL_ADD, s, &ev);
+		}
 		connect(s, (const struct sockaddr *)to, sizeof *to);
 		close(s);
 	}
 	setitimer(ITIMER_REAL, &off, NULL);
 	for (int i = 0; i <= victim; i++)
-		close(sets[i]);
+		close(victims[i]);
 	return 0;
 }
 
@@ -73,20 +136,27 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET};
 	struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
-	int pipefd[2], rounds = argc > 3 ? atoi(argv[3]) : 1;
+	struct timespec settle = {0, 250 * 1000 * 1000};
+	int pipefd[2], before, rounds = argc > 3 ? atoi(argv[3]) : 1;
+	const char *w = argc > 4 ? argv[4] : "sets";
 
-	if (argc < 3 || argc > 4 || rounds < 1 ||
+	what = !strcmp(w, "socks") ? SOCKS : !strcmp(w, "dups") ? DUPS : SETS;
+	if (argc < 3 || argc > 5 || rounds < 1 ||
+	    (what == SETS && strcmp(w, "sets") != 0) ||
 	    inet_pton(AF_INET, argv[1], &to.sin_addr) != 1) {
-		fprintf(stderr, "usage: sigclose ADDR PORT [ROUNDS]\n");
+		fprintf(stderr, "usage: sigclose ADDR PORT [ROUNDS "
+				"[sets|socks|dups]]\n");
 		return 2;
 	}
 	to.sin_port = htons((unsigned short)atoi(argv[2]));
 	if (pipe(pipefd) < 0)
 		return 1;
+	before = open_fds();
 	sigaction(SIGALRM, &sa, NULL);
 	for (int r = 0; r < rounds; r++)
 		if (round_run(&to, pipefd[0]) < 0)
 			return 1;
-	printf("done closes=%d\n", (int)closes);
+	nanosleep(&settle, NULL);
+	printf("done closes=%d fds=%d\n", (int)closes, open_fds() - before);
 	return 0;
 }
