@@ -68,21 +68,25 @@ static void recs_drop_sets(unsigned first, unsigned last, uint64_t born_max)
 	}
 }
 
-/* After notes were lost: every alias whose number is closed, or names
- * another file than the record's socket, dropped (lock held). */
+/* After notes were lost: every alias whose number is closed, or, while
+ * the handshake runs, names another file than its private duplicate (the
+ * same socket, the winner's after a race move), dropped (lock held). */
 static void recs_sweep_closed(void)
 {
 	for (unsigned i = 0; i < async_rec_count(); i++) {
 		struct async_rec *rec = async_rec_at(i);
+		struct stat own, st;
+		bool known = rec->state == REC_RUNNING && rec->priv >= 0 &&
+			     fstat(rec->priv, &own) == 0;
 
 		for (int a = rec->nalias - 1;
 		     rec->state != REC_FREE && a >= 0 && a < rec->nalias; a--) {
-			struct stat st;
 			int fd = rec->alias[a];
 
 			if (fstat(fd, &st) < 0
 				? errno == EBADF
-				: rec->ino != 0 && st.st_ino != rec->ino)
+				: known && (st.st_ino != own.st_ino ||
+					    st.st_dev != own.st_dev))
 				rec_drop_alias(rec, fd);
 		}
 	}
@@ -99,105 +103,44 @@ static void rec_copy_alias(struct async_rec *rec, int from, int to)
 
 /* ---- calls made by a signal handler inside the subsystem ----
  *
- * close(), dup(), dup2() and close_range() are async-signal-safe, so a
- * handler may make them while the thread it interrupted holds async_lock
- * or sets_lock, or is taking or letting one go (async_locks_held != 0).
- * The handler must not wait for those locks: its thread would wait on
- * itself. Its call is made at once, and what it means for the records is
- * noted here and applied, in order, by the same thread as soon as it has
- * async_lock (async_lock_acquire), before it waits on it and lets it go
- * (async_lock_wait, async_lock_release). A note applies only to records
- * claimed before it was made: a socket another thread made meanwhile on
- * the closed number keeps its handshake.
- *
- * Not covered: while the thread waits for the lock, other threads may act
- * on the closed number (the end of a handshake marks it, a race's winner
- * is put on it, masked registrations are restored in a closed set); the
- * step the handler interrupted goes on with the numbers it had; a number
- * the handler closed that another thread then gets from dup() of a socket
- * in its handshake loses that alias when the note applies. Past
- * ASYNC_DEFERRED_MAX notes in one stretch, closes are found by looking at
- * every alias (recs_sweep_closed); copies and closed epoll sets are lost
- * (logged). */
-enum async_deferred_op { DEFER_CLOSE = 1, DEFER_SETS, DEFER_COPY };
+ * What a handler's close, dup, dup2 or close_range means for the records
+ * when its thread is inside the subsystem's locks (async_reentered) is
+ * noted (async_note) and applied later by that thread (async_internal.h
+ * says when, and what is not covered); these are the effects. */
 
-struct async_deferred {
-	enum async_deferred_op op;
-	/* DEFER_CLOSE: the aliases [a, b]; DEFER_SETS: the registrations in
-	 * the sets [a, b]; DEFER_COPY: b became a copy of a. */
-	int a, b;
-	uint64_t born_max; /* records claimed up to the note */
-};
-
-#define ASYNC_DEFERRED_MAX 16
-
-static _Thread_local struct async_deferred async_deferred[ASYNC_DEFERRED_MAX]
-    __attribute__((tls_model("initial-exec")));
-/* How many were noted (past ASYNC_DEFERRED_MAX: lost). Taken with an
- * atomic add, so a handler that interrupts another one's note still gets a
- * slot of its own. */
-_Thread_local _Atomic unsigned async_deferred_n
-    __attribute__((tls_model("initial-exec")));
-
-static void async_defer(enum async_deferred_op op, unsigned a, unsigned b)
-{
-	unsigned i;
-
-	if (a > INT_MAX || a > b)
-		return;
-	if (b > INT_MAX)
-		b = INT_MAX;
-	i = atomic_fetch_add(&async_deferred_n, 1);
-	if (i < ASYNC_DEFERRED_MAX)
-		async_deferred[i] = (struct async_deferred){op, (int)a, (int)b,
-							    async_births_now()};
-}
-
-static void deferred_apply_one(const struct async_deferred *d)
+/* One note's effect (lock held). */
+static void note_apply(const struct async_note *note)
 {
 	struct async_rec *rec;
 
-	switch (d->op) {
-	case DEFER_CLOSE:
-		recs_drop_aliases((unsigned)d->a, (unsigned)d->b, d->born_max);
+	switch (note->op) {
+	case NOTE_CLOSE:
+		recs_drop_aliases((unsigned)note->a, (unsigned)note->b,
+				  note->born_max);
 		break;
-	case DEFER_SETS:
-		recs_drop_sets((unsigned)d->a, (unsigned)d->b, d->born_max);
+	case NOTE_SETS:
+		recs_drop_sets((unsigned)note->a, (unsigned)note->b,
+			       note->born_max);
 		break;
-	case DEFER_COPY:
-		rec = async_rec_locked(d->a);
-		if (rec && rec->born <= d->born_max)
-			rec_copy_alias(rec, d->a, d->b);
+	case NOTE_COPY:
+		rec = async_rec_locked(note->a);
+		if (rec && rec->born <= note->born_max)
+			rec_copy_alias(rec, note->a, note->b);
 		break;
 	}
 }
 
-void async_deferred_apply(void)
-{
-	unsigned done = 0, n = atomic_load(&async_deferred_n);
-
-	/* A handler may note more meanwhile: they land past n. */
-	for (;;) {
-		for (; done < n && done < ASYNC_DEFERRED_MAX; done++)
-			deferred_apply_one(&async_deferred[done]);
-		if (atomic_compare_exchange_strong(&async_deferred_n, &n, 0))
-			break;
-	}
-	if (n <= ASYNC_DEFERRED_MAX)
-		return;
-	recs_sweep_closed();
-	log_warn("async: a signal handler closed or copied %u descriptors "
-		 "while a handshake step ran; copies and epoll sets past the "
-		 "first %u are not tracked",
-		 n, ASYNC_DEFERRED_MAX);
-}
+static const struct async_note_ops async_note_effects = {
+    .apply = note_apply,
+    .sweep = recs_sweep_closed,
+};
 
 void async_fd_closing(int fd)
 {
 	struct async_rec *rec;
 
 	if (async_locks_held != 0) {
-		async_defer(DEFER_CLOSE, (unsigned)fd, (unsigned)fd);
+		async_note(NOTE_CLOSE, fd, fd);
 		return;
 	}
 	rec = async_lock_rec(fd);
@@ -210,7 +153,8 @@ void async_fd_closing(int fd)
 void async_fd_closing_range(unsigned first, unsigned last)
 {
 	if (async_locks_held != 0) {
-		async_defer(DEFER_CLOSE, first, last);
+		async_note(NOTE_CLOSE, (int)(first > INT_MAX ? INT_MAX : first),
+			   (int)(last > INT_MAX ? INT_MAX : last));
 		return;
 	}
 	async_lock_acquire();
@@ -225,7 +169,7 @@ void async_fd_copied(int from, int to)
 	if (from == to)
 		return;
 	if (async_locks_held != 0) {
-		async_defer(DEFER_COPY, (unsigned)from, (unsigned)to);
+		async_note(NOTE_COPY, from, to);
 		return;
 	}
 	rec = async_lock_rec(from);
@@ -237,7 +181,8 @@ void async_fd_copied(int from, int to)
 
 void async_sets_closing_deferred(unsigned first, unsigned last)
 {
-	async_defer(DEFER_SETS, first, last);
+	async_note(NOTE_SETS, (int)(first > INT_MAX ? INT_MAX : first),
+		   (int)(last > INT_MAX ? INT_MAX : last));
 }
 
 void async_sets_closing(unsigned first, unsigned last)
@@ -264,6 +209,7 @@ void async_wait_settled(void)
  * keep the locks (async_epoll.c's sets_lock first) across fork(). */
 static void async_before_fork(void)
 {
+	async_fork_saved_locks = async_locks_held;
 	async_epoll_fork_prepare();
 	async_lock_acquire();
 	async_wait_settled_locked();
@@ -353,5 +299,6 @@ static const struct fdreg_subsystem async_subsystem = {
 
 void async_register(void)
 {
+	async_note_ops_set(&async_note_effects);
 	async_owner_id = fdreg_register(&async_subsystem);
 }

@@ -50,7 +50,6 @@ struct async_rec {
 	enum async_state state;
 	uint32_t gen;  /* bumped at each reuse: stale helper events are seen */
 	uint64_t born; /* the claim's number (async_births_now) */
-	uint64_t ino;  /* the aliases' socket's inode, or 0 when unknown */
 	int priv;      /* our duplicate of the socket, or -1 */
 	int efd;       /* eventfd readable once the handshake ended, or -1 */
 	int pollers;   /* poll waiters using efd */
@@ -86,6 +85,10 @@ struct async_rec {
  * dup calls instead). */
 extern _Thread_local volatile sig_atomic_t async_locks_held
     __attribute__((tls_model("initial-exec")));
+/* async_locks_held as fork's prepare handler found it (async.c), for the
+ * child (async_record_after_fork_child). */
+extern _Thread_local sig_atomic_t async_fork_saved_locks
+    __attribute__((tls_model("initial-exec")));
 void async_lock_acquire(void);
 void async_lock_release(void);
 /* Wait (async_lock held, given up meanwhile) for async_lock_wake_all(), a
@@ -110,12 +113,63 @@ bool async_has_rec(int fd);
 /* How many records have been claimed so far (any thread, no lock): a
  * record whose born is greater was claimed after this call. */
 uint64_t async_births_now(void);
-/* Calls a signal handler made while this thread was inside the
- * subsystem's locks (async.c): how many were noted, and their effect on
- * the records, applied in order (lock held). */
+
+/* ---- calls made by a signal handler inside the subsystem ----
+ *
+ * close(), dup(), dup2() and close_range() are async-signal-safe, so a
+ * handler may make them while the thread it interrupted holds async_lock,
+ * sets_lock or bind_lock (which the handshake thread takes under
+ * async_lock), or is taking or letting one go (async_locks_held != 0).
+ * The handler must not wait for async_lock or sets_lock: its thread, or a
+ * thread waiting for its thread, holds them. Its call is made at once, and
+ * what it means for the records is noted (async_note) and applied, in
+ * order, by the same thread as soon as it has async_lock
+ * (async_lock_acquire), before it waits on it and lets it go
+ * (async_lock_wait, async_lock_release), or when its last count goes
+ * (async_outer_leave). A note applies only to records claimed before it
+ * was made: a socket another thread made meanwhile on the closed number
+ * keeps its handshake.
+ *
+ * Not covered: while the thread waits for the lock, other threads may act
+ * on the closed number (the end of a handshake marks it, a race's winner
+ * is put on it, masked registrations are restored in a closed set); the
+ * step the handler interrupted goes on with the numbers it had; a number
+ * the handler closed that another thread then gets from dup() of a socket
+ * in its handshake loses that alias when the note applies. Past
+ * ASYNC_NOTES_MAX notes in one stretch, closes are found by looking at
+ * every alias (the ops' sweep); copies and closed epoll sets are then lost
+ * (logged). */
+enum async_note_op {
+	NOTE_CLOSE = 1, /* the aliases [a, b] closed */
+	NOTE_SETS,	/* the registrations in the epoll sets [a, b] went */
+	NOTE_COPY,	/* b became a copy of a */
+};
+
+struct async_note {
+	enum async_note_op op;
+	int a, b;
+	uint64_t born_max; /* async_births_now() when noted */
+};
+
+#define ASYNC_NOTES_MAX 16
+
+/* What the notes do (async.c; lock held): one note, and the sweep after
+ * notes were lost. */
+struct async_note_ops {
+	void (*apply)(const struct async_note *note);
+	void (*sweep)(void);
+};
+void async_note_ops_set(const struct async_note_ops *ops);
+/* Note op on [a, b] (both descriptor numbers, a <= b for ranges), from a
+ * signal handler (async_locks_held != 0): no lock, no allocation. */
+void async_note(enum async_note_op op, int a, int b);
+/* How many notes this thread has (past ASYNC_NOTES_MAX: some lost). */
 extern _Thread_local _Atomic unsigned async_deferred_n
     __attribute__((tls_model("initial-exec")));
+/* Apply them, in order (lock held); errno is kept. */
 void async_deferred_apply(void);
+/* True when this thread has notes to apply (one relaxed load). */
+bool async_notes_pending(void);
 /* fd's index among rec's aliases, or -1. */
 int rec_alias_index(const struct async_rec *rec, int fd);
 unsigned rec_index(const struct async_rec *rec);

@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 
 #include "async_internal.h"
 #include "group.h"
@@ -175,7 +174,6 @@ static int race_move(struct async_rec *rec, unsigned k)
 {
 	static const struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 	struct async_lane *lane = &rec->lanes[k];
-	struct stat st;
 	int status = real.fcntl(rec->priv, F_GETFL);
 	int rc = 0;
 
@@ -193,7 +191,6 @@ static int race_move(struct async_rec *rec, unsigned k)
 	/* The winner takes the duplicate's place; rec_stop() closes it. */
 	rec->priv = lane->fd;
 	rec->moved = true;
-	rec->ino = fstat(lane->fd, &st) == 0 ? st.st_ino : 0;
 	rec->run = lane->run;
 	rec->at = lane->at;
 	rec->chain = rec->plan.chains[lane->at];

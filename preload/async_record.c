@@ -53,8 +53,68 @@ static int async_running; /* records in REC_RUNNING */
  * reads it without allocating. */
 _Thread_local volatile sig_atomic_t async_locks_held
     __attribute__((tls_model("initial-exec")));
+_Thread_local sig_atomic_t async_fork_saved_locks
+    __attribute__((tls_model("initial-exec")));
 /* Records claimed so far: a record's born is its claim's number. */
 static _Atomic uint64_t async_births;
+
+/* ---- notes of a signal handler's calls (async_internal.h) ---- */
+
+static _Thread_local struct async_note async_notes[ASYNC_NOTES_MAX]
+    __attribute__((tls_model("initial-exec")));
+/* Taken with an atomic add, so a handler that interrupts another one's
+ * note still gets a slot of its own. */
+_Thread_local _Atomic unsigned async_deferred_n
+    __attribute__((tls_model("initial-exec")));
+static const struct async_note_ops *async_note_effects;
+
+void async_note_ops_set(const struct async_note_ops *ops)
+{
+	async_note_effects = ops;
+}
+
+void async_note(enum async_note_op op, int a, int b)
+{
+	unsigned i;
+
+	if (a < 0 || b < 0 || (op != NOTE_COPY && a > b))
+		return;
+	i = atomic_fetch_add(&async_deferred_n, 1);
+	if (i < ASYNC_NOTES_MAX)
+		async_notes[i] =
+		    (struct async_note){op, a, b, async_births_now()};
+	atomic_signal_fence(memory_order_release);
+}
+
+void async_deferred_apply(void)
+{
+	int saved_errno = errno;
+	unsigned done = 0, n = atomic_load(&async_deferred_n);
+
+	/* A handler may note more meanwhile: they land past n. */
+	for (;;) {
+		atomic_signal_fence(memory_order_acquire);
+		for (; done < n && done < ASYNC_NOTES_MAX; done++)
+			if (async_note_effects)
+				async_note_effects->apply(&async_notes[done]);
+		if (atomic_compare_exchange_strong(&async_deferred_n, &n, 0))
+			break;
+	}
+	if (n > ASYNC_NOTES_MAX && async_note_effects) {
+		async_note_effects->sweep();
+		log_warn("async: a signal handler closed or copied %u "
+			 "descriptors while a handshake step ran; copies and "
+			 "epoll sets past the first %u are not tracked",
+			 n, ASYNC_NOTES_MAX);
+	}
+	errno = saved_errno;
+}
+
+bool async_notes_pending(void)
+{
+	return atomic_load_explicit(&async_deferred_n, memory_order_relaxed) !=
+	       0;
+}
 
 /* The count covers the whole time the lock may be held: it goes up before
  * the lock is asked for and down only once it is let go. A signal handler
@@ -67,7 +127,7 @@ void async_lock_acquire(void)
 	async_locks_held++;
 	atomic_signal_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&async_lock);
-	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) != 0)
+	if (async_notes_pending())
 		async_deferred_apply();
 }
 
@@ -78,19 +138,31 @@ void async_lock_acquire(void)
 void async_lock_release(void)
 {
 	for (;;) {
-		if (atomic_load_explicit(&async_deferred_n,
-					 memory_order_relaxed) != 0)
+		if (async_notes_pending())
 			async_deferred_apply();
 		pthread_mutex_unlock(&async_lock);
 		atomic_signal_fence(memory_order_seq_cst);
 		async_locks_held--;
-		if (__builtin_expect(
-			atomic_load_explicit(&async_deferred_n,
-					     memory_order_relaxed) == 0,
-			1) ||
+		if (__builtin_expect(!async_notes_pending(), 1) ||
 		    async_locks_held != 0)
 			return;
 		async_lock_acquire();
+	}
+}
+
+void async_outer_enter(void)
+{
+	async_locks_held++;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+void async_outer_leave(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	async_locks_held--;
+	if (async_locks_held == 0 && async_notes_pending()) {
+		async_lock_acquire();
+		async_lock_release();
 	}
 }
 
@@ -98,10 +170,10 @@ int async_lock_wait(const struct timespec *until)
 {
 	int rc;
 
-	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) != 0)
+	if (async_notes_pending())
 		async_deferred_apply();
 	rc = pthread_cond_timedwait(&async_ended, &async_lock, until);
-	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) != 0)
+	if (async_notes_pending())
 		async_deferred_apply();
 	return rc == ETIMEDOUT ? ETIMEDOUT : 0;
 }
@@ -221,8 +293,7 @@ struct async_rec *async_lock_rec(int fd)
 		return NULL;
 	/* What a handler noted before this thread let the lock go comes
 	 * first: this call is after it. */
-	if (atomic_load_explicit(&async_deferred_n, memory_order_relaxed) !=
-	    0) {
+	if (async_notes_pending()) {
 		async_lock_acquire();
 		async_lock_release();
 	}
@@ -319,8 +390,6 @@ struct async_rec *rec_claim(int fd, const struct endpoint *asked,
 	rec->asked = *asked;
 	rec->alias[0] = fd;
 	rec->nalias = 1;
-	if (fdtab_head(fd, &(uint32_t){0}, &rec->ino) < 0)
-		rec->ino = 0;
 	rec->state = REC_RUNNING;
 	async_running++;
 	atomic_fetch_add_explicit(&async_live, 1, memory_order_acq_rel);
@@ -370,8 +439,7 @@ void async_wait_settled_locked(void)
 	until.tv_sec += 1;
 	for (int rounds = 0; async_running > 0 && rounds < ASYNC_SETTLE_ROUNDS;
 	     rounds++) {
-		if (pthread_cond_timedwait(&async_ended, &async_lock, &until) ==
-		    ETIMEDOUT)
+		if (async_lock_wait(&until) == ETIMEDOUT)
 			until.tv_sec += 1;
 	}
 }
@@ -379,7 +447,11 @@ void async_wait_settled_locked(void)
 void async_record_after_fork_child(void (*close_private)(struct async_rec *))
 {
 	pthread_mutex_init(&async_lock, NULL);
-	async_locks_held = 0; /* both locks were made anew, none is held */
+	/* Both locks were made anew: the count is back to what it was
+	 * before fork's prepare handlers (bind's child handler has let its
+	 * hold go already); not 0, when a handler that forked interrupted an
+	 * acquire. */
+	async_locks_held = async_fork_saved_locks;
 	pthread_cond_init(&async_ended, NULL);
 	async_full_told = false; /* a new process: told once more if full */
 	for (unsigned i = 0; i < async_used; i++) {

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "bind.h"
+#include "async.h"
 #include "bind_internal.h"
 #include "fdtab.h"
 #include "fdreg.h"
@@ -141,8 +142,12 @@ static struct bind_listener **bind_find(int fd)
 static _Thread_local volatile sig_atomic_t bind_lock_depth
     __attribute__((tls_model("initial-exec")));
 
+/* The asynchronous handshakes count the hold too: the handshake thread
+ * takes bind_lock while it holds async_lock, so a signal handler in here
+ * must not wait for async_lock either (async.h). */
 void bind_lock_acquire(void)
 {
+	async_outer_enter();
 	bind_lock_depth++;
 	atomic_signal_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&bind_lock);
@@ -153,6 +158,7 @@ void bind_lock_release(void)
 	pthread_mutex_unlock(&bind_lock);
 	atomic_signal_fence(memory_order_seq_cst);
 	bind_lock_depth--;
+	async_outer_leave();
 }
 
 /* A signal handler's call (close, dup2, bind, listen, accept, connect,
@@ -162,7 +168,7 @@ void bind_lock_release(void)
  * once the number names another socket, a bind or listen stays local, an
  * accept hands over nothing, getsockname shows the socket's own address,
  * a dup2 onto one of our descriptors fails with EBUSY. */
-static bool bind_reentered(void)
+bool bind_reentered(void)
 {
 	return bind_lock_depth != 0;
 }

@@ -242,6 +242,8 @@ void bind_helper_kick(void)
 
 void bind_helper_ensure(void)
 {
+	if (bind_reentered())
+		return; /* a later accept starts it */
 	bind_lock_acquire();
 	if (!bind_helper_running)
 		for (struct bind_listener *e = bind_list_first(); e;

@@ -39,6 +39,10 @@ struct bind_listener {
 /* bind.c: the table and its lock. */
 void bind_lock_acquire(void);
 void bind_lock_release(void);
+/* True in a signal handler that interrupted this thread inside bind_lock
+ * (taking, holding or letting it go): the caller does without the lock
+ * (bind.c says how). */
+bool bind_reentered(void);
 /* The first entry of the table, to walk it by ->next (lock held). */
 struct bind_listener *bind_list_first(void);
 /* Move fd out of the program's way and mark it internal (hidden.h);
