@@ -17,14 +17,21 @@
  *          handshake: the proxy never answers) runs while the handler
  *          closes them;
  *   dups   as socks, but the handler dup()s the victim, closes the
- *          victim, then closes the copy.
- * Prints "done closes=N fds=M": N = 99 × ROUNDS, M = how many more
+ *          victim, then closes the copy;
+ *   lowdups as socks, but the handler dup2()s the victim onto a lower
+ *          number (one of 99 kept open on /dev/null for it) and closes
+ *          the victim: the copy keeps the handshake, so at the end of the
+ *          round none of the copies may be writable yet (poll, no wait);
+ *          "stale=S" counts those that were.
+ * Prints "done closes=N fds=M [stale=S]": N = 99 × ROUNDS, M = how many more
  * descriptors are open at the end than at the start, a quarter second
  * after the last close (a handshake whose sockets were all closed gives up
  * its own copy at once; socksify's handshake thread keeps 2 while it
  * lingers). */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,10 +45,13 @@
 
 #define NVICTIMS 200
 
-enum what { SETS, SOCKS, DUPS };
+enum what { SETS, SOCKS, DUPS, LOWDUPS };
 
 static enum what what;
 static int victims[NVICTIMS];
+/* lowdups: spares[i] receives victims[i + 101]; below every victim. */
+static int spares[NVICTIMS - 101];
+static int stale;
 static volatile sig_atomic_t victim = NVICTIMS - 1, closes;
 
 static void on_alarm(int sig)
@@ -53,6 +63,9 @@ static void on_alarm(int sig)
 
 			close(victims[victim]);
 			close(copy);
+		} else if (what == LOWDUPS) {
+			dup2(victims[victim], spares[victim - 101]);
+			close(victims[victim]);
 		} else {
 			close(victims[victim]);
 		}
@@ -82,6 +95,27 @@ static int connect_nb(const struct sockaddr_in *to)
 	if (s >= 0)
 		connect(s, (const struct sockaddr *)to, sizeof *to);
 	return s;
+}
+
+/* lowdups: the copies the handler made are still in their handshake
+ * (the proxy never answers), so none is writable; each goes back to
+ * /dev/null for the next round. */
+static void spares_check(void)
+{
+	for (int i = NVICTIMS - 102; i >= victim - 100 && i >= 0; i--) {
+		struct pollfd p = {.fd = spares[i], .events = POLLOUT};
+
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+			stale++;
+	}
+	for (int i = 0; i < NVICTIMS - 101; i++) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null >= 0 && null != spares[i]) {
+			dup2(null, spares[i]);
+			close(null);
+		}
+	}
 }
 
 /* The victims of a round. */
@@ -129,6 +163,8 @@ static int round_run(const struct sockaddr_in *to, int pipe_end)
 	setitimer(ITIMER_REAL, &off, NULL);
 	for (int i = 0; i <= victim; i++)
 		close(victims[i]);
+	if (what == LOWDUPS)
+		spares_check();
 	return 0;
 }
 
@@ -140,23 +176,32 @@ int main(int argc, char **argv)
 	int pipefd[2], before, rounds = argc > 3 ? atoi(argv[3]) : 1;
 	const char *w = argc > 4 ? argv[4] : "sets";
 
-	what = !strcmp(w, "socks") ? SOCKS : !strcmp(w, "dups") ? DUPS : SETS;
+	what = !strcmp(w, "socks")     ? SOCKS
+	       : !strcmp(w, "dups")    ? DUPS
+	       : !strcmp(w, "lowdups") ? LOWDUPS
+				       : SETS;
 	if (argc < 3 || argc > 5 || rounds < 1 ||
 	    (what == SETS && strcmp(w, "sets") != 0) ||
 	    inet_pton(AF_INET, argv[1], &to.sin_addr) != 1) {
 		fprintf(stderr, "usage: sigclose ADDR PORT [ROUNDS "
-				"[sets|socks|dups]]\n");
+				"[sets|socks|dups|lowdups]]\n");
 		return 2;
 	}
 	to.sin_port = htons((unsigned short)atoi(argv[2]));
 	if (pipe(pipefd) < 0)
 		return 1;
+	for (int i = 0; what == LOWDUPS && i < NVICTIMS - 101; i++)
+		if ((spares[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+			return 1;
 	before = open_fds();
 	sigaction(SIGALRM, &sa, NULL);
 	for (int r = 0; r < rounds; r++)
 		if (round_run(&to, pipefd[0]) < 0)
 			return 1;
 	nanosleep(&settle, NULL);
-	printf("done closes=%d fds=%d\n", (int)closes, open_fds() - before);
+	printf("done closes=%d fds=%d", (int)closes, open_fds() - before);
+	if (what == LOWDUPS)
+		printf(" stale=%d", stale);
+	printf("\n");
 	return 0;
 }
