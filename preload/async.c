@@ -8,14 +8,19 @@
  * settled records and no helper; the child drops the helper's descriptors.
  * exec (preload/exec.c) waits the same way through async_wait_settled(), as
  * the helper vanishes with the old image. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "async_internal.h"
 #include "fdreg.h"
+#include "fdtab.h"
 #include "log.h"
 #include "real.h"
 
@@ -68,30 +73,6 @@ static void recs_drop_sets(unsigned first, unsigned last, uint64_t born_max)
 	}
 }
 
-/* After notes were lost: every alias whose number is closed, or, while
- * the handshake runs, names another file than its private duplicate (the
- * same socket, the winner's after a race move), dropped (lock held). */
-static void recs_sweep_closed(void)
-{
-	for (unsigned i = 0; i < async_rec_count(); i++) {
-		struct async_rec *rec = async_rec_at(i);
-		struct stat own, st;
-		bool known = rec->state == REC_RUNNING && rec->priv >= 0 &&
-			     fstat(rec->priv, &own) == 0;
-
-		for (int a = rec->nalias - 1;
-		     rec->state != REC_FREE && a >= 0 && a < rec->nalias; a--) {
-			int fd = rec->alias[a];
-
-			if (fstat(fd, &st) < 0
-				? errno == EBADF
-				: known && (st.st_ino != own.st_ino ||
-					    st.st_dev != own.st_dev))
-				rec_drop_alias(rec, fd);
-		}
-	}
-}
-
 /* to becomes one of rec's aliases (lock held). */
 static void rec_copy_alias(struct async_rec *rec, int from, int to)
 {
@@ -99,6 +80,104 @@ static void rec_copy_alias(struct async_rec *rec, int from, int to)
 		log_warn("fd %d: too many duplicates of a socket in its "
 			 "handshake; fd %d is not tracked",
 			 from, to);
+}
+
+/* ---- the sweep, after a signal handler's notes were lost ----
+ *
+ * The records are made to match the descriptor table (lock held): a
+ * running record's socket is known by its private duplicate (the winner's
+ * after a race move). A descriptor of the program's that holds it becomes
+ * an alias (a copy the handler made); then an alias whose number is
+ * closed, or holds another file, goes; then registrations in epoll sets
+ * closed meanwhile go. */
+
+/* fd, open (st), made an alias of the running record whose socket it
+ * holds, unless it is ours or one already. */
+static void recs_adopt(int fd, const struct stat *st)
+{
+	if (!S_ISSOCK(st->st_mode) || (fdtab_flags(fd) & FDTAB_INTERNAL))
+		return;
+	for (unsigned i = 0; i < async_rec_count(); i++) {
+		struct async_rec *rec = async_rec_at(i);
+
+		if (rec->id_known && rec->id_ino == st->st_ino &&
+		    rec->id_dev == st->st_dev && rec->state == REC_RUNNING &&
+		    fd != rec->priv && rec_alias_index(rec, fd) < 0) {
+			rec_copy_alias(rec, fd, fd);
+			return;
+		}
+	}
+}
+
+/* fn for every open descriptor below FDTAB_MAX_FD: as /proc/self/fd lists
+ * them, or with no descriptor free to read it, each number up to the
+ * descriptor limit (at most 65536). */
+static void fds_each_open(void (*fn)(int fd, const struct stat *st))
+{
+	char buf[2048];
+	struct rlimit rl;
+	struct stat st;
+	ssize_t n;
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long top;
+
+	if (dir >= 0) {
+		while ((n = getdents64(dir, buf, sizeof buf)) > 0)
+			for (ssize_t off = 0; off < n;) {
+				const struct dirent64 *d =
+				    (const struct dirent64 *)(buf + off);
+				char *end;
+				long fd = strtol(d->d_name, &end, 10);
+
+				off += d->d_reclen;
+				if (*end == '\0' && end != d->d_name &&
+				    fd != dir && fd >= 0 &&
+				    fd < (long)FDTAB_MAX_FD &&
+				    fstat((int)fd, &st) == 0)
+					fn((int)fd, &st);
+			}
+		close(dir);
+		return;
+	}
+	top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536
+		  ? (long)rl.rlim_cur
+		  : 65536;
+	for (long fd = 0; fd < top; fd++)
+		if (fstat((int)fd, &st) == 0)
+			fn((int)fd, &st);
+}
+
+static void recs_sweep(void)
+{
+	struct stat st;
+
+	for (unsigned i = 0; i < async_rec_count(); i++) {
+		struct async_rec *rec = async_rec_at(i);
+
+		rec->id_known = rec->state == REC_RUNNING && rec->priv >= 0 &&
+				fstat(rec->priv, &st) == 0;
+		rec->id_dev = rec->id_known ? st.st_dev : 0;
+		rec->id_ino = rec->id_known ? st.st_ino : 0;
+	}
+	fds_each_open(recs_adopt);
+	for (unsigned i = 0; i < async_rec_count(); i++) {
+		struct async_rec *rec = async_rec_at(i);
+
+		for (int a = rec->nalias - 1;
+		     rec->state != REC_FREE && a >= 0 && a < rec->nalias; a--) {
+			int fd = rec->alias[a];
+
+			if (fstat(fd, &st) < 0
+				? errno == EBADF
+				: rec->id_known && (st.st_ino != rec->id_ino ||
+						    st.st_dev != rec->id_dev))
+				rec_drop_alias(rec, fd);
+		}
+		for (int r = rec->nregs - 1;
+		     rec->state != REC_FREE && r >= 0 && r < rec->nregs; r--)
+			if (async_epoll_set_gone(rec->regs[r].epfd))
+				rec->regs[r] = rec->regs[--rec->nregs];
+	}
 }
 
 /* ---- calls made by a signal handler inside the subsystem ----
@@ -132,7 +211,7 @@ static void note_apply(const struct async_note *note)
 
 static const struct async_note_ops async_note_effects = {
     .apply = note_apply,
-    .sweep = recs_sweep_closed,
+    .sweep = recs_sweep,
 };
 
 void async_fd_closing(int fd)

@@ -175,6 +175,10 @@ void async_sets_closed(void);
 /* The same from a signal handler that interrupted the subsystem (no lock
  * taken): applied when its thread lets async_lock go. */
 void async_sets_closing_deferred(unsigned first, unsigned last);
+/* True when fd is no epoll set known here: a registration recorded in it
+ * before that was in a set closed since (by a signal handler: the others
+ * cannot close one while a connect or the records hold it). */
+bool async_epoll_set_gone(int fd);
 
 /* Mask the registrations of the program's socket fd made before its
  * connect(): none when fd is clean, else found by

@@ -30,9 +30,12 @@ static struct async_rec *start_record(int fd, const struct endpoint *asked,
 	rec = rec_claim(fd, asked, capacity);
 	if (!rec)
 		return NULL;
+	/* A signal handler may have closed a set since the scan: its note
+	 * came before this record, which must not keep the set's number. */
+	rec->nregs = 0;
 	for (int i = 0; i < nregs; i++)
-		rec->regs[i] = regs[i];
-	rec->nregs = nregs;
+		if (!async_epoll_set_gone(regs[i].epfd))
+			rec->regs[rec->nregs++] = regs[i];
 	return rec;
 }
 

@@ -292,6 +292,11 @@ bool async_epoll_is_set(int fd)
 		1);
 }
 
+bool async_epoll_set_gone(int fd)
+{
+	return fd >= 0 && !async_epoll_is_set(fd);
+}
+
 /* The copy is not noted as a set: the scan would find the registrations
  * of the one set twice (under both numbers) and record the second one
  * already masked. It is noted once named to epoll_ctl. */

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "async.h"
 #include "endpoint.h"
@@ -50,9 +51,13 @@ struct async_rec {
 	enum async_state state;
 	uint32_t gen;  /* bumped at each reuse: stale helper events are seen */
 	uint64_t born; /* the claim's number (async_births_now) */
-	int priv;      /* our duplicate of the socket, or -1 */
-	int efd;       /* eventfd readable once the handshake ended, or -1 */
-	int pollers;   /* poll waiters using efd */
+	/* The socket's identity while the notes' sweep runs (async.c). */
+	bool id_known;
+	dev_t id_dev;
+	ino_t id_ino;
+	int priv;    /* our duplicate of the socket, or -1 */
+	int efd;     /* eventfd readable once the handshake ended, or -1 */
+	int pollers; /* poll waiters using efd */
 	int alias[ASYNC_ALIASES]; /* the program's descriptors for it */
 	int nalias;
 	struct async_reg regs[ASYNC_REGS];
@@ -136,9 +141,9 @@ uint64_t async_births_now(void);
  * step the handler interrupted goes on with the numbers it had; a number
  * the handler closed that another thread then gets from dup() of a socket
  * in its handshake loses that alias when the note applies. Past
- * ASYNC_NOTES_MAX notes in one stretch, closes are found by looking at
- * every alias (the ops' sweep); copies and closed epoll sets are then lost
- * (logged). */
+ * ASYNC_NOTES_MAX notes in one stretch (a thread that waits long for the
+ * lock), the records are made to match the descriptor table instead (the
+ * ops' sweep: closed numbers, copies, closed sets). */
 enum async_note_op {
 	NOTE_CLOSE = 1, /* the aliases [a, b] closed */
 	NOTE_SETS,	/* the registrations in the epoll sets [a, b] went */
@@ -146,12 +151,12 @@ enum async_note_op {
 };
 
 struct async_note {
-	enum async_note_op op;
 	int a, b;
-	uint64_t born_max; /* async_births_now() when noted */
+	uint64_t op : 2;	/* enum async_note_op */
+	uint64_t born_max : 62; /* async_births_now() when noted */
 };
 
-#define ASYNC_NOTES_MAX 16
+#define ASYNC_NOTES_MAX 32
 
 /* What the notes do (async.c; lock held): one note, and the sweep after
  * notes were lost. */

@@ -81,8 +81,8 @@ void async_note(enum async_note_op op, int a, int b)
 		return;
 	i = atomic_fetch_add(&async_deferred_n, 1);
 	if (i < ASYNC_NOTES_MAX)
-		async_notes[i] =
-		    (struct async_note){op, a, b, async_births_now()};
+		async_notes[i] = (struct async_note){
+		    a, b, (uint64_t)op, async_births_now() & (UINT64_MAX >> 2)};
 	atomic_signal_fence(memory_order_release);
 }
 
@@ -90,6 +90,7 @@ void async_deferred_apply(void)
 {
 	int saved_errno = errno;
 	unsigned done = 0, n = atomic_load(&async_deferred_n);
+	sigset_t all, old;
 
 	/* A handler may note more meanwhile: they land past n. */
 	for (;;) {
@@ -97,16 +98,25 @@ void async_deferred_apply(void)
 		for (; done < n && done < ASYNC_NOTES_MAX; done++)
 			if (async_note_effects)
 				async_note_effects->apply(&async_notes[done]);
-		if (atomic_compare_exchange_strong(&async_deferred_n, &n, 0))
+		if (n > ASYNC_NOTES_MAX)
 			break;
+		if (atomic_compare_exchange_strong(&async_deferred_n, &n, 0)) {
+			errno = saved_errno;
+			return;
+		}
 	}
-	if (n > ASYNC_NOTES_MAX && async_note_effects) {
+	/* Notes were lost (every later one is, until the count is reset):
+	 * the sweep reads what the handlers did from the descriptor table,
+	 * with signals blocked so that none does more while it looks. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	atomic_store(&async_deferred_n, 0);
+	log_debug("async: %u calls of a signal handler noted, %u kept: the "
+		  "records are checked against the descriptors",
+		  n, ASYNC_NOTES_MAX);
+	if (async_note_effects)
 		async_note_effects->sweep();
-		log_warn("async: a signal handler closed or copied %u "
-			 "descriptors while a handshake step ran; copies and "
-			 "epoll sets past the first %u are not tracked",
-			 n, ASYNC_NOTES_MAX);
-	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved_errno;
 }
 
