@@ -164,6 +164,8 @@ struct async_note_ops {
 	void (*apply)(const struct async_note *note);
 	void (*sweep)(void);
 };
+/* At load: the effects, and how many notes are kept (fewer than
+ * ASYNC_NOTES_MAX only for tests: SOCKSIFY_TEST_ASYNC_NOTES). */
 void async_note_ops_set(const struct async_note_ops *ops);
 /* Note op on [a, b] (both descriptor numbers, a <= b for ranges), from a
  * signal handler (async_locks_held != 0): no lock, no allocation. */

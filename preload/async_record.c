@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -67,10 +68,18 @@ static _Thread_local struct async_note async_notes[ASYNC_NOTES_MAX]
 _Thread_local _Atomic unsigned async_deferred_n
     __attribute__((tls_model("initial-exec")));
 static const struct async_note_ops *async_note_effects;
+/* How many notes are kept: ASYNC_NOTES_MAX, or fewer for a test that
+ * wants the sweep to run (SOCKSIFY_TEST_ASYNC_NOTES, 1 to 32). */
+static unsigned async_notes_kept = ASYNC_NOTES_MAX;
 
 void async_note_ops_set(const struct async_note_ops *ops)
 {
+	const char *test = secure_getenv("SOCKSIFY_TEST_ASYNC_NOTES");
+	long kept = test ? strtol(test, NULL, 10) : 0;
+
 	async_note_effects = ops;
+	if (kept >= 1 && kept <= ASYNC_NOTES_MAX)
+		async_notes_kept = (unsigned)kept;
 }
 
 void async_note(enum async_note_op op, int a, int b)
@@ -80,7 +89,7 @@ void async_note(enum async_note_op op, int a, int b)
 	if (a < 0 || b < 0 || (op != NOTE_COPY && a > b))
 		return;
 	i = atomic_fetch_add(&async_deferred_n, 1);
-	if (i < ASYNC_NOTES_MAX)
+	if (i < async_notes_kept)
 		async_notes[i] = (struct async_note){
 		    a, b, (uint64_t)op, async_births_now() & (UINT64_MAX >> 2)};
 	atomic_signal_fence(memory_order_release);
@@ -95,10 +104,10 @@ void async_deferred_apply(void)
 	/* A handler may note more meanwhile: they land past n. */
 	for (;;) {
 		atomic_signal_fence(memory_order_acquire);
-		for (; done < n && done < ASYNC_NOTES_MAX; done++)
+		for (; done < n && done < async_notes_kept; done++)
 			if (async_note_effects)
 				async_note_effects->apply(&async_notes[done]);
-		if (n > ASYNC_NOTES_MAX)
+		if (n > async_notes_kept)
 			break;
 		if (atomic_compare_exchange_strong(&async_deferred_n, &n, 0)) {
 			errno = saved_errno;
@@ -113,7 +122,7 @@ void async_deferred_apply(void)
 	atomic_store(&async_deferred_n, 0);
 	log_debug("async: %u calls of a signal handler noted, %u kept: the "
 		  "records are checked against the descriptors",
-		  n, ASYNC_NOTES_MAX);
+		  n, async_notes_kept);
 	if (async_note_effects)
 		async_note_effects->sweep();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
