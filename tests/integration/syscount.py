@@ -10,18 +10,28 @@ configuration.
 Usage: syscount.py TRACE [IGNORED-CALL...]
 Calls named after TRACE are not counted (futex: a lock another thread held
 for a moment, which varies from run to run).
-Prints "count N max M p95 P" and then the calls of the connect with the most
-calls, one a line. Exit status 2 when no connect was found.
+Prints "count N max M p95 P rearms R" and then the calls of the connect with
+the most calls, one a line. Exit status 2 when no connect was found.
+
+A receive timeout set again inside one connect (SO_RCVTIMEO to a value
+other than none, after it was set once) is not counted: socksify sets it
+again only when more than 5 ms have passed since it was set (a slow or
+busy machine), to keep the handshake's deadline. R counts them, in all
+connects.
 """
 import re
 import sys
 
 LINE = re.compile(r'^(\d+)\s+(?:<\.\.\. )?(\w+)(\(| resumed>)')
+RCVTIMEO = re.compile(r'setsockopt\(\d+, SOL_SOCKET, SO_RCVTIMEO\w*, "([^"]*)"')
 
 
 def connects(lines, ignored):
+    """The calls of each connect, and how many timeouts were set again."""
     main = None
     inside = None
+    armed = False
+    rearms = 0
     found = []
     for line in lines:
         m = LINE.match(line)
@@ -36,23 +46,33 @@ def connects(lines, ignored):
         if name == 'getppid':
             if inside is None:
                 inside = []
+                armed = False
             else:
                 found.append(inside)
                 inside = None
-        elif inside is not None and name not in ignored:
-            inside.append(line.split(None, 1)[1].rstrip()[:120])
-    return found[1:]
+            continue
+        if inside is None or name in ignored:
+            continue
+        timeout = RCVTIMEO.search(line)
+        if timeout and set(timeout.group(1).split('\\0')) != {''}:
+            if armed:
+                rearms += 1
+                continue
+            armed = True
+        inside.append(line.split(None, 1)[1].rstrip()[:120])
+    return found[1:], rearms
 
 
 def main():
     with open(sys.argv[1], encoding='utf-8', errors='replace') as f:
-        found = connects(f.read().splitlines(), set(sys.argv[2:]))
+        found, rearms = connects(f.read().splitlines(), set(sys.argv[2:]))
     if not found:
         print('count 0')
         return 2
     sizes = sorted(len(c) for c in found)
     p95 = sizes[min(len(sizes) - 1, (len(sizes) * 95) // 100)]
-    print('count %d max %d p95 %d' % (len(sizes), sizes[-1], p95))
+    print('count %d max %d p95 %d rearms %d' %
+          (len(sizes), sizes[-1], p95, rearms))
     for call in max(found, key=len):
         print(call)
     return 0

@@ -4,7 +4,9 @@
 # proxy on loopback), and none may take more than 8: the TCP Fast Open
 # start, the greeting, the receive timeout set, a recv that waits for the
 # method, the request, two recvs for the reply, the timeout taken off.
-# Against microsocks and danted. With "fastopen off" the connects must
+# Against microsocks and danted. A timeout set again because more than
+# 5 ms passed (a busy machine: CI's failed once at 9) is counted apart and
+# must stay rare (syscount.py). With "fastopen off" the connects must
 # still work (the count is reported). The receive timeout must be the
 # program's again after connect(): none when it set none, its own when it
 # set one (then connect() does not touch it).
@@ -43,6 +45,12 @@ count_connects() {
 	MAX=$(printf '%s\n' "$summary" | awk '{print $4}')
 	expect_eq "$name: connects counted" \
 		"$(printf '%s\n' "$summary" | awk '{print $2}')" $((N - 1))
+	# A receive timeout set again (more than 5 ms into the handshake: a
+	# busy machine, strace) is not counted in MAX; it must stay rare.
+	rearms=$(printf '%s\n' "$summary" | awk '{print $8}')
+	[ "$rearms" -le $((N / 4)) ] ||
+		fail "$name: the receive timeout was set again $rearms times in $N connects"
+
 	say "$name: $summary"
 }
 
