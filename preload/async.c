@@ -8,15 +8,12 @@
  * settled records and no helper; the child drops the helper's descriptors.
  * exec (preload/exec.c) waits the same way through async_wait_settled(), as
  * the helper vanishes with the old image. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "async_internal.h"
 #include "fdreg.h"
@@ -91,17 +88,20 @@ static void rec_copy_alias(struct async_rec *rec, int from, int to)
  * closed, or holds another file, goes; then registrations in epoll sets
  * closed meanwhile go. */
 
-/* fd, open (st), made an alias of the running record whose socket it
- * holds, unless it is ours or one already. */
-static void recs_adopt(int fd, const struct stat *st)
+/* fd made an alias of the running record whose socket it holds, unless
+ * it is closed, ours, or one already. */
+static void recs_adopt(int fd)
 {
-	if (!S_ISSOCK(st->st_mode) || (fdtab_flags(fd) & FDTAB_INTERNAL))
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (fdtab_flags(fd) & FDTAB_INTERNAL))
 		return;
 	for (unsigned i = 0; i < async_rec_count(); i++) {
 		struct async_rec *rec = async_rec_at(i);
 
-		if (rec->id_known && rec->id_ino == st->st_ino &&
-		    rec->id_dev == st->st_dev && rec->state == REC_RUNNING &&
+		if (rec->id_known && rec->id_ino == st.st_ino &&
+		    rec->id_dev == st.st_dev && rec->state == REC_RUNNING &&
 		    fd != rec->priv && rec_alias_index(rec, fd) < 0) {
 			rec_copy_alias(rec, fd, fd);
 			return;
@@ -109,42 +109,20 @@ static void recs_adopt(int fd, const struct stat *st)
 	}
 }
 
-/* fn for every open descriptor below FDTAB_MAX_FD: as /proc/self/fd lists
- * them, or with no descriptor free to read it, each number up to the
- * descriptor limit (at most 65536). */
-static void fds_each_open(void (*fn)(int fd, const struct stat *st))
+/* recs_adopt for every open descriptor; with no descriptor free to list
+ * them, for each number up to the descriptor limit (at most 65536). */
+static void recs_adopt_all(void)
 {
-	char buf[2048];
 	struct rlimit rl;
-	struct stat st;
-	ssize_t n;
-	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	long top;
+	int top;
 
-	if (dir >= 0) {
-		while ((n = getdents64(dir, buf, sizeof buf)) > 0)
-			for (ssize_t off = 0; off < n;) {
-				const struct dirent64 *d =
-				    (const struct dirent64 *)(buf + off);
-				char *end;
-				long fd = strtol(d->d_name, &end, 10);
-
-				off += d->d_reclen;
-				if (*end == '\0' && end != d->d_name &&
-				    fd != dir && fd >= 0 &&
-				    fd < (long)FDTAB_MAX_FD &&
-				    fstat((int)fd, &st) == 0)
-					fn((int)fd, &st);
-			}
-		close(dir);
+	if (async_fds_each(recs_adopt) == 0)
 		return;
-	}
 	top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536
-		  ? (long)rl.rlim_cur
+		  ? (int)rl.rlim_cur
 		  : 65536;
-	for (long fd = 0; fd < top; fd++)
-		if (fstat((int)fd, &st) == 0)
-			fn((int)fd, &st);
+	for (int fd = 0; fd < top; fd++)
+		recs_adopt(fd);
 }
 
 static void recs_sweep(void)
@@ -159,7 +137,7 @@ static void recs_sweep(void)
 		rec->id_dev = rec->id_known ? st.st_dev : 0;
 		rec->id_ino = rec->id_known ? st.st_ino : 0;
 	}
-	fds_each_open(recs_adopt);
+	recs_adopt_all();
 	for (unsigned i = 0; i < async_rec_count(); i++) {
 		struct async_rec *rec = async_rec_at(i);
 
@@ -183,7 +161,7 @@ static void recs_sweep(void)
 /* ---- calls made by a signal handler inside the subsystem ----
  *
  * What a handler's close, dup, dup2 or close_range means for the records
- * when its thread is inside the subsystem's locks (async_reentered) is
+ * when its thread is inside the subsystem's locks (async_locks_held) is
  * noted (async_note) and applied later by that thread (async_internal.h
  * says when, and what is not covered); these are the effects. */
 
@@ -219,7 +197,7 @@ void async_fd_closing(int fd)
 	struct async_rec *rec;
 
 	if (async_locks_held != 0) {
-		async_note(NOTE_CLOSE, fd, fd);
+		async_note(NOTE_CLOSE, (unsigned)fd, (unsigned)fd);
 		return;
 	}
 	rec = async_lock_rec(fd);
@@ -232,8 +210,7 @@ void async_fd_closing(int fd)
 void async_fd_closing_range(unsigned first, unsigned last)
 {
 	if (async_locks_held != 0) {
-		async_note(NOTE_CLOSE, (int)(first > INT_MAX ? INT_MAX : first),
-			   (int)(last > INT_MAX ? INT_MAX : last));
+		async_note(NOTE_CLOSE, first, last);
 		return;
 	}
 	async_lock_acquire();
@@ -248,7 +225,7 @@ void async_fd_copied(int from, int to)
 	if (from == to)
 		return;
 	if (async_locks_held != 0) {
-		async_note(NOTE_COPY, from, to);
+		async_note(NOTE_COPY, (unsigned)from, (unsigned)to);
 		return;
 	}
 	rec = async_lock_rec(from);
@@ -260,8 +237,7 @@ void async_fd_copied(int from, int to)
 
 void async_sets_closing_deferred(unsigned first, unsigned last)
 {
-	async_note(NOTE_SETS, (int)(first > INT_MAX ? INT_MAX : first),
-		   (int)(last > INT_MAX ? INT_MAX : last));
+	async_note(NOTE_SETS, first, last);
 }
 
 void async_sets_closing(unsigned first, unsigned last)

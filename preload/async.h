@@ -97,13 +97,13 @@ void async_fd_closing(int fd);
 void async_fd_closing_range(unsigned first, unsigned last);
 void async_fd_copied(int from, int to);
 
-/* Around a hold of a lock that the handshake thread takes while it holds
- * async_lock (bind_lock): counted as the subsystem's own, so that a
- * signal handler there notes its calls instead of waiting for async_lock
- * (async_internal.h); leave applies what it noted. Before the lock is
- * asked for, and after it is let go. */
-void async_outer_enter(void);
-void async_outer_leave(void);
+/* Around every hold of sets_lock, async_lock, and bind_lock (which the
+ * handshake thread takes while it holds async_lock): enter before the lock
+ * is asked for, leave after it is let go. While any is counted, a signal
+ * handler notes its calls instead of waiting for async_lock
+ * (async_internal.h); the last leave applies what it noted. */
+void async_held_enter(void);
+void async_held_leave(void);
 
 /* Register with the descriptor registry (fdops.c, at load): the calls
  * above, and the fork handlers. */

@@ -344,31 +344,19 @@ static pthread_rwlock_t sets_lock =
 /* The count brackets the lock as in async_lock_acquire/release. */
 void async_epoll_hold(void)
 {
-	async_locks_held++;
-	atomic_signal_fence(memory_order_seq_cst);
+	async_held_enter();
 	pthread_rwlock_rdlock(&sets_lock);
 }
 
 /* What a signal handler noted (async.c) is applied under async_lock,
- * taken after sets_lock as always: before sets_lock goes, and again if
- * the handler noted more after that. */
+ * taken after sets_lock as always: before sets_lock goes when it is the
+ * only lock held, and by async_held_leave if the handler noted more. */
 static void sets_unlock(void)
 {
-	if (async_locks_held == 1 &&
-	    atomic_load_explicit(&async_deferred_n, memory_order_relaxed) !=
-		0) {
-		async_lock_acquire();
-		async_lock_release();
-	}
+	if (async_locks_held == 1)
+		async_notes_flush();
 	pthread_rwlock_unlock(&sets_lock);
-	atomic_signal_fence(memory_order_seq_cst);
-	async_locks_held--;
-	if (async_locks_held == 0 &&
-	    atomic_load_explicit(&async_deferred_n, memory_order_relaxed) !=
-		0) {
-		async_lock_acquire();
-		async_lock_release();
-	}
+	async_held_leave();
 }
 
 void async_epoll_release(void)
@@ -390,8 +378,7 @@ bool async_epoll_sets_closing(unsigned first, unsigned last)
 		async_sets_closing_deferred(first, last);
 		return false;
 	}
-	async_locks_held++;
-	atomic_signal_fence(memory_order_seq_cst);
+	async_held_enter();
 	pthread_rwlock_wrlock(&sets_lock);
 	bits_range(epfd_bits, first, last, word_clear);
 	async_sets_closing(first, last);
@@ -406,11 +393,10 @@ void async_epoll_sets_closed(void)
 
 /* Counted like every other hold (a signal handler during fork()'s
  * handlers must not take it either); the child makes both anew and
- * counts none (async_record_after_fork_child). */
+ * gets back the count prepare found (async_record_after_fork_child). */
 void async_epoll_fork_prepare(void)
 {
-	async_locks_held++;
-	atomic_signal_fence(memory_order_seq_cst);
+	async_held_enter();
 	pthread_rwlock_wrlock(&sets_lock);
 }
 
@@ -562,29 +548,40 @@ static int fd_entry_number(const char *name)
  * descriptors; sets made later pass through the epoll_create hooks, and
  * any set named to epoll_ctl is noted there. No stdio or opendir: no
  * allocation inside connect(). */
+static void note_if_set(int fd)
+{
+	if (epfd_is_epoll(fd))
+		async_epoll_note(fd);
+}
+
 static void note_unseen_sets(void)
 {
 	static atomic_bool done;
+
+	if (!atomic_exchange_explicit(&done, true, memory_order_relaxed))
+		async_fds_each(note_if_set);
+}
+
+int async_fds_each(void (*fn)(int fd))
+{
 	char buf[2048];
 	ssize_t got;
-	int dir;
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (atomic_exchange_explicit(&done, true, memory_order_relaxed))
-		return;
-	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return;
+		return -1;
 	while ((got = getdents64(dir, buf, sizeof buf)) > 0) {
 		for (ssize_t off = 0; off < got;) {
 			struct dirent64 *d = (struct dirent64 *)(buf + off);
 			int fd = fd_entry_number(d->d_name);
 
-			if (fd >= 0 && fd != dir && epfd_is_epoll(fd))
-				async_epoll_note(fd);
+			if (fd >= 0 && fd != dir)
+				fn(fd);
 			off += d->d_reclen;
 		}
 	}
 	real.close(dir);
+	return 0;
 }
 
 int async_epoll_mask_existing(unsigned long ino, struct async_reg *regs,

@@ -131,7 +131,7 @@ uint64_t async_births_now(void);
  * order, by the same thread as soon as it has async_lock
  * (async_lock_acquire), before it waits on it and lets it go
  * (async_lock_wait, async_lock_release), or when its last count goes
- * (async_outer_leave). A note applies only to records claimed before it
+ * (async_held_leave). A note applies only to records claimed before it
  * was made: a socket another thread made meanwhile on the closed number
  * keeps its handshake.
  *
@@ -167,9 +167,10 @@ struct async_note_ops {
 /* At load: the effects, and how many notes are kept (fewer than
  * ASYNC_NOTES_MAX only for tests: SOCKSIFY_TEST_ASYNC_NOTES). */
 void async_note_ops_set(const struct async_note_ops *ops);
-/* Note op on [a, b] (both descriptor numbers, a <= b for ranges), from a
- * signal handler (async_locks_held != 0): no lock, no allocation. */
-void async_note(enum async_note_op op, int a, int b);
+/* Note op on [a, b] (descriptor numbers, cut to INT_MAX; a range with
+ * a > b is none), from a signal handler (async_locks_held != 0): no lock,
+ * no allocation. */
+void async_note(enum async_note_op op, unsigned a, unsigned b);
 /* How many notes this thread has (past ASYNC_NOTES_MAX: some lost). */
 extern _Thread_local _Atomic unsigned async_deferred_n
     __attribute__((tls_model("initial-exec")));
@@ -177,6 +178,13 @@ extern _Thread_local _Atomic unsigned async_deferred_n
 void async_deferred_apply(void);
 /* True when this thread has notes to apply (one relaxed load). */
 bool async_notes_pending(void);
+/* Apply them now, taking and letting go async_lock (none of the locks
+ * held); nothing when there are none. */
+void async_notes_flush(void);
+/* Every open descriptor below FDTAB_MAX_FD but the directory's own, as
+ * /proc/self/fd lists them, to fn (no stdio, no allocation). Returns 0,
+ * or -1 when the directory cannot be opened (async_epoll.c). */
+int async_fds_each(void (*fn)(int fd));
 /* fd's index among rec's aliases, or -1. */
 int rec_alias_index(const struct async_rec *rec, int fd);
 unsigned rec_index(const struct async_rec *rec);

@@ -16,6 +16,7 @@
  * guarded by async_lock, and found records are checked again under it (the
  * descriptor must still be one of the record's aliases). */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -82,16 +83,21 @@ void async_note_ops_set(const struct async_note_ops *ops)
 		async_notes_kept = (unsigned)kept;
 }
 
-void async_note(enum async_note_op op, int a, int b)
+void async_note(enum async_note_op op, unsigned a, unsigned b)
 {
 	unsigned i;
 
-	if (a < 0 || b < 0 || (op != NOTE_COPY && a > b))
+	if (a > INT_MAX)
+		a = INT_MAX;
+	if (b > INT_MAX)
+		b = INT_MAX;
+	if (op != NOTE_COPY && a > b)
 		return;
 	i = atomic_fetch_add(&async_deferred_n, 1);
 	if (i < async_notes_kept)
-		async_notes[i] = (struct async_note){
-		    a, b, (uint64_t)op, async_births_now() & (UINT64_MAX >> 2)};
+		async_notes[i] =
+		    (struct async_note){(int)a, (int)b, (uint64_t)op,
+					async_births_now() & (UINT64_MAX >> 2)};
 	atomic_signal_fence(memory_order_release);
 }
 
@@ -143,43 +149,40 @@ bool async_notes_pending(void)
  * signal fences keep the compiler from moving the count across the calls. */
 void async_lock_acquire(void)
 {
-	async_locks_held++;
-	atomic_signal_fence(memory_order_seq_cst);
+	async_held_enter();
 	pthread_mutex_lock(&async_lock);
 	if (async_notes_pending())
 		async_deferred_apply();
 }
 
 /* What a signal handler noted is applied as soon as the lock is had, and
- * again before it goes (async.c). One that notes more between that and
- * the count going down is seen after it, and the lock is taken again to
- * apply it. */
+ * again before it goes (async.c); one that notes more between that and
+ * the count going down is seen by async_held_leave. */
 void async_lock_release(void)
 {
-	for (;;) {
-		if (async_notes_pending())
-			async_deferred_apply();
-		pthread_mutex_unlock(&async_lock);
-		atomic_signal_fence(memory_order_seq_cst);
-		async_locks_held--;
-		if (__builtin_expect(!async_notes_pending(), 1) ||
-		    async_locks_held != 0)
-			return;
-		async_lock_acquire();
-	}
+	if (async_notes_pending())
+		async_deferred_apply();
+	pthread_mutex_unlock(&async_lock);
+	async_held_leave();
 }
 
-void async_outer_enter(void)
+void async_held_enter(void)
 {
 	async_locks_held++;
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
-void async_outer_leave(void)
+void async_held_leave(void)
 {
 	atomic_signal_fence(memory_order_seq_cst);
 	async_locks_held--;
-	if (async_locks_held == 0 && async_notes_pending()) {
+	if (async_locks_held == 0)
+		async_notes_flush();
+}
+
+void async_notes_flush(void)
+{
+	if (__builtin_expect(async_notes_pending(), 0)) {
 		async_lock_acquire();
 		async_lock_release();
 	}
@@ -312,10 +315,7 @@ struct async_rec *async_lock_rec(int fd)
 		return NULL;
 	/* What a handler noted before this thread let the lock go comes
 	 * first: this call is after it. */
-	if (async_notes_pending()) {
-		async_lock_acquire();
-		async_lock_release();
-	}
+	async_notes_flush();
 	if (!async_find(fd))
 		return NULL;
 	async_lock_acquire();

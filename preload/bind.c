@@ -147,7 +147,7 @@ static _Thread_local volatile sig_atomic_t bind_lock_depth
  * must not wait for async_lock either (async.h). */
 void bind_lock_acquire(void)
 {
-	async_outer_enter();
+	async_held_enter();
 	bind_lock_depth++;
 	atomic_signal_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&bind_lock);
@@ -158,7 +158,7 @@ void bind_lock_release(void)
 	pthread_mutex_unlock(&bind_lock);
 	atomic_signal_fence(memory_order_seq_cst);
 	bind_lock_depth--;
-	async_outer_leave();
+	async_held_leave();
 }
 
 /* A signal handler's call (close, dup2, bind, listen, accept, connect,
